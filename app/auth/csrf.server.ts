@@ -1,0 +1,27 @@
+import type { AppLoadContext } from "@remix-run/node";
+import { CSRFError } from "remix-utils/csrf/server";
+
+/**
+ * Reads a form post and checks its CSRF token against the signed cookie
+ * (double submit). Every action calls this before it changes anything.
+ */
+export async function readFormWithCsrf(request: Request, context: AppLoadContext): Promise<FormData> {
+  let form: FormData;
+  try {
+    form = await request.formData();
+  } catch {
+    throw new Response("This request needs a form body. Go back, reload the page and try again.", { status: 400 });
+  }
+  try {
+    await context.services.csrf.validate(form, request.headers);
+  } catch (err) {
+    if (err instanceof CSRFError) {
+      throw new Response(
+        "This form has expired or was not sent from a Switchboard page. Go back, reload the page and try again.",
+        { status: 403 },
+      );
+    }
+    throw err;
+  }
+  return form;
+}

@@ -1,0 +1,32 @@
+/**
+ * The sign-in page's message, chosen by codes in the query string (never by
+ * text or an email in the URL).
+ */
+import type { Provider } from "../../db/schema.js";
+import { refusalMessage, type RefusalReason } from "../models/sign-in.server.js";
+
+const REFUSALS: RefusalReason[] = ["unverified_email", "other_provider", "tombstoned", "blocked", "transferred", "deleted"];
+const PROVIDERS: Provider[] = ["google", "github", "linkedin"];
+const asProvider = (p: string | undefined) => PROVIDERS.find((x) => x === p);
+
+export function loginMessage(q: {
+  error?: string;
+  provider?: string;
+  bound?: string;
+  ended?: string;
+  signedOut?: string;
+}): { kind: "error" | "info"; lines: string[] } | null {
+  const refusal = REFUSALS.find((r) => r === q.error);
+  if (refusal) return { kind: "error", lines: refusalMessage(refusal, asProvider(q.provider), asProvider(q.bound)) };
+  if (q.error === "oauth") {
+    return {
+      kind: "error",
+      lines: ["Sign-in did not complete: the provider's answer was invalid, expired or cancelled.", "Please try again."],
+    };
+  }
+  if (q.ended === "blocked" || q.ended === "transferred" || q.ended === "deleted") {
+    return { kind: "error", lines: ["You have been signed out.", ...refusalMessage(q.ended)] };
+  }
+  if (q.signedOut !== undefined) return { kind: "info", lines: ["You are signed out."] };
+  return null;
+}

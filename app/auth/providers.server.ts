@@ -1,0 +1,104 @@
+/**
+ * Google and GitHub through remix-auth. Without client ids (development) the
+ * same strategies point at the local OAuth stand-in (dev/local-oauth-server.ts)
+ * and do the same redirect dance. The verify callbacks only normalize what the
+ * provider said; the sign-in rules live in app/models/sign-in.server.ts.
+ */
+import { createCookieSessionStorage } from "@remix-run/node";
+import { Authenticator } from "remix-auth";
+import { GitHubStrategy } from "remix-auth-github";
+import { GoogleStrategy } from "remix-auth-google";
+import type { Config } from "../config.server.js";
+import type { SignInProvider } from "../../db/schema.js";
+import type { ProviderIdentity } from "../models/sign-in.server.js";
+
+export const SIGN_IN_PROVIDERS: readonly SignInProvider[] = ["google", "github"];
+export const isSignInProvider = (p: string): p is SignInProvider => (SIGN_IN_PROVIDERS as readonly string[]).includes(p);
+
+/** GoogleStrategy hard-codes Google's endpoints; this points them at the local stand-in. */
+class LocalGoogleStrategy<User> extends GoogleStrategy<User> {
+  constructor(base: string, ...args: ConstructorParameters<typeof GoogleStrategy<User>>) {
+    super(...args);
+    this.authorizationURL = `${base}/google/authorize`;
+    this.tokenURL = `${base}/google/token`;
+    // userInfoURL is private and readonly in the typings, but a plain field at runtime.
+    Object.defineProperty(this, "userInfoURL", { value: `${base}/google/userinfo` });
+  }
+}
+
+export function createAuthenticator(config: Config) {
+  // Carries only the OAuth state (and PKCE verifier) between the redirect and the callback.
+  const oauthStateStorage = createCookieSessionStorage({
+    cookie: {
+      name: "sb_oauth",
+      httpOnly: true,
+      sameSite: "lax", // the provider's redirect back is a top-level GET, which Lax allows
+      secure: config.isProduction,
+      path: "/auth",
+      maxAge: 600,
+      secrets: config.session.secrets,
+    },
+  });
+  const authenticator = new Authenticator<ProviderIdentity>(oauthStateStorage);
+
+  const googleOptions = {
+    clientID: config.oauth.google?.clientId ?? "switchboard-local",
+    clientSecret: config.oauth.google?.clientSecret ?? "switchboard-local-secret",
+    callbackURL: `${config.publicUrl}/auth/google/callback`,
+    prompt: "select_account" as const,
+  };
+  const verifyGoogle = async ({ profile }: { profile: { id: string; _json: Record<string, unknown>; displayName?: string } }) => {
+    const raw = profile._json;
+    return {
+      provider: "google",
+      subject: String(profile.id ?? raw.sub),
+      email: typeof raw.email === "string" ? raw.email : null,
+      // Google says so per address; anything but a literal true is unverified.
+      emailVerified: raw.email_verified === true,
+      name: typeof raw.name === "string" ? raw.name : null,
+      avatarUrl: typeof raw.picture === "string" ? raw.picture : null,
+    } satisfies ProviderIdentity;
+  };
+  authenticator.use(
+    config.oauth.google
+      ? new GoogleStrategy(googleOptions, verifyGoogle)
+      : new LocalGoogleStrategy(config.oauth.localUrl, googleOptions, verifyGoogle),
+    "google",
+  );
+
+  const local = config.oauth.localUrl;
+  authenticator.use(
+    new GitHubStrategy(
+      {
+        clientId: config.oauth.github?.clientId ?? "switchboard-local",
+        clientSecret: config.oauth.github?.clientSecret ?? "switchboard-local-secret",
+        redirectURI: `${config.publicUrl}/auth/github/callback`,
+        scopes: ["user:email"],
+        ...(config.oauth.github
+          ? {}
+          : {
+              authorizationEndpoint: `${local}/github/login/oauth/authorize`,
+              tokenEndpoint: `${local}/github/login/oauth/access_token`,
+              userInfoEndpoint: `${local}/github/user`,
+              userEmailsEndpoint: `${local}/github/user/emails`,
+            }),
+      },
+      async ({ profile }) => {
+        // The strategy keeps verified addresses only, primary first: we accept the primary one.
+        const primary = profile.emails.find((e) => e.type === "primary");
+        return {
+          provider: "github",
+          subject: String(profile.id),
+          email: primary?.value ?? null,
+          emailVerified: primary !== undefined,
+          name: profile._json.name ?? profile._json.login ?? null,
+          avatarUrl: profile._json.avatar_url ?? null,
+        } satisfies ProviderIdentity;
+      },
+    ),
+    "github",
+  );
+  return authenticator;
+}
+
+export type AppAuthenticator = ReturnType<typeof createAuthenticator>;

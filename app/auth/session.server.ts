@@ -1,0 +1,132 @@
+/** Who is asking: the session behind the cookie, and the guards loaders call first. */
+import { redirect, type AppLoadContext } from "@remix-run/node";
+import type { StaffRole } from "../../db/schema.js";
+import { writeAudit } from "../models/audit.server.js";
+import {
+  createSession,
+  findSessionByToken,
+  revokeSession,
+  touchSession,
+  type ActiveSession,
+} from "../models/sessions.server.js";
+import type { SignInOutcome } from "../models/sign-in.server.js";
+
+export interface Principal {
+  sessionId: string;
+  userId: string | null;
+  accountId: string | null;
+  staff: { id: string; role: StaffRole } | null;
+}
+
+export type SessionEndReason = "blocked" | "transferred" | "deleted" | "expired";
+
+async function readToken(request: Request, context: AppLoadContext): Promise<string | null> {
+  const value = await context.services.sessionCookie.parse(request.headers.get("Cookie"));
+  return typeof value === "string" && value.length > 0 ? value : null;
+}
+
+export async function clearSessionCookie(context: AppLoadContext): Promise<string> {
+  return context.services.sessionCookie.serialize("", { maxAge: 0 });
+}
+
+/**
+ * The principal, or null when signed out. A session whose account is no longer
+ * active is revoked on the spot and the person is sent to sign in with the reason.
+ */
+export async function getPrincipal(request: Request, context: AppLoadContext): Promise<Principal | null> {
+  const token = await readToken(request, context);
+  if (!token) return null;
+  const { db } = context.services;
+  const session = await findSessionByToken(db, token);
+  if (!session) return null;
+  const ended = endReason(session);
+  if (ended) {
+    await revokeSession(db, session.id, `account_${ended}`);
+    throw redirect(`/login?ended=${ended}`, { headers: { "Set-Cookie": await clearSessionCookie(context) } });
+  }
+  await touchSession(db, session);
+  return {
+    sessionId: session.id,
+    userId: session.userId,
+    accountId: session.accountId,
+    staff: session.staffId && session.staffRole ? { id: session.staffId, role: session.staffRole } : null,
+  };
+}
+
+function endReason(s: ActiveSession): SessionEndReason | null {
+  if (!s.accountId || s.accountStatus === "active" || s.accountStatus === null) return null;
+  if (s.accountStatus === "blocked") return s.accountTransferred ? "transferred" : "blocked";
+  return "deleted";
+}
+
+function loginRedirect(request: Request): never {
+  const url = new URL(request.url);
+  throw redirect(`/login?next=${encodeURIComponent(url.pathname + url.search)}`);
+}
+
+/** A signed-in customer with an account. Staff-only sessions go to the console. */
+export async function requireUser(
+  request: Request,
+  context: AppLoadContext,
+): Promise<Principal & { userId: string; accountId: string }> {
+  const p = await getPrincipal(request, context);
+  if (!p) loginRedirect(request);
+  if (!p.userId || !p.accountId) throw redirect(p.staff ? "/console" : "/login");
+  return p as Principal & { userId: string; accountId: string };
+}
+
+export const NOT_FOUND = () => new Response("Not Found", { status: 404 });
+
+/**
+ * Staff only. Signed out → sign in; signed in but not staff → 404 (the console
+ * does not admit it exists), audited; staff without the role → 403.
+ */
+export async function requireStaff(
+  request: Request,
+  context: AppLoadContext,
+  roles: readonly StaffRole[] = ["support", "operator", "admin"],
+): Promise<Principal & { staff: NonNullable<Principal["staff"]> }> {
+  const p = await getPrincipal(request, context);
+  if (!p) loginRedirect(request);
+  if (!p.staff) {
+    await writeAudit(context.services.db, { type: "user", id: p.userId, ip: context.ip }, {
+      action: "console.access_refused",
+      details: { path: new URL(request.url).pathname.slice(0, 200), method: request.method },
+    });
+    throw NOT_FOUND();
+  }
+  if (!roles.includes(p.staff.role)) {
+    await writeAudit(context.services.db, { type: "staff", id: p.staff.id, ip: context.ip }, {
+      action: "console.role_refused",
+      details: { path: new URL(request.url).pathname.slice(0, 200), method: request.method, needs: roles },
+    });
+    throw new Response(`This needs the ${roles.join(" or ")} role. Ask an admin if you need it.`, { status: 403 });
+  }
+  return p as Principal & { staff: NonNullable<Principal["staff"]> };
+}
+
+/** Starts a fresh session (new random id on every sign-in) and returns its Set-Cookie. */
+export async function startSession(
+  request: Request,
+  context: AppLoadContext,
+  outcome: Extract<SignInOutcome, { ok: true }>,
+  provider: string,
+): Promise<string> {
+  const { db, config, sessionCookie } = context.services;
+  // A previous session in this browser ends: no session fixation, no stale identities.
+  const previous = await readToken(request, context);
+  if (previous) {
+    const old = await findSessionByToken(db, previous);
+    if (old) await revokeSession(db, old.id, "replaced");
+  }
+  const { token } = await createSession(db, {
+    userId: outcome.userId,
+    accountId: outcome.accountId,
+    staffId: outcome.staff?.id ?? null,
+    provider,
+    ttlHours: config.session.ttlHours,
+    ip: context.ip,
+    userAgent: request.headers.get("User-Agent"),
+  });
+  return sessionCookie.serialize(token);
+}

@@ -1,0 +1,207 @@
+/**
+ * The one place that reads the environment. Every variable is read once,
+ * validated with zod, and a bad value stops start-up with a message naming the
+ * variable. Defaults give the embedded setup a newcomer gets from `npm start`.
+ */
+import path from "node:path";
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+const emailList = z
+  .string()
+  .transform((s) =>
+    s
+      .split(",")
+      .map((e) => e.trim().toLowerCase())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().email()));
+
+const secretList = z
+  .string()
+  .transform((s) => s.split(",").map((p) => p.trim()).filter(Boolean))
+  .pipe(z.array(z.string().min(32, "each secret needs at least 32 characters")).min(1));
+
+// Development defaults; production refuses to start without real ones.
+const DEV_SESSION_SECRET = "development-only-session-secret-not-for-production";
+const DEV_TOMBSTONE_SECRET = "development-only-tombstone-secret-not-for-production";
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  HOST: z.string().min(1).default("localhost"),
+  PORT: port.default(3000),
+  PUBLIC_URL: z.string().url().optional(),
+  DATA_DIR: z.string().min(1).default(".data"),
+
+  DATABASE_URL: z.string().url().optional(),
+  EMBEDDED_PG_PORT: port
+    .refine((p) => p !== 5432, "5432 belongs to the machine's own PostgreSQL; pick another port")
+    .default(55432),
+
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default("default"),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default("switchboard"),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS: bool.default("false"),
+  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+  TEMPORAL_DEV_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_UI_URL: z.string().url().optional(),
+
+  SESSION_SECRET: secretList.optional(),
+  TOMBSTONE_SECRET: z.string().min(32, "needs at least 32 characters").optional(),
+  SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24 * 14),
+
+  GOOGLE_CLIENT_ID: z.string().min(1).optional(),
+  GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
+  GITHUB_CLIENT_ID: z.string().min(1).optional(),
+  GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
+  LOCAL_OAUTH_URL: z.string().url().optional(),
+  LOCAL_OAUTH_PORT: port.default(4010),
+
+  STAFF_ADMINS: emailList.default(""),
+  SEED_DEMO: bool.default("true"),
+  SMTP_URL: z.string().url().optional(),
+  PATH: z.string().optional(),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config {
+  env: Env["NODE_ENV"];
+  isProduction: boolean;
+  logLevel: Env["LOG_LEVEL"];
+  host: string;
+  port: number;
+  publicUrl: string;
+  dataDir: string;
+  database: { url: string | undefined; embeddedPort: number };
+  temporal: {
+    address: string | undefined;
+    namespace: string;
+    taskQueue: string;
+    apiKey: string | undefined;
+    tls: boolean;
+    cliPath: string | undefined;
+    devPort: number;
+    uiPort: number;
+    uiUrl: string | undefined;
+  };
+  /** `fromEnv` false means the development defaults are in use (npm start swaps in per-install secrets). */
+  session: { secrets: string[]; ttlHours: number; fromEnv: boolean };
+  /** Key of the HMAC that keeps a deleted account's email as a tombstone. Never rotate it: old tombstones would stop matching. */
+  tombstoneSecret: string;
+  tombstoneSecretFromEnv: boolean;
+  oauth: {
+    google: { clientId: string; clientSecret: string } | undefined;
+    github: { clientId: string; clientSecret: string } | undefined;
+    localUrl: string;
+    localPort: number;
+  };
+  staffAdmins: string[];
+  seedDemo: boolean;
+  smtpUrl: string | undefined;
+  /** The executable search path, for finding the Temporal CLI. */
+  systemPath: string | undefined;
+}
+
+export class ConfigError extends Error {}
+
+function pair(id: string | undefined, secret: string | undefined, name: string) {
+  if (!id && !secret) return undefined;
+  if (!id || !secret) {
+    throw new ConfigError(`${name}_CLIENT_ID and ${name}_CLIENT_SECRET must be set together`);
+  }
+  return { clientId: id, clientSecret: secret };
+}
+
+/** Parses an environment; exported for tests, which never touch process.env. */
+export function parseConfig(source: Record<string, string | undefined>): Config {
+  const cleaned = Object.fromEntries(
+    Object.entries(source).filter(([, v]) => v !== undefined && v !== ""),
+  );
+  const result = EnvSchema.safeParse(cleaned);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = result.data;
+  const isProduction = e.NODE_ENV === "production";
+  const google = pair(e.GOOGLE_CLIENT_ID, e.GOOGLE_CLIENT_SECRET, "GOOGLE");
+  const github = pair(e.GITHUB_CLIENT_ID, e.GITHUB_CLIENT_SECRET, "GITHUB");
+  if (isProduction) {
+    if (!e.SESSION_SECRET) throw new ConfigError("SESSION_SECRET is required when NODE_ENV=production");
+    if (!e.TOMBSTONE_SECRET) throw new ConfigError("TOMBSTONE_SECRET is required when NODE_ENV=production");
+    if (!google || !github) {
+      throw new ConfigError(
+        "GOOGLE_CLIENT_ID/SECRET and GITHUB_CLIENT_ID/SECRET are required when NODE_ENV=production (the local OAuth stand-in is for development only)",
+      );
+    }
+  }
+  return {
+    env: e.NODE_ENV,
+    isProduction,
+    logLevel: e.LOG_LEVEL,
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/$/, ""),
+    dataDir: path.resolve(e.DATA_DIR),
+    database: { url: e.DATABASE_URL, embeddedPort: e.EMBEDDED_PG_PORT },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      apiKey: e.TEMPORAL_API_KEY,
+      tls: e.TEMPORAL_TLS,
+      cliPath: e.TEMPORAL_CLI_PATH,
+      devPort: e.TEMPORAL_DEV_PORT,
+      uiPort: e.TEMPORAL_UI_PORT,
+      uiUrl: e.TEMPORAL_UI_URL,
+    },
+    session: { secrets: e.SESSION_SECRET ?? [DEV_SESSION_SECRET], ttlHours: e.SESSION_TTL_HOURS, fromEnv: !!e.SESSION_SECRET },
+    tombstoneSecret: e.TOMBSTONE_SECRET ?? DEV_TOMBSTONE_SECRET,
+    tombstoneSecretFromEnv: !!e.TOMBSTONE_SECRET,
+    oauth: {
+      google,
+      github,
+      localUrl: (e.LOCAL_OAUTH_URL ?? `http://localhost:${e.LOCAL_OAUTH_PORT}`).replace(/\/$/, ""),
+      localPort: e.LOCAL_OAUTH_PORT,
+    },
+    staffAdmins: e.STAFF_ADMINS,
+    seedDemo: e.SEED_DEMO,
+    smtpUrl: e.SMTP_URL,
+    systemPath: e.PATH,
+  };
+}
+
+let cached: Config | undefined;
+
+/** The process's configuration, read from process.env on first use. */
+export function config(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}
+
+/** For entry points: print a config error plainly and exit instead of a stack trace. */
+export function configOrExit(): Config {
+  try {
+    return config();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+/** The environment a supervised child process inherits, plus what the supervisor decided. */
+export function childProcessEnv(overrides: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  return { ...process.env, ...overrides };
+}

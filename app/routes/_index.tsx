@@ -1,0 +1,85 @@
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { Link, useLoaderData } from "@remix-run/react";
+import { getPrincipal } from "../auth/session.server.js";
+import { TopBar, Badge, When } from "../components/ui.js";
+import { getHomeSummary } from "../models/home.server.js";
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const principal = await getPrincipal(request, context);
+  if (!principal?.userId || !principal.accountId) return { home: null, isStaff: principal?.staff != null };
+  const home = await getHomeSummary(context.services.db, principal.userId, principal.accountId);
+  return { home, isStaff: principal.staff != null };
+}
+
+export default function Index() {
+  const { home, isStaff } = useLoaderData<typeof loader>();
+  if (!home) {
+    return (
+      <>
+        <TopBar links={isStaff ? [{ to: "/console", label: "Console" }] : []} who={isStaff ? "staff" : null} />
+        <main className="page narrow">
+          <h1>Switchboard</h1>
+          <p>
+            The account system of an AI API platform: sign in with Google or GitHub to manage your API keys and
+            credits. Support staff and operators use the console.
+          </p>
+          <p>
+            <Link to="/login" className="btn primary">
+              Sign in
+            </Link>
+          </p>
+        </main>
+      </>
+    );
+  }
+  return (
+    <>
+      <TopBar
+        links={[
+          { to: "/", label: "Home" },
+          { to: "/settings/sessions", label: "Settings" },
+          ...(isStaff ? [{ to: "/console", label: "Console" }] : []),
+        ]}
+        who={home.user.email}
+      />
+      <main className="page">
+        <h1>{home.account.name}</h1>
+        <div className="grid">
+          <section className="card" aria-labelledby="acct">
+            <h2 id="acct">Account</h2>
+            <dl className="facts">
+              <dt>Plan</dt>
+              <dd>{home.account.plan.replace("_", " ")}</dd>
+              <dt>Status</dt>
+              <dd>
+                <Badge value={home.account.status} />
+              </dd>
+              <dt>Your role</dt>
+              <dd>{home.role}</dd>
+              <dt>Created</dt>
+              <dd>
+                <When at={home.account.created_at} />
+              </dd>
+              <dt>Account id</dt>
+              <dd className="mono">{home.account.id}</dd>
+            </dl>
+          </section>
+          <section className="card" aria-labelledby="you">
+            <h2 id="you">You</h2>
+            <dl className="facts">
+              <dt>Name</dt>
+              <dd>{home.user.name ?? "—"}</dd>
+              <dt>Email</dt>
+              <dd>{home.user.email}</dd>
+              <dt>Signs in with</dt>
+              <dd>{home.user.provider === "github" ? "GitHub" : "Google"}</dd>
+            </dl>
+            <p>
+              <Link to="/settings/sessions">Your active sessions</Link>
+            </p>
+          </section>
+        </div>
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,64 @@
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { redirect } from "@remix-run/node";
+import { isSignInProvider } from "../auth/providers.server.js";
+import { safeRedirect } from "../auth/safe-redirect.js";
+import { startSession } from "../auth/session.server.js";
+import { writeAudit } from "../models/audit.server.js";
+import { resolveSignIn, type ProviderIdentity } from "../models/sign-in.server.js";
+
+/**
+ * The provider sends the browser back here. The strategy checks the state
+ * against the cookie, trades the code for a token and reads the profile; the
+ * sign-in rules decide; a fresh session starts. Any failure lands on /login
+ * with a code, and changes nothing.
+ */
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  const provider = params.provider ?? "";
+  if (!isSignInProvider(provider)) {
+    throw new Response("Unknown sign-in provider. Use Google or GitHub.", { status: 404 });
+  }
+  const { services } = context;
+  let identity: ProviderIdentity;
+  try {
+    identity = await services.authenticator.authenticate(provider, request, { throwOnError: true });
+  } catch (err) {
+    if (err instanceof Response && err.status >= 300 && err.status < 400) throw err;
+    // Forged or missing state, a bad code, the provider refusing: audited by code, never with the raw values.
+    services.logger.warn({ provider, reason: err instanceof Error ? err.message.slice(0, 120) : "unknown" }, "oauth callback failed");
+    await writeAudit(services.db, { type: "anonymous", id: null, ip: context.ip }, {
+      action: "auth.sign_in_refused",
+      details: { provider, reason: "oauth_failed" },
+    });
+    throw redirect(`/login?error=oauth&provider=${provider}`, { headers: { "Set-Cookie": clearNext() } });
+  }
+
+  const outcome = await resolveSignIn(services.db, identity, {
+    tombstoneSecret: services.config.tombstoneSecret,
+    ip: context.ip,
+  });
+  if (!outcome.ok) {
+    const q = new URLSearchParams({ error: outcome.reason, provider });
+    if (outcome.boundProvider) q.set("bound", outcome.boundProvider);
+    throw redirect(`/login?${q}`, { headers: { "Set-Cookie": clearNext() } });
+  }
+  services.logger.info({ provider, created: outcome.created, staff: outcome.staff !== null }, "signed in");
+  const sessionCookie = await startSession(request, context, outcome, provider);
+  const next = safeRedirect(readNext(request), "/");
+  const target = outcome.userId ? next : next.startsWith("/console") ? next : "/console";
+  const headers = new Headers();
+  headers.append("Set-Cookie", sessionCookie);
+  headers.append("Set-Cookie", clearNext());
+  throw redirect(target, { headers });
+}
+
+function readNext(request: Request): string | null {
+  const match = /(?:^|;\s*)sb_next=([^;]*)/.exec(request.headers.get("Cookie") ?? "");
+  if (!match) return null;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return null;
+  }
+}
+
+const clearNext = () => "sb_next=; Path=/auth; HttpOnly; SameSite=Lax; Max-Age=0";

@@ -1,0 +1,280 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { redirect } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useRevalidator } from "@remix-run/react";
+import { useEffect } from "react";
+import { AuthenticityTokenInput } from "remix-utils/csrf/react";
+import { z } from "zod";
+import { readFormWithCsrf } from "../auth/csrf.server.js";
+import { NOT_FOUND, requireStaff } from "../auth/session.server.js";
+import { Alert, Badge, EmptyState, When } from "../components/ui.js";
+import {
+  BLOCK_REASONS,
+  countActiveAccountSessions,
+  endAccountSessions,
+  getAccount,
+  getAccountMembers,
+  listStatusChanges,
+} from "../models/accounts.server.js";
+import { recentAuditFor } from "../models/audit.server.js";
+import { requestStatusChange } from "../status-changes.server.js";
+
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  const p = await requireStaff(request, context);
+  const { db } = context.services;
+  const account = await getAccount(db, params.id ?? "");
+  if (!account) throw NOT_FOUND();
+  const [members, changes, audit, activeSessions] = await Promise.all([
+    getAccountMembers(db, account.id),
+    listStatusChanges(db, account.id),
+    recentAuditFor(db, { type: "account", id: account.id }),
+    countActiveAccountSessions(db, account.id),
+  ]);
+  return {
+    account,
+    members,
+    changes,
+    audit: audit.map((a) => ({ ...a, details: a.details })),
+    activeSessions,
+    canAct: p.staff.role === "support" || p.staff.role === "admin",
+    temporalUi: context.services.config.temporal.uiUrl ?? null,
+    namespace: context.services.config.temporal.namespace,
+  };
+}
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => {
+  const inFlight = data?.changes.some((c) => c.status === "pending" || c.status === "running");
+  return [
+    { title: `${data?.account.name ?? "Account"} · Console` },
+    // Without JavaScript the page still follows a running block to its end.
+    ...(inFlight ? [{ httpEquiv: "refresh", content: "2" } as const] : []),
+  ];
+};
+
+const ACT_ROLES = ["support", "admin"] as const;
+const Action = z.discriminatedUnion("intent", [
+  z.object({
+    intent: z.literal("block"),
+    reasonCode: z.enum(Object.keys(BLOCK_REASONS) as [keyof typeof BLOCK_REASONS]),
+    reasonText: z.string().trim().min(1, "Say why, for the record.").max(1000),
+  }),
+  z.object({ intent: z.literal("unblock"), reasonText: z.string().trim().min(1, "Say why, for the record.").max(1000) }),
+  z.object({ intent: z.literal("end_sessions") }),
+]);
+
+export async function action({ request, params, context }: ActionFunctionArgs) {
+  const form = await readFormWithCsrf(request, context);
+  const p = await requireStaff(request, context, ACT_ROLES);
+  const { db } = context.services;
+  const account = await getAccount(db, params.id ?? "");
+  if (!account) throw NOT_FOUND();
+  const parsed = Action.safeParse(Object.fromEntries(form));
+  if (!parsed.success) {
+    return { error: parsed.error.issues[0]?.message ?? "The form was incomplete.", notice: null };
+  }
+  const actor = { type: "staff" as const, id: p.staff.id, ip: context.ip };
+  const input = parsed.data;
+  if (input.intent === "end_sessions") {
+    const ended = await endAccountSessions(db, account.id, "ended_by_staff", actor);
+    return { error: null, notice: `${ended} session${ended === 1 ? "" : "s"} ended.` };
+  }
+  if (input.intent === "block" && account.status !== "active") {
+    return { error: `This account is ${account.status}; only an active account can be blocked.`, notice: null };
+  }
+  if (input.intent === "unblock" && account.status !== "blocked") {
+    return { error: `This account is ${account.status}; only a blocked account can be unblocked.`, notice: null };
+  }
+  const result = await requestStatusChange(
+    context.services,
+    {
+      accountId: account.id,
+      action: input.intent,
+      reasonCode: input.intent === "block" ? input.reasonCode : "unblock",
+      reasonText: input.reasonText,
+      staffId: p.staff.id,
+    },
+    actor,
+  );
+  if (!result.ok) return { error: result.message, notice: null };
+  throw redirect(`/console/accounts/${account.id}`);
+}
+
+export default function AccountPage() {
+  const { account, members, changes, audit, activeSessions, canAct, temporalUi, namespace } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const revalidator = useRevalidator();
+  const inFlight = changes.some((c) => c.status === "pending" || c.status === "running");
+  useEffect(() => {
+    if (!inFlight) return;
+    const t = setInterval(() => revalidator.state === "idle" && revalidator.revalidate(), 1000);
+    return () => clearInterval(t);
+  }, [inFlight, revalidator]);
+
+  return (
+    <main className="page">
+      <p>
+        <Link to="/console/accounts">← Accounts</Link>
+      </p>
+      <h1>
+        {account.name} <Badge value={account.status} />
+      </h1>
+      {result?.error ? <Alert kind="error" lines={[result.error]} /> : null}
+      {result?.notice ? <Alert kind="ok" lines={[result.notice]} /> : null}
+      <div className="grid">
+        <section className="card">
+          <h2>Account</h2>
+          <dl className="facts">
+            <dt>Id</dt>
+            <dd className="mono">{account.id}</dd>
+            <dt>Plan</dt>
+            <dd>{account.plan.replace("_", " ")}</dd>
+            <dt>Status</dt>
+            <dd>
+              <Badge value={account.status} />
+              {account.blocked_reason_code ? ` (${account.blocked_reason_code})` : null}
+            </dd>
+            <dt>Created</dt>
+            <dd>
+              <When at={account.created_at} />
+            </dd>
+            <dt>Active sessions</dt>
+            <dd>{activeSessions}</dd>
+          </dl>
+        </section>
+        <section className="card">
+          <h2>Users</h2>
+          {members.length === 0 ? (
+            <EmptyState>No users.</EmptyState>
+          ) : (
+            <ul>
+              {members.map((m) => (
+                <li key={m.id}>
+                  {m.email ?? "(erased)"} — {m.role}, signs in with {m.provider}
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      </div>
+
+      {canAct ? (
+        <section className="card">
+          <h2>Actions</h2>
+          {account.status === "active" ? (
+            <Form method="post" className="stack" aria-labelledby="block-h">
+              <h3 id="block-h">Block account</h3>
+              <AuthenticityTokenInput />
+              <div className="field">
+                <label htmlFor="reasonCode">Reason</label>
+                <select id="reasonCode" name="reasonCode" required defaultValue="abuse">
+                  {Object.entries(BLOCK_REASONS).map(([code, label]) => (
+                    <option key={code} value={code}>
+                      {label}
+                    </option>
+                  ))}
+                </select>
+              </div>
+              <div className="field">
+                <label htmlFor="reasonText">Details (kept in the database, not in the workflow)</label>
+                <textarea id="reasonText" name="reasonText" required maxLength={1000} rows={2} />
+              </div>
+              <button type="submit" name="intent" value="block" className="btn danger" disabled={inFlight}>
+                Block account
+              </button>
+            </Form>
+          ) : null}
+          {account.status === "blocked" ? (
+            <Form method="post" className="stack">
+              <AuthenticityTokenInput />
+              <div className="field">
+                <label htmlFor="unblockText">Why unblock</label>
+                <textarea id="unblockText" name="reasonText" required maxLength={1000} rows={2} />
+              </div>
+              <button type="submit" name="intent" value="unblock" className="btn primary" disabled={inFlight}>
+                Unblock account
+              </button>
+            </Form>
+          ) : null}
+          <Form method="post" style={{ marginTop: "1rem" }}>
+            <AuthenticityTokenInput />
+            <button type="submit" name="intent" value="end_sessions" className="btn">
+              End all sessions of this account's users
+            </button>
+          </Form>
+        </section>
+      ) : null}
+
+      <section className="card">
+        <h2>Blocks and unblocks</h2>
+        {changes.length === 0 ? (
+          <EmptyState>None yet.</EmptyState>
+        ) : (
+          changes.map((c) => (
+            <div key={c.id} className="card" aria-live="polite">
+              <p>
+                <strong>{c.action}</strong> <Badge value={c.status} /> · reason {c.reason_code} · by{" "}
+                {c.requested_by_email ?? "—"} · <When at={c.created_at} />
+              </p>
+              {c.reason_text ? <p className="muted">“{c.reason_text}”</p> : null}
+              <ol className="timeline">
+                {c.steps.map((s) => (
+                  <li key={s.step} className={s.step === "failed" ? "failed" : ""}>
+                    {s.step.replace(/_/g, " ")}: {s.outcome} <span className="muted">({s.at.slice(11, 19)} UTC)</span>
+                  </li>
+                ))}
+              </ol>
+              {c.workflow_id ? (
+                <p className="muted">
+                  Workflow <code>{c.workflow_id}</code>
+                  {temporalUi ? (
+                    <>
+                      {" "}
+                      ·{" "}
+                      <a href={`${temporalUi}/namespaces/${namespace}/workflows/${encodeURIComponent(c.workflow_id)}`}>
+                        open in Temporal Web UI
+                      </a>
+                    </>
+                  ) : null}
+                </p>
+              ) : null}
+            </div>
+          ))
+        )}
+      </section>
+
+      <section className="card">
+        <h2>Recent audit</h2>
+        {audit.length === 0 ? (
+          <EmptyState>No audit rows for this account.</EmptyState>
+        ) : (
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">When</th>
+                  <th scope="col">Actor</th>
+                  <th scope="col">Action</th>
+                  <th scope="col">Details</th>
+                </tr>
+              </thead>
+              <tbody>
+                {audit.map((a) => (
+                  <tr key={a.id}>
+                    <td>
+                      <When at={a.at} />
+                    </td>
+                    <td>
+                      {a.actor_type}
+                      {a.actor_id ? <div className="muted mono">{a.actor_id}</div> : null}
+                    </td>
+                    <td>{a.action}</td>
+                    <td className="mono">{JSON.stringify(a.details)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </main>
+  );
+}

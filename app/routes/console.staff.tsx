@@ -1,0 +1,130 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Form, useActionData, useLoaderData } from "@remix-run/react";
+import { AuthenticityTokenInput } from "remix-utils/csrf/react";
+import { z } from "zod";
+import { readFormWithCsrf } from "../auth/csrf.server.js";
+import { requireStaff } from "../auth/session.server.js";
+import { Alert, When } from "../components/ui.js";
+import { EmailSchema } from "../models/email.server.js";
+import { addStaff, listStaff, removeStaff, setStaffRole, STAFF_ROLES } from "../models/staff.server.js";
+
+export const meta: MetaFunction = () => [{ title: "Staff · Console" }];
+
+const ADMIN = ["admin"] as const;
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const p = await requireStaff(request, context, ADMIN);
+  return { me: p.staff.id, staff: await listStaff(context.services.db) };
+}
+
+const Role = z.enum(STAFF_ROLES as [string, ...string[]]).transform((r) => r as (typeof STAFF_ROLES)[number]);
+const Action = z.discriminatedUnion("intent", [
+  z.object({ intent: z.literal("add"), email: EmailSchema, role: Role }),
+  z.object({ intent: z.literal("set_role"), staffId: z.string().uuid(), role: Role }),
+  z.object({ intent: z.literal("remove"), staffId: z.string().uuid() }),
+]);
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const form = await readFormWithCsrf(request, context);
+  const p = await requireStaff(request, context, ADMIN);
+  const parsed = Action.safeParse(Object.fromEntries(form));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { ok: false as const, message: issue?.path[0] === "email" ? "Enter a valid email address." : "The form was incomplete." };
+  }
+  const { db } = context.services;
+  const actor = { type: "staff" as const, id: p.staff.id, ip: context.ip };
+  const input = parsed.data;
+  const result = await db.transaction().execute((trx) => {
+    if (input.intent === "add") return addStaff(trx, input.email, input.role, actor);
+    if (input.intent === "set_role") return setStaffRole(trx, input.staffId, input.role, actor);
+    return removeStaff(trx, input.staffId, actor);
+  });
+  return result.ok ? { ok: true as const, message: "Saved." } : { ok: false as const, message: result.message };
+}
+
+export default function StaffPage() {
+  const { me, staff } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  return (
+    <main className="page">
+      <h1>Staff</h1>
+      {result ? <Alert kind={result.ok ? "ok" : "error"} lines={[result.message]} /> : null}
+      <p className="muted">
+        Support verifies tickets and blocks accounts; operators watch and act on workflows; admins also manage staff.
+      </p>
+      <div className="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Email</th>
+              <th scope="col">Role</th>
+              <th scope="col">Signs in with</th>
+              <th scope="col">Added</th>
+              <th scope="col">
+                <span className="sr-only">Remove</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {staff.map((s) => (
+              <tr key={s.id}>
+                <td>
+                  {s.email} {s.id === me ? <strong>(you)</strong> : null}
+                </td>
+                <td>
+                  <Form method="post" className="row">
+                    <AuthenticityTokenInput />
+                    <input type="hidden" name="staffId" value={s.id} />
+                    <label className="sr-only" htmlFor={`role-${s.id}`}>
+                      Role of {s.email}
+                    </label>
+                    <select id={`role-${s.id}`} name="role" defaultValue={s.role} style={{ width: "auto" }}>
+                      {STAFF_ROLES.map((r) => (
+                        <option key={r}>{r}</option>
+                      ))}
+                    </select>
+                    <button className="btn" name="intent" value="set_role" type="submit">
+                      Set role
+                    </button>
+                  </Form>
+                </td>
+                <td>{s.provider ?? "not yet signed in"}</td>
+                <td>
+                  <When at={s.created_at} />
+                </td>
+                <td>
+                  <Form method="post">
+                    <AuthenticityTokenInput />
+                    <input type="hidden" name="staffId" value={s.id} />
+                    <button className="btn danger" name="intent" value="remove" type="submit">
+                      Remove
+                    </button>
+                  </Form>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <Form method="post" className="card row" style={{ marginTop: "1rem" }}>
+        <AuthenticityTokenInput />
+        <div className="grow">
+          <label htmlFor="new-email">Email</label>
+          <input id="new-email" name="email" type="email" required />
+        </div>
+        <div>
+          <label htmlFor="new-role">Role</label>
+          <select id="new-role" name="role" defaultValue="support">
+            {STAFF_ROLES.map((r) => (
+              <option key={r}>{r}</option>
+            ))}
+          </select>
+        </div>
+        <button className="btn primary" name="intent" value="add" type="submit">
+          Add staff member
+        </button>
+      </Form>
+    </main>
+  );
+}

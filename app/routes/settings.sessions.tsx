@@ -1,0 +1,103 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { redirect } from "@remix-run/node";
+import { Form, useLoaderData } from "@remix-run/react";
+import { AuthenticityTokenInput } from "remix-utils/csrf/react";
+import { z } from "zod";
+import { readFormWithCsrf } from "../auth/csrf.server.js";
+import { clearSessionCookie, requireUser } from "../auth/session.server.js";
+import { When } from "../components/ui.js";
+import { writeAudit } from "../models/audit.server.js";
+import { listUserSessions, revokeSession, revokeUserSessions } from "../models/sessions.server.js";
+
+export const meta: MetaFunction = () => [{ title: "Sessions · Switchboard" }];
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const p = await requireUser(request, context);
+  const sessions = await listUserSessions(context.services.db, p.userId);
+  return { current: p.sessionId, sessions };
+}
+
+const Intent = z.discriminatedUnion("intent", [
+  z.object({ intent: z.literal("end"), sessionId: z.string().uuid() }),
+  z.object({ intent: z.literal("end_all") }),
+]);
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const form = await readFormWithCsrf(request, context);
+  const p = await requireUser(request, context);
+  const parsed = Intent.safeParse(Object.fromEntries(form));
+  if (!parsed.success) throw new Response("Unknown request: reload the page and try again.", { status: 400 });
+  const { db } = context.services;
+  const actor = { type: "user" as const, id: p.userId, ip: context.ip };
+  if (parsed.data.intent === "end_all") {
+    const ended = await revokeUserSessions(db, p.userId, "signed_out_everywhere");
+    await writeAudit(db, actor, { action: "auth.sign_out_everywhere", targetType: "user", targetId: p.userId, details: { count: ended } });
+    throw redirect("/login?signedOut", { headers: { "Set-Cookie": await clearSessionCookie(context) } });
+  }
+  const { sessionId } = parsed.data;
+  // Only the person's own sessions: the list is theirs, an id from elsewhere is a 404.
+  const own = (await listUserSessions(db, p.userId)).some((s) => s.id === sessionId);
+  if (!own) throw new Response("That session does not exist or has already ended.", { status: 404 });
+  await revokeSession(db, sessionId, "signed_out_remotely");
+  await writeAudit(db, actor, { action: "auth.session_ended", targetType: "session", targetId: sessionId });
+  if (sessionId === p.sessionId) {
+    throw redirect("/login?signedOut", { headers: { "Set-Cookie": await clearSessionCookie(context) } });
+  }
+  return { ended: sessionId };
+}
+
+export default function SessionsPage() {
+  const { current, sessions } = useLoaderData<typeof loader>();
+  return (
+    <section className="card">
+      <h1>Active sessions</h1>
+      <p className="muted">Every browser signed in to your user. End any you don't recognise.</p>
+      <div className="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Signed in</th>
+              <th scope="col">Last seen</th>
+              <th scope="col">Via</th>
+              <th scope="col">From</th>
+              <th scope="col">Browser</th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {sessions.map((s) => (
+              <tr key={s.id}>
+                <td>
+                  <When at={s.created_at} /> {s.id === current ? <strong>(this browser)</strong> : null}
+                </td>
+                <td>
+                  <When at={s.last_seen_at} />
+                </td>
+                <td>{s.provider}</td>
+                <td>{s.ip ?? "—"}</td>
+                <td className="muted">{(s.user_agent ?? "—").slice(0, 60)}</td>
+                <td>
+                  <Form method="post">
+                    <AuthenticityTokenInput />
+                    <input type="hidden" name="sessionId" value={s.id} />
+                    <button className="btn" name="intent" value="end" type="submit">
+                      Sign out
+                    </button>
+                  </Form>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <Form method="post" style={{ marginTop: "1rem" }}>
+        <AuthenticityTokenInput />
+        <button className="btn danger" name="intent" value="end_all" type="submit">
+          Sign out everywhere
+        </button>
+      </Form>
+    </section>
+  );
+}

@@ -1,0 +1,53 @@
+/**
+ * Everything a loader or action needs, built once per process by the server
+ * entry and handed to Remix as load context. Tests build their own, so no
+ * route ever reads the environment.
+ */
+import { createCookie } from "@remix-run/node";
+import type { Client } from "@temporalio/client";
+import { CSRF } from "remix-utils/csrf/server";
+import type { Db } from "../db/connection.js";
+import { createAuthenticator, type AppAuthenticator } from "./auth/providers.server.js";
+import type { Config } from "./config.server.js";
+import type { Logger } from "./logger.server.js";
+
+export interface Services {
+  config: Config;
+  db: Db;
+  temporal: Client;
+  logger: Logger;
+  authenticator: AppAuthenticator;
+  sessionCookie: ReturnType<typeof createCookie>;
+  csrf: CSRF;
+}
+
+export function createServices(deps: { config: Config; db: Db; temporal: Client; logger: Logger }): Services {
+  const { config } = deps;
+  const sessionCookie = createCookie("sb_session", {
+    httpOnly: true,
+    sameSite: "lax",
+    secure: config.isProduction,
+    path: "/",
+    maxAge: config.session.ttlHours * 3600,
+    secrets: config.session.secrets,
+  });
+  const csrf = new CSRF({
+    cookie: createCookie("sb_csrf", {
+      httpOnly: true,
+      sameSite: "lax",
+      secure: config.isProduction,
+      path: "/",
+      secrets: config.session.secrets,
+    }),
+    secret: config.session.secrets[0],
+  });
+  return { ...deps, authenticator: createAuthenticator(config), sessionCookie, csrf };
+}
+
+declare module "@remix-run/node" {
+  interface AppLoadContext {
+    services: Services;
+    /** The client's address as Express saw it (trust proxy decides whether X-Forwarded-For counts). */
+    ip: string | null;
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Block and unblock, as staff ask for them: a row with the reason (kept out of
+ * the workflow history), then the workflow that carries it out.
+ */
+import { WorkflowExecutionAlreadyStartedError } from "@temporalio/client";
+import { WorkflowIdReusePolicy } from "@temporalio/common";
+import type { StatusChangeAction } from "../db/schema.js";
+import type { Actor } from "./models/audit.server.js";
+import { createStatusChange, recordStatusChangeStep, setStatusChangeWorkflow } from "./models/accounts.server.js";
+import type { Services } from "./services.server.js";
+import { blockWorkflowId, unblockWorkflowId, type StatusChangeInput } from "../workflows/shared.js";
+
+export type StartResult = { ok: true; changeId: string; workflowId: string } | { ok: false; message: string };
+
+export async function requestStatusChange(
+  services: Pick<Services, "db" | "temporal" | "config">,
+  input: { accountId: string; action: StatusChangeAction; reasonCode: string; reasonText: string; staffId: string },
+  actor: Actor,
+): Promise<StartResult> {
+  const { db, temporal, config } = services;
+  const changeId = await createStatusChange(db, input, actor);
+  const workflowId = input.action === "block" ? blockWorkflowId(input.accountId) : unblockWorkflowId(input.accountId);
+  const args: [StatusChangeInput] = [{ accountId: input.accountId, changeId }];
+  try {
+    await temporal.workflow.start(input.action === "block" ? "blockAccount" : "unblockAccount", {
+      taskQueue: config.temporal.taskQueue,
+      workflowId,
+      args,
+      // One block (or unblock) per account at a time; a finished one may run again later.
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+    });
+  } catch (err) {
+    const message =
+      err instanceof WorkflowExecutionAlreadyStartedError
+        ? `An ${input.action} of this account is already running. Wait for it to finish.`
+        : "The workflow service did not accept the request. Try again in a moment.";
+    const code = err instanceof WorkflowExecutionAlreadyStartedError ? "already_running" : "start_failed";
+    await recordStatusChangeStep(db, changeId, { step: "not_started", outcome: code, at: new Date().toISOString() }, "failed", code);
+    return { ok: false, message };
+  }
+  await setStatusChangeWorkflow(db, changeId, workflowId);
+  return { ok: true, changeId, workflowId };
+}

@@ -1,0 +1,17 @@
+import { Kysely, PostgresDialect, type Transaction } from "kysely";
+import pg from "pg";
+import type { Database } from "./schema.js";
+
+export type Db = Kysely<Database>;
+/** Repository functions take either the pool or an open transaction first. */
+export type DbOrTrx = Kysely<Database> | Transaction<Database>;
+
+// Return int8 (bigint) columns as strings; money and ids are never squeezed through a float.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
+
+export function createDb(connectionString: string, options: { max?: number } = {}): Db {
+  const pool = new pg.Pool({ connectionString, max: options.max ?? 10 });
+  // A dropped connection (database restart) must not crash the process; the pool reconnects.
+  pool.on("error", () => {});
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}

@@ -1,0 +1,28 @@
+/** The Express app around Remix: static assets, then every request to Remix with the services. */
+import { createRequestHandler } from "@remix-run/express";
+import type { ServerBuild } from "@remix-run/node";
+import express from "express";
+import type { Services } from "../app/services.server.js";
+
+export function createHttpApp(build: ServerBuild, services: Services, publicDir: string): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.use((_req, res, next) => {
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    res.setHeader("X-Frame-Options", "DENY");
+    res.setHeader("Referrer-Policy", "same-origin");
+    next();
+  });
+  // Fingerprinted by the Remix compiler, so they can be cached for good.
+  app.use("/build", express.static(`${publicDir}/build`, { immutable: true, maxAge: "1y" }));
+  app.use(express.static(publicDir, { maxAge: "1h" }));
+  app.all(
+    "*",
+    createRequestHandler({
+      build,
+      mode: services.config.isProduction ? "production" : "development",
+      getLoadContext: (req) => ({ services, ip: req.ip ?? null }),
+    }),
+  );
+  return app;
+}

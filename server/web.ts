@@ -1,0 +1,52 @@
+/**
+ * The web process: Remix behind Express. Stateless; many may run side by side
+ * against one PostgreSQL and one Temporal (`npm run web`).
+ */
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { ServerBuild } from "@remix-run/node";
+import { Client, Connection } from "@temporalio/client";
+import { configOrExit } from "../app/config.server.js";
+import { createLogger } from "../app/logger.server.js";
+import { createServices } from "../app/services.server.js";
+import { temporalConnectionOptions } from "../app/temporal-connection.server.js";
+import { createDb } from "../db/connection.js";
+import { createHttpApp } from "./http-app.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const config = configOrExit();
+const logger = createLogger(config.logLevel, "web");
+
+if (!config.database.url) {
+  logger.fatal("DATABASE_URL is required for `npm run web` (`npm start` sets it for the embedded database)");
+  process.exit(1);
+}
+
+const build = (await import(pathToFileURL(path.join(root, "build", "index.js")).href)) as ServerBuild;
+const db = createDb(config.database.url);
+// Lazy: the web starts (and /healthz says "temporal: down") even while Temporal is unreachable.
+const connection = Connection.lazy(temporalConnectionOptions(config));
+const temporal = new Client({ connection, namespace: config.temporal.namespace });
+const services = createServices({ config, db, temporal, logger });
+const app = createHttpApp(build, services, path.join(root, "public"));
+
+const server = app.listen(config.port, config.host, () => {
+  logger.info({ url: config.publicUrl, port: config.port }, "web listening");
+});
+server.on("error", (err) => {
+  logger.fatal({ err: err.message }, "web could not listen");
+  process.exit(1);
+});
+
+let stopping = false;
+async function shutdown() {
+  if (stopping) return;
+  stopping = true;
+  logger.info("web stopping");
+  server.close();
+  server.closeIdleConnections();
+  await Promise.allSettled([db.destroy(), connection.close()]);
+  process.exit(0);
+}
+process.on("SIGTERM", shutdown);
+process.on("SIGINT", shutdown);

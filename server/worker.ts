@@ -1,0 +1,62 @@
+/**
+ * The worker process: runs workflows (bundled, deterministic) and activities
+ * (all I/O). Stateless; many may poll one task queue (`npm run worker`).
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from "@temporalio/worker";
+import { createActivities } from "../activities/index.js";
+import { configOrExit } from "../app/config.server.js";
+import { createLogger } from "../app/logger.server.js";
+import { temporalConnectionOptions } from "../app/temporal-connection.server.js";
+import { createDb } from "../db/connection.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const config = configOrExit();
+const logger = createLogger(config.logLevel, "worker");
+
+if (!config.database.url) {
+  logger.fatal("DATABASE_URL is required for `npm run worker` (`npm start` sets it for the embedded database)");
+  process.exit(1);
+}
+
+Runtime.install({
+  logger: {
+    log: (level, message, meta) => logger[level === "TRACE" ? "trace" : (level.toLowerCase() as "info")]({ ...meta }, message),
+    trace: (m, meta) => logger.trace({ ...meta }, m),
+    debug: (m, meta) => logger.debug({ ...meta }, m),
+    info: (m, meta) => logger.info({ ...meta }, m),
+    warn: (m, meta) => logger.warn({ ...meta }, m),
+    error: (m, meta) => logger.error({ ...meta }, m),
+  },
+  telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: "WARN" }) } },
+});
+
+const db = createDb(config.database.url);
+const connection = await connectWithRetry();
+const worker = await Worker.create({
+  connection,
+  namespace: config.temporal.namespace,
+  taskQueue: config.temporal.taskQueue,
+  workflowsPath: path.join(root, "workflows", "index.ts"),
+  activities: createActivities({ db }),
+});
+logger.info({ taskQueue: config.temporal.taskQueue }, "worker polling");
+// The SDK stops the worker on SIGINT/SIGTERM and lets running activities finish.
+await worker.run();
+await Promise.allSettled([db.destroy(), connection.close()]);
+logger.info("worker stopped");
+
+/** Temporal may still be starting (or restarting): try for a while before giving up. */
+async function connectWithRetry(): Promise<NativeConnection> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await NativeConnection.connect(temporalConnectionOptions(config));
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      logger.warn({ err: err instanceof Error ? err.message : String(err) }, "Temporal not reachable yet; retrying");
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}

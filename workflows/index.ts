@@ -1,0 +1,2 @@
+// Every workflow the worker runs. Workflows import activity *types* only.
+export { blockAccount, unblockAccount } from "./block-account.js";
