@@ -2,8 +2,6 @@
 export default {
   ignoredRouteFiles: ["**/.*", "**/*.test.{ts,tsx}"],
   serverModuleFormat: "esm",
-  // Workflows, activities and db are Node code the server bundle imports as-is.
-  serverDependenciesToBundle: [/^remix-utils.*/],
   future: {
     v3_fetcherPersist: true,
     v3_relativeSplatPath: true,

@@ -13,7 +13,11 @@ import {
 import { AuthenticityTokenProvider } from "remix-utils/csrf/react";
 import styles from "./styles/app.css";
 
-export const links: LinksFunction = () => [{ rel: "stylesheet", href: styles }];
+export const links: LinksFunction = () => [
+  { rel: "stylesheet", href: styles },
+  // No favicon file: an empty data URL keeps browsers from requesting (and 404ing on) /favicon.ico.
+  { rel: "icon", href: "data:," },
+];
 export const meta: MetaFunction = () => [{ title: "Switchboard" }];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {

@@ -32,7 +32,7 @@ export async function requestStatusChange(
   } catch (err) {
     const message =
       err instanceof WorkflowExecutionAlreadyStartedError
-        ? `An ${input.action} of this account is already running. Wait for it to finish.`
+        ? `${input.action === "block" ? "A block" : "An unblock"} of this account is already running. Wait for it to finish.`
         : "The workflow service did not accept the request. Try again in a moment.";
     const code = err instanceof WorkflowExecutionAlreadyStartedError ? "already_running" : "start_failed";
     await recordStatusChangeStep(db, changeId, { step: "not_started", outcome: code, at: new Date().toISOString() }, "failed", code);

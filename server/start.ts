@@ -127,7 +127,7 @@ function supervise(name: string, script: string, env: NodeJS.ProcessEnv) {
   let child: ChildProcess | undefined;
   let crashes: number[] = [];
   const run = () => {
-    child = spawn(process.execPath, ["--import", "tsx", script], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+    child = spawn(process.execPath, ["--import", "tsx", script], { cwd: root, env, stdio: ["ignore", "pipe", "pipe", "ipc"] });
     const forward = (chunk: Buffer) => {
       log.write(chunk);
       for (const line of chunk.toString("utf8").split("\n")) {

@@ -42,6 +42,8 @@ const worker = await Worker.create({
   activities: createActivities({ db }),
 });
 logger.info({ taskQueue: config.temporal.taskQueue }, "worker polling");
+// Under `npm start` the supervisor holds an IPC channel: if it dies, the worker stops too.
+if (process.send) process.on("disconnect", () => worker.shutdown());
 // The SDK stops the worker on SIGINT/SIGTERM and lets running activities finish.
 await worker.run();
 await Promise.allSettled([db.destroy(), connection.close()]);

@@ -1,5 +1,4 @@
 import type { AppLoadContext } from "@remix-run/node";
-import { CSRFError } from "remix-utils/csrf/server";
 
 /**
  * Reads a form post and checks its CSRF token against the signed cookie
@@ -15,7 +14,8 @@ export async function readFormWithCsrf(request: Request, context: AppLoadContext
   try {
     await context.services.csrf.validate(form, request.headers);
   } catch (err) {
-    if (err instanceof CSRFError) {
+    // By name, not instanceof: the server bundle and the services may hold separate copies of the class.
+    if (err instanceof Error && err.name === "CSRFError") {
       throw new Response(
         "This form has expired or was not sent from a Switchboard page. Go back, reload the page and try again.",
         { status: 403 },

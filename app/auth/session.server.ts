@@ -18,7 +18,7 @@ export interface Principal {
   staff: { id: string; role: StaffRole } | null;
 }
 
-export type SessionEndReason = "blocked" | "transferred" | "deleted" | "expired";
+export type SessionEndReason = "blocked" | "transferred" | "deleted" | "ended";
 
 async function readToken(request: Request, context: AppLoadContext): Promise<string | null> {
   const value = await context.services.sessionCookie.parse(request.headers.get("Cookie"));
@@ -33,7 +33,21 @@ export async function clearSessionCookie(context: AppLoadContext): Promise<strin
  * The principal, or null when signed out. A session whose account is no longer
  * active is revoked on the spot and the person is sent to sign in with the reason.
  */
-export async function getPrincipal(request: Request, context: AppLoadContext): Promise<Principal | null> {
+export function getPrincipal(request: Request, context: AppLoadContext): Promise<Principal | null> {
+  // Parent and child loaders of one request share the answer: one lookup, one audit row.
+  // Keyed by the load context, which Express makes once per request (Remix hands each loader its own Request copy).
+  let cached = principals.get(context);
+  if (!cached) {
+    cached = lookupPrincipal(request, context);
+    principals.set(context, cached);
+  }
+  return cached;
+}
+
+const principals = new WeakMap<AppLoadContext, Promise<Principal | null>>();
+const refusalsAudited = new WeakSet<AppLoadContext>();
+
+async function lookupPrincipal(request: Request, context: AppLoadContext): Promise<Principal | null> {
   const token = await readToken(request, context);
   if (!token) return null;
   const { db } = context.services;
@@ -41,7 +55,8 @@ export async function getPrincipal(request: Request, context: AppLoadContext): P
   if (!session) return null;
   const ended = endReason(session);
   if (ended) {
-    await revokeSession(db, session.id, `account_${ended}`);
+    if (!session.revokedReason) await revokeSession(db, session.id, `account_${ended}`);
+    // The person's next request lands on sign-in saying why; the cookie goes with it.
     throw redirect(`/login?ended=${ended}`, { headers: { "Set-Cookie": await clearSessionCookie(context) } });
   }
   await touchSession(db, session);
@@ -54,9 +69,10 @@ export async function getPrincipal(request: Request, context: AppLoadContext): P
 }
 
 function endReason(s: ActiveSession): SessionEndReason | null {
-  if (!s.accountId || s.accountStatus === "active" || s.accountStatus === null) return null;
-  if (s.accountStatus === "blocked") return s.accountTransferred ? "transferred" : "blocked";
-  return "deleted";
+  if (s.accountId && s.accountStatus === "blocked") return s.accountTransferred ? "transferred" : "blocked";
+  if (s.accountId && (s.accountStatus === "deleting" || s.accountStatus === "deleted")) return "deleted";
+  if (s.revokedReason) return "ended";
+  return null;
 }
 
 function loginRedirect(request: Request): never {
@@ -89,6 +105,8 @@ export async function requireStaff(
   const p = await getPrincipal(request, context);
   if (!p) loginRedirect(request);
   if (!p.staff) {
+    if (refusalsAudited.has(context)) throw NOT_FOUND();
+    refusalsAudited.add(context);
     await writeAudit(context.services.db, { type: "user", id: p.userId, ip: context.ip }, {
       action: "console.access_refused",
       details: { path: new URL(request.url).pathname.slice(0, 200), method: request.method },
@@ -96,6 +114,8 @@ export async function requireStaff(
     throw NOT_FOUND();
   }
   if (!roles.includes(p.staff.role)) {
+    if (refusalsAudited.has(context)) throw new Response(`This needs the ${roles.join(" or ")} role. Ask an admin if you need it.`, { status: 403 });
+    refusalsAudited.add(context);
     await writeAudit(context.services.db, { type: "staff", id: p.staff.id, ip: context.ip }, {
       action: "console.role_refused",
       details: { path: new URL(request.url).pathname.slice(0, 200), method: request.method, needs: roles },

@@ -95,15 +95,6 @@ export async function countActiveAccountSessions(db: DbOrTrx, accountId: string)
 
 // ---- status changes (block / unblock), carried out by workflows ----
 
-export const BLOCK_REASONS = {
-  abuse: "Abuse or fraud",
-  payment: "Payment problem",
-  security: "Security (compromised account)",
-  request: "The customer asked for it",
-  transferred: "Transferred to a new account",
-  other: "Other",
-} as const;
-export type BlockReason = keyof typeof BLOCK_REASONS;
 
 export async function createStatusChange(
   db: DbOrTrx,

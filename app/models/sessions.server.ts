@@ -57,9 +57,11 @@ export interface ActiveSession {
   accountStatus: AccountStatus | null;
   accountTransferred: boolean;
   lastSeenAt: Date;
+  /** Set when the session was ended (sign-out, block, staff action); the caller tells the person. */
+  revokedReason: string | null;
 }
 
-/** The live session behind a token: not revoked, not expired. */
+/** The unexpired session behind a token, live or revoked. */
 export async function findSessionByToken(db: DbOrTrx, token: string): Promise<ActiveSession | null> {
   const row = await db
     .selectFrom("sessions")
@@ -74,9 +76,10 @@ export async function findSessionByToken(db: DbOrTrx, token: string): Promise<Ac
       "staff.role as staff_role",
       "accounts.status as account_status",
       "accounts.transferred_to_account_id",
+      "sessions.revoked_reason",
+      "sessions.revoked_at",
     ])
     .where("sessions.token_hash", "=", hashSessionToken(token))
-    .where("sessions.revoked_at", "is", null)
     .where("sessions.expires_at", ">", sql<Date>`now()`)
     .executeTakeFirst();
   if (!row) return null;
@@ -89,6 +92,7 @@ export async function findSessionByToken(db: DbOrTrx, token: string): Promise<Ac
     accountStatus: row.account_status,
     accountTransferred: row.transferred_to_account_id !== null,
     lastSeenAt: row.last_seen_at,
+    revokedReason: row.revoked_at ? row.revoked_reason ?? "revoked" : null,
   };
 }
 

@@ -4,8 +4,6 @@ import type { StaffRole } from "../../db/schema.js";
 import { writeAudit, type Actor } from "./audit.server.js";
 import { normalizeEmail } from "./email.server.js";
 
-export const STAFF_ROLES: readonly StaffRole[] = ["support", "operator", "admin"];
-
 export async function getStaffMember(db: DbOrTrx, id: string) {
   return db.selectFrom("staff").select(["id", "email", "role", "provider", "created_at"]).where("id", "=", id).executeTakeFirst();
 }

@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
+import { z } from "zod";
 import { isSignInProvider } from "../auth/providers.server.js";
 import { safeRedirect } from "../auth/safe-redirect.js";
 import { startSession } from "../auth/session.server.js";
@@ -20,6 +21,9 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { services } = context;
   let identity: ProviderIdentity;
   try {
+    // A callback must carry the state and a code or an error; the strategies would
+    // otherwise treat a bare callback URL as the start of a new sign-in.
+    CallbackParams.parse(Object.fromEntries(new URL(request.url).searchParams));
     identity = await services.authenticator.authenticate(provider, request, { throwOnError: true });
   } catch (err) {
     if (err instanceof Response && err.status >= 300 && err.status < 400) throw err;
@@ -50,6 +54,11 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   headers.append("Set-Cookie", clearNext());
   throw redirect(target, { headers });
 }
+
+const CallbackParams = z.union([
+  z.object({ state: z.string().min(1).max(512), code: z.string().min(1).max(2048) }),
+  z.object({ state: z.string().min(1).max(512), error: z.string().min(1).max(256) }),
+]);
 
 function readNext(request: Request): string | null {
   const match = /(?:^|;\s*)sb_next=([^;]*)/.exec(request.headers.get("Cookie") ?? "");

@@ -7,8 +7,8 @@ import { z } from "zod";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { NOT_FOUND, requireStaff } from "../auth/session.server.js";
 import { Alert, Badge, EmptyState, When } from "../components/ui.js";
+import { BLOCK_REASON_CODES, BLOCK_REASONS } from "../models/block-reasons.js";
 import {
-  BLOCK_REASONS,
   countActiveAccountSessions,
   endAccountSessions,
   getAccount,
@@ -54,7 +54,7 @@ const ACT_ROLES = ["support", "admin"] as const;
 const Action = z.discriminatedUnion("intent", [
   z.object({
     intent: z.literal("block"),
-    reasonCode: z.enum(Object.keys(BLOCK_REASONS) as [keyof typeof BLOCK_REASONS]),
+    reasonCode: z.enum(BLOCK_REASON_CODES),
     reasonText: z.string().trim().min(1, "Say why, for the record.").max(1000),
   }),
   z.object({ intent: z.literal("unblock"), reasonText: z.string().trim().min(1, "Say why, for the record.").max(1000) }),

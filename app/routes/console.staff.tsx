@@ -6,7 +6,8 @@ import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { requireStaff } from "../auth/session.server.js";
 import { Alert, When } from "../components/ui.js";
 import { EmailSchema } from "../models/email.server.js";
-import { addStaff, listStaff, removeStaff, setStaffRole, STAFF_ROLES } from "../models/staff.server.js";
+import { addStaff, listStaff, removeStaff, setStaffRole } from "../models/staff.server.js";
+import { STAFF_ROLES } from "../models/staff-roles.js";
 
 export const meta: MetaFunction = () => [{ title: "Staff · Console" }];
 
@@ -17,7 +18,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return { me: p.staff.id, staff: await listStaff(context.services.db) };
 }
 
-const Role = z.enum(STAFF_ROLES as [string, ...string[]]).transform((r) => r as (typeof STAFF_ROLES)[number]);
+const Role = z.enum(STAFF_ROLES);
 const Action = z.discriminatedUnion("intent", [
   z.object({ intent: z.literal("add"), email: EmailSchema, role: Role }),
   z.object({ intent: z.literal("set_role"), staffId: z.string().uuid(), role: Role }),

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { getPrincipal } from "../auth/session.server.js";
 import { safeRedirect } from "../auth/safe-redirect.js";
 import { Alert, TopBar } from "../components/ui.js";
-import { loginMessage } from "../auth/login-messages.js";
+import { loginMessage } from "../auth/login-messages.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · Switchboard" }];
 

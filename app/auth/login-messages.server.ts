@@ -27,6 +27,9 @@ export function loginMessage(q: {
   if (q.ended === "blocked" || q.ended === "transferred" || q.ended === "deleted") {
     return { kind: "error", lines: ["You have been signed out.", ...refusalMessage(q.ended)] };
   }
+  if (q.ended === "ended") {
+    return { kind: "info", lines: ["Your session was ended (signed out from another device, or by support).", "Sign in again to continue."] };
+  }
   if (q.signedOut !== undefined) return { kind: "info", lines: ["You are signed out."] };
   return null;
 }

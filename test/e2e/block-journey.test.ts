@@ -1,0 +1,98 @@
+/**
+ * In Chromium: a user signs in through the local OAuth stand-in; a support
+ * staff member signs in, finds the account and blocks it (a real workflow on a
+ * real worker); the user's next page load lands on sign-in saying it is blocked.
+ */
+import { mkdirSync } from "node:fs";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createActivities } from "../../activities/index.js";
+import { startTestApp, type TestApp } from "../helpers/app.js";
+import { chromiumPath, launchChromium } from "../helpers/chromium.js";
+import { freshDatabase, type FreshDatabase } from "../helpers/database.js";
+import { temporalTestEnv, type TemporalTestEnv } from "../helpers/temporal.js";
+
+let fresh: FreshDatabase;
+let temporal: TemporalTestEnv;
+let app: TestApp;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!chromiumPath) return;
+  fresh = await freshDatabase();
+  temporal = await temporalTestEnv();
+  app = await startTestApp({ db: fresh.db, temporal: temporal.client, taskQueue: temporal.taskQueue });
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+  await temporal?.close();
+  await fresh?.destroy();
+});
+
+/** Watches a page for console errors and failed requests; the journey must have none. */
+function watch(page: Page) {
+  const problems: string[] = [];
+  page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
+  return problems;
+}
+
+async function signIn(page: Page, button: "Google" | "GitHub", email: string) {
+  await page.goto(`${app.url}/login`);
+  await page.getByRole("button", { name: `Sign in with ${button}` }).click();
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByRole("button", { name: "Continue" }).click();
+}
+
+async function shot(page: Page, name: string) {
+  mkdirSync("test-results", { recursive: true });
+  await page.screenshot({ path: `test-results/${name}.png`, fullPage: true });
+}
+
+describe.skipIf(!chromiumPath)("block journey in Chromium", () => {
+  it("user signs in; staff blocks the account; the user's next page load shows the blocked message", async () => {
+    await fresh.db.insertInto("staff").values({ email: "support@switchboard.test", role: "support" }).execute();
+    const userCtx = await browser.newContext();
+    const staffCtx = await browser.newContext();
+    const user = await userCtx.newPage();
+    const staff = await staffCtx.newPage();
+    const problems = [...[user, staff].map(watch)];
+    try {
+      await signIn(user, "Google", "victim@example.com");
+      await expect.poll(() => user.url()).toBe(`${app.url}/`);
+      await user.getByRole("heading", { name: "victim's account" }).waitFor();
+
+      await temporal.runWorker(createActivities({ db: fresh.db }), async () => {
+        await signIn(staff, "GitHub", "support@switchboard.test");
+        await staff.waitForURL(`${app.url}/console`);
+        await staff.getByRole("link", { name: "Accounts" }).click();
+        await staff.getByLabel("Search by email (any part) or account id").fill("victim@");
+        await staff.getByRole("button", { name: "Search" }).click();
+        await staff.getByRole("link", { name: "victim's account" }).click();
+        await staff.getByLabel("Reason").selectOption("abuse");
+        await staff.getByLabel(/Details/).fill("Card testing reported by the bank");
+        await staff.getByRole("button", { name: "Block account" }).click();
+        // The page follows the workflow until it completes.
+        await staff.locator("text=completed").first().waitFor({ timeout: 30_000 });
+        await staff.getByRole("heading", { name: /victim's account/ }).locator(".badge.blocked").waitFor();
+      });
+
+      await user.reload();
+      await expect.poll(() => new URL(user.url()).pathname).toBe("/login");
+      await user.getByText("This account is blocked.").waitFor();
+      await user.getByText("You have been signed out.").waitFor();
+
+      expect(problems.flat()).toEqual([]);
+    } catch (err) {
+      await shot(user, "block-journey-user");
+      await shot(staff, "block-journey-staff");
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\nPage problems: ${problems.flat().join("\n") || "none"}`);
+    } finally {
+      await userCtx.close();
+      await staffCtx.close();
+    }
+  });
+});

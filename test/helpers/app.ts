@@ -1,0 +1,74 @@
+/**
+ * The real web app for a test file: the Remix build behind Express on a free
+ * port, its own database, the run's Temporal server, and the local OAuth
+ * stand-in. Needs `remix build` first (npm test does it).
+ */
+import type { Server } from "node:http";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { ServerBuild } from "@remix-run/node";
+import { parseConfig, type Config } from "../../app/config.server.js";
+import { createLogger } from "../../app/logger.server.js";
+import { createServices, type Services } from "../../app/services.server.js";
+import type { Db } from "../../db/connection.js";
+import { startLocalOAuthServer, type LocalIdentity, type LocalOAuthServer } from "../../dev/local-oauth-server.js";
+import { freePort } from "../../dev/temporal-dev-server.js";
+import { createHttpApp } from "../../server/http-app.js";
+import type { Client } from "@temporalio/client";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+export interface TestApp {
+  url: string;
+  services: Services;
+  config: Config;
+  oauth: LocalOAuthServer;
+  stop(): Promise<void>;
+}
+
+export const TEST_TOMBSTONE_SECRET = "test-tombstone-secret-test-tombstone-secret";
+
+export async function startTestApp(deps: {
+  db: Db;
+  temporal: Client;
+  taskQueue: string;
+  demoIdentities?: LocalIdentity[];
+  env?: Record<string, string>;
+}): Promise<TestApp> {
+  const oauth = await startLocalOAuthServer({ port: 0, demoIdentities: deps.demoIdentities ?? [] });
+  const port = await freePort();
+  const config = parseConfig({
+    NODE_ENV: "test",
+    LOG_LEVEL: "silent",
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    DATABASE_URL: "postgres://unused-by-tests/db", // the test hands its own pool to the services
+    TEMPORAL_TASK_QUEUE: deps.taskQueue,
+    LOCAL_OAUTH_URL: oauth.url,
+    SESSION_SECRET: "test-session-secret-test-session-secret-0123",
+    TOMBSTONE_SECRET: TEST_TOMBSTONE_SECRET,
+    ...deps.env,
+  });
+  const services = createServices({
+    config,
+    db: deps.db,
+    temporal: deps.temporal,
+    logger: createLogger("silent", "test-web"),
+  });
+  const build = (await import(pathToFileURL(path.join(root, "build", "index.js")).href)) as ServerBuild;
+  const app = createHttpApp(build, services, path.join(root, "public"));
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(port, "127.0.0.1", () => resolve(s));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    services,
+    config,
+    oauth,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await oauth.stop();
+    },
+  };
+}

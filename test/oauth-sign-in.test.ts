@@ -1,0 +1,261 @@
+/**
+ * The full OAuth redirect dance over HTTP, for both providers, against the
+ * local stand-in: the app's real routes, remix-auth strategies, PostgreSQL.
+ */
+import { sql } from "kysely";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { writeEmailTombstone } from "../app/models/email.server.js";
+import { freshDatabase, type FreshDatabase } from "./helpers/database.js";
+import { startTestApp, TEST_TOMBSTONE_SECRET, type TestApp } from "./helpers/app.js";
+import { temporalTestEnv, type TemporalTestEnv } from "./helpers/temporal.js";
+import { UserAgent } from "./helpers/user-agent.js";
+
+let fresh: FreshDatabase;
+let temporal: TemporalTestEnv;
+let app: TestApp;
+
+beforeAll(async () => {
+  fresh = await freshDatabase();
+  temporal = await temporalTestEnv();
+  app = await startTestApp({ db: fresh.db, temporal: temporal.client, taskQueue: temporal.taskQueue });
+});
+afterAll(async () => {
+  await app?.stop();
+  await temporal?.close();
+  await fresh?.destroy();
+});
+beforeEach(async () => {
+  await sql`TRUNCATE users, accounts, memberships, identities, staff, sessions, audit_log, email_tombstones CASCADE`.execute(fresh.db);
+});
+
+const text = (html: string) => html.replace(/<[^>]+>/g, " ").replace(/&#x27;|&#39;/g, "'").replace(/\s+/g, " ");
+const count = async (table: "users" | "accounts" | "sessions") =>
+  Number((await fresh.db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow()).n);
+
+describe.each(["google", "github"] as const)("sign-in with %s", (provider) => {
+  const other = provider === "google" ? "github" : "google";
+  const Other = other === "google" ? "Google" : "GitHub";
+
+  it("a new email signs up: user, owned account and a session; the home page shows the account", async () => {
+    const ua = new UserAgent(app.url);
+    const home = await ua.signIn(provider, { email: "newbie@example.com", name: "Nia Newbie" });
+    expect(home.status).toBe(200);
+    expect(new URL(home.url).pathname).toBe("/");
+    expect(text(home.body)).toContain("Nia Newbie's account");
+    expect(text(home.body)).toContain("newbie@example.com");
+    expect(await count("accounts")).toBe(1);
+    const user = await fresh.db.selectFrom("users").selectAll().executeTakeFirstOrThrow();
+    expect(user.provider).toBe(provider);
+    const session = await fresh.db.selectFrom("sessions").selectAll().executeTakeFirstOrThrow();
+    expect(session.token_hash).toHaveLength(32);
+    expect(session.ip).toBe("127.0.0.1");
+  });
+
+  it(`the same email through ${other} is refused with the exact message and the provider to use`, async () => {
+    await new UserAgent(app.url).signIn(provider, { email: "lock@example.com" });
+    const page = await new UserAgent(app.url).signIn(other, { email: "lock@example.com" });
+    expect(new URL(page.url).pathname).toBe("/login");
+    expect(text(page.body)).toContain("This email is already linked to another sign-in method.");
+    expect(text(page.body)).toContain(`Sign in with ${provider === "google" ? "Google" : "GitHub"} instead.`);
+    expect(text(page.body)).not.toContain(`Sign in with ${Other} instead.`);
+    expect(await count("accounts")).toBe(1);
+    expect(await count("sessions")).toBe(1);
+  });
+
+  it("an unverified provider email is refused and creates nothing", async () => {
+    const page = await new UserAgent(app.url).signIn(provider, { email: "unverified@example.com", verified: false });
+    expect(text(page.body)).toContain("has no verified email address");
+    expect(await count("users")).toBe(0);
+    expect(await count("sessions")).toBe(0);
+  });
+
+  it("a legacy LinkedIn account signs in and is re-bound to this provider", async () => {
+    const user = await fresh.db.insertInto("users").values({ email: "legacy@example.com", name: "Lee", provider: "linkedin" }).returning("id").executeTakeFirstOrThrow();
+    const acct = await fresh.db.insertInto("accounts").values({ name: "Legacy account" }).returning("id").executeTakeFirstOrThrow();
+    await fresh.db.insertInto("memberships").values({ account_id: acct.id, user_id: user.id, role: "owner" }).execute();
+    const home = await new UserAgent(app.url).signIn(provider, { email: "legacy@example.com" });
+    expect(text(home.body)).toContain("Legacy account");
+    const after = await fresh.db.selectFrom("users").select("provider").where("id", "=", user.id).executeTakeFirstOrThrow();
+    expect(after.provider).toBe(provider);
+    const refused = await new UserAgent(app.url).signIn(other, { email: "legacy@example.com" });
+    expect(text(refused.body)).toContain("This email is already linked to another sign-in method.");
+  });
+
+  it("a deleted account's email (tombstone) cannot sign up again", async () => {
+    await writeEmailTombstone(fresh.db, TEST_TOMBSTONE_SECRET, "gone@example.com");
+    const page = await new UserAgent(app.url).signIn(provider, { email: "Gone@Example.com" });
+    expect(text(page.body)).toContain("cannot be used to create a new account");
+    expect(await count("users")).toBe(0);
+  });
+
+  it("a blocked account cannot sign in; a transferred one is told to use the new account", async () => {
+    const mk = async (email: string, transferredTo: string | null) => {
+      const user = await fresh.db.insertInto("users").values({ email, name: "B", provider }).returning("id").executeTakeFirstOrThrow();
+      const acct = await fresh.db
+        .insertInto("accounts")
+        .values({ name: "Blocked", status: "blocked", transferred_to_account_id: transferredTo })
+        .returning("id")
+        .executeTakeFirstOrThrow();
+      await fresh.db.insertInto("memberships").values({ account_id: acct.id, user_id: user.id, role: "owner" }).execute();
+    };
+    const target = await fresh.db.insertInto("accounts").values({ name: "Target" }).returning("id").executeTakeFirstOrThrow();
+    await mk("blocked@example.com", null);
+    await mk("moved@example.com", target.id);
+    expect(text((await new UserAgent(app.url).signIn(provider, { email: "blocked@example.com" })).body)).toContain("This account is blocked.");
+    const moved = text((await new UserAgent(app.url).signIn(provider, { email: "moved@example.com" })).body);
+    expect(moved).toContain("transferred to a new account");
+    expect(moved).toContain("Sign in with the email address of your new account.");
+    expect(await count("sessions")).toBe(0);
+  });
+
+  it("every sign-in gets a new session id; the previous one in that browser ends", async () => {
+    const ua = new UserAgent(app.url);
+    await ua.signIn(provider, { email: "twice@example.com" });
+    await ua.signIn(provider, { email: "twice@example.com" });
+    const sessions = await fresh.db.selectFrom("sessions").select(["id", "revoked_at", "revoked_reason"]).orderBy("created_at").execute();
+    expect(sessions).toHaveLength(2);
+    expect(sessions[0].revoked_reason).toBe("replaced");
+    expect(sessions[1].revoked_at).toBeNull();
+  });
+});
+
+describe("bad input on the sign-in path", () => {
+  it("a forged state is refused (login page with an error) and signs nobody in", async () => {
+    const ua = new UserAgent(app.url);
+    const start = await ua.submit("/login", "/auth/github");
+    const authorize = new URL(start.location!);
+    const forged = await ua.get(`/auth/github/callback?code=whatever&state=${"f".repeat(40)}`);
+    expect(new URL(forged.url).pathname).toBe("/login");
+    expect(text(forged.body)).toContain("Sign-in did not complete");
+    expect(authorize.searchParams.get("state")).not.toBe("f".repeat(40));
+    expect(await count("sessions")).toBe(0);
+  });
+
+  it.each([
+    ["no parameters", "/auth/google/callback"],
+    ["error from provider", "/auth/google/callback?error=access_denied&state=x"],
+    ["code without state", "/auth/github/callback?code=abc"],
+    ["garbage", "/auth/github/callback?state=%00%ff&code=%%%"],
+  ])("malformed callback (%s) lands on sign-in with a message", async (_name, path) => {
+    const ua = new UserAgent(app.url);
+    await ua.submit("/login", "/auth/google"); // a real state cookie exists, but does not match
+    const page = await ua.get(path);
+    expect(page.status).toBe(200);
+    expect(new URL(page.url).pathname).toBe("/login");
+    expect(text(page.body)).toMatch(/Sign-in did not complete/);
+    expect(await count("sessions")).toBe(0);
+  });
+
+  it("an unknown provider is a 404 with a message", async () => {
+    const ua = new UserAgent(app.url);
+    const res = await ua.submit("/login", "/auth/linkedin");
+    expect(res.status).toBe(404);
+    expect(text(res.body)).toContain("Unknown sign-in provider");
+    expect((await ua.request("/auth/facebook/callback?code=a&state=b")).status).toBe(404);
+  });
+
+  it("a sign-in form without its CSRF token is refused with 403 and goes nowhere", async () => {
+    const ua = new UserAgent(app.url);
+    await ua.get("/login");
+    const res = await ua.request("/auth/google", { form: {} });
+    expect(res.status).toBe(403);
+    expect(res.location).toBeNull();
+    const forged = await ua.request("/auth/google", { form: { csrf: "forged.token" } });
+    expect(forged.status).toBe(403);
+  });
+
+  it("next is followed for same-site paths only (no open redirect)", async () => {
+    const ua = new UserAgent(app.url);
+    const landed = await ua.signIn("google", { email: "nav@example.com" }, "//evil.example/steal");
+    expect(new URL(landed.url).origin).toBe(app.url);
+    expect(new URL(landed.url).pathname).toBe("/");
+    const ua2 = new UserAgent(app.url);
+    const settings = await ua2.signIn("google", { email: "nav@example.com" }, "/settings/sessions");
+    expect(new URL(settings.url).pathname).toBe("/settings/sessions");
+  });
+
+  it("GET on a state-changing URL changes nothing", async () => {
+    const ua = new UserAgent(app.url);
+    await ua.signIn("github", { email: "getter@example.com" });
+    expect((await ua.request("/logout")).status).toBe(302);
+    expect((await ua.get("/")).body).toContain("getter@example.com"); // still signed in
+  });
+});
+
+describe("sessions", () => {
+  it("sign out ends the session server-side; the old cookie is dead", async () => {
+    const ua = new UserAgent(app.url);
+    await ua.signIn("google", { email: "out@example.com" });
+    const out = await ua.follow(await ua.submit("/", "/logout"));
+    expect(text(out.body)).toContain("You are signed out.");
+    const session = await fresh.db.selectFrom("sessions").select(["revoked_at", "revoked_reason"]).executeTakeFirstOrThrow();
+    expect(session.revoked_reason).toBe("signed_out");
+  });
+
+  it("the settings page lists the user's own sessions and signs out everywhere", async () => {
+    const laptop = new UserAgent(app.url);
+    const phone = new UserAgent(app.url);
+    await laptop.signIn("google", { email: "many@example.com" });
+    await phone.signIn("google", { email: "many@example.com" });
+    const stranger = new UserAgent(app.url);
+    await stranger.signIn("google", { email: "stranger@example.com" });
+    const page = await laptop.get("/settings/sessions");
+    expect(page.body.match(/name="sessionId"/g)).toHaveLength(2);
+    expect(text(page.body)).toContain("(this browser)");
+    const after = await laptop.follow(await laptop.submit("/settings/sessions", "/settings/sessions", { intent: "end_all" }));
+    expect(new URL(after.url).pathname).toBe("/login");
+    expect(new URL((await phone.get("/settings/sessions")).url).pathname).toBe("/login");
+    expect(new URL((await stranger.get("/settings/sessions")).url).pathname).toBe("/settings/sessions");
+  });
+
+  it("a session cannot end someone else's session", async () => {
+    const a = new UserAgent(app.url);
+    const b = new UserAgent(app.url);
+    await a.signIn("google", { email: "a@example.com" });
+    await b.signIn("google", { email: "b@example.com" });
+    const bSession = await fresh.db
+      .selectFrom("sessions")
+      .innerJoin("users", "users.id", "sessions.user_id")
+      .select("sessions.id")
+      .where("users.email", "=", "b@example.com")
+      .executeTakeFirstOrThrow();
+    const res = await a.submit("/settings/sessions", "/settings/sessions", { intent: "end", sessionId: bSession.id });
+    expect(res.status).toBe(404);
+    expect(new URL((await b.get("/settings/sessions")).url).pathname).toBe("/settings/sessions");
+  });
+
+  it("cookies are httpOnly and SameSite=Lax", async () => {
+    const res = await fetch(`${app.url}/login`);
+    const cookies = res.headers.getSetCookie();
+    expect(cookies.length).toBeGreaterThan(0);
+    for (const c of cookies) {
+      expect(c).toMatch(/HttpOnly/i);
+      expect(c).toMatch(/SameSite=Lax/i);
+    }
+  });
+});
+
+describe("console access", () => {
+  it("signed-out visitors are sent to sign in; non-staff get 404 (audited); staff get in", async () => {
+    const anon = new UserAgent(app.url);
+    const redirect = await anon.request("/console/accounts");
+    expect(redirect.status).toBe(302);
+    expect(redirect.location).toContain("/login?next=%2Fconsole%2Faccounts");
+
+    const user = new UserAgent(app.url);
+    await user.signIn("google", { email: "customer@example.com" });
+    for (const path of ["/console", "/console/accounts", "/console/staff", `/console/accounts/${crypto.randomUUID()}`]) {
+      expect((await user.request(path)).status).toBe(404);
+    }
+    const refused = await fresh.db.selectFrom("audit_log").select("action").where("action", "=", "console.access_refused").execute();
+    expect(refused.length).toBe(4);
+
+    await fresh.db.insertInto("staff").values({ email: "helper@switchboard.test", role: "support" }).execute();
+    const staff = new UserAgent(app.url);
+    const landed = await staff.signIn("github", { email: "helper@switchboard.test" });
+    expect(new URL(landed.url).pathname).toBe("/console");
+    expect(landed.status).toBe(200);
+    expect(await count("accounts")).toBe(1); // staff sign-in created no customer account
+    expect((await staff.request("/console/staff")).status).toBe(403); // admins only
+  });
+});

@@ -1,0 +1,146 @@
+/**
+ * blockAccount / unblockAccount on the real Temporal dev server with a real
+ * worker and real activities against PostgreSQL.
+ */
+import { sql } from "kysely";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createActivities } from "../activities/index.js";
+import { requestStatusChange } from "../app/status-changes.server.js";
+import { createSession } from "../app/models/sessions.server.js";
+import { parseConfig } from "../app/config.server.js";
+import { freshDatabase, type FreshDatabase } from "../test/helpers/database.js";
+import { temporalTestEnv, type TemporalTestEnv } from "../test/helpers/temporal.js";
+import { blockWorkflowId, statusChangeProgressQuery, unblockWorkflowId } from "./shared.js";
+
+let fresh: FreshDatabase;
+let temporal: TemporalTestEnv;
+
+beforeAll(async () => {
+  fresh = await freshDatabase();
+  temporal = await temporalTestEnv();
+});
+afterAll(async () => {
+  await temporal?.close();
+  await fresh?.destroy();
+});
+beforeEach(async () => {
+  await sql`TRUNCATE users, accounts, memberships, staff, sessions, audit_log, account_status_changes CASCADE`.execute(fresh.db);
+});
+
+const services = () => ({
+  db: fresh.db,
+  temporal: temporal.client,
+  config: parseConfig({ TEMPORAL_TASK_QUEUE: temporal.taskQueue }),
+});
+
+async function accountWithSessions(sessions: number) {
+  const db = fresh.db;
+  const user = await db.insertInto("users").values({ email: `u${Math.random()}@example.com`, provider: "google" }).returning("id").executeTakeFirstOrThrow();
+  const account = await db.insertInto("accounts").values({ name: "Acme" }).returning("id").executeTakeFirstOrThrow();
+  await db.insertInto("memberships").values({ account_id: account.id, user_id: user.id, role: "owner" }).execute();
+  for (let i = 0; i < sessions; i++) {
+    await createSession(db, { userId: user.id, accountId: account.id, staffId: null, provider: "google", ttlHours: 1, ip: null, userAgent: null });
+  }
+  const staff = await db.insertInto("staff").values({ email: "s@switchboard.test", role: "support" }).returning("id").executeTakeFirstOrThrow();
+  return { accountId: account.id, userId: user.id, staffId: staff.id };
+}
+
+const liveSessions = async (userId: string) =>
+  (await fresh.db.selectFrom("sessions").select("id").where("user_id", "=", userId).where("revoked_at", "is", null).execute()).length;
+const auditActions = async (accountId: string) =>
+  (await fresh.db.selectFrom("audit_log").select("action").where("target_id", "=", accountId).orderBy("id").execute()).map((r) => r.action);
+
+describe("blockAccount", () => {
+  it("blocks, ends every session, records each step and the audit trail; the history holds ids only", async () => {
+    const { accountId, userId, staffId } = await accountWithSessions(3);
+    const result = await temporal.runWorker(createActivities({ db: fresh.db }), async () => {
+      const started = await requestStatusChange(
+        services(),
+        { accountId, action: "block", reasonCode: "abuse", reasonText: "card testing from jane@example.com", staffId },
+        { type: "staff", id: staffId },
+      );
+      if (!started.ok) throw new Error(started.message);
+      expect(started.workflowId).toBe(blockWorkflowId(accountId));
+      const handle = temporal.client.workflow.getHandle(started.workflowId);
+      const out = await handle.result();
+      expect(await handle.query(statusChangeProgressQuery)).toEqual({ step: "done" });
+      const history = JSON.stringify(await handle.fetchHistory());
+      expect(history).not.toContain("jane@example.com");
+      expect(history).not.toContain("card testing");
+      return { out, changeId: started.changeId };
+    });
+    expect(result.out).toEqual({ outcome: "blocked", sessionsEnded: 3 });
+    const account = await fresh.db.selectFrom("accounts").selectAll().where("id", "=", accountId).executeTakeFirstOrThrow();
+    expect(account).toMatchObject({ status: "blocked", blocked_reason_code: "abuse" });
+    expect(await liveSessions(userId)).toBe(0);
+    const change = await fresh.db.selectFrom("account_status_changes").selectAll().where("id", "=", result.changeId).executeTakeFirstOrThrow();
+    expect(change.status).toBe("completed");
+    expect(change.steps.map((s) => s.step)).toEqual(["started", "status_blocked", "sessions_ended", "completed"]);
+    expect(await auditActions(accountId)).toEqual(["account.block_requested", "account.blocked", "account.sessions_ended"]);
+  });
+
+  it("an activity that fails after committing is retried without doing anything twice", async () => {
+    const { accountId, userId, staffId } = await accountWithSessions(2);
+    const real = createActivities({ db: fresh.db });
+    const calls = { block: 0, sessions: 0 };
+    const flaky = {
+      ...real,
+      // The work commits, then the worker "crashes" before reporting: Temporal retries the activity.
+      async setAccountBlocked(input: Parameters<typeof real.setAccountBlocked>[0]) {
+        calls.block++;
+        const r = await real.setAccountBlocked(input);
+        if (calls.block === 1) throw new Error("lost the completion");
+        return r;
+      },
+      async endAccountSessions(input: Parameters<typeof real.endAccountSessions>[0]) {
+        calls.sessions++;
+        const r = await real.endAccountSessions(input);
+        if (calls.sessions === 1) throw new Error("lost the completion");
+        return r;
+      },
+    };
+    const out = await temporal.runWorker(flaky, async () => {
+      const started = await requestStatusChange(services(), { accountId, action: "block", reasonCode: "security", reasonText: "x", staffId }, { type: "staff", id: staffId });
+      if (!started.ok) throw new Error(started.message);
+      return temporal.client.workflow.getHandle(started.workflowId).result();
+    });
+    expect(calls).toEqual({ block: 2, sessions: 2 });
+    expect(out.outcome).toBe("already_blocked"); // the retry saw the committed block
+    expect(await liveSessions(userId)).toBe(0);
+    // Exactly one of each audit row and each step, despite the retries.
+    expect(await auditActions(accountId)).toEqual(["account.block_requested", "account.blocked", "account.sessions_ended"]);
+    const change = await fresh.db.selectFrom("account_status_changes").select("steps").executeTakeFirstOrThrow();
+    expect(change.steps.map((s) => s.step)).toEqual(["started", "status_blocked", "sessions_ended", "completed"]);
+  });
+
+  it("a second block while one runs is refused with a clear message, and the request is marked failed", async () => {
+    const { accountId, staffId } = await accountWithSessions(0);
+    // No worker: the first workflow stays running.
+    const first = await requestStatusChange(services(), { accountId, action: "block", reasonCode: "abuse", reasonText: "x", staffId }, { type: "staff", id: staffId });
+    const second = await requestStatusChange(services(), { accountId, action: "block", reasonCode: "abuse", reasonText: "y", staffId }, { type: "staff", id: staffId });
+    expect(first.ok).toBe(true);
+    expect(second).toEqual({ ok: false, message: "A block of this account is already running. Wait for it to finish." });
+    const rows = await fresh.db.selectFrom("account_status_changes").select(["status", "error"]).orderBy("created_at").execute();
+    expect(rows.map((r) => r.status)).toEqual(["pending", "failed"]);
+    await temporal.client.workflow.getHandle(blockWorkflowId(accountId)).terminate("test cleanup");
+  });
+});
+
+describe("unblockAccount", () => {
+  it("unblocks a blocked account; unblocking an active one changes nothing", async () => {
+    const { accountId, staffId } = await accountWithSessions(1);
+    await fresh.db.updateTable("accounts").set({ status: "blocked", blocked_reason_code: "abuse" }).where("id", "=", accountId).execute();
+    const run = () =>
+      temporal.runWorker(createActivities({ db: fresh.db }), async () => {
+        const started = await requestStatusChange(services(), { accountId, action: "unblock", reasonCode: "unblock", reasonText: "appeal ok", staffId }, { type: "staff", id: staffId });
+        if (!started.ok) throw new Error(started.message);
+        expect(started.workflowId).toBe(unblockWorkflowId(accountId));
+        return temporal.client.workflow.getHandle(started.workflowId).result();
+      });
+    expect((await run()).outcome).toBe("unblocked");
+    const account = await fresh.db.selectFrom("accounts").select(["status", "blocked_reason_code"]).where("id", "=", accountId).executeTakeFirstOrThrow();
+    expect(account).toEqual({ status: "active", blocked_reason_code: null });
+    expect((await run()).outcome).toBe("already_active");
+    expect((await auditActions(accountId)).filter((a) => a === "account.unblocked")).toHaveLength(1);
+  });
+});
