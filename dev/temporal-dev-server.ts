@@ -144,7 +144,9 @@ export async function startTemporalDevServer(opts: {
       }
       let connection: Connection | undefined;
       try {
-        connection = await Connection.connect({ address, connectTimeout: 2_000 });
+        // lazy + ensureConnected rather than connect(): a failed connect() leaks its gRPC channel.
+        connection = Connection.lazy({ address, connectTimeout: 2_000 });
+        await connection.ensureConnected();
         await connection.workflowService.describeNamespace({ namespace: opts.namespace });
         if (wantedAttributes.length) {
           const { customAttributes } = await connection.operatorService.listSearchAttributes({
