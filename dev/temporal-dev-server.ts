@@ -67,6 +67,11 @@ export async function startTemporalDevServer(opts: {
 }): Promise<TemporalDevServer> {
   const host = "127.0.0.1";
   const port = opts.port === 0 ? await freePort(host) : opts.port;
+  // Fail fast and plainly when the port is taken (often an orphaned dev server from a killed run):
+  // otherwise the readiness poll below would talk gRPC to whatever holds the port.
+  if (await canConnect(host, port)) {
+    throw new Error(`Temporal dev server port ${host}:${port} is already in use (an orphaned \`temporal server start-dev\`?)`);
+  }
   const log = opts.onLog ?? (() => {});
   const args = ["server", "start-dev", "--ip", host, "--port", String(port)];
   if (opts.uiPort !== undefined) args.push("--ui-port", String(opts.uiPort));
@@ -144,7 +149,7 @@ export async function startTemporalDevServer(opts: {
       }
       let connection: Connection | undefined;
       try {
-        // lazy + ensureConnected rather than connect(): a failed connect() leaks its gRPC channel.
+        // lazy + ensureConnected rather than connect(): a failed attempt still leaves us a handle to close.
         connection = Connection.lazy({ address, connectTimeout: 2_000 });
         await connection.ensureConnected();
         await connection.workflowService.describeNamespace({ namespace: opts.namespace });

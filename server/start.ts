@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import exitHook from "async-exit-hook";
@@ -24,6 +24,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const config = configOrExit();
 const say = (msg: string) => process.stdout.write(`[switchboard] ${msg}\n`);
 const logDir = path.join(config.dataDir, "logs");
+const temporalPidFile = path.join(config.dataDir, "temporal.pid");
 mkdirSync(logDir, { recursive: true });
 
 const stops: (() => Promise<void>)[] = [];
@@ -48,6 +49,7 @@ try {
 }
 
 async function main() {
+  claimDataDir();
   const secrets = config.isProduction ? {} : developmentSecrets();
 
   say(config.database.url ? "using DATABASE_URL" : `starting embedded PostgreSQL on port ${config.database.embeddedPort} (data in ${path.relative(root, config.dataDir) || "."}/postgres)`);
@@ -68,6 +70,7 @@ async function main() {
   let temporalUi = config.temporal.uiUrl;
   if (!temporalAddress) {
     const cli = await findOrBuildTemporalCli({ cliPath: config.temporal.cliPath, pathEnv: config.systemPath, log: say });
+    await stopOrphanedTemporal();
     say(`starting the Temporal dev server on port ${config.temporal.devPort}`);
     const temporal: TemporalDevServer = await startTemporalDevServer({
       cliPath: cli,
@@ -77,7 +80,11 @@ async function main() {
       namespace: config.temporal.namespace,
       searchAttributes: { AccountId: "Keyword", TicketId: "Keyword" },
     });
-    stops.push(temporal.stop);
+    writeFileSync(temporalPidFile, String(temporal.pid));
+    stops.push(async () => {
+      await temporal.stop();
+      rmSync(temporalPidFile, { force: true });
+    });
     temporalAddress = temporal.address;
     temporalUi ??= temporal.uiUrl;
   }
@@ -101,6 +108,45 @@ async function main() {
 
   await waitForHealthy(`http://127.0.0.1:${config.port}/healthz`);
   banner(temporalUi, Boolean(localOAuth));
+}
+
+/** One `npm start` per DATA_DIR: a second would fight the first over ports and files. */
+function claimDataDir() {
+  const lock = path.join(config.dataDir, "switchboard.pid");
+  if (existsSync(lock)) {
+    const pid = Number(readFileSync(lock, "utf8"));
+    if (pid > 0 && pid !== process.pid && processCmdline(pid).includes("server/start.ts")) {
+      throw new Error(`Switchboard is already running from ${config.dataDir} (pid ${pid}). Stop it first, or use another DATA_DIR.`);
+    }
+  }
+  writeFileSync(lock, String(process.pid));
+  stops.unshift(async () => rmSync(lock, { force: true }));
+}
+
+function processCmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * A supervisor that was killed outright (SIGKILL) leaves its Temporal dev server
+ * holding the port and the SQLite file; stop that one before starting anew.
+ * (PostgreSQL's leftover is handled by db/embedded-postgres.ts; web and worker
+ * exit by themselves when the supervisor's IPC channel closes.)
+ */
+async function stopOrphanedTemporal() {
+  if (!existsSync(temporalPidFile)) return;
+  const pid = Number(readFileSync(temporalPidFile, "utf8"));
+  if (pid > 0 && processCmdline(pid).includes("start-dev")) {
+    say(`stopping a Temporal dev server left behind by an earlier run (pid ${pid})`);
+    process.kill(pid, "SIGTERM");
+    const deadline = Date.now() + 15_000;
+    while (existsSync(`/proc/${pid}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  }
+  rmSync(temporalPidFile, { force: true });
 }
 
 /**

@@ -75,6 +75,7 @@ describe.each(["google", "github"] as const)("sign-in with %s", (provider) => {
     await fresh.db.insertInto("memberships").values({ account_id: acct.id, user_id: user.id, role: "owner" }).execute();
     const home = await new UserAgent(app.url).signIn(provider, { email: "legacy@example.com" });
     expect(text(home.body)).toContain("Legacy account");
+    expect(text(home.body)).toContain(`Your account now signs in with ${provider === "google" ? "Google" : "GitHub"}`);
     const after = await fresh.db.selectFrom("users").select("provider").where("id", "=", user.id).executeTakeFirstOrThrow();
     expect(after.provider).toBe(provider);
     const refused = await new UserAgent(app.url).signIn(other, { email: "legacy@example.com" });

@@ -1,18 +1,19 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { getPrincipal } from "../auth/session.server.js";
-import { TopBar, Badge, When } from "../components/ui.js";
+import { Alert, Badge, TopBar, When } from "../components/ui.js";
 import { getHomeSummary } from "../models/home.server.js";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const principal = await getPrincipal(request, context);
-  if (!principal?.userId || !principal.accountId) return { home: null, isStaff: principal?.staff != null };
+  if (!principal?.userId || !principal.accountId) return { home: null, isStaff: principal?.staff != null, rebound: null };
   const home = await getHomeSummary(context.services.db, principal.userId, principal.accountId);
-  return { home, isStaff: principal.staff != null };
+  const rebound = new URL(request.url).searchParams.get("rebound");
+  return { home, isStaff: principal.staff != null, rebound: rebound === "google" || rebound === "github" ? rebound : null };
 }
 
 export default function Index() {
-  const { home, isStaff } = useLoaderData<typeof loader>();
+  const { home, isStaff, rebound } = useLoaderData<typeof loader>();
   if (!home) {
     return (
       <>
@@ -44,6 +45,15 @@ export default function Index() {
       />
       <main className="page">
         <h1>{home.account.name}</h1>
+        {rebound ? (
+          <Alert
+            kind="info"
+            lines={[
+              "Sign-in with LinkedIn has been discontinued.",
+              `Your account now signs in with ${rebound === "github" ? "GitHub" : "Google"}; use it from now on.`,
+            ]}
+          />
+        ) : null}
         <div className="grid">
           <section className="card" aria-labelledby="acct">
             <h2 id="acct">Account</h2>

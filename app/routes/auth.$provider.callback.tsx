@@ -48,7 +48,13 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   services.logger.info({ provider, created: outcome.created, staff: outcome.staff !== null }, "signed in");
   const sessionCookie = await startSession(request, context, outcome, provider);
   const next = safeRedirect(readNext(request), "/");
-  const target = outcome.userId ? next : next.startsWith("/console") ? next : "/console";
+  const target = outcome.reboundFrom
+    ? `/?rebound=${provider}` // tell a former LinkedIn user how they sign in from now on
+    : outcome.userId
+      ? next
+      : next.startsWith("/console")
+        ? next
+        : "/console";
   const headers = new Headers();
   headers.append("Set-Cookie", sessionCookie);
   headers.append("Set-Cookie", clearNext());
