@@ -64,6 +64,11 @@ export async function startTemporalDevServer(opts: {
   namespace: string;
   searchAttributes?: Record<string, SearchAttributeKind>;
   onLog?: (line: string) => void;
+  /**
+   * Called if the server exits after it was ready without stop() being called (a crash, or
+   * someone else's kill). Tests otherwise only see "connection refused" with no hint why.
+   */
+  onUnexpectedExit?: (info: { code: number | null; signal: NodeJS.Signals | null; recentOutput: string }) => void;
 }): Promise<TemporalDevServer> {
   const host = "127.0.0.1";
   const port = opts.port === 0 ? await freePort(host) : opts.port;
@@ -98,9 +103,15 @@ export async function startTemporalDevServer(opts: {
 
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   let spawnError: Error | undefined;
+  let ready = false;
+  let stopping = false;
   const exitPromise = new Promise<void>((resolve) => {
     child.once("exit", (code, signal) => {
       exited = { code, signal };
+      if (ready && !stopping) {
+        log(`temporal server exited unexpectedly (code ${code}, signal ${signal})`);
+        opts.onUnexpectedExit?.({ code, signal, recentOutput: recent.join("\n") });
+      }
       resolve();
     });
     child.once("error", (err) => {
@@ -116,6 +127,7 @@ export async function startTemporalDevServer(opts: {
   process.on("exit", killOnExit);
 
   const stop = async () => {
+    stopping = true;
     process.off("exit", killOnExit);
     if (exited) return;
     child.kill("SIGTERM");
@@ -173,6 +185,7 @@ export async function startTemporalDevServer(opts: {
     throw err;
   }
 
+  ready = true;
   return {
     address,
     uiUrl: opts.uiPort !== undefined ? `http://${host}:${opts.uiPort}` : undefined,

@@ -87,8 +87,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const startTemporal = (async () => {
       const cliPath = await findOrBuildTemporalCli({
         cliPath: cfg.temporal.cliPath,
-        // PATH is not app configuration, so config() doesn't carry it; the test harness reads it.
-        pathEnv: process.env.PATH,
+        pathEnv: cfg.systemPath,
         log: remember("temporal-cli"),
       });
       temporal = await startTemporalDevServer({
@@ -97,6 +96,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
         namespace: "default",
         searchAttributes: { AccountId: "Keyword", TicketId: "Keyword" },
         onLog: remember("temporal"),
+        // Mid-run, nothing else would say why every Temporal test suddenly gets "connection refused".
+        onUnexpectedExit: ({ code, signal, recentOutput }) =>
+          process.stderr.write(
+            `\n[test harness] The Temporal dev server exited during the run (code ${code}, signal ${signal}); ` +
+              `tests that use Temporal will fail.${signal === "SIGTERM" ? " SIGTERM came from outside this run: something else killed it." : ""}\n` +
+              `${recentOutput}\n`,
+          ),
       });
     })();
     const results = await Promise.allSettled([startPg, startTemporal]);
