@@ -7,20 +7,21 @@ import type { Db } from "../db/connection.js";
 import { workflowActor } from "../app/models/audit.server.js";
 import {
   blockAccount,
-  endAccountSessions,
   getStatusChange,
   recordStatusChangeStep,
   unblockAccount,
 } from "../app/models/accounts.server.js";
+import { revokeAccountSessions } from "../app/models/sessions.server.js";
 import type { StatusChangeInput } from "../workflows/shared.js";
 
 export interface ActivityDeps {
   db: Db;
 }
 
-function currentWorkflowId(): string {
+/** Audit rows written by an activity name the workflow that ran it. */
+function actor() {
   // Activities here always run for a workflow; the fallback only keeps the audit row valid.
-  return Context.current().info.workflowExecution?.workflowId ?? "unknown-workflow";
+  return workflowActor(Context.current().info.workflowExecution?.workflowId ?? "unknown-workflow");
 }
 
 const step = (name: string, outcome: string) => ({ step: name, outcome, at: new Date().toISOString() });
@@ -28,41 +29,42 @@ const step = (name: string, outcome: string) => ({ step: name, outcome, at: new 
 export function createActivities({ db }: ActivityDeps) {
   return {
     async markStatusChangeRunning(changeId: string): Promise<void> {
-      await recordStatusChangeStep(db, changeId, step("started", "ok"), "running");
+      await recordStatusChangeStep(db, { changeId, step: step("started", "ok"), status: "running" }, actor());
     },
 
     async setAccountBlocked({ accountId, changeId }: StatusChangeInput): Promise<{ changed: boolean }> {
       return db.transaction().execute(async (trx) => {
         const change = await getStatusChange(trx, changeId);
         const reason = change?.reason_code ?? "other";
-        const result = await blockAccount(trx, accountId, reason, workflowActor(currentWorkflowId()));
-        await recordStatusChangeStep(trx, changeId, step("status_blocked", result.changed ? "blocked" : "already_blocked"));
+        const result = await blockAccount(trx, accountId, reason, actor());
+        await recordStatusChangeStep(trx, { changeId, step: step("status_blocked", result.changed ? "blocked" : "already_blocked") }, actor());
         return result;
       });
     },
 
     async setAccountUnblocked({ accountId, changeId }: StatusChangeInput): Promise<{ changed: boolean }> {
       return db.transaction().execute(async (trx) => {
-        const result = await unblockAccount(trx, accountId, workflowActor(currentWorkflowId()));
-        await recordStatusChangeStep(trx, changeId, step("status_active", result.changed ? "unblocked" : "already_active"));
+        const result = await unblockAccount(trx, accountId, actor());
+        await recordStatusChangeStep(trx, { changeId, step: step("status_active", result.changed ? "unblocked" : "already_active") }, actor());
         return result;
       });
     },
 
     async endAccountSessions({ accountId, changeId }: StatusChangeInput): Promise<number> {
       return db.transaction().execute(async (trx) => {
-        const ended = await endAccountSessions(trx, accountId, "account_blocked", workflowActor(currentWorkflowId()));
-        await recordStatusChangeStep(trx, changeId, step("sessions_ended", String(ended)));
+        // Audited by the step record (once), not per call: a retry may end 0 more sessions.
+        const ended = await revokeAccountSessions(trx, accountId, "account_blocked");
+        await recordStatusChangeStep(trx, { changeId, step: step("sessions_ended", String(ended)) }, actor());
         return ended;
       });
     },
 
     async completeStatusChange({ changeId, outcome }: { changeId: string; outcome: string }): Promise<void> {
-      await recordStatusChangeStep(db, changeId, step("completed", outcome), "completed");
+      await recordStatusChangeStep(db, { changeId, step: step("completed", outcome), status: "completed" }, actor());
     },
 
     async failStatusChange({ changeId, code }: { changeId: string; code: string }): Promise<void> {
-      await recordStatusChangeStep(db, changeId, step("failed", code), "failed", code);
+      await recordStatusChangeStep(db, { changeId, step: step("failed", code), status: "failed", error: code }, actor());
     },
   };
 }

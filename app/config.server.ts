@@ -76,6 +76,8 @@ export type Env = z.infer<typeof EnvSchema>;
 export interface Config {
   env: Env["NODE_ENV"];
   isProduction: boolean;
+  /** Cookies carry Secure in production and whenever the app is served over https. */
+  secureCookies: boolean;
   logLevel: Env["LOG_LEVEL"];
   host: string;
   port: number;
@@ -144,13 +146,15 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       );
     }
   }
+  const publicUrl = (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/$/, "");
   return {
     env: e.NODE_ENV,
     isProduction,
+    secureCookies: isProduction || publicUrl.startsWith("https://"),
     logLevel: e.LOG_LEVEL,
     host: e.HOST,
     port: e.PORT,
-    publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/$/, ""),
+    publicUrl,
     dataDir: path.resolve(e.DATA_DIR),
     database: { url: e.DATABASE_URL, embeddedPort: e.EMBEDDED_PG_PORT },
     temporal: {

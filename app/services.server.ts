@@ -26,7 +26,7 @@ export function createServices(deps: { config: Config; db: Db; temporal: Client;
   const sessionCookie = createCookie("sb_session", {
     httpOnly: true,
     sameSite: "lax",
-    secure: config.isProduction,
+    secure: config.secureCookies,
     path: "/",
     maxAge: config.session.ttlHours * 3600,
     secrets: config.session.secrets,
@@ -35,7 +35,7 @@ export function createServices(deps: { config: Config; db: Db; temporal: Client;
     cookie: createCookie("sb_csrf", {
       httpOnly: true,
       sameSite: "lax",
-      secure: config.isProduction,
+      secure: config.secureCookies,
       path: "/",
       secrets: config.session.secrets,
     }),

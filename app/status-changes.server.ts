@@ -35,7 +35,8 @@ export async function requestStatusChange(
         ? `${input.action === "block" ? "A block" : "An unblock"} of this account is already running. Wait for it to finish.`
         : "The workflow service did not accept the request. Try again in a moment.";
     const code = err instanceof WorkflowExecutionAlreadyStartedError ? "already_running" : "start_failed";
-    await recordStatusChangeStep(db, changeId, { step: "not_started", outcome: code, at: new Date().toISOString() }, "failed", code);
+    const step = { step: "not_started", outcome: code, at: new Date().toISOString() };
+    await recordStatusChangeStep(db, { changeId, step, status: "failed", error: code }, actor);
     return { ok: false, message };
   }
   await setStatusChangeWorkflow(db, changeId, workflowId);

@@ -47,8 +47,19 @@ async function accountWithSessions(sessions: number) {
 
 const liveSessions = async (userId: string) =>
   (await fresh.db.selectFrom("sessions").select("id").where("user_id", "=", userId).where("revoked_at", "is", null).execute()).length;
+/** Audit rows about the account, as "action" or "action:step" for workflow steps. */
 const auditActions = async (accountId: string) =>
-  (await fresh.db.selectFrom("audit_log").select("action").where("target_id", "=", accountId).orderBy("id").execute()).map((r) => r.action);
+  (await fresh.db.selectFrom("audit_log").select(["action", "details"]).where("target_id", "=", accountId).orderBy("id").execute()).map((r) =>
+    r.action.endsWith("_step") ? `${r.action}:${(r.details as { step: string }).step}` : r.action,
+  );
+const BLOCK_AUDIT = [
+  "account.block_requested",
+  "account.block_step:started",
+  "account.blocked",
+  "account.block_step:status_blocked",
+  "account.block_step:sessions_ended",
+  "account.block_step:completed",
+];
 
 describe("blockAccount", () => {
   it("blocks, ends every session, records each step and the audit trail; the history holds ids only", async () => {
@@ -76,7 +87,7 @@ describe("blockAccount", () => {
     const change = await fresh.db.selectFrom("account_status_changes").selectAll().where("id", "=", result.changeId).executeTakeFirstOrThrow();
     expect(change.status).toBe("completed");
     expect(change.steps.map((s) => s.step)).toEqual(["started", "status_blocked", "sessions_ended", "completed"]);
-    expect(await auditActions(accountId)).toEqual(["account.block_requested", "account.blocked", "account.sessions_ended"]);
+    expect(await auditActions(accountId)).toEqual(BLOCK_AUDIT);
   });
 
   it("an activity that fails after committing is retried without doing anything twice", async () => {
@@ -108,7 +119,7 @@ describe("blockAccount", () => {
     expect(out.outcome).toBe("already_blocked"); // the retry saw the committed block
     expect(await liveSessions(userId)).toBe(0);
     // Exactly one of each audit row and each step, despite the retries.
-    expect(await auditActions(accountId)).toEqual(["account.block_requested", "account.blocked", "account.sessions_ended"]);
+    expect(await auditActions(accountId)).toEqual(BLOCK_AUDIT);
     const change = await fresh.db.selectFrom("account_status_changes").select("steps").executeTakeFirstOrThrow();
     expect(change.steps.map((s) => s.step)).toEqual(["started", "status_blocked", "sessions_ended", "completed"]);
   });

@@ -33,7 +33,7 @@ export function createAuthenticator(config: Config) {
       name: "sb_oauth",
       httpOnly: true,
       sameSite: "lax", // the provider's redirect back is a top-level GET, which Lax allows
-      secure: config.isProduction,
+      secure: config.secureCookies,
       path: "/auth",
       maxAge: 600,
       secrets: config.session.secrets,

@@ -153,29 +153,40 @@ export async function listStatusChanges(db: DbOrTrx, accountId: string, limit = 
 }
 
 /**
- * Appends a step once (by name); `status` moves pending → running →
- * completed/failed and never back.
+ * Appends a step once (by name) and audits it in the same transaction; a
+ * retried activity records and audits nothing twice. `status` moves
+ * pending → running → completed/failed and never back.
  */
 export async function recordStatusChangeStep(
   db: DbOrTrx,
-  changeId: string,
-  step: StatusChangeStep,
-  status?: "running" | "completed" | "failed",
-  error?: string,
+  input: { changeId: string; step: StatusChangeStep; status?: "running" | "completed" | "failed"; error?: string },
+  actor: Actor,
 ): Promise<void> {
-  await db
-    .updateTable("account_status_changes")
-    .set((eb) => ({
-      steps: sql`steps || ${JSON.stringify([step])}::jsonb`,
-      ...(status ? { status } : {}),
-      ...(status === "completed" || status === "failed" ? { completed_at: sql`now()` } : {}),
-      ...(error !== undefined ? { error } : {}),
-    }))
-    .where("id", "=", changeId)
-    .where("status", "in", status === "running" ? ["pending"] : ["pending", "running"])
-    // A retried activity must not record its step twice.
-    .where(sql<boolean>`NOT steps @> ${JSON.stringify([{ step: step.step }])}::jsonb`)
-    .execute();
+  const { changeId, step, status, error } = input;
+  const run = async (trx: DbOrTrx) => {
+    const row = await trx
+      .updateTable("account_status_changes")
+      .set({
+        steps: sql`steps || ${JSON.stringify([step])}::jsonb`,
+        ...(status ? { status } : {}),
+        ...(status === "completed" || status === "failed" ? { completed_at: sql`now()` } : {}),
+        ...(error !== undefined ? { error } : {}),
+      })
+      .where("id", "=", changeId)
+      .where("status", "in", status === "running" ? ["pending"] : ["pending", "running"])
+      .where(sql<boolean>`NOT steps @> ${JSON.stringify([{ step: step.step }])}::jsonb`)
+      .returning(["account_id", "action"])
+      .executeTakeFirst();
+    if (row) {
+      await writeAudit(trx, actor, {
+        action: `account.${row.action}_step`,
+        targetType: "account",
+        targetId: row.account_id,
+        details: { change_id: changeId, step: step.step, outcome: step.outcome },
+      });
+    }
+  };
+  await (db.isTransaction ? run(db) : db.transaction().execute(run));
 }
 
 /**
@@ -229,13 +240,11 @@ export async function unblockAccount(db: DbOrTrx, accountId: string, actor: Acto
 
 export async function endAccountSessions(db: DbOrTrx, accountId: string, reason: string, actor: Actor): Promise<number> {
   const ended = await revokeAccountSessions(db, accountId, reason);
-  if (ended > 0) {
-    await writeAudit(db, actor, {
-      action: "account.sessions_ended",
-      targetType: "account",
-      targetId: accountId,
-      details: { count: ended, reason },
-    });
-  }
+  await writeAudit(db, actor, {
+    action: "account.sessions_ended",
+    targetType: "account",
+    targetId: accountId,
+    details: { count: ended, reason },
+  });
   return ended;
 }

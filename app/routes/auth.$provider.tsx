@@ -20,7 +20,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   } catch (thrown) {
     if (thrown instanceof Response && thrown.status >= 300 && thrown.status < 400) {
       const headers = new Headers(thrown.headers);
-      headers.append("Set-Cookie", nextCookie(next, context.services.config.isProduction));
+      headers.append("Set-Cookie", nextCookie(next, context.services.config.secureCookies));
       return new Response(null, { status: thrown.status, headers });
     }
     throw thrown;
