@@ -1,28 +1,13 @@
 /** The console's actions over HTTP: roles, CSRF, bad input, and what each changes. */
 import { sql } from "kysely";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { freshDatabase, type FreshDatabase } from "./helpers/database.js";
-import { startTestApp, type TestApp } from "./helpers/app.js";
-import { temporalTestEnv, type TemporalTestEnv } from "./helpers/temporal.js";
+import { beforeEach, describe, expect, it } from "vitest";
 import { UserAgent } from "./helpers/user-agent.js";
+import { useSuite } from "./helpers/suite.js";
 
-let fresh: FreshDatabase;
-let temporal: TemporalTestEnv;
-let app: TestApp;
-
-beforeAll(async () => {
-  fresh = await freshDatabase();
-  temporal = await temporalTestEnv();
-  app = await startTestApp({ db: fresh.db, temporal: temporal.client, taskQueue: temporal.taskQueue });
-});
-afterAll(async () => {
-  await app?.stop();
-  await temporal?.close();
-  await fresh?.destroy();
-});
+const t = useSuite({ app: true });
 beforeEach(async () => {
-  await sql`TRUNCATE users, accounts, memberships, identities, staff, sessions, audit_log, account_status_changes CASCADE`.execute(fresh.db);
-  await fresh.db
+  await sql`TRUNCATE users, accounts, memberships, identities, staff, sessions, audit_log, account_status_changes CASCADE`.execute(t.db);
+  await t.db
     .insertInto("staff")
     .values([
       { email: "support@switchboard.test", role: "support" },
@@ -33,15 +18,15 @@ beforeEach(async () => {
 });
 
 async function staffAgent(role: "support" | "operator" | "admin") {
-  const ua = new UserAgent(app.url);
+  const ua = new UserAgent(t.app.url);
   await ua.signIn("github", { email: `${role}@switchboard.test` });
   return ua;
 }
 
 async function customer(email: string) {
-  const ua = new UserAgent(app.url);
+  const ua = new UserAgent(t.app.url);
   await ua.signIn("google", { email });
-  const row = await fresh.db
+  const row = await t.db
     .selectFrom("memberships")
     .innerJoin("users", "users.id", "memberships.user_id")
     .select("memberships.account_id")
@@ -50,7 +35,7 @@ async function customer(email: string) {
   return { ua, accountId: row.account_id };
 }
 
-const statusChanges = async () => Number((await fresh.db.selectFrom("account_status_changes").select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow()).n);
+const statusChanges = async () => Number((await t.db.selectFrom("account_status_changes").select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow()).n);
 
 describe("account search", () => {
   it("finds accounts by email substring and by id, paged, and shows an empty state", async () => {
@@ -128,7 +113,7 @@ describe("block from the console", () => {
     const next = await ua.get("/settings/sessions");
     expect(new URL(next.url).pathname).toBe("/login");
     expect(next.body).toContain("Your session was ended");
-    const audit = await fresh.db.selectFrom("audit_log").select(["actor_type", "details"]).where("action", "=", "account.sessions_ended").executeTakeFirstOrThrow();
+    const audit = await t.db.selectFrom("audit_log").select(["actor_type", "details"]).where("action", "=", "account.sessions_ended").executeTakeFirstOrThrow();
     expect(audit).toMatchObject({ actor_type: "staff", details: { count: 1, reason: "ended_by_staff" } });
   });
 });
@@ -144,27 +129,27 @@ describe("staff management", () => {
     const admin = await staffAgent("admin");
     const added = await admin.submit("/console/staff", "/console/staff", { intent: "add", email: "New.Hire@Switchboard.test", role: "support" });
     expect(added.body).toContain("Saved.");
-    const hire = await fresh.db.selectFrom("staff").select(["id", "role"]).where("email", "=", "new.hire@switchboard.test").executeTakeFirstOrThrow();
+    const hire = await t.db.selectFrom("staff").select(["id", "role"]).where("email", "=", "new.hire@switchboard.test").executeTakeFirstOrThrow();
     const dup = await admin.submit("/console/staff", "/console/staff", { intent: "add", email: "new.hire@switchboard.test", role: "admin" });
     expect(dup.body).toContain("already a staff member");
     await admin.submit("/console/staff", "/console/staff", { intent: "set_role", staffId: hire.id, role: "operator" });
-    expect((await fresh.db.selectFrom("staff").select("role").where("id", "=", hire.id).executeTakeFirstOrThrow()).role).toBe("operator");
+    expect((await t.db.selectFrom("staff").select("role").where("id", "=", hire.id).executeTakeFirstOrThrow()).role).toBe("operator");
 
-    const hireAgent = new UserAgent(app.url);
+    const hireAgent = new UserAgent(t.app.url);
     await hireAgent.signIn("google", { email: "new.hire@switchboard.test" });
     expect((await hireAgent.request("/console")).status).toBe(200);
     await admin.submit("/console/staff", "/console/staff", { intent: "remove", staffId: hire.id });
     expect((await hireAgent.request("/console")).status).toBe(302); // session gone with the staff row
-    const actions = (await fresh.db.selectFrom("audit_log").select("action").where("target_id", "=", hire.id).orderBy("id").execute()).map((r) => r.action);
+    const actions = (await t.db.selectFrom("audit_log").select("action").where("target_id", "=", hire.id).orderBy("id").execute()).map((r) => r.action);
     expect(actions).toEqual(["staff.added", "staff.role_changed", "auth.sign_in", "staff.removed"]);
   });
 
   it("the last admin cannot be demoted or removed; bad emails get a form error", async () => {
     const admin = await staffAgent("admin");
-    const me = await fresh.db.selectFrom("staff").select("id").where("email", "=", "admin@switchboard.test").executeTakeFirstOrThrow();
+    const me = await t.db.selectFrom("staff").select("id").where("email", "=", "admin@switchboard.test").executeTakeFirstOrThrow();
     expect((await admin.submit("/console/staff", "/console/staff", { intent: "set_role", staffId: me.id, role: "support" })).body).toContain("last admin");
     expect((await admin.submit("/console/staff", "/console/staff", { intent: "remove", staffId: me.id })).body).toContain("last admin");
     expect((await admin.submit("/console/staff", "/console/staff", { intent: "add", email: "nope", role: "support" })).body).toContain("Enter a valid email address.");
-    expect((await fresh.db.selectFrom("staff").select("role").where("id", "=", me.id).executeTakeFirstOrThrow()).role).toBe("admin");
+    expect((await t.db.selectFrom("staff").select("role").where("id", "=", me.id).executeTakeFirstOrThrow()).role).toBe("admin");
   });
 });

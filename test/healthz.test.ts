@@ -1,25 +1,15 @@
 import { Client, Connection } from "@temporalio/client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { freePort } from "../dev/temporal-dev-server.js";
 import { startTestApp, type TestApp } from "./helpers/app.js";
-import { freshDatabase, type FreshDatabase } from "./helpers/database.js";
-import { temporalTestEnv, type TemporalTestEnv } from "./helpers/temporal.js";
+import { freshDatabase } from "./helpers/database.js";
+import { useSuite } from "./helpers/suite.js";
 
-let fresh: FreshDatabase;
-let temporal: TemporalTestEnv;
-
-beforeAll(async () => {
-  fresh = await freshDatabase();
-  temporal = await temporalTestEnv();
-});
-afterAll(async () => {
-  await temporal?.close();
-  await fresh?.destroy();
-});
+const t = useSuite();
 
 describe("GET /healthz", () => {
   it("answers 200 when PostgreSQL and Temporal are up", async () => {
-    const app = await startTestApp({ db: fresh.db, temporal: temporal.client, taskQueue: temporal.taskQueue });
+    const app = await startTestApp({ db: t.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue });
     try {
       const res = await fetch(`${app.url}/healthz`);
       expect(res.status).toBe(200);
@@ -32,7 +22,7 @@ describe("GET /healthz", () => {
   it("answers 503 naming Temporal when it cannot be reached", async () => {
     const deadPort = await freePort();
     const connection = Connection.lazy({ address: `127.0.0.1:${deadPort}`, connectTimeout: 500 });
-    const app = await startTestApp({ db: fresh.db, temporal: new Client({ connection }), taskQueue: "none" });
+    const app = await startTestApp({ db: t.db, temporal: new Client({ connection }), taskQueue: "none" });
     try {
       const res = await fetch(`${app.url}/healthz`);
       expect(res.status).toBe(503);
@@ -44,7 +34,7 @@ describe("GET /healthz", () => {
 
   it("answers 503 naming the database when it is gone", async () => {
     const doomed = await freshDatabase();
-    const app = await startTestApp({ db: doomed.db, temporal: temporal.client, taskQueue: temporal.taskQueue });
+    const app = await startTestApp({ db: doomed.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue });
     try {
       await doomed.destroy(); // closes the pool and drops the database
       const res = await fetch(`${app.url}/healthz`);

@@ -3,57 +3,43 @@
  * local stand-in: the app's real routes, remix-auth strategies, PostgreSQL.
  */
 import { sql } from "kysely";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { writeEmailTombstone } from "../app/models/email.server.js";
-import { freshDatabase, type FreshDatabase } from "./helpers/database.js";
-import { startTestApp, TEST_TOMBSTONE_SECRET, type TestApp } from "./helpers/app.js";
-import { temporalTestEnv, type TemporalTestEnv } from "./helpers/temporal.js";
+import { TEST_TOMBSTONE_SECRET } from "./helpers/app.js";
 import { UserAgent } from "./helpers/user-agent.js";
+import { useSuite } from "./helpers/suite.js";
 
-let fresh: FreshDatabase;
-let temporal: TemporalTestEnv;
-let app: TestApp;
-
-beforeAll(async () => {
-  fresh = await freshDatabase();
-  temporal = await temporalTestEnv();
-  app = await startTestApp({ db: fresh.db, temporal: temporal.client, taskQueue: temporal.taskQueue });
-});
-afterAll(async () => {
-  await app?.stop();
-  await temporal?.close();
-  await fresh?.destroy();
-});
+const t = useSuite({ app: true });
 beforeEach(async () => {
-  await sql`TRUNCATE users, accounts, memberships, identities, staff, sessions, audit_log, email_tombstones CASCADE`.execute(fresh.db);
+  await sql`TRUNCATE users, accounts, memberships, identities, staff, sessions, audit_log, email_tombstones CASCADE`.execute(t.db);
 });
 
 const text = (html: string) => html.replace(/<[^>]+>/g, " ").replace(/&#x27;|&#39;/g, "'").replace(/\s+/g, " ");
 const count = async (table: "users" | "accounts" | "sessions") =>
-  Number((await fresh.db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow()).n);
+  Number((await t.db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow()).n);
 
 describe.each(["google", "github"] as const)("sign-in with %s", (provider) => {
   const other = provider === "google" ? "github" : "google";
   const Other = other === "google" ? "Google" : "GitHub";
 
   it("a new email signs up: user, owned account and a session; the home page shows the account", async () => {
-    const ua = new UserAgent(app.url);
+    const ua = new UserAgent(t.app.url);
     const home = await ua.signIn(provider, { email: "newbie@example.com", name: "Nia Newbie" });
     expect(home.status).toBe(200);
     expect(new URL(home.url).pathname).toBe("/");
     expect(text(home.body)).toContain("Nia Newbie's account");
     expect(text(home.body)).toContain("newbie@example.com");
     expect(await count("accounts")).toBe(1);
-    const user = await fresh.db.selectFrom("users").selectAll().executeTakeFirstOrThrow();
+    const user = await t.db.selectFrom("users").selectAll().executeTakeFirstOrThrow();
     expect(user.provider).toBe(provider);
-    const session = await fresh.db.selectFrom("sessions").selectAll().executeTakeFirstOrThrow();
+    const session = await t.db.selectFrom("sessions").selectAll().executeTakeFirstOrThrow();
     expect(session.token_hash).toHaveLength(32);
     expect(session.ip).toBe("127.0.0.1");
   });
 
   it(`the same email through ${other} is refused with the exact message and the provider to use`, async () => {
-    await new UserAgent(app.url).signIn(provider, { email: "lock@example.com" });
-    const page = await new UserAgent(app.url).signIn(other, { email: "lock@example.com" });
+    await new UserAgent(t.app.url).signIn(provider, { email: "lock@example.com" });
+    const page = await new UserAgent(t.app.url).signIn(other, { email: "lock@example.com" });
     expect(new URL(page.url).pathname).toBe("/login");
     expect(text(page.body)).toContain("This email is already linked to another sign-in method.");
     expect(text(page.body)).toContain(`Sign in with ${provider === "google" ? "Google" : "GitHub"} instead.`);
@@ -63,57 +49,57 @@ describe.each(["google", "github"] as const)("sign-in with %s", (provider) => {
   });
 
   it("an unverified provider email is refused and creates nothing", async () => {
-    const page = await new UserAgent(app.url).signIn(provider, { email: "unverified@example.com", verified: false });
+    const page = await new UserAgent(t.app.url).signIn(provider, { email: "unverified@example.com", verified: false });
     expect(text(page.body)).toContain("has no verified email address");
     expect(await count("users")).toBe(0);
     expect(await count("sessions")).toBe(0);
   });
 
   it("a legacy LinkedIn account signs in and is re-bound to this provider", async () => {
-    const user = await fresh.db.insertInto("users").values({ email: "legacy@example.com", name: "Lee", provider: "linkedin" }).returning("id").executeTakeFirstOrThrow();
-    const acct = await fresh.db.insertInto("accounts").values({ name: "Legacy account" }).returning("id").executeTakeFirstOrThrow();
-    await fresh.db.insertInto("memberships").values({ account_id: acct.id, user_id: user.id, role: "owner" }).execute();
-    const home = await new UserAgent(app.url).signIn(provider, { email: "legacy@example.com" });
+    const user = await t.db.insertInto("users").values({ email: "legacy@example.com", name: "Lee", provider: "linkedin" }).returning("id").executeTakeFirstOrThrow();
+    const acct = await t.db.insertInto("accounts").values({ name: "Legacy account" }).returning("id").executeTakeFirstOrThrow();
+    await t.db.insertInto("memberships").values({ account_id: acct.id, user_id: user.id, role: "owner" }).execute();
+    const home = await new UserAgent(t.app.url).signIn(provider, { email: "legacy@example.com" });
     expect(text(home.body)).toContain("Legacy account");
     expect(text(home.body)).toContain(`Your account now signs in with ${provider === "google" ? "Google" : "GitHub"}`);
-    const after = await fresh.db.selectFrom("users").select("provider").where("id", "=", user.id).executeTakeFirstOrThrow();
+    const after = await t.db.selectFrom("users").select("provider").where("id", "=", user.id).executeTakeFirstOrThrow();
     expect(after.provider).toBe(provider);
-    const refused = await new UserAgent(app.url).signIn(other, { email: "legacy@example.com" });
+    const refused = await new UserAgent(t.app.url).signIn(other, { email: "legacy@example.com" });
     expect(text(refused.body)).toContain("This email is already linked to another sign-in method.");
   });
 
   it("a deleted account's email (tombstone) cannot sign up again", async () => {
-    await writeEmailTombstone(fresh.db, TEST_TOMBSTONE_SECRET, "gone@example.com");
-    const page = await new UserAgent(app.url).signIn(provider, { email: "Gone@Example.com" });
+    await writeEmailTombstone(t.db, TEST_TOMBSTONE_SECRET, "gone@example.com");
+    const page = await new UserAgent(t.app.url).signIn(provider, { email: "Gone@Example.com" });
     expect(text(page.body)).toContain("cannot be used to create a new account");
     expect(await count("users")).toBe(0);
   });
 
   it("a blocked account cannot sign in; a transferred one is told to use the new account", async () => {
     const mk = async (email: string, transferredTo: string | null) => {
-      const user = await fresh.db.insertInto("users").values({ email, name: "B", provider }).returning("id").executeTakeFirstOrThrow();
-      const acct = await fresh.db
+      const user = await t.db.insertInto("users").values({ email, name: "B", provider }).returning("id").executeTakeFirstOrThrow();
+      const acct = await t.db
         .insertInto("accounts")
         .values({ name: "Blocked", status: "blocked", transferred_to_account_id: transferredTo })
         .returning("id")
         .executeTakeFirstOrThrow();
-      await fresh.db.insertInto("memberships").values({ account_id: acct.id, user_id: user.id, role: "owner" }).execute();
+      await t.db.insertInto("memberships").values({ account_id: acct.id, user_id: user.id, role: "owner" }).execute();
     };
-    const target = await fresh.db.insertInto("accounts").values({ name: "Target" }).returning("id").executeTakeFirstOrThrow();
+    const target = await t.db.insertInto("accounts").values({ name: "Target" }).returning("id").executeTakeFirstOrThrow();
     await mk("blocked@example.com", null);
     await mk("moved@example.com", target.id);
-    expect(text((await new UserAgent(app.url).signIn(provider, { email: "blocked@example.com" })).body)).toContain("This account is blocked.");
-    const moved = text((await new UserAgent(app.url).signIn(provider, { email: "moved@example.com" })).body);
+    expect(text((await new UserAgent(t.app.url).signIn(provider, { email: "blocked@example.com" })).body)).toContain("This account is blocked.");
+    const moved = text((await new UserAgent(t.app.url).signIn(provider, { email: "moved@example.com" })).body);
     expect(moved).toContain("transferred to a new account");
     expect(moved).toContain("Sign in with the email address of your new account.");
     expect(await count("sessions")).toBe(0);
   });
 
   it("every sign-in gets a new session id; the previous one in that browser ends", async () => {
-    const ua = new UserAgent(app.url);
+    const ua = new UserAgent(t.app.url);
     await ua.signIn(provider, { email: "twice@example.com" });
     await ua.signIn(provider, { email: "twice@example.com" });
-    const sessions = await fresh.db.selectFrom("sessions").select(["id", "revoked_at", "revoked_reason"]).orderBy("created_at").execute();
+    const sessions = await t.db.selectFrom("sessions").select(["id", "revoked_at", "revoked_reason"]).orderBy("created_at").execute();
     expect(sessions).toHaveLength(2);
     expect(sessions[0].revoked_reason).toBe("replaced");
     expect(sessions[1].revoked_at).toBeNull();
@@ -122,7 +108,7 @@ describe.each(["google", "github"] as const)("sign-in with %s", (provider) => {
 
 describe("bad input on the sign-in path", () => {
   it("a forged state is refused (login page with an error) and signs nobody in", async () => {
-    const ua = new UserAgent(app.url);
+    const ua = new UserAgent(t.app.url);
     const start = await ua.submit("/login", "/auth/github");
     const authorize = new URL(start.location!);
     const forged = await ua.get(`/auth/github/callback?code=whatever&state=${"f".repeat(40)}`);
@@ -138,7 +124,7 @@ describe("bad input on the sign-in path", () => {
     ["code without state", "/auth/github/callback?code=abc"],
     ["garbage", "/auth/github/callback?state=%00%ff&code=%%%"],
   ])("malformed callback (%s) lands on sign-in with a message", async (_name, path) => {
-    const ua = new UserAgent(app.url);
+    const ua = new UserAgent(t.app.url);
     await ua.submit("/login", "/auth/google"); // a real state cookie exists, but does not match
     const page = await ua.get(path);
     expect(page.status).toBe(200);
@@ -148,7 +134,7 @@ describe("bad input on the sign-in path", () => {
   });
 
   it("an unknown provider is a 404 with a message", async () => {
-    const ua = new UserAgent(app.url);
+    const ua = new UserAgent(t.app.url);
     const res = await ua.submit("/login", "/auth/linkedin");
     expect(res.status).toBe(404);
     expect(text(res.body)).toContain("Unknown sign-in provider");
@@ -156,7 +142,7 @@ describe("bad input on the sign-in path", () => {
   });
 
   it("a sign-in form without its CSRF token is refused with 403 and goes nowhere", async () => {
-    const ua = new UserAgent(app.url);
+    const ua = new UserAgent(t.app.url);
     await ua.get("/login");
     const res = await ua.request("/auth/google", { form: {} });
     expect(res.status).toBe(403);
@@ -166,17 +152,17 @@ describe("bad input on the sign-in path", () => {
   });
 
   it("next is followed for same-site paths only (no open redirect)", async () => {
-    const ua = new UserAgent(app.url);
+    const ua = new UserAgent(t.app.url);
     const landed = await ua.signIn("google", { email: "nav@example.com" }, "//evil.example/steal");
-    expect(new URL(landed.url).origin).toBe(app.url);
+    expect(new URL(landed.url).origin).toBe(t.app.url);
     expect(new URL(landed.url).pathname).toBe("/");
-    const ua2 = new UserAgent(app.url);
+    const ua2 = new UserAgent(t.app.url);
     const settings = await ua2.signIn("google", { email: "nav@example.com" }, "/settings/sessions");
     expect(new URL(settings.url).pathname).toBe("/settings/sessions");
   });
 
   it("GET on a state-changing URL changes nothing", async () => {
-    const ua = new UserAgent(app.url);
+    const ua = new UserAgent(t.app.url);
     await ua.signIn("github", { email: "getter@example.com" });
     expect((await ua.request("/logout")).status).toBe(302);
     expect((await ua.get("/")).body).toContain("getter@example.com"); // still signed in
@@ -185,20 +171,20 @@ describe("bad input on the sign-in path", () => {
 
 describe("sessions", () => {
   it("sign out ends the session server-side; the old cookie is dead", async () => {
-    const ua = new UserAgent(app.url);
+    const ua = new UserAgent(t.app.url);
     await ua.signIn("google", { email: "out@example.com" });
     const out = await ua.follow(await ua.submit("/", "/logout"));
     expect(text(out.body)).toContain("You are signed out.");
-    const session = await fresh.db.selectFrom("sessions").select(["revoked_at", "revoked_reason"]).executeTakeFirstOrThrow();
+    const session = await t.db.selectFrom("sessions").select(["revoked_at", "revoked_reason"]).executeTakeFirstOrThrow();
     expect(session.revoked_reason).toBe("signed_out");
   });
 
   it("the settings page lists the user's own sessions and signs out everywhere", async () => {
-    const laptop = new UserAgent(app.url);
-    const phone = new UserAgent(app.url);
+    const laptop = new UserAgent(t.app.url);
+    const phone = new UserAgent(t.app.url);
     await laptop.signIn("google", { email: "many@example.com" });
     await phone.signIn("google", { email: "many@example.com" });
-    const stranger = new UserAgent(app.url);
+    const stranger = new UserAgent(t.app.url);
     await stranger.signIn("google", { email: "stranger@example.com" });
     const page = await laptop.get("/settings/sessions");
     expect(page.body.match(/name="sessionId"/g)).toHaveLength(2);
@@ -210,11 +196,11 @@ describe("sessions", () => {
   });
 
   it("a session cannot end someone else's session", async () => {
-    const a = new UserAgent(app.url);
-    const b = new UserAgent(app.url);
+    const a = new UserAgent(t.app.url);
+    const b = new UserAgent(t.app.url);
     await a.signIn("google", { email: "a@example.com" });
     await b.signIn("google", { email: "b@example.com" });
-    const bSession = await fresh.db
+    const bSession = await t.db
       .selectFrom("sessions")
       .innerJoin("users", "users.id", "sessions.user_id")
       .select("sessions.id")
@@ -226,7 +212,7 @@ describe("sessions", () => {
   });
 
   it("cookies are httpOnly and SameSite=Lax", async () => {
-    const res = await fetch(`${app.url}/login`);
+    const res = await fetch(`${t.app.url}/login`);
     const cookies = res.headers.getSetCookie();
     expect(cookies.length).toBeGreaterThan(0);
     for (const c of cookies) {
@@ -238,21 +224,21 @@ describe("sessions", () => {
 
 describe("console access", () => {
   it("signed-out visitors are sent to sign in; non-staff get 404 (audited); staff get in", async () => {
-    const anon = new UserAgent(app.url);
+    const anon = new UserAgent(t.app.url);
     const redirect = await anon.request("/console/accounts");
     expect(redirect.status).toBe(302);
     expect(redirect.location).toContain("/login?next=%2Fconsole%2Faccounts");
 
-    const user = new UserAgent(app.url);
+    const user = new UserAgent(t.app.url);
     await user.signIn("google", { email: "customer@example.com" });
     for (const path of ["/console", "/console/accounts", "/console/staff", `/console/accounts/${crypto.randomUUID()}`]) {
       expect((await user.request(path)).status).toBe(404);
     }
-    const refused = await fresh.db.selectFrom("audit_log").select("action").where("action", "=", "console.access_refused").execute();
+    const refused = await t.db.selectFrom("audit_log").select("action").where("action", "=", "console.access_refused").execute();
     expect(refused.length).toBe(4);
 
-    await fresh.db.insertInto("staff").values({ email: "helper@switchboard.test", role: "support" }).execute();
-    const staff = new UserAgent(app.url);
+    await t.db.insertInto("staff").values({ email: "helper@switchboard.test", role: "support" }).execute();
+    const staff = new UserAgent(t.app.url);
     const landed = await staff.signIn("github", { email: "helper@switchboard.test" });
     expect(new URL(landed.url).pathname).toBe("/console");
     expect(landed.status).toBe(200);

@@ -7,29 +7,16 @@ import { mkdirSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createActivities } from "../../activities/index.js";
-import { startTestApp, type TestApp } from "../helpers/app.js";
 import { chromiumPath, launchChromium } from "../helpers/chromium.js";
-import { freshDatabase, type FreshDatabase } from "../helpers/database.js";
-import { temporalTestEnv, type TemporalTestEnv } from "../helpers/temporal.js";
+import { useSuite } from "../helpers/suite.js";
 
-let fresh: FreshDatabase;
-let temporal: TemporalTestEnv;
-let app: TestApp;
+const t = useSuite({ app: true, when: chromiumPath !== undefined });
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!chromiumPath) return;
-  fresh = await freshDatabase();
-  temporal = await temporalTestEnv();
-  app = await startTestApp({ db: fresh.db, temporal: temporal.client, taskQueue: temporal.taskQueue });
-  browser = await launchChromium();
+  if (chromiumPath) browser = await launchChromium();
 });
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  await temporal?.close();
-  await fresh?.destroy();
-});
+afterAll(() => browser?.close());
 
 /** Watches a page for console errors and failed requests; the journey must have none. */
 function watch(page: Page) {
@@ -41,7 +28,7 @@ function watch(page: Page) {
 }
 
 async function signIn(page: Page, button: "Google" | "GitHub", email: string) {
-  await page.goto(`${app.url}/login`);
+  await page.goto(`${t.app.url}/login`);
   await page.getByRole("button", { name: `Sign in with ${button}` }).click();
   await page.getByLabel("Email", { exact: true }).fill(email);
   await page.getByRole("button", { name: "Continue" }).click();
@@ -54,7 +41,7 @@ async function shot(page: Page, name: string) {
 
 describe.skipIf(!chromiumPath)("block journey in Chromium", () => {
   it("user signs in; staff blocks the account; the user's next page load shows the blocked message", async () => {
-    await fresh.db.insertInto("staff").values({ email: "support@switchboard.test", role: "support" }).execute();
+    await t.db.insertInto("staff").values({ email: "support@switchboard.test", role: "support" }).execute();
     const userCtx = await browser.newContext();
     const staffCtx = await browser.newContext();
     const user = await userCtx.newPage();
@@ -62,12 +49,12 @@ describe.skipIf(!chromiumPath)("block journey in Chromium", () => {
     const problems = [...[user, staff].map(watch)];
     try {
       await signIn(user, "Google", "victim@example.com");
-      await expect.poll(() => user.url()).toBe(`${app.url}/`);
+      await expect.poll(() => user.url()).toBe(`${t.app.url}/`);
       await user.getByRole("heading", { name: "victim's account" }).waitFor();
 
-      await temporal.runWorker(createActivities({ db: fresh.db }), async () => {
+      await t.temporal.runWorker(createActivities({ db: t.db }), async () => {
         await signIn(staff, "GitHub", "support@switchboard.test");
-        await staff.waitForURL(`${app.url}/console`);
+        await staff.waitForURL(`${t.app.url}/console`);
         await staff.getByRole("link", { name: "Accounts" }).click();
         await staff.getByLabel("Search by email (any part) or account id").fill("victim@");
         await staff.getByRole("button", { name: "Search" }).click();

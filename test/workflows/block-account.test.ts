@@ -3,38 +3,27 @@
  * worker and real activities against PostgreSQL.
  */
 import { sql } from "kysely";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createActivities } from "../activities/index.js";
-import { requestStatusChange } from "../app/status-changes.server.js";
-import { createSession } from "../app/models/sessions.server.js";
-import { parseConfig } from "../app/config.server.js";
-import { freshDatabase, type FreshDatabase } from "../test/helpers/database.js";
-import { temporalTestEnv, type TemporalTestEnv } from "../test/helpers/temporal.js";
-import { blockWorkflowId, statusChangeProgressQuery, unblockWorkflowId } from "./shared.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { createActivities } from "../../activities/index.js";
+import { requestStatusChange } from "../../app/status-changes.server.js";
+import { createSession } from "../../app/models/sessions.server.js";
+import { parseConfig } from "../../app/config.server.js";
+import { blockWorkflowId, statusChangeProgressQuery, unblockWorkflowId } from "../../workflows/shared.js";
+import { useSuite } from "../helpers/suite.js";
 
-let fresh: FreshDatabase;
-let temporal: TemporalTestEnv;
-
-beforeAll(async () => {
-  fresh = await freshDatabase();
-  temporal = await temporalTestEnv();
-});
-afterAll(async () => {
-  await temporal?.close();
-  await fresh?.destroy();
-});
+const t = useSuite();
 beforeEach(async () => {
-  await sql`TRUNCATE users, accounts, memberships, staff, sessions, audit_log, account_status_changes CASCADE`.execute(fresh.db);
+  await sql`TRUNCATE users, accounts, memberships, staff, sessions, audit_log, account_status_changes CASCADE`.execute(t.db);
 });
 
 const services = () => ({
-  db: fresh.db,
-  temporal: temporal.client,
-  config: parseConfig({ TEMPORAL_TASK_QUEUE: temporal.taskQueue }),
+  db: t.db,
+  temporal: t.temporal.client,
+  config: parseConfig({ TEMPORAL_TASK_QUEUE: t.temporal.taskQueue }),
 });
 
 async function accountWithSessions(sessions: number) {
-  const db = fresh.db;
+  const db = t.db;
   const user = await db.insertInto("users").values({ email: `u${Math.random()}@example.com`, provider: "google" }).returning("id").executeTakeFirstOrThrow();
   const account = await db.insertInto("accounts").values({ name: "Acme" }).returning("id").executeTakeFirstOrThrow();
   await db.insertInto("memberships").values({ account_id: account.id, user_id: user.id, role: "owner" }).execute();
@@ -46,10 +35,10 @@ async function accountWithSessions(sessions: number) {
 }
 
 const liveSessions = async (userId: string) =>
-  (await fresh.db.selectFrom("sessions").select("id").where("user_id", "=", userId).where("revoked_at", "is", null).execute()).length;
+  (await t.db.selectFrom("sessions").select("id").where("user_id", "=", userId).where("revoked_at", "is", null).execute()).length;
 /** Audit rows about the account, as "action" or "action:step" for workflow steps. */
 const auditActions = async (accountId: string) =>
-  (await fresh.db.selectFrom("audit_log").select(["action", "details"]).where("target_id", "=", accountId).orderBy("id").execute()).map((r) =>
+  (await t.db.selectFrom("audit_log").select(["action", "details"]).where("target_id", "=", accountId).orderBy("id").execute()).map((r) =>
     r.action.endsWith("_step") ? `${r.action}:${(r.details as { step: string }).step}` : r.action,
   );
 const BLOCK_AUDIT = [
@@ -64,7 +53,7 @@ const BLOCK_AUDIT = [
 describe("blockAccount", () => {
   it("blocks, ends every session, records each step and the audit trail; the history holds ids only", async () => {
     const { accountId, userId, staffId } = await accountWithSessions(3);
-    const result = await temporal.runWorker(createActivities({ db: fresh.db }), async () => {
+    const result = await t.temporal.runWorker(createActivities({ db: t.db }), async () => {
       const started = await requestStatusChange(
         services(),
         { accountId, action: "block", reasonCode: "abuse", reasonText: "card testing from jane@example.com", staffId },
@@ -72,7 +61,7 @@ describe("blockAccount", () => {
       );
       if (!started.ok) throw new Error(started.message);
       expect(started.workflowId).toBe(blockWorkflowId(accountId));
-      const handle = temporal.client.workflow.getHandle(started.workflowId);
+      const handle = t.temporal.client.workflow.getHandle(started.workflowId);
       const out = await handle.result();
       expect(await handle.query(statusChangeProgressQuery)).toEqual({ step: "done" });
       const history = JSON.stringify(await handle.fetchHistory());
@@ -81,10 +70,10 @@ describe("blockAccount", () => {
       return { out, changeId: started.changeId };
     });
     expect(result.out).toEqual({ outcome: "blocked", sessionsEnded: 3 });
-    const account = await fresh.db.selectFrom("accounts").selectAll().where("id", "=", accountId).executeTakeFirstOrThrow();
+    const account = await t.db.selectFrom("accounts").selectAll().where("id", "=", accountId).executeTakeFirstOrThrow();
     expect(account).toMatchObject({ status: "blocked", blocked_reason_code: "abuse" });
     expect(await liveSessions(userId)).toBe(0);
-    const change = await fresh.db.selectFrom("account_status_changes").selectAll().where("id", "=", result.changeId).executeTakeFirstOrThrow();
+    const change = await t.db.selectFrom("account_status_changes").selectAll().where("id", "=", result.changeId).executeTakeFirstOrThrow();
     expect(change.status).toBe("completed");
     expect(change.steps.map((s) => s.step)).toEqual(["started", "status_blocked", "sessions_ended", "completed"]);
     expect(await auditActions(accountId)).toEqual(BLOCK_AUDIT);
@@ -92,7 +81,7 @@ describe("blockAccount", () => {
 
   it("an activity that fails after committing is retried without doing anything twice", async () => {
     const { accountId, userId, staffId } = await accountWithSessions(2);
-    const real = createActivities({ db: fresh.db });
+    const real = createActivities({ db: t.db });
     const calls = { block: 0, sessions: 0 };
     const flaky = {
       ...real,
@@ -110,17 +99,17 @@ describe("blockAccount", () => {
         return r;
       },
     };
-    const out = await temporal.runWorker(flaky, async () => {
+    const out = await t.temporal.runWorker(flaky, async () => {
       const started = await requestStatusChange(services(), { accountId, action: "block", reasonCode: "security", reasonText: "x", staffId }, { type: "staff", id: staffId });
       if (!started.ok) throw new Error(started.message);
-      return temporal.client.workflow.getHandle(started.workflowId).result();
+      return t.temporal.client.workflow.getHandle(started.workflowId).result();
     });
     expect(calls).toEqual({ block: 2, sessions: 2 });
     expect(out.outcome).toBe("already_blocked"); // the retry saw the committed block
     expect(await liveSessions(userId)).toBe(0);
     // Exactly one of each audit row and each step, despite the retries.
     expect(await auditActions(accountId)).toEqual(BLOCK_AUDIT);
-    const change = await fresh.db.selectFrom("account_status_changes").select("steps").executeTakeFirstOrThrow();
+    const change = await t.db.selectFrom("account_status_changes").select("steps").executeTakeFirstOrThrow();
     expect(change.steps.map((s) => s.step)).toEqual(["started", "status_blocked", "sessions_ended", "completed"]);
   });
 
@@ -131,25 +120,25 @@ describe("blockAccount", () => {
     const second = await requestStatusChange(services(), { accountId, action: "block", reasonCode: "abuse", reasonText: "y", staffId }, { type: "staff", id: staffId });
     expect(first.ok).toBe(true);
     expect(second).toEqual({ ok: false, message: "A block of this account is already running. Wait for it to finish." });
-    const rows = await fresh.db.selectFrom("account_status_changes").select(["status", "error"]).orderBy("created_at").execute();
+    const rows = await t.db.selectFrom("account_status_changes").select(["status", "error"]).orderBy("created_at").execute();
     expect(rows.map((r) => r.status)).toEqual(["pending", "failed"]);
-    await temporal.client.workflow.getHandle(blockWorkflowId(accountId)).terminate("test cleanup");
+    await t.temporal.client.workflow.getHandle(blockWorkflowId(accountId)).terminate("test cleanup");
   });
 });
 
 describe("unblockAccount", () => {
   it("unblocks a blocked account; unblocking an active one changes nothing", async () => {
     const { accountId, staffId } = await accountWithSessions(1);
-    await fresh.db.updateTable("accounts").set({ status: "blocked", blocked_reason_code: "abuse" }).where("id", "=", accountId).execute();
+    await t.db.updateTable("accounts").set({ status: "blocked", blocked_reason_code: "abuse" }).where("id", "=", accountId).execute();
     const run = () =>
-      temporal.runWorker(createActivities({ db: fresh.db }), async () => {
+      t.temporal.runWorker(createActivities({ db: t.db }), async () => {
         const started = await requestStatusChange(services(), { accountId, action: "unblock", reasonCode: "unblock", reasonText: "appeal ok", staffId }, { type: "staff", id: staffId });
         if (!started.ok) throw new Error(started.message);
         expect(started.workflowId).toBe(unblockWorkflowId(accountId));
-        return temporal.client.workflow.getHandle(started.workflowId).result();
+        return t.temporal.client.workflow.getHandle(started.workflowId).result();
       });
     expect((await run()).outcome).toBe("unblocked");
-    const account = await fresh.db.selectFrom("accounts").select(["status", "blocked_reason_code"]).where("id", "=", accountId).executeTakeFirstOrThrow();
+    const account = await t.db.selectFrom("accounts").select(["status", "blocked_reason_code"]).where("id", "=", accountId).executeTakeFirstOrThrow();
     expect(account).toEqual({ status: "active", blocked_reason_code: null });
     expect((await run()).outcome).toBe("already_active");
     expect((await auditActions(accountId)).filter((a) => a === "account.unblocked")).toHaveLength(1);
