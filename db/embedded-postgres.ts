@@ -44,6 +44,8 @@ export async function startEmbeddedPostgres(options: {
   dataDir: string;
   port: number;
   onLog?: (line: string) => void;
+  /** A test cluster deleted after the run: skip fsync. */
+  throwaway?: boolean;
 }): Promise<EmbeddedPostgresHandle> {
   if (options.port === 5432) throw new Error("Port 5432 belongs to the machine's own PostgreSQL");
   const databaseDir = path.resolve(options.dataDir);
@@ -57,7 +59,15 @@ export async function startEmbeddedPostgres(options: {
     persistent: true,
     // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300", "-c", "fsync=off"],
+    // The package passes --lc-messages=en_US.UTF-8, a locale many machines lack (initdb then fails
+    // with only "exit code 1"); these later flags win. UTF-8 encoding, locale-independent collation.
+    initdbFlags: ["--encoding=UTF8", "--locale=C", "--locale-provider=builtin", "--builtin-locale=C.UTF-8", "--lc-messages=C"],
+    postgresFlags: [
+      "-c", "listen_addresses=127.0.0.1",
+      "-c", "max_connections=300",
+      // Throwaway test clusters trade durability for speed; a newcomer's data stays crash-safe.
+      ...(options.throwaway ? ["-c", "fsync=off", "-c", "synchronous_commit=off"] : []),
+    ],
     onLog: log,
     onError: (e: unknown) => log(String(e)),
   });

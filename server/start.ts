@@ -140,7 +140,8 @@ function processCmdline(pid: number): string {
 async function stopOrphanedTemporal() {
   if (!existsSync(temporalPidFile)) return;
   const pid = Number(readFileSync(temporalPidFile, "utf8"));
-  if (pid > 0 && processCmdline(pid).includes("start-dev")) {
+  // Process ids are reused: only a dev server on *this* data folder's SQLite file is ours.
+  if (pid > 0 && processCmdline(pid).includes(path.join(config.dataDir, "temporal.sqlite"))) {
     say(`stopping a Temporal dev server left behind by an earlier run (pid ${pid})`);
     process.kill(pid, "SIGTERM");
     const deadline = Date.now() + 15_000;

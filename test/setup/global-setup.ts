@@ -74,7 +74,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   try {
     // PostgreSQL and Temporal start side by side; both take a few seconds.
     const startPg = (async () => {
-      pg = await startEmbeddedPostgres({ dataDir: path.join(tmp, "pg"), port: await pgPort(), onLog: remember("postgres") });
+      pg = await startEmbeddedPostgres({ dataDir: path.join(tmp, "pg"), port: await pgPort(), onLog: remember("postgres"), throwaway: true });
       await ensureDatabase(pg.serverUrl, TEMPLATE_DATABASE);
       const templateDb = createDb(pg.urlFor(TEMPLATE_DATABASE), { max: 1 });
       try {
