@@ -37,6 +37,7 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default("localhost"),
   PORT: port.default(3000),
   PUBLIC_URL: z.string().url().optional(),
+  TRUST_PROXY: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).default(".data"),
 
   DATABASE_URL: z.string().url().optional(),
@@ -82,6 +83,8 @@ export interface Config {
   host: string;
   port: number;
   publicUrl: string;
+  /** Express "trust proxy": hop count or subnets whose X-Forwarded-For is believed; unset = none. */
+  trustProxy: number | string | undefined;
   dataDir: string;
   database: { url: string | undefined; embeddedPort: number };
   temporal: {
@@ -155,6 +158,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     host: e.HOST,
     port: e.PORT,
     publicUrl,
+    trustProxy: e.TRUST_PROXY === undefined ? undefined : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
     dataDir: path.resolve(e.DATA_DIR),
     database: { url: e.DATABASE_URL, embeddedPort: e.EMBEDDED_PG_PORT },
     temporal: {

@@ -4,9 +4,20 @@ import type { ServerBuild } from "@remix-run/node";
 import express from "express";
 import type { Services } from "../app/services.server.js";
 
+const MAX_BODY_BYTES = 1_000_000;
+
 export function createHttpApp(build: ServerBuild, services: Services, publicDir: string): express.Express {
   const app = express();
   app.disable("x-powered-by");
+  // Client addresses go into the audit trail: only believe X-Forwarded-For from configured proxies.
+  if (services.config.trustProxy !== undefined) app.set("trust proxy", services.config.trustProxy);
+  app.use((req, res, next) => {
+    if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) {
+      res.status(413).type("text/plain").send("The request body is too large (1 MB at most).");
+      return;
+    }
+    next();
+  });
   app.use((_req, res, next) => {
     res.setHeader("X-Content-Type-Options", "nosniff");
     res.setHeader("X-Frame-Options", "DENY");

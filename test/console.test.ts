@@ -153,3 +153,15 @@ describe("staff management", () => {
     expect((await t.db.selectFrom("staff").select("role").where("id", "=", me.id).executeTakeFirstOrThrow()).role).toBe("admin");
   });
 });
+
+describe("request limits", () => {
+  it("a body over 1 MB is refused with 413 before anything reads it", async () => {
+    const res = await fetch(`${t.app.url}/logout`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: `csrf=${"x".repeat(1_100_000)}`,
+    });
+    expect(res.status).toBe(413);
+    expect(await res.text()).toContain("too large");
+  });
+});

@@ -33,7 +33,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     account,
     members,
     changes,
-    audit: audit.map((a) => ({ ...a, details: a.details })),
+    audit,
     activeSessions,
     canAct: p.staff.role === "support" || p.staff.role === "admin",
     temporalUi: context.services.config.temporal.uiUrl ?? null,
@@ -41,14 +41,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   };
 }
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => {
-  const inFlight = data?.changes.some((c) => c.status === "pending" || c.status === "running");
-  return [
-    { title: `${data?.account.name ?? "Account"} · Console` },
-    // Without JavaScript the page still follows a running block to its end.
-    ...(inFlight ? [{ httpEquiv: "refresh", content: "2" } as const] : []),
-  ];
-};
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.account.name ?? "Account"} · Console` }];
 
 const ACT_ROLES = ["support", "admin"] as const;
 const Action = z.discriminatedUnion("intent", [
@@ -111,6 +104,12 @@ export default function AccountPage() {
 
   return (
     <main className="page">
+      {/* Without JavaScript the page still follows a running block to its end; with it, the revalidator does. */}
+      {inFlight ? (
+        <noscript>
+          <meta httpEquiv="refresh" content="2" />
+        </noscript>
+      ) : null}
       <p>
         <Link to="/console/accounts">← Accounts</Link>
       </p>
