@@ -52,3 +52,4 @@ process.on("SIGTERM", shutdown);
 process.on("SIGINT", shutdown);
 // Under `npm start` the supervisor holds an IPC channel: if it dies, so do we (no orphan holding the port).
 if (process.send) process.on("disconnect", shutdown);
+process.channel?.unref();

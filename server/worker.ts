@@ -43,7 +43,9 @@ const worker = await Worker.create({
 });
 logger.info({ taskQueue: config.temporal.taskQueue }, "worker polling");
 // Under `npm start` the supervisor holds an IPC channel: if it dies, the worker stops too.
+// Unref'd, so the channel alone never keeps a stopped worker alive.
 if (process.send) process.on("disconnect", () => worker.shutdown());
+process.channel?.unref();
 // The SDK stops the worker on SIGINT/SIGTERM and lets running activities finish.
 await worker.run();
 await Promise.allSettled([db.destroy(), connection.close()]);

@@ -23,11 +23,13 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   try {
     // A callback must carry the state and a code or an error; the strategies would
     // otherwise treat a bare callback URL as the start of a new sign-in.
-    CallbackParams.parse(Object.fromEntries(new URL(request.url).searchParams));
+    if (!CallbackParams.safeParse(Object.fromEntries(new URL(request.url).searchParams)).success) {
+      throw new Error("malformed callback parameters");
+    }
     identity = await services.authenticator.authenticate(provider, request, { throwOnError: true });
   } catch (err) {
     if (err instanceof Response && err.status >= 300 && err.status < 400) throw err;
-    // Forged or missing state, a bad code, the provider refusing: audited by code, never with the raw values.
+    // Forged or missing state, a bad code, the provider refusing: logged and audited by kind, never with the raw values.
     services.logger.warn({ provider, reason: err instanceof Error ? err.message.slice(0, 120) : "unknown" }, "oauth callback failed");
     await writeAudit(services.db, { type: "anonymous", id: null, ip: context.ip }, {
       action: "auth.sign_in_refused",
