@@ -4,7 +4,7 @@
  */
 import { Context } from "@temporalio/activity";
 import type { Db } from "../db/connection.js";
-import { workflowActor } from "../app/models/audit.server.js";
+import { workflowActor, writeAudit } from "../app/models/audit.server.js";
 import {
   blockAccount,
   getStatusChange,
@@ -12,10 +12,15 @@ import {
   unblockAccount,
 } from "../app/models/accounts.server.js";
 import { revokeAccountSessions } from "../app/models/sessions.server.js";
+import { revokeAccountKeys } from "../app/models/api-keys.server.js";
 import type { StatusChangeInput } from "../workflows/shared.js";
+import { postLedgerEntry } from "../app/models/ledger.server.js";
+import { getRechargeRule, recordRechargeOutcome } from "../app/models/recharge-rules.server.js";
+import type { ChargeResult, PaymentProvider } from "../app/payments/payment-provider.js";
 
 export interface ActivityDeps {
   db: Db;
+  payments: PaymentProvider;
 }
 
 /** Audit rows written by an activity name the workflow that ran it. */
@@ -26,7 +31,7 @@ function actor() {
 
 const step = (name: string, outcome: string) => ({ step: name, outcome, at: new Date().toISOString() });
 
-export function createActivities({ db }: ActivityDeps) {
+export function createActivities({ db, payments }: ActivityDeps) {
   return {
     async markStatusChangeRunning(changeId: string): Promise<void> {
       await recordStatusChangeStep(db, { changeId, step: step("started", "ok"), status: "running" }, actor());
@@ -50,6 +55,14 @@ export function createActivities({ db }: ActivityDeps) {
       });
     },
 
+    async revokeAccountKeys({ accountId, changeId }: StatusChangeInput): Promise<number> {
+      return db.transaction().execute(async (trx) => {
+        const revoked = await revokeAccountKeys(trx, accountId, "account_blocked");
+        await recordStatusChangeStep(trx, { changeId, step: step("keys_revoked", String(revoked)) }, actor());
+        return revoked;
+      });
+    },
+
     async endAccountSessions({ accountId, changeId }: StatusChangeInput): Promise<number> {
       return db.transaction().execute(async (trx) => {
         // Audited by the step record (once), not per call: a retry may end 0 more sessions.
@@ -61,6 +74,54 @@ export function createActivities({ db }: ActivityDeps) {
 
     async completeStatusChange({ changeId, outcome }: { changeId: string; outcome: string }): Promise<void> {
       await recordStatusChangeStep(db, { changeId, step: step("completed", outcome), status: "completed" }, actor());
+    },
+
+    /** How much to charge now (amounts are not PII), or null when the rule no longer calls for it. */
+    async planRecharge(accountId: string): Promise<{ amountCents: string; paymentMethod: string } | null> {
+      const [rule, account] = await Promise.all([
+        getRechargeRule(db, accountId),
+        db.selectFrom("accounts").select(["balance_cents", "status"]).where("id", "=", accountId).executeTakeFirst(),
+      ]);
+      if (!rule || !rule.enabled || rule.paused_reason || !account || account.status !== "active") return null;
+      const balance = BigInt(account.balance_cents);
+      if (balance >= BigInt(rule.threshold_cents)) return null;
+      return { amountCents: (BigInt(rule.target_cents) - balance).toString(), paymentMethod: rule.payment_method };
+    },
+
+    async chargeRecharge(input: { accountId: string; amountCents: string; paymentMethod: string; idempotencyKey: string }): Promise<ChargeResult> {
+      return payments.charge({ idempotencyKey: input.idempotencyKey, amountCents: BigInt(input.amountCents), paymentMethod: input.paymentMethod });
+    },
+
+    async applyRecharge(input: { accountId: string; amountCents: string; chargeId: string }): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        const result = await postLedgerEntry(trx, {
+          accountId: input.accountId,
+          amountCents: BigInt(input.amountCents),
+          kind: "recharge",
+          idempotencyKey: `recharge:${input.chargeId}`,
+          actor: actor(),
+        });
+        if (result.status !== "created") return; // a retry: credited already
+        await recordRechargeOutcome(trx, input.accountId, "recharged", null);
+        await writeAudit(trx, actor(), {
+          action: "billing.recharged",
+          targetType: "account",
+          targetId: input.accountId,
+          details: { amount_cents: input.amountCents, ledger_entry_id: result.entry.id, provider: payments.name },
+        });
+      });
+    },
+
+    async pauseRecharge(input: { accountId: string; code: string }): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        await recordRechargeOutcome(trx, input.accountId, `declined: ${input.code}`, input.code);
+        await writeAudit(trx, actor(), {
+          action: "billing.recharge_declined",
+          targetType: "account",
+          targetId: input.accountId,
+          details: { code: input.code, provider: payments.name },
+        });
+      });
     },
 
     async failStatusChange({ changeId, code }: { changeId: string; code: string }): Promise<void> {

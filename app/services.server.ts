@@ -10,6 +10,7 @@ import type { Db } from "../db/connection.js";
 import { createAuthenticator, type AppAuthenticator } from "./auth/providers.server.js";
 import type { Config } from "./config.server.js";
 import type { Logger } from "./logger.server.js";
+import type { ApiRuntime } from "./api/v1.server.js";
 
 export interface Services {
   config: Config;
@@ -19,9 +20,11 @@ export interface Services {
   authenticator: AppAuthenticator;
   sessionCookie: ReturnType<typeof createCookie>;
   csrf: CSRF;
+  /** Key-verdict and account caches of this process, kept honest by the change feed. */
+  api: ApiRuntime;
 }
 
-export function createServices(deps: { config: Config; db: Db; temporal: Client; logger: Logger }): Services {
+export function createServices(deps: { config: Config; db: Db; temporal: Client; logger: Logger; api: ApiRuntime }): Services {
   const { config } = deps;
   const sessionCookie = createCookie("sb_session", {
     httpOnly: true,

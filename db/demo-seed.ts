@@ -3,6 +3,8 @@
  * legacy LinkedIn sign-up, one blocked) and staff of each role. Idempotent:
  * seeding twice adds nothing.
  */
+import { createMainKey } from "../app/models/api-keys.server.js";
+import { postLedgerEntry } from "../app/models/ledger.server.js";
 import type { DbOrTrx, Db } from "./connection.js";
 import type { AccountStatus, Plan, Provider, StaffRole } from "./schema.js";
 
@@ -12,15 +14,16 @@ export interface DemoUser {
   provider: Provider;
   plan: Plan;
   status?: AccountStatus;
+  creditCents: number;
   note: string;
 }
 
 export const DEMO_USERS: DemoUser[] = [
-  { email: "alice@example.com", name: "Alice Anders", provider: "google", plan: "build", note: "Build plan, signs in with Google" },
-  { email: "bob@example.com", name: "Bob Brown", provider: "github", plan: "scale", note: "Scale plan, signs in with GitHub" },
-  { email: "carol@example.com", name: "Carol Chen", provider: "linkedin", plan: "enterprise", note: "legacy LinkedIn account: first Google or GitHub sign-in re-binds it" },
-  { email: "dan@example.com", name: "Dan Diaz", provider: "google", plan: "gpu_cluster", note: "GPU Cluster plan, signs in with Google" },
-  { email: "erin@example.com", name: "Erin Evans", provider: "github", plan: "build", status: "blocked", note: "blocked account (sign-in is refused)" },
+  { email: "alice@example.com", name: "Alice Anders", provider: "google", plan: "build", creditCents: 2500, note: "Build plan, signs in with Google" },
+  { email: "bob@example.com", name: "Bob Brown", provider: "github", plan: "scale", creditCents: 50000, note: "Scale plan, signs in with GitHub" },
+  { email: "carol@example.com", name: "Carol Chen", provider: "linkedin", plan: "enterprise", creditCents: 120000, note: "legacy LinkedIn account: first Google or GitHub sign-in re-binds it" },
+  { email: "dan@example.com", name: "Dan Diaz", provider: "google", plan: "gpu_cluster", creditCents: 1000000, note: "GPU Cluster plan, signs in with Google" },
+  { email: "erin@example.com", name: "Erin Evans", provider: "github", plan: "build", status: "blocked", creditCents: 0, note: "blocked account (sign-in is refused)" },
 ];
 
 export const DEMO_STAFF: { email: string; name: string; role: StaffRole }[] = [
@@ -67,6 +70,18 @@ async function seedUser(trx: DbOrTrx, u: DemoUser): Promise<boolean> {
     .returning("id")
     .executeTakeFirstOrThrow();
   await trx.insertInto("memberships").values({ account_id: account.id, user_id: user.id, role: "owner" }).execute();
+  // The demo main key is not shown anywhere: regenerate it in Settings → API Keys to get one to copy.
+  await createMainKey(trx, account.id, user.id);
+  if (u.creditCents > 0) {
+    await postLedgerEntry(trx, {
+      accountId: account.id,
+      amountCents: BigInt(u.creditCents),
+      kind: "grant",
+      idempotencyKey: "demo:welcome-credit",
+      actor: { type: "system", id: null },
+      note: "Demo credit",
+    });
+  }
   await trx
     .insertInto("audit_log")
     .values({ actor_type: "system", action: "demo.seeded", target_type: "account", target_id: account.id, details: "{}" })

@@ -11,7 +11,7 @@ export type Plan = "build" | "scale" | "enterprise" | "gpu_cluster";
 export type AccountStatus = "active" | "blocked" | "deleting" | "deleted";
 export type MemberRole = "owner" | "admin" | "member";
 export type StaffRole = "support" | "operator" | "admin";
-export type ActorType = "user" | "staff" | "system" | "workflow" | "anonymous";
+export type ActorType = "user" | "staff" | "system" | "workflow" | "anonymous" | "api_key";
 
 export interface UsersTable {
   id: Generated<string>;
@@ -43,6 +43,9 @@ export interface AccountsTable {
   blocked_at: NullableTimestamp;
   transferred_to_account_id: string | null;
   created_at: Timestamp;
+  /** Integer cents, as a string (int8): never a float. */
+  balance_cents: ColumnType<string, string | number | bigint | undefined, string | number | bigint>;
+  credit_limit_cents: ColumnType<string, string | number | bigint | undefined, string | number | bigint>;
 }
 
 export interface MembershipsTable {
@@ -117,6 +120,58 @@ export interface AccountStatusChangesTable {
   completed_at: NullableTimestamp;
 }
 
+export type ApiKeyKind = "main" | "additional";
+export interface ApiKeysTable {
+  id: Generated<string>;
+  account_id: string;
+  kind: ApiKeyKind;
+  name: string;
+  key_hash: Buffer;
+  prefix: string;
+  last4: string;
+  status: ColumnType<"active" | "revoked", "active" | "revoked" | undefined, "active" | "revoked">;
+  created_at: Timestamp;
+  created_by_user_id: string | null;
+  revoked_at: NullableTimestamp;
+  revoked_reason: string | null;
+  last_used_at: NullableTimestamp;
+}
+
+export type LedgerKind = "grant" | "usage" | "recharge" | "adjustment" | "transfer_out" | "transfer_in";
+export interface LedgerEntriesTable {
+  id: Generated<string>;
+  account_id: string;
+  amount_cents: ColumnType<string, string | number | bigint, never>;
+  kind: LedgerKind;
+  idempotency_key: string;
+  balance_after_cents: ColumnType<string, string | number | bigint, never>;
+  actor_type: ActorType;
+  actor_id: string | null;
+  note: string | null;
+  created_at: Timestamp;
+}
+
+export interface RechargeRulesTable {
+  account_id: string;
+  enabled: boolean;
+  threshold_cents: ColumnType<string, string | number | bigint, string | number | bigint>;
+  target_cents: ColumnType<string, string | number | bigint, string | number | bigint>;
+  payment_method: string;
+  paused_reason: string | null;
+  last_outcome: string | null;
+  last_outcome_at: NullableTimestamp;
+  updated_at: Timestamp;
+}
+
+export interface TestPaymentChargesTable {
+  idempotency_key: string;
+  charge_id: Generated<string>;
+  amount_cents: ColumnType<string, string | number | bigint, never>;
+  payment_method: string;
+  outcome: "approved" | "declined";
+  created_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   identities: IdentitiesTable;
@@ -127,6 +182,10 @@ export interface Database {
   audit_log: AuditLogTable;
   email_tombstones: EmailTombstonesTable;
   account_status_changes: AccountStatusChangesTable;
+  api_keys: ApiKeysTable;
+  ledger_entries: LedgerEntriesTable;
+  recharge_rules: RechargeRulesTable;
+  test_payment_charges: TestPaymentChargesTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -1,7 +1,9 @@
 /** The Express app around Remix: static assets, then every request to Remix with the services. */
 import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import express from "express";
+import { createV1Handler } from "../app/api/v1.server.js";
 import type { Services } from "../app/services.server.js";
 
 const MAX_BODY_BYTES = 1_000_000;
@@ -36,4 +38,25 @@ export function createHttpApp(build: ServerBuild, services: Services, publicDir:
     }),
   );
   return app;
+}
+
+/**
+ * Everything the web process answers: /v1/* goes straight to the lean API
+ * handler (see app/api/v1.server.ts for why it bypasses Express), the rest to
+ * Express and Remix.
+ */
+export function createRequestListener(build: ServerBuild, services: Services, publicDir: string) {
+  const app = createHttpApp(build, services, publicDir);
+  const v1 = createV1Handler({
+    db: services.db,
+    temporal: services.temporal,
+    taskQueue: services.config.temporal.taskQueue,
+    logger: services.logger,
+    runtime: services.api,
+    trustProxy: services.config.trustProxy,
+  });
+  return (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url?.startsWith("/v1/") || req.url === "/v1") v1(req, res);
+    else app(req, res);
+  };
 }

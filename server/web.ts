@@ -11,7 +11,9 @@ import { createLogger } from "../app/logger.server.js";
 import { createServices } from "../app/services.server.js";
 import { temporalConnectionOptions } from "../app/temporal-connection.server.js";
 import { createDb } from "../db/connection.js";
-import { createHttpApp } from "./http-app.js";
+import { createServer } from "node:http";
+import { startApiRuntime } from "../app/api/v1.server.js";
+import { createRequestListener } from "./http-app.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const config = configOrExit();
@@ -27,10 +29,11 @@ const db = createDb(config.database.url);
 // Lazy: the web starts (and /healthz says "temporal: down") even while Temporal is unreachable.
 const connection = Connection.lazy(temporalConnectionOptions(config));
 const temporal = new Client({ connection, namespace: config.temporal.namespace });
-const services = createServices({ config, db, temporal, logger });
-const app = createHttpApp(build, services, path.join(root, "public"));
-
-const server = app.listen(config.port, config.host, () => {
+const api = await startApiRuntime({ db, databaseUrl: config.database.url, logger });
+const services = createServices({ config, db, temporal, logger, api });
+const server = createServer(createRequestListener(build, services, path.join(root, "public")));
+server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
+server.listen(config.port, config.host, () => {
   logger.info({ url: config.publicUrl, port: config.port }, "web listening");
 });
 server.on("error", (err) => {
@@ -45,7 +48,7 @@ async function shutdown() {
   logger.info("web stopping");
   server.close();
   server.closeIdleConnections();
-  await Promise.allSettled([db.destroy(), connection.close()]);
+  await Promise.allSettled([api.stop(), db.destroy(), connection.close()]);
   process.exit(0);
 }
 process.on("SIGTERM", shutdown);

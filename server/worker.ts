@@ -6,6 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from "@temporalio/worker";
 import { createActivities } from "../activities/index.js";
+import { TestPaymentProvider } from "../app/payments/test-payment-provider.server.js";
 import { configOrExit } from "../app/config.server.js";
 import { createLogger } from "../app/logger.server.js";
 import { temporalConnectionOptions } from "../app/temporal-connection.server.js";
@@ -39,7 +40,8 @@ const worker = await Worker.create({
   namespace: config.temporal.namespace,
   taskQueue: config.temporal.taskQueue,
   workflowsPath: path.join(root, "workflows", "index.ts"),
-  activities: createActivities({ db }),
+  // The test payment provider is the only one shipped; a real one plugs in behind the same interface.
+  activities: createActivities({ db, payments: new TestPaymentProvider(db) }),
 });
 logger.info({ taskQueue: config.temporal.taskQueue }, "worker polling");
 // Under `npm start` the supervisor holds an IPC channel: if it dies, the worker stops too.

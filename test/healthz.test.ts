@@ -9,7 +9,7 @@ const t = useSuite();
 
 describe("GET /healthz", () => {
   it("answers 200 when PostgreSQL and Temporal are up", async () => {
-    const app = await startTestApp({ db: t.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue });
+    const app = await startTestApp({ db: t.db, databaseUrl: t.databaseUrl, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue });
     try {
       const res = await fetch(`${app.url}/healthz`);
       expect(res.status).toBe(200);
@@ -22,7 +22,7 @@ describe("GET /healthz", () => {
   it("answers 503 naming Temporal when it cannot be reached", async () => {
     const deadPort = await freePort();
     const connection = Connection.lazy({ address: `127.0.0.1:${deadPort}`, connectTimeout: 500 });
-    const app = await startTestApp({ db: t.db, temporal: new Client({ connection }), taskQueue: "none" });
+    const app = await startTestApp({ db: t.db, databaseUrl: t.databaseUrl, temporal: new Client({ connection }), taskQueue: "none" });
     try {
       const res = await fetch(`${app.url}/healthz`);
       expect(res.status).toBe(503);
@@ -34,7 +34,7 @@ describe("GET /healthz", () => {
 
   it("answers 503 naming the database when it is gone", async () => {
     const doomed = await freshDatabase();
-    const app = await startTestApp({ db: doomed.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue });
+    const app = await startTestApp({ db: doomed.db, databaseUrl: doomed.url, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue });
     try {
       await doomed.destroy(); // closes the pool and drops the database
       const res = await fetch(`${app.url}/healthz`);

@@ -22,13 +22,16 @@ describe.each(["google", "github"] as const)("sign-in with %s", (provider) => {
   const other = provider === "google" ? "github" : "google";
   const Other = other === "google" ? "Google" : "GitHub";
 
-  it("a new email signs up: user, owned account and a session; the home page shows the account", async () => {
+  it("a new email signs up: user, owned account and a session; it lands on its API keys, the main key shown once", async () => {
     const ua = new UserAgent(t.app.url);
-    const home = await ua.signIn(provider, { email: "newbie@example.com", name: "Nia Newbie" });
-    expect(home.status).toBe(200);
-    expect(new URL(home.url).pathname).toBe("/");
+    const welcome = await ua.signIn(provider, { email: "newbie@example.com", name: "Nia Newbie" });
+    expect(welcome.status).toBe(200);
+    expect(new URL(welcome.url).pathname + new URL(welcome.url).search).toBe("/settings/api-keys?welcome");
+    expect(text(welcome.body)).toContain("Acting on: Nia Newbie's account");
+    expect(text(welcome.body)).toContain("newbie@example.com");
+    expect(welcome.body).toMatch(/tgp_v1_[A-Za-z0-9_-]{43}/);
+    const home = await ua.get("/");
     expect(text(home.body)).toContain("Nia Newbie's account");
-    expect(text(home.body)).toContain("newbie@example.com");
     expect(await count("accounts")).toBe(1);
     const user = await t.db.selectFrom("users").selectAll().executeTakeFirstOrThrow();
     expect(user.provider).toBe(provider);
@@ -152,6 +155,9 @@ describe("bad input on the sign-in path", () => {
   });
 
   it("next is followed for same-site paths only (no open redirect)", async () => {
+    // A sign-up always lands on its new API key; `next` matters from the second sign-in on.
+    const signUp = await new UserAgent(t.app.url).signIn("google", { email: "nav@example.com" }, "/settings/sessions");
+    expect(new URL(signUp.url).pathname).toBe("/settings/api-keys");
     const ua = new UserAgent(t.app.url);
     const landed = await ua.signIn("google", { email: "nav@example.com" }, "//evil.example/steal");
     expect(new URL(landed.url).origin).toBe(t.app.url);

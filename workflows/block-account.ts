@@ -24,6 +24,8 @@ export async function blockAccount(input: StatusChangeInput): Promise<StatusChan
     await acts.markStatusChangeRunning(input.changeId);
     progress.step = "changing_status";
     const { changed } = await acts.setAccountBlocked(input);
+    progress.step = "revoking_keys";
+    await acts.revokeAccountKeys(input);
     progress.step = "ending_sessions";
     const sessionsEnded = await acts.endAccountSessions(input);
     progress.step = "finishing";

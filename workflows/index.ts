@@ -1,2 +1,3 @@
 // Every workflow the worker runs. Workflows import activity *types* only.
 export { blockAccount, unblockAccount } from "./block-account.js";
+export { recharge } from "./recharge.js";

@@ -16,10 +16,21 @@ export interface StatusChangeResult {
 }
 
 export interface StatusChangeProgress {
-  step: "starting" | "changing_status" | "ending_sessions" | "finishing" | "done" | "failed";
+  step: "starting" | "changing_status" | "revoking_keys" | "ending_sessions" | "finishing" | "done" | "failed";
 }
 
 export const statusChangeProgressQuery = defineQuery<StatusChangeProgress>("status");
 
 export const blockWorkflowId = (accountId: string) => `block-account:${accountId}`;
 export const unblockWorkflowId = (accountId: string) => `unblock-account:${accountId}`;
+
+export interface RechargeInput {
+  accountId: string;
+}
+
+export type RechargeResult =
+  | { outcome: "not_needed" }
+  | { outcome: "recharged"; amountCents: string }
+  | { outcome: "declined"; code: string };
+
+export const rechargeWorkflowId = (accountId: string) => `recharge:${accountId}`;

@@ -16,6 +16,8 @@ export async function getHomeSummary(db: DbOrTrx, userId: string, accountId: str
       "accounts.plan",
       "accounts.status",
       "accounts.created_at",
+      "accounts.balance_cents",
+      "accounts.credit_limit_cents",
     ])
     .where("memberships.user_id", "=", userId)
     .where("memberships.account_id", "=", accountId)
@@ -24,6 +26,14 @@ export async function getHomeSummary(db: DbOrTrx, userId: string, accountId: str
   return {
     user: { email: row.email, name: row.name, provider: row.provider },
     role: row.role,
-    account: { id: row.account_id, name: row.account_name, plan: row.plan, status: row.status, created_at: row.created_at },
+    account: {
+      id: row.account_id,
+      name: row.account_name,
+      plan: row.plan,
+      status: row.status,
+      created_at: row.created_at,
+      balance_cents: row.balance_cents,
+      credit_limit_cents: row.credit_limit_cents,
+    },
   };
 }

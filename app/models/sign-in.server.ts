@@ -12,6 +12,7 @@ import { sql } from "kysely";
 import type { Db, DbOrTrx } from "../../db/connection.js";
 import type { AccountStatus, Provider, SignInProvider, StaffRole } from "../../db/schema.js";
 import { writeAudit, type Actor } from "./audit.server.js";
+import { createMainKey } from "./api-keys.server.js";
 import { isEmailTombstoned, normalizeEmail } from "./email.server.js";
 
 /** What a provider told us about the person, after the strategy ran. */
@@ -40,6 +41,8 @@ export type SignInOutcome =
       staff: { id: string; role: StaffRole } | null;
       created: boolean;
       reboundFrom: Provider | null;
+      /** A new account's main API key, to be shown once (never stored, never logged). */
+      newMainKey: string | null;
     }
   | { ok: false; reason: RefusalReason; boundProvider?: Provider; userId?: string; accountId?: string };
 
@@ -138,6 +141,7 @@ async function decide(trx: DbOrTrx, identity: ProviderIdentity, ctx: Ctx): Promi
     .executeTakeFirst();
 
   let created = false;
+  let newMainKey: string | null = null;
   let reboundFrom: Provider | null = null;
 
   if (user && user.provider !== provider) {
@@ -176,6 +180,7 @@ async function decide(trx: DbOrTrx, identity: ProviderIdentity, ctx: Ctx): Promi
     const fresh = await createUserWithAccount(trx, { ...identity, email });
     user = { id: fresh.userId, provider };
     accountId = fresh.accountId;
+    newMainKey = fresh.mainKey;
     created = true;
   }
 
@@ -205,13 +210,14 @@ async function decide(trx: DbOrTrx, identity: ProviderIdentity, ctx: Ctx): Promi
     staff: staffRow ? { id: staffRow.id, role: staffRow.role } : null,
     created,
     reboundFrom,
+    newMainKey,
   };
 }
 
 async function createUserWithAccount(
   trx: DbOrTrx,
   identity: ProviderIdentity & { email: string },
-): Promise<{ userId: string; accountId: string }> {
+): Promise<{ userId: string; accountId: string; mainKey: string }> {
   const { id: userId } = await trx
     .insertInto("users")
     .values({ email: identity.email, name: identity.name, avatar_url: identity.avatarUrl, provider: identity.provider })
@@ -223,11 +229,12 @@ async function createUserWithAccount(
     .returning("id")
     .executeTakeFirstOrThrow();
   await trx.insertInto("memberships").values({ account_id: accountId, user_id: userId, role: "owner" }).execute();
+  const mainKey = await createMainKey(trx, accountId, userId);
   await writeAudit(trx, { type: "user", id: userId }, {
     action: "account.created",
     targetType: "account",
     targetId: accountId,
-    details: { provider: identity.provider, plan: "build" },
+    details: { provider: identity.provider, plan: "build", main_key_id: mainKey.id },
   });
-  return { userId, accountId };
+  return { userId, accountId, mainKey: mainKey.plaintext };
 }

@@ -3,6 +3,7 @@ import { Link, useLoaderData } from "@remix-run/react";
 import { getPrincipal } from "../auth/session.server.js";
 import { Alert, Badge, TopBar, When } from "../components/ui.js";
 import { getHomeSummary } from "../models/home.server.js";
+import { formatCents } from "../models/money.js";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const principal = await getPrincipal(request, context);
@@ -73,6 +74,14 @@ export default function Index() {
               <dt>Account id</dt>
               <dd className="mono">{home.account.id}</dd>
             </dl>
+          </section>
+          <section className="card" aria-labelledby="credits">
+            <h2 id="credits">Credits</h2>
+            <p style={{ fontSize: "1.8rem", margin: 0 }}>{formatCents(home.account.balance_cents)}</p>
+            <p className="muted">Usage may continue until the balance reaches −{formatCents(home.account.credit_limit_cents)}.</p>
+            <p>
+              <Link to="/settings/billing">Billing</Link> · <Link to="/settings/api-keys">API keys</Link>
+            </p>
           </section>
           <section className="card" aria-labelledby="you">
             <h2 id="you">You</h2>

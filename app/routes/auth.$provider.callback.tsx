@@ -3,6 +3,7 @@ import { redirect } from "@remix-run/node";
 import { z } from "zod";
 import { isSignInProvider } from "../auth/providers.server.js";
 import { safeRedirect } from "../auth/safe-redirect.js";
+import { revealCookie } from "../auth/reveal-once.server.js";
 import { startSession } from "../auth/session.server.js";
 import { writeAudit } from "../models/audit.server.js";
 import { resolveSignIn, type ProviderIdentity } from "../models/sign-in.server.js";
@@ -50,16 +51,22 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   services.logger.info({ provider, created: outcome.created, staff: outcome.staff !== null }, "signed in");
   const sessionCookie = await startSession(request, context, outcome, provider);
   const next = safeRedirect(readNext(request), "/");
-  const target = outcome.reboundFrom
-    ? `/?rebound=${provider}` // tell a former LinkedIn user how they sign in from now on
-    : outcome.userId
-      ? next
-      : next.startsWith("/console")
+  const target = outcome.newMainKey
+    ? "/settings/api-keys?welcome" // a new account: show its main key, once
+    : outcome.reboundFrom
+      ? `/?rebound=${provider}` // tell a former LinkedIn user how they sign in from now on
+      : outcome.userId
         ? next
-        : "/console";
+        : next.startsWith("/console")
+          ? next
+          : "/console";
   const headers = new Headers();
   headers.append("Set-Cookie", sessionCookie);
   headers.append("Set-Cookie", clearNext());
+  if (outcome.newMainKey) {
+    const { config } = services;
+    headers.append("Set-Cookie", revealCookie(config.session.secrets[0], outcome.newMainKey, config.secureCookies));
+  }
   throw redirect(target, { headers });
 }
 

@@ -1,11 +1,12 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { redirect } from "@remix-run/node";
+import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useRevalidator } from "@remix-run/react";
 import { useEffect } from "react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { z } from "zod";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { NOT_FOUND, requireStaff } from "../auth/session.server.js";
+import { ConsoleCredits, type CreditsOutcome } from "../components/console-credits.js";
 import { Alert, Badge, EmptyState, When } from "../components/ui.js";
 import { BLOCK_REASON_CODES, BLOCK_REASONS } from "../models/block-reasons.js";
 import {
@@ -15,7 +16,10 @@ import {
   getAccountMembers,
   listStatusChanges,
 } from "../models/accounts.server.js";
-import { recentAuditFor } from "../models/audit.server.js";
+import { postStaffCreditChange } from "../models/ledger.server.js";
+import { recentAuditFor, type Actor } from "../models/audit.server.js";
+import { getBalance, listLedger } from "../models/ledger.server.js";
+import { formatCents, parseDollarsToCents } from "../models/money.js";
 import { requestStatusChange } from "../status-changes.server.js";
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
@@ -23,11 +27,13 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { db } = context.services;
   const account = await getAccount(db, params.id ?? "");
   if (!account) throw NOT_FOUND();
-  const [members, changes, audit, activeSessions] = await Promise.all([
+  const [members, changes, audit, activeSessions, balance, ledger] = await Promise.all([
     getAccountMembers(db, account.id),
     listStatusChanges(db, account.id),
     recentAuditFor(db, { type: "account", id: account.id }),
     countActiveAccountSessions(db, account.id),
+    getBalance(db, account.id),
+    listLedger(db, account.id),
   ]);
   return {
     account,
@@ -35,6 +41,21 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     changes,
     audit,
     activeSessions,
+    credits: {
+      balanceCents: balance?.balance_cents ?? "0",
+      creditLimitCents: balance?.credit_limit_cents ?? "0",
+      ledger: ledger.rows.slice(0, 10).map((r) => ({
+        id: r.id,
+        at: r.created_at,
+        kind: r.kind,
+        amountCents: r.amount_cents,
+        balanceAfterCents: r.balance_after_cents,
+        actorType: r.actor_type,
+        note: r.note,
+      })),
+      // Each rendering of the form gets its own id: the ledger's idempotency key for that one submission.
+      formToken: crypto.randomUUID(),
+    },
     canAct: p.staff.role === "support" || p.staff.role === "admin",
     temporalUi: context.services.config.temporal.uiUrl ?? null,
     namespace: context.services.config.temporal.namespace,
@@ -60,6 +81,9 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const { db } = context.services;
   const account = await getAccount(db, params.id ?? "");
   if (!account) throw NOT_FOUND();
+  if (form.get("intent") === "adjust") {
+    return adjustCredits(db, account.id, form, { type: "staff", id: p.staff.id, ip: context.ip });
+  }
   const parsed = Action.safeParse(Object.fromEntries(form));
   if (!parsed.success) {
     return { error: parsed.error.issues[0]?.message ?? "The form was incomplete.", notice: null };
@@ -91,8 +115,59 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   throw redirect(`/console/accounts/${account.id}`);
 }
 
+const Adjust = z.object({
+  amountDollars: z.string().max(50),
+  kind: z.enum(["grant", "adjustment"], { message: "Choose Grant or Adjustment." }),
+  reason: z.string().trim().min(1, "Say why, for the record.").max(500, "Keep the reason to 500 characters."),
+});
+const AdjustToken = z.string().uuid();
+/** A typo guard for one entry, not a business rule. */
+const MAX_ADJUST_CENTS = 100_000_000n;
+
+async function adjustCredits(db: Parameters<typeof postStaffCreditChange>[0], accountId: string, form: FormData, actor: Actor) {
+  const raw = { amountDollars: String(form.get("amountDollars") ?? ""), kind: String(form.get("kind") ?? ""), reason: String(form.get("reason") ?? "") };
+  const answer = (c: Partial<CreditsOutcome>, status: number) =>
+    data({ error: null, notice: null, credits: { error: null, notice: null, fieldErrors: {}, values: null, postedId: null, ...c } satisfies CreditsOutcome }, { status });
+  const token = AdjustToken.safeParse(form.get("adjustToken"));
+  if (!token.success) return answer({ error: "This form is out of date. Reload the page and try again.", values: raw }, 400);
+  const parsed = Adjust.safeParse(raw);
+  const fieldErrors: CreditsOutcome["fieldErrors"] = {};
+  for (const issue of parsed.error?.issues ?? []) {
+    const field = issue.path[0];
+    if ((field === "kind" || field === "reason" || field === "amountDollars") && !fieldErrors[field]) fieldErrors[field] = issue.message;
+  }
+  const cents = parseDollarsToCents(raw.amountDollars);
+  if (cents === null) fieldErrors.amountDollars = "Enter an amount in dollars, like 10 or -5.50.";
+  else if (cents === 0n) fieldErrors.amountDollars = "Enter an amount other than zero.";
+  else if (cents > MAX_ADJUST_CENTS || -cents > MAX_ADJUST_CENTS) fieldErrors.amountDollars = `At most ${formatCents(MAX_ADJUST_CENTS)} per entry.`;
+  else if (raw.kind === "grant" && cents < 0n) fieldErrors.amountDollars = "A grant adds credits: enter a positive amount, or choose Adjustment.";
+  if (!parsed.success || cents === null || Object.keys(fieldErrors).length > 0) {
+    return answer({ error: "Nothing was posted. Fix the fields marked below.", fieldErrors, values: raw }, 400);
+  }
+  const { kind, reason } = parsed.data;
+  const posted = await postStaffCreditChange(db, { accountId, amountCents: cents, kind, formToken: token.data, reason, actor });
+  switch (posted.status) {
+    case "no_account":
+      throw NOT_FOUND();
+    case "insufficient":
+      return answer({ error: "Not posted: this would take the balance below the credit limit.", values: raw }, 409);
+    case "conflict":
+      return answer({ error: "This form was already used for a different entry. Reload the page to post another.", values: raw }, 409);
+    case "replayed":
+      return answer({ notice: "This form was already posted; the entry was made once.", postedId: posted.entry.id }, 200);
+    case "created":
+      return answer(
+        {
+          notice: `Posted ${formatCents(posted.entry.amountCents)} (${kind}). The balance is now ${formatCents(posted.entry.balanceAfterCents)}.`,
+          postedId: posted.entry.id,
+        },
+        200,
+      );
+  }
+}
+
 export default function AccountPage() {
-  const { account, members, changes, audit, activeSessions, canAct, temporalUi, namespace } = useLoaderData<typeof loader>();
+  const { account, members, changes, audit, activeSessions, credits, canAct, temporalUi, namespace } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const revalidator = useRevalidator();
   const inFlight = changes.some((c) => c.status === "pending" || c.status === "running");
@@ -154,6 +229,8 @@ export default function AccountPage() {
           )}
         </section>
       </div>
+
+      <ConsoleCredits {...credits} canAdjust={canAct} outcome={result && "credits" in result ? result.credits : null} />
 
       {canAct ? (
         <section className="card">

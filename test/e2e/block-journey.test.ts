@@ -6,7 +6,7 @@
 import { mkdirSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createActivities } from "../../activities/index.js";
+import { realActivities } from "../helpers/activities.js";
 import { chromiumPath, launchChromium } from "../helpers/chromium.js";
 import { useSuite } from "../helpers/suite.js";
 
@@ -49,10 +49,11 @@ describe.skipIf(!chromiumPath)("block journey in Chromium", () => {
     const problems = [...[user, staff].map(watch)];
     try {
       await signIn(user, "Google", "victim@example.com");
-      await expect.poll(() => user.url()).toBe(`${t.app.url}/`);
-      await user.getByRole("heading", { name: "victim's account" }).waitFor();
+      // A sign-up lands on its API keys page, which shows the new main key once.
+      await expect.poll(() => user.url()).toBe(`${t.app.url}/settings/api-keys?welcome`);
+      await user.getByText("Acting on: victim's account").waitFor();
 
-      await t.temporal.runWorker(createActivities({ db: t.db }), async () => {
+      await t.temporal.runWorker(realActivities(t.db), async () => {
         await signIn(staff, "GitHub", "support@switchboard.test");
         await staff.waitForURL(`${t.app.url}/console`);
         await staff.getByRole("link", { name: "Accounts" }).click();

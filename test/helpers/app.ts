@@ -13,7 +13,9 @@ import { createServices, type Services } from "../../app/services.server.js";
 import type { Db } from "../../db/connection.js";
 import { startLocalOAuthServer, type LocalIdentity, type LocalOAuthServer } from "../../dev/local-oauth-server.js";
 import { freePort } from "../../dev/temporal-dev-server.js";
-import { createHttpApp } from "../../server/http-app.js";
+import { createServer } from "node:http";
+import { startApiRuntime } from "../../app/api/v1.server.js";
+import { createRequestListener } from "../../server/http-app.js";
 import type { Client } from "@temporalio/client";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -30,6 +32,8 @@ export const TEST_TOMBSTONE_SECRET = "test-tombstone-secret-test-tombstone-secre
 
 export async function startTestApp(deps: {
   db: Db;
+  /** The database's URL, for the API's change feed (LISTEN). */
+  databaseUrl: string;
   temporal: Client;
   taskQueue: string;
   demoIdentities?: LocalIdentity[];
@@ -49,17 +53,12 @@ export async function startTestApp(deps: {
     TOMBSTONE_SECRET: TEST_TOMBSTONE_SECRET,
     ...deps.env,
   });
-  const services = createServices({
-    config,
-    db: deps.db,
-    temporal: deps.temporal,
-    logger: createLogger("silent", "test-web"),
-  });
+  const logger = createLogger("silent", "test-web");
+  const api = await startApiRuntime({ db: deps.db, databaseUrl: deps.databaseUrl, logger });
+  const services = createServices({ config, db: deps.db, temporal: deps.temporal, logger, api });
   const build = (await import(pathToFileURL(path.join(root, "build", "index.js")).href)) as ServerBuild;
-  const app = createHttpApp(build, services, path.join(root, "public"));
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(port, "127.0.0.1", () => resolve(s));
-  });
+  const server: Server = createServer(createRequestListener(build, services, path.join(root, "public")));
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${port}`,
     services,
@@ -68,6 +67,7 @@ export async function startTestApp(deps: {
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
+      await api.stop();
       await oauth.stop();
     },
   };

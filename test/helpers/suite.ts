@@ -10,11 +10,12 @@ import { temporalTestEnv, type TemporalTestEnv } from "./temporal.js";
 
 export interface Suite {
   db: Db;
+  databaseUrl: string;
   temporal: TemporalTestEnv;
   app: TestApp;
 }
 
-export function useSuite(options: { app?: boolean; when?: boolean } = {}): Suite {
+export function useSuite(options: { app?: boolean; when?: boolean; appEnv?: Record<string, string> } = {}): Suite {
   let fresh: FreshDatabase | undefined;
   let temporal: TemporalTestEnv | undefined;
   let app: TestApp | undefined;
@@ -22,7 +23,7 @@ export function useSuite(options: { app?: boolean; when?: boolean } = {}): Suite
     if (options.when === false) return;
     fresh = await freshDatabase();
     temporal = await temporalTestEnv();
-    if (options.app) app = await startTestApp({ db: fresh.db, temporal: temporal.client, taskQueue: temporal.taskQueue });
+    if (options.app) app = await startTestApp({ db: fresh.db, databaseUrl: fresh.url, temporal: temporal.client, taskQueue: temporal.taskQueue, env: options.appEnv });
   });
   afterAll(async () => {
     await app?.stop();
@@ -36,6 +37,9 @@ export function useSuite(options: { app?: boolean; when?: boolean } = {}): Suite
   return {
     get db() {
       return need(fresh, "the database").db;
+    },
+    get databaseUrl() {
+      return need(fresh, "the database").url;
     },
     get temporal() {
       return need(temporal, "Temporal");

@@ -4,7 +4,7 @@
  */
 import { sql } from "kysely";
 import { beforeEach, describe, expect, it } from "vitest";
-import { createActivities } from "../../activities/index.js";
+import { realActivities } from "../helpers/activities.js";
 import { requestStatusChange } from "../../app/status-changes.server.js";
 import { createSession } from "../../app/models/sessions.server.js";
 import { parseConfig } from "../../app/config.server.js";
@@ -46,6 +46,7 @@ const BLOCK_AUDIT = [
   "account.block_step:started",
   "account.blocked",
   "account.block_step:status_blocked",
+  "account.block_step:keys_revoked",
   "account.block_step:sessions_ended",
   "account.block_step:completed",
 ];
@@ -53,7 +54,7 @@ const BLOCK_AUDIT = [
 describe("blockAccount", () => {
   it("blocks, ends every session, records each step and the audit trail; the history holds ids only", async () => {
     const { accountId, userId, staffId } = await accountWithSessions(3);
-    const result = await t.temporal.runWorker(createActivities({ db: t.db }), async () => {
+    const result = await t.temporal.runWorker(realActivities(t.db), async () => {
       const started = await requestStatusChange(
         services(),
         { accountId, action: "block", reasonCode: "abuse", reasonText: "card testing from jane@example.com", staffId },
@@ -75,13 +76,13 @@ describe("blockAccount", () => {
     expect(await liveSessions(userId)).toBe(0);
     const change = await t.db.selectFrom("account_status_changes").selectAll().where("id", "=", result.changeId).executeTakeFirstOrThrow();
     expect(change.status).toBe("completed");
-    expect(change.steps.map((s) => s.step)).toEqual(["started", "status_blocked", "sessions_ended", "completed"]);
+    expect(change.steps.map((s) => s.step)).toEqual(["started", "status_blocked", "keys_revoked", "sessions_ended", "completed"]);
     expect(await auditActions(accountId)).toEqual(BLOCK_AUDIT);
   });
 
   it("an activity that fails after committing is retried without doing anything twice", async () => {
     const { accountId, userId, staffId } = await accountWithSessions(2);
-    const real = createActivities({ db: t.db });
+    const real = realActivities(t.db);
     const calls = { block: 0, sessions: 0 };
     const flaky = {
       ...real,
@@ -110,7 +111,7 @@ describe("blockAccount", () => {
     // Exactly one of each audit row and each step, despite the retries.
     expect(await auditActions(accountId)).toEqual(BLOCK_AUDIT);
     const change = await t.db.selectFrom("account_status_changes").select("steps").executeTakeFirstOrThrow();
-    expect(change.steps.map((s) => s.step)).toEqual(["started", "status_blocked", "sessions_ended", "completed"]);
+    expect(change.steps.map((s) => s.step)).toEqual(["started", "status_blocked", "keys_revoked", "sessions_ended", "completed"]);
   });
 
   it("a second block while one runs is refused with a clear message, and the request is marked failed", async () => {
@@ -131,7 +132,7 @@ describe("unblockAccount", () => {
     const { accountId, staffId } = await accountWithSessions(1);
     await t.db.updateTable("accounts").set({ status: "blocked", blocked_reason_code: "abuse" }).where("id", "=", accountId).execute();
     const run = () =>
-      t.temporal.runWorker(createActivities({ db: t.db }), async () => {
+      t.temporal.runWorker(realActivities(t.db), async () => {
         const started = await requestStatusChange(services(), { accountId, action: "unblock", reasonCode: "unblock", reasonText: "appeal ok", staffId }, { type: "staff", id: staffId });
         if (!started.ok) throw new Error(started.message);
         expect(started.workflowId).toBe(unblockWorkflowId(accountId));

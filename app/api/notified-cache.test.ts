@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import { NotifiedCache } from "./notified-cache.js";
+
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe("NotifiedCache", () => {
+  const make = (healthy = () => true, now = () => 1000) => new NotifiedCache<string>({ maxEntries: 3, isFeedHealthy: healthy, now });
+
+  it("caches a load until its TTL", async () => {
+    let t = 1000;
+    const c = make(() => true, () => t);
+    expect(await c.load("k", () => 50, async () => "v")).toBe("v");
+    expect(c.get("k")).toBe("v");
+    t = 1049;
+    expect(c.get("k")).toBe("v");
+    t = 1050;
+    expect(c.get("k")).toBeUndefined();
+  });
+
+  it("does not store a load that was invalidated while in flight (it may have read the old row)", async () => {
+    const c = make();
+    const gate = deferred<string>();
+    const loading = c.load("k", () => 10_000, () => gate.promise);
+    c.invalidate("k");
+    gate.resolve("stale");
+    expect(await loading).toBe("stale");
+    expect(c.get("k")).toBeUndefined();
+  });
+
+  it("does not store a load that straddled a reset, nor anything while the feed is down", async () => {
+    let healthy = true;
+    const c = make(() => healthy);
+    const gate = deferred<string>();
+    const loading = c.load("a", () => 10_000, () => gate.promise);
+    c.reset();
+    gate.resolve("x");
+    await loading;
+    expect(c.get("a")).toBeUndefined();
+    healthy = false;
+    await c.load("b", () => 10_000, async () => "y");
+    expect(c.get("b")).toBeUndefined();
+  });
+
+  it("invalidate and reset drop entries; size stays bounded", async () => {
+    const c = make();
+    for (const k of ["a", "b", "c", "d", "e"]) await c.load(k, () => 10_000, async () => k);
+    expect(["a", "b", "c", "d", "e"].filter((k) => c.get(k) !== undefined).length).toBeLessThanOrEqual(3);
+    expect(c.get("e")).toBe("e");
+    c.invalidate("e");
+    expect(c.get("e")).toBeUndefined();
+    c.reset();
+    expect(c.get("d")).toBeUndefined();
+  });
+
+  it("invalidateWhere drops matching entries and voids loads in flight", async () => {
+    const c = make();
+    await c.load("a", () => 10_000, async () => "acct-1");
+    await c.load("b", () => 10_000, async () => "acct-2");
+    const gate = deferred<string>();
+    const loading = c.load("c", () => 10_000, () => gate.promise);
+    c.invalidateWhere((v) => v === "acct-1");
+    gate.resolve("acct-1");
+    await loading;
+    expect(c.get("a")).toBeUndefined();
+    expect(c.get("b")).toBe("acct-2");
+    expect(c.get("c")).toBeUndefined();
+  });
+});

@@ -1,0 +1,244 @@
+/**
+ * The key-authenticated API (/v1/*), served by a plain node:http handler in
+ * front of Express and Remix. Why not a Remix resource route: every API call
+ * pays for routing, Request/Response conversion and Express's middleware stack,
+ * which costs ~4× the CPU of the work itself (Express alone reaches a fifth to
+ * a quarter of bare node:http). This path does only: rate-limit check → header
+ * parse (no database for a malformed key) → cached key verdict → cached account
+ * snapshot → the operation. See BENCHMARKS.md for what it reaches.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Client } from "@temporalio/client";
+import proxyaddr from "proxy-addr";
+import { z } from "zod";
+import type { Db } from "../../db/connection.js";
+import type { Logger } from "../logger.server.js";
+import { parseBearer } from "../models/api-key-format.server.js";
+import { postLedgerEntry } from "../models/ledger.server.js";
+import { startRecharge } from "../recharge.server.js";
+import { AccountSnapshots } from "./account-snapshots.server.js";
+import { ChangeFeed } from "./change-feed.server.js";
+import { FailedAttempts } from "./failed-attempts.js";
+import { KeyVerifier } from "./key-verifier.server.js";
+import { LastUsedRecorder } from "./last-used.server.js";
+
+const MAX_BODY = 16 * 1024;
+
+export interface ApiRuntime {
+  feed: ChangeFeed;
+  verifier: KeyVerifier;
+  accounts: AccountSnapshots;
+  failedAttempts: FailedAttempts;
+  lastUsed: LastUsedRecorder;
+  stop(): Promise<void>;
+}
+
+/** One per web process: the caches, and the feed that keeps them honest. */
+export async function startApiRuntime(deps: { db: Db; databaseUrl: string; logger: Logger }): Promise<ApiRuntime> {
+  const feed = new ChangeFeed(deps.databaseUrl, deps.logger);
+  const verifier = new KeyVerifier(deps.db, feed.isHealthy);
+  const accounts = new AccountSnapshots(deps.db, feed.isHealthy);
+  feed.on("api_key_changed", (hashHex) => verifier.invalidate(hashHex));
+  feed.on("account_changed", (accountId) => accounts.invalidate(accountId));
+  feed.onReset(() => {
+    verifier.cache.reset();
+    accounts.cache.reset();
+  });
+  await feed.start();
+  const lastUsed = new LastUsedRecorder(deps.db, deps.logger);
+  return {
+    feed,
+    verifier,
+    accounts,
+    failedAttempts: new FailedAttempts(),
+    lastUsed,
+    async stop() {
+      await lastUsed.stop();
+      await feed.stop();
+    },
+  };
+}
+
+export interface V1Deps {
+  db: Db;
+  temporal: Client;
+  taskQueue: string;
+  logger: Logger;
+  runtime: ApiRuntime;
+  trustProxy: number | string | undefined;
+}
+
+type ErrorType =
+  | "missing_api_key"
+  | "invalid_api_key"
+  | "revoked_api_key"
+  | "account_blocked"
+  | "rate_limited"
+  | "invalid_request"
+  | "idempotency_conflict"
+  | "insufficient_balance"
+  | "not_found"
+  | "method_not_allowed"
+  | "payload_too_large"
+  | "unavailable";
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload), "Cache-Control": "no-store", ...headers });
+  res.end(payload);
+}
+
+function fail(res: ServerResponse, status: number, type: ErrorType, message: string, extra: Record<string, unknown> = {}, headers?: Record<string, string>) {
+  send(res, status, { error: { type, message, ...extra } }, headers);
+}
+
+const UsageBody = z.object({
+  amount_cents: z.number({ invalid_type_error: "must be a number" }).int("must be a whole number of cents").positive("must be positive").max(100_000_000, "must be at most 100000000"),
+  idempotency_key: z.string({ invalid_type_error: "must be a string" }).min(1, "must not be empty").max(255, "must be at most 255 characters"),
+});
+
+export function createV1Handler(deps: V1Deps): (req: IncomingMessage, res: ServerResponse) => void {
+  const { runtime } = deps;
+  const trust =
+    deps.trustProxy === undefined
+      ? () => false
+      : typeof deps.trustProxy === "number"
+        ? (_addr: string, i: number) => i < (deps.trustProxy as number)
+        : proxyaddr.compile(deps.trustProxy.split(",").map((s) => s.trim()));
+
+  const routes: Record<string, { method: string; run: (req: IncomingMessage, res: ServerResponse, accountId: string, keyId: string) => Promise<void> }> = {
+    "/v1/account": { method: "GET", run: getAccount },
+    "/v1/usage": { method: "POST", run: postUsage },
+  };
+
+  async function getAccount(_req: IncomingMessage, res: ServerResponse, accountId: string) {
+    const a = await runtime.accounts.get(accountId);
+    if (!a) return fail(res, 401, "revoked_api_key", "This API key's account no longer exists.");
+    send(res, 200, { id: a.id, plan: a.plan, status: a.status, balance_cents: Number(a.balanceCents), credit_limit_cents: Number(a.creditLimitCents) });
+  }
+
+  async function postUsage(req: IncomingMessage, res: ServerResponse, accountId: string, keyId: string) {
+    const raw = await readBody(req);
+    if (raw === null) return fail(res, 413, "payload_too_large", `The request body is larger than ${MAX_BODY} bytes.`);
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      return fail(res, 400, "invalid_request", "The request body is not valid JSON.");
+    }
+    const parsed = UsageBody.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const param = issue.path.join(".") || "body";
+      const message = issue.code === "invalid_type" && issue.received === "undefined" ? `${param} is required.` : `${param} ${issue.message}.`;
+      return fail(res, 400, "invalid_request", message, { param });
+    }
+    const { amount_cents, idempotency_key } = parsed.data;
+    const result = await postLedgerEntry(deps.db, {
+      accountId,
+      amountCents: -BigInt(amount_cents),
+      kind: "usage",
+      idempotencyKey: `usage:${idempotency_key}`,
+      actor: { type: "api_key", id: keyId },
+    });
+    switch (result.status) {
+      case "no_account":
+        return fail(res, 401, "revoked_api_key", "This API key's account no longer exists.");
+      case "insufficient":
+        return fail(res, 402, "insufficient_balance", "This charge would take the balance below the credit limit; add credits or enable auto-recharge.", {
+          balance_cents: Number(result.balanceCents),
+          credit_limit_cents: Number(result.creditLimitCents),
+        });
+      case "conflict":
+        return fail(res, 409, "idempotency_conflict", "This idempotency_key was already used with a different amount_cents.", {
+          param: "idempotency_key",
+          original_amount_cents: -Number(result.entry.amountCents),
+        });
+      case "created":
+      case "replayed": {
+        const body = {
+          id: result.entry.id,
+          amount_cents: -Number(result.entry.amountCents),
+          balance_cents: Number(result.entry.balanceAfterCents),
+          idempotency_key,
+          replayed: result.status === "replayed",
+        };
+        // Started before answering (rarely needed, so the debit path stays lean): once the
+        // client has its answer, the recharge is already on its way.
+        if (result.status === "created" && result.rechargeDue) {
+          await startRecharge(deps.temporal, deps.taskQueue, accountId, deps.logger);
+        }
+        send(res, result.status === "created" ? 201 : 200, body);
+      }
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const path = (req.url ?? "/").split("?")[0];
+    const route = routes[path];
+    if (!route) return fail(res, 404, "not_found", `There is no API endpoint ${path.slice(0, 100)}.`);
+    if (req.method !== route.method) {
+      return fail(res, 405, "method_not_allowed", `${path} accepts ${route.method} only.`, {}, { Allow: route.method });
+    }
+    const address = proxyaddr(req, trust);
+    const wait = runtime.failedAttempts.retryAfter(address);
+    if (wait > 0) {
+      return fail(res, 429, "rate_limited", `Too many requests with invalid API keys from this address. Try again in ${wait} seconds.`, {}, { "Retry-After": String(wait) });
+    }
+    const bearer = parseBearer(req.headers.authorization);
+    if (bearer.kind === "missing") {
+      return fail(res, 401, "missing_api_key", "Send your API key as `Authorization: Bearer <key>`.");
+    }
+    if (bearer.kind === "malformed") {
+      runtime.failedAttempts.fail(address);
+      return fail(res, 401, "invalid_api_key", "The API key is not valid. Keys look like tgp_v1_ followed by 43 characters.");
+    }
+    const verdict = await runtime.verifier.verify(bearer.key);
+    if (!verdict.ok) {
+      runtime.failedAttempts.fail(address);
+      return verdict.reason === "revoked"
+        ? fail(res, 401, "revoked_api_key", "This API key was revoked. Use a current key from Settings → API Keys.")
+        : fail(res, 401, "invalid_api_key", "The API key is not valid.");
+    }
+    const account = await runtime.accounts.get(verdict.accountId);
+    if (!account || account.status === "deleting" || account.status === "deleted") {
+      return fail(res, 401, "revoked_api_key", "This API key's account was deleted.");
+    }
+    if (account.status === "blocked") {
+      return fail(res, 403, "account_blocked", "This account is blocked. Contact support.");
+    }
+    runtime.lastUsed.touch(verdict.keyId);
+    await route.run(req, res, verdict.accountId, verdict.keyId);
+  }
+
+  return (req, res) => {
+    handle(req, res).catch((err) => {
+      deps.logger.error({ err: err instanceof Error ? err.message : String(err), path: (req.url ?? "").slice(0, 100) }, "api request failed");
+      if (!res.headersSent) fail(res, 503, "unavailable", "The service could not complete this request. Retry with the same idempotency_key.");
+      else res.end();
+    });
+  };
+}
+
+/** The body as text, or null past the size limit. */
+function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers["content-length"] ?? 0);
+    if (declared > MAX_BODY) {
+      req.resume();
+      return resolve(null);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        req.removeAllListeners("data");
+        req.resume();
+        resolve(null);
+      } else chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}

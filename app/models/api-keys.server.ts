@@ -1,0 +1,206 @@
+/**
+ * API keys: one main key per account (regenerated, never deleted) and any number
+ * of named additional keys, up to a limit. Plaintext leaves this module once,
+ * as the return value of a create; the table keeps the hash and display parts.
+ * Revocation notifies every web process through a trigger (see migrations).
+ */
+import { sql } from "kysely";
+import type { Db, DbOrTrx } from "../../db/connection.js";
+import type { ApiKeyKind } from "../../db/schema.js";
+import { apiKeyDisplayParts, generateApiKey, hashApiKey, isWellFormedApiKey } from "./api-key-format.server.js";
+import { writeAudit, type Actor } from "./audit.server.js";
+
+export const MAX_ADDITIONAL_KEYS = 50;
+export const KEY_NAME_MAX = 100;
+
+export interface CreatedKey {
+  id: string;
+  /** Shown once, never stored. */
+  plaintext: string;
+  prefix: string;
+  last4: string;
+}
+
+async function insertKey(
+  trx: DbOrTrx,
+  input: { accountId: string; kind: ApiKeyKind; name: string; createdBy: string | null },
+): Promise<CreatedKey> {
+  const plaintext = generateApiKey();
+  const { prefix, last4 } = apiKeyDisplayParts(plaintext);
+  const { id } = await trx
+    .insertInto("api_keys")
+    .values({
+      account_id: input.accountId,
+      kind: input.kind,
+      name: input.name,
+      key_hash: hashApiKey(plaintext),
+      prefix,
+      last4,
+      created_by_user_id: input.createdBy,
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  return { id, plaintext, prefix, last4 };
+}
+
+/** The main key every account starts with (called inside the account's creating transaction). */
+export async function createMainKey(trx: DbOrTrx, accountId: string, createdBy: string | null): Promise<CreatedKey> {
+  return insertKey(trx, { accountId, kind: "main", name: "Main key", createdBy });
+}
+
+const inTransaction = <T,>(db: DbOrTrx, fn: (trx: DbOrTrx) => Promise<T>) =>
+  db.isTransaction ? fn(db) : (db as Db).transaction().execute(fn);
+
+/** Serializes key changes per account (the account row is the lock). */
+async function lockAccount(trx: DbOrTrx, accountId: string): Promise<void> {
+  await trx.selectFrom("accounts").select("id").where("id", "=", accountId).forUpdate().executeTakeFirstOrThrow();
+}
+
+/** The old main key is dead when this returns; the new one is returned once. */
+export async function regenerateMainKey(db: DbOrTrx, accountId: string, userId: string | null, actor: Actor): Promise<CreatedKey> {
+  return inTransaction(db, async (trx) => {
+    await lockAccount(trx, accountId);
+    const old = await trx
+      .updateTable("api_keys")
+      .set({ status: "revoked", revoked_at: sql`now()`, revoked_reason: "regenerated" })
+      .where("account_id", "=", accountId)
+      .where("kind", "=", "main")
+      .where("status", "=", "active")
+      .returning("id")
+      .executeTakeFirst();
+    const created = await insertKey(trx, { accountId, kind: "main", name: "Main key", createdBy: userId });
+    await writeAudit(trx, actor, {
+      action: "api_key.main_regenerated",
+      targetType: "account",
+      targetId: accountId,
+      details: { old_key_id: old?.id ?? null, new_key_id: created.id, last4: created.last4 },
+    });
+    return created;
+  });
+}
+
+export type CreateAdditionalResult = { ok: true; key: CreatedKey } | { ok: false; message: string };
+
+export async function createAdditionalKey(
+  db: DbOrTrx,
+  accountId: string,
+  name: string,
+  userId: string | null,
+  actor: Actor,
+): Promise<CreateAdditionalResult> {
+  return inTransaction(db, async (trx) => {
+    await lockAccount(trx, accountId);
+    const { n } = await trx
+      .selectFrom("api_keys")
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .where("account_id", "=", accountId)
+      .where("kind", "=", "additional")
+      .where("status", "=", "active")
+      .executeTakeFirstOrThrow();
+    if (Number(n) >= MAX_ADDITIONAL_KEYS) {
+      return { ok: false as const, message: `An account can have ${MAX_ADDITIONAL_KEYS} additional keys. Delete one you no longer use first.` };
+    }
+    const key = await insertKey(trx, { accountId, kind: "additional", name, createdBy: userId });
+    await writeAudit(trx, actor, {
+      action: "api_key.created",
+      targetType: "account",
+      targetId: accountId,
+      details: { key_id: key.id, last4: key.last4 },
+    });
+    return { ok: true as const, key };
+  });
+}
+
+/** Deletes (revokes) an additional key of this account; dead when this returns. */
+export async function deleteAdditionalKey(db: DbOrTrx, accountId: string, keyId: string, actor: Actor): Promise<boolean> {
+  return inTransaction(db, async (trx) => {
+    const row = await trx
+      .updateTable("api_keys")
+      .set({ status: "revoked", revoked_at: sql`now()`, revoked_reason: "deleted" })
+      .where("id", "=", keyId)
+      .where("account_id", "=", accountId)
+      .where("kind", "=", "additional")
+      .where("status", "=", "active")
+      .returning(["id", "last4"])
+      .executeTakeFirst();
+    if (!row) return false;
+    await writeAudit(trx, actor, { action: "api_key.deleted", targetType: "account", targetId: accountId, details: { key_id: row.id, last4: row.last4 } });
+    return true;
+  });
+}
+
+/** Every active key of the account dies (block, deletion); idempotent. Returns how many. */
+export async function revokeAccountKeys(db: DbOrTrx, accountId: string, reason: string): Promise<number> {
+  const rows = await db
+    .updateTable("api_keys")
+    .set({ status: "revoked", revoked_at: sql`now()`, revoked_reason: reason })
+    .where("account_id", "=", accountId)
+    .where("status", "=", "active")
+    .returning("id")
+    .execute();
+  return rows.length;
+}
+
+/** The keys page: explicit columns, never the hash. Deleted keys are gone from the list. */
+export async function listAccountKeys(db: DbOrTrx, accountId: string) {
+  return db
+    .selectFrom("api_keys")
+    .leftJoin("users", "users.id", "api_keys.created_by_user_id")
+    .select([
+      "api_keys.id",
+      "api_keys.kind",
+      "api_keys.name",
+      "api_keys.prefix",
+      "api_keys.last4",
+      "api_keys.status",
+      "api_keys.created_at",
+      "api_keys.last_used_at",
+      "users.email as created_by_email",
+    ])
+    .where("api_keys.account_id", "=", accountId)
+    .where("api_keys.status", "=", "active")
+    .orderBy(sql`CASE api_keys.kind WHEN 'main' THEN 0 ELSE 1 END`)
+    .orderBy("api_keys.created_at")
+    .execute();
+}
+
+export interface KeyRecord {
+  keyId: string;
+  accountId: string;
+  active: boolean;
+}
+
+/** Verification's database step: one indexed lookup by hash. */
+export async function findKeyByHash(db: DbOrTrx, hash: Buffer): Promise<KeyRecord | null> {
+  const row = await db
+    .selectFrom("api_keys")
+    .select(["id", "account_id", "status"])
+    .where("key_hash", "=", hash)
+    .executeTakeFirst();
+  return row ? { keyId: row.id, accountId: row.account_id, active: row.status === "active" } : null;
+}
+
+/** Coalesced last-used stamps: one statement for a batch of keys. */
+export async function touchKeysLastUsed(db: DbOrTrx, keyIds: string[]): Promise<void> {
+  if (keyIds.length === 0) return;
+  await db.updateTable("api_keys").set({ last_used_at: sql`now()` }).where("id", "in", keyIds).execute();
+}
+
+/**
+ * Whether a revealed secret is this account's current main key. The reveal
+ * cookie outlives nothing but five minutes, yet a shared browser could sign
+ * someone else in within them; and a key regenerated meanwhile is dead. Either
+ * way the page must not show it.
+ */
+export async function isActiveMainKeyOf(db: DbOrTrx, accountId: string, plaintext: string): Promise<boolean> {
+  if (!isWellFormedApiKey(plaintext)) return false;
+  const row = await db
+    .selectFrom("api_keys")
+    .select("id")
+    .where("key_hash", "=", hashApiKey(plaintext))
+    .where("account_id", "=", accountId)
+    .where("kind", "=", "main")
+    .where("status", "=", "active")
+    .executeTakeFirst();
+  return row !== undefined;
+}
