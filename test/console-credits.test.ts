@@ -1,13 +1,13 @@
 /** Credits on the console account page over HTTP: who may post, validation, the credit limit, and one entry per form. */
-import { sql } from "kysely";
 import { beforeEach, describe, expect, it } from "vitest";
 import { postLedgerEntry } from "../app/models/ledger.server.js";
-import { UserAgent } from "./helpers/user-agent.js";
+import { UserAgent, pageText } from "./helpers/user-agent.js";
 import { useSuite } from "./helpers/suite.js";
+import { truncateAll } from "./helpers/database.js";
 
 const t = useSuite({ app: true });
 beforeEach(async () => {
-  await sql`TRUNCATE users, accounts, memberships, identities, staff, sessions, audit_log, api_keys, ledger_entries CASCADE`.execute(t.db);
+  await truncateAll(t.db);
   await t.db
     .insertInto("staff")
     .values([
@@ -18,14 +18,6 @@ beforeEach(async () => {
     .execute();
 });
 
-const text = (html: string) =>
-  html
-    .replace(/<script[\s\S]*?<\/script>/g, " ")
-    .replace(/<[^>]+>/g, " ")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, "&")
-    .replace(/\s+/g, " ");
 
 async function staffAgent(role: "support" | "operator" | "admin") {
   const ua = new UserAgent(t.app.url);
@@ -66,7 +58,7 @@ describe("credits on the console account page", () => {
     const form = await openForm(support, page);
     const res = await support.request(page, { form: { ...form, intent: "adjust", amountDollars: "10", kind: "grant", reason: "Goodwill after the outage" } });
     expect(res.status).toBe(200);
-    expect(text(res.body)).toContain("Posted $10.00 (grant). The balance is now $10.00.");
+    expect(pageText(res.body)).toContain("Posted $10.00 (grant). The balance is now $10.00.");
 
     expect(await balance(accountId)).toBe("1000");
     const rows = await ledgerRows(accountId);
@@ -78,7 +70,7 @@ describe("credits on the console account page", () => {
       { actor_type: "staff", actor_id: staffId, target_id: accountId, details: { kind: "grant", amount_cents: "1000", ledger_entry_id: rows[0].id } },
     ]);
 
-    const after = text((await support.get(page)).body);
+    const after = pageText((await support.get(page)).body);
     expect(after).toContain("Balance $10.00");
     expect(after).toContain("+$10.00");
     expect(after).toContain("Goodwill after the outage");
@@ -99,7 +91,7 @@ describe("credits on the console account page", () => {
     const page = `/console/accounts/${accountId}`;
     const operator = await staffAgent("operator");
     const html = (await operator.get(page)).body;
-    expect(text(html)).toContain("Credits");
+    expect(pageText(html)).toContain("Credits");
     expect(html).not.toContain('name="adjustToken"');
     const res = await operator.request(page, {
       form: { csrf: UserAgent.csrfFrom(html), intent: "adjust", amountDollars: "10", kind: "grant", reason: "x", adjustToken: crypto.randomUUID() },
@@ -132,8 +124,8 @@ describe("credits on the console account page", () => {
     const support = await staffAgent("support");
     const res = await support.request(page, { form: { ...(await openForm(support, page)), intent: "adjust", ...fields } });
     expect(res.status).toBe(400);
-    expect(text(res.body)).toContain(message);
-    expect(text(res.body)).toContain("Nothing was posted.");
+    expect(pageText(res.body)).toContain(message);
+    expect(pageText(res.body)).toContain("Nothing was posted.");
     expect(await ledgerRows(accountId)).toEqual([]);
   });
 
@@ -147,7 +139,7 @@ describe("credits on the console account page", () => {
         form: { csrf, intent: "adjust", amountDollars: "10", kind: "grant", reason: "x", ...(adjustToken ? { adjustToken } : {}) },
       });
       expect(res.status).toBe(400);
-      expect(text(res.body)).toContain("This form is out of date.");
+      expect(pageText(res.body)).toContain("This form is out of date.");
     }
     expect(await ledgerRows(accountId)).toEqual([]);
   });
@@ -160,7 +152,7 @@ describe("credits on the console account page", () => {
     const [a, b] = await Promise.all([support.request(page, { form }), support.request(page, { form })]);
     expect([a.status, b.status]).toEqual([200, 200]);
     const third = await support.request(page, { form });
-    expect(text(third.body)).toContain("This form was already posted; the entry was made once.");
+    expect(pageText(third.body)).toContain("This form was already posted; the entry was made once.");
     expect(await ledgerRows(accountId)).toHaveLength(1);
     expect(await balance(accountId)).toBe("1000");
     const audits = await t.db.selectFrom("audit_log").select("id").where("action", "=", "billing.credits_adjusted").execute();
@@ -169,7 +161,7 @@ describe("credits on the console account page", () => {
     // The same form token with a different amount is refused, not posted.
     const changed = await support.request(page, { form: { ...form, amountDollars: "20" } });
     expect(changed.status).toBe(409);
-    expect(text(changed.body)).toContain("already used for a different entry");
+    expect(pageText(changed.body)).toContain("already used for a different entry");
     expect(await ledgerRows(accountId)).toHaveLength(1);
 
     // A fresh page load carries a fresh token: a second, deliberate grant posts.
@@ -184,7 +176,7 @@ describe("credits on the console account page", () => {
     const support = await staffAgent("support");
     const res = await support.request(page, { form: { ...(await openForm(support, page)), intent: "adjust", amountDollars: "-100.01", kind: "adjustment", reason: "Clawback" } });
     expect(res.status).toBe(409);
-    expect(text(res.body)).toContain("would take the balance below the credit limit");
+    expect(pageText(res.body)).toContain("would take the balance below the credit limit");
     expect(await ledgerRows(accountId)).toEqual([]);
     expect(await balance(accountId)).toBe("0");
 

@@ -1,12 +1,12 @@
 /** The console's actions over HTTP: roles, CSRF, bad input, and what each changes. */
-import { sql } from "kysely";
 import { beforeEach, describe, expect, it } from "vitest";
 import { UserAgent } from "./helpers/user-agent.js";
 import { useSuite } from "./helpers/suite.js";
+import { truncateAll } from "./helpers/database.js";
 
 const t = useSuite({ app: true });
 beforeEach(async () => {
-  await sql`TRUNCATE users, accounts, memberships, identities, staff, sessions, audit_log, account_status_changes CASCADE`.execute(t.db);
+  await truncateAll(t.db);
   await t.db
     .insertInto("staff")
     .values([

@@ -2,19 +2,18 @@
  * The full OAuth redirect dance over HTTP, for both providers, against the
  * local stand-in: the app's real routes, remix-auth strategies, PostgreSQL.
  */
-import { sql } from "kysely";
 import { beforeEach, describe, expect, it } from "vitest";
 import { writeEmailTombstone } from "../app/models/email.server.js";
 import { TEST_TOMBSTONE_SECRET } from "./helpers/app.js";
-import { UserAgent } from "./helpers/user-agent.js";
+import { UserAgent, pageText } from "./helpers/user-agent.js";
 import { useSuite } from "./helpers/suite.js";
+import { truncateAll } from "./helpers/database.js";
 
 const t = useSuite({ app: true });
 beforeEach(async () => {
-  await sql`TRUNCATE users, accounts, memberships, identities, staff, sessions, audit_log, email_tombstones CASCADE`.execute(t.db);
+  await truncateAll(t.db);
 });
 
-const text = (html: string) => html.replace(/<[^>]+>/g, " ").replace(/&#x27;|&#39;/g, "'").replace(/\s+/g, " ");
 const count = async (table: "users" | "accounts" | "sessions") =>
   Number((await t.db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow()).n);
 
@@ -27,11 +26,11 @@ describe.each(["google", "github"] as const)("sign-in with %s", (provider) => {
     const welcome = await ua.signIn(provider, { email: "newbie@example.com", name: "Nia Newbie" });
     expect(welcome.status).toBe(200);
     expect(new URL(welcome.url).pathname + new URL(welcome.url).search).toBe("/settings/api-keys?welcome");
-    expect(text(welcome.body)).toContain("Acting on: Nia Newbie's account");
-    expect(text(welcome.body)).toContain("newbie@example.com");
+    expect(pageText(welcome.body)).toContain("Acting on: Nia Newbie's account");
+    expect(pageText(welcome.body)).toContain("newbie@example.com");
     expect(welcome.body).toMatch(/tgp_v1_[A-Za-z0-9_-]{43}/);
     const home = await ua.get("/");
-    expect(text(home.body)).toContain("Nia Newbie's account");
+    expect(pageText(home.body)).toContain("Nia Newbie's account");
     expect(await count("accounts")).toBe(1);
     const user = await t.db.selectFrom("users").selectAll().executeTakeFirstOrThrow();
     expect(user.provider).toBe(provider);
@@ -44,16 +43,16 @@ describe.each(["google", "github"] as const)("sign-in with %s", (provider) => {
     await new UserAgent(t.app.url).signIn(provider, { email: "lock@example.com" });
     const page = await new UserAgent(t.app.url).signIn(other, { email: "lock@example.com" });
     expect(new URL(page.url).pathname).toBe("/login");
-    expect(text(page.body)).toContain("This email is already linked to another sign-in method.");
-    expect(text(page.body)).toContain(`Sign in with ${provider === "google" ? "Google" : "GitHub"} instead.`);
-    expect(text(page.body)).not.toContain(`Sign in with ${Other} instead.`);
+    expect(pageText(page.body)).toContain("This email is already linked to another sign-in method.");
+    expect(pageText(page.body)).toContain(`Sign in with ${provider === "google" ? "Google" : "GitHub"} instead.`);
+    expect(pageText(page.body)).not.toContain(`Sign in with ${Other} instead.`);
     expect(await count("accounts")).toBe(1);
     expect(await count("sessions")).toBe(1);
   });
 
   it("an unverified provider email is refused and creates nothing", async () => {
     const page = await new UserAgent(t.app.url).signIn(provider, { email: "unverified@example.com", verified: false });
-    expect(text(page.body)).toContain("has no verified email address");
+    expect(pageText(page.body)).toContain("has no verified email address");
     expect(await count("users")).toBe(0);
     expect(await count("sessions")).toBe(0);
   });
@@ -63,18 +62,18 @@ describe.each(["google", "github"] as const)("sign-in with %s", (provider) => {
     const acct = await t.db.insertInto("accounts").values({ name: "Legacy account" }).returning("id").executeTakeFirstOrThrow();
     await t.db.insertInto("memberships").values({ account_id: acct.id, user_id: user.id, role: "owner" }).execute();
     const home = await new UserAgent(t.app.url).signIn(provider, { email: "legacy@example.com" });
-    expect(text(home.body)).toContain("Legacy account");
-    expect(text(home.body)).toContain(`Your account now signs in with ${provider === "google" ? "Google" : "GitHub"}`);
+    expect(pageText(home.body)).toContain("Legacy account");
+    expect(pageText(home.body)).toContain(`Your account now signs in with ${provider === "google" ? "Google" : "GitHub"}`);
     const after = await t.db.selectFrom("users").select("provider").where("id", "=", user.id).executeTakeFirstOrThrow();
     expect(after.provider).toBe(provider);
     const refused = await new UserAgent(t.app.url).signIn(other, { email: "legacy@example.com" });
-    expect(text(refused.body)).toContain("This email is already linked to another sign-in method.");
+    expect(pageText(refused.body)).toContain("This email is already linked to another sign-in method.");
   });
 
   it("a deleted account's email (tombstone) cannot sign up again", async () => {
     await writeEmailTombstone(t.db, TEST_TOMBSTONE_SECRET, "gone@example.com");
     const page = await new UserAgent(t.app.url).signIn(provider, { email: "Gone@Example.com" });
-    expect(text(page.body)).toContain("cannot be used to create a new account");
+    expect(pageText(page.body)).toContain("cannot be used to create a new account");
     expect(await count("users")).toBe(0);
   });
 
@@ -91,8 +90,8 @@ describe.each(["google", "github"] as const)("sign-in with %s", (provider) => {
     const target = await t.db.insertInto("accounts").values({ name: "Target" }).returning("id").executeTakeFirstOrThrow();
     await mk("blocked@example.com", null);
     await mk("moved@example.com", target.id);
-    expect(text((await new UserAgent(t.app.url).signIn(provider, { email: "blocked@example.com" })).body)).toContain("This account is blocked.");
-    const moved = text((await new UserAgent(t.app.url).signIn(provider, { email: "moved@example.com" })).body);
+    expect(pageText((await new UserAgent(t.app.url).signIn(provider, { email: "blocked@example.com" })).body)).toContain("This account is blocked.");
+    const moved = pageText((await new UserAgent(t.app.url).signIn(provider, { email: "moved@example.com" })).body);
     expect(moved).toContain("transferred to a new account");
     expect(moved).toContain("Sign in with the email address of your new account.");
     expect(await count("sessions")).toBe(0);
@@ -116,7 +115,7 @@ describe("bad input on the sign-in path", () => {
     const authorize = new URL(start.location!);
     const forged = await ua.get(`/auth/github/callback?code=whatever&state=${"f".repeat(40)}`);
     expect(new URL(forged.url).pathname).toBe("/login");
-    expect(text(forged.body)).toContain("Sign-in did not complete");
+    expect(pageText(forged.body)).toContain("Sign-in did not complete");
     expect(authorize.searchParams.get("state")).not.toBe("f".repeat(40));
     expect(await count("sessions")).toBe(0);
   });
@@ -132,7 +131,7 @@ describe("bad input on the sign-in path", () => {
     const page = await ua.get(path);
     expect(page.status).toBe(200);
     expect(new URL(page.url).pathname).toBe("/login");
-    expect(text(page.body)).toMatch(/Sign-in did not complete/);
+    expect(pageText(page.body)).toMatch(/Sign-in did not complete/);
     expect(await count("sessions")).toBe(0);
   });
 
@@ -140,7 +139,7 @@ describe("bad input on the sign-in path", () => {
     const ua = new UserAgent(t.app.url);
     const res = await ua.submit("/login", "/auth/linkedin");
     expect(res.status).toBe(404);
-    expect(text(res.body)).toContain("Unknown sign-in provider");
+    expect(pageText(res.body)).toContain("Unknown sign-in provider");
     expect((await ua.request("/auth/facebook/callback?code=a&state=b")).status).toBe(404);
   });
 
@@ -180,7 +179,7 @@ describe("sessions", () => {
     const ua = new UserAgent(t.app.url);
     await ua.signIn("google", { email: "out@example.com" });
     const out = await ua.follow(await ua.submit("/", "/logout"));
-    expect(text(out.body)).toContain("You are signed out.");
+    expect(pageText(out.body)).toContain("You are signed out.");
     const session = await t.db.selectFrom("sessions").select(["revoked_at", "revoked_reason"]).executeTakeFirstOrThrow();
     expect(session.revoked_reason).toBe("signed_out");
   });
@@ -194,7 +193,7 @@ describe("sessions", () => {
     await stranger.signIn("google", { email: "stranger@example.com" });
     const page = await laptop.get("/settings/sessions");
     expect(page.body.match(/name="sessionId"/g)).toHaveLength(2);
-    expect(text(page.body)).toContain("(this browser)");
+    expect(pageText(page.body)).toContain("(this browser)");
     const after = await laptop.follow(await laptop.submit("/settings/sessions", "/settings/sessions", { intent: "end_all" }));
     expect(new URL(after.url).pathname).toBe("/login");
     expect(new URL((await phone.get("/settings/sessions")).url).pathname).toBe("/login");

@@ -6,23 +6,16 @@
 import { sql } from "kysely";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createAdditionalKey, MAX_ADDITIONAL_KEYS } from "../app/models/api-keys.server.js";
-import { UserAgent, type Hop } from "./helpers/user-agent.js";
+import { UserAgent, type Hop, pageText } from "./helpers/user-agent.js";
 import { useSuite } from "./helpers/suite.js";
+import { truncateAll } from "./helpers/database.js";
 
 const t = useSuite({ app: true });
 beforeEach(async () => {
-  await sql`TRUNCATE users, accounts, memberships, identities, staff, sessions, audit_log, api_keys, ledger_entries CASCADE`.execute(t.db);
+  await truncateAll(t.db);
 });
 
 const FULL_KEY = /tgp_v1_[A-Za-z0-9_-]{43}/g;
-const text = (html: string) =>
-  html
-    .replace(/<script[\s\S]*?<\/script>/g, " ")
-    .replace(/<[^>]+>/g, " ")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, "&")
-    .replace(/\s+/g, " ");
 /** Every distinct full key in a page (the input and the hydration data both carry a revealed one). */
 const keysIn = (html: string) => [...new Set(html.match(FULL_KEY) ?? [])];
 
@@ -60,8 +53,8 @@ describe("the new account's main key", () => {
     expect(landed.status).toBe(200);
     expect(new URL(landed.url).pathname).toBe(KEYS);
     expect(new URL(landed.url).search).toBe("?welcome");
-    expect(text(landed.body)).toContain("Welcome to Switchboard");
-    expect(text(landed.body)).toContain("will not be shown again");
+    expect(pageText(landed.body)).toContain("Welcome to Switchboard");
+    expect(pageText(landed.body)).toContain("will not be shown again");
     const key = onlyKey(landed);
     expect(ua.hasCookie("sb_reveal")).toBe(false); // cleared by the same response
 
@@ -72,15 +65,15 @@ describe("the new account's main key", () => {
     const reload = await ua.get(`${KEYS}?welcome`);
     expect(reload.status).toBe(200);
     expect(keysIn(reload.body)).toEqual([]);
-    expect(text(reload.body)).toContain(`${key.slice(0, 11)}…${key.slice(-4)}`); // identified by prefix and last four
-    expect(text(reload.body)).toContain("was shown once");
+    expect(pageText(reload.body)).toContain(`${key.slice(0, 11)}…${key.slice(-4)}`); // identified by prefix and last four
+    expect(pageText(reload.body)).toContain("was shown once");
   });
 
   it("lists keys with kind, creator and a coarse last-used time, never the key itself", async () => {
     const { ua, accountId } = await signUp("kim@example.com");
     await t.db.updateTable("api_keys").set({ last_used_at: sql`now() - interval '3 days 2 hours'` }).where("account_id", "=", accountId).execute();
     const page = await ua.get(KEYS);
-    const body = text(page.body);
+    const body = pageText(page.body);
     expect(body).toContain("Main key");
     expect(body).toContain("kim@example.com");
     expect(body).toContain("3 days ago");
@@ -126,13 +119,13 @@ describe("regenerating the main key", () => {
     expect((await v1Account(oldKey)).status).toBe(200); // warm the verdict cache: revocation must still win
 
     const confirm = await ua.get(`${KEYS}?confirm=regenerate`);
-    expect(text(confirm.body)).toContain("Regenerate the main API key?");
-    expect(text(confirm.body)).toContain("stops working immediately");
+    expect(pageText(confirm.body)).toContain("Regenerate the main API key?");
+    expect(pageText(confirm.body)).toContain("stops working immediately");
     expect(keysIn(confirm.body)).toEqual([]);
 
     const res = await ua.submit(`${KEYS}?confirm=regenerate`, KEYS, { intent: "regenerate" });
     expect(res.status).toBe(200);
-    expect(text(res.body)).toContain("will not be shown again");
+    expect(pageText(res.body)).toContain("will not be shown again");
     const newKey = onlyKey(res);
     expect(newKey).not.toBe(oldKey);
 
@@ -155,8 +148,8 @@ describe("additional keys", () => {
     const mainKey = onlyKey(landed);
     const created = await ua.submit(KEYS, KEYS, { intent: "create", name: "  CI pipeline  " });
     expect(created.status).toBe(200);
-    expect(text(created.body)).toContain("New key “CI pipeline”");
-    expect(text(created.body)).toContain("will not be shown again");
+    expect(pageText(created.body)).toContain("New key “CI pipeline”");
+    expect(pageText(created.body)).toContain("will not be shown again");
     const ciKey = onlyKey(created);
     expect(ciKey).not.toBe(mainKey);
     expect((await v1Account(ciKey)).status).toBe(200);
@@ -166,20 +159,20 @@ describe("additional keys", () => {
 
     const list = await ua.get(KEYS);
     expect(keysIn(list.body)).toEqual([]);
-    expect(text(list.body)).toContain("1 of 50 additional keys in use");
+    expect(pageText(list.body)).toContain("1 of 50 additional keys in use");
 
     const confirm = await ua.get(`${KEYS}?confirm=delete&key=${row.id}`);
-    expect(text(confirm.body)).toContain("Delete the key “CI pipeline”?");
+    expect(pageText(confirm.body)).toContain("Delete the key “CI pipeline”?");
     const deleted = await ua.submit(`${KEYS}?confirm=delete&key=${row.id}`, KEYS, { intent: "delete", keyId: row.id });
     expect(deleted.status).toBe(200);
-    expect(text(deleted.body)).toContain("was deleted. It no longer works.");
+    expect(pageText(deleted.body)).toContain("was deleted. It no longer works.");
     expect(keysIn(deleted.body)).toEqual([]);
     expect((await v1Account(ciKey)).status).toBe(401);
     expect((await v1Account(mainKey)).status).toBe(200); // the main key is untouched
 
     const again = await ua.submit(KEYS, KEYS, { intent: "delete", keyId: row.id });
     expect(again.status).toBe(404);
-    expect(text(again.body)).toContain("does not exist or was already deleted");
+    expect(pageText(again.body)).toContain("does not exist or was already deleted");
     const actions = (await t.db.selectFrom("audit_log").select("action").where("action", "like", "api_key.%").orderBy("id").execute()).map((a) => a.action);
     expect(actions).toEqual(["api_key.created", "api_key.deleted"]);
   });
@@ -192,7 +185,7 @@ describe("additional keys", () => {
     const { ua, accountId } = await signUp("kim@example.com");
     const res = await ua.submit(KEYS, KEYS, { intent: "create", name });
     expect(res.status).toBe(400);
-    expect(text(res.body)).toContain(message);
+    expect(pageText(res.body)).toContain(message);
     expect(keysIn(res.body)).toEqual([]);
     expect(await activeKeys(accountId)).toHaveLength(1);
   });
@@ -212,7 +205,7 @@ describe("additional keys", () => {
     }
     const res = await ua.submit(KEYS, KEYS, { intent: "create", name: "one too many" });
     expect(res.status).toBe(409);
-    expect(text(res.body)).toContain(`An account can have ${MAX_ADDITIONAL_KEYS} additional keys.`);
+    expect(pageText(res.body)).toContain(`An account can have ${MAX_ADDITIONAL_KEYS} additional keys.`);
     expect(keysIn(res.body)).toEqual([]);
     expect(await activeKeys(accountId)).toHaveLength(MAX_ADDITIONAL_KEYS + 1);
   });
@@ -230,13 +223,13 @@ describe("who may manage keys", () => {
 
     const page = await ua.get(KEYS);
     expect(page.status).toBe(200);
-    const body = text(page.body);
+    const body = pageText(page.body);
     expect(body).toContain("Main key");
     expect(body).toContain("Shared");
     expect(body).toContain("Only its owners and admins can create, delete or regenerate them.");
     expect(page.body).not.toContain("Key actions");
     expect(page.body).not.toContain('name="intent"');
-    expect(text((await ua.get(`${KEYS}?confirm=regenerate`)).body)).not.toContain("Regenerate the main API key?");
+    expect(pageText((await ua.get(`${KEYS}?confirm=regenerate`)).body)).not.toContain("Regenerate the main API key?");
 
     const before = await t.db.selectFrom("api_keys").select(["id", "status"]).orderBy("id").execute();
     const shared = (await activeKeys(accountId)).find((k) => k.name === "Shared")!;

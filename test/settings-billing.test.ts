@@ -2,23 +2,16 @@
 import { sql } from "kysely";
 import { beforeEach, describe, expect, it } from "vitest";
 import { postLedgerEntry } from "../app/models/ledger.server.js";
-import { UserAgent } from "./helpers/user-agent.js";
+import { UserAgent, pageText } from "./helpers/user-agent.js";
 import { useSuite } from "./helpers/suite.js";
+import { truncateAll } from "./helpers/database.js";
 
 const t = useSuite({ app: true });
 beforeEach(async () => {
-  await sql`TRUNCATE users, accounts, memberships, identities, staff, sessions, audit_log, api_keys, ledger_entries, recharge_rules CASCADE`.execute(t.db);
+  await truncateAll(t.db);
 });
 
 const BILLING = "/settings/billing";
-const text = (html: string) =>
-  html
-    .replace(/<script[\s\S]*?<\/script>/g, " ")
-    .replace(/<[^>]+>/g, " ")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, "&")
-    .replace(/\s+/g, " ");
 const SYSTEM = { type: "system" as const, id: null };
 
 async function signUp(email = "bill@example.com") {
@@ -37,7 +30,7 @@ const post = (accountId: string, cents: bigint, note: string, kind: "grant" | "u
   postLedgerEntry(t.db, { accountId, amountCents: cents, kind, idempotencyKey: `seed:${note}`, actor: SYSTEM, note });
 
 /** The seeded entries a page shows, by their notes, in page order. */
-const entriesOn = (html: string) => [...text(html).matchAll(/entry-(\d\d)/g)].map((m) => Number(m[1]));
+const entriesOn = (html: string) => [...pageText(html).matchAll(/entry-(\d\d)/g)].map((m) => Number(m[1]));
 const link = (html: string, label: "Older" | "Newer") => {
   const m = new RegExp(`href="([^"]+)"[^>]*>(?:← )?${label}`).exec(html);
   return m ? m[1].replace(/&amp;/g, "&") : null;
@@ -51,7 +44,7 @@ describe("balance and history", () => {
     const { ua, accountId } = await signUp();
     await post(accountId, 2500n, "welcome credit");
     await post(accountId, -3000n, "a busy day", "usage");
-    const body = text((await ua.get(BILLING)).body);
+    const body = pageText((await ua.get(BILLING)).body);
     expect(body).toContain("Balance −$5.00");
     expect(body).toContain("Credit limit $100.00");
     expect(body).toContain("Usage may continue until the balance reaches −$100.00");
@@ -104,8 +97,8 @@ describe("the auto-recharge rule", () => {
     const { ua, accountId } = await signUp();
     const res = await save(ua, fields);
     expect(res.status).toBe(400);
-    expect(text(res.body)).toContain(message);
-    expect(text(res.body)).toContain("The rule was not saved.");
+    expect(pageText(res.body)).toContain(message);
+    expect(pageText(res.body)).toContain("The rule was not saved.");
     expect(res.body).toContain(`value="${fields.thresholdDollars}"`); // what was typed stays in the form
     expect(await rule(accountId)).toBeUndefined();
   });
@@ -114,7 +107,7 @@ describe("the auto-recharge rule", () => {
     const { ua, accountId, userId } = await signUp();
     const saved = await save(ua, { enabled: "on", thresholdDollars: "10", targetDollars: "50.50" });
     expect(saved.status).toBe(200);
-    expect(text(saved.body)).toContain("Saved.");
+    expect(pageText(saved.body)).toContain("Saved.");
     expect(await rule(accountId)).toMatchObject({ enabled: true, threshold_cents: "1000", target_cents: "5050", payment_method: "test_card_approve", paused_reason: null });
     const audit = await t.db.selectFrom("audit_log").select(["actor_type", "actor_id"]).where("action", "=", "billing.recharge_rule_saved").execute();
     expect(audit).toEqual([{ actor_type: "user", actor_id: userId }]);
@@ -125,14 +118,14 @@ describe("the auto-recharge rule", () => {
       .set({ paused_reason: "card_declined", last_outcome: "declined: card_declined", last_outcome_at: sql`now()` })
       .where("account_id", "=", accountId)
       .execute();
-    const paused = text((await ua.get(BILLING)).body);
+    const paused = pageText((await ua.get(BILLING)).body);
     expect(paused).toContain("Auto-recharge is paused because the card was declined.");
     expect(paused).toContain("saving it resumes auto-recharge");
     expect(paused).toContain("Last outcome: declined: card declined");
 
     const resumed = await save(ua, { enabled: "on", thresholdDollars: "10", targetDollars: "50.50" });
-    expect(text(resumed.body)).toContain("Auto-recharge is active again");
-    expect(text(resumed.body)).not.toContain("Auto-recharge is paused");
+    expect(pageText(resumed.body)).toContain("Auto-recharge is active again");
+    expect(pageText(resumed.body)).not.toContain("Auto-recharge is paused");
     expect((await rule(accountId))?.paused_reason).toBeNull();
 
     const off = await save(ua, { thresholdDollars: "10", targetDollars: "50.50" }); // an unchecked box is not sent
@@ -148,7 +141,7 @@ describe("the auto-recharge rule", () => {
     const ua = new UserAgent(t.app.url);
     await ua.signIn("google", { email: "member@example.com" });
     const page = await ua.get(BILLING);
-    expect(text(page.body)).toContain("Balance $12.34");
+    expect(pageText(page.body)).toContain("Balance $12.34");
     expect(page.body).not.toContain('name="thresholdDollars"');
     const res = await save(ua, { enabled: "on", thresholdDollars: "10", targetDollars: "50" });
     expect(res.status).toBe(403);

@@ -4,6 +4,7 @@
  * pay for migrations again. Call once per file in `beforeAll`.
  */
 import { randomUUID } from "node:crypto";
+import { sql } from "kysely";
 import pg from "pg";
 import { inject } from "vitest";
 import { createDb, type Db } from "../../db/connection.js";
@@ -49,4 +50,12 @@ export async function freshDatabase(): Promise<FreshDatabase> {
       }
     },
   };
+}
+
+/** Empties every application table (not the migration bookkeeping): a clean slate per test. */
+export async function truncateAll(db: Db): Promise<void> {
+  const { rows } = await sql<{ name: string }>`
+    SELECT quote_ident(tablename) AS name FROM pg_tables
+    WHERE schemaname = 'public' AND tablename NOT LIKE 'kysely_migration%'`.execute(db);
+  await sql.raw(`TRUNCATE ${rows.map((r) => r.name).join(", ")} CASCADE`).execute(db);
 }

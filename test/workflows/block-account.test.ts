@@ -2,7 +2,6 @@
  * blockAccount / unblockAccount on the real Temporal dev server with a real
  * worker and real activities against PostgreSQL.
  */
-import { sql } from "kysely";
 import { beforeEach, describe, expect, it } from "vitest";
 import { realActivities } from "../helpers/activities.js";
 import { requestStatusChange } from "../../app/status-changes.server.js";
@@ -10,10 +9,11 @@ import { createSession } from "../../app/models/sessions.server.js";
 import { parseConfig } from "../../app/config.server.js";
 import { blockWorkflowId, statusChangeProgressQuery, unblockWorkflowId } from "../../workflows/shared.js";
 import { useSuite } from "../helpers/suite.js";
+import { truncateAll } from "../helpers/database.js";
 
 const t = useSuite();
 beforeEach(async () => {
-  await sql`TRUNCATE users, accounts, memberships, staff, sessions, audit_log, account_status_changes CASCADE`.execute(t.db);
+  await truncateAll(t.db);
 });
 
 const services = () => ({
