@@ -16,7 +16,7 @@ import type { Logger } from "../logger.server.js";
 import { parseBearer } from "../models/api-key-format.server.js";
 import { postLedgerEntry } from "../models/ledger.server.js";
 import { startRecharge } from "../recharge.server.js";
-import { AccountSnapshots } from "./account-snapshots.server.js";
+import { AccountSnapshots, type AccountSnapshot } from "./account-snapshots.server.js";
 import { ChangeFeed } from "./change-feed.server.js";
 import { FailedAttempts } from "./failed-attempts.js";
 import { KeyVerifier } from "./key-verifier.server.js";
@@ -106,18 +106,16 @@ export function createV1Handler(deps: V1Deps): (req: IncomingMessage, res: Serve
         ? (_addr: string, i: number) => i < (deps.trustProxy as number)
         : proxyaddr.compile(deps.trustProxy.split(",").map((s) => s.trim()));
 
-  const routes: Record<string, { method: string; run: (req: IncomingMessage, res: ServerResponse, accountId: string, keyId: string) => Promise<void> }> = {
+  const routes: Record<string, { method: string; run: (req: IncomingMessage, res: ServerResponse, account: AccountSnapshot, keyId: string) => Promise<void> }> = {
     "/v1/account": { method: "GET", run: getAccount },
     "/v1/usage": { method: "POST", run: postUsage },
   };
 
-  async function getAccount(_req: IncomingMessage, res: ServerResponse, accountId: string) {
-    const a = await runtime.accounts.get(accountId);
-    if (!a) return fail(res, 401, "revoked_api_key", "This API key's account no longer exists.");
+  async function getAccount(_req: IncomingMessage, res: ServerResponse, a: AccountSnapshot) {
     send(res, 200, { id: a.id, plan: a.plan, status: a.status, balance_cents: Number(a.balanceCents), credit_limit_cents: Number(a.creditLimitCents) });
   }
 
-  async function postUsage(req: IncomingMessage, res: ServerResponse, accountId: string, keyId: string) {
+  async function postUsage(req: IncomingMessage, res: ServerResponse, { id: accountId }: AccountSnapshot, keyId: string) {
     const raw = await readBody(req);
     if (raw === null) return fail(res, 413, "payload_too_large", `The request body is larger than ${MAX_BODY} bytes.`);
     let json: unknown;
@@ -208,7 +206,7 @@ export function createV1Handler(deps: V1Deps): (req: IncomingMessage, res: Serve
       return fail(res, 403, "account_blocked", "This account is blocked. Contact support.");
     }
     runtime.lastUsed.touch(verdict.keyId);
-    await route.run(req, res, verdict.accountId, verdict.keyId);
+    await route.run(req, res, account, verdict.keyId);
   }
 
   return (req, res) => {
