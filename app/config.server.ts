@@ -68,7 +68,12 @@ const EnvSchema = z.object({
 
   STAFF_ADMINS: emailList.default(""),
   SEED_DEMO: bool.default("true"),
-  SMTP_URL: z.string().url().optional(),
+  SMTP_URL: z
+    .string()
+    .url()
+    .refine((u) => /^smtps?:\/\//.test(u), "must be smtp:// or smtps://")
+    .optional(),
+  MAIL_FROM: z.string().min(3).default("Switchboard <no-reply@switchboard.test>"),
   PATH: z.string().optional(),
 });
 
@@ -112,6 +117,7 @@ export interface Config {
   staffAdmins: string[];
   seedDemo: boolean;
   smtpUrl: string | undefined;
+  mailFrom: string;
   /** The executable search path, for finding the Temporal CLI. */
   systemPath: string | undefined;
 }
@@ -184,6 +190,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     staffAdmins: e.STAFF_ADMINS,
     seedDemo: e.SEED_DEMO,
     smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
     systemPath: e.PATH,
   };
 }

@@ -172,6 +172,26 @@ export interface TestPaymentChargesTable {
   created_at: Timestamp;
 }
 
+export type MailStatus = "pending" | "sending" | "sent" | "failed" | "kept";
+export interface MailOutboxTable {
+  id: Generated<string>;
+  dedupe_key: string;
+  kind: string;
+  to_address: string | null;
+  subject: string;
+  text_body: string;
+  headers: Json<Record<string, string>>;
+  related_type: string | null;
+  related_id: string | null;
+  status: MailStatus;
+  attempts: Generated<number>;
+  next_attempt_at: Generated<Date>;
+  claimed_at: NullableTimestamp;
+  last_error: string | null;
+  created_at: Timestamp;
+  sent_at: NullableTimestamp;
+}
+
 export interface Database {
   users: UsersTable;
   identities: IdentitiesTable;
@@ -186,6 +206,7 @@ export interface Database {
   ledger_entries: LedgerEntriesTable;
   recharge_rules: RechargeRulesTable;
   test_payment_charges: TestPaymentChargesTable;
+  mail_outbox: MailOutboxTable;
 }
 
 export type User = Selectable<UsersTable>;

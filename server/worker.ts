@@ -11,6 +11,8 @@ import { configOrExit } from "../app/config.server.js";
 import { createLogger } from "../app/logger.server.js";
 import { temporalConnectionOptions } from "../app/temporal-connection.server.js";
 import { createDb } from "../db/connection.js";
+import { MailDispatcher } from "../app/mail/dispatcher.server.js";
+import { createSmtpTransport } from "../app/mail/mailer.server.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const config = configOrExit();
@@ -43,13 +45,19 @@ const worker = await Worker.create({
   // The test payment provider is the only one shipped; a real one plugs in behind the same interface.
   activities: createActivities({ db, payments: new TestPaymentProvider(db) }),
 });
-logger.info({ taskQueue: config.temporal.taskQueue }, "worker polling");
+// Outbox mail goes out from here, after commit; without SMTP_URL it stays in the outbox (console → Mail).
+const mail = config.smtpUrl
+  ? new MailDispatcher({ db, databaseUrl: config.database.url, transport: createSmtpTransport(config.smtpUrl), from: config.mailFrom, logger })
+  : null;
+await mail?.start();
+logger.info({ taskQueue: config.temporal.taskQueue, mail: mail ? "smtp" : "outbox only" }, "worker polling");
 // Under `npm start` the supervisor holds an IPC channel: if it dies, the worker stops too.
 // Unref'd, so the channel alone never keeps a stopped worker alive.
 if (process.send) process.on("disconnect", () => worker.shutdown());
 process.channel?.unref();
 // The SDK stops the worker on SIGINT/SIGTERM and lets running activities finish.
 await worker.run();
+await mail?.stop();
 await Promise.allSettled([db.destroy(), connection.close()]);
 logger.info("worker stopped");
 

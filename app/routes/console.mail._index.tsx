@@ -1,0 +1,75 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Link, useLoaderData } from "@remix-run/react";
+import { z } from "zod";
+import { requireStaff } from "../auth/session.server.js";
+import { Badge, EmptyState, When } from "../components/ui.js";
+import { deliveryMode, listOutbox } from "../mail/mailer.server.js";
+
+export const meta: MetaFunction = () => [{ title: "Mail · Console" }];
+
+// A PostgreSQL timestamptz as text (e.g. 2026-11-27 08:30:01.123456+00) and an id.
+const Cursor = z.object({
+  before: z.string().max(40).regex(/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)$/),
+  beforeId: z.string().uuid(),
+});
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  await requireStaff(request, context);
+  const params = Object.fromEntries(new URL(request.url).searchParams);
+  const cursor = params.before ? Cursor.safeParse(params) : null;
+  if (cursor && !cursor.success) throw new Response("That page link is broken: go back to the first page.", { status: 400 });
+  const page = await listOutbox(context.services.db, cursor?.success ? { createdAt: cursor.data.before, id: cursor.data.beforeId } : undefined);
+  return { ...page, mode: deliveryMode(context.services.config), paged: cursor !== null };
+}
+
+export default function MailPage() {
+  const { rows, next, mode, paged } = useLoaderData<typeof loader>();
+  return (
+    <main className="page">
+      <h1>Mail</h1>
+      <p className="muted">
+        {mode === "outbox"
+          ? "No SMTP server is configured (SMTP_URL), so this outbox is the mailbox: open a mail to read it and follow its links."
+          : "Every mail Switchboard sends, as the outbox records it; the worker delivers pending ones over SMTP."}
+      </p>
+      <div className="table-wrap">
+        {rows.length === 0 ? (
+          <EmptyState>No mail yet.</EmptyState>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Created</th>
+                <th scope="col">To</th>
+                <th scope="col">Subject</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((m) => (
+                <tr key={m.id}>
+                  <td>
+                    <When at={m.created_at} />
+                  </td>
+                  <td>{m.to_address ?? <span className="muted">(erased)</span>}</td>
+                  <td>
+                    <Link to={`/console/mail/${m.id}`}>{m.subject}</Link>
+                  </td>
+                  <td>{m.kind.replace(/_/g, " ")}</td>
+                  <td>
+                    <Badge value={m.status} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
+      <nav className="pager" aria-label="Pages">
+        {paged ? <Link to="/console/mail">← Newest</Link> : <span />}
+        {next ? <Link to={`?${new URLSearchParams({ before: next.createdAt, beforeId: next.id })}`}>Older →</Link> : <span />}
+      </nav>
+    </main>
+  );
+}
