@@ -67,6 +67,9 @@ const EnvSchema = z.object({
   LOCAL_OAUTH_PORT: port.default(4010),
 
   STAFF_ADMINS: emailList.default(""),
+  TRANSFER_CONFIRM_HOURS: z.coerce.number().positive().max(24 * 30).default(24 * 7),
+  TRANSFER_SECOND_APPROVER_ABOVE_CENTS: z.coerce.number().int().min(0).default(100_000),
+  INBOUND_EMAIL_SECRET: z.string().min(32, "needs at least 32 characters").optional(),
   SEED_DEMO: bool.default("true"),
   SMTP_URL: z
     .string()
@@ -115,6 +118,9 @@ export interface Config {
     localPort: number;
   };
   staffAdmins: string[];
+  transfer: { confirmWithinMs: number; secondApproverAboveCents: number };
+  /** HMAC key of /hooks/inbound-email; without it the hook refuses everything. */
+  inboundEmailSecret: string | undefined;
   seedDemo: boolean;
   smtpUrl: string | undefined;
   mailFrom: string;
@@ -188,6 +194,8 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       localPort: e.LOCAL_OAUTH_PORT,
     },
     staffAdmins: e.STAFF_ADMINS,
+    transfer: { confirmWithinMs: Math.round(e.TRANSFER_CONFIRM_HOURS * 3600_000), secondApproverAboveCents: e.TRANSFER_SECOND_APPROVER_ABOVE_CENTS },
+    inboundEmailSecret: e.INBOUND_EMAIL_SECRET,
     seedDemo: e.SEED_DEMO,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,

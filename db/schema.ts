@@ -118,6 +118,7 @@ export interface AccountStatusChangesTable {
   error: string | null;
   created_at: Timestamp;
   completed_at: NullableTimestamp;
+  transfer_to_account_id: string | null;
 }
 
 export type ApiKeyKind = "main" | "additional";
@@ -192,6 +193,59 @@ export interface MailOutboxTable {
   sent_at: NullableTimestamp;
 }
 
+export type TicketStatus =
+  | "open"
+  | "awaiting_confirmation"
+  | "awaiting_approval"
+  | "transferring"
+  | "completed"
+  | "rejected"
+  | "expired"
+  | "failed";
+export interface TicketCheck {
+  code: string;
+  passed: boolean;
+}
+export interface SupportTicketsTable {
+  id: Generated<string>;
+  kind: "email_transfer";
+  status: ColumnType<TicketStatus, TicketStatus | undefined, TicketStatus>;
+  step: ColumnType<string, string | undefined, string>;
+  source: "web" | "email";
+  old_account_id: string | null;
+  requester_user_id: string | null;
+  sender_address: string | null;
+  sender_verdict: "pass" | "fail" | null;
+  new_address: string | null;
+  new_account_id: string | null;
+  checks: Json<TicketCheck[]>;
+  confirm_token_hash: Buffer | null;
+  confirm_expires_at: NullableTimestamp;
+  confirmed_at: NullableTimestamp;
+  transferred_cents: ColumnType<string | null, string | number | bigint | null | undefined, string | number | bigint | null>;
+  failure_reason: string | null;
+  workflow_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  closed_at: NullableTimestamp;
+}
+
+export interface TicketDecisionsTable {
+  ticket_id: string;
+  staff_id: string;
+  decision: "approve" | "reject";
+  reason: string | null;
+  created_at: Timestamp;
+}
+
+export interface TicketNotesTable {
+  id: Generated<string>;
+  ticket_id: string;
+  staff_id: string | null;
+  body: string;
+  created_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   identities: IdentitiesTable;
@@ -207,6 +261,9 @@ export interface Database {
   recharge_rules: RechargeRulesTable;
   test_payment_charges: TestPaymentChargesTable;
   mail_outbox: MailOutboxTable;
+  support_tickets: SupportTicketsTable;
+  ticket_decisions: TicketDecisionsTable;
+  ticket_notes: TicketNotesTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -43,7 +43,7 @@ const worker = await Worker.create({
   taskQueue: config.temporal.taskQueue,
   workflowsPath: path.join(root, "workflows", "index.ts"),
   // The test payment provider is the only one shipped; a real one plugs in behind the same interface.
-  activities: createActivities({ db, payments: new TestPaymentProvider(db) }),
+  activities: createActivities({ db, payments: new TestPaymentProvider(db), config }),
 });
 // Outbox mail goes out from here, after commit; without SMTP_URL it stays in the outbox (console → Mail).
 const mail = config.smtpUrl

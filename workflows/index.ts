@@ -1,3 +1,4 @@
 // Every workflow the worker runs. Workflows import activity *types* only.
 export { blockAccount, unblockAccount } from "./block-account.js";
+export { emailTransfer } from "./email-transfer.js";
 export { recharge } from "./recharge.js";

@@ -2,7 +2,7 @@
  * Names and types shared by workflows and their callers (web, tests). Inputs
  * carry ids only: never an email, a name or a key, so histories hold no PII.
  */
-import { defineQuery } from "@temporalio/workflow";
+import { defineQuery, defineSignal, defineUpdate } from "@temporalio/workflow";
 
 export interface StatusChangeInput {
   accountId: string;
@@ -34,3 +34,48 @@ export type RechargeResult =
   | { outcome: "declined"; code: string };
 
 export const rechargeWorkflowId = (accountId: string) => `recharge:${accountId}`;
+
+// ---- email transfer ----
+
+export interface TransferInput {
+  ticketId: string;
+  /** How long the new address has to confirm (a duration, never an address). */
+  confirmWithinMs: number;
+  /** Above this old balance, two different staff must approve. */
+  secondApproverAboveCents: string;
+}
+
+export type TransferStep =
+  | "verifying"
+  | "awaiting_confirmation"
+  | "awaiting_approval"
+  | "blocking_old_account"
+  | "migrating"
+  | "notifying"
+  | "completed"
+  | "rejected"
+  | "expired"
+  | "compensating"
+  | "failed";
+
+export interface TransferStatus {
+  step: TransferStep;
+  failedChecks: string[];
+  approvals: number;
+  approvalsNeeded: number;
+}
+
+export type TransferResult = { outcome: "completed" | "rejected" | "expired" | "failed" };
+
+/** Staff decisions carry ids and a role only; reasons stay in the database. */
+export interface TransferDecision {
+  staffId: string;
+  role: "support" | "operator" | "admin";
+}
+
+export const transferStatusQuery = defineQuery<TransferStatus>("status");
+export const confirmTransferSignal = defineSignal("confirmTransfer");
+export const approveTransferUpdate = defineUpdate<TransferStatus, [TransferDecision]>("approve");
+export const rejectTransferUpdate = defineUpdate<TransferStatus, [TransferDecision]>("reject");
+
+export const transferWorkflowId = (ticketId: string) => `transfer:${ticketId}`;

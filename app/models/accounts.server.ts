@@ -98,7 +98,15 @@ export async function countActiveAccountSessions(db: DbOrTrx, accountId: string)
 
 export async function createStatusChange(
   db: DbOrTrx,
-  input: { accountId: string; action: StatusChangeAction; reasonCode: string; reasonText: string; staffId: string },
+  input: {
+    accountId: string;
+    action: StatusChangeAction;
+    reasonCode: string;
+    reasonText: string;
+    staffId: string | null;
+    /** A block made by an email transfer: where everything went. */
+    transferToAccountId?: string | null;
+  },
   actor: Actor,
 ): Promise<string> {
   const { id } = await db
@@ -109,6 +117,7 @@ export async function createStatusChange(
       reason_code: input.reasonCode,
       reason_text: input.reasonText,
       requested_by: input.staffId,
+      transfer_to_account_id: input.transferToAccountId ?? null,
     })
     .returning("id")
     .executeTakeFirstOrThrow();

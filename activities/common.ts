@@ -1,0 +1,12 @@
+/** What activities share: who they act as in the audit trail. */
+import { Context } from "@temporalio/activity";
+import { workflowActor } from "../app/models/audit.server.js";
+
+/** Audit rows written by an activity name the workflow that ran it. */
+export function actor() {
+  // Activities here always run for a workflow; the fallback only keeps the audit row valid.
+  return workflowActor(Context.current().info.workflowExecution?.workflowId ?? "unknown-workflow");
+}
+
+/** A step record for account_status_changes. */
+export const step = (name: string, outcome: string) => ({ step: name, outcome, at: new Date().toISOString() });

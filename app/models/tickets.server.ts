@@ -1,0 +1,259 @@
+/**
+ * Support tickets; for now the email transfer: a request from the old
+ * account's address to move everything to an account on a new address.
+ * Addresses stay in this table (erasable) and never go into a workflow.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { sql } from "kysely";
+import type { DbOrTrx } from "../../db/connection.js";
+import type { TicketCheck, TicketStatus } from "../../db/schema.js";
+import { writeAudit, type Actor } from "./audit.server.js";
+import { normalizeEmail } from "./email.server.js";
+
+export const FINAL_STATUSES: readonly TicketStatus[] = ["completed", "rejected", "expired", "failed"];
+export const OPEN_STATUSES: readonly TicketStatus[] = ["open", "awaiting_confirmation", "awaiting_approval", "transferring"];
+
+/** The account a user owns (the one a transfer moves from or to). */
+async function ownedAccountOf(db: DbOrTrx, email: string) {
+  return db
+    .selectFrom("users")
+    .innerJoin("memberships", "memberships.user_id", "users.id")
+    .select(["users.id as user_id", "memberships.account_id"])
+    .where("users.email", "=", normalizeEmail(email))
+    .where("users.erased_at", "is", null)
+    .where("memberships.role", "=", "owner")
+    .executeTakeFirst();
+}
+
+/** From Settings → Email: the signed-in owner of the old account asks. */
+export async function createWebTransferTicket(
+  db: DbOrTrx,
+  input: { requesterUserId: string; oldAccountId: string; newAddress: string },
+  actor: Actor,
+): Promise<string> {
+  const { id } = await db
+    .insertInto("support_tickets")
+    .values({
+      kind: "email_transfer",
+      source: "web",
+      old_account_id: input.oldAccountId,
+      requester_user_id: input.requesterUserId,
+      new_address: normalizeEmail(input.newAddress),
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  await writeAudit(db, actor, { action: "ticket.created", targetType: "ticket", targetId: id, details: { kind: "email_transfer", source: "web", old_account_id: input.oldAccountId } });
+  return id;
+}
+
+/** From an inbound mail: the sender (and its SPF/DKIM verdict) is recorded; verification judges it. */
+export async function createEmailTransferTicket(
+  db: DbOrTrx,
+  input: { senderAddress: string; senderVerdict: "pass" | "fail"; newAddress: string },
+  actor: Actor,
+): Promise<string> {
+  const owner = await ownedAccountOf(db, input.senderAddress);
+  const { id } = await db
+    .insertInto("support_tickets")
+    .values({
+      kind: "email_transfer",
+      source: "email",
+      old_account_id: owner?.account_id ?? null,
+      requester_user_id: owner?.user_id ?? null,
+      sender_address: normalizeEmail(input.senderAddress),
+      sender_verdict: input.senderVerdict,
+      new_address: normalizeEmail(input.newAddress),
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  await writeAudit(db, actor, { action: "ticket.created", targetType: "ticket", targetId: id, details: { kind: "email_transfer", source: "email", verdict: input.senderVerdict } });
+  return id;
+}
+
+export async function setTicketWorkflow(db: DbOrTrx, ticketId: string, workflowId: string): Promise<void> {
+  await db.updateTable("support_tickets").set({ workflow_id: workflowId }).where("id", "=", ticketId).execute();
+}
+
+export async function getTicket(db: DbOrTrx, ticketId: string) {
+  return db.selectFrom("support_tickets").selectAll().where("id", "=", ticketId).executeTakeFirst();
+}
+
+/** Where to tell the requester about their ticket. */
+export async function requesterAddress(db: DbOrTrx, ticketId: string): Promise<string | null> {
+  const row = await db
+    .selectFrom("support_tickets")
+    .leftJoin("users", "users.id", "support_tickets.requester_user_id")
+    .select(["support_tickets.sender_address", "users.email"])
+    .where("support_tickets.id", "=", ticketId)
+    .executeTakeFirst();
+  return row?.sender_address ?? row?.email ?? null;
+}
+
+export interface Verification {
+  checks: TicketCheck[];
+  oldAccountId: string | null;
+  newAccountId: string | null;
+  oldBalanceCents: string;
+}
+
+/** Re-reads everything a transfer depends on; the checks are codes only. */
+export async function verifyTransferTicket(db: DbOrTrx, ticketId: string): Promise<Verification> {
+  const t = await db
+    .selectFrom("support_tickets")
+    .select(["id", "source", "old_account_id", "requester_user_id", "sender_address", "sender_verdict", "new_address"])
+    .where("id", "=", ticketId)
+    .executeTakeFirstOrThrow();
+  const old = t.old_account_id
+    ? await db.selectFrom("accounts").select(["id", "status", "balance_cents", "credit_limit_cents"]).where("id", "=", t.old_account_id).executeTakeFirst()
+    : undefined;
+  const requesterOwnsOld =
+    t.old_account_id && t.requester_user_id
+      ? await db
+          .selectFrom("memberships")
+          .innerJoin("users", "users.id", "memberships.user_id")
+          .select(["users.email"])
+          .where("memberships.account_id", "=", t.old_account_id)
+          .where("memberships.user_id", "=", t.requester_user_id)
+          .where("memberships.role", "=", "owner")
+          .executeTakeFirst()
+      : undefined;
+  const target = t.new_address ? await ownedAccountOf(db, t.new_address) : undefined;
+  const fresh = target
+    ? await db.selectFrom("accounts").select(["id", "status", "balance_cents", "credit_limit_cents"]).where("id", "=", target.account_id).executeTakeFirst()
+    : undefined;
+  const otherOpen = t.old_account_id
+    ? await db
+        .selectFrom("support_tickets")
+        .select("id")
+        .where("old_account_id", "=", t.old_account_id)
+        .where("id", "!=", ticketId)
+        .where("status", "in", OPEN_STATUSES)
+        .executeTakeFirst()
+    : undefined;
+  const requesterProven =
+    t.source === "web"
+      ? requesterOwnsOld !== undefined
+      : t.sender_verdict === "pass" && requesterOwnsOld !== undefined && requesterOwnsOld.email === t.sender_address;
+  const combined = old && fresh ? BigInt(old.balance_cents) + BigInt(fresh.balance_cents) : 0n;
+  const checks: TicketCheck[] = [
+    { code: t.source === "web" ? "requester_signed_in_as_old_owner" : "sender_authenticated_as_old_owner", passed: requesterProven },
+    { code: "old_account_active", passed: old?.status === "active" },
+    { code: "no_other_open_transfer", passed: t.old_account_id !== null && otherOpen === undefined },
+    { code: "new_account_exists", passed: fresh !== undefined },
+    { code: "new_account_is_not_old", passed: fresh !== undefined && fresh.id !== t.old_account_id },
+    { code: "new_account_active", passed: fresh?.status === "active" },
+    { code: "new_account_not_being_deleted", passed: fresh !== undefined && fresh.status !== "deleting" && fresh.status !== "deleted" },
+    { code: "combined_balance_within_credit_limit", passed: fresh !== undefined && combined >= -BigInt(fresh.credit_limit_cents) },
+  ];
+  await db
+    .updateTable("support_tickets")
+    .set({ checks: JSON.stringify(checks), new_account_id: fresh?.id ?? null, step: "verified", updated_at: sql`now()` })
+    .where("id", "=", ticketId)
+    .execute();
+  return { checks, oldAccountId: old?.id ?? null, newAccountId: fresh?.id ?? null, oldBalanceCents: old?.balance_cents ?? "0" };
+}
+
+/** Moves a ticket on; never out of a final status. Returns whether it moved. */
+export async function setTicketStatus(
+  db: DbOrTrx,
+  ticketId: string,
+  status: TicketStatus,
+  stepName: string,
+  extra: { failureReason?: string } = {},
+): Promise<boolean> {
+  const result = await db
+    .updateTable("support_tickets")
+    .set({
+      status,
+      step: stepName,
+      updated_at: sql`now()`,
+      ...(FINAL_STATUSES.includes(status) ? { closed_at: sql`now()` } : {}),
+      ...(extra.failureReason ? { failure_reason: extra.failureReason } : {}),
+    })
+    .where("id", "=", ticketId)
+    .where("status", "not in", FINAL_STATUSES)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+// ---- confirmation by the new address ----
+
+export const hashConfirmToken = (token: string) => createHash("sha256").update(token).digest();
+
+/** A fresh single-use token (256 bits; only its hash is kept), valid until `expiresAt`. */
+export async function issueConfirmToken(db: DbOrTrx, ticketId: string, expiresAt: Date): Promise<string> {
+  const token = randomBytes(32).toString("base64url");
+  await db
+    .updateTable("support_tickets")
+    .set({ confirm_token_hash: hashConfirmToken(token), confirm_expires_at: expiresAt })
+    .where("id", "=", ticketId)
+    .execute();
+  return token;
+}
+
+export type ConfirmLookup =
+  | { ok: true; ticketId: string; newAccountId: string }
+  | { ok: false; reason: "unknown" | "used" | "expired" | "closed" };
+
+export async function findConfirmation(db: DbOrTrx, token: string): Promise<ConfirmLookup> {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return { ok: false, reason: "unknown" };
+  const t = await db
+    .selectFrom("support_tickets")
+    .select(["id", "status", "confirmed_at", "confirm_expires_at", "new_account_id"])
+    .where("confirm_token_hash", "=", hashConfirmToken(token))
+    .executeTakeFirst();
+  if (!t || !t.new_account_id) return { ok: false, reason: "unknown" };
+  if (t.confirmed_at) return { ok: false, reason: "used" };
+  if (t.status !== "awaiting_confirmation") return { ok: false, reason: "closed" };
+  if (!t.confirm_expires_at || t.confirm_expires_at.getTime() <= Date.now()) return { ok: false, reason: "expired" };
+  return { ok: true, ticketId: t.id, newAccountId: t.new_account_id };
+}
+
+/** Marks the ticket confirmed, once; the caller then signals the workflow. */
+export async function markConfirmed(db: DbOrTrx, ticketId: string, token: string, actor: Actor): Promise<boolean> {
+  const result = await db
+    .updateTable("support_tickets")
+    .set({ confirmed_at: sql`now()`, step: "confirmed", updated_at: sql`now()` })
+    .where("id", "=", ticketId)
+    .where("confirm_token_hash", "=", hashConfirmToken(token))
+    .where("confirmed_at", "is", null)
+    .where("confirm_expires_at", ">", sql<Date>`now()`)
+    .where("status", "=", "awaiting_confirmation")
+    .executeTakeFirst();
+  const done = Number(result.numUpdatedRows) > 0;
+  if (done) await writeAudit(db, actor, { action: "ticket.confirmed_by_new_address", targetType: "ticket", targetId: ticketId });
+  return done;
+}
+
+// ---- staff decisions and notes ----
+
+export async function recordDecision(
+  db: DbOrTrx,
+  input: { ticketId: string; staffId: string; decision: "approve" | "reject" },
+  actor: Actor,
+): Promise<void> {
+  const row = await db
+    .insertInto("ticket_decisions")
+    .values({ ticket_id: input.ticketId, staff_id: input.staffId, decision: input.decision })
+    .onConflict((oc) => oc.columns(["ticket_id", "staff_id"]).doNothing())
+    .returning("staff_id")
+    .executeTakeFirst();
+  if (row) {
+    await writeAudit(db, actor, {
+      action: `ticket.${input.decision === "approve" ? "approved" : "rejected"}`,
+      targetType: "ticket",
+      targetId: input.ticketId,
+      details: { staff_id: input.staffId },
+    });
+  }
+}
+
+/** The reason staff typed (kept in the database, never in the workflow). */
+export async function setDecisionReason(db: DbOrTrx, ticketId: string, staffId: string, reason: string): Promise<void> {
+  await db.updateTable("ticket_decisions").set({ reason }).where("ticket_id", "=", ticketId).where("staff_id", "=", staffId).execute();
+}
+
+export async function addTicketNote(db: DbOrTrx, ticketId: string, staffId: string, body: string, actor: Actor): Promise<void> {
+  await db.insertInto("ticket_notes").values({ ticket_id: ticketId, staff_id: staffId, body }).execute();
+  await writeAudit(db, actor, { action: "ticket.note_added", targetType: "ticket", targetId: ticketId });
+}
