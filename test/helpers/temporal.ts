@@ -4,8 +4,6 @@
  * a test's function runs.
  */
 import { randomUUID } from "node:crypto";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Client, Connection } from "@temporalio/client";
 import {
   bundleWorkflowCode,
@@ -17,9 +15,9 @@ import {
 } from "@temporalio/worker";
 import { inject } from "vitest";
 import type {} from "../setup/global-setup.js"; // ProvidedContext typing for inject()
+import { DEFAULT_WORKFLOWS_PATH } from "./workflows-path.js";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const DEFAULT_WORKFLOWS_PATH = path.join(repoRoot, "workflows", "index.ts");
+export { DEFAULT_WORKFLOWS_PATH } from "./workflows-path.js";
 const NAMESPACE = "default";
 
 export interface TemporalTestEnv {
