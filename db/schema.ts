@@ -231,8 +231,9 @@ export interface SupportTicketsTable {
 }
 
 export interface TicketDecisionsTable {
+  id: Generated<string>;
   ticket_id: string;
-  staff_id: string;
+  staff_id: string | null;
   decision: "approve" | "reject";
   reason: string | null;
   created_at: Timestamp;

@@ -42,6 +42,8 @@ export async function emailTransfer(input: TransferInput): Promise<TransferResul
   const validate = (decision: TransferDecision) => {
     if (!DECIDING_ROLES.includes(decision.role)) throw new Error("Approving or rejecting a transfer needs the support or admin role.");
     if (status.step !== "awaiting_approval") throw new Error(`This ticket is not waiting for a decision (it is ${status.step.replace(/_/g, " ")}).`);
+    // Decided already, though the step has not moved on yet: a late decision would land on a closing ticket.
+    if (rejected || approvers.size >= status.approvalsNeeded) throw new Error("This ticket has already been decided.");
   };
   setHandler(
     approveTransferUpdate,

@@ -232,20 +232,26 @@ export async function recordDecision(
   input: { ticketId: string; staffId: string; decision: "approve" | "reject" },
   actor: Actor,
 ): Promise<void> {
-  const row = await db
-    .insertInto("ticket_decisions")
-    .values({ ticket_id: input.ticketId, staff_id: input.staffId, decision: input.decision })
-    .onConflict((oc) => oc.columns(["ticket_id", "staff_id"]).doNothing())
-    .returning("staff_id")
+  // One decision per person per ticket; an approver who then rejects changes their decision (audited).
+  const previous = await db
+    .selectFrom("ticket_decisions")
+    .select("decision")
+    .where("ticket_id", "=", input.ticketId)
+    .where("staff_id", "=", input.staffId)
+    .forUpdate()
     .executeTakeFirst();
-  if (row) {
-    await writeAudit(db, actor, {
-      action: `ticket.${input.decision === "approve" ? "approved" : "rejected"}`,
-      targetType: "ticket",
-      targetId: input.ticketId,
-      details: { staff_id: input.staffId },
-    });
+  if (previous?.decision === input.decision) return; // a retried activity
+  if (previous) {
+    await db.updateTable("ticket_decisions").set({ decision: input.decision, reason: null }).where("ticket_id", "=", input.ticketId).where("staff_id", "=", input.staffId).execute();
+  } else {
+    await db.insertInto("ticket_decisions").values({ ticket_id: input.ticketId, staff_id: input.staffId, decision: input.decision }).execute();
   }
+  await writeAudit(db, actor, {
+    action: `ticket.${input.decision === "approve" ? "approved" : "rejected"}`,
+    targetType: "ticket",
+    targetId: input.ticketId,
+    details: { staff_id: input.staffId, ...(previous ? { changed_from: previous.decision } : {}) },
+  });
 }
 
 /** The reason staff typed (kept in the database, never in the workflow). */

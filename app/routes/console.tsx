@@ -18,6 +18,7 @@ export default function ConsoleLayout() {
         links={[
           { to: "/console", label: "Dashboard" },
           { to: "/console/accounts", label: "Accounts" },
+          { to: "/console/tickets", label: "Tickets" },
           { to: "/console/mail", label: "Mail" },
           ...(role === "admin" ? [{ to: "/console/staff", label: "Staff" }] : []),
         ]}

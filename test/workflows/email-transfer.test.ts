@@ -129,6 +129,10 @@ describe("emailTransfer", () => {
       { staff_id: s1.staffId, decision: "approve" },
       { staff_id: s2.staffId, decision: "approve" },
     ]);
+    // Removing a staff member keeps their decision on the ticket.
+    const { removeStaff } = await import("../../app/models/staff.server.js");
+    expect(await removeStaff(t.db, s1.staffId, { type: "system", id: null })).toEqual({ ok: true });
+    expect(await t.db.selectFrom("ticket_decisions").select("staff_id").where("ticket_id", "=", ticketId).orderBy("created_at").execute()).toEqual([{ staff_id: null }, { staff_id: s2.staffId }]);
   });
 
   it("a rejection closes the ticket and changes no account", async () => {
@@ -139,6 +143,8 @@ describe("emailTransfer", () => {
       await confirmAsNewOwner(ticketId, handle);
       await expect.poll(() => step(handle), { timeout: 15_000 }).toBe("awaiting_approval");
       await handle.executeUpdate(rejectTransferUpdate, { args: [s1] });
+      // Decided: a late approval is refused even before the step moves on.
+      await expect(handle.executeUpdate(approveTransferUpdate, { args: [await staff("support", 9)] })).rejects.toThrow(WorkflowUpdateFailedError);
       return { ticketId, result: await handle.result() };
     });
     expect(out.result).toEqual({ outcome: "rejected" });
