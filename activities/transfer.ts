@@ -87,11 +87,18 @@ export function transferActivities({ db, config }: { db: Db; config: Pick<Config
       });
     },
 
-    async expireTransfer(ticketId: string): Promise<void> {
-      await db.transaction().execute(async (trx) => {
-        if (!(await setTicketStatus(trx, ticketId, "expired", "confirmation_timed_out"))) return;
+    /**
+     * The deadline passed without the signal. The database has the last word: a
+     * confirmation recorded there whose signal was lost still counts (returns false).
+     */
+    async expireTransfer(ticketId: string): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        const t = await trx.selectFrom("support_tickets").select("confirmed_at").where("id", "=", ticketId).forUpdate().executeTakeFirst();
+        if (t?.confirmed_at) return false;
+        if (!(await setTicketStatus(trx, ticketId, "expired", "confirmation_timed_out"))) return true;
         await writeAudit(trx, actor(), { action: "ticket.expired", targetType: "ticket", targetId: ticketId });
         await tellRequester(trx, ticketId, "expired", "Your email transfer request expired", `The new address did not confirm in time, so nothing was moved. You can ask again: ${config.publicUrl}/settings/email`);
+        return true;
       });
     },
 

@@ -8,6 +8,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTime
 import { WorkflowIdReusePolicy } from "@temporalio/common";
 import {
   approveTransferUpdate,
+  confirmTransferSignal,
   rejectTransferUpdate,
   transferStatusQuery,
   transferWorkflowId,
@@ -36,6 +37,15 @@ export async function startTransfer(services: Pick<Services, "db" | "temporal" |
   });
   await setTicketWorkflow(services.db, ticketId, workflowId);
   return workflowId;
+}
+
+/**
+ * Tells the workflow that the new address confirmed (after `markConfirmed`
+ * recorded it). Should the signal be lost, the workflow still finds the
+ * confirmation in the database when its deadline comes.
+ */
+export async function signalTransferConfirmed(services: Pick<Services, "temporal">, ticketId: string): Promise<void> {
+  await services.temporal.workflow.getHandle(transferWorkflowId(ticketId)).signal(confirmTransferSignal);
 }
 
 /** A page render must not hang on Temporal: past this, the page shows what the database recorded. */

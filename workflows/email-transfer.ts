@@ -79,8 +79,7 @@ export async function emailTransfer(input: TransferInput): Promise<TransferResul
   status.approvalsNeeded = BigInt(verdict.oldBalanceCents) > BigInt(input.secondApproverAboveCents) ? 2 : 1;
 
   status.step = "awaiting_confirmation";
-  if (!(await condition(() => confirmed, input.confirmWithinMs))) {
-    await acts.expireTransfer(ticketId);
+  if (!(await condition(() => confirmed, input.confirmWithinMs)) && (await acts.expireTransfer(ticketId))) {
     status.step = "expired";
     return { outcome: "expired" };
   }

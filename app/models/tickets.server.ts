@@ -78,15 +78,21 @@ export async function getTicket(db: DbOrTrx, ticketId: string) {
   return db.selectFrom("support_tickets").selectAll().where("id", "=", ticketId).executeTakeFirst();
 }
 
-/** Where to tell the requester about their ticket. */
+/**
+ * Where to tell the requester about their ticket. A mailed request whose
+ * sender failed SPF/DKIM gets no answer: its From may be forged, and answering
+ * it would send our mail to someone who never wrote (backscatter).
+ */
 export async function requesterAddress(db: DbOrTrx, ticketId: string): Promise<string | null> {
   const row = await db
     .selectFrom("support_tickets")
     .leftJoin("users", "users.id", "support_tickets.requester_user_id")
-    .select(["support_tickets.sender_address", "users.email"])
+    .select(["support_tickets.source", "support_tickets.sender_address", "support_tickets.sender_verdict", "users.email"])
     .where("support_tickets.id", "=", ticketId)
     .executeTakeFirst();
-  return row?.sender_address ?? row?.email ?? null;
+  if (!row) return null;
+  if (row.source === "email") return row.sender_verdict === "pass" ? row.sender_address : null;
+  return row.email;
 }
 
 export interface Verification {
@@ -140,10 +146,15 @@ export async function verifyTransferTicket(db: DbOrTrx, ticketId: string): Promi
     { code: "old_account_active", passed: old?.status === "active" },
     { code: "no_other_open_transfer", passed: t.old_account_id !== null && otherOpen === undefined },
     { code: "new_account_exists", passed: fresh !== undefined },
-    { code: "new_account_is_not_old", passed: fresh !== undefined && fresh.id !== t.old_account_id },
-    { code: "new_account_active", passed: fresh?.status === "active" },
-    { code: "new_account_not_being_deleted", passed: fresh !== undefined && fresh.status !== "deleting" && fresh.status !== "deleted" },
-    { code: "combined_balance_within_credit_limit", passed: fresh !== undefined && combined >= -BigInt(fresh.credit_limit_cents) },
+    // Checks of the new account only mean something when there is one; without it they are left out, not failed.
+    ...(fresh
+      ? [
+          { code: "new_account_is_not_old", passed: fresh.id !== t.old_account_id },
+          { code: "new_account_active", passed: fresh.status === "active" },
+          { code: "new_account_not_being_deleted", passed: fresh.status !== "deleting" && fresh.status !== "deleted" },
+          { code: "combined_balance_within_credit_limit", passed: combined >= -BigInt(fresh.credit_limit_cents) },
+        ]
+      : []),
   ];
   await db
     .updateTable("support_tickets")

@@ -27,6 +27,7 @@ export default function Settings() {
         <nav aria-label="Settings" className="row" style={{ marginBottom: "1rem" }}>
           <NavLink to="/settings/api-keys">API Keys</NavLink>
           <NavLink to="/settings/billing">Billing</NavLink>
+          <NavLink to="/settings/email">Email</NavLink>
           <NavLink to="/settings/sessions">Sessions</NavLink>
         </nav>
         <Outlet />

@@ -1,0 +1,158 @@
+/**
+ * POST /hooks/inbound-email: the inbound-mail service hands over a mail sent
+ * to support, as JSON, signed with INBOUND_EMAIL_SECRET:
+ *
+ *   X-Switchboard-Signature: sha256=<hex HMAC-SHA256 of the raw body>
+ *   { "from", "to", "subject", "text", "spf", "dkim" }
+ *
+ * A mail naming a new address becomes an email-transfer ticket (the sender and
+ * its SPF/DKIM verdict recorded; the workflow's verification judges them) and
+ * the emailTransfer workflow starts. The HMAC replaces CSRF and sessions.
+ * Nothing about the mail (addresses, subject, text) is ever logged.
+ */
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { ActionFunctionArgs } from "@remix-run/node";
+import { z } from "zod";
+import { EmailSchema } from "../models/email.server.js";
+import { createEmailTransferTicket, setTicketStatus } from "../models/tickets.server.js";
+import { startTransfer } from "../transfers.server.js";
+
+/** Mails are text; 256 KB is generous for a request and keeps a flood of large posts cheap to refuse. */
+const MAX_INBOUND_BYTES = 256 * 1024;
+const SIGNATURE_HEADER = "X-Switchboard-Signature";
+
+type ErrorType =
+  | "method_not_allowed"
+  | "not_configured"
+  | "invalid_signature"
+  | "payload_too_large"
+  | "invalid_request"
+  | "no_new_address"
+  | "unavailable";
+
+const fail = (status: number, type: ErrorType, message: string, extra: { param?: string; headers?: Record<string, string> } = {}) =>
+  Response.json(
+    { error: { type, message, ...(extra.param ? { param: extra.param } : {}) } },
+    { status, headers: { "Cache-Control": "no-store", ...extra.headers } },
+  );
+
+const methodNotAllowed = () =>
+  fail(405, "method_not_allowed", "Only POST is accepted here.", { headers: { Allow: "POST" } });
+
+export const loader = () => methodNotAllowed();
+
+const Inbound = z.object({
+  from: z.string().max(1000),
+  to: z.string().max(10_000),
+  subject: z.string().max(MAX_INBOUND_BYTES),
+  text: z.string().max(MAX_INBOUND_BYTES),
+  spf: z.string().max(100),
+  dkim: z.string().max(100),
+});
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  if (request.method !== "POST") return methodNotAllowed();
+  const { config, db, logger } = context.services;
+  const secret = config.inboundEmailSecret;
+  if (!secret) {
+    // Refuse rather than accept unsigned mail: a forged request could move someone's account.
+    logger.warn("inbound email refused: INBOUND_EMAIL_SECRET is not configured");
+    return fail(401, "not_configured", "Inbound email is not configured on this server.");
+  }
+
+  const raw = await readRawBody(request, MAX_INBOUND_BYTES);
+  if (raw === null) return fail(413, "payload_too_large", `The request body is larger than ${MAX_INBOUND_BYTES} bytes.`);
+
+  if (!signatureMatches(secret, raw, request.headers.get(SIGNATURE_HEADER))) {
+    logger.warn("inbound email refused: missing or bad signature");
+    return fail(401, "invalid_signature", `The ${SIGNATURE_HEADER} header is missing or does not match the body.`);
+  }
+
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString("utf8"));
+  } catch {
+    return fail(400, "invalid_request", "The body is not valid JSON.");
+  }
+  const parsed = Inbound.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const param = issue.path.length > 0 ? issue.path.join(".") : undefined;
+    const message = param ? `The field "${param}" is missing or not a string of acceptable length.` : "The body must be a JSON object.";
+    return fail(400, "invalid_request", message, { param });
+  }
+  const mail = parsed.data;
+  const sender = addressesIn(mail.from)[0];
+  if (!sender) return fail(400, "invalid_request", 'The field "from" holds no email address.', { param: "from" });
+
+  // The sender itself, and the support inbox it wrote to, are never the address to move to.
+  const excluded = new Set([sender, ...addressesIn(mail.to)]);
+  const newAddress = addressesIn(`${mail.subject}\n${mail.text}`).find((a) => !excluded.has(a));
+  if (!newAddress) {
+    return fail(422, "no_new_address", "The mail names no email address to move the account to (other than the sender's).");
+  }
+
+  const verdict = isPass(mail.spf) && isPass(mail.dkim) ? "pass" : "fail";
+  const ticketId = await createEmailTransferTicket(
+    db,
+    { senderAddress: sender, senderVerdict: verdict, newAddress },
+    { type: "system", id: "inbound-email", ip: context.ip },
+  );
+  try {
+    await startTransfer(context.services, ticketId);
+  } catch (err) {
+    // Close the ticket rather than leave it open with no workflow; the service retries the delivery.
+    logger.error({ err, ticketId }, "transfer workflow did not start for an inbound request");
+    await setTicketStatus(db, ticketId, "failed", "not_started", { failureReason: "workflow_not_started" });
+    return fail(503, "unavailable", "The request could not be processed just now. Retry later.", { headers: { "Retry-After": "60" } });
+  }
+  logger.info({ ticketId, verdict }, "inbound transfer request accepted");
+  return Response.json({ ticket_id: ticketId }, { status: 202, headers: { "Cache-Control": "no-store" } });
+}
+
+const isPass = (v: string) => v.trim().toLowerCase() === "pass";
+
+/** `sha256=<64 hex>`, compared in constant time with the HMAC of the exact bytes received. */
+function signatureMatches(secret: string, body: Buffer, header: string | null): boolean {
+  const m = /^sha256=([0-9a-f]{64})$/i.exec(header?.trim() ?? "");
+  if (!m) return false;
+  const expected = createHmac("sha256", secret).update(body).digest();
+  return timingSafeEqual(expected, Buffer.from(m[1], "hex"));
+}
+
+/** The body as bytes (the HMAC is over bytes, not over re-encoded text), or null past `limit`. */
+async function readRawBody(request: Request, limit: number): Promise<Buffer | null> {
+  const declared = Number(request.headers.get("Content-Length") ?? 0);
+  if (declared > limit) return null;
+  if (!request.body) return Buffer.alloc(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      // A chunked body without Content-Length: stop reading, do not buffer the rest.
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Every email address in a piece of text, in order, normalized: candidates are
+ * runs without spaces or brackets around an "@", trailing punctuation trimmed,
+ * kept only if zod accepts them as an address.
+ */
+function addressesIn(text: string): string[] {
+  const found: string[] = [];
+  for (const m of text.matchAll(/[^\s<>()[\]"',;:]+@[^\s<>()[\]"',;:]+/g)) {
+    const candidate = m[0].replace(/^[.]+|[.!?]+$/g, "");
+    const ok = EmailSchema.safeParse(candidate);
+    if (ok.success && !found.includes(ok.data)) found.push(ok.data);
+  }
+  return found;
+}

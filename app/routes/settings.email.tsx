@@ -1,0 +1,305 @@
+/**
+ * Settings → Email: the user's side of "Changing Your Email Address". The
+ * owner, signed in on the old account, asks to move everything to the account
+ * on a new address; the emailTransfer workflow does the rest and the ticket
+ * page follows it.
+ */
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { data, redirect } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
+import { AuthenticityTokenInput } from "remix-utils/csrf/react";
+import { z } from "zod";
+import type { DbOrTrx } from "../../db/connection.js";
+import { readFormWithCsrf } from "../auth/csrf.server.js";
+import { requireUser } from "../auth/session.server.js";
+import { Alert, Badge, EmptyState, When } from "../components/ui.js";
+import { normalizeEmail } from "../models/email.server.js";
+import { getHomeSummary } from "../models/home.server.js";
+import { getMembershipRole } from "../models/memberships.server.js";
+import { createWebTransferTicket, OPEN_STATUSES, setTicketStatus } from "../models/tickets.server.js";
+import { startTransfer } from "../transfers.server.js";
+
+export const meta: MetaFunction = () => [{ title: "Email address · Switchboard" }];
+
+const OWNER_ONLY = () =>
+  new Response("Only the account's owner can move it to a new email address. Ask the owner to do it from their Settings → Email.", {
+    status: 403,
+  });
+
+// The two ticket reads this page needs. They belong in app/models/tickets.server.ts (reported to the lead).
+async function openTransferOf(db: DbOrTrx, accountId: string) {
+  return db
+    .selectFrom("support_tickets")
+    .select(["id", "requester_user_id"])
+    .where("kind", "=", "email_transfer")
+    .where("old_account_id", "=", accountId)
+    .where("status", "in", OPEN_STATUSES)
+    .orderBy("created_at", "desc")
+    .executeTakeFirst();
+}
+
+async function transfersRequestedBy(db: DbOrTrx, userId: string) {
+  return db
+    .selectFrom("support_tickets")
+    .select(["id", "status", "source", "new_address", "created_at", "closed_at"])
+    .where("kind", "=", "email_transfer")
+    .where("requester_user_id", "=", userId)
+    .orderBy("created_at", "desc")
+    .limit(50)
+    .execute();
+}
+
+async function ownerOnly(request: Request, context: LoaderFunctionArgs["context"]) {
+  const p = await requireUser(request, context);
+  const role = await getMembershipRole(context.services.db, p.accountId, p.userId);
+  if (role !== "owner") throw OWNER_ONLY();
+  return p;
+}
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const p = await ownerOnly(request, context);
+  const { db } = context.services;
+  const [home, open, tickets] = await Promise.all([
+    getHomeSummary(db, p.userId, p.accountId),
+    openTransferOf(db, p.accountId),
+    transfersRequestedBy(db, p.userId),
+  ]);
+  return {
+    currentAddress: home?.user.email ?? null,
+    // Only the requester may open a ticket's page; anyone else on the account is told without a link.
+    open: open ? { id: open.id, yours: open.requester_user_id === p.userId } : null,
+    tickets: tickets.map((t) => ({
+      id: t.id,
+      status: t.status,
+      source: t.source,
+      newAddress: t.new_address,
+      createdAt: t.created_at,
+      closedAt: t.closed_at,
+    })),
+  };
+}
+
+const MAX_ADDRESS = 320;
+const RequestSchema = z.object({
+  newAddress: z
+    .string({ message: "Enter the new email address." })
+    .trim()
+    .min(1, "Enter the new email address.")
+    .max(MAX_ADDRESS, `An email address is at most ${MAX_ADDRESS} characters.`)
+    .pipe(z.string().email("That is not an email address. Enter it as name@example.com.")),
+  confirm: z.literal("yes", { errorMap: () => ({ message: "Tick the box to confirm that you understand this account will be blocked." }) }),
+});
+
+type FieldErrors = { newAddress?: string; confirm?: string };
+type ActionResult = { errors: FieldErrors; error: string | null; newAddress: string; confirmed: boolean };
+const failed = (r: Partial<ActionResult>, status: number) =>
+  data<ActionResult>({ errors: {}, error: null, newAddress: "", confirmed: false, ...r }, { status });
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const form = await readFormWithCsrf(request, context);
+  const p = await ownerOnly(request, context);
+  const { db } = context.services;
+  // What was typed and ticked comes back into the form, so a correction is one change (also without JavaScript).
+  const typed = String(form.get("newAddress") ?? "").slice(0, MAX_ADDRESS * 2);
+  const confirmed = form.get("confirm") === "yes";
+
+  const parsed = RequestSchema.safeParse(Object.fromEntries(form));
+  if (!parsed.success) {
+    const errors: FieldErrors = {};
+    for (const issue of parsed.error.issues) {
+      const field = issue.path[0];
+      if ((field === "newAddress" || field === "confirm") && !errors[field]) errors[field] = issue.message;
+    }
+    return failed({ errors, newAddress: typed, confirmed }, 400);
+  }
+
+  const home = await getHomeSummary(db, p.userId, p.accountId);
+  if (home?.user.email && normalizeEmail(home.user.email) === normalizeEmail(parsed.data.newAddress)) {
+    return failed(
+      { errors: { newAddress: "That is this account's current address. Enter the address of your new account." }, newAddress: typed, confirmed },
+      400,
+    );
+  }
+
+  // A second submit (double click, back button) lands on the transfer already under way instead of a second ticket.
+  const open = await openTransferOf(db, p.accountId);
+  if (open) {
+    if (open.requester_user_id === p.userId) throw redirect(`/support/tickets/${open.id}`);
+    return failed({ error: "A transfer of this account is already in progress. Wait until it has finished." }, 409);
+  }
+
+  const actor = { type: "user" as const, id: p.userId, ip: context.ip };
+  const ticketId = await createWebTransferTicket(db, { requesterUserId: p.userId, oldAccountId: p.accountId, newAddress: parsed.data.newAddress }, actor);
+  try {
+    await startTransfer(context.services, ticketId);
+  } catch (err) {
+    // Without its workflow the ticket would sit "open" forever and block every new request: close it, say so.
+    context.services.logger.error({ err, ticketId }, "transfer workflow did not start");
+    await setTicketStatus(db, ticketId, "failed", "not_started", { failureReason: "workflow_not_started" });
+    return failed({ error: "We could not start your request just now; nothing has changed. Try again in a few minutes.", newAddress: typed, confirmed }, 503);
+  }
+  throw redirect(`/support/tickets/${ticketId}`);
+}
+
+export default function EmailPage() {
+  const { currentAddress, open, tickets } = useLoaderData<typeof loader>();
+  const outcome = useActionData<typeof action>();
+  const errors = outcome?.errors ?? {};
+
+  return (
+    <>
+      <section className="card" aria-labelledby="email-h">
+        <h1 id="email-h">Change your email address</h1>
+        <p>
+          An account's sign-in address cannot be edited
+          {currentAddress ? (
+            <>
+              {" "}
+              (this one signs in as <strong>{currentAddress}</strong>)
+            </>
+          ) : null}
+          . Instead, everything on this account moves to an account on the new address, in four steps:
+        </p>
+        <ol className="stack">
+          <li>
+            <strong>Create the new account.</strong> Sign out, then sign up with the new address (Google or GitHub). That
+            account receives everything.
+          </li>
+          <li>
+            <strong>Ask from your current address.</strong> Send the request below while signed in here: being signed in as
+            this account's owner proves the request comes from you. The new address then gets a mail with a link: open it,
+            sign in with the new address and confirm. Support reviews the request after that.
+          </li>
+          <li>
+            <strong>This account will be blocked.</strong> Once support approves, this account is blocked: its API keys and
+            sessions stop working, and its credits, plan and settings move to the new account.
+          </li>
+          <li>
+            <strong>Update your integrations.</strong> Switch everything that calls the API with this account's keys to the
+            new account's API key.
+          </li>
+        </ol>
+      </section>
+
+      <section className="card" aria-labelledby="request-h">
+        <h2 id="request-h">Request the transfer</h2>
+        {open === null ? (
+          <TransferRequestForm errors={errors} error={outcome?.error ?? null} newAddress={outcome?.newAddress ?? ""} confirmed={outcome?.confirmed ?? false} />
+        ) : open.yours ? (
+          <div className="alert info" role="status">
+            <p>You already asked to move this account, and that request is still in progress.</p>
+            <p>
+              <Link to={`/support/tickets/${open.id}`}>Follow the request in progress</Link>
+            </p>
+          </div>
+        ) : (
+          <Alert kind="info" lines={["A transfer of this account is already in progress. Wait until it has finished."]} />
+        )}
+      </section>
+
+      <section className="card" aria-labelledby="history-h">
+        <h2 id="history-h">Your transfer requests</h2>
+        {tickets.length === 0 ? (
+          <EmptyState>
+            <p>You have not asked for a transfer yet.</p>
+          </EmptyState>
+        ) : (
+          <div className="table-wrap">
+            <table>
+              <caption className="sr-only">Your email transfer requests, newest first</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Requested</th>
+                  <th scope="col">New address</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Closed</th>
+                  <th scope="col">
+                    <span className="sr-only">Details</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {tickets.map((t) => (
+                  <tr key={t.id}>
+                    <td>
+                      <When at={t.createdAt} /> <span className="muted">{t.source === "email" ? "(by mail)" : ""}</span>
+                    </td>
+                    <td>{t.newAddress ?? <span className="muted">—</span>}</td>
+                    <td>
+                      <Badge value={t.status} />
+                    </td>
+                    <td>
+                      <When at={t.closedAt} />
+                    </td>
+                    <td>
+                      <Link to={`/support/tickets/${t.id}`}>
+                        Details<span className="sr-only"> of the request made {new Date(t.createdAt).toISOString().slice(0, 16).replace("T", " ")} UTC</span>
+                      </Link>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </>
+  );
+}
+
+function TransferRequestForm({ errors, error, newAddress, confirmed }: { errors: FieldErrors; error: string | null; newAddress: string; confirmed: boolean }) {
+  return (
+    <Form method="post" action="/settings/email" aria-labelledby="request-h">
+      <AuthenticityTokenInput />
+      {error ? <Alert kind="error" lines={[error]} /> : null}
+      <div className="field">
+        <label htmlFor="new-address">New email address</label>
+        <input
+          id="new-address"
+          name="newAddress"
+          type="email"
+          required
+          maxLength={MAX_ADDRESS}
+          autoComplete="email"
+          defaultValue={newAddress}
+          aria-invalid={errors.newAddress ? true : undefined}
+          aria-describedby={errors.newAddress ? "new-address-error new-address-hint" : "new-address-hint"}
+        />
+        <div id="new-address-hint" className="hint">
+          The address your new account signs in with. Create that account first.
+        </div>
+        {errors.newAddress ? (
+          <div id="new-address-error" className="field-error" role="alert">
+            {errors.newAddress}
+          </div>
+        ) : null}
+      </div>
+      <div className="field">
+        <label htmlFor="confirm-block" style={{ fontWeight: 400, display: "flex", gap: ".5rem", alignItems: "start" }}>
+          <input
+            id="confirm-block"
+            name="confirm"
+            type="checkbox"
+            value="yes"
+            required
+            defaultChecked={confirmed}
+            aria-invalid={errors.confirm ? true : undefined}
+            aria-describedby={errors.confirm ? "confirm-block-error" : undefined}
+          />
+          <span>
+            I understand this account will be blocked once the transfer is approved: its API keys stop working, and its
+            credits, plan and settings move to the account on the new address.
+          </span>
+        </label>
+        {errors.confirm ? (
+          <div id="confirm-block-error" className="field-error" role="alert">
+            {errors.confirm}
+          </div>
+        ) : null}
+      </div>
+      <button type="submit" className="btn primary">
+        Request the transfer
+      </button>
+    </Form>
+  );
+}

@@ -1,0 +1,313 @@
+/**
+ * The requester's view of their email-transfer ticket: where it stands, what
+ * was checked, and how it ended. Only the person who asked sees it (anyone
+ * else gets a 404: the page does not admit the ticket exists). Read from the
+ * ticket row, not from Temporal, so it works whether or not a worker runs.
+ */
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Link, useLoaderData, useRevalidator } from "@remix-run/react";
+import { useEffect } from "react";
+import { z } from "zod";
+import type { TicketCheck, TicketStatus } from "../../db/schema.js";
+import { NOT_FOUND, requireUser } from "../auth/session.server.js";
+import { Alert, Badge, TopBar, When } from "../components/ui.js";
+import { getHomeSummary } from "../models/home.server.js";
+import { formatCents } from "../models/money.js";
+import { OPEN_STATUSES, getTicket } from "../models/tickets.server.js";
+
+export const meta: MetaFunction = () => [{ title: "Your transfer request · Switchboard" }];
+
+/** Every check code the verification records, in plain English: what it means when it passed, and when it did not. */
+const CHECK_WORDS: Record<string, { passed: string; failed: string }> = {
+  requester_signed_in_as_old_owner: {
+    passed: "You asked while signed in as the owner of the account being moved.",
+    failed: "The request was not made by the owner of the account being moved.",
+  },
+  sender_authenticated_as_old_owner: {
+    passed: "The request mail came from the owner's address and passed the sender checks (SPF and DKIM).",
+    failed:
+      "We could not prove the request mail came from the account owner: it was sent from another address, or it failed the sender checks (SPF and DKIM) that show a mail really comes from its address.",
+  },
+  old_account_active: {
+    passed: "The account being moved is active.",
+    failed: "The account being moved is not active (it is blocked, being deleted, or was already moved).",
+  },
+  no_other_open_transfer: {
+    passed: "No other transfer of this account is in progress.",
+    failed: "Another transfer of this account is already in progress. Wait for it to finish.",
+  },
+  new_account_exists: {
+    passed: "The new address owns a Switchboard account.",
+    failed: "The new address has no Switchboard account. Sign up with the new address first, then ask again.",
+  },
+  new_account_is_not_old: {
+    passed: "The new address belongs to a different account than the one being moved.",
+    failed: "The new address belongs to the very account being moved. Choose the address of another account.",
+  },
+  new_account_active: {
+    passed: "The account on the new address is active.",
+    failed: "The account on the new address is not active (it is blocked or being deleted).",
+  },
+  new_account_not_being_deleted: {
+    passed: "The account on the new address is not being deleted.",
+    failed: "The account on the new address is being deleted or was deleted.",
+  },
+  combined_balance_within_credit_limit: {
+    passed: "Together, the two balances stay within the new account's credit limit.",
+    failed: "Together, the two balances would go below the new account's credit limit. Settle the outstanding balance first.",
+  },
+};
+
+
+function checkWords(code: string, passed: boolean): string {
+  const words = CHECK_WORDS[code];
+  if (words) return passed ? words.passed : words.failed;
+  // A code added later without words here still says something readable.
+  return `${code.replace(/_/g, " ")}: ${passed ? "passed" : "did not pass"}.`;
+}
+
+type StageState = "done" | "current" | "failed" | "todo";
+interface Stage {
+  key: string;
+  label: string;
+  state: StageState;
+  at: Date | null;
+  detail: string | null;
+}
+
+interface TicketFacts {
+  status: TicketStatus;
+  source: "web" | "email";
+  checks: TicketCheck[];
+  newAddress: string | null;
+  createdAt: Date;
+  confirmExpiresAt: Date | null;
+  confirmedAt: Date | null;
+  closedAt: Date | null;
+  transferredCents: string | null;
+  failureReason: string | null;
+  oldAccountBlocked: boolean;
+}
+
+/**
+ * The seven steps, from what the ticket row says. `reached` counts the steps
+ * done; the next one is where the ticket is now (open) or where it stopped
+ * (rejected, expired, failed).
+ */
+function stagesOf(t: TicketFacts): Stage[] {
+  const checked = t.checks.length > 0;
+  const verified = checked && t.checks.every((c) => c.passed);
+  const confirmed = t.confirmedAt !== null;
+  // Only staff approval moves a ticket to transferring; "failed" is only recorded after that (block or move undone).
+  const approved =
+    t.status === "transferring" || t.status === "completed" || (t.status === "failed" && verified && confirmed);
+  const moved = t.transferredCents !== null;
+  const blocked = moved || (t.status === "transferring" && t.oldAccountBlocked);
+  const done = t.status === "completed";
+  const flags = [true, verified, confirmed, approved, blocked && t.status !== "failed", moved && t.status !== "failed", done];
+  let reached = 0;
+  while (reached < flags.length && flags[reached]) reached++;
+  const isOpen = (OPEN_STATUSES as readonly string[]).includes(t.status);
+  const stateAt = (i: number): StageState => (i < reached ? "done" : i > reached ? "todo" : isOpen ? "current" : "failed");
+
+  const until = t.confirmExpiresAt ? `${t.confirmExpiresAt.toISOString().slice(0, 16).replace("T", " ")} UTC` : null;
+  const details: Record<StageState, string | null>[] = [
+    { done: t.source === "email" ? "By mail from your address." : "From Settings → Email.", current: null, failed: null, todo: null },
+    { done: "Every check passed.", current: "Checking the request…", failed: "The request did not pass every check.", todo: null },
+    {
+      done: null,
+      current: `We sent a link to ${t.newAddress ?? "the new address"}. Open it, sign in with that address and confirm${until ? ` before ${until}` : ""}.`,
+      failed: `The new address did not confirm${until ? ` before ${until}` : " in time"}.`,
+      todo: null,
+    },
+    { done: null, current: "Support is reviewing the request.", failed: "Support declined the request.", todo: null },
+    {
+      done: "Its API keys and sessions no longer work.",
+      current: "Blocking the old account…",
+      failed: "The transfer stopped here and was undone: your old account works as before.",
+      todo: null,
+    },
+    {
+      done: `${formatCents(t.transferredCents ?? "0")} of credit, the plan and the settings now belong to the new account.`,
+      current: "Moving credits, plan and settings…",
+      failed: "Nothing was moved.",
+      todo: null,
+    },
+    { done: "Both addresses were told.", current: "Telling both addresses…", failed: null, todo: null },
+  ];
+  const labels = ["Requested", "Verified", "New address confirmed", "Approved by support", "Old account blocked", "Credits moved", "Done"];
+  const times: (Date | null)[] = [t.createdAt, null, t.confirmedAt, null, null, null, done ? t.closedAt : null];
+  return labels.map((label, i) => {
+    const state = stateAt(i);
+    return { key: String(i), label, state, at: state === "done" || state === "failed" ? times[i] : null, detail: details[i][state] };
+  });
+}
+
+function outcomeOf(t: TicketFacts): { kind: "ok" | "error" | "info"; lines: string[] } {
+  const failedChecks = t.checks.filter((c) => !c.passed);
+  switch (t.status) {
+    case "completed":
+      return {
+        kind: "ok",
+        lines: [
+          `Done. ${formatCents(t.transferredCents ?? "0")} of credit, your plan and settings now belong to the account on ${t.newAddress ?? "your new address"}, and the old account is blocked.`,
+          "Update your integrations to use the new account's API key, and sign in with the new address from now on.",
+        ],
+      };
+    case "rejected":
+      if (failedChecks.length > 0) {
+        return {
+          kind: "error",
+          lines: ["Rejected: we could not verify this request, so nothing changed.", ...failedChecks.map((c) => checkWords(c.code, false))],
+        };
+      }
+      return { kind: "error", lines: ["Rejected: support declined this request. Nothing was moved and your account works as before.", "Reply to the mail we sent you if you have questions."] };
+    case "expired":
+      return {
+        kind: "error",
+        lines: ["Expired: the new address did not confirm in time, so nothing was moved.", "You can ask again from Settings → Email."],
+      };
+    case "failed":
+      if (t.failureReason === "workflow_not_started") {
+        return { kind: "error", lines: ["Failed: we could not start processing this request. Nothing changed; ask again from Settings → Email."] };
+      }
+      return {
+        kind: "error",
+        lines: ["Failed: the transfer could not be completed and was undone. Nothing was moved and your old account works as before.", "Support will be in touch."],
+      };
+    default:
+      return { kind: "info", lines: ["In progress. This page updates by itself."] };
+  }
+}
+
+const Params = z.object({ id: z.string().uuid() });
+
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  const p = await requireUser(request, context);
+  const { db } = context.services;
+  // A malformed id is simply not a ticket (and never reaches PostgreSQL's uuid parser).
+  const parsed = Params.safeParse(params);
+  if (!parsed.success) throw NOT_FOUND();
+  const ticket = await getTicket(db, parsed.data.id);
+  if (!ticket || ticket.kind !== "email_transfer" || ticket.requester_user_id !== p.userId) throw NOT_FOUND();
+  const [home, oldAccount] = await Promise.all([
+    getHomeSummary(db, p.userId, p.accountId),
+    ticket.old_account_id
+      ? db.selectFrom("accounts").select("status").where("id", "=", ticket.old_account_id).executeTakeFirst()
+      : Promise.resolve(undefined),
+  ]);
+  const facts: TicketFacts = {
+    status: ticket.status,
+    source: ticket.source,
+    checks: Array.isArray(ticket.checks) ? ticket.checks : [],
+    newAddress: ticket.new_address,
+    createdAt: ticket.created_at,
+    confirmExpiresAt: ticket.confirm_expires_at,
+    confirmedAt: ticket.confirmed_at,
+    closedAt: ticket.closed_at,
+    transferredCents: ticket.transferred_cents,
+    failureReason: ticket.failure_reason,
+    oldAccountBlocked: oldAccount?.status === "blocked",
+  };
+  return {
+    email: home?.user.email ?? null,
+    ticket: { id: ticket.id, status: ticket.status, newAddress: ticket.new_address, createdAt: ticket.created_at },
+    open: (OPEN_STATUSES as readonly string[]).includes(ticket.status),
+    stages: stagesOf(facts),
+    checks: facts.checks.map((c) => ({
+      code: c.code,
+      state: c.passed ? ("passed" as const) : ("failed" as const),
+      words: checkWords(c.code, c.passed),
+    })),
+    outcome: outcomeOf(facts),
+  };
+}
+
+const REFRESH_MS = 2000;
+
+export default function TicketPage() {
+  const { email, ticket, open, stages, checks, outcome } = useLoaderData<typeof loader>();
+  const revalidator = useRevalidator();
+  useEffect(() => {
+    if (!open) return;
+    const timer = setInterval(() => revalidator.state === "idle" && revalidator.revalidate(), REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [open, revalidator]);
+
+  return (
+    <>
+      {/* Without JavaScript the page still follows the request to its end; with it, the revalidator does. */}
+      {open ? (
+        <noscript>
+          <meta httpEquiv="refresh" content={String(REFRESH_MS / 1000)} />
+        </noscript>
+      ) : null}
+      <TopBar
+        links={[
+          { to: "/", label: "Home" },
+          { to: "/settings/email", label: "Settings" },
+        ]}
+        who={email}
+      />
+      <main className="page">
+        <p>
+          <Link to="/settings/email">← Settings → Email</Link>
+        </p>
+        <h1>
+          Moving your account to a new address <Badge value={ticket.status} />
+        </h1>
+        <p className="muted">
+          Requested <When at={ticket.createdAt} />
+          {ticket.newAddress ? <> · new address: {ticket.newAddress}</> : null} · ticket <span className="mono">{ticket.id}</span>
+        </p>
+        <Alert kind={outcome.kind} lines={outcome.lines} />
+
+        <div className="grid">
+          <section className="card" aria-labelledby="steps-h">
+            <h2 id="steps-h">Steps</h2>
+            <ol className="timeline">
+              {stages.map((s) => (
+                <li
+                  key={s.key}
+                  className={s.state === "failed" || s.state === "todo" ? s.state : undefined}
+                  aria-current={s.state === "current" ? "step" : undefined}
+                >
+                  {s.state === "current" ? <strong>{s.label}</strong> : s.label}{" "}
+                  <span className="sr-only">({STATE_WORDS[s.state]})</span>
+                  {s.state === "current" ? <span className="badge running">in progress</span> : null}
+                  {s.state === "failed" ? <span className="badge failed">stopped here</span> : null}
+                  {s.at ? (
+                    <>
+                      {" "}
+                      <span className="muted">
+                        <When at={s.at} />
+                      </span>
+                    </>
+                  ) : null}
+                  {s.detail ? <div className={s.state === "failed" ? undefined : "muted"}>{s.detail}</div> : null}
+                </li>
+              ))}
+            </ol>
+          </section>
+
+          <section className="card" aria-labelledby="checks-h">
+            <h2 id="checks-h">Checks</h2>
+            {checks.length === 0 ? (
+              <p className="muted">Not checked yet.</p>
+            ) : (
+              <ul className="stack" style={{ listStyle: "none", paddingLeft: 0 }}>
+                {checks.map((c) => (
+                  <li key={c.code}>
+                    <span className={`badge ${c.state === "passed" ? "ok" : c.state === "failed" ? "failed" : ""}`}>{c.state.replace("_", " ")}</span> {c.words}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </section>
+        </div>
+      </main>
+    </>
+  );
+}
+
+const STATE_WORDS: Record<StageState, string> = { done: "done", current: "in progress", failed: "stopped here", todo: "not reached" };
