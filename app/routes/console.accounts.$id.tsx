@@ -21,6 +21,7 @@ import { recentAuditFor, type Actor } from "../models/audit.server.js";
 import { getBalance, listLedger } from "../models/ledger.server.js";
 import { formatCents, parseDollarsToCents } from "../models/money.js";
 import { requestStatusChange } from "../status-changes.server.js";
+import { AuditTable } from "../components/audit-table.js";
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const p = await requireStaff(request, context);
@@ -319,37 +320,7 @@ export default function AccountPage() {
 
       <section className="card">
         <h2>Recent audit</h2>
-        {audit.length === 0 ? (
-          <EmptyState>No audit rows for this account.</EmptyState>
-        ) : (
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Actor</th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Details</th>
-                </tr>
-              </thead>
-              <tbody>
-                {audit.map((a) => (
-                  <tr key={a.id}>
-                    <td>
-                      <When at={a.at} />
-                    </td>
-                    <td>
-                      {a.actor_type}
-                      {a.actor_id ? <div className="muted mono">{a.actor_id}</div> : null}
-                    </td>
-                    <td>{a.action}</td>
-                    <td className="mono">{JSON.stringify(a.details)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <AuditTable rows={audit} empty="No audit rows for this account." />
       </section>
     </main>
   );

@@ -17,6 +17,7 @@ import { getBalance } from "../models/ledger.server.js";
 import { formatCents } from "../models/money.js";
 import { addTicketNote, getTicket, OPEN_STATUSES, requesterAddress, setDecisionReason } from "../models/tickets.server.js";
 import { decideTransfer, NOT_WAITING, transferLiveStatus } from "../transfers.server.js";
+import { AuditTable } from "../components/audit-table.js";
 
 const ACT_ROLES = ["support", "admin"] as const satisfies readonly StaffRole[];
 
@@ -549,37 +550,7 @@ export default function TicketPage() {
 
       <section className="card" aria-labelledby="audit-h">
         <h2 id="audit-h">Audit trail</h2>
-        {d.audit.length === 0 ? (
-          <EmptyState>No audit rows for this ticket.</EmptyState>
-        ) : (
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Actor</th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Details</th>
-                </tr>
-              </thead>
-              <tbody>
-                {d.audit.map((a) => (
-                  <tr key={a.id}>
-                    <td>
-                      <When at={a.at} />
-                    </td>
-                    <td>
-                      {a.actor_type}
-                      {a.actor_id ? <div className="muted mono">{a.actor_id}</div> : null}
-                    </td>
-                    <td>{a.action}</td>
-                    <td className="mono">{JSON.stringify(a.details)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <AuditTable rows={d.audit} empty="No audit rows for this ticket." />
       </section>
     </main>
   );

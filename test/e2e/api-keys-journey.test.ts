@@ -4,11 +4,11 @@
  * clipboard); that key works on /v1; regenerating the main key through the ⋯
  * menu and its confirmation kills the old main key at once.
  */
-import { mkdirSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromiumPath, launchChromium } from "../helpers/chromium.js";
 import { useSuite } from "../helpers/suite.js";
+import { screenshot, signInAtStandIn, watchPage } from "../helpers/browser.js";
 
 const t = useSuite({ app: true, when: chromiumPath !== undefined });
 let browser: Browser;
@@ -18,27 +18,6 @@ beforeAll(async () => {
 });
 afterAll(() => browser?.close());
 
-/**
- * Watches a page for console errors and failed requests; the journey must have
- * none. With JavaScript off, Chromium refuses the page's own script files by
- * design; those alone are expected.
- */
-function watch(page: Page, options: { javaScript: boolean } = { javaScript: true }) {
-  const problems: string[] = [];
-  page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("requestfailed", (r) => {
-    if (!options.javaScript && new URL(r.url()).pathname.startsWith("/build/") && r.url().endsWith(".js")) return;
-    problems.push(`request failed: ${r.url()} (${r.failure()?.errorText ?? "?"})`);
-  });
-  return problems;
-}
-
-async function shot(page: Page, name: string) {
-  mkdirSync("test-results", { recursive: true });
-  await page.screenshot({ path: `test-results/${name}.png`, fullPage: true });
-}
-
 const KEY = /^tgp_v1_[A-Za-z0-9_-]{43}$/;
 
 async function v1Status(key: string): Promise<number> {
@@ -47,18 +26,13 @@ async function v1Status(key: string): Promise<number> {
   return res.status;
 }
 
-async function signUp(page: Page, email: string) {
-  await page.goto(`${t.app.url}/login`);
-  await page.getByRole("button", { name: "Sign in with Google" }).click();
-  await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByRole("button", { name: "Continue" }).click();
-}
+const signUp = (page: Page, email: string) => signInAtStandIn(page, t.app.url, "Google", email);
 
 describe.skipIf(!chromiumPath)("API keys journey in Chromium", () => {
   it("sign up shows the key; an additional key is copied and works; regenerating kills the old main key", async () => {
     const context = await browser.newContext({ permissions: ["clipboard-read", "clipboard-write"] });
     const page = await context.newPage();
-    const problems = watch(page);
+    const problems = watchPage(page);
     try {
       const welcomeResponse = page.waitForResponse((r) => r.url() === `${t.app.url}/settings/api-keys?welcome`);
       await signUp(page, "journey@example.com");
@@ -101,7 +75,7 @@ describe.skipIf(!chromiumPath)("API keys journey in Chromium", () => {
 
       expect(problems).toEqual([]);
     } catch (err) {
-      await shot(page, "api-keys-journey");
+      await screenshot(page, "api-keys-journey");
       throw new Error(`${err instanceof Error ? err.message : String(err)}\nPage problems: ${problems.join("\n") || "none"}`);
     } finally {
       await context.close();
@@ -111,7 +85,7 @@ describe.skipIf(!chromiumPath)("API keys journey in Chromium", () => {
   it("works without JavaScript: the menu, the confirmation steps, and each key shown once in a page nobody stores", async () => {
     const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
-    const problems = watch(page, { javaScript: false });
+    const problems = watchPage(page, { javaScript: false });
     try {
       await signUp(page, "nojs@example.com");
       await page.waitForURL(`${t.app.url}/settings/api-keys?welcome`);
@@ -142,7 +116,7 @@ describe.skipIf(!chromiumPath)("API keys journey in Chromium", () => {
 
       expect(problems).toEqual([]);
     } catch (err) {
-      await shot(page, "api-keys-journey-nojs");
+      await screenshot(page, "api-keys-journey-nojs");
       throw new Error(`${err instanceof Error ? err.message : String(err)}\nPage problems: ${problems.join("\n") || "none"}`);
     } finally {
       await context.close();

@@ -3,12 +3,12 @@
  * staff member signs in, finds the account and blocks it (a real workflow on a
  * real worker); the user's next page load lands on sign-in saying it is blocked.
  */
-import { mkdirSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { realActivities } from "../helpers/activities.js";
 import { chromiumPath, launchChromium } from "../helpers/chromium.js";
 import { useSuite } from "../helpers/suite.js";
+import { screenshot, signInAtStandIn, watchPage } from "../helpers/browser.js";
 
 const t = useSuite({ app: true, when: chromiumPath !== undefined });
 let browser: Browser;
@@ -18,26 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => browser?.close());
 
-/** Watches a page for console errors and failed requests; the journey must have none. */
-function watch(page: Page) {
-  const problems: string[] = [];
-  page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
-  return problems;
-}
-
-async function signIn(page: Page, button: "Google" | "GitHub", email: string) {
-  await page.goto(`${t.app.url}/login`);
-  await page.getByRole("button", { name: `Sign in with ${button}` }).click();
-  await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByRole("button", { name: "Continue" }).click();
-}
-
-async function shot(page: Page, name: string) {
-  mkdirSync("test-results", { recursive: true });
-  await page.screenshot({ path: `test-results/${name}.png`, fullPage: true });
-}
+const signIn = (page: Page, button: "Google" | "GitHub", email: string) => signInAtStandIn(page, t.app.url, button, email);
 
 describe.skipIf(!chromiumPath)("block journey in Chromium", () => {
   it("user signs in; staff blocks the account; the user's next page load shows the blocked message", async () => {
@@ -46,7 +27,7 @@ describe.skipIf(!chromiumPath)("block journey in Chromium", () => {
     const staffCtx = await browser.newContext();
     const user = await userCtx.newPage();
     const staff = await staffCtx.newPage();
-    const problems = [...[user, staff].map(watch)];
+    const problems = [...[user, staff].map((p) => watchPage(p))];
     try {
       await signIn(user, "Google", "victim@example.com");
       // A sign-up lands on its API keys page, which shows the new main key once.
@@ -75,8 +56,8 @@ describe.skipIf(!chromiumPath)("block journey in Chromium", () => {
 
       expect(problems.flat()).toEqual([]);
     } catch (err) {
-      await shot(user, "block-journey-user");
-      await shot(staff, "block-journey-staff");
+      await screenshot(user, "block-journey-user");
+      await screenshot(staff, "block-journey-staff");
       throw new Error(`${err instanceof Error ? err.message : String(err)}\nPage problems: ${problems.flat().join("\n") || "none"}`);
     } finally {
       await userCtx.close();

@@ -5,13 +5,13 @@
  * the link and confirms; support approves; the new account shows the credits
  * and the old one is told, at its next page load, that it was transferred.
  */
-import { mkdirSync } from "node:fs";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postLedgerEntry } from "../../app/models/ledger.server.js";
 import { realActivities } from "../helpers/activities.js";
 import { chromiumPath, launchChromium } from "../helpers/chromium.js";
 import { useSuite } from "../helpers/suite.js";
+import { screenshot, signInAtStandIn, watchPage } from "../helpers/browser.js";
 
 const t = useSuite({ app: true, when: chromiumPath !== undefined });
 let browser: Browser;
@@ -21,21 +21,7 @@ beforeAll(async () => {
 });
 afterAll(() => browser?.close());
 
-function watch(page: Page) {
-  const problems: string[] = [];
-  page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  // A request the browser itself abandoned because the test navigated on (ERR_ABORTED) is not a failure of the app.
-  page.on("requestfailed", (r) => r.failure()?.errorText !== "net::ERR_ABORTED" && problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-  return problems;
-}
-
-async function signIn(page: Page, button: "Google" | "GitHub", email: string) {
-  await page.goto(`${t.app.url}/login`);
-  await page.getByRole("button", { name: `Sign in with ${button}` }).click();
-  await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByRole("button", { name: "Continue" }).click();
-}
+const signIn = (page: Page, button: "Google" | "GitHub", email: string) => signInAtStandIn(page, t.app.url, button, email);
 
 describe.skipIf(!chromiumPath)("email transfer journey in Chromium", () => {
   it("request → confirmation mail → confirm → approve → the new account holds the credits", async () => {
@@ -47,7 +33,7 @@ describe.skipIf(!chromiumPath)("email transfer journey in Chromium", () => {
       return ctx.newPage();
     };
     const [oldOwner, newOwner, staff] = [await page(), await page(), await page()];
-    const problems = [oldOwner, newOwner, staff].map(watch);
+    const problems = [oldOwner, newOwner, staff].map((p) => watchPage(p, { ignoreAborted: true }));
     try {
       await signIn(newOwner, "GitHub", "fresh-start@example.com");
       await newOwner.waitForURL(/\/settings\/api-keys/);
@@ -100,8 +86,7 @@ describe.skipIf(!chromiumPath)("email transfer journey in Chromium", () => {
       await oldOwner.getByText("Sign in with the email address of your new account.").waitFor();
       expect(problems.flat()).toEqual([]);
     } catch (err) {
-      mkdirSync("test-results", { recursive: true });
-      for (const [i, p] of [oldOwner, newOwner, staff].entries()) await p.screenshot({ path: `test-results/transfer-journey-${i}.png`, fullPage: true });
+      for (const [i, p] of [oldOwner, newOwner, staff].entries()) await screenshot(p, `transfer-journey-${i}`);
       throw new Error(`${err instanceof Error ? err.message : String(err)}\nPage problems: ${problems.flat().join("\n") || "none"}`);
     } finally {
       for (const c of contexts) await c.close();

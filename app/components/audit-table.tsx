@@ -1,0 +1,44 @@
+/** Audit rows as the console shows them, wherever they appear (account, ticket…). */
+import { EmptyState, When } from "./ui.js";
+
+export interface AuditTableRow {
+  id: string;
+  at: string | Date;
+  actor_type: string;
+  actor_id: string | null;
+  action: string;
+  details: unknown;
+}
+
+export function AuditTable({ rows, empty }: { rows: AuditTableRow[]; empty: string }) {
+  if (rows.length === 0) return <EmptyState>{empty}</EmptyState>;
+  return (
+    <div className="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">When</th>
+            <th scope="col">Actor</th>
+            <th scope="col">Action</th>
+            <th scope="col">Details</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((a) => (
+            <tr key={a.id}>
+              <td>
+                <When at={a.at} />
+              </td>
+              <td>
+                {a.actor_type}
+                {a.actor_id ? <div className="muted mono">{a.actor_id}</div> : null}
+              </td>
+              <td>{a.action}</td>
+              <td className="mono">{JSON.stringify(a.details)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,36 @@
+/** What every browser test does: watch a page for problems, sign in at the OAuth stand-in, keep a screenshot. */
+import { mkdirSync } from "node:fs";
+import type { Page } from "playwright-core";
+
+/**
+ * Collects console errors, page errors and failed requests; a journey must end
+ * with none. With JavaScript off, Chromium refuses the page's own script files
+ * by design. `ignoreAborted`: for tests that navigate away while the page still
+ * fetches (ERR_ABORTED is then the test's doing, not the app's).
+ */
+export function watchPage(page: Page, options: { javaScript?: boolean; ignoreAborted?: boolean } = {}): string[] {
+  const javaScript = options.javaScript ?? true;
+  const problems: string[] = [];
+  page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("requestfailed", (r) => {
+    const error = r.failure()?.errorText;
+    if (error === "net::ERR_ABORTED" && options.ignoreAborted) return;
+    if (!javaScript && new URL(r.url()).pathname.startsWith("/build/") && r.url().endsWith(".js")) return;
+    problems.push(`request failed: ${r.url()} (${error ?? "?"})`);
+  });
+  return problems;
+}
+
+/** Clicks "Sign in with …" and types the email at the local OAuth stand-in. */
+export async function signInAtStandIn(page: Page, appUrl: string, provider: "Google" | "GitHub", email: string): Promise<void> {
+  await page.goto(`${appUrl}/login`);
+  await page.getByRole("button", { name: `Sign in with ${provider}` }).click();
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByRole("button", { name: "Continue" }).click();
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync("test-results", { recursive: true });
+  await page.screenshot({ path: `test-results/${name}.png`, fullPage: true });
+}
