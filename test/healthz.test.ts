@@ -1,7 +1,7 @@
 import { Client, Connection } from "@temporalio/client";
 import { describe, expect, it } from "vitest";
 import { freePort } from "../dev/temporal-dev-server.js";
-import { startTestApp, type TestApp } from "./helpers/app.js";
+import { startTestApp } from "./helpers/app.js";
 import { freshDatabase } from "./helpers/database.js";
 import { useSuite } from "./helpers/suite.js";
 

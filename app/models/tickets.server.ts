@@ -274,3 +274,61 @@ export async function addTicketNote(db: DbOrTrx, ticketId: string, staffId: stri
   await db.insertInto("ticket_notes").values({ ticket_id: ticketId, staff_id: staffId, body }).execute();
   await writeAudit(db, actor, { action: "ticket.note_added", targetType: "ticket", targetId: ticketId });
 }
+
+// ---- reads for the pages ----
+
+/** The account's transfer in progress, if any. */
+export async function openTransferOf(db: DbOrTrx, accountId: string) {
+  return db
+    .selectFrom("support_tickets")
+    .select(["id", "requester_user_id"])
+    .where("kind", "=", "email_transfer")
+    .where("old_account_id", "=", accountId)
+    .where("status", "in", OPEN_STATUSES)
+    .orderBy("created_at", "desc")
+    .executeTakeFirst();
+}
+
+/** The transfers a user asked for, newest first. */
+export async function transfersRequestedBy(db: DbOrTrx, userId: string) {
+  return db
+    .selectFrom("support_tickets")
+    .select(["id", "status", "source", "new_address", "created_at", "closed_at"])
+    .where("kind", "=", "email_transfer")
+    .where("requester_user_id", "=", userId)
+    .orderBy("created_at", "desc")
+    .limit(50)
+    .execute();
+}
+
+/** Staff decisions on a ticket, with who took them (a removed staff member shows as unknown). */
+export async function listTicketDecisions(db: DbOrTrx, ticketId: string) {
+  return db
+    .selectFrom("ticket_decisions as d")
+    .leftJoin("staff as s", "s.id", "d.staff_id")
+    .select(["d.staff_id", "d.decision", "d.reason", "d.created_at", "s.email as staff_email"])
+    .where("d.ticket_id", "=", ticketId)
+    .orderBy("d.created_at")
+    .execute();
+}
+
+export async function listTicketNotes(db: DbOrTrx, ticketId: string) {
+  return db
+    .selectFrom("ticket_notes as n")
+    .leftJoin("staff as s", "s.id", "n.staff_id")
+    .select(["n.id", "n.body", "n.created_at", "s.email as staff_email"])
+    .where("n.ticket_id", "=", ticketId)
+    .orderBy("n.id")
+    .execute();
+}
+
+/** Who asked, as support sees it: the mail's sender (whatever its verdict) or the signed-in requester. */
+export async function requesterAddressForStaff(db: DbOrTrx, ticketId: string): Promise<string | null> {
+  const row = await db
+    .selectFrom("support_tickets")
+    .leftJoin("users", "users.id", "support_tickets.requester_user_id")
+    .select(["support_tickets.sender_address", "users.email"])
+    .where("support_tickets.id", "=", ticketId)
+    .executeTakeFirst();
+  return row?.sender_address ?? row?.email ?? null;
+}

@@ -15,7 +15,7 @@ import { listAccountKeys } from "../models/api-keys.server.js";
 import { recentAuditFor, writeAudit, type Actor } from "../models/audit.server.js";
 import { getBalance } from "../models/ledger.server.js";
 import { formatCents } from "../models/money.js";
-import { addTicketNote, getTicket, OPEN_STATUSES, requesterAddress, setDecisionReason } from "../models/tickets.server.js";
+import { addTicketNote, getTicket, listTicketDecisions, listTicketNotes, OPEN_STATUSES, requesterAddressForStaff, setDecisionReason } from "../models/tickets.server.js";
 import { decideTransfer, NOT_WAITING, transferLiveStatus } from "../transfers.server.js";
 import { AuditTable } from "../components/audit-table.js";
 
@@ -63,21 +63,9 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const open = OPEN_STATUSES.includes(ticket.status);
 
   const [oldAddress, decisions, notes, audit, live] = await Promise.all([
-    requesterAddress(db, ticket.id),
-    db
-      .selectFrom("ticket_decisions as d")
-      .innerJoin("staff as s", "s.id", "d.staff_id")
-      .select(["d.staff_id", "d.decision", "d.reason", "d.created_at", "s.email as staff_email"])
-      .where("d.ticket_id", "=", ticket.id)
-      .orderBy("d.created_at")
-      .execute(),
-    db
-      .selectFrom("ticket_notes as n")
-      .leftJoin("staff as s", "s.id", "n.staff_id")
-      .select(["n.id", "n.body", "n.created_at", "s.email as staff_email"])
-      .where("n.ticket_id", "=", ticket.id)
-      .orderBy("n.id")
-      .execute(),
+    requesterAddressForStaff(db, ticket.id),
+    listTicketDecisions(db, ticket.id),
+    listTicketNotes(db, ticket.id),
     recentAuditFor(db, { type: "ticket", id: ticket.id }, 100),
     // Only a running workflow answers without a replay; a closed ticket is read from the database alone.
     open && ticket.workflow_id ? transferLiveStatus(context.services, ticket.workflow_id) : Promise.resolve(null),

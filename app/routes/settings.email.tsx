@@ -9,14 +9,13 @@ import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { z } from "zod";
-import type { DbOrTrx } from "../../db/connection.js";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { requireUser } from "../auth/session.server.js";
 import { Alert, Badge, EmptyState, When } from "../components/ui.js";
 import { normalizeEmail } from "../models/email.server.js";
 import { getHomeSummary } from "../models/home.server.js";
 import { getMembershipRole } from "../models/memberships.server.js";
-import { createWebTransferTicket, OPEN_STATUSES, setTicketStatus } from "../models/tickets.server.js";
+import { createWebTransferTicket, openTransferOf, setTicketStatus, transfersRequestedBy } from "../models/tickets.server.js";
 import { startTransfer } from "../transfers.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Email address · Switchboard" }];
@@ -25,29 +24,6 @@ const OWNER_ONLY = () =>
   new Response("Only the account's owner can move it to a new email address. Ask the owner to do it from their Settings → Email.", {
     status: 403,
   });
-
-// The two ticket reads this page needs. They belong in app/models/tickets.server.ts (reported to the lead).
-async function openTransferOf(db: DbOrTrx, accountId: string) {
-  return db
-    .selectFrom("support_tickets")
-    .select(["id", "requester_user_id"])
-    .where("kind", "=", "email_transfer")
-    .where("old_account_id", "=", accountId)
-    .where("status", "in", OPEN_STATUSES)
-    .orderBy("created_at", "desc")
-    .executeTakeFirst();
-}
-
-async function transfersRequestedBy(db: DbOrTrx, userId: string) {
-  return db
-    .selectFrom("support_tickets")
-    .select(["id", "status", "source", "new_address", "created_at", "closed_at"])
-    .where("kind", "=", "email_transfer")
-    .where("requester_user_id", "=", userId)
-    .orderBy("created_at", "desc")
-    .limit(50)
-    .execute();
-}
 
 async function ownerOnly(request: Request, context: LoaderFunctionArgs["context"]) {
   const p = await requireUser(request, context);
