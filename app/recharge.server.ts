@@ -1,7 +1,7 @@
 /** Starts the `recharge` workflow for an account; at most one runs per account (its id says so). */
 import { WorkflowExecutionAlreadyStartedError, type Client } from "@temporalio/client";
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from "@temporalio/common";
-import { rechargeWorkflowId, type RechargeInput } from "../workflows/shared.js";
+import { forAccount, rechargeWorkflowId, type RechargeInput } from "../workflows/shared.js";
 import type { Logger } from "./logger.server.js";
 
 export async function startRecharge(temporal: Client, taskQueue: string, accountId: string, logger: Logger): Promise<void> {
@@ -11,6 +11,7 @@ export async function startRecharge(temporal: Client, taskQueue: string, account
       taskQueue,
       workflowId: rechargeWorkflowId(accountId),
       args,
+      typedSearchAttributes: forAccount(accountId),
       // A recharge already running covers this debit too.
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,

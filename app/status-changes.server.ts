@@ -8,7 +8,7 @@ import type { StatusChangeAction } from "../db/schema.js";
 import type { Actor } from "./models/audit.server.js";
 import { createStatusChange, recordStatusChangeStep, setStatusChangeWorkflow } from "./models/accounts.server.js";
 import type { Services } from "./services.server.js";
-import { blockWorkflowId, unblockWorkflowId, type StatusChangeInput } from "../workflows/shared.js";
+import { blockWorkflowId, forAccount, unblockWorkflowId, type StatusChangeInput } from "../workflows/shared.js";
 
 export type StartResult = { ok: true; changeId: string; workflowId: string } | { ok: false; message: string };
 
@@ -26,6 +26,7 @@ export async function requestStatusChange(
       taskQueue: config.temporal.taskQueue,
       workflowId,
       args,
+      typedSearchAttributes: forAccount(input.accountId),
       // One block (or unblock) per account at a time; a finished one may run again later.
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
     });

@@ -9,18 +9,21 @@ import { WorkflowIdReusePolicy } from "@temporalio/common";
 import {
   approveTransferUpdate,
   confirmTransferSignal,
+  forAccount,
   rejectTransferUpdate,
+  ticketIdAttribute,
   transferStatusQuery,
   transferWorkflowId,
   type TransferDecision,
   type TransferInput,
   type TransferStatus,
 } from "../workflows/shared.js";
-import { setTicketWorkflow } from "./models/tickets.server.js";
+import { getTicket, setTicketWorkflow } from "./models/tickets.server.js";
 import type { Services } from "./services.server.js";
 
 export async function startTransfer(services: Pick<Services, "db" | "temporal" | "config">, ticketId: string): Promise<string> {
   const { config } = services;
+  const ticket = await getTicket(services.db, ticketId);
   const workflowId = transferWorkflowId(ticketId);
   const args: [TransferInput] = [
     {
@@ -33,6 +36,10 @@ export async function startTransfer(services: Pick<Services, "db" | "temporal" |
     taskQueue: config.temporal.taskQueue,
     workflowId,
     args,
+    typedSearchAttributes: [
+      { key: ticketIdAttribute, value: ticketId },
+      ...(ticket?.old_account_id ? forAccount(ticket.old_account_id) : []),
+    ],
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
   });
   await setTicketWorkflow(services.db, ticketId, workflowId);

@@ -5,6 +5,7 @@ import {
   approveTransferUpdate,
   blockWorkflowId,
   confirmTransferSignal,
+  forAccount,
   rejectTransferUpdate,
   transferStatusQuery,
   unblockWorkflowId,
@@ -99,6 +100,7 @@ export async function emailTransfer(input: TransferInput): Promise<TransferResul
     await executeChild(blockAccount, {
       workflowId: blockWorkflowId(block.oldAccountId),
       args: [{ accountId: block.oldAccountId, changeId: block.changeId }],
+      typedSearchAttributes: forAccount(block.oldAccountId),
     });
     status.step = "migrating";
     await acts.migrateTransfer(ticketId); // one transaction: it happened whole, or not at all
@@ -110,6 +112,7 @@ export async function emailTransfer(input: TransferInput): Promise<TransferResul
     await executeChild(unblockAccount, {
       workflowId: unblockWorkflowId(unblock.oldAccountId),
       args: [{ accountId: unblock.oldAccountId, changeId: unblock.changeId }],
+      typedSearchAttributes: forAccount(unblock.oldAccountId),
     });
     const cause = err instanceof ActivityFailure || err instanceof ChildWorkflowFailure ? err.cause : err;
     const reason = cause instanceof ApplicationFailure && cause.type ? cause.type : "transfer_step_failed";

@@ -2,6 +2,7 @@
  * Names and types shared by workflows and their callers (web, tests). Inputs
  * carry ids only: never an email, a name or a key, so histories hold no PII.
  */
+import { defineSearchAttributeKey, SearchAttributeType } from "@temporalio/common";
 import { defineQuery, defineSignal, defineUpdate } from "@temporalio/workflow";
 
 export interface StatusChangeInput {
@@ -79,3 +80,10 @@ export const approveTransferUpdate = defineUpdate<TransferStatus, [TransferDecis
 export const rejectTransferUpdate = defineUpdate<TransferStatus, [TransferDecision]>("reject");
 
 export const transferWorkflowId = (ticketId: string) => `transfer:${ticketId}`;
+
+// ---- search attributes: "all workflows for account X" is one visibility query ----
+// Registered on the dev server by `npm start` and the tests; a production cluster
+// needs them added once (see README).
+export const accountIdAttribute = defineSearchAttributeKey("AccountId", SearchAttributeType.KEYWORD);
+export const ticketIdAttribute = defineSearchAttributeKey("TicketId", SearchAttributeType.KEYWORD);
+export const forAccount = (accountId: string) => [{ key: accountIdAttribute, value: accountId }];

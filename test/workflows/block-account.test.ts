@@ -78,6 +78,14 @@ describe("blockAccount", () => {
     expect(change.status).toBe("completed");
     expect(change.steps.map((s) => s.step)).toEqual(["started", "status_blocked", "keys_revoked", "sessions_ended", "completed"]);
     expect(await auditActions(accountId)).toEqual(BLOCK_AUDIT);
+    // "All workflows for account X" is one visibility query (eventually consistent: poll).
+    await expect
+      .poll(async () => {
+        const ids: string[] = [];
+        for await (const w of t.temporal.client.workflow.list({ query: `AccountId = '${accountId}'` })) ids.push(w.workflowId);
+        return ids;
+      }, { timeout: 15_000 })
+      .toEqual([blockWorkflowId(accountId)]);
   });
 
   it("an activity that fails after committing is retried without doing anything twice", async () => {
