@@ -1,31 +1,102 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Link, useLoaderData } from "@remix-run/react";
+import { Link, useLoaderData, useRevalidator } from "@remix-run/react";
+import { useEffect } from "react";
 import { requireStaff } from "../auth/session.server.js";
+import { DailyBars } from "../components/daily-chart.js";
 import { Badge, EmptyState, When } from "../components/ui.js";
-import { getConsoleOverview } from "../models/console-overview.server.js";
+import { getConsoleOverview, getDailyCompletions, getMedianCompletionMinutes, getTicketOverview } from "../models/console-overview.server.js";
+import { countWorkflows } from "../workflow-counts.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Console · Switchboard" }];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireStaff(request, context);
-  return getConsoleOverview(context.services.db);
+  const { db } = context.services;
+  const [overview, tickets, daily, medianMinutes, workflows] = await Promise.all([
+    getConsoleOverview(db),
+    getTicketOverview(db),
+    getDailyCompletions(db),
+    getMedianCompletionMinutes(db),
+    countWorkflows(context.services),
+  ]);
+  return { ...overview, tickets, daily, medianMinutes, workflows };
 }
 
+const WAITING_ON_PEOPLE = ["awaiting_confirmation", "awaiting_approval"];
+
 export default function ConsoleDashboard() {
-  const { accountsByStatus, recentChanges } = useLoaderData<typeof loader>();
+  const { accountsByStatus, recentChanges, tickets, daily, medianMinutes, workflows } = useLoaderData<typeof loader>();
+  const revalidator = useRevalidator();
+  // With JavaScript the dashboard keeps itself current; without, it is a plain page.
+  useEffect(() => {
+    const t = setInterval(() => revalidator.state === "idle" && revalidator.revalidate(), 10_000);
+    return () => clearInterval(t);
+  }, [revalidator]);
+  const waitingOnPeople = WAITING_ON_PEOPLE.reduce((n, s) => n + (tickets.openByStatus[s] ?? 0), 0);
+  const openTickets = Object.values(tickets.openByStatus).reduce((a, b) => a + b, 0);
+
   return (
     <main className="page">
       <h1>Dashboard</h1>
       <div className="grid">
-        {(["active", "blocked", "deleting", "deleted"] as const).map((s) => (
-          <section className="card" key={s}>
-            <h2>
-              <Badge value={s} /> accounts
-            </h2>
-            <p style={{ fontSize: "1.8rem", margin: 0 }}>{accountsByStatus[s] ?? 0}</p>
-          </section>
-        ))}
+        <section className="card">
+          <h2>Open tickets</h2>
+          <p style={{ fontSize: "1.8rem", margin: 0 }}>
+            <Link to="/console/tickets">{openTickets}</Link>
+          </p>
+          <p className="muted">
+            {Object.entries(tickets.openByStatus).map(([s, n]) => (
+              <span key={s} style={{ marginRight: ".5rem" }}>
+                <Badge value={s} /> {n}
+              </span>
+            ))}
+          </p>
+          {tickets.oldest ? (
+            <p>
+              Oldest waiting: <Link to={`/console/tickets/${tickets.oldest.id}`}>{tickets.oldest.id.slice(0, 8)}</Link>,{" "}
+              {tickets.oldest.step.replace(/_/g, " ")}, since <When at={tickets.oldest.created_at} />
+            </p>
+          ) : null}
+        </section>
+        <section className="card">
+          <h2>Workflows</h2>
+          {workflows ? (
+            <dl className="facts">
+              <dt>Running</dt>
+              <dd>{workflows.running}</dd>
+              <dt>Failed, last 24 h</dt>
+              <dd>{workflows.failedLastDay > 0 ? <strong style={{ color: "var(--danger)" }}>{workflows.failedLastDay}</strong> : 0}</dd>
+              <dt>Waiting on people</dt>
+              <dd>{waitingOnPeople}</dd>
+            </dl>
+          ) : (
+            <p role="alert" className="alert error">
+              Temporal did not answer in time; workflow numbers are missing. Check <code>/healthz</code>.
+            </p>
+          )}
+        </section>
+        <section className="card">
+          <h2>Accounts</h2>
+          <dl className="facts">
+            {(["active", "blocked", "deleting", "deleted"] as const).map((s) => (
+              <div key={s} style={{ display: "contents" }}>
+                <dt>
+                  <Badge value={s} />
+                </dt>
+                <dd>{accountsByStatus[s] ?? 0}</dd>
+              </div>
+            ))}
+          </dl>
+          <p className="muted">Deletions in progress: {accountsByStatus.deleting ?? 0}</p>
+        </section>
       </div>
+      <section className="card">
+        <h2>Transfers completed, last 30 days</h2>
+        <DailyBars points={daily.map((d) => ({ day: d.day, value: d.completed }))} label="Email transfers completed per day (UTC)" />
+        <p className="muted">
+          Median time from request to completion: {medianMinutes === null ? "no transfer completed yet" : `${medianMinutes} minutes`}.
+        </p>
+      </section>
       <section className="card">
         <h2>Recent blocks and unblocks</h2>
         {recentChanges.length === 0 ? (
