@@ -8,9 +8,15 @@ export interface AuditTableRow {
   actor_id: string | null;
   action: string;
   details: unknown;
+  target_type?: string | null;
+  target_id?: string | null;
 }
 
-export function AuditTable({ rows, empty }: { rows: AuditTableRow[]; empty: string }) {
+/**
+ * `showTarget` adds a Target column: the account and ticket pages leave it out
+ * (every row there is about that one account or ticket), the audit page needs it.
+ */
+export function AuditTable({ rows, empty, showTarget = false }: { rows: AuditTableRow[]; empty: string; showTarget?: boolean }) {
   if (rows.length === 0) return <EmptyState>{empty}</EmptyState>;
   return (
     <div className="table-wrap">
@@ -20,6 +26,7 @@ export function AuditTable({ rows, empty }: { rows: AuditTableRow[]; empty: stri
             <th scope="col">When</th>
             <th scope="col">Actor</th>
             <th scope="col">Action</th>
+            {showTarget ? <th scope="col">Target</th> : null}
             <th scope="col">Details</th>
           </tr>
         </thead>
@@ -34,6 +41,12 @@ export function AuditTable({ rows, empty }: { rows: AuditTableRow[]; empty: stri
                 {a.actor_id ? <div className="muted mono">{a.actor_id}</div> : null}
               </td>
               <td>{a.action}</td>
+              {showTarget ? (
+                <td>
+                  {a.target_type ?? <span className="muted">—</span>}
+                  {a.target_id ? <div className="muted mono">{a.target_id}</div> : null}
+                </td>
+              ) : null}
               <td className="mono">{JSON.stringify(a.details)}</td>
             </tr>
           ))}

@@ -1,0 +1,142 @@
+import { data, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { Form, Link, useLoaderData } from "@remix-run/react";
+import { requireStaff } from "../auth/session.server.js";
+import { AuditTable } from "../components/audit-table.js";
+import { Alert } from "../components/ui.js";
+import { ACTOR_TYPES, auditFilterParams, parseAuditQuery, searchAudit } from "../models/audit-search.server.js";
+
+export const meta: MetaFunction = () => [{ title: "Audit · Console" }];
+
+const FIELDS = ["actor_type", "actor_id", "action", "target_type", "target_id", "from", "to"] as const;
+type Values = Record<(typeof FIELDS)[number], string>;
+
+/** A UTC instant as a datetime-local input shows it (the field has no zone; the label says UTC). */
+const localValue = (d: Date | undefined) => {
+  if (!d) return "";
+  const iso = d.toISOString();
+  return d.getUTCMilliseconds() === 0 ? iso.slice(0, 19) : iso.slice(0, 23);
+};
+
+// Every staff role reads the trail (requireStaff's default): support looks up what happened to an account, operators and admins audit.
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  await requireStaff(request, context);
+  const params = new URL(request.url).searchParams;
+  const parsed = parseAuditQuery(params);
+  const actorTypes = [...ACTOR_TYPES];
+  if (!parsed.ok) {
+    // The form comes back with what was typed and the problem, so it can be fixed; nothing is queried.
+    const values = Object.fromEntries(FIELDS.map((f) => [f, (params.get(f) ?? "").slice(0, 200)])) as Values;
+    return data(
+      { error: parsed.message, errorField: parsed.field, values, actorTypes, rows: [], nextBefore: null, paged: false, filterQuery: "" },
+      { status: 400 },
+    );
+  }
+  const { filter, before } = parsed;
+  const page = await searchAudit(context.services.db, filter, before);
+  const values: Values = {
+    actor_type: filter.actorType ?? "",
+    actor_id: filter.actorId ?? "",
+    action: filter.action ?? "",
+    target_type: filter.targetType ?? "",
+    target_id: filter.targetId ?? "",
+    from: localValue(filter.from),
+    to: localValue(filter.to),
+  };
+  return {
+    error: null,
+    errorField: null,
+    values,
+    actorTypes,
+    rows: page.rows,
+    nextBefore: page.nextBefore,
+    paged: before !== undefined,
+    filterQuery: auditFilterParams(filter).toString(),
+  };
+}
+
+export default function AuditPage() {
+  const { error, errorField, values, actorTypes, rows, nextBefore, paged, filterQuery } = useLoaderData<typeof loader>();
+  const field = (name: keyof Values, label: string, props: React.InputHTMLAttributes<HTMLInputElement> = {}) => (
+    <div className="field">
+      <label htmlFor={name}>{label}</label>
+      <input
+        id={name}
+        name={name}
+        defaultValue={values[name]}
+        aria-invalid={errorField === name ? true : undefined}
+        aria-describedby={errorField === name ? "filter-error" : undefined}
+        {...props}
+      />
+    </div>
+  );
+  const withQuery = (extra: Record<string, string> = {}) => {
+    const p = new URLSearchParams(filterQuery);
+    for (const [k, v] of Object.entries(extra)) p.set(k, v);
+    const s = p.toString();
+    return s ? `?${s}` : "";
+  };
+  return (
+    <main className="page">
+      <h1>Audit</h1>
+      <p className="muted">
+        Every change a person or a workflow made, newest first. The trail is append-only: the database refuses to change or remove a row.
+      </p>
+      {/* key: other values remount the form, so defaultValues follow the URL after client-side navigation. */}
+      <Form method="get" className="row" role="search" aria-label="Filter the audit trail" key={JSON.stringify(values)}>
+        <div className="field">
+          <label htmlFor="actor_type">Actor type</label>
+          <select
+            id="actor_type"
+            name="actor_type"
+            defaultValue={values.actor_type}
+            aria-invalid={errorField === "actor_type" ? true : undefined}
+            aria-describedby={errorField === "actor_type" ? "filter-error" : undefined}
+          >
+            <option value="">any</option>
+            {actorTypes.map((t) => (
+              <option key={t} value={t}>
+                {t.replace(/_/g, " ")}
+              </option>
+            ))}
+          </select>
+        </div>
+        {field("actor_id", "Actor id")}
+        {field("action", "Action (exact, or prefix*)", { placeholder: "account.*" })}
+        {field("target_type", "Target type", { placeholder: "account" })}
+        {field("target_id", "Target id")}
+        {field("from", "From (UTC)", { type: "datetime-local", step: 1 })}
+        {field("to", "To (UTC, not included)", { type: "datetime-local", step: 1 })}
+        <div className="field">
+          <button type="submit" className="btn primary">
+            Filter
+          </button>
+        </div>
+        <div className="field">
+          <Link to="/console/audit" className="btn">
+            Clear
+          </Link>
+        </div>
+      </Form>
+      {error ? (
+        <div id="filter-error">
+          <Alert kind="error" lines={[error]} />
+        </div>
+      ) : (
+        <>
+          <p>
+            {/* A download, not a page: the browser must fetch it itself, not the client router. */}
+            <a href={`/console/audit/csv${withQuery()}`} download>
+              Export CSV
+            </a>{" "}
+            <span className="muted">(every row of this filter)</span>
+          </p>
+          <AuditTable rows={rows} empty={filterQuery ? "No audit rows match this filter." : "No audit rows yet."} showTarget />
+          <nav className="pager" aria-label="Pages">
+            {paged ? <Link to={`/console/audit${withQuery()}`}>← Newest</Link> : <span />}
+            {nextBefore ? <Link to={withQuery({ before: nextBefore })}>Older →</Link> : <span />}
+          </nav>
+        </>
+      )}
+    </main>
+  );
+}
