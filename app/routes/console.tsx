@@ -19,7 +19,9 @@ export default function ConsoleLayout() {
           { to: "/console", label: "Dashboard" },
           { to: "/console/accounts", label: "Accounts" },
           { to: "/console/tickets", label: "Tickets" },
+          { to: "/console/workflows", label: "Workflows" },
           { to: "/console/mail", label: "Mail" },
+          { to: "/console/audit", label: "Audit" },
           ...(role === "admin" ? [{ to: "/console/staff", label: "Staff" }] : []),
         ]}
         who={`${email} (${role})`}

@@ -1,0 +1,127 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Form, Link, useLoaderData } from "@remix-run/react";
+import { requireStaff } from "../auth/session.server.js";
+import { Alert } from "../components/ui.js";
+import { WorkflowList } from "../components/workflow-list.js";
+import { listWorkflows, WORKFLOW_STATUSES, WORKFLOW_TYPES, WorkflowFilter } from "../workflow-history.server.js";
+
+export const meta: MetaFunction = () => [{ title: "Workflows · Console" }];
+
+const FIELDS = ["type", "status", "from", "to", "account", "ticket"] as const;
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  await requireStaff(request, context);
+  const params = new URL(request.url).searchParams;
+  const parsed = WorkflowFilter.safeParse(Object.fromEntries(params));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = String(issue?.path[0] ?? "filter");
+    throw new Response(`Bad ${field}: ${issue?.message ?? "not a valid value"} Fix the filter and try again.`, { status: 400 });
+  }
+  const filter = parsed.data;
+  if (filter.from && filter.to && filter.from > filter.to) {
+    throw new Response("Bad time range: 'from' is after 'to'. Fix the filter and try again.", { status: 400 });
+  }
+  const result = await listWorkflows(context.services, filter);
+  if (!result.ok && result.badPage) throw new Response(result.message, { status: 400 });
+  // The form shows what was asked, as typed; the query was built from the validated values only.
+  const values = Object.fromEntries(FIELDS.map((f) => [f, params.get(f) ?? ""])) as Record<(typeof FIELDS)[number], string>;
+  const filtered = FIELDS.some((f) => values[f] !== "");
+  const kept = Object.fromEntries(FIELDS.filter((f) => values[f]).map((f) => [f, values[f]]));
+  const next = result.ok && result.nextPageToken ? `?${new URLSearchParams({ ...kept, page: result.nextPageToken })}` : null;
+  const first = `?${new URLSearchParams(kept)}`;
+  return {
+    values,
+    filtered,
+    types: [...WORKFLOW_TYPES],
+    statuses: [...WORKFLOW_STATUSES],
+    rows: result.ok ? result.rows : [],
+    error: result.ok ? null : result.message,
+    next,
+    first,
+    paged: Boolean(filter.page),
+  };
+}
+
+export default function Workflows() {
+  const { values, filtered, types, statuses, rows, error, next, first, paged } = useLoaderData<typeof loader>();
+  return (
+    <main className="page">
+      <h1>Workflows</h1>
+      <Form method="get" className="card" aria-labelledby="filter-h">
+        <h2 id="filter-h" className="sr-only">
+          Filter workflows
+        </h2>
+        {/* Keyed on the query: a client-side navigation shows the filter it arrived with. */}
+        <div className="grid" key={JSON.stringify(values)}>
+          <div className="field">
+            <label htmlFor="wf-type">Type</label>
+            <select id="wf-type" name="type" defaultValue={values.type}>
+              <option value="">Any type</option>
+              {types.map((t) => (
+                <option key={t} value={t}>
+                  {t}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="wf-status">Status</label>
+            <select id="wf-status" name="status" defaultValue={values.status}>
+              <option value="">Any status</option>
+              {statuses.map((s) => (
+                <option key={s} value={s}>
+                  {s}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="wf-from">Started from (UTC)</label>
+            <input id="wf-from" name="from" type="datetime-local" defaultValue={values.from} />
+          </div>
+          <div className="field">
+            <label htmlFor="wf-to">Started until (UTC)</label>
+            <input id="wf-to" name="to" type="datetime-local" defaultValue={values.to} />
+          </div>
+          <div className="field">
+            <label htmlFor="wf-account">Account id</label>
+            <input id="wf-account" name="account" type="text" inputMode="text" spellCheck={false} placeholder="UUID" defaultValue={values.account} />
+          </div>
+          <div className="field">
+            <label htmlFor="wf-ticket">Ticket id</label>
+            <input id="wf-ticket" name="ticket" type="text" spellCheck={false} placeholder="UUID" defaultValue={values.ticket} />
+          </div>
+        </div>
+        <div className="row">
+          <button type="submit" className="btn primary">
+            Filter
+          </button>
+          {filtered ? (
+            <Link to="/console/workflows" className="btn">
+              Clear
+            </Link>
+          ) : null}
+        </div>
+      </Form>
+      {error ? <Alert kind="error" lines={[error]} /> : null}
+      <WorkflowList
+        rows={rows}
+        caption="Workflows, newest first"
+        empty={
+          error
+            ? "No workflows to show while the workflow service is unreachable."
+            : paged
+              ? "No more workflows."
+              : filtered
+                ? "No workflow matches this filter. Workflows that just started can take a second to appear."
+                : "No workflows yet. They appear here once someone blocks an account, starts a transfer or a recharge runs."
+        }
+      />
+      <nav className="pager" aria-label="Pages">
+        {paged ? <Link to={first}>← First page</Link> : <span />}
+        {next ? <Link to={next}>Next page →</Link> : <span />}
+      </nav>
+    </main>
+  );
+}
