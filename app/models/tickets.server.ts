@@ -332,3 +332,52 @@ export async function requesterAddressForStaff(db: DbOrTrx, ticketId: string): P
     .executeTakeFirst();
   return row?.sender_address ?? row?.email ?? null;
 }
+
+export const QUEUE_PAGE_SIZE = 25;
+export type QueueFilter = "unresolved" | "all" | TicketStatus;
+
+/**
+ * The support queue: open tickets first, the one waiting longest at the top;
+ * closed ones after, newest first. Tickets are sorted and paged on their own
+ * table, and only the page's rows are joined to account names and requester
+ * addresses (joining every ticket first made "all" 200 ms at a million accounts).
+ */
+export async function listTicketQueue(db: DbOrTrx, filter: QueueFilter, page: number) {
+  const open = sql<boolean>`status IN (${sql.join([...OPEN_STATUSES])})`;
+  const [countRows, tickets] = await Promise.all([
+    db.selectFrom("support_tickets").select(["status", (eb) => eb.fn.countAll<string>().as("n")]).groupBy("status").execute(),
+    db
+      .selectFrom("support_tickets")
+      .select(["id", "kind", "status", "step", "source", "created_at", "old_account_id", "requester_user_id", "sender_address"])
+      .$if(filter === "unresolved", (qb) => qb.where("status", "in", OPEN_STATUSES))
+      .$if(filter !== "unresolved" && filter !== "all", (qb) => qb.where("status", "=", filter as TicketStatus))
+      .orderBy(sql`CASE WHEN ${open} THEN 0 ELSE 1 END`)
+      .orderBy(sql`CASE WHEN ${open} THEN created_at END`, (ob) => ob.asc().nullsLast())
+      .orderBy("created_at", "desc")
+      .orderBy("id")
+      .limit(QUEUE_PAGE_SIZE + 1)
+      .offset((page - 1) * QUEUE_PAGE_SIZE)
+      .execute(),
+  ]);
+  const accountIds = [...new Set(tickets.map((r) => r.old_account_id).filter((x): x is string => x !== null))];
+  const userIds = [...new Set(tickets.map((r) => r.requester_user_id).filter((x): x is string => x !== null))];
+  const [accounts, users] = await Promise.all([
+    accountIds.length ? db.selectFrom("accounts").select(["id", "name"]).where("id", "in", accountIds).execute() : [],
+    userIds.length ? db.selectFrom("users").select(["id", "email"]).where("id", "in", userIds).execute() : [],
+  ]);
+  const accountName = new Map(accounts.map((a) => [a.id, a.name]));
+  const userEmail = new Map(users.map((u) => [u.id, u.email]));
+  const rows = tickets.map((r) => ({
+    id: r.id,
+    kind: r.kind,
+    status: r.status,
+    step: r.step,
+    source: r.source,
+    created_at: r.created_at,
+    old_account_id: r.old_account_id,
+    old_account_name: r.old_account_id ? accountName.get(r.old_account_id) ?? null : null,
+    // Who asked: the mail's sender, or the signed-in requester.
+    requester_address: r.sender_address ?? (r.requester_user_id ? userEmail.get(r.requester_user_id) ?? null : null),
+  }));
+  return { countRows, rows };
+}

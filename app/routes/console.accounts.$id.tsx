@@ -22,19 +22,22 @@ import { getBalance, listLedger } from "../models/ledger.server.js";
 import { formatCents, parseDollarsToCents } from "../models/money.js";
 import { requestStatusChange } from "../status-changes.server.js";
 import { AuditTable } from "../components/audit-table.js";
+import { WorkflowList } from "../components/workflow-list.js";
+import { listWorkflows } from "../workflow-history.server.js";
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const p = await requireStaff(request, context);
   const { db } = context.services;
   const account = await getAccount(db, params.id ?? "");
   if (!account) throw NOT_FOUND();
-  const [members, changes, audit, activeSessions, balance, ledger] = await Promise.all([
+  const [members, changes, audit, activeSessions, balance, ledger, workflows] = await Promise.all([
     getAccountMembers(db, account.id),
     listStatusChanges(db, account.id),
     recentAuditFor(db, { type: "account", id: account.id }),
     countActiveAccountSessions(db, account.id),
     getBalance(db, account.id),
     listLedger(db, account.id),
+    listWorkflows(context.services, { account: account.id }),
   ]);
   return {
     account,
@@ -42,6 +45,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     changes,
     audit,
     activeSessions,
+    workflows: workflows.ok ? workflows.rows : null,
     credits: {
       balanceCents: balance?.balance_cents ?? "0",
       creditLimitCents: balance?.credit_limit_cents ?? "0",
@@ -168,7 +172,7 @@ async function adjustCredits(db: Parameters<typeof postStaffCreditChange>[0], ac
 }
 
 export default function AccountPage() {
-  const { account, members, changes, audit, activeSessions, credits, canAct, temporalUi, namespace } = useLoaderData<typeof loader>();
+  const { account, members, changes, audit, activeSessions, workflows, credits, canAct, temporalUi, namespace } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const revalidator = useRevalidator();
   const inFlight = changes.some((c) => c.status === "pending" || c.status === "running");
@@ -318,9 +322,18 @@ export default function AccountPage() {
         )}
       </section>
 
+      <section className="card" aria-labelledby="workflows-h">
+        <h2 id="workflows-h">Workflows</h2>
+        {workflows ? (
+          <WorkflowList rows={workflows} empty="No workflow has run for this account." />
+        ) : (
+          <p className="muted">Temporal did not answer; the workflows are in the Workflows page once it does.</p>
+        )}
+      </section>
+
       <section className="card">
         <h2>Recent audit</h2>
-        <AuditTable rows={audit} empty="No audit rows for this account." />
+<AuditTable rows={audit} empty="No audit rows for this account." />
       </section>
     </main>
   );

@@ -18,6 +18,8 @@ import { formatCents } from "../models/money.js";
 import { addTicketNote, getTicket, listTicketDecisions, listTicketNotes, OPEN_STATUSES, requesterAddressForStaff, setDecisionReason } from "../models/tickets.server.js";
 import { decideTransfer, NOT_WAITING, transferLiveStatus } from "../transfers.server.js";
 import { AuditTable } from "../components/audit-table.js";
+import { WorkflowList } from "../components/workflow-list.js";
+import { listWorkflows } from "../workflow-history.server.js";
 
 const ACT_ROLES = ["support", "admin"] as const satisfies readonly StaffRole[];
 
@@ -62,13 +64,14 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   if (!ticket) throw NOT_FOUND();
   const open = OPEN_STATUSES.includes(ticket.status);
 
-  const [oldAddress, decisions, notes, audit, live] = await Promise.all([
+  const [oldAddress, decisions, notes, audit, live, workflows] = await Promise.all([
     requesterAddressForStaff(db, ticket.id),
     listTicketDecisions(db, ticket.id),
     listTicketNotes(db, ticket.id),
     recentAuditFor(db, { type: "ticket", id: ticket.id }, 100),
     // Only a running workflow answers without a replay; a closed ticket is read from the database alone.
     open && ticket.workflow_id ? transferLiveStatus(context.services, ticket.workflow_id) : Promise.resolve(null),
+    listWorkflows(context.services, { ticket: ticket.id }),
   ]);
   const [oldSide, newSide] = await Promise.all([accountSide(db, ticket.old_account_id, oldAddress), accountSide(db, ticket.new_account_id, ticket.new_address)]);
 
@@ -89,6 +92,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const awaitingApproval = live ? live.step === "awaiting_approval" : ticket.status === "awaiting_approval";
 
   return {
+    workflows: workflows.ok ? workflows.rows : null,
     ticket: {
       id: ticket.id,
       kind: ticket.kind,
@@ -536,9 +540,18 @@ export default function TicketPage() {
         ) : null}
       </section>
 
+      <section className="card" aria-labelledby="workflows-h">
+        <h2 id="workflows-h">Workflows</h2>
+        {d.workflows ? (
+          <WorkflowList rows={d.workflows} empty="No workflow has run for this ticket." />
+        ) : (
+          <p className="muted">Temporal did not answer; the workflows are in the Workflows page once it does.</p>
+        )}
+      </section>
+
       <section className="card" aria-labelledby="audit-h">
         <h2 id="audit-h">Audit trail</h2>
-        <AuditTable rows={d.audit} empty="No audit rows for this ticket." />
+<AuditTable rows={d.audit} empty="No audit rows for this ticket." />
       </section>
     </main>
   );

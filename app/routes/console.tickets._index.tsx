@@ -1,11 +1,10 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData } from "@remix-run/react";
-import { sql } from "kysely";
 import { z } from "zod";
 import type { TicketStatus } from "../../db/schema.js";
 import { requireStaff } from "../auth/session.server.js";
 import { Badge, EmptyState, When } from "../components/ui.js";
-import { FINAL_STATUSES, OPEN_STATUSES } from "../models/tickets.server.js";
+import { FINAL_STATUSES, listTicketQueue, OPEN_STATUSES } from "../models/tickets.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Tickets · Console" }];
 
@@ -48,37 +47,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   }
   const { page } = parsed.data;
   const filter = parsed.data.status as Filter;
-  const open = sql<boolean>`t.status IN (${sql.join([...OPEN_STATUSES])})`;
-
-  const [countRows, rows] = await Promise.all([
-    db.selectFrom("support_tickets").select(["status", (eb) => eb.fn.countAll<string>().as("n")]).groupBy("status").execute(),
-    db
-      .selectFrom("support_tickets as t")
-      .leftJoin("accounts as a", "a.id", "t.old_account_id")
-      .leftJoin("users as u", "u.id", "t.requester_user_id")
-      .select([
-        "t.id",
-        "t.kind",
-        "t.status",
-        "t.step",
-        "t.source",
-        "t.created_at",
-        "t.old_account_id",
-        "a.name as old_account_name",
-        // Who asked: the mail's sender, or the signed-in requester.
-        sql<string | null>`coalesce(t.sender_address, u.email)`.as("requester_address"),
-      ])
-      .$if(filter === "unresolved", (qb) => qb.where("t.status", "in", OPEN_STATUSES))
-      .$if(filter !== "unresolved" && filter !== "all", (qb) => qb.where("t.status", "=", filter as TicketStatus))
-      // Open tickets first, the one waiting longest at the top; closed ones after, newest first.
-      .orderBy(sql`CASE WHEN ${open} THEN 0 ELSE 1 END`)
-      .orderBy(sql`CASE WHEN ${open} THEN t.created_at END`, (ob) => ob.asc().nullsLast())
-      .orderBy("t.created_at", "desc")
-      .orderBy("t.id")
-      .limit(PAGE_SIZE + 1)
-      .offset((page - 1) * PAGE_SIZE)
-      .execute(),
-  ]);
+  const { countRows, rows } = await listTicketQueue(db, filter, page);
 
   const counts = Object.fromEntries(statuses.map((s) => [s, 0])) as Record<TicketStatus, number>;
   for (const c of countRows) counts[c.status] = Number(c.n);
