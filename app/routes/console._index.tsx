@@ -19,13 +19,15 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     getMedianCompletionMinutes(db),
     countWorkflows(context.services),
   ]);
-  return { ...overview, tickets, daily, medianMinutes, workflows };
+  // The link to "failed in the last 24 h" carries the same window the count used.
+  const dayAgo = new Date(Date.now() - 24 * 3600_000).toISOString().slice(0, 16);
+  return { ...overview, tickets, daily, medianMinutes, workflows, dayAgo };
 }
 
 const WAITING_ON_PEOPLE = ["awaiting_confirmation", "awaiting_approval"];
 
 export default function ConsoleDashboard() {
-  const { accountsByStatus, recentChanges, tickets, daily, medianMinutes, workflows } = useLoaderData<typeof loader>();
+  const { accountsByStatus, recentChanges, tickets, daily, medianMinutes, workflows, dayAgo } = useLoaderData<typeof loader>();
   const revalidator = useRevalidator();
   // With JavaScript the dashboard keeps itself current; without, it is a plain page.
   useEffect(() => {
@@ -63,9 +65,15 @@ export default function ConsoleDashboard() {
           {workflows ? (
             <dl className="facts">
               <dt>Running</dt>
-              <dd>{workflows.running}</dd>
+              <dd>
+                <Link to="/console/workflows?status=Running">{workflows.running}</Link>
+              </dd>
               <dt>Failed, last 24 h</dt>
-              <dd>{workflows.failedLastDay > 0 ? <strong style={{ color: "var(--danger)" }}>{workflows.failedLastDay}</strong> : 0}</dd>
+              <dd>
+                <Link to={`/console/workflows?status=Failed&from=${encodeURIComponent(dayAgo)}`}>
+                  {workflows.failedLastDay > 0 ? <strong style={{ color: "var(--danger)" }}>{workflows.failedLastDay}</strong> : 0}
+                </Link>
+              </dd>
               <dt>Waiting on people</dt>
               <dd>{waitingOnPeople}</dd>
             </dl>
