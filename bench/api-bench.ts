@@ -32,21 +32,12 @@ import { postLedgerEntry } from "../app/models/ledger.server.js";
 import { createDb, type Db } from "../db/connection.js";
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPostgresHandle } from "../db/embedded-postgres.js";
 import { migrateToLatest } from "../db/migrate.js";
+import { intFromEnv } from "./env.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BENCHMARKS_MD = path.join(root, "BENCHMARKS.md");
 const NOTES_MARKER = "<!-- bench:notes — everything below this line is hand-written; `npm run bench` keeps it as it is -->";
 
-function intFromEnv(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) {
-    console.error(`${name} must be a whole number ≥ ${min} (got ${JSON.stringify(raw)})`);
-    process.exit(2);
-  }
-  return n;
-}
 
 const SECONDS = intFromEnv("BENCH_SECONDS", 10, 1);
 const WARMUP_SECONDS = intFromEnv("BENCH_WARMUP_SECONDS", 3, 0);

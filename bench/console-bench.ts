@@ -46,6 +46,7 @@ import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPostgresHandle } fr
 import { migrateToLatest } from "../db/migrate.js";
 import type { Database } from "../db/schema.js";
 import { DEFAULT_SEED, freePortNot5432, seedId, seedLarge, seedOptionsFromEnv } from "../scripts/seed-large.js";
+import { intFromEnv } from "./env.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BENCHMARKS_MD = path.join(root, "BENCHMARKS.md");
@@ -54,16 +55,6 @@ const START_MARKER = "<!-- console-bench:start — written by `npm run bench:con
 const END_MARKER = "<!-- console-bench:end -->";
 const GOAL_P95_MS = 50;
 
-function intFromEnv(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) {
-    console.error(`${name} must be a whole number ≥ ${min} (got ${JSON.stringify(raw)})`);
-    process.exit(2);
-  }
-  return n;
-}
 const SAMPLES = intFromEnv("BENCH_SAMPLES", 200, 10);
 const WARMUP = intFromEnv("BENCH_WARMUP", 20, 0);
 const EXPLAIN_ALL = process.env.BENCH_EXPLAIN === "all";

@@ -2,26 +2,16 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { UserAgent } from "./helpers/user-agent.js";
 import { useSuite } from "./helpers/suite.js";
+import { seedStaffOfEachRole, staffAgent as staffAgentFor } from "./helpers/staff.js";
 import { truncateAll } from "./helpers/database.js";
 
 const t = useSuite({ app: true });
 beforeEach(async () => {
   await truncateAll(t.db);
-  await t.db
-    .insertInto("staff")
-    .values([
-      { email: "support@switchboard.test", role: "support" },
-      { email: "operator@switchboard.test", role: "operator" },
-      { email: "admin@switchboard.test", role: "admin" },
-    ])
-    .execute();
+  await seedStaffOfEachRole(t.db);
 });
 
-async function staffAgent(role: "support" | "operator" | "admin") {
-  const ua = new UserAgent(t.app.url);
-  await ua.signIn("github", { email: `${role}@switchboard.test` });
-  return ua;
-}
+const staffAgent = (role: "support" | "operator" | "admin") => staffAgentFor(t.app.url, role);
 
 async function customer(email: string) {
   const ua = new UserAgent(t.app.url);
