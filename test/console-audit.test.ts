@@ -206,7 +206,7 @@ describe("console audit CSV export", () => {
     const link = /<a href="([^"]*)"[^>]*>Export CSV/.exec(page.body)?.[1]?.replace(/&amp;/g, "&");
     expect(link).toBe("/console/audit/csv?action=export.*&from=2026-01-01T00%3A00%3A00.000Z");
 
-    const res = await fetch(new URL(link!, t.app.url), { headers: { Cookie: await cookieOf(staff) } });
+    const res = await fetch(new URL(link!, t.app.url), { headers: { Cookie: staff.cookieHeader(link!) } });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
     expect(res.headers.get("content-disposition")).toMatch(/^attachment; filename="audit-\d{8}T\d{6}Z\.csv"$/);
@@ -253,10 +253,3 @@ describe("console audit CSV export", () => {
     expect(res.body).toBe("id,at,actor_type,actor_id,action,target_type,target_id,ip,details\r\n");
   });
 });
-
-/** The session cookie a signed-in UserAgent holds, for a plain fetch that reads headers. */
-async function cookieOf(ua: UserAgent): Promise<string> {
-  // UserAgent's answers carry no headers, and this test needs them; its jar is private, so read it directly.
-  const jar = (ua as unknown as { cookies: Map<string, string> }).cookies;
-  return [...jar].map(([k, v]) => `${k.split("|")[1]}=${v}`).join("; ");
-}

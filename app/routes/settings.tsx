@@ -25,6 +25,7 @@ export default function Settings() {
       <main className="page">
         <p className="muted">Acting on: {accountName}</p>
         <nav aria-label="Settings" className="row" style={{ marginBottom: "1rem" }}>
+          <NavLink to="/settings/profile">Profile</NavLink>
           <NavLink to="/settings/api-keys">API Keys</NavLink>
           <NavLink to="/settings/billing">Billing</NavLink>
           <NavLink to="/settings/email">Email</NavLink>

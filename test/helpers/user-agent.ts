@@ -15,7 +15,9 @@ export class UserAgent {
 
   constructor(readonly appUrl: string) {}
 
-  private cookieHeader(url: URL): string {
+  /** The Cookie header this agent would send to `url` (for a plain fetch that needs response headers). */
+  cookieHeader(url: URL | string): string {
+    url = new URL(url, this.appUrl);
     return [...this.cookies]
       .filter(([k]) => k.startsWith(`${url.host}|`))
       .map(([k, v]) => `${k.split("|")[1]}=${v}`)

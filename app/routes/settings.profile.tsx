@@ -1,0 +1,51 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { useLoaderData } from "@remix-run/react";
+import { requireUser } from "../auth/session.server.js";
+import { When } from "../components/ui.js";
+import { getHomeSummary } from "../models/home.server.js";
+
+export const meta: MetaFunction = () => [{ title: "Profile · Switchboard" }];
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const p = await requireUser(request, context);
+  const home = await getHomeSummary(context.services.db, p.userId, p.accountId);
+  if (!home) throw new Response("Not Found", { status: 404 });
+  return { user: home.user, account: home.account };
+}
+
+export default function ProfilePage() {
+  const { user, account } = useLoaderData<typeof loader>();
+  return (
+    <>
+      <section className="card">
+        <h1>Profile</h1>
+        <dl className="facts">
+          <dt>Name</dt>
+          <dd>{user.name ?? "—"}</dd>
+          <dt>Email</dt>
+          <dd>{user.email}</dd>
+          <dt>Signs in with</dt>
+          <dd>{user.provider === "github" ? "GitHub" : "Google"}</dd>
+          <dt>Account created</dt>
+          <dd>
+            <When at={account.created_at} />
+          </dd>
+        </dl>
+        <p className="muted">
+          Your name and email come from your sign-in provider. To use another email address, see{" "}
+          <a href="/settings/email">Settings → Email</a>.
+        </p>
+      </section>
+      <section className="card" aria-labelledby="privacy-h">
+        <h2 id="privacy-h">Privacy and Security</h2>
+        <p>
+          <a href="/settings/profile/data" download>
+            Download my data
+          </a>{" "}
+          — everything Switchboard holds about you, as a JSON file: profile, accounts, API keys' metadata (never the
+          keys), credit history, tickets, sessions and the audit trail about you.
+        </p>
+      </section>
+    </>
+  );
+}
