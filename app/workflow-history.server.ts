@@ -108,13 +108,14 @@ const durationOf = (start: Date | null, close: Date | null, now: number) => (sta
 
 type TemporalServices = Pick<Services, "temporal" | "config">;
 
-export async function listWorkflows(services: TemporalServices, filter: WorkflowFilter): Promise<ListResult> {
+/** `deadlineMs`: pages that only show a list beside other things wait less for Temporal than the list page does. */
+export async function listWorkflows(services: TemporalServices, filter: WorkflowFilter, deadlineMs = 5_000): Promise<ListResult> {
   const { temporal, config } = services;
   let nextPageToken: Uint8Array | undefined;
   if (filter.page) nextPageToken = new Uint8Array(Buffer.from(filter.page, "base64url"));
   try {
     // The raw call, not client.workflow.list(): only it hands back the page token the "Next page" link carries.
-    const res = await temporal.withDeadline(Date.now() + 5_000, () =>
+    const res = await temporal.withDeadline(Date.now() + deadlineMs, () =>
       temporal.workflowService.listWorkflowExecutions({ namespace: config.temporal.namespace, query: visibilityQuery(filter), pageSize: PAGE_SIZE, nextPageToken }),
     );
     const now = Date.now();

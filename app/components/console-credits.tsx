@@ -2,7 +2,7 @@
 import { Form } from "@remix-run/react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import type { LedgerKind } from "../../db/schema.js";
-import { formatCents } from "../models/money.js";
+import { formatCents, formatSignedCents } from "../models/money.js";
 import { Alert, Badge, EmptyState, When } from "./ui.js";
 
 export interface ConsoleLedgerRow {
@@ -27,7 +27,6 @@ export interface CreditsOutcome {
   postedId: string | null;
 }
 
-const signed = (cents: string) => (BigInt(cents) > 0n ? `+${formatCents(cents)}` : formatCents(cents));
 
 export function ConsoleCredits(props: {
   balanceCents: string;
@@ -80,7 +79,7 @@ export function ConsoleCredits(props: {
                   <td>
                     <Badge value={e.kind} />
                   </td>
-                  <td className="mono">{signed(e.amountCents)}</td>
+                  <td className="mono">{formatSignedCents(e.amountCents)}</td>
                   <td className="mono">{formatCents(e.balanceAfterCents)}</td>
                   <td>{e.actorType.replace(/_/g, " ")}</td>
                   <td>{e.note ?? <span className="muted">—</span>}</td>

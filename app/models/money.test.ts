@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { formatCents, parseDollarsToCents } from "./money.js";
+import { centsToDollarsInput, formatCents, formatSignedCents, parseDollarsToCents } from "./money.js";
 
 describe("money", () => {
   it.each([
@@ -24,5 +24,11 @@ describe("money", () => {
       }),
       { numRuns: 2000, seed: 3 },
     );
+  });
+
+  it("shows ledger amounts with their sign and form values that parse back", () => {
+    expect(formatSignedCents(1250n)).toBe("+$12.50");
+    expect(formatSignedCents("-300")).toBe("−$3.00");
+    for (const c of [0n, 5n, -5n, 123456n, -10000n]) expect(parseDollarsToCents(centsToDollarsInput(c))).toBe(c);
   });
 });

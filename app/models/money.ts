@@ -15,3 +15,15 @@ export function formatCents(cents: bigint | string | number): string {
   const rest = (abs % 100n).toString().padStart(2, "0");
   return `${v < 0n ? "−" : ""}$${dollars.toLocaleString("en-US")}.${rest}`;
 }
+
+/** A ledger amount with its sign: "+$12.50" for credits, "−$3.00" for debits. */
+export function formatSignedCents(cents: bigint | string | number): string {
+  return BigInt(cents) > 0n ? `+${formatCents(cents)}` : formatCents(cents);
+}
+
+/** Cents as a form field shows them: "12.50", "-3.00" (what parseDollarsToCents reads back). */
+export function centsToDollarsInput(cents: bigint | string | number): string {
+  const v = BigInt(cents);
+  const abs = v < 0n ? -v : v;
+  return `${v < 0n ? "-" : ""}${abs / 100n}.${(abs % 100n).toString().padStart(2, "0")}`;
+}

@@ -37,7 +37,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     countActiveAccountSessions(db, account.id),
     getBalance(db, account.id),
     listLedger(db, account.id),
-    listWorkflows(context.services, { account: account.id }),
+    listWorkflows(context.services, { account: account.id }, 1_500),
   ]);
   return {
     account,

@@ -71,7 +71,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     recentAuditFor(db, { type: "ticket", id: ticket.id }, 100),
     // Only a running workflow answers without a replay; a closed ticket is read from the database alone.
     open && ticket.workflow_id ? transferLiveStatus(context.services, ticket.workflow_id) : Promise.resolve(null),
-    listWorkflows(context.services, { ticket: ticket.id }),
+    listWorkflows(context.services, { ticket: ticket.id }, 1_500),
   ]);
   const [oldSide, newSide] = await Promise.all([accountSide(db, ticket.old_account_id, oldAddress), accountSide(db, ticket.new_account_id, ticket.new_address)]);
 

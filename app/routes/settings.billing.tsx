@@ -9,7 +9,7 @@ import { requireUser } from "../auth/session.server.js";
 import { Alert, Badge, EmptyState, When } from "../components/ui.js";
 import { getMembershipRole } from "../models/memberships.server.js";
 import { getBalance, listLedger, newerLedgerCursor } from "../models/ledger.server.js";
-import { formatCents, parseDollarsToCents } from "../models/money.js";
+import { formatCents, parseDollarsToCents, centsToDollarsInput, formatSignedCents } from "../models/money.js";
 import { can } from "../models/permissions.js";
 import { getRechargeRule, saveRechargeRule } from "../models/recharge-rules.server.js";
 import { TEST_PAYMENT_METHODS } from "../payments/payment-provider.js";
@@ -157,14 +157,7 @@ const KIND_LABELS: Record<LedgerKind, string> = {
   transfer_in: "Transferred in",
 };
 
-const signed = (cents: string) => (BigInt(cents) > 0n ? `+${formatCents(cents)}` : formatCents(cents));
 
-/** Cents as the form shows them: "12.50", "-3.00" (what parseDollarsToCents reads back). */
-function dollarsInput(cents: string): string {
-  const v = BigInt(cents);
-  const abs = v < 0n ? -v : v;
-  return `${v < 0n ? "-" : ""}${abs / 100n}.${(abs % 100n).toString().padStart(2, "0")}`;
-}
 
 export default function BillingPage() {
   const { canManage, balanceCents, creditLimitCents, ledger, olderCursor, newer, rule } = useLoaderData<typeof loader>();
@@ -172,8 +165,8 @@ export default function BillingPage() {
   const errors: FieldErrors = outcome?.fieldErrors ?? {};
   const v: RuleValues = outcome?.values ?? {
     enabled: rule?.enabled ?? false,
-    thresholdDollars: rule ? dollarsInput(rule.thresholdCents) : "10.00",
-    targetDollars: rule ? dollarsInput(rule.targetCents) : "50.00",
+    thresholdDollars: rule ? centsToDollarsInput(rule.thresholdCents) : "10.00",
+    targetDollars: rule ? centsToDollarsInput(rule.targetCents) : "50.00",
     paymentMethod: rule?.paymentMethod ?? "test_card_approve",
   };
   const floor = formatCents(-BigInt(creditLimitCents));
@@ -317,7 +310,7 @@ export default function BillingPage() {
                       <Badge value={e.kind} /> {KIND_LABELS[e.kind]}
                       {e.note ? <div className="muted">{e.note}</div> : null}
                     </td>
-                    <td className="mono">{signed(e.amountCents)}</td>
+                    <td className="mono">{formatSignedCents(e.amountCents)}</td>
                     <td className="mono">{formatCents(e.balanceAfterCents)}</td>
                   </tr>
                 ))}
