@@ -3,16 +3,21 @@
  * They return ids, counts and codes only, never personal data.
  */
 import type { Config } from "../app/config.server.js";
+import type { MailingProvider } from "../app/mailing/provider.server.js";
 import type { PaymentProvider } from "../app/payments/payment-provider.js";
 import type { Db } from "../db/connection.js";
 import { accountStatusActivities } from "./account-status.js";
+import { deletionActivities } from "./deletion.js";
+import { mailingActivities } from "./mailing.js";
 import { rechargeActivities } from "./recharge.js";
 import { transferActivities } from "./transfer.js";
 
 export interface ActivityDeps {
   db: Db;
   payments: PaymentProvider;
-  config: Pick<Config, "publicUrl" | "smtpUrl">;
+  config: Pick<Config, "publicUrl" | "smtpUrl" | "tombstoneSecret" | "unsubscribe">;
+  /** Absent: the database is the list and nothing is mirrored. */
+  mailingProvider?: MailingProvider;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -20,6 +25,8 @@ export function createActivities(deps: ActivityDeps) {
     ...accountStatusActivities(deps),
     ...rechargeActivities(deps),
     ...transferActivities(deps),
+    ...mailingActivities(deps),
+    ...deletionActivities(deps),
   };
 }
 

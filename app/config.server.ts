@@ -30,6 +30,7 @@ const secretList = z
 // Development defaults; production refuses to start without real ones.
 const DEV_SESSION_SECRET = "development-only-session-secret-not-for-production";
 const DEV_TOMBSTONE_SECRET = "development-only-tombstone-secret-not-for-production";
+const DEV_UNSUBSCRIBE_SECRET = "development-only-unsubscribe-secret-not-for-production";
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -57,6 +58,7 @@ const EnvSchema = z.object({
 
   SESSION_SECRET: secretList.optional(),
   TOMBSTONE_SECRET: z.string().min(32, "needs at least 32 characters").optional(),
+  LIST_UNSUBSCRIBE_SECRET: secretList.optional(),
   SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24 * 14),
 
   GOOGLE_CLIENT_ID: z.string().min(1).optional(),
@@ -77,6 +79,8 @@ const EnvSchema = z.object({
     .refine((u) => /^smtps?:\/\//.test(u), "must be smtp:// or smtps://")
     .optional(),
   MAIL_FROM: z.string().min(3).default("Switchboard <no-reply@switchboard.test>"),
+  MAILING_PROVIDER_URL: z.string().url().optional(),
+  MAILING_PROVIDER_TOKEN: z.string().min(1).optional(),
   PATH: z.string().optional(),
 });
 
@@ -111,6 +115,8 @@ export interface Config {
   /** Key of the HMAC that keeps a deleted account's email as a tombstone. Never rotate it: old tombstones would stop matching. */
   tombstoneSecret: string;
   tombstoneSecretFromEnv: boolean;
+  /** Keys of the signed one-click unsubscribe links: the first signs, all verify (rotation). */
+  unsubscribe: { secrets: string[]; fromEnv: boolean };
   oauth: {
     google: { clientId: string; clientSecret: string } | undefined;
     github: { clientId: string; clientSecret: string } | undefined;
@@ -124,6 +130,8 @@ export interface Config {
   seedDemo: boolean;
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** The external mailing-list provider the lists are mirrored to; without it the database is the list. */
+  mailingProvider: { url: string; token: string | undefined } | undefined;
   /** The executable search path, for finding the Temporal CLI. */
   systemPath: string | undefined;
 }
@@ -155,6 +163,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
   if (isProduction) {
     if (!e.SESSION_SECRET) throw new ConfigError("SESSION_SECRET is required when NODE_ENV=production");
     if (!e.TOMBSTONE_SECRET) throw new ConfigError("TOMBSTONE_SECRET is required when NODE_ENV=production");
+    if (!e.LIST_UNSUBSCRIBE_SECRET) throw new ConfigError("LIST_UNSUBSCRIBE_SECRET is required when NODE_ENV=production");
     if (!google || !github) {
       throw new ConfigError(
         "GOOGLE_CLIENT_ID/SECRET and GITHUB_CLIENT_ID/SECRET are required when NODE_ENV=production (the local OAuth stand-in is for development only)",
@@ -187,6 +196,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     session: { secrets: e.SESSION_SECRET ?? [DEV_SESSION_SECRET], ttlHours: e.SESSION_TTL_HOURS, fromEnv: !!e.SESSION_SECRET },
     tombstoneSecret: e.TOMBSTONE_SECRET ?? DEV_TOMBSTONE_SECRET,
     tombstoneSecretFromEnv: !!e.TOMBSTONE_SECRET,
+    unsubscribe: { secrets: e.LIST_UNSUBSCRIBE_SECRET ?? [DEV_UNSUBSCRIBE_SECRET], fromEnv: !!e.LIST_UNSUBSCRIBE_SECRET },
     oauth: {
       google,
       github,
@@ -199,6 +209,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     seedDemo: e.SEED_DEMO,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
+    mailingProvider: e.MAILING_PROVIDER_URL ? { url: e.MAILING_PROVIDER_URL.replace(/\/$/, ""), token: e.MAILING_PROVIDER_TOKEN } : undefined,
     systemPath: e.PATH,
   };
 }

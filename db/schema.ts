@@ -247,6 +247,52 @@ export interface TicketNotesTable {
   created_at: Timestamp;
 }
 
+export interface MailingListsTable {
+  id: string;
+  name: string;
+  description: string;
+  position: number;
+  created_at: Timestamp;
+}
+
+export interface MailingSubscriptionsTable {
+  id: Generated<string>;
+  user_id: string;
+  list_id: string;
+  subscribed: boolean;
+  changed_at: Timestamp;
+  provider_synced_at: NullableTimestamp;
+  created_at: Timestamp;
+}
+
+export interface ListMailingsTable {
+  id: Generated<string>;
+  list_id: string;
+  subject: string;
+  text_body: string;
+  created_by: string | null;
+  status: ColumnType<"sending" | "sent" | "failed", "sending" | "sent" | "failed" | undefined, "sending" | "sent" | "failed">;
+  recipients: Generated<number>;
+  created_at: Timestamp;
+  completed_at: NullableTimestamp;
+}
+
+export type DeletionState = "pending" | "running" | "completed" | "failed";
+export interface AccountDeletionsTable {
+  id: Generated<string>;
+  account_id: string;
+  source: "self" | "support";
+  requested_by_user_id: string | null;
+  requested_by_staff_id: string | null;
+  reason: ColumnType<string, string | undefined, string>;
+  status: ColumnType<DeletionState, DeletionState | undefined, DeletionState>;
+  workflow_id: string | null;
+  steps: Json<StatusChangeStep[]>;
+  error: string | null;
+  created_at: Timestamp;
+  completed_at: NullableTimestamp;
+}
+
 export interface Database {
   users: UsersTable;
   identities: IdentitiesTable;
@@ -265,6 +311,10 @@ export interface Database {
   support_tickets: SupportTicketsTable;
   ticket_decisions: TicketDecisionsTable;
   ticket_notes: TicketNotesTable;
+  mailing_lists: MailingListsTable;
+  mailing_subscriptions: MailingSubscriptionsTable;
+  list_mailings: ListMailingsTable;
+  account_deletions: AccountDeletionsTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -275,3 +325,4 @@ export type Staff = Selectable<StaffTable>;
 export type Session = Selectable<SessionsTable>;
 export type AuditRow = Selectable<AuditLogTable>;
 export type StatusChange = Selectable<AccountStatusChangesTable>;
+export type AccountDeletion = Selectable<AccountDeletionsTable>;

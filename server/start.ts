@@ -151,30 +151,23 @@ async function stopOrphanedTemporal() {
 }
 
 /**
- * Per-install session, tombstone and inbound-mail secrets for the embedded setup, made once
+ * Per-install session, tombstone, inbound-mail and unsubscribe-link secrets for the embedded setup, made once
  * and kept in DATA_DIR (so sign-ins and tombstones survive restarts). Secrets
  * set in the environment win.
  */
 function developmentSecrets(): Record<string, string> {
   const file = path.join(config.dataDir, "secrets.json");
-  if (!existsSync(file)) {
-    const fresh = {
-      SESSION_SECRET: randomBytes(32).toString("base64url"),
-      TOMBSTONE_SECRET: randomBytes(32).toString("base64url"),
-      INBOUND_EMAIL_SECRET: randomBytes(32).toString("base64url"),
-    };
-    writeFileSync(file, JSON.stringify(fresh, null, 2), { mode: 0o600 });
-  }
-  const stored = JSON.parse(readFileSync(file, "utf8")) as { SESSION_SECRET: string; TOMBSTONE_SECRET: string; INBOUND_EMAIL_SECRET?: string };
-  if (!stored.INBOUND_EMAIL_SECRET) {
-    // Installs from before the inbound-mail hook existed get their secret now.
-    stored.INBOUND_EMAIL_SECRET = randomBytes(32).toString("base64url");
-    writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
-  }
+  const stored: Record<string, string> = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, string>) : {};
+  // Installs from before a secret existed get it now; existing secrets are never replaced.
+  const names = ["SESSION_SECRET", "TOMBSTONE_SECRET", "INBOUND_EMAIL_SECRET", "LIST_UNSUBSCRIBE_SECRET"] as const;
+  const missing = names.filter((n) => !stored[n]);
+  for (const n of missing) stored[n] = randomBytes(32).toString("base64url");
+  if (missing.length > 0) writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
   return {
-    ...(config.session.fromEnv ? {} : { SESSION_SECRET: stored.SESSION_SECRET }),
-    ...(config.tombstoneSecretFromEnv ? {} : { TOMBSTONE_SECRET: stored.TOMBSTONE_SECRET }),
-    ...(config.inboundEmailSecret ? {} : { INBOUND_EMAIL_SECRET: stored.INBOUND_EMAIL_SECRET }),
+    ...(config.session.fromEnv ? {} : { SESSION_SECRET: stored.SESSION_SECRET! }),
+    ...(config.tombstoneSecretFromEnv ? {} : { TOMBSTONE_SECRET: stored.TOMBSTONE_SECRET! }),
+    ...(config.inboundEmailSecret ? {} : { INBOUND_EMAIL_SECRET: stored.INBOUND_EMAIL_SECRET! }),
+    ...(config.unsubscribe.fromEnv ? {} : { LIST_UNSUBSCRIBE_SECRET: stored.LIST_UNSUBSCRIBE_SECRET! }),
   };
 }
 

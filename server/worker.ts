@@ -13,6 +13,7 @@ import { temporalConnectionOptions } from "../app/temporal-connection.server.js"
 import { createDb } from "../db/connection.js";
 import { MailDispatcher } from "../app/mail/dispatcher.server.js";
 import { createSmtpTransport } from "../app/mail/mailer.server.js";
+import { mailingProviderFrom } from "../app/mailing/provider.server.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const config = configOrExit();
@@ -43,7 +44,7 @@ const worker = await Worker.create({
   taskQueue: config.temporal.taskQueue,
   workflowsPath: path.join(root, "workflows", "index.ts"),
   // The test payment provider is the only one shipped; a real one plugs in behind the same interface.
-  activities: createActivities({ db, payments: new TestPaymentProvider(db), config }),
+  activities: createActivities({ db, payments: new TestPaymentProvider(db), config, mailingProvider: mailingProviderFrom(config) }),
 });
 // Outbox mail goes out from here, after commit; without SMTP_URL it stays in the outbox (console → Mail).
 const mail = config.smtpUrl

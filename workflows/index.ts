@@ -2,3 +2,5 @@
 export { blockAccount, unblockAccount } from "./block-account.js";
 export { emailTransfer } from "./email-transfer.js";
 export { recharge } from "./recharge.js";
+export { deleteAccount } from "./delete-account.js";
+export { listMailing, syncSubscription } from "./mailing.js";

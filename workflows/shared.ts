@@ -87,3 +87,45 @@ export const transferWorkflowId = (ticketId: string) => `transfer:${ticketId}`;
 export const accountIdAttribute = defineSearchAttributeKey("AccountId", SearchAttributeType.KEYWORD);
 export const ticketIdAttribute = defineSearchAttributeKey("TicketId", SearchAttributeType.KEYWORD);
 export const forAccount = (accountId: string) => [{ key: accountIdAttribute, value: accountId }];
+
+// ---- mailing lists ----
+
+/** Mirrors one subscription's current state to the mailing-list provider. */
+export interface SubscriptionSyncInput {
+  subscriptionId: string;
+}
+/** Sent (with start) on every change: the running sync pushes once more. */
+export const subscriptionChangedSignal = defineSignal("subscriptionChanged");
+export const subscriptionSyncWorkflowId = (subscriptionId: string) => `mailing-sync:${subscriptionId}`;
+
+export interface ListMailingInput {
+  mailingId: string;
+}
+export const listMailingWorkflowId = (mailingId: string) => `list-mailing:${mailingId}`;
+
+// ---- GDPR deletion ----
+
+export interface DeleteAccountInput {
+  accountId: string;
+}
+
+export type DeletionStep =
+  | "starting"
+  | "unsubscribing"
+  | "erasing_provider_contacts"
+  | "sending_confirmation"
+  | "erasing_personal_data"
+  | "finishing"
+  | "done"
+  | "failed";
+
+export interface DeletionProgress {
+  step: DeletionStep;
+  listsTotal: number;
+  listsDone: number;
+}
+
+export type DeleteAccountResult = { outcome: "deleted" };
+
+export const deletionProgressQuery = defineQuery<DeletionProgress>("status");
+export const deleteWorkflowId = (accountId: string) => `delete:${accountId}`;

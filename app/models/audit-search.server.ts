@@ -197,7 +197,8 @@ export async function* auditCsvRows(db: Db, filter: AuditFilter): AsyncGenerator
 }
 
 /**
- * Replaces `details` of the given rows: the only change the database lets
+ * Replaces `details` of the given rows (and, with `clearIp`, forgets the client
+ * address, which is personal data too): the only change the database lets
  * through on audit_log (see migration 0006), for GDPR erasure, where an
  * erased person's data must not survive in the trail while the fact that
  * something happened (who, what, when, to which id) must.
@@ -211,12 +212,13 @@ export async function redactAuditDetails(
   trx: Transaction<Database>,
   ids: readonly string[],
   replacement: Record<string, unknown>,
+  options: { clearIp?: boolean } = {},
 ): Promise<number> {
   if (ids.length === 0) return 0;
   await sql`SET LOCAL switchboard.audit_redaction = 'on'`.execute(trx);
   const result = await trx
     .updateTable("audit_log")
-    .set({ details: JSON.stringify(replacement) })
+    .set({ details: JSON.stringify(replacement), ...(options.clearIp ? { ip: null } : {}) })
     .where("id", "in", [...ids])
     .executeTakeFirst();
   await sql`SET LOCAL switchboard.audit_redaction = 'off'`.execute(trx);

@@ -1,8 +1,18 @@
 /** The real activities with the shipped test payment provider, as the worker builds them. */
 import { createActivities } from "../../activities/index.js";
+import { parseConfig } from "../../app/config.server.js";
+import type { MailingProvider } from "../../app/mailing/provider.server.js";
 import { TestPaymentProvider } from "../../app/payments/test-payment-provider.server.js";
 import type { Db } from "../../db/connection.js";
 
-/** Mail is kept in the outbox (no SMTP); links point at `publicUrl`. */
-export const realActivities = (db: Db, publicUrl = "http://switchboard.test") =>
-  createActivities({ db, payments: new TestPaymentProvider(db), config: { publicUrl, smtpUrl: undefined } });
+/** The secrets a test app has by default (tombstones and unsubscribe links must match it). */
+const defaults = parseConfig({});
+
+/** Mail is kept in the outbox (no SMTP); links point at `publicUrl`; no mailing provider unless given. */
+export const realActivities = (db: Db, publicUrl = "http://switchboard.test", options: { mailingProvider?: MailingProvider; smtpUrl?: string } = {}) =>
+  createActivities({
+    db,
+    payments: new TestPaymentProvider(db),
+    config: { publicUrl, smtpUrl: options.smtpUrl, tombstoneSecret: defaults.tombstoneSecret, unsubscribe: defaults.unsubscribe },
+    mailingProvider: options.mailingProvider,
+  });
