@@ -4,7 +4,7 @@ import { deletionProgressQuery, type DeleteAccountInput, type DeleteAccountResul
 
 /** Database steps: quick, retried with backoff; they only fail for good on a bug. */
 const acts = proxyActivities<Activities>({
-  startToCloseTimeout: "1 minute",
+  startToCloseTimeout: "30 seconds",
   retry: { initialInterval: "1 second", backoffCoefficient: 2, maximumInterval: "1 minute" },
 });
 

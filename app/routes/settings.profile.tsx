@@ -45,6 +45,12 @@ export default function ProfilePage() {
           — everything Switchboard holds about you, as a JSON file: profile, accounts, API keys' metadata (never the
           keys), credit history, tickets, sessions and the audit trail about you.
         </p>
+        <p>
+          <a href="/settings/delete-account" className="danger-link">
+            Delete your account
+          </a>{" "}
+          — removes your personal data and unsubscribes you from all mailing lists. It cannot be undone.
+        </p>
       </section>
     </>
   );

@@ -4,9 +4,10 @@ import { parseConfig } from "../../app/config.server.js";
 import type { MailingProvider } from "../../app/mailing/provider.server.js";
 import { TestPaymentProvider } from "../../app/payments/test-payment-provider.server.js";
 import type { Db } from "../../db/connection.js";
+import { TEST_TOMBSTONE_SECRET } from "./test-secrets.js";
 
-/** The secrets a test app has by default (tombstones and unsubscribe links must match it). */
-const defaults = parseConfig({});
+/** The secrets a test app has (startTestApp): tombstones and unsubscribe links must match it. */
+const defaults = parseConfig({ TOMBSTONE_SECRET: TEST_TOMBSTONE_SECRET });
 
 /** Mail is kept in the outbox (no SMTP); links point at `publicUrl`; no mailing provider unless given. */
 export const realActivities = (db: Db, publicUrl = "http://switchboard.test", options: { mailingProvider?: MailingProvider; smtpUrl?: string } = {}) =>

@@ -18,6 +18,8 @@ import { startApiRuntime } from "../../app/api/v1.server.js";
 import { createRequestListener } from "../../server/http-app.js";
 import type { Client } from "@temporalio/client";
 
+import { TEST_TOMBSTONE_SECRET } from "./test-secrets.js";
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 export interface TestApp {
@@ -28,7 +30,7 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export const TEST_TOMBSTONE_SECRET = "test-tombstone-secret-test-tombstone-secret";
+export { TEST_TOMBSTONE_SECRET };
 
 export async function startTestApp(deps: {
   db: Db;

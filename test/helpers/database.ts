@@ -52,10 +52,13 @@ export async function freshDatabase(): Promise<FreshDatabase> {
   };
 }
 
-/** Empties every application table (not the migration bookkeeping): a clean slate per test. */
+/** Rows the migrations seed (the mailing lists): data the app needs, kept across tests. */
+const REFERENCE_TABLES = ["mailing_lists"];
+
+/** Empties every application table (not the migration bookkeeping, nor reference data): a clean slate per test. */
 export async function truncateAll(db: Db): Promise<void> {
   const { rows } = await sql<{ name: string }>`
     SELECT quote_ident(tablename) AS name FROM pg_tables
-    WHERE schemaname = 'public' AND tablename NOT LIKE 'kysely_migration%'`.execute(db);
+    WHERE schemaname = 'public' AND tablename NOT LIKE 'kysely_migration%' AND tablename NOT IN (${sql.join(REFERENCE_TABLES)})`.execute(db);
   await sql.raw(`TRUNCATE ${rows.map((r) => r.name).join(", ")} CASCADE`).execute(db);
 }

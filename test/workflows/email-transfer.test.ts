@@ -8,6 +8,7 @@ import { accountWithKey } from "../helpers/accounts.js";
 import { realActivities } from "../helpers/activities.js";
 import { useSuite } from "../helpers/suite.js";
 import { startTestTransfer } from "../helpers/transfers.js";
+import { historyText } from "../helpers/pii-scan.js";
 
 const t = useSuite();
 
@@ -52,7 +53,7 @@ describe("emailTransfer", () => {
       await expect.poll(() => step(handle), { timeout: 15_000 }).toBe("awaiting_approval");
       await handle.executeUpdate(approveTransferUpdate, { args: [approver] });
       const out = await handle.result();
-      const history = JSON.stringify(await handle.fetchHistory());
+      const history = await historyText(handle);
       expect(history).not.toContain(oldEmail);
       expect(history).not.toContain(newEmail);
       return { out, ticketId };

@@ -1,0 +1,127 @@
+/**
+ * Settings → Profile → "delete your account": says plainly what happens, asks
+ * for the email address typed out and a sign-in from the last 10 minutes, then
+ * takes effect at once (keys revoked, sessions ended, account "deleting"),
+ * starts the deleteAccount workflow and signs the person out to /goodbye.
+ */
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { data, redirect } from "@remix-run/node";
+import { Form, useActionData, useLoaderData } from "@remix-run/react";
+import { AuthenticityTokenInput } from "remix-utils/csrf/react";
+import { readFormWithCsrf } from "../auth/csrf.server.js";
+import { clearSessionCookie, requireUser } from "../auth/session.server.js";
+import { Alert } from "../components/ui.js";
+import { startDeletion } from "../deletions.server.js";
+import { checkSelfServiceConfirmation, deletionRefusalMessage, RECENT_SIGN_IN_MS } from "../models/deletions.server.js";
+import { providerLabel } from "../models/sign-in.server.js";
+
+export const meta: MetaFunction = () => [{ title: "Delete your account · Switchboard" }];
+
+const SELF = "/settings/delete-account";
+
+async function who(request: Request, context: LoaderFunctionArgs["context"]) {
+  const p = await requireUser(request, context);
+  const { db } = context.services;
+  const row = await db
+    .selectFrom("sessions")
+    .innerJoin("users", "users.id", "sessions.user_id")
+    .select(["sessions.created_at as signedInAt", "users.email", "users.provider"])
+    .where("sessions.id", "=", p.sessionId)
+    .executeTakeFirstOrThrow();
+  return { p, ...row };
+}
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const { email, provider, signedInAt } = await who(request, context);
+  const fresh = Date.now() - signedInAt.getTime() <= RECENT_SIGN_IN_MS;
+  return {
+    email,
+    provider: provider === "github" ? "github" : "google",
+    providerName: providerLabel(provider === "github" ? "github" : "google"),
+    fresh,
+    // Minutes left to confirm before a fresh sign-in is needed again (shown, never enforced client-side).
+    minutesLeft: fresh ? Math.max(0, Math.floor((RECENT_SIGN_IN_MS - (Date.now() - signedInAt.getTime())) / 60_000)) : 0,
+  };
+}
+
+type ActionResult = { error: string; typed: string };
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const form = await readFormWithCsrf(request, context);
+  const { p, email, signedInAt } = await who(request, context);
+  const typed = String(form.get("email") ?? "").slice(0, 640);
+  const refusal = checkSelfServiceConfirmation({ typedEmail: typed, userEmail: email, signedInAt });
+  if (refusal) return data<ActionResult>({ error: deletionRefusalMessage(refusal), typed }, { status: refusal === "stale_sign_in" ? 403 : 400 });
+
+  const started = await startDeletion(
+    context.services,
+    { accountId: p.accountId, source: "self", userId: p.userId, staffId: null, reason: "" },
+    { type: "user", id: p.userId, ip: context.ip },
+  );
+  if (!started.ok) return data<ActionResult>({ error: started.message, typed }, { status: started.status });
+  // Every session already ended in the request's transaction; the cookie goes too.
+  throw redirect("/goodbye", { headers: { "Set-Cookie": await clearSessionCookie(context) } });
+}
+
+export default function DeleteAccountPage() {
+  const { email, provider, providerName, fresh, minutesLeft } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  return (
+    <section className="card danger-zone" aria-labelledby="delete-h">
+      <h1 id="delete-h">Delete your account</h1>
+      <p>Deleting your Switchboard account:</p>
+      <ul>
+        <li>stops every API key at once and signs you out everywhere;</li>
+        <li>removes your personal data: your email address, name, picture, sign-in identities, and the addresses and notes on your support tickets;</li>
+        <li>unsubscribes you from all mailing lists;</li>
+        <li>
+          <strong>cannot be undone</strong>: your remaining credits are lost and the account cannot be restored;
+        </li>
+        <li>
+          means <strong>{email}</strong> can never be used again to create a new Switchboard account.
+        </li>
+      </ul>
+      <p className="muted">
+        We keep the account's credit history (amounts and dates, no longer linked to you) because bookkeeping law requires it. You will get one
+        last email confirming the deletion.
+      </p>
+
+      {result?.error ? <Alert kind="error" lines={[result.error]} /> : null}
+
+      {fresh ? (
+        <Form method="post" className="stack">
+          <AuthenticityTokenInput />
+          <label>
+            Type your email address to confirm
+            <input
+              type="email"
+              name="email"
+              autoComplete="off"
+              required
+              defaultValue={result?.typed ?? ""}
+              aria-invalid={result?.error ? true : undefined}
+              placeholder={email ?? ""}
+            />
+          </label>
+          <p className="muted">You signed in recently; confirm within {minutesLeft} minutes, or you will be asked to sign in again.</p>
+          <button type="submit" className="btn danger">
+            Delete my account
+          </button>
+        </Form>
+      ) : (
+        <div className="stack">
+          <Alert kind="info" lines={[deletionRefusalMessage("stale_sign_in")]} />
+          <Form method="post" action={`/auth/${provider}?next=${encodeURIComponent(SELF)}`}>
+            <AuthenticityTokenInput />
+            <button type="submit" className="btn primary">
+              Sign in again with {providerName}
+            </button>
+          </Form>
+        </div>
+      )}
+      <p>
+        <a href="/settings/profile">Keep my account</a>
+      </p>
+    </section>
+  );
+}
