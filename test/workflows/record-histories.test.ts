@@ -11,6 +11,9 @@ import { temporal } from "@temporalio/proto";
 import { describe, expect, it } from "vitest";
 import { markConfirmed } from "../../app/models/tickets.server.js";
 import { requestStatusChange } from "../../app/status-changes.server.js";
+import { startDeletion } from "../../app/deletions.server.js";
+import { createLogger } from "../../app/logger.server.js";
+import { setUserSubscriptions } from "../../app/models/mailing.server.js";
 import { parseConfig } from "../../app/config.server.js";
 import { approveTransferUpdate, confirmTransferSignal, transferStatusQuery } from "../../workflows/shared.js";
 import { accountWithKey } from "../helpers/accounts.js";
@@ -72,6 +75,19 @@ describe.runIf(record)("record workflow histories", () => {
       const handle = await t.temporal.client.workflow.start("recharge", { taskQueue: t.temporal.taskQueue, workflowId: `recharge:${a.accountId}`, args: [{ accountId: a.accountId }] });
       await handle.result();
       await writeFile(path.join(dir, "recharge-completed.history.bin"), encode(await handle.fetchHistory()));
+    });
+  });
+
+  it("a deletion", async () => {
+    const a = await accountWithKey(t.db, { balanceCents: 250n, email: "record-delete@example.com" });
+    await setUserSubscriptions(t.db, a.userId, new Set(["newsletter"]), { type: "user", id: a.userId });
+    await t.temporal.runWorker(realActivities(t.db), async () => {
+      const services = { db: t.db, temporal: t.temporal.client, config: parseConfig({ TEMPORAL_TASK_QUEUE: t.temporal.taskQueue }), logger: createLogger("silent", "record") };
+      const started = await startDeletion(services, { accountId: a.accountId, source: "self", userId: a.userId, staffId: null, reason: "" }, { type: "user", id: a.userId });
+      if (!started.ok) throw new Error(started.message);
+      const handle = t.temporal.client.workflow.getHandle(started.workflowId);
+      await handle.result();
+      await writeFile(path.join(dir, "delete-account-completed.history.bin"), encode(await handle.fetchHistory()));
     });
   });
 });

@@ -17,7 +17,7 @@ const files = readdirSync(dir).filter((f) => f.endsWith(".history.bin"));
 
 describe("replay of recorded workflow histories", () => {
   it("there are histories to replay", () => {
-    expect(files.length).toBeGreaterThanOrEqual(4);
+    expect(files.length).toBeGreaterThanOrEqual(5);
   });
 
   it.each(files)("%s replays on the current workflow code", async (file) => {
