@@ -7,11 +7,14 @@ import type { Page } from "playwright-core";
  * with none. With JavaScript off, Chromium refuses the page's own script files
  * by design. `ignoreAborted`: for tests that navigate away while the page still
  * fetches (ERR_ABORTED is then the test's doing, not the app's).
+ * `expectStatuses`: answers the test provokes on purpose (a form refused with
+ * 400); Chromium logs each as a console error, which is then not a problem.
  */
-export function watchPage(page: Page, options: { javaScript?: boolean; ignoreAborted?: boolean } = {}): string[] {
+export function watchPage(page: Page, options: { javaScript?: boolean; ignoreAborted?: boolean; expectStatuses?: number[] } = {}): string[] {
   const javaScript = options.javaScript ?? true;
   const problems: string[] = [];
-  page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
+  const expected = (text: string) => (options.expectStatuses ?? []).some((s) => text === `Failed to load resource: the server responded with a status of ${s} (${STATUS_TEXT[s] ?? ""})`);
+  page.on("console", (m) => m.type() === "error" && !expected(m.text()) && problems.push(`console: ${m.text()}`));
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   page.on("requestfailed", (r) => {
     const error = r.failure()?.errorText;
@@ -21,6 +24,8 @@ export function watchPage(page: Page, options: { javaScript?: boolean; ignoreAbo
   });
   return problems;
 }
+
+const STATUS_TEXT: Record<number, string> = { 400: "Bad Request", 403: "Forbidden", 409: "Conflict" };
 
 /** Clicks "Sign in with …" and types the email at the local OAuth stand-in. */
 export async function signInAtStandIn(page: Page, appUrl: string, provider: "Google" | "GitHub", email: string): Promise<void> {
