@@ -18,7 +18,7 @@ export async function startDeletion(services: Pick<Services, "db" | "temporal" |
   try {
     return await db.transaction().execute(async (trx) => {
       const requested = await requestAccountDeletion(trx, req, actor);
-      if (!requested.ok) return { ok: false, status: 409, message: deletionRefusalMessage(requested.refusal) } as const;
+      if (!requested.ok) return { ok: false, status: 409, message: deletionRefusalMessage(requested.refusal, req.source) } as const;
       await setDeletionWorkflow(trx, requested.deletionId, workflowId);
       const args: [DeleteAccountInput] = [{ accountId: req.accountId }];
       await temporal.workflow.start("deleteAccount", {

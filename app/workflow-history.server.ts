@@ -11,7 +11,7 @@ import type { Db } from "../db/connection.js";
 import { writeAudit, type Actor } from "./models/audit.server.js";
 import type { Services } from "./services.server.js";
 
-export const WORKFLOW_TYPES = ["blockAccount", "unblockAccount", "emailTransfer", "recharge"] as const;
+export const WORKFLOW_TYPES = ["blockAccount", "unblockAccount", "emailTransfer", "recharge", "deleteAccount", "syncSubscription", "listMailing"] as const;
 export const WORKFLOW_STATUSES = ["Running", "Completed", "Failed", "Terminated", "Canceled", "TimedOut"] as const;
 export type WorkflowStatusName = (typeof WORKFLOW_STATUSES)[number] | "ContinuedAsNew" | "Unknown";
 

@@ -39,6 +39,7 @@ import {
 } from "../app/models/accounts.server.js";
 import { searchAudit } from "../app/models/audit-search.server.js";
 import { recentAuditFor } from "../app/models/audit.server.js";
+import { deletionsOfAccount } from "../app/models/deletions.server.js";
 import { getBalance, listLedger } from "../app/models/ledger.server.js";
 import { listTicketQueue } from "../app/models/tickets.server.js";
 import "../db/connection.js"; // its int8 type parser: the app reads bigints as strings, and so does the bench
@@ -97,7 +98,7 @@ function openDb(url: string): Kysely<Database> {
   });
 }
 
-/** app/routes/console.accounts.$id.tsx's loader: the account, then six reads in parallel. */
+/** app/routes/console.accounts.$id.tsx's loader: the account, then seven reads in parallel. */
 async function accountPage(d: Kysely<Database>, id: string): Promise<void> {
   const account = await getAccount(d, id);
   if (!account) throw new Error(`account ${id} not found`);
@@ -108,6 +109,7 @@ async function accountPage(d: Kysely<Database>, id: string): Promise<void> {
     countActiveAccountSessions(d, account.id),
     getBalance(d, account.id),
     listLedger(d, account.id),
+    deletionsOfAccount(d, account.id),
   ]);
 }
 
@@ -145,7 +147,7 @@ function scenarios(accounts: number): Scenario[] {
     search("user1", "common"),
     search("example.com", "every user"),
     search("@example.org", "no user"),
-    { id: "account-page", label: "account page (7 queries; a different account each sample)", run: (d, n) => accountPage(d, accountOf(n)) },
+    { id: "account-page", label: "account page (8 queries; a different account each sample)", run: (d, n) => accountPage(d, accountOf(n)) },
     { id: "account-page-hot", label: "account page, an account with a long audit trail", run: (d) => accountPage(d, seedId("account", 1)) },
     {
       id: "audit-target",

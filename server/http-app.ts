@@ -8,6 +8,9 @@ import type { Services } from "../app/services.server.js";
 
 const MAX_BODY_BYTES = 1_000_000;
 
+/** Pages whose URL is itself the permission (a token from a mail). */
+const CAPABILITY_PATHS = ["/unsubscribe/", "/confirm-transfer/", "/invitations/"];
+
 export function createHttpApp(build: ServerBuild, services: Services, publicDir: string): express.Express {
   const app = express();
   app.disable("x-powered-by");
@@ -20,10 +23,11 @@ export function createHttpApp(build: ServerBuild, services: Services, publicDir:
     }
     next();
   });
-  app.use((_req, res, next) => {
+  app.use((req, res, next) => {
     res.setHeader("X-Content-Type-Options", "nosniff");
     res.setHeader("X-Frame-Options", "DENY");
-    res.setHeader("Referrer-Policy", "same-origin");
+    // Links from mail carry a secret in their path: those pages send no Referer at all.
+    res.setHeader("Referrer-Policy", CAPABILITY_PATHS.some((p) => req.path.startsWith(p)) ? "no-referrer" : "same-origin");
     next();
   });
   // Fingerprinted by the Remix compiler, so they can be cached for good.

@@ -5,12 +5,11 @@
  * child processes. Ctrl-C stops everything it started.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import exitHook from "async-exit-hook";
-import { childProcessEnv, configOrExit } from "../app/config.server.js";
+import { childProcessEnv, configOrExit, parseConfig } from "../app/config.server.js";
 import { seedStaffAdmins } from "../app/models/staff.server.js";
 import { createDb } from "../db/connection.js";
 import { DEMO_IDENTITIES, DEMO_STAFF, DEMO_USERS, seedDemoData } from "../db/demo-seed.js";
@@ -19,6 +18,7 @@ import { startLocalOAuthServer, type LocalOAuthServer } from "../dev/local-oauth
 import { findOrBuildTemporalCli } from "../dev/temporal-cli.js";
 import { startTemporalDevServer, type TemporalDevServer } from "../dev/temporal-dev-server.js";
 import { openDatabase } from "./database-bootstrap.js";
+import { developmentSecrets } from "./development-secrets.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const config = configOrExit();
@@ -50,7 +50,7 @@ try {
 
 async function main() {
   claimDataDir();
-  const secrets = config.isProduction ? {} : developmentSecrets();
+  const secrets = config.isProduction ? {} : developmentSecrets(config);
 
   say(config.database.url ? "using DATABASE_URL" : `starting embedded PostgreSQL on port ${config.database.embeddedPort} (data in ${path.relative(root, config.dataDir) || "."}/postgres)`);
   const database = await openDatabase(config, () => {});
@@ -61,7 +61,8 @@ async function main() {
   const { count } = await db.selectFrom("accounts").select((eb) => eb.fn.countAll<string>().as("count")).executeTakeFirstOrThrow();
   const fresh = Number(count) === 0;
   if (fresh && config.seedDemo) {
-    await seedDemoData(db);
+    // The demo mail's unsubscribe links are signed with the secret the web process will verify with.
+    await seedDemoData(db, parseConfig({ ...process.env, ...secrets }));
     say("seeded demo data");
   }
   await db.destroy();
@@ -148,27 +149,6 @@ async function stopOrphanedTemporal() {
     while (existsSync(`/proc/${pid}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   }
   rmSync(temporalPidFile, { force: true });
-}
-
-/**
- * Per-install session, tombstone, inbound-mail and unsubscribe-link secrets for the embedded setup, made once
- * and kept in DATA_DIR (so sign-ins and tombstones survive restarts). Secrets
- * set in the environment win.
- */
-function developmentSecrets(): Record<string, string> {
-  const file = path.join(config.dataDir, "secrets.json");
-  const stored: Record<string, string> = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, string>) : {};
-  // Installs from before a secret existed get it now; existing secrets are never replaced.
-  const names = ["SESSION_SECRET", "TOMBSTONE_SECRET", "INBOUND_EMAIL_SECRET", "LIST_UNSUBSCRIBE_SECRET"] as const;
-  const missing = names.filter((n) => !stored[n]);
-  for (const n of missing) stored[n] = randomBytes(32).toString("base64url");
-  if (missing.length > 0) writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
-  return {
-    ...(config.session.fromEnv ? {} : { SESSION_SECRET: stored.SESSION_SECRET! }),
-    ...(config.tombstoneSecretFromEnv ? {} : { TOMBSTONE_SECRET: stored.TOMBSTONE_SECRET! }),
-    ...(config.inboundEmailSecret ? {} : { INBOUND_EMAIL_SECRET: stored.INBOUND_EMAIL_SECRET! }),
-    ...(config.unsubscribe.fromEnv ? {} : { LIST_UNSUBSCRIBE_SECRET: stored.LIST_UNSUBSCRIBE_SECRET! }),
-  };
 }
 
 /** Runs a child and restarts it when it crashes, with backoff; gives up after repeated crashes. */

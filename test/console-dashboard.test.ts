@@ -40,6 +40,7 @@ describe("console dashboard", () => {
     const daily = await getDailyCompletions(t.db);
     expect(daily).toHaveLength(30);
     expect(daily.reduce((n, d) => n + d.completed, 0)).toBe(3);
+    expect(daily.reduce((n, d) => n + d.deletions, 0)).toBe(0);
     expect(daily[29].completed).toBe(2);
     expect(await getMedianCompletionMinutes(t.db)).toBe(30);
 
@@ -52,7 +53,11 @@ describe("console dashboard", () => {
     expect(text).toContain("Waiting on people 2");
     expect(text).toMatch(/Running \d+/);
     expect(text).toMatch(/Median time from request to completion: 30 minutes ?\./);
-    expect(page.body.match(/<rect /g)).toHaveLength(30);
+    // One bar per day, each a stack of two series: transfers and deletions.
+    expect(page.body.match(/<rect [^>]*data-series="transfers"/g)).toHaveLength(30);
+    expect(page.body.match(/<rect [^>]*data-series="deletions"/g)).toHaveLength(30);
+    expect(text).toContain("Email transfers: 3");
+    expect(text).toContain("Account deletions: 0");
   });
 
   it("says so when there is nothing yet", async () => {

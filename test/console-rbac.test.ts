@@ -51,7 +51,9 @@ async function checksum(): Promise<string> {
       (SELECT string_agg(id::text || role, ',' ORDER BY id) FROM staff),
       (SELECT count(*)::text FROM ticket_notes),
       (SELECT count(*)::text FROM ledger_entries),
-      (SELECT count(*)::text FROM account_status_changes))) AS sum`.execute(t.db);
+      (SELECT count(*)::text FROM account_status_changes),
+      (SELECT string_agg(id::text || status, ',' ORDER BY id) FROM account_deletions),
+      (SELECT count(*)::text FROM list_mailings))) AS sum`.execute(t.db);
   return rows[0].sum;
 }
 
@@ -68,6 +70,9 @@ const pages = () => [
   "/console/workflows",
   `/console/workflows/${encodeURIComponent(ids.workflows.support)}`,
   "/console/staff",
+  "/console/deletions",
+  "/console/deletions?status=failed",
+  "/console/lists",
 ];
 
 function expectedPage(who: Who, path: string): number {
@@ -87,9 +92,16 @@ describe("console pages by role", () => {
   });
 });
 
-/** One action per console form family, with who may do it. */
-const actions = (): { page: string; fields: Record<string, string>; allowed: Who[] }[] => [
+/**
+ * One action per console form family, with who may do it. Where doing it for
+ * real would spoil the rest of the matrix (deleting the account, sending a
+ * mailing), the allowed roles send an incomplete form: it gets past the role
+ * check, is answered `allowedStatus`, and must change nothing either.
+ */
+const actions = (): { page: string; fields: Record<string, string>; allowed: Who[]; allowedStatus?: number[] }[] => [
   { page: `/console/accounts/${ids.account}`, fields: { intent: "end_sessions" }, allowed: ["support", "admin"] },
+  { page: `/console/accounts/${ids.account}`, fields: { intent: "delete", confirm: "yes" }, allowed: ["support", "admin"], allowedStatus: [400] },
+  { page: "/console/lists", fields: { intent: "send" }, allowed: ["admin"], allowedStatus: [400] },
   { page: "/console/staff", fields: { intent: "add", email: `new-${crypto.randomUUID()}@switchboard.test`, role: "support" }, allowed: ["admin"] },
   { page: `/console/tickets/${ids.ticket}`, fields: { intent: "note", body: "checked the sender" }, allowed: ["support", "admin"] },
   { page: "workflow", fields: { intent: "terminate", reason: "rbac test" }, allowed: ["operator", "admin"] },
@@ -110,7 +122,10 @@ describe("console actions by role", () => {
       const tokenPage = who === "signed_out" ? "/login" : who === "customer" ? "/" : "/console";
       const form = await ua.submit(tokenPage, page, fields);
       const allowed = a.allowed.includes(who);
-      if (allowed) {
+      if (allowed && a.allowedStatus) {
+        expect(a.allowedStatus, `${who} POST ${page} ${a.fields.intent} (incomplete form)`).toContain(form.status);
+        expect(await checksum(), `${who} POST ${page} ${a.fields.intent} (incomplete form) changed nothing`).toBe(before);
+      } else if (allowed) {
         expect([200, 302], `${who} POST ${page} ${a.fields.intent}`).toContain(form.status);
       } else {
         const expected = who === "signed_out" ? 302 : who === "customer" ? 404 : 403;

@@ -41,6 +41,15 @@ describe("download my data", () => {
     expect(audit).toEqual([{ actor_id: account.user_id }]);
   });
 
+  it("includes the person's mailing-list subscriptions", async () => {
+    const me = new UserAgent(t.app.url);
+    await me.signIn("google", { email: "me@example.com" });
+    const user = await t.db.selectFrom("users").select("id").where("email", "=", "me@example.com").executeTakeFirstOrThrow();
+    await t.db.insertInto("mailing_subscriptions").values({ user_id: user.id, list_id: "newsletter", subscribed: true }).execute();
+    const res = await fetch(`${t.app.url}/settings/profile/data`, { headers: { Cookie: me.cookieHeader("/settings/profile/data") } });
+    expect((await res.json()).subscriptions).toEqual([{ list_id: "newsletter", list_name: "Newsletter", subscribed: true, changed_at: expect.any(String) }]);
+  });
+
   it("needs a signed-in user", async () => {
     const res = await fetch(`${t.app.url}/settings/profile/data`, { redirect: "manual" });
     expect(res.status).toBe(302);

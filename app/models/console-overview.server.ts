@@ -48,18 +48,74 @@ export async function getTicketOverview(db: DbOrTrx) {
 
 export interface DailyPoint {
   day: string; // YYYY-MM-DD, UTC
+  /** Email transfers completed that day. */
   completed: number;
+  /** Account deletions completed that day. */
+  deletions: number;
 }
 
-/** Transfers completed per day over the last `days` days (UTC, every day present). */
+/**
+ * Transfers and deletions completed per day over the last `days` days (UTC,
+ * every day present). Each table is read once for the window only (closed_at /
+ * completed_at from the window's first UTC midnight), then counted per day.
+ */
 export async function getDailyCompletions(db: DbOrTrx, days = 30): Promise<DailyPoint[]> {
-  const { rows } = await sql<{ day: string; completed: string }>`
-    SELECT to_char(d.day, 'YYYY-MM-DD') AS day, count(t.id)::text AS completed
-    FROM generate_series((now() AT TIME ZONE 'UTC')::date - ${days - 1}::int, (now() AT TIME ZONE 'UTC')::date, interval '1 day') AS d(day)
-    LEFT JOIN support_tickets t
-      ON t.status = 'completed' AND (t.closed_at AT TIME ZONE 'UTC')::date = d.day
-    GROUP BY d.day ORDER BY d.day`.execute(db);
-  return rows.map((r) => ({ day: r.day, completed: Number(r.completed) }));
+  const { rows } = await sql<{ day: string; completed: string; deletions: string }>`
+    WITH bounds AS (
+      SELECT (now() AT TIME ZONE 'UTC')::date - ${days - 1}::int AS first_day,
+             (((now() AT TIME ZONE 'UTC')::date - ${days - 1}::int)::timestamp AT TIME ZONE 'UTC') AS since
+    ),
+    transfers AS (
+      SELECT (t.closed_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n
+      FROM support_tickets t, bounds b
+      WHERE t.status = 'completed' AND t.closed_at >= b.since
+      GROUP BY 1
+    ),
+    deletions AS (
+      SELECT (d.completed_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n
+      FROM account_deletions d, bounds b
+      WHERE d.status = 'completed' AND d.completed_at >= b.since
+      GROUP BY 1
+    )
+    SELECT to_char(s.day, 'YYYY-MM-DD') AS day, coalesce(tr.n, 0)::text AS completed, coalesce(de.n, 0)::text AS deletions
+    FROM bounds b
+    CROSS JOIN LATERAL generate_series(b.first_day, (now() AT TIME ZONE 'UTC')::date, interval '1 day') AS s(day)
+    LEFT JOIN transfers tr ON tr.day = s.day::date
+    LEFT JOIN deletions de ON de.day = s.day::date
+    ORDER BY s.day`.execute(db);
+  return rows.map((r) => ({ day: r.day, completed: Number(r.completed), deletions: Number(r.deletions) }));
+}
+
+export interface DeletionOverview {
+  pending: number;
+  running: number;
+  /** Deletions that finished (status completed) in the last `days` days. */
+  completedRecently: number;
+}
+
+/**
+ * The dashboard's deletion numbers, from account_deletions: in progress
+ * (pending, running) and completed in the last `days` days. Two queries, each
+ * shaped for a partial index (status IN ('pending','running'); completed_at
+ * WHERE status = 'completed'), so neither has to read every deletion ever made.
+ */
+export async function getDeletionOverview(db: DbOrTrx, days = 30): Promise<DeletionOverview> {
+  const [live, completed] = await Promise.all([
+    db
+      .selectFrom("account_deletions")
+      .select(["status", (eb) => eb.fn.countAll<string>().as("n")])
+      .where("status", "in", ["pending", "running"])
+      .groupBy("status")
+      .execute(),
+    db
+      .selectFrom("account_deletions")
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .where("status", "=", "completed")
+      .where("completed_at", ">=", sql<Date>`now() - make_interval(days => ${days})`)
+      .executeTakeFirstOrThrow(),
+  ]);
+  const count = (status: string) => Number(live.find((r) => r.status === status)?.n ?? 0);
+  return { pending: count("pending"), running: count("running"), completedRecently: Number(completed.n) };
 }
 
 /** Median minutes from request to completion of the transfers completed in the last `days` days. */

@@ -26,7 +26,13 @@ export type DeletionRefusal =
   | "stale_sign_in"
   | "reason_missing";
 
-export function deletionRefusalMessage(refusal: DeletionRefusal): string {
+/** The words for a refusal; `support` when staff asked on the person's behalf. */
+export function deletionRefusalMessage(refusal: DeletionRefusal, asker: "self" | "support" = "self"): string {
+  if (asker === "support") {
+    if (refusal === "has_members") return "This account has other members. Its owner must remove them or hand over ownership before it can be deleted.";
+    if (refusal === "not_active") return "This account is blocked or already deleted, so it cannot be deleted now. Unblock it first if the person's request stands.";
+    if (refusal === "transfer_open") return "An email transfer of this account is in progress. Finish or reject it first.";
+  }
   switch (refusal) {
     case "not_owner":
       return "Only the account's owner can delete it. Ask the owner, or leave the account instead.";

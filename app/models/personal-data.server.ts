@@ -11,7 +11,7 @@ export async function exportPersonalData(db: DbOrTrx, userId: string) {
     .select(["id", "email", "name", "avatar_url", "provider", "created_at"])
     .where("id", "=", userId)
     .executeTakeFirstOrThrow();
-  const [identities, memberships, sessions] = await Promise.all([
+  const [identities, memberships, sessions, subscriptions] = await Promise.all([
     db.selectFrom("identities").select(["provider", "email", "email_verified", "created_at", "last_sign_in_at"]).where("user_id", "=", userId).execute(),
     db
       .selectFrom("memberships")
@@ -20,6 +20,13 @@ export async function exportPersonalData(db: DbOrTrx, userId: string) {
       .where("memberships.user_id", "=", userId)
       .execute(),
     db.selectFrom("sessions").select(["provider", "created_at", "last_seen_at", "expires_at", "revoked_at", "ip", "user_agent"]).where("user_id", "=", userId).execute(),
+    db
+      .selectFrom("mailing_subscriptions as s")
+      .innerJoin("mailing_lists as l", "l.id", "s.list_id")
+      .select(["l.id as list_id", "l.name as list_name", "s.subscribed", "s.changed_at"])
+      .where("s.user_id", "=", userId)
+      .orderBy("l.position")
+      .execute(),
   ]);
   const accountIds = memberships.map((m) => m.id);
   const [keys, ledger, tickets, audit] = await Promise.all([
@@ -60,6 +67,7 @@ export async function exportPersonalData(db: DbOrTrx, userId: string) {
     ledger,
     support_tickets: tickets,
     sessions,
+    subscriptions,
     audit,
   };
 }

@@ -4,7 +4,13 @@ import { useEffect } from "react";
 import { requireStaff } from "../auth/session.server.js";
 import { DailyBars } from "../components/daily-chart.js";
 import { Badge, EmptyState, When } from "../components/ui.js";
-import { getConsoleOverview, getDailyCompletions, getMedianCompletionMinutes, getTicketOverview } from "../models/console-overview.server.js";
+import {
+  getConsoleOverview,
+  getDailyCompletions,
+  getDeletionOverview,
+  getMedianCompletionMinutes,
+  getTicketOverview,
+} from "../models/console-overview.server.js";
 import { countWorkflows } from "../workflow-counts.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Console · Switchboard" }];
@@ -12,22 +18,23 @@ export const meta: MetaFunction = () => [{ title: "Console · Switchboard" }];
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireStaff(request, context);
   const { db } = context.services;
-  const [overview, tickets, daily, medianMinutes, workflows] = await Promise.all([
+  const [overview, tickets, daily, medianMinutes, deletions, workflows] = await Promise.all([
     getConsoleOverview(db),
     getTicketOverview(db),
     getDailyCompletions(db),
     getMedianCompletionMinutes(db),
+    getDeletionOverview(db),
     countWorkflows(context.services),
   ]);
   // The link to "failed in the last 24 h" carries the same window the count used.
   const dayAgo = new Date(Date.now() - 24 * 3600_000).toISOString().slice(0, 16);
-  return { ...overview, tickets, daily, medianMinutes, workflows, dayAgo };
+  return { ...overview, tickets, daily, medianMinutes, deletions, workflows, dayAgo };
 }
 
 const WAITING_ON_PEOPLE = ["awaiting_confirmation", "awaiting_approval"];
 
 export default function ConsoleDashboard() {
-  const { accountsByStatus, recentChanges, tickets, daily, medianMinutes, workflows, dayAgo } = useLoaderData<typeof loader>();
+  const { accountsByStatus, recentChanges, tickets, daily, medianMinutes, deletions, workflows, dayAgo } = useLoaderData<typeof loader>();
   const revalidator = useRevalidator();
   // With JavaScript the dashboard keeps itself current; without, it is a plain page.
   useEffect(() => {
@@ -95,12 +102,35 @@ export default function ConsoleDashboard() {
               </div>
             ))}
           </dl>
-          <p className="muted">Deletions in progress: {accountsByStatus.deleting ?? 0}</p>
+        </section>
+        <section className="card">
+          <h2>Deletions</h2>
+          <dl className="facts">
+            <dt>Deletions in progress</dt>
+            <dd>
+              <Link to="/console/deletions?status=running">{deletions.pending + deletions.running}</Link>{" "}
+              <span className="muted">
+                (<Link to="/console/deletions?status=pending">{deletions.pending} pending</Link>,{" "}
+                <Link to="/console/deletions?status=running">{deletions.running} running</Link>)
+              </span>
+            </dd>
+            <dt>Completed, last 30 days</dt>
+            <dd>
+              <Link to="/console/deletions?status=completed">{deletions.completedRecently}</Link>
+            </dd>
+          </dl>
         </section>
       </div>
       <section className="card">
-        <h2>Transfers completed, last 30 days</h2>
-        <DailyBars points={daily.map((d) => ({ day: d.day, value: d.completed }))} label="Email transfers completed per day (UTC)" />
+        <h2>Transfers and deletions completed, last 30 days</h2>
+        <DailyBars
+          days={daily.map((d) => d.day)}
+          series={[
+            { key: "transfers", label: "Email transfers", color: "var(--accent)", values: daily.map((d) => d.completed) },
+            { key: "deletions", label: "Account deletions", color: "var(--chart-2)", values: daily.map((d) => d.deletions) },
+          ]}
+          label="Email transfers and account deletions completed per day (UTC)"
+        />
         <p className="muted">
           Median time from request to completion: {medianMinutes === null ? "no transfer completed yet" : `${medianMinutes} minutes`}.
         </p>

@@ -21,8 +21,11 @@ import { recentAuditFor, type Actor } from "../models/audit.server.js";
 import { getBalance, listLedger } from "../models/ledger.server.js";
 import { formatCents, parseDollarsToCents } from "../models/money.js";
 import { requestStatusChange } from "../status-changes.server.js";
+import { startDeletion } from "../deletions.server.js";
+import { DELETION_REASON_MAX, deletionRefusalMessage, deletionsOfAccount } from "../models/deletions.server.js";
+import type { Services } from "../services.server.js";
 import { AuditTable } from "../components/audit-table.js";
-import { WorkflowList } from "../components/workflow-list.js";
+import { WorkflowList, workflowHref } from "../components/workflow-list.js";
 import { listWorkflows } from "../workflow-history.server.js";
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
@@ -30,19 +33,41 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { db } = context.services;
   const account = await getAccount(db, params.id ?? "");
   if (!account) throw NOT_FOUND();
-  const [members, changes, audit, activeSessions, balance, ledger, workflows] = await Promise.all([
+  const [members, changes, audit, activeSessions, balance, ledger, deletions, workflows] = await Promise.all([
     getAccountMembers(db, account.id),
     listStatusChanges(db, account.id),
     recentAuditFor(db, { type: "account", id: account.id }),
     countActiveAccountSessions(db, account.id),
     getBalance(db, account.id),
     listLedger(db, account.id),
+    deletionsOfAccount(db, account.id),
     listWorkflows(context.services, { account: account.id }, 1_500),
   ]);
+  const canAct = p.staff.role === "support" || p.staff.role === "admin";
+  // A deletion whose workflow failed leaves the account "deleting" with no live deletion: support may start it again.
+  const liveDeletion = deletions.some((d) => d.status !== "failed");
+  const deletable = account.status === "active" || (account.status === "deleting" && !liveDeletion);
   return {
     account,
     members,
     changes,
+    deletions: deletions.map((d) => ({
+      id: d.id,
+      source: d.source,
+      reason: d.reason,
+      status: d.status,
+      steps: d.steps,
+      error: d.error,
+      workflowId: d.workflow_id,
+      createdAt: d.created_at,
+      completedAt: d.completed_at,
+    })),
+    deletion: {
+      canStart: canAct && deletable,
+      restart: account.status === "deleting" && !liveDeletion,
+      reasonMax: DELETION_REASON_MAX,
+      started: new URL(request.url).searchParams.get("deletion") === "started",
+    },
     audit,
     activeSessions,
     workflows: workflows.ok ? workflows.rows : null,
@@ -61,7 +86,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       // Each rendering of the form gets its own id: the ledger's idempotency key for that one submission.
       formToken: crypto.randomUUID(),
     },
-    canAct: p.staff.role === "support" || p.staff.role === "admin",
+    canAct,
     temporalUi: context.services.config.temporal.uiUrl ?? null,
     namespace: context.services.config.temporal.namespace,
   };
@@ -88,6 +113,9 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if (!account) throw NOT_FOUND();
   if (form.get("intent") === "adjust") {
     return adjustCredits(db, account.id, form, { type: "staff", id: p.staff.id, ip: context.ip });
+  }
+  if (form.get("intent") === "delete") {
+    return deleteOnRequest(context.services, account.id, form, { type: "staff", id: p.staff.id, ip: context.ip });
   }
   const parsed = Action.safeParse(Object.fromEntries(form));
   if (!parsed.success) {
@@ -118,6 +146,49 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   );
   if (!result.ok) return { error: result.message, notice: null };
   throw redirect(`/console/accounts/${account.id}`);
+}
+
+export interface DeletionOutcome {
+  error: string | null;
+  fieldErrors: { reason?: string; confirm?: string };
+  reason: string;
+}
+
+/**
+ * "Delete account (on the person's request)": a reason that says where the
+ * person asked, and the ticked confirmation; then the same start as
+ * self-service (account "deleting", keys and sessions dead, workflow started)
+ * with source "support". A form error or a refusal changes nothing.
+ */
+async function deleteOnRequest(services: Services, accountId: string, form: FormData, actor: Actor & { type: "staff"; id: string }) {
+  const reason = String(form.get("reason") ?? "").slice(0, DELETION_REASON_MAX + 100);
+  const answer = (o: Partial<DeletionOutcome>, status: number) =>
+    data({ error: null, notice: null, deletion: { error: null, fieldErrors: {}, reason, ...o } satisfies DeletionOutcome }, { status });
+  const parsed = z
+    .object({
+      reason: z
+        .string()
+        .trim()
+        .min(1, deletionRefusalMessage("reason_missing"))
+        .max(DELETION_REASON_MAX, `Keep the reason to ${DELETION_REASON_MAX} characters.`),
+      confirm: z.literal("yes", { errorMap: () => ({ message: "Tick “I understand this cannot be undone” to go ahead." }) }),
+    })
+    .safeParse({ reason, confirm: form.get("confirm") ?? undefined });
+  if (!parsed.success) {
+    const fieldErrors: DeletionOutcome["fieldErrors"] = {};
+    for (const issue of parsed.error.issues) {
+      const field = issue.path[0];
+      if ((field === "reason" || field === "confirm") && !fieldErrors[field]) fieldErrors[field] = issue.message;
+    }
+    return answer({ error: "Nothing was changed. Fix the fields marked below.", fieldErrors }, 400);
+  }
+  const started = await startDeletion(
+    services,
+    { accountId, source: "support", userId: null, staffId: actor.id, reason: parsed.data.reason },
+    actor,
+  );
+  if (!started.ok) return answer({ error: started.message }, started.status);
+  throw redirect(`/console/accounts/${accountId}?deletion=started`);
 }
 
 const Adjust = z.object({
@@ -172,10 +243,13 @@ async function adjustCredits(db: Parameters<typeof postStaffCreditChange>[0], ac
 }
 
 export default function AccountPage() {
-  const { account, members, changes, audit, activeSessions, workflows, credits, canAct, temporalUi, namespace } = useLoaderData<typeof loader>();
+  const { account, members, changes, deletions, deletion, audit, activeSessions, workflows, credits, canAct, temporalUi, namespace } =
+    useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
+  const deletionOutcome = result && "deletion" in result ? result.deletion : null;
   const revalidator = useRevalidator();
-  const inFlight = changes.some((c) => c.status === "pending" || c.status === "running");
+  const deleting = deletions.some((d) => d.status === "pending" || d.status === "running");
+  const inFlight = deleting || changes.some((c) => c.status === "pending" || c.status === "running");
   useEffect(() => {
     if (!inFlight) return;
     const t = setInterval(() => revalidator.state === "idle" && revalidator.revalidate(), 1000);
@@ -198,6 +272,12 @@ export default function AccountPage() {
       </h1>
       {result?.error ? <Alert kind="error" lines={[result.error]} /> : null}
       {result?.notice ? <Alert kind="ok" lines={[result.notice]} /> : null}
+      {deletion.started && !result ? (
+        <Alert
+          kind="ok"
+          lines={["Deletion started: the account's keys and sessions stopped working at once. The workflow erases the rest; its steps appear under Deletions below."]}
+        />
+      ) : null}
       <div className="grid">
         <section className="card">
           <h2>Account</h2>
@@ -283,6 +363,101 @@ export default function AccountPage() {
           </Form>
         </section>
       ) : null}
+
+      {canAct ? (
+        <section className="card" aria-labelledby="delete-h">
+          <h2 id="delete-h">Delete account (on the person's request)</h2>
+          {deletionOutcome?.error ? <Alert kind="error" lines={[deletionOutcome.error]} /> : null}
+          {deletion.canStart ? (
+            <Form method="post" className="stack" aria-describedby="delete-what">
+              <AuthenticityTokenInput />
+              {deletion.restart ? (
+                <Alert kind="info" lines={["The last deletion of this account failed (see Deletions below). You can start it again."]} />
+              ) : null}
+              <p id="delete-what" className="muted">
+                Keys and sessions stop at once; the workflow then unsubscribes every mailing list, sends the confirmation, erases the personal data
+                and keeps the email only as a tombstone. It cannot be undone.
+              </p>
+              <div className="field">
+                <label htmlFor="delete-reason">Reason for the deletion</label>
+                <textarea
+                  id="delete-reason"
+                  name="reason"
+                  required
+                  maxLength={deletion.reasonMax}
+                  rows={2}
+                  defaultValue={deletionOutcome?.reason ?? ""}
+                  aria-describedby="delete-reason-hint"
+                  aria-invalid={deletionOutcome?.fieldErrors.reason ? true : undefined}
+                />
+                <p id="delete-reason-hint" className="hint">
+                  Say where the person asked (ticket or email). Do not paste personal data.
+                </p>
+                {deletionOutcome?.fieldErrors.reason ? <p className="field-error">{deletionOutcome.fieldErrors.reason}</p> : null}
+              </div>
+              <div className="field">
+                <label>
+                  <input type="checkbox" name="confirm" value="yes" required /> I understand this cannot be undone
+                </label>
+                {deletionOutcome?.fieldErrors.confirm ? <p className="field-error">{deletionOutcome.fieldErrors.confirm}</p> : null}
+              </div>
+              <button type="submit" name="intent" value="delete" className="btn danger">
+                {deletion.restart ? "Start the deletion again" : "Delete this account"}
+              </button>
+            </Form>
+          ) : (
+            <p className="muted">
+              {account.status === "deleting"
+                ? "This account is being deleted; follow it under Deletions below."
+                : account.status === "deleted"
+                  ? "This account has been deleted."
+                  : `Only an active account can be deleted; this one is ${account.status}.`}
+            </p>
+          )}
+        </section>
+      ) : null}
+
+      <section className="card" aria-labelledby="deletions-h">
+        <h2 id="deletions-h">Deletions</h2>
+        {deletions.length === 0 ? (
+          <EmptyState>No deletion has been requested for this account.</EmptyState>
+        ) : (
+          <ul className="stack" style={{ listStyle: "none", padding: 0, margin: 0 }} aria-live="polite">
+            {deletions.map((d) => (
+              <li key={d.id}>
+                <p style={{ margin: 0 }}>
+                  <Badge value={d.status} /> {d.source === "self" ? "asked for in Settings" : "started by support"} · <When at={d.createdAt} />
+                  {d.completedAt ? (
+                    <>
+                      {" "}
+                      → <When at={d.completedAt} />
+                    </>
+                  ) : null}
+                  {d.workflowId ? (
+                    <>
+                      {" "}
+                      · <Link to={workflowHref({ workflowId: d.workflowId })}>workflow</Link>
+                    </>
+                  ) : null}
+                </p>
+                {d.reason ? <p className="muted" style={{ margin: 0 }}>“{d.reason}”</p> : null}
+                {d.error ? (
+                  <p className="field-error" style={{ margin: 0 }}>
+                    Failed: <code>{d.error}</code>
+                  </p>
+                ) : null}
+                <ul className="chips" aria-label="Steps">
+                  {d.steps.map((s) => (
+                    <li key={s.step} className={s.step === "failed" ? "failed" : undefined}>
+                      {`${s.step.replace(/_/g, " ")}: ${s.outcome}`}
+                    </li>
+                  ))}
+                </ul>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
 
       <section className="card">
         <h2>Blocks and unblocks</h2>

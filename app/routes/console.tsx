@@ -19,8 +19,10 @@ export default function ConsoleLayout() {
           { to: "/console", label: "Dashboard" },
           { to: "/console/accounts", label: "Accounts" },
           { to: "/console/tickets", label: "Tickets" },
+          { to: "/console/deletions", label: "Deletions" },
           { to: "/console/workflows", label: "Workflows" },
           { to: "/console/mail", label: "Mail" },
+          { to: "/console/lists", label: "Lists" },
           { to: "/console/audit", label: "Audit" },
           ...(role === "admin" ? [{ to: "/console/staff", label: "Staff" }] : []),
         ]}

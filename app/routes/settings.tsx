@@ -29,6 +29,7 @@ export default function Settings() {
           <NavLink to="/settings/api-keys">API Keys</NavLink>
           <NavLink to="/settings/billing">Billing</NavLink>
           <NavLink to="/settings/email">Email</NavLink>
+          <NavLink to="/settings/notifications">Notifications</NavLink>
           <NavLink to="/settings/sessions">Sessions</NavLink>
         </nav>
         <Outlet />

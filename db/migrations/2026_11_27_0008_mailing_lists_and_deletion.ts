@@ -68,6 +68,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     );
     CREATE UNIQUE INDEX account_deletions_one_live ON account_deletions (account_id) WHERE status <> 'failed';
     CREATE INDEX account_deletions_created ON account_deletions (created_at DESC, id DESC);
+    -- The account page's history, the console's status filters and the dashboard counts.
+    CREATE INDEX account_deletions_account ON account_deletions (account_id, created_at DESC);
+    CREATE INDEX account_deletions_live ON account_deletions (status, created_at DESC) WHERE status IN ('pending', 'running');
+    CREATE INDEX account_deletions_completed ON account_deletions (completed_at) WHERE status = 'completed';
+    -- Erasure finds a person's mail by address.
+    CREATE INDEX mail_outbox_to_address ON mail_outbox (lower(to_address)) WHERE to_address IS NOT NULL;
 
     CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger
     LANGUAGE plpgsql AS $$

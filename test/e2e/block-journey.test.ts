@@ -41,7 +41,7 @@ describe.skipIf(!chromiumPath)("block journey in Chromium", () => {
         await staff.getByLabel("Search by email (any part) or account id").fill("victim@");
         await staff.getByRole("button", { name: "Search" }).click();
         await staff.getByRole("link", { name: "victim's account" }).click();
-        await staff.getByLabel("Reason").selectOption("abuse");
+        await staff.getByLabel("Reason", { exact: true }).selectOption("abuse");
         await staff.getByLabel(/Details/).fill("Card testing reported by the bank");
         await staff.getByRole("button", { name: "Block account" }).click();
         // The page follows the workflow until it completes.

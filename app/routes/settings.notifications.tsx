@@ -1,0 +1,95 @@
+/**
+ * Settings → Notifications: which mailing lists the signed-in person is on.
+ * One form saves the whole set (ticked = subscribed); the model audits every
+ * change, and after the transaction commits each changed subscription is
+ * mirrored to the mailing-list provider (when one is configured).
+ */
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { data } from "@remix-run/node";
+import { Form, useActionData, useLoaderData } from "@remix-run/react";
+import { AuthenticityTokenInput } from "remix-utils/csrf/react";
+import { z } from "zod";
+import { readFormWithCsrf } from "../auth/csrf.server.js";
+import { requireUser } from "../auth/session.server.js";
+import { Alert } from "../components/ui.js";
+import { mirrorSubscriptions } from "../mailing/subscription-sync.server.js";
+import { listMailingLists, setUserSubscriptions, userSubscriptions } from "../models/mailing.server.js";
+
+export const meta: MetaFunction = () => [{ title: "Notifications · Switchboard" }];
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const p = await requireUser(request, context);
+  const lists = await userSubscriptions(context.services.db, p.userId);
+  return { lists: lists.map((l) => ({ id: l.listId, name: l.name, description: l.description, subscribed: l.subscribed })) };
+}
+
+/** Ticked boxes arrive as repeated `list` fields; an id is a short slug (the lists table's own check). */
+const Lists = z.array(z.string().max(64)).max(100);
+
+type ActionResult = { saved: boolean; changed: number; error: string | null };
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const form = await readFormWithCsrf(request, context);
+  const p = await requireUser(request, context);
+  const { db } = context.services;
+  const parsed = Lists.safeParse(form.getAll("list"));
+  const known = new Set((await listMailingLists(db)).map((l) => l.id));
+  if (!parsed.success || parsed.data.some((id) => !known.has(id))) {
+    // Nothing is saved: a half-applied set would be worse than none.
+    return data<ActionResult>(
+      { saved: false, changed: 0, error: "One of the lists you chose does not exist (any more). Nothing was changed: reload the page and choose again." },
+      { status: 400 },
+    );
+  }
+  const actor = { type: "user" as const, id: p.userId, ip: context.ip };
+  const changed = await db.transaction().execute((trx) => setUserSubscriptions(trx, p.userId, new Set(parsed.data), actor));
+  // After the commit: the workflow reads the row as committed.
+  await mirrorSubscriptions(context.services, changed);
+  return data<ActionResult>({ saved: true, changed: changed.length, error: null });
+}
+
+export default function NotificationsPage() {
+  const { lists } = useLoaderData<typeof loader>();
+  const outcome = useActionData<typeof action>();
+  return (
+    <section className="card" aria-labelledby="notifications-h">
+      <h1 id="notifications-h">Notifications</h1>
+      <p className="muted">
+        Choose the mail you want from Switchboard. Mail about your account itself (sign-ins, transfers, deletion) always
+        reaches you. Every list mail has a one-click unsubscribe link too.
+      </p>
+      {outcome?.error ? <Alert kind="error" lines={[outcome.error]} /> : null}
+      {outcome?.saved ? <Alert kind="ok" lines={["Saved. Your choices apply to the next mail we send."]} /> : null}
+      <Form method="post" action="/settings/notifications">
+        <AuthenticityTokenInput />
+        <fieldset className="stack" style={{ border: 0, padding: 0, margin: "0 0 1rem" }}>
+          <legend className="sr-only">Mailing lists</legend>
+          {lists.map((l) => (
+            <div key={l.id}>
+              <label htmlFor={`list-${l.id}`} style={{ display: "flex", gap: ".5rem", alignItems: "start" }}>
+                <input
+                  id={`list-${l.id}`}
+                  type="checkbox"
+                  name="list"
+                  value={l.id}
+                  defaultChecked={l.subscribed}
+                  aria-describedby={`list-${l.id}-desc`}
+                />
+                <span>
+                  <strong>{l.name}</strong>
+                  <br />
+                  <span id={`list-${l.id}-desc`} className="muted">
+                    {l.description}
+                  </span>
+                </span>
+              </label>
+            </div>
+          ))}
+        </fieldset>
+        <button type="submit" className="btn primary">
+          Save
+        </button>
+      </Form>
+    </section>
+  );
+}
