@@ -26,8 +26,9 @@ export function createHttpApp(build: ServerBuild, services: Services, publicDir:
   app.use((req, res, next) => {
     res.setHeader("X-Content-Type-Options", "nosniff");
     res.setHeader("X-Frame-Options", "DENY");
-    // Links from mail carry a secret in their path: those pages send no Referer at all.
-    res.setHeader("Referrer-Policy", CAPABILITY_PATHS.some((p) => req.path.startsWith(p)) ? "no-referrer" : "same-origin");
+    // Links from mail carry a secret in their path: those pages send at most their origin as Referer.
+    // Not no-referrer: Chromium then sends `Origin: null` with the page's own form posts, which Remix refuses as CSRF.
+    res.setHeader("Referrer-Policy", CAPABILITY_PATHS.some((p) => req.path.startsWith(p)) ? "strict-origin" : "same-origin");
     next();
   });
   // Fingerprinted by the Remix compiler, so they can be cached for good.

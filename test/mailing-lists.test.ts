@@ -157,7 +157,7 @@ describe("mailing lists (no provider)", () => {
       expect(res.status).toBe(200);
       expect(res.text).toContain("You are unsubscribed from Product updates");
       expect(res.headers.get("cache-control")).toBe("no-store");
-      expect(effectiveReferrerPolicy(res.headers)).toBe("no-referrer");
+      expect(effectiveReferrerPolicy(res.headers)).toBe("strict-origin");
       expect(await subscriptions(t.db, reader.userId)).toEqual({ product_updates: false, newsletter: true });
       expect(await subscriptions(t.db, other.userId)).toEqual({ product_updates: true });
       const audit = await t.db
@@ -239,8 +239,8 @@ describe("mailing lists (no provider)", () => {
       const html = await res.text();
       expect(res.status).toBe(200);
       expect(res.headers.get("cache-control")).toBe("no-store");
-      expect(effectiveReferrerPolicy(res.headers)).toBe("no-referrer");
-      expect(html).toContain('<meta name="referrer" content="no-referrer"/>');
+      expect(effectiveReferrerPolicy(res.headers)).toBe("strict-origin");
+      expect(html).toContain('<meta name="referrer" content="strict-origin"/>');
       expect(pageText(html)).toContain("Unsubscribe re…@example.com from Product updates?");
       expect(html).not.toContain("reader@example.com");
       // The button posts exactly what a mail client posts, to this same URL.

@@ -29,12 +29,12 @@ import { getSubscription, unsubscribeById } from "../models/mailing.server.js";
 
 export const meta: MetaFunction = () => [
   { title: "Unsubscribe · Switchboard" },
-  // The token must never leave in a Referer (server/http-app.ts also sends Referrer-Policy: no-referrer here).
-  { name: "referrer", content: "no-referrer" },
+  // The token must never leave in a Referer (server/http-app.ts also sends this policy; see why not no-referrer there).
+  { name: "referrer", content: "strict-origin" },
 ];
 
 /**
- * Never stored (no-referrer comes from server/http-app.ts). Cache-Control only on
+ * Never stored (the Referrer-Policy comes from server/http-app.ts). Cache-Control only on
  * documents (as Settings → API keys does): Chromium cuts no-store `.data`
  * streams short, and a script's fetch is kept in no history anyway.
  */
