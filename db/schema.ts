@@ -7,6 +7,8 @@ type Json<T> = ColumnType<T, string | undefined, string>;
 
 export type Provider = "google" | "github" | "linkedin";
 export type SignInProvider = Exclude<Provider, "linkedin">;
+/** How a user signs in: an OAuth provider, or a username/password login of one account. */
+export type UserProvider = Provider | "password";
 export type Plan = "build" | "scale" | "enterprise" | "gpu_cluster";
 export type AccountStatus = "active" | "blocked" | "deleting" | "deleted";
 export type MemberRole = "owner" | "admin" | "member";
@@ -18,7 +20,7 @@ export interface UsersTable {
   email: string | null;
   name: string | null;
   avatar_url: string | null;
-  provider: Provider;
+  provider: UserProvider;
   created_at: Timestamp;
   erased_at: NullableTimestamp;
 }
@@ -46,6 +48,9 @@ export interface AccountsTable {
   /** Integer cents, as a string (int8): never a float. */
   balance_cents: ColumnType<string, string | number | bigint | undefined, string | number | bigint>;
   credit_limit_cents: ColumnType<string, string | number | bigint | undefined, string | number | bigint>;
+  password_logins_enabled: Generated<boolean>;
+  /** The account identifier typed at /login/password; set when password logins are first enabled. */
+  login_id: string | null;
 }
 
 export interface MembershipsTable {
@@ -78,6 +83,7 @@ export interface SessionsTable {
   revoked_reason: string | null;
   ip: string | null;
   user_agent: string | null;
+  password_change_required: Generated<boolean>;
 }
 
 export interface AuditLogTable {
@@ -293,6 +299,41 @@ export interface AccountDeletionsTable {
   completed_at: NullableTimestamp;
 }
 
+export type InvitedRole = "admin" | "member";
+export interface InvitationsTable {
+  id: Generated<string>;
+  account_id: string;
+  email: string | null;
+  role: InvitedRole;
+  token_hash: Buffer;
+  invited_by: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  last_sent_at: Timestamp;
+  sent_count: Generated<number>;
+  accepted_at: NullableTimestamp;
+  accepted_user_id: string | null;
+  revoked_at: NullableTimestamp;
+}
+
+export interface PasswordLoginsTable {
+  user_id: string;
+  account_id: string;
+  username: string;
+  password_hash: string;
+  must_change: Generated<boolean>;
+  created_by: string | null;
+  created_at: Timestamp;
+  password_changed_at: NullableTimestamp;
+}
+
+export interface LoginThrottleTable {
+  key: string;
+  failures: number;
+  window_started_at: Timestamp;
+  locked_until: NullableTimestamp;
+}
+
 export interface Database {
   users: UsersTable;
   identities: IdentitiesTable;
@@ -315,6 +356,9 @@ export interface Database {
   mailing_subscriptions: MailingSubscriptionsTable;
   list_mailings: ListMailingsTable;
   account_deletions: AccountDeletionsTable;
+  invitations: InvitationsTable;
+  password_logins: PasswordLoginsTable;
+  login_throttle: LoginThrottleTable;
 }
 
 export type User = Selectable<UsersTable>;

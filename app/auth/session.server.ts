@@ -16,7 +16,11 @@ export interface Principal {
   userId: string | null;
   accountId: string | null;
   staff: { id: string; role: StaffRole } | null;
+  /** Signed in with a one-time password: nothing but /login/password/change until a new one is set. */
+  mustChangePassword: boolean;
 }
+
+export const PASSWORD_CHANGE_PATH = "/login/password/change";
 
 export type SessionEndReason = "blocked" | "transferred" | "deleted" | "ended";
 
@@ -65,6 +69,7 @@ async function lookupPrincipal(request: Request, context: AppLoadContext): Promi
     userId: session.userId,
     accountId: session.accountId,
     staff: session.staffId && session.staffRole ? { id: session.staffId, role: session.staffRole } : null,
+    mustChangePassword: session.passwordChangeRequired,
   };
 }
 
@@ -88,6 +93,7 @@ export async function requireUser(
   const p = await getPrincipal(request, context);
   if (!p) loginRedirect(request);
   if (!p.userId || !p.accountId) throw redirect(p.staff ? "/console" : "/login");
+  if (p.mustChangePassword) throw redirect(PASSWORD_CHANGE_PATH);
   return p as Principal & { userId: string; accountId: string };
 }
 
@@ -129,8 +135,9 @@ export async function requireStaff(
 export async function startSession(
   request: Request,
   context: AppLoadContext,
-  outcome: Extract<SignInOutcome, { ok: true }>,
+  outcome: Pick<Extract<SignInOutcome, { ok: true }>, "userId" | "accountId" | "staff">,
   provider: string,
+  options: { passwordChangeRequired?: boolean } = {},
 ): Promise<string> {
   const { db, config, sessionCookie } = context.services;
   // A previous session in this browser ends: no session fixation, no stale identities.
@@ -147,6 +154,7 @@ export async function startSession(
     ttlHours: config.session.ttlHours,
     ip: context.ip,
     userAgent: request.headers.get("User-Agent"),
+    passwordChangeRequired: options.passwordChangeRequired,
   });
   return sessionCookie.serialize(token);
 }

@@ -1,6 +1,9 @@
-/** Who belongs to an account, and as what. */
+/** Who belongs to an account, and as what; the account switcher; members managed by owners and admins. */
+import { sql } from "kysely";
 import type { DbOrTrx } from "../../db/connection.js";
-import type { MemberRole } from "../../db/schema.js";
+import type { MemberRole, Plan } from "../../db/schema.js";
+import { writeAudit, type Actor } from "./audit.server.js";
+import { planAllows } from "./plans.js";
 
 /** The user's role on the account, or null when they are not (or no longer) a member. */
 export async function getMembershipRole(db: DbOrTrx, accountId: string, userId: string): Promise<MemberRole | null> {
@@ -11,4 +14,107 @@ export async function getMembershipRole(db: DbOrTrx, accountId: string, userId: 
     .where("user_id", "=", userId)
     .executeTakeFirst();
   return row?.role ?? null;
+}
+
+// ---- members of an account (user management: gpu_cluster) ----
+
+
+export async function listMembers(db: DbOrTrx, accountId: string) {
+  return db
+    .selectFrom("memberships")
+    .innerJoin("users", "users.id", "memberships.user_id")
+    .leftJoin("password_logins", "password_logins.user_id", "users.id")
+    .select(["users.id", "users.email", "users.name", "users.provider", "memberships.role", "memberships.created_at", "password_logins.username"])
+    .where("memberships.account_id", "=", accountId)
+    .orderBy(sql`CASE memberships.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END`)
+    .orderBy("memberships.created_at")
+    .execute();
+}
+
+/** Every live account the user belongs to, for the account switcher. */
+export async function accountsOfUser(db: DbOrTrx, userId: string) {
+  return db
+    .selectFrom("memberships")
+    .innerJoin("accounts", "accounts.id", "memberships.account_id")
+    .select(["accounts.id", "accounts.name", "accounts.plan", "memberships.role"])
+    .where("memberships.user_id", "=", userId)
+    .where("accounts.status", "=", "active")
+    .orderBy(sql`CASE memberships.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END`)
+    .orderBy("accounts.name")
+    .execute();
+}
+
+/** Points the session at another account of the same user; false when they are not a member of it. */
+export async function switchSessionAccount(db: DbOrTrx, sessionId: string, userId: string, accountId: string, actor: Actor): Promise<boolean> {
+  const member = await db
+    .selectFrom("memberships")
+    .innerJoin("accounts", "accounts.id", "memberships.account_id")
+    .select("memberships.role")
+    .where("memberships.user_id", "=", userId)
+    .where("memberships.account_id", "=", accountId)
+    .where("accounts.status", "=", "active")
+    .executeTakeFirst();
+  if (!member) return false;
+  await db.updateTable("sessions").set({ account_id: accountId }).where("id", "=", sessionId).where("user_id", "=", userId).execute();
+  await writeAudit(db, actor, { action: "session.account_switched", targetType: "account", targetId: accountId });
+  return true;
+}
+
+export type MemberChangeResult = { ok: true } | { ok: false; status: 400 | 403 | 404 | 409; message: string };
+
+const refuse = (status: 400 | 403 | 404 | 409, message: string): MemberChangeResult => ({ ok: false, status, message });
+
+/** Who may manage members: owners and admins, on a plan with user management. */
+export async function memberManagementRefusal(db: DbOrTrx, accountId: string, actingRole: MemberRole | null): Promise<MemberChangeResult | null> {
+  const account = await db.selectFrom("accounts").select("plan").where("id", "=", accountId).executeTakeFirst();
+  if (!account || !planAllows(account.plan as Plan, "user_management")) return refuse(403, "User management is available on the GPU Cluster plan only.");
+  if (actingRole !== "owner" && actingRole !== "admin") return refuse(403, "Only the account's owner and admins manage members.");
+  return null;
+}
+
+/** Changes a member's role between admin and member; the owner's role changes only by hand-over. */
+export async function setMemberRole(trx: DbOrTrx, accountId: string, userId: string, role: "admin" | "member", actor: Actor): Promise<MemberChangeResult> {
+  const current = await getMembershipRole(trx, accountId, userId);
+  if (!current) return refuse(404, "That person is not a member of this account.");
+  if (current === "owner") return refuse(409, "The owner's role cannot be changed. The owner can hand ownership to an admin.");
+  if (current === role) return { ok: true };
+  await trx.updateTable("memberships").set({ role }).where("account_id", "=", accountId).where("user_id", "=", userId).execute();
+  await writeAudit(trx, actor, { action: "member.role_changed", targetType: "account", targetId: accountId, details: { user_id: userId, from: current, to: role } });
+  return { ok: true };
+}
+
+/** Removes a member; their sessions on this account end at once. The owner cannot be removed. */
+export async function removeMember(trx: DbOrTrx, accountId: string, userId: string, actor: Actor): Promise<MemberChangeResult> {
+  const current = await getMembershipRole(trx, accountId, userId);
+  if (!current) return refuse(404, "That person is not a member of this account.");
+  if (current === "owner") return refuse(409, "The owner cannot be removed. Hand ownership to an admin first.");
+  await trx.deleteFrom("memberships").where("account_id", "=", accountId).where("user_id", "=", userId).execute();
+  // A password login belongs to this account only: without its membership it is gone too.
+  await trx.deleteFrom("password_logins").where("user_id", "=", userId).where("account_id", "=", accountId).execute();
+  const ended = await trx
+    .updateTable("sessions")
+    .set({ revoked_at: sql`now()`, revoked_reason: "removed_from_account" })
+    .where("user_id", "=", userId)
+    .where("account_id", "=", accountId)
+    .where("revoked_at", "is", null)
+    .executeTakeFirst();
+  await writeAudit(trx, actor, {
+    action: "member.removed",
+    targetType: "account",
+    targetId: accountId,
+    details: { user_id: userId, role: current, sessions_ended: Number(ended.numUpdatedRows) },
+  });
+  return { ok: true };
+}
+
+/** The owner hands ownership to an admin and becomes an admin. */
+export async function handOverOwnership(trx: DbOrTrx, accountId: string, fromUserId: string, toUserId: string, actor: Actor): Promise<MemberChangeResult> {
+  const [from, to] = await Promise.all([getMembershipRole(trx, accountId, fromUserId), getMembershipRole(trx, accountId, toUserId)]);
+  if (from !== "owner") return refuse(403, "Only the owner can hand over ownership.");
+  if (to !== "admin") return refuse(409, "Ownership can only go to an admin of this account. Make them an admin first.");
+  // Two steps in one transaction: the partial unique index allows one owner at any moment.
+  await trx.updateTable("memberships").set({ role: "admin" }).where("account_id", "=", accountId).where("user_id", "=", fromUserId).execute();
+  await trx.updateTable("memberships").set({ role: "owner" }).where("account_id", "=", accountId).where("user_id", "=", toUserId).execute();
+  await writeAudit(trx, actor, { action: "member.ownership_handed_over", targetType: "account", targetId: accountId, details: { from_user_id: fromUserId, to_user_id: toUserId } });
+  return { ok: true };
 }

@@ -27,6 +27,8 @@ export async function createSession(
     ttlHours: number;
     ip: string | null;
     userAgent: string | null;
+    /** A first sign-in with a one-time password: this session may only set a new one. */
+    passwordChangeRequired?: boolean;
   },
 ): Promise<{ token: string; sessionId: string; expiresAt: Date }> {
   const token = newSessionToken();
@@ -42,6 +44,7 @@ export async function createSession(
       expires_at: expiresAt,
       ip: input.ip,
       user_agent: input.userAgent?.slice(0, 400) ?? null,
+      password_change_required: input.passwordChangeRequired ?? false,
     })
     .returning("id")
     .executeTakeFirstOrThrow();
@@ -57,6 +60,7 @@ export interface ActiveSession {
   accountStatus: AccountStatus | null;
   accountTransferred: boolean;
   lastSeenAt: Date;
+  passwordChangeRequired: boolean;
   /** Set when the session was ended (sign-out, block, staff action); the caller tells the person. */
   revokedReason: string | null;
 }
@@ -78,6 +82,7 @@ export async function findSessionByToken(db: DbOrTrx, token: string): Promise<Ac
       "accounts.transferred_to_account_id",
       "sessions.revoked_reason",
       "sessions.revoked_at",
+      "sessions.password_change_required",
     ])
     .where("sessions.token_hash", "=", hashSessionToken(token))
     .where("sessions.expires_at", ">", sql<Date>`now()`)
@@ -92,6 +97,7 @@ export async function findSessionByToken(db: DbOrTrx, token: string): Promise<Ac
     accountStatus: row.account_status,
     accountTransferred: row.transferred_to_account_id !== null,
     lastSeenAt: row.last_seen_at,
+    passwordChangeRequired: row.password_change_required,
     revokedReason: row.revoked_at ? row.revoked_reason ?? "revoked" : null,
   };
 }

@@ -14,6 +14,8 @@ import type { AccountStatus, Provider, SignInProvider, StaffRole } from "../../d
 import { writeAudit, type Actor } from "./audit.server.js";
 import { createMainKey } from "./api-keys.server.js";
 import { isEmailTombstoned, normalizeEmail } from "./email.server.js";
+import { acceptInvitation, findInvitation } from "./invitations.server.js";
+import { planAllows } from "./plans.js";
 
 /** What a provider told us about the person, after the strategy ran. */
 export interface ProviderIdentity {
@@ -90,6 +92,8 @@ function statusRefusal(status: AccountStatus, transferred: boolean): RefusalReas
 interface Ctx {
   tombstoneSecret: string;
   ip: string | null;
+  /** Set when the sign-in started from an invitation link: a new person then joins that account instead of getting their own. */
+  invitationToken?: string | null;
 }
 
 /** Applies the rules and, when they allow it, records the sign-in. Returns no PII. */
@@ -146,7 +150,8 @@ async function decide(trx: DbOrTrx, identity: ProviderIdentity, ctx: Ctx): Promi
 
   if (user && user.provider !== provider) {
     if (user.provider !== "linkedin") {
-      return { ok: false, reason: "other_provider", boundProvider: user.provider };
+      // (A password login has no email, so it is never found here.)
+      return { ok: false, reason: "other_provider", boundProvider: user.provider === "password" ? undefined : user.provider };
     }
     // LinkedIn sign-in was discontinued: the first Google/GitHub sign-in with the same email re-binds.
     await trx.updateTable("users").set({ provider }).where("id", "=", user.id).execute();
@@ -177,10 +182,16 @@ async function decide(trx: DbOrTrx, identity: ProviderIdentity, ctx: Ctx): Promi
     }
   } else if (!staffRow) {
     if (await isEmailTombstoned(trx, ctx.tombstoneSecret, email)) return { ok: false, reason: "tombstoned" };
-    const fresh = await createUserWithAccount(trx, { ...identity, email });
-    user = { id: fresh.userId, provider };
-    accountId = fresh.accountId;
-    newMainKey = fresh.mainKey;
+    const invited = ctx.invitationToken ? await joinByInvitation(trx, { ...identity, email }, ctx.invitationToken, ctx.ip) : null;
+    if (invited) {
+      user = { id: invited.userId, provider };
+      accountId = invited.accountId;
+    } else {
+      const fresh = await createUserWithAccount(trx, { ...identity, email });
+      user = { id: fresh.userId, provider };
+      accountId = fresh.accountId;
+      newMainKey = fresh.mainKey;
+    }
     created = true;
   }
 
@@ -212,6 +223,28 @@ async function decide(trx: DbOrTrx, identity: ProviderIdentity, ctx: Ctx): Promi
     reboundFrom,
     newMainKey,
   };
+}
+
+/**
+ * A new person signing in from an invitation sent to their (verified) address
+ * joins that account and gets no account of their own. Null when the
+ * invitation does not fit (then the usual sign-up applies and the invitation
+ * page explains why it could not be accepted).
+ */
+async function joinByInvitation(trx: DbOrTrx, identity: ProviderIdentity & { email: string }, token: string, ip: string | null) {
+  const invitation = await findInvitation(trx, token);
+  if (invitation.state !== "valid" || invitation.email !== identity.email) return null;
+  // The rest of acceptInvitation's checks, made before a user row exists, so its refusal cannot strand one.
+  const account = await trx.selectFrom("accounts").select(["plan", "status"]).where("id", "=", invitation.accountId).executeTakeFirstOrThrow();
+  if (account.status !== "active" || !planAllows(account.plan, "user_management")) return null;
+  const { id: userId } = await trx
+    .insertInto("users")
+    .values({ email: identity.email, name: identity.name, avatar_url: identity.avatarUrl, provider: identity.provider })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  const accepted = await acceptInvitation(trx, token, { id: userId, email: identity.email }, { type: "user", id: userId, ip });
+  if (!accepted.ok) throw new Error(`invitation accept failed after its check: ${accepted.refusal}`);
+  return { userId, accountId: accepted.accountId };
 }
 
 async function createUserWithAccount(

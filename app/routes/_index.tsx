@@ -1,12 +1,13 @@
-import type { LoaderFunctionArgs } from "@remix-run/node";
+import { redirect, type LoaderFunctionArgs } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
-import { getPrincipal } from "../auth/session.server.js";
+import { getPrincipal, PASSWORD_CHANGE_PATH } from "../auth/session.server.js";
 import { Alert, Badge, TopBar, When } from "../components/ui.js";
 import { getHomeSummary } from "../models/home.server.js";
 import { formatCents } from "../models/money.js";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const principal = await getPrincipal(request, context);
+  if (principal?.mustChangePassword) throw redirect(PASSWORD_CHANGE_PATH);
   if (!principal?.userId || !principal.accountId) return { home: null, isStaff: principal?.staff != null, rebound: null };
   const home = await getHomeSummary(context.services.db, principal.userId, principal.accountId);
   const rebound = new URL(request.url).searchParams.get("rebound");

@@ -39,9 +39,12 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     throw redirect(`/login?error=oauth&provider=${provider}`, { headers: { "Set-Cookie": clearNext() } });
   }
 
+  // Sign-in that started on an invitation page: a new person joins that account (see resolveSignIn).
+  const invitationToken = /^\/invitations\/([A-Za-z0-9_-]{43})$/.exec(readNext(request) ?? "")?.[1] ?? null;
   const outcome = await resolveSignIn(services.db, identity, {
     tombstoneSecret: services.config.tombstoneSecret,
     ip: context.ip,
+    invitationToken,
   });
   if (!outcome.ok) {
     const q = new URLSearchParams({ error: outcome.reason, provider });

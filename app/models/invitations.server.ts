@@ -1,0 +1,189 @@
+/**
+ * Invitations to a GPU Cluster account (platform-facts: invited by email,
+ * expire after 7 days, roles admin and member). The link carries a random
+ * token stored only as its SHA-256; the invitee accepts by signing in with
+ * Google or GitHub as the invited address (the provider lock applies as for
+ * anyone). Nobody joins by email domain.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { sql } from "kysely";
+import type { DbOrTrx } from "../../db/connection.js";
+import type { InvitedRole, Plan } from "../../db/schema.js";
+import { enqueueMail, type DeliveryMode } from "../mail/mailer.server.js";
+import { writeAudit, type Actor } from "./audit.server.js";
+import { normalizeEmail } from "./email.server.js";
+import { planAllows } from "./plans.js";
+
+export const INVITATION_TTL_MS = 7 * 24 * 3600_000;
+export const INVITATION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+const hashToken = (token: string) => createHash("sha256").update(token).digest();
+
+export type InvitationResult = { ok: true; id: string } | { ok: false; status: 400 | 403 | 404 | 409; message: string };
+
+async function sendInvitationMail(trx: DbOrTrx, input: { id: string; accountId: string; email: string; role: InvitedRole; token: string; sentCount: number; publicUrl: string; mode: DeliveryMode }) {
+  const account = await trx.selectFrom("accounts").select("name").where("id", "=", input.accountId).executeTakeFirstOrThrow();
+  await enqueueMail(
+    trx,
+    {
+      to: input.email,
+      subject: `You are invited to ${account.name} on Switchboard`,
+      text:
+        `You are invited to join "${account.name}" on Switchboard as ${input.role === "admin" ? "an admin" : "a member"}.\n\n` +
+        `Accept by signing in with Google or GitHub as ${input.email}:\n\n${input.publicUrl}/invitations/${input.token}\n\n` +
+        `The link expires in 7 days. If you did not expect this, ignore this mail.`,
+      kind: "invitation",
+      dedupeKey: `invitation:${input.id}:${input.sentCount}`,
+      related: { type: "account", id: input.accountId },
+    },
+    input.mode,
+  );
+}
+
+/** Invites an address (not already a member, no pending invitation) and mails the link. */
+export async function createInvitation(
+  trx: DbOrTrx,
+  input: { accountId: string; email: string; role: InvitedRole; invitedBy: string; publicUrl: string; mode: DeliveryMode },
+  actor: Actor,
+): Promise<InvitationResult> {
+  const email = normalizeEmail(input.email);
+  const account = await trx.selectFrom("accounts").select(["plan", "status"]).where("id", "=", input.accountId).forUpdate().executeTakeFirst();
+  if (!account || account.status !== "active") return { ok: false, status: 409, message: "This account is not active." };
+  if (!planAllows(account.plan as Plan, "user_management")) return { ok: false, status: 403, message: "User management is available on the GPU Cluster plan only." };
+  const member = await trx
+    .selectFrom("memberships")
+    .innerJoin("users", "users.id", "memberships.user_id")
+    .select("users.id")
+    .where("memberships.account_id", "=", input.accountId)
+    .where("users.email", "=", email)
+    .executeTakeFirst();
+  if (member) return { ok: false, status: 409, message: `${email} is already a member of this account.` };
+  const token = randomBytes(32).toString("base64url");
+  const row = await trx
+    .insertInto("invitations")
+    .values({ account_id: input.accountId, email, role: input.role, token_hash: hashToken(token), invited_by: input.invitedBy, expires_at: new Date(Date.now() + INVITATION_TTL_MS) })
+    .onConflict((oc) => oc.columns(["account_id", "email"]).where(sql<boolean>`accepted_at IS NULL AND revoked_at IS NULL`).doNothing())
+    .returning("id")
+    .executeTakeFirst();
+  if (!row) return { ok: false, status: 409, message: `${email} already has a pending invitation. Resend it from the list instead.` };
+  await sendInvitationMail(trx, { id: row.id, accountId: input.accountId, email, role: input.role, token, sentCount: 1, publicUrl: input.publicUrl, mode: input.mode });
+  await writeAudit(trx, actor, { action: "invitation.created", targetType: "account", targetId: input.accountId, details: { invitation_id: row.id, role: input.role } });
+  return { ok: true, id: row.id };
+}
+
+/** Sends a pending invitation again with a new link (the old one stops working) and a fresh 7 days. */
+export async function resendInvitation(trx: DbOrTrx, input: { accountId: string; invitationId: string; publicUrl: string; mode: DeliveryMode }, actor: Actor): Promise<InvitationResult> {
+  const token = randomBytes(32).toString("base64url");
+  const row = await trx
+    .updateTable("invitations")
+    .set({ token_hash: hashToken(token), expires_at: new Date(Date.now() + INVITATION_TTL_MS), last_sent_at: sql`now()`, sent_count: sql`sent_count + 1` })
+    .where("id", "=", input.invitationId)
+    .where("account_id", "=", input.accountId)
+    .where("accepted_at", "is", null)
+    .where("revoked_at", "is", null)
+    .returning(["id", "email", "role", "sent_count"])
+    .executeTakeFirst();
+  if (!row || !row.email) return { ok: false, status: 404, message: "That invitation is no longer pending." };
+  await sendInvitationMail(trx, { id: row.id, accountId: input.accountId, email: row.email, role: row.role, token, sentCount: row.sent_count, publicUrl: input.publicUrl, mode: input.mode });
+  await writeAudit(trx, actor, { action: "invitation.resent", targetType: "account", targetId: input.accountId, details: { invitation_id: row.id } });
+  return { ok: true, id: row.id };
+}
+
+export async function revokeInvitation(trx: DbOrTrx, accountId: string, invitationId: string, actor: Actor): Promise<InvitationResult> {
+  const row = await trx
+    .updateTable("invitations")
+    .set({ revoked_at: sql`now()` })
+    .where("id", "=", invitationId)
+    .where("account_id", "=", accountId)
+    .where("accepted_at", "is", null)
+    .where("revoked_at", "is", null)
+    .returning("id")
+    .executeTakeFirst();
+  if (!row) return { ok: false, status: 404, message: "That invitation is no longer pending." };
+  await writeAudit(trx, actor, { action: "invitation.revoked", targetType: "account", targetId: accountId, details: { invitation_id: row.id } });
+  return { ok: true, id: row.id };
+}
+
+export async function pendingInvitations(db: DbOrTrx, accountId: string) {
+  return db
+    .selectFrom("invitations")
+    .select(["id", "email", "role", "created_at", "expires_at", "last_sent_at", "sent_count"])
+    .select(sql<boolean>`expires_at < now()`.as("expired"))
+    .where("account_id", "=", accountId)
+    .where("accepted_at", "is", null)
+    .where("revoked_at", "is", null)
+    .orderBy("created_at", "desc")
+    .execute();
+}
+
+export type InvitationLookup =
+  | { state: "valid" | "expired" | "revoked" | "accepted"; id: string; accountId: string; accountName: string; email: string; role: InvitedRole; expiresAt: Date }
+  | { state: "not_found" };
+
+export async function findInvitation(db: DbOrTrx, token: string): Promise<InvitationLookup> {
+  if (!INVITATION_TOKEN.test(token)) return { state: "not_found" };
+  const row = await db
+    .selectFrom("invitations")
+    .innerJoin("accounts", "accounts.id", "invitations.account_id")
+    .select(["invitations.id", "invitations.account_id", "accounts.name", "invitations.email", "invitations.role", "invitations.expires_at", "invitations.accepted_at", "invitations.revoked_at"])
+    .where("invitations.token_hash", "=", hashToken(token))
+    .executeTakeFirst();
+  if (!row || !row.email) return { state: "not_found" };
+  const state = row.accepted_at ? "accepted" : row.revoked_at ? "revoked" : row.expires_at.getTime() < Date.now() ? "expired" : "valid";
+  return { state, id: row.id, accountId: row.account_id, accountName: row.name, email: row.email, role: row.role, expiresAt: row.expires_at };
+}
+
+export type AcceptRefusal = "not_found" | "expired" | "revoked" | "accepted" | "wrong_email" | "plan" | "inactive";
+
+export function acceptRefusalMessage(refusal: AcceptRefusal, invitedEmail?: string): string {
+  switch (refusal) {
+    case "not_found":
+      return "This invitation link is not valid. Ask for a new invitation.";
+    case "expired":
+      return "This invitation has expired (invitations last 7 days). Ask the account's owner or an admin to send it again.";
+    case "revoked":
+      return "This invitation was withdrawn. Ask the account's owner or an admin if you still need access.";
+    case "accepted":
+      return "This invitation has already been accepted.";
+    case "wrong_email":
+      return `This invitation was sent to ${invitedEmail ?? "another address"}. Sign out, then sign in with that address to accept it.`;
+    case "plan":
+      return "This account's plan no longer includes user management, so the invitation cannot be accepted.";
+    case "inactive":
+      return "This account is not active, so the invitation cannot be accepted.";
+  }
+}
+
+/**
+ * The signed-in user (whose email the provider verified) joins the account.
+ * Locks the invitation row: two accepts at once make one membership.
+ */
+export async function acceptInvitation(
+  trx: DbOrTrx,
+  token: string,
+  user: { id: string; email: string | null },
+  actor: Actor,
+): Promise<{ ok: true; accountId: string } | { ok: false; refusal: AcceptRefusal; invitedEmail?: string }> {
+  if (!INVITATION_TOKEN.test(token)) return { ok: false, refusal: "not_found" };
+  const inv = await trx
+    .selectFrom("invitations")
+    .innerJoin("accounts", "accounts.id", "invitations.account_id")
+    .select(["invitations.id", "invitations.account_id", "invitations.email", "invitations.role", "invitations.expires_at", "invitations.accepted_at", "invitations.revoked_at", "accounts.plan", "accounts.status"])
+    .where("invitations.token_hash", "=", hashToken(token))
+    .forUpdate()
+    .executeTakeFirst();
+  if (!inv || !inv.email) return { ok: false, refusal: "not_found" };
+  if (inv.accepted_at) return { ok: false, refusal: "accepted" };
+  if (inv.revoked_at) return { ok: false, refusal: "revoked" };
+  if (inv.expires_at.getTime() < Date.now()) return { ok: false, refusal: "expired" };
+  if (!user.email || normalizeEmail(user.email) !== inv.email) return { ok: false, refusal: "wrong_email", invitedEmail: inv.email };
+  if (inv.status !== "active") return { ok: false, refusal: "inactive" };
+  if (!planAllows(inv.plan as Plan, "user_management")) return { ok: false, refusal: "plan" };
+  await trx
+    .insertInto("memberships")
+    .values({ account_id: inv.account_id, user_id: user.id, role: inv.role })
+    .onConflict((oc) => oc.columns(["account_id", "user_id"]).doNothing())
+    .execute();
+  await trx.updateTable("invitations").set({ accepted_at: sql`now()`, accepted_user_id: user.id }).where("id", "=", inv.id).execute();
+  await writeAudit(trx, actor, { action: "invitation.accepted", targetType: "account", targetId: inv.account_id, details: { invitation_id: inv.id, user_id: user.id, role: inv.role } });
+  return { ok: true, accountId: inv.account_id };
+}
