@@ -123,7 +123,17 @@ export async function erasePersonalData(trx: Transaction<Database>, accountId: s
   }
   await trx.deleteFrom("sessions").where("account_id", "=", accountId).execute();
   await trx.deleteFrom("memberships").where("account_id", "=", accountId).execute();
-  await trx.updateTable("accounts").set({ name: "Deleted account" }).where("id", "=", accountId).execute();
+  await trx.deleteFrom("password_logins").where("account_id", "=", accountId).execute();
+  await trx
+    .updateTable("invitations")
+    .set({ email: null })
+    .where((eb) => eb.or([eb("account_id", "=", accountId), ...(emails.length ? [eb("email", "in", emails)] : [])]))
+    .where("email", "is not", null)
+    .execute();
+  // The account identifier of password logins is made from the account's name, and throttle keys name usernames.
+  const account = await trx.selectFrom("accounts").select("login_id").where("id", "=", accountId).executeTakeFirstOrThrow();
+  if (account.login_id) await trx.deleteFrom("login_throttle").where("key", "like", `login:${account.login_id}:%`).execute();
+  await trx.updateTable("accounts").set({ name: "Deleted account", login_id: null, password_logins_enabled: false }).where("id", "=", accountId).execute();
 
   const auditRows = await redactAudit(trx, accountId, userIds, ticketIds, needles);
 

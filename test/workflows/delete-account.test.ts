@@ -5,6 +5,7 @@
  * personal is left in any table or any workflow history of the account.
  */
 import { fork, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { sql } from "kysely";
@@ -20,6 +21,7 @@ import { setUserSubscriptions } from "../../app/models/mailing.server.js";
 import { localSubject, type LocalIdentity } from "../../dev/local-oauth-server.js";
 import { startLocalMailingProvider } from "../../dev/local-mailing-provider.js";
 import { deleteWorkflowId, subscriptionSyncWorkflowId } from "../../workflows/shared.js";
+import { accountWithKey } from "../helpers/accounts.js";
 import { realActivities } from "../helpers/activities.js";
 import { truncateAll } from "../helpers/database.js";
 import { databaseText, historyText } from "../helpers/pii-scan.js";
@@ -70,6 +72,12 @@ async function personWithHistory(who: LocalIdentity, temporal = t.temporal) {
     .executeTakeFirstOrThrow();
   await t.db.insertInto("ticket_notes").values({ ticket_id: ticket.id, staff_id: null, body: `${who.name} called about ${who.email}` }).execute();
   await enqueueMail(t.db, { to: who.email, subject: `Hello ${who.name}`, text: "hi", kind: "test", dedupeKey: `hello:${userId}` }, "outbox");
+  // Someone else's account invited this person (their address sits in another account's invitation).
+  const cluster = await accountWithKey(t.db, { plan: "gpu_cluster" });
+  await t.db
+    .insertInto("invitations")
+    .values({ account_id: cluster.accountId, email: who.email.toLowerCase(), role: "member", token_hash: randomBytes(32), invited_by: cluster.userId, expires_at: new Date(Date.now() + 86_400_000) })
+    .execute();
   return { me, key, userId, accountId, subscriptionIds };
 }
 
