@@ -46,7 +46,7 @@ beforeAll(async () => {
 async function checksum(): Promise<string> {
   const { rows } = await sql<{ sum: string }>`
     SELECT md5(concat_ws('|',
-      (SELECT string_agg(id::text || status, ',' ORDER BY id) FROM accounts),
+      (SELECT string_agg(id::text || status || plan || password_logins_enabled::text || coalesce(login_id, '-'), ',' ORDER BY id) FROM accounts),
       (SELECT string_agg(id::text || coalesce(revoked_at::text, '-'), ',' ORDER BY id) FROM sessions),
       (SELECT string_agg(id::text || role, ',' ORDER BY id) FROM staff),
       (SELECT count(*)::text FROM ticket_notes),
@@ -101,6 +101,9 @@ describe("console pages by role", () => {
 const actions = (): { page: string; fields: Record<string, string>; allowed: Who[]; allowedStatus?: number[] }[] => [
   { page: `/console/accounts/${ids.account}`, fields: { intent: "end_sessions" }, allowed: ["support", "admin"] },
   { page: `/console/accounts/${ids.account}`, fields: { intent: "delete", confirm: "yes" }, allowed: ["support", "admin"], allowedStatus: [400] },
+  // A plan change without its reason, a password-logins toggle without on/off.
+  { page: `/console/accounts/${ids.account}`, fields: { intent: "plan", plan: "scale" }, allowed: ["support", "admin"], allowedStatus: [400] },
+  { page: `/console/accounts/${ids.account}`, fields: { intent: "password_logins" }, allowed: ["support", "admin"], allowedStatus: [400] },
   { page: "/console/lists", fields: { intent: "send" }, allowed: ["admin"], allowedStatus: [400] },
   { page: "/console/staff", fields: { intent: "add", email: `new-${crypto.randomUUID()}@switchboard.test`, role: "support" }, allowed: ["admin"] },
   { page: `/console/tickets/${ids.ticket}`, fields: { intent: "note", body: "checked the sender" }, allowed: ["support", "admin"] },

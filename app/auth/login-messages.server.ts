@@ -5,7 +5,7 @@
 import type { Provider } from "../../db/schema.js";
 import { refusalMessage, type RefusalReason } from "../models/sign-in.server.js";
 
-const REFUSALS: RefusalReason[] = ["unverified_email", "other_provider", "tombstoned", "blocked", "transferred", "deleted"];
+const REFUSALS: RefusalReason[] = ["unverified_email", "other_provider", "tombstoned", "blocked", "transferred", "deleted", "invitation_unusable"];
 const PROVIDERS: Provider[] = ["google", "github", "linkedin"];
 const asProvider = (p: string | undefined) => PROVIDERS.find((x) => x === p);
 
@@ -26,6 +26,12 @@ export function loginMessage(q: {
   }
   if (q.ended === "blocked" || q.ended === "transferred" || q.ended === "deleted") {
     return { kind: "error", lines: ["You have been signed out.", ...refusalMessage(q.ended)] };
+  }
+  if (q.ended === "removed") {
+    return { kind: "info", lines: ["You were removed from the account you were signed in to.", "Sign in again to use your other accounts, or ask its owner if this is a mistake."] };
+  }
+  if (q.ended === "password_logins_off") {
+    return { kind: "info", lines: ["Password logins were turned off for this account, so you were signed out.", "Ask the account's owner or Switchboard support."] };
   }
   if (q.ended === "ended") {
     return { kind: "info", lines: ["Your session was ended (signed out from another device, or by support).", "Sign in again to continue."] };

@@ -22,7 +22,7 @@ export interface Principal {
 
 export const PASSWORD_CHANGE_PATH = "/login/password/change";
 
-export type SessionEndReason = "blocked" | "transferred" | "deleted" | "ended";
+export type SessionEndReason = "blocked" | "transferred" | "deleted" | "removed" | "password_logins_off" | "ended";
 
 async function readToken(request: Request, context: AppLoadContext): Promise<string | null> {
   const value = await context.services.sessionCookie.parse(request.headers.get("Cookie"));
@@ -76,6 +76,8 @@ async function lookupPrincipal(request: Request, context: AppLoadContext): Promi
 function endReason(s: ActiveSession): SessionEndReason | null {
   if (s.accountId && s.accountStatus === "blocked") return s.accountTransferred ? "transferred" : "blocked";
   if (s.accountId && (s.accountStatus === "deleting" || s.accountStatus === "deleted")) return "deleted";
+  if (s.revokedReason === "removed_from_account") return "removed";
+  if (s.revokedReason === "password_logins_disabled") return "password_logins_off";
   if (s.revokedReason) return "ended";
   return null;
 }

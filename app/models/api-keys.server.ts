@@ -8,6 +8,7 @@ import { sql } from "kysely";
 import type { Db, DbOrTrx } from "../../db/connection.js";
 import type { ApiKeyKind } from "../../db/schema.js";
 import { apiKeyDisplayParts, generateApiKey, hashApiKey, isWellFormedApiKey } from "./api-key-format.server.js";
+import { planAllows, plansWith } from "./plans.js";
 import { writeAudit, type Actor } from "./audit.server.js";
 
 export const MAX_ADDITIONAL_KEYS = 50;
@@ -52,8 +53,8 @@ const inTransaction = <T,>(db: DbOrTrx, fn: (trx: DbOrTrx) => Promise<T>) =>
   db.isTransaction ? fn(db) : (db as Db).transaction().execute(fn);
 
 /** Serializes key changes per account (the account row is the lock). */
-async function lockAccount(trx: DbOrTrx, accountId: string): Promise<void> {
-  await trx.selectFrom("accounts").select("id").where("id", "=", accountId).forUpdate().executeTakeFirstOrThrow();
+async function lockAccount(trx: DbOrTrx, accountId: string) {
+  return trx.selectFrom("accounts").select(["id", "plan"]).where("id", "=", accountId).forUpdate().executeTakeFirstOrThrow();
 }
 
 /** The old main key is dead when this returns; the new one is returned once. */
@@ -89,7 +90,10 @@ export async function createAdditionalKey(
   actor: Actor,
 ): Promise<CreateAdditionalResult> {
   return inTransaction(db, async (trx) => {
-    await lockAccount(trx, accountId);
+    const account = await lockAccount(trx, accountId);
+    if (!planAllows(account.plan, "additional_keys")) {
+      return { ok: false as const, message: `Additional keys are available on the ${plansWith("additional_keys")} plans.` };
+    }
     const { n } = await trx
       .selectFrom("api_keys")
       .select((eb) => eb.fn.countAll<string>().as("n"))

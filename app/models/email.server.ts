@@ -10,6 +10,13 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
+/** "alice@example.com" → "a…@example.com": enough to recognise one's own address, not to learn someone else's. */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf("@");
+  if (at <= 0) return "…";
+  return `${email.slice(0, 1)}…${email.slice(at)}`;
+}
+
 /** Keyed hash of a normalized email: lets sign-up refuse it without keeping the address. */
 export function emailTombstoneHmac(secret: string, email: string): Buffer {
   return createHmac("sha256", secret).update(normalizeEmail(email)).digest();

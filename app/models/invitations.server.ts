@@ -12,7 +12,7 @@ import type { InvitedRole, Plan } from "../../db/schema.js";
 import { enqueueMail, type DeliveryMode } from "../mail/mailer.server.js";
 import { writeAudit, type Actor } from "./audit.server.js";
 import { normalizeEmail } from "./email.server.js";
-import { planAllows } from "./plans.js";
+import { planAllows, plansWith } from "./plans.js";
 
 export const INVITATION_TTL_MS = 7 * 24 * 3600_000;
 export const INVITATION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
@@ -48,7 +48,7 @@ export async function createInvitation(
   const email = normalizeEmail(input.email);
   const account = await trx.selectFrom("accounts").select(["plan", "status"]).where("id", "=", input.accountId).forUpdate().executeTakeFirst();
   if (!account || account.status !== "active") return { ok: false, status: 409, message: "This account is not active." };
-  if (!planAllows(account.plan as Plan, "user_management")) return { ok: false, status: 403, message: "User management is available on the GPU Cluster plan only." };
+  if (!planAllows(account.plan as Plan, "user_management")) return { ok: false, status: 403, message: `User management is available on the ${plansWith("user_management")} plan only.` };
   const member = await trx
     .selectFrom("memberships")
     .innerJoin("users", "users.id", "memberships.user_id")

@@ -3,7 +3,7 @@ import { sql } from "kysely";
 import type { DbOrTrx } from "../../db/connection.js";
 import type { MemberRole, Plan } from "../../db/schema.js";
 import { writeAudit, type Actor } from "./audit.server.js";
-import { planAllows } from "./plans.js";
+import { planAllows, plansWith } from "./plans.js";
 
 /** The user's role on the account, or null when they are not (or no longer) a member. */
 export async function getMembershipRole(db: DbOrTrx, accountId: string, userId: string): Promise<MemberRole | null> {
@@ -67,7 +67,7 @@ const refuse = (status: 400 | 403 | 404 | 409, message: string): MemberChangeRes
 /** Who may manage members: owners and admins, on a plan with user management. */
 export async function memberManagementRefusal(db: DbOrTrx, accountId: string, actingRole: MemberRole | null): Promise<MemberChangeResult | null> {
   const account = await db.selectFrom("accounts").select("plan").where("id", "=", accountId).executeTakeFirst();
-  if (!account || !planAllows(account.plan as Plan, "user_management")) return refuse(403, "User management is available on the GPU Cluster plan only.");
+  if (!account || !planAllows(account.plan as Plan, "user_management")) return refuse(403, `User management is available on the ${plansWith("user_management")} plan only.`);
   if (actingRole !== "owner" && actingRole !== "admin") return refuse(403, "Only the account's owner and admins manage members.");
   return null;
 }

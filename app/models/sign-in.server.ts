@@ -33,7 +33,8 @@ export type RefusalReason =
   | "tombstoned"
   | "blocked"
   | "transferred"
-  | "deleted";
+  | "deleted"
+  | "invitation_unusable";
 
 export type SignInOutcome =
   | {
@@ -80,6 +81,11 @@ export function refusalMessage(reason: RefusalReason, provider?: Provider, bound
       ];
     case "deleted":
       return ["This account has been deleted.", "Sign up with a different email address to use Switchboard again."];
+    case "invitation_unusable":
+      return [
+        "You signed in from an invitation that cannot be used with that address: it was sent to another one, has expired, or was withdrawn. Nothing was created.",
+        "Open the invitation link again to see why, or sign in here to create your own account.",
+      ];
   }
 }
 
@@ -183,6 +189,8 @@ async function decide(trx: DbOrTrx, identity: ProviderIdentity, ctx: Ctx): Promi
   } else if (!staffRow) {
     if (await isEmailTombstoned(trx, ctx.tombstoneSecret, email)) return { ok: false, reason: "tombstoned" };
     const invited = ctx.invitationToken ? await joinByInvitation(trx, { ...identity, email }, ctx.invitationToken, ctx.ip) : null;
+    // Someone new who came for an invitation wants that account, not one of their own: say why it failed instead.
+    if (ctx.invitationToken && !invited) return { ok: false, reason: "invitation_unusable" };
     if (invited) {
       user = { id: invited.userId, provider };
       accountId = invited.accountId;

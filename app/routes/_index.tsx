@@ -4,18 +4,26 @@ import { getPrincipal, PASSWORD_CHANGE_PATH } from "../auth/session.server.js";
 import { Alert, Badge, TopBar, When } from "../components/ui.js";
 import { getHomeSummary } from "../models/home.server.js";
 import { formatCents } from "../models/money.js";
+import { PLAN_LABEL } from "../models/plans.js";
+import { signInMethodLabel } from "../models/sign-in-method.js";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const principal = await getPrincipal(request, context);
   if (principal?.mustChangePassword) throw redirect(PASSWORD_CHANGE_PATH);
   if (!principal?.userId || !principal.accountId) return { home: null, isStaff: principal?.staff != null, rebound: null };
   const home = await getHomeSummary(context.services.db, principal.userId, principal.accountId);
-  const rebound = new URL(request.url).searchParams.get("rebound");
-  return { home, isStaff: principal.staff != null, rebound: rebound === "google" || rebound === "github" ? rebound : null };
+  const query = new URL(request.url).searchParams;
+  const rebound = query.get("rebound");
+  return {
+    home,
+    isStaff: principal.staff != null,
+    rebound: rebound === "google" || rebound === "github" ? rebound : null,
+    passwordChanged: query.get("password") === "changed",
+  };
 }
 
 export default function Index() {
-  const { home, isStaff, rebound } = useLoaderData<typeof loader>();
+  const { home, isStaff, rebound, passwordChanged } = useLoaderData<typeof loader>();
   if (!home) {
     return (
       <>
@@ -43,10 +51,11 @@ export default function Index() {
           { to: "/settings/sessions", label: "Settings" },
           ...(isStaff ? [{ to: "/console", label: "Console" }] : []),
         ]}
-        who={home.user.email}
+        who={home.user.email ?? home.user.name}
       />
       <main className="page">
         <h1>{home.account.name}</h1>
+        {passwordChanged ? <Alert kind="ok" lines={["Your new password is set. Use it from now on."]} /> : null}
         {rebound ? (
           <Alert
             kind="info"
@@ -61,7 +70,7 @@ export default function Index() {
             <h2 id="acct">Account</h2>
             <dl className="facts">
               <dt>Plan</dt>
-              <dd>{home.account.plan.replace("_", " ")}</dd>
+              <dd>{PLAN_LABEL[home.account.plan]}</dd>
               <dt>Status</dt>
               <dd>
                 <Badge value={home.account.status} />
@@ -90,9 +99,9 @@ export default function Index() {
               <dt>Name</dt>
               <dd>{home.user.name ?? "—"}</dd>
               <dt>Email</dt>
-              <dd>{home.user.email}</dd>
+              <dd>{home.user.email ?? "—"}</dd>
               <dt>Signs in with</dt>
-              <dd>{home.user.provider === "github" ? "GitHub" : "Google"}</dd>
+              <dd>{signInMethodLabel(home.user.provider)}</dd>
             </dl>
             <p>
               <Link to="/settings/sessions">Your active sessions</Link>

@@ -27,13 +27,25 @@ import type { Services } from "../services.server.js";
 import { AuditTable } from "../components/audit-table.js";
 import { WorkflowList, workflowHref } from "../components/workflow-list.js";
 import { listWorkflows } from "../workflow-history.server.js";
+import { changePlan, PLAN_REASON_MAX } from "../models/account-plan.server.js";
+import { listPasswordLogins, setPasswordLogins } from "../models/password-logins.server.js";
+import { PLAN_CAPABILITIES, PLAN_LABEL, PLANS, planAllows, type Capability } from "../models/plans.js";
+import type { Plan } from "../../db/schema.js";
+
+/** How the page names each capability of the plan table (app/models/plans.ts decides who has which). */
+const CAPABILITY_LABEL: Record<Capability, string> = {
+  additional_keys: "additional API keys",
+  user_management: "user management (inviting members)",
+  password_logins: "username/password logins",
+};
+const capabilities = (plan: Plan) => PLAN_CAPABILITIES[plan].map((c) => CAPABILITY_LABEL[c]);
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const p = await requireStaff(request, context);
   const { db } = context.services;
   const account = await getAccount(db, params.id ?? "");
   if (!account) throw NOT_FOUND();
-  const [members, changes, audit, activeSessions, balance, ledger, deletions, workflows] = await Promise.all([
+  const [members, changes, audit, activeSessions, balance, ledger, deletions, workflows, logins, passwordAccess] = await Promise.all([
     getAccountMembers(db, account.id),
     listStatusChanges(db, account.id),
     recentAuditFor(db, { type: "account", id: account.id }),
@@ -42,6 +54,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     listLedger(db, account.id),
     deletionsOfAccount(db, account.id),
     listWorkflows(context.services, { account: account.id }, 1_500),
+    listPasswordLogins(db, account.id),
+    db.selectFrom("accounts").select(["password_logins_enabled", "login_id"]).where("id", "=", account.id).executeTakeFirstOrThrow(),
   ]);
   const canAct = p.staff.role === "support" || p.staff.role === "admin";
   // A deletion whose workflow failed leaves the account "deleting" with no live deletion: support may start it again.
@@ -86,6 +100,23 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       // Each rendering of the form gets its own id: the ledger's idempotency key for that one submission.
       formToken: crypto.randomUUID(),
     },
+    plan: {
+      current: account.plan,
+      label: PLAN_LABEL[account.plan],
+      allows: capabilities(account.plan),
+      options: PLANS.map((p) => ({ value: p, label: PLAN_LABEL[p], allows: capabilities(p) })),
+      reasonMax: PLAN_REASON_MAX,
+      // A deleted account keeps its plan (changePlan refuses; the form is not offered).
+      changeable: account.status !== "deleting" && account.status !== "deleted",
+    },
+    passwordLogins: {
+      // Shown where the plan allows them, or where they are still on (so they can be turned off).
+      shown: planAllows(account.plan, "password_logins") || passwordAccess.password_logins_enabled,
+      allowed: planAllows(account.plan, "password_logins"),
+      enabled: passwordAccess.password_logins_enabled,
+      loginId: passwordAccess.login_id,
+      count: logins.length,
+    },
     canAct,
     temporalUi: context.services.config.temporal.uiUrl ?? null,
     namespace: context.services.config.temporal.namespace,
@@ -105,6 +136,23 @@ const Action = z.discriminatedUnion("intent", [
   z.object({ intent: z.literal("end_sessions") }),
 ]);
 
+export interface PlanOutcome {
+  fieldErrors: { plan?: string; reason?: string };
+  values: { plan: string; reason: string };
+}
+
+const PlanChange = z.object({
+  plan: z.enum(PLANS, { errorMap: () => ({ message: "Choose one of the plans." }) }),
+  reason: z
+    .string()
+    .trim()
+    .min(1, "Say why the plan changes, for the record (for example, the ticket or contract).")
+    .max(PLAN_REASON_MAX, `Keep the reason to ${PLAN_REASON_MAX} characters.`),
+});
+const PasswordLoginsToggle = z.object({
+  enabled: z.enum(["on", "off"], { errorMap: () => ({ message: "Choose whether to turn password logins on or off." }) }),
+});
+
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const form = await readFormWithCsrf(request, context);
   const p = await requireStaff(request, context, ACT_ROLES);
@@ -116,6 +164,12 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   }
   if (form.get("intent") === "delete") {
     return deleteOnRequest(context.services, account.id, form, { type: "staff", id: p.staff.id, ip: context.ip });
+  }
+  if (form.get("intent") === "plan") {
+    return changeAccountPlan(db, account.id, form, { type: "staff", id: p.staff.id, ip: context.ip });
+  }
+  if (form.get("intent") === "password_logins") {
+    return togglePasswordLogins(db, account.id, form, { type: "staff", id: p.staff.id, ip: context.ip });
   }
   const parsed = Action.safeParse(Object.fromEntries(form));
   if (!parsed.success) {
@@ -191,6 +245,65 @@ async function deleteOnRequest(services: Services, accountId: string, form: Form
   throw redirect(`/console/accounts/${accountId}?deletion=started`);
 }
 
+type Db = Services["db"];
+
+/**
+ * "Change plan": a plan and a reason (kept in the audit row). What the new
+ * plan no longer allows stops at once (changePlan); its refusals (members
+ * still on a GPU Cluster account, a deleted account) come back with their status.
+ */
+async function changeAccountPlan(db: Db, accountId: string, form: FormData, actor: Actor) {
+  const values = { plan: String(form.get("plan") ?? "").slice(0, 40), reason: String(form.get("reason") ?? "").slice(0, PLAN_REASON_MAX + 100) };
+  const answer = (o: { error?: string | null; notice?: string | null; fieldErrors?: PlanOutcome["fieldErrors"] }, status: number) =>
+    data<{ error: string | null; notice: string | null; planForm: PlanOutcome }>(
+      { error: o.error ?? null, notice: o.notice ?? null, planForm: { fieldErrors: o.fieldErrors ?? {}, values } },
+      { status },
+    );
+  const parsed = PlanChange.safeParse(values);
+  if (!parsed.success) {
+    const fieldErrors: PlanOutcome["fieldErrors"] = {};
+    for (const issue of parsed.error.issues) {
+      const field = issue.path[0];
+      if ((field === "plan" || field === "reason") && !fieldErrors[field]) fieldErrors[field] = issue.message;
+    }
+    return answer({ error: "The plan was not changed. Fix the fields marked below.", fieldErrors }, 400);
+  }
+  const { plan, reason } = parsed.data;
+  const result = await db.transaction().execute(async (trx) => {
+    // Locked first, so the "from" the notice names is the one changePlan changes.
+    const before = await trx.selectFrom("accounts").select(["plan", "password_logins_enabled"]).where("id", "=", accountId).forUpdate().executeTakeFirstOrThrow();
+    return { before, outcome: await changePlan(trx, { accountId, plan, reason }, actor) };
+  });
+  const { before, outcome } = result;
+  if (!outcome.ok) return answer({ error: outcome.message }, outcome.status);
+  if (!outcome.changed) return answer({ notice: `The account is already on ${PLAN_LABEL[plan]}; nothing changed.` }, 200);
+  const consequences = [
+    before.password_logins_enabled && !planAllows(plan, "password_logins") ? "Password logins are now off and their sessions ended." : null,
+    planAllows(before.plan, "user_management") && !planAllows(plan, "user_management") ? "Any pending invitations were withdrawn." : null,
+  ].filter((x): x is string => x !== null);
+  return answer({ notice: [`Plan changed from ${PLAN_LABEL[before.plan]} to ${PLAN_LABEL[plan]}.`, ...consequences].join(" ") }, 200);
+}
+
+/** "Password logins: turn on / turn off" (audited by setPasswordLogins). Off ends every password session of the account at once. */
+async function togglePasswordLogins(db: Db, accountId: string, form: FormData, actor: Actor) {
+  // Its own key in the answer: a bare { error, notice } type would absorb the other answers' types (TypeScript's subtype reduction).
+  const answer = (o: { error?: string | null; notice?: string | null }, status: number) =>
+    data<{ error: string | null; notice: string | null; passwordLogins: "answered" }>({ error: o.error ?? null, notice: o.notice ?? null, passwordLogins: "answered" }, { status });
+  const parsed = PasswordLoginsToggle.safeParse({ enabled: form.get("enabled") ?? undefined });
+  if (!parsed.success) return answer({ error: parsed.error.issues[0]?.message ?? "The form was incomplete." }, 400);
+  const enabled = parsed.data.enabled === "on";
+  const result = await db.transaction().execute((trx) => setPasswordLogins(trx, accountId, enabled, actor));
+  if (!result.ok) return answer({ error: result.message }, result.status);
+  if (enabled) {
+    return answer(
+      { notice: `Password logins are on. The account identifier is ${result.loginId}: the owner or an admin creates logins in Settings → Members, and people sign in at /login/password.` },
+      200,
+    );
+  }
+  const n = result.sessionsEnded;
+  return answer({ notice: `Password logins are off. ${n} password session${n === 1 ? "" : "s"} ended.` }, 200);
+}
+
 const Adjust = z.object({
   amountDollars: z.string().max(50),
   kind: z.enum(["grant", "adjustment"], { message: "Choose Grant or Adjustment." }),
@@ -243,10 +356,11 @@ async function adjustCredits(db: Parameters<typeof postStaffCreditChange>[0], ac
 }
 
 export default function AccountPage() {
-  const { account, members, changes, deletions, deletion, audit, activeSessions, workflows, credits, canAct, temporalUi, namespace } =
+  const { account, members, changes, deletions, deletion, audit, activeSessions, workflows, credits, plan, passwordLogins, canAct, temporalUi, namespace } =
     useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const deletionOutcome = result && "deletion" in result ? result.deletion : null;
+  const planOutcome = result && "planForm" in result ? result.planForm : null;
   const revalidator = useRevalidator();
   const deleting = deletions.some((d) => d.status === "pending" || d.status === "running");
   const inFlight = deleting || changes.some((c) => c.status === "pending" || c.status === "running");
@@ -285,7 +399,24 @@ export default function AccountPage() {
             <dt>Id</dt>
             <dd className="mono">{account.id}</dd>
             <dt>Plan</dt>
-            <dd>{account.plan.replace("_", " ")}</dd>
+            <dd>
+              {plan.label} <span className="muted">{`(allows ${plan.allows.join(", ")})`}</span>
+            </dd>
+            {passwordLogins.shown ? (
+              <>
+                <dt>Password logins</dt>
+                <dd>
+                  {passwordLogins.enabled ? "on" : "off"}
+                  {passwordLogins.enabled && passwordLogins.loginId ? (
+                    <>
+                      {" · account identifier "}
+                      <code>{passwordLogins.loginId}</code>
+                    </>
+                  ) : null}
+                  {` · ${passwordLogins.count} login${passwordLogins.count === 1 ? "" : "s"}`}
+                </dd>
+              </>
+            ) : null}
             <dt>Status</dt>
             <dd>
               <Badge value={account.status} />
@@ -307,7 +438,16 @@ export default function AccountPage() {
             <ul>
               {members.map((m) => (
                 <li key={m.id}>
-                  {m.email ?? "(erased)"} — {m.role}, signs in with {m.provider}
+                  {m.provider === "password" ? (
+                    <>
+                      <code>{m.name}</code>
+                      {` — ${m.role}, signs in with a username and password`}
+                    </>
+                  ) : (
+                    <>
+                      {m.email ?? "(erased)"} — {m.role}, signs in with {m.provider}
+                    </>
+                  )}
                 </li>
               ))}
             </ul>
@@ -361,6 +501,78 @@ export default function AccountPage() {
               End all sessions of this account's users
             </button>
           </Form>
+        </section>
+      ) : null}
+
+      {canAct ? (
+        <section className="card" aria-labelledby="plan-h">
+          <h2 id="plan-h">Plan</h2>
+          {plan.changeable ? (
+            <Form method="post" className="stack" aria-labelledby="plan-change-h">
+              <h3 id="plan-change-h">Change plan</h3>
+              <AuthenticityTokenInput />
+              <div className="field">
+                <label htmlFor="plan">New plan</label>
+                <select
+                  id="plan"
+                  name="plan"
+                  required
+                  defaultValue={planOutcome?.values.plan || plan.current}
+                  aria-invalid={planOutcome?.fieldErrors.plan ? true : undefined}
+                >
+                  {plan.options.map((o) => (
+                    <option key={o.value} value={o.value}>
+                      {`${o.label} — ${o.allows.join(", ")}`}
+                    </option>
+                  ))}
+                </select>
+                {planOutcome?.fieldErrors.plan ? <p className="field-error">{planOutcome.fieldErrors.plan}</p> : null}
+              </div>
+              <div className="field">
+                <label htmlFor="plan-reason">Reason for the change</label>
+                <textarea
+                  id="plan-reason"
+                  name="reason"
+                  required
+                  maxLength={plan.reasonMax}
+                  rows={2}
+                  defaultValue={planOutcome?.values.reason ?? ""}
+                  aria-describedby="plan-reason-hint"
+                  aria-invalid={planOutcome?.fieldErrors.reason ? true : undefined}
+                />
+                <p id="plan-reason-hint" className="hint">
+                  Kept in the audit trail. What the new plan does not allow stops at once: password logins and their sessions, pending invitations.
+                </p>
+                {planOutcome?.fieldErrors.reason ? <p className="field-error">{planOutcome.fieldErrors.reason}</p> : null}
+              </div>
+              <button type="submit" name="intent" value="plan" className="btn">
+                Change plan
+              </button>
+            </Form>
+          ) : (
+            <p className="muted">A deleted account's plan cannot change.</p>
+          )}
+          {passwordLogins.shown ? (
+            <Form method="post" className="stack" aria-labelledby="password-logins-h" style={{ marginTop: "1rem" }}>
+              <h3 id="password-logins-h">Password logins</h3>
+              <AuthenticityTokenInput />
+              <p className="muted">
+                {passwordLogins.enabled
+                  ? `On. People of this account sign in at /login/password with the account identifier ${passwordLogins.loginId ?? ""} and their username. Turning them off ends their sessions at once.`
+                  : "Off. When on, the owner or an admin creates username/password logins in Settings → Members."}
+              </p>
+              {passwordLogins.enabled ? (
+                <button type="submit" name="enabled" value="off" className="btn danger">
+                  Turn password logins off
+                </button>
+              ) : passwordLogins.allowed ? (
+                <button type="submit" name="enabled" value="on" className="btn primary">
+                  Turn password logins on
+                </button>
+              ) : null}
+              <input type="hidden" name="intent" value="password_logins" />
+            </Form>
+          ) : null}
         </section>
       ) : null}
 

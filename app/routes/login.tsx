@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
-import { Form, useLoaderData } from "@remix-run/react";
+import { Form, Link, useLoaderData } from "@remix-run/react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { z } from "zod";
 import { getPrincipal } from "../auth/session.server.js";
@@ -65,6 +65,9 @@ export default function Login() {
             </p>
           ) : null}
         </div>
+        <p>
+          <Link to="/login/password">Sign in with a username and password (Scale and Enterprise accounts)</Link>
+        </p>
       </main>
     </>
   );

@@ -18,6 +18,8 @@ import { providerLabel } from "../models/sign-in.server.js";
 export const meta: MetaFunction = () => [{ title: "Delete your account · Switchboard" }];
 
 const SELF = "/settings/delete-account";
+const PASSWORD_LOGIN = () =>
+  new Response("A username and password login belongs to its account: the account's owner removes it (Settings → Members) or deletes the account.", { status: 403 });
 
 async function who(request: Request, context: LoaderFunctionArgs["context"]) {
   const p = await requireUser(request, context);
@@ -33,6 +35,7 @@ async function who(request: Request, context: LoaderFunctionArgs["context"]) {
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { email, provider, signedInAt } = await who(request, context);
+  if (provider === "password") throw PASSWORD_LOGIN();
   const fresh = Date.now() - signedInAt.getTime() <= RECENT_SIGN_IN_MS;
   return {
     email,
@@ -48,7 +51,8 @@ type ActionResult = { error: string; typed: string };
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const form = await readFormWithCsrf(request, context);
-  const { p, email, signedInAt } = await who(request, context);
+  const { p, email, provider, signedInAt } = await who(request, context);
+  if (provider === "password") throw PASSWORD_LOGIN();
   const typed = String(form.get("email") ?? "").slice(0, 640);
   const refusal = checkSelfServiceConfirmation({ typedEmail: typed, userEmail: email, signedInAt });
   if (refusal) return data<ActionResult>({ error: deletionRefusalMessage(refusal), typed }, { status: refusal === "stale_sign_in" ? 403 : 400 });

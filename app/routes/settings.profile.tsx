@@ -3,6 +3,7 @@ import { useLoaderData } from "@remix-run/react";
 import { requireUser } from "../auth/session.server.js";
 import { When } from "../components/ui.js";
 import { getHomeSummary } from "../models/home.server.js";
+import { signInMethodLabel } from "../models/sign-in-method.js";
 
 export const meta: MetaFunction = () => [{ title: "Profile · Switchboard" }];
 
@@ -23,18 +24,25 @@ export default function ProfilePage() {
           <dt>Name</dt>
           <dd>{user.name ?? "—"}</dd>
           <dt>Email</dt>
-          <dd>{user.email}</dd>
+          <dd>{user.email ?? "—"}</dd>
           <dt>Signs in with</dt>
-          <dd>{user.provider === "github" ? "GitHub" : "Google"}</dd>
+          <dd>{signInMethodLabel(user.provider)}</dd>
           <dt>Account created</dt>
           <dd>
             <When at={account.created_at} />
           </dd>
         </dl>
-        <p className="muted">
-          Your name and email come from your sign-in provider. To use another email address, see{" "}
-          <a href="/settings/email">Settings → Email</a>.
-        </p>
+        {user.provider === "password" ? (
+          <p className="muted">
+            This login belongs to this account; its owner or an admin manages it
+            (Settings → Members).
+          </p>
+        ) : (
+          <p className="muted">
+            Your name and email come from your sign-in provider. To use another
+            email address, see <a href="/settings/email">Settings → Email</a>.
+          </p>
+        )}
       </section>
       <section className="card" aria-labelledby="privacy-h">
         <h2 id="privacy-h">Privacy and Security</h2>
@@ -42,15 +50,19 @@ export default function ProfilePage() {
           <a href="/settings/profile/data" download>
             Download my data
           </a>{" "}
-          — everything Switchboard holds about you, as a JSON file: profile, accounts, API keys' metadata (never the
-          keys), credit history, tickets, sessions and the audit trail about you.
+          — everything Switchboard holds about you, as a JSON file: profile,
+          accounts, API keys' metadata (never the keys), credit history,
+          tickets, sessions and the audit trail about you.
         </p>
-        <p>
-          <a href="/settings/delete-account" className="danger-link">
-            Delete your account
-          </a>{" "}
-          — removes your personal data and unsubscribes you from all mailing lists. It cannot be undone.
-        </p>
+        {user.provider === "password" ? null : (
+          <p>
+            <a href="/settings/delete-account" className="danger-link">
+              Delete your account
+            </a>{" "}
+            — removes your personal data and unsubscribes you from all mailing
+            lists. It cannot be undone.
+          </p>
+        )}
       </section>
     </>
   );

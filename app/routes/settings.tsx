@@ -1,17 +1,30 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { NavLink, Outlet, useLoaderData } from "@remix-run/react";
+import { Form, NavLink, Outlet, useLoaderData, useLocation } from "@remix-run/react";
+import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { requireUser } from "../auth/session.server.js";
 import { TopBar } from "../components/ui.js";
 import { getHomeSummary } from "../models/home.server.js";
+import { accountsOfUser } from "../models/memberships.server.js";
+import { PLAN_LABEL } from "../models/plans.js";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const p = await requireUser(request, context);
-  const home = await getHomeSummary(context.services.db, p.userId, p.accountId);
-  return { email: home?.user.email ?? null, accountName: home?.account.name ?? "", isStaff: p.staff !== null };
+  const { db } = context.services;
+  const [home, accounts] = await Promise.all([getHomeSummary(db, p.userId, p.accountId), accountsOfUser(db, p.userId)]);
+  return {
+    // A username/password login has no email: its username names it.
+    email: home?.user.email ?? home?.user.name ?? null,
+    accountName: home?.account.name ?? "",
+    accountId: p.accountId,
+    isStaff: p.staff !== null,
+    // The switcher only when there is somewhere else to go.
+    accounts: accounts.length > 1 ? accounts.map((a) => ({ id: a.id, label: `${a.name} (${PLAN_LABEL[a.plan]}, ${a.role})` })) : [],
+  };
 }
 
 export default function Settings() {
-  const { email, accountName, isStaff } = useLoaderData<typeof loader>();
+  const { email, accountName, accountId, isStaff, accounts } = useLoaderData<typeof loader>();
+  const location = useLocation();
   return (
     <>
       <TopBar
@@ -23,10 +36,35 @@ export default function Settings() {
         who={email}
       />
       <main className="page">
-        <p className="muted">Acting on: {accountName}</p>
+        <div className="row" style={{ alignItems: "center", marginBottom: ".6rem" }}>
+          <p className="muted" style={{ margin: 0 }}>
+            Acting on: <strong>{accountName}</strong>
+          </p>
+          {accounts.length > 0 ? (
+            // A full-page post: switching changes what every part of the page shows.
+            <Form method="post" action="/settings/switch-account" reloadDocument className="row" style={{ alignItems: "center" }}>
+              <AuthenticityTokenInput />
+              <input type="hidden" name="next" value={location.pathname} />
+              <label htmlFor="switch-account" className="sr-only">
+                Switch to another of your accounts
+              </label>
+              <select id="switch-account" name="accountId" defaultValue={accountId} key={accountId}>
+                {accounts.map((a) => (
+                  <option key={a.id} value={a.id}>
+                    {a.label}
+                  </option>
+                ))}
+              </select>
+              <button type="submit" className="btn">
+                Switch account
+              </button>
+            </Form>
+          ) : null}
+        </div>
         <nav aria-label="Settings" className="row" style={{ marginBottom: "1rem" }}>
           <NavLink to="/settings/profile">Profile</NavLink>
           <NavLink to="/settings/api-keys">API Keys</NavLink>
+          <NavLink to="/settings/members">Members</NavLink>
           <NavLink to="/settings/billing">Billing</NavLink>
           <NavLink to="/settings/email">Email</NavLink>
           <NavLink to="/settings/notifications">Notifications</NavLink>

@@ -26,6 +26,7 @@ import { Alert, TopBar } from "../components/ui.js";
 import { verifyUnsubscribeToken } from "../mailing/unsubscribe-token.server.js";
 import { mirrorSubscriptions } from "../mailing/subscription-sync.server.js";
 import { getSubscription, unsubscribeById } from "../models/mailing.server.js";
+import { maskEmail } from "../models/email.server.js";
 
 export const meta: MetaFunction = () => [
   { title: "Unsubscribe · Switchboard" },
@@ -62,14 +63,6 @@ const answer = (request: Request, view: View, status = 200) => data<View>(view, 
 const INVALID: View = { state: "invalid" };
 const ONE_CLICK_BODY =
   "This address unsubscribes with a form post whose body is List-Unsubscribe=One-Click (RFC 8058). Open the link from the mail and press the button.";
-
-/** "alice@example.com" → "al…@example.com": enough to recognise one's own address, not enough to learn someone else's. */
-function maskEmail(email: string): string {
-  const at = email.lastIndexOf("@");
-  if (at <= 0) return "…";
-  const local = email.slice(0, at);
-  return `${local.slice(0, local.length > 3 ? 2 : 1)}…${email.slice(at)}`;
-}
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { db, config } = context.services;
