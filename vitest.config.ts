@@ -10,6 +10,8 @@ export default defineConfig({
       "activities/**/*.test.ts",
       "workflows/**/*.test.ts",
     ],
+    // The journeys run against `npm start` (npm run test:e2e, vitest.e2e.config.ts).
+    exclude: ["**/node_modules/**", "test/journeys/**"],
     // One PostgreSQL and one Temporal dev server for the whole run; each test file clones its own database.
     globalSetup: "test/setup/global-setup.ts",
     // Forks, not threads: the Temporal worker's native core and webpack bundling behave best in their own process.

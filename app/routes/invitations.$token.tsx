@@ -192,13 +192,13 @@ function Body({ view }: { view: View }) {
             Switchboard, use the method you always use: an address stays bound to it.
           </p>
           <div className="provider-buttons">
-            <Form method="post" action={`/auth/google?next=${encodeURIComponent(next)}`}>
+            <Form method="post" reloadDocument action={`/auth/google?next=${encodeURIComponent(next)}`}>
               <AuthenticityTokenInput />
               <button type="submit" className="btn primary block">
                 Sign in with Google
               </button>
             </Form>
-            <Form method="post" action={`/auth/github?next=${encodeURIComponent(next)}`}>
+            <Form method="post" reloadDocument action={`/auth/github?next=${encodeURIComponent(next)}`}>
               <AuthenticityTokenInput />
               <button type="submit" className="btn primary block">
                 Sign in with GitHub

@@ -45,13 +45,14 @@ export default function Login() {
             it.
           </p>
           <div className="provider-buttons">
-            <Form method="post" action={`/auth/google?next=${encodeURIComponent(next)}`}>
+            {/* reloadDocument: the answer is a redirect to the provider (another origin), so a plain form post, not a fetch. */}
+            <Form method="post" reloadDocument action={`/auth/google?next=${encodeURIComponent(next)}`}>
               <AuthenticityTokenInput />
               <button type="submit" className="btn primary block">
                 Sign in with Google
               </button>
             </Form>
-            <Form method="post" action={`/auth/github?next=${encodeURIComponent(next)}`}>
+            <Form method="post" reloadDocument action={`/auth/github?next=${encodeURIComponent(next)}`}>
               <AuthenticityTokenInput />
               <button type="submit" className="btn primary block">
                 Sign in with GitHub

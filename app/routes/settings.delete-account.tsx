@@ -115,7 +115,7 @@ export default function DeleteAccountPage() {
       ) : (
         <div className="stack">
           <Alert kind="info" lines={[deletionRefusalMessage("stale_sign_in")]} />
-          <Form method="post" action={`/auth/${provider}?next=${encodeURIComponent(SELF)}`}>
+          <Form method="post" reloadDocument action={`/auth/${provider}?next=${encodeURIComponent(SELF)}`}>
             <AuthenticityTokenInput />
             <button type="submit" className="btn primary">
               Sign in again with {providerName}
