@@ -13,7 +13,7 @@
  * get forwarded); the page is never cached, and server/http-app.ts keeps the
  * token out of any Referer.
  */
-import type { ActionFunctionArgs, AppLoadContext, HeadersFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import type { ActionFunctionArgs, AppLoadContext, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, type ShouldRevalidateFunction } from "@remix-run/react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
@@ -28,6 +28,8 @@ import { getMembershipRole, switchSessionAccount } from "../models/memberships.s
 import { planAllows } from "../models/plans.js";
 import { revokeSession } from "../models/sessions.server.js";
 import { maskEmail } from "../models/email.server.js";
+import { noStoreUnlessFetched, passCacheControl } from "../http/no-store.js";
+import { ProviderSignInButtons } from "../components/provider-sign-in.js";
 
 export const meta: MetaFunction = () => [
   { title: "Invitation · Switchboard" },
@@ -36,13 +38,8 @@ export const meta: MetaFunction = () => [
 ];
 
 /** Never stored; only on documents (Chromium cuts no-store `.data` streams short, see Settings → API keys). */
-const pageHeaders = (request: Request): HeadersInit => (request.headers.get("Sec-Fetch-Dest") === "empty" ? {} : { "Cache-Control": "no-store" });
-export const headers: HeadersFunction = ({ loaderHeaders, actionHeaders }) => {
-  const out = new Headers();
-  const cacheControl = actionHeaders.get("Cache-Control") ?? loaderHeaders.get("Cache-Control");
-  if (cacheControl) out.set("Cache-Control", cacheControl);
-  return out;
-};
+const pageHeaders = noStoreUnlessFetched;
+export const headers = passCacheControl;
 
 /** The action's answer is the page (a refusal); reloading the loader would only repeat it. */
 export const shouldRevalidate: ShouldRevalidateFunction = ({ actionResult, defaultShouldRevalidate }) =>
@@ -191,20 +188,7 @@ function Body({ view }: { view: View }) {
             To accept, sign in as <strong>{view.invitation.email}</strong> with Google or GitHub. If you already use
             Switchboard, use the method you always use: an address stays bound to it.
           </p>
-          <div className="provider-buttons">
-            <Form method="post" reloadDocument action={`/auth/google?next=${encodeURIComponent(next)}`}>
-              <AuthenticityTokenInput />
-              <button type="submit" className="btn primary block">
-                Sign in with Google
-              </button>
-            </Form>
-            <Form method="post" reloadDocument action={`/auth/github?next=${encodeURIComponent(next)}`}>
-              <AuthenticityTokenInput />
-              <button type="submit" className="btn primary block">
-                Sign in with GitHub
-              </button>
-            </Form>
-          </div>
+          <ProviderSignInButtons next={next} />
         </section>
       );
     }

@@ -1,12 +1,12 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
-import { Form, Link, useLoaderData } from "@remix-run/react";
-import { AuthenticityTokenInput } from "remix-utils/csrf/react";
+import { Link, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { getPrincipal } from "../auth/session.server.js";
 import { safeRedirect } from "../auth/safe-redirect.js";
 import { Alert, TopBar } from "../components/ui.js";
 import { loginMessage } from "../auth/login-messages.server.js";
+import { ProviderSignInButtons } from "../components/provider-sign-in.js";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · Switchboard" }];
 
@@ -44,21 +44,7 @@ export default function Login() {
             Switchboard accounts use Google or GitHub. Keep using the one you signed up with: an account stays bound to
             it.
           </p>
-          <div className="provider-buttons">
-            {/* reloadDocument: the answer is a redirect to the provider (another origin), so a plain form post, not a fetch. */}
-            <Form method="post" reloadDocument action={`/auth/google?next=${encodeURIComponent(next)}`}>
-              <AuthenticityTokenInput />
-              <button type="submit" className="btn primary block">
-                Sign in with Google
-              </button>
-            </Form>
-            <Form method="post" reloadDocument action={`/auth/github?next=${encodeURIComponent(next)}`}>
-              <AuthenticityTokenInput />
-              <button type="submit" className="btn primary block">
-                Sign in with GitHub
-              </button>
-            </Form>
-          </div>
+          <ProviderSignInButtons next={next} />
           {localProviders ? (
             <p className="muted">
               Development mode: no OAuth client ids are configured, so a local stand-in plays Google and GitHub and

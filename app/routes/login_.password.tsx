@@ -7,7 +7,7 @@
  * unknown username and a wrong password get the same answer.
  * (`login_`: not rendered inside login.tsx, which has no outlet.)
  */
-import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
@@ -17,19 +17,13 @@ import { getPrincipal, PASSWORD_CHANGE_PATH, startSession } from "../auth/sessio
 import { Alert, TopBar } from "../components/ui.js";
 import { writeAudit } from "../models/audit.server.js";
 import { checkPasswordSignIn, LOGIN_ID, passwordSignInMessage, type PasswordSignIn } from "../models/password-logins.server.js";
+import { noStoreUnlessFetched, passCacheControl } from "../http/no-store.js";
 
 export const meta: MetaFunction = () => [{ title: "Sign in with a username and password · Switchboard" }];
 
 /** The answer carries what was typed back into the form: never stored by a cache (documents only; see settings.api-keys.tsx). */
-const pageHeaders = (request: Request): HeadersInit => (request.headers.get("Sec-Fetch-Dest") === "empty" ? {} : { "Cache-Control": "no-store" });
-export const headers: HeadersFunction = ({ loaderHeaders, actionHeaders }) => {
-  const out = new Headers();
-  const cacheControl = actionHeaders.get("Cache-Control") ?? loaderHeaders.get("Cache-Control");
-  if (cacheControl) out.set("Cache-Control", cacheControl);
-  const retryAfter = actionHeaders.get("Retry-After");
-  if (retryAfter) out.set("Retry-After", retryAfter);
-  return out;
-};
+const pageHeaders = noStoreUnlessFetched;
+export const headers = passCacheControl;
 
 const FIELD_MAX = 60;
 const PASSWORD_INPUT_MAX = 1024;

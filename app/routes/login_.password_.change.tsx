@@ -7,7 +7,7 @@
  * sessions, and goes home. Passwords are never sent back in a page.
  * (`login_` and `password_`: a page of its own, not inside login.tsx or the sign-in form.)
  */
-import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
@@ -18,17 +18,13 @@ import { getPrincipal, startSession } from "../auth/session.server.js";
 import { Alert, TopBar } from "../components/ui.js";
 import { changePassword } from "../models/password-logins.server.js";
 import { revokeUserSessions } from "../models/sessions.server.js";
+import { noStoreUnlessFetched, passCacheControl } from "../http/no-store.js";
 
 export const meta: MetaFunction = () => [{ title: "Choose a new password · Switchboard" }];
 
 /** Documents only: Chromium cuts no-store `.data` streams short (see settings.api-keys.tsx). */
-const pageHeaders = (request: Request): HeadersInit => (request.headers.get("Sec-Fetch-Dest") === "empty" ? {} : { "Cache-Control": "no-store" });
-export const headers: HeadersFunction = ({ loaderHeaders, actionHeaders }) => {
-  const out = new Headers();
-  const cacheControl = actionHeaders.get("Cache-Control") ?? loaderHeaders.get("Cache-Control");
-  if (cacheControl) out.set("Cache-Control", cacheControl);
-  return out;
-};
+const pageHeaders = noStoreUnlessFetched;
+export const headers = passCacheControl;
 
 const PASSWORD_INPUT_MAX = 1024;
 

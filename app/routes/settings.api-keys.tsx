@@ -1,4 +1,4 @@
-import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { useEffect, useState } from "react";
@@ -21,24 +21,12 @@ import {
 } from "../models/api-keys.server.js";
 import { getHomeSummary } from "../models/home.server.js";
 import { can } from "../models/permissions.js";
+import { NO_STORE, fetchedByScript, passCacheControl } from "../http/no-store.js";
 
 export const meta: MetaFunction = () => [{ title: "API keys · Switchboard" }];
 
-/**
- * A page that carries a key must never be stored (disk cache, back/forward
- * cache): the loader (welcome reveal) and the action (new key) say so, and
- * this passes it on. Only documents: a script's fetch of a `.data` response is
- * kept in no history, and Chromium aborts the tail of no-store `.data`
- * streams, which surfaces as failed requests.
- */
-const NO_STORE = { "Cache-Control": "no-store" };
-const fetchedByScript = (request: Request) => request.headers.get("Sec-Fetch-Dest") === "empty";
-export const headers: HeadersFunction = ({ loaderHeaders, actionHeaders }) => {
-  const cacheControl = actionHeaders.get("Cache-Control") ?? loaderHeaders.get("Cache-Control");
-  const headers = new Headers();
-  if (cacheControl) headers.set("Cache-Control", cacheControl);
-  return headers;
-};
+/** A page that carries a key is never stored: the loader (welcome reveal) and the action (new key) say so (app/http/no-store.ts). */
+export const headers = passCacheControl;
 
 const FORBIDDEN = () =>
   new Response("Only the account's owners and admins can create, delete or regenerate API keys. Ask one of them.", { status: 403 });

@@ -13,7 +13,7 @@
  * Every change is one action dispatching on `intent`; a bad request answers
  * 400 and changes nothing, someone who may not manage answers 403.
  */
-import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { useEffect, useState } from "react";
@@ -36,18 +36,12 @@ import {
 } from "../models/memberships.server.js";
 import { createPasswordLogin, listPasswordLogins, resetPasswordLogin } from "../models/password-logins.server.js";
 import { PLAN_LABEL, planAllows, plansWith } from "../models/plans.js";
+import { NO_STORE, fetchedByScript, passCacheControl } from "../http/no-store.js";
 
 export const meta: MetaFunction = () => [{ title: "Members · Switchboard" }];
 
-/** A page that carries a one-time password is never stored (documents only; see Settings → API keys). */
-const NO_STORE = { "Cache-Control": "no-store" };
-const fetchedByScript = (request: Request) => request.headers.get("Sec-Fetch-Dest") === "empty";
-export const headers: HeadersFunction = ({ loaderHeaders, actionHeaders }) => {
-  const cacheControl = actionHeaders.get("Cache-Control") ?? loaderHeaders.get("Cache-Control");
-  const out = new Headers();
-  if (cacheControl) out.set("Cache-Control", cacheControl);
-  return out;
-};
+/** A page that carries a one-time password is never stored (app/http/no-store.ts). */
+export const headers = passCacheControl;
 
 const PAGE = "/settings/members";
 const canManageRole = (role: MemberRole) => role === "owner" || role === "admin";

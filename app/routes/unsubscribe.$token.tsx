@@ -19,7 +19,7 @@
  * The person's address is never shown in full (links get forwarded), the page
  * is never cached, and no Referer carrying the token leaves the page.
  */
-import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, type ShouldRevalidateFunction } from "@remix-run/react";
 import { Alert, TopBar } from "../components/ui.js";
@@ -27,6 +27,7 @@ import { verifyUnsubscribeToken } from "../mailing/unsubscribe-token.server.js";
 import { mirrorSubscriptions } from "../mailing/subscription-sync.server.js";
 import { getSubscription, unsubscribeById } from "../models/mailing.server.js";
 import { maskEmail } from "../models/email.server.js";
+import { noStoreUnlessFetched, passCacheControl } from "../http/no-store.js";
 
 export const meta: MetaFunction = () => [
   { title: "Unsubscribe · Switchboard" },
@@ -39,15 +40,8 @@ export const meta: MetaFunction = () => [
  * documents (as Settings → API keys does): Chromium cuts no-store `.data`
  * streams short, and a script's fetch is kept in no history anyway.
  */
-const pageHeaders = (request: Request): HeadersInit => ({
-  ...(request.headers.get("Sec-Fetch-Dest") === "empty" ? {} : { "Cache-Control": "no-store" }),
-});
-export const headers: HeadersFunction = ({ loaderHeaders, actionHeaders }) => {
-  const out = new Headers();
-  const cacheControl = actionHeaders.get("Cache-Control") ?? loaderHeaders.get("Cache-Control");
-  if (cacheControl) out.set("Cache-Control", cacheControl);
-  return out;
-};
+const pageHeaders = noStoreUnlessFetched;
+export const headers = passCacheControl;
 
 /** The action's answer is the page: reloading the loader after it would turn "unsubscribed" into "not subscribed". */
 export const shouldRevalidate: ShouldRevalidateFunction = ({ actionResult, defaultShouldRevalidate }) =>
