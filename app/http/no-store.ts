@@ -14,10 +14,12 @@ export const fetchedByScript = (request: Request) => request.headers.get("Sec-Fe
 /** Headers for a loader's or action's answer on such a page. */
 export const noStoreUnlessFetched = (request: Request): HeadersInit => (fetchedByScript(request) ? {} : NO_STORE);
 
-/** The route's `headers` export: passes on the Cache-Control its action or loader chose. */
+/** The route's `headers` export: passes on the Cache-Control (and a refusal's Retry-After) its action or loader chose. */
 export const passCacheControl: HeadersFunction = ({ loaderHeaders, actionHeaders }) => {
   const out = new Headers();
   const cacheControl = actionHeaders.get("Cache-Control") ?? loaderHeaders.get("Cache-Control");
   if (cacheControl) out.set("Cache-Control", cacheControl);
+  const retryAfter = actionHeaders.get("Retry-After");
+  if (retryAfter) out.set("Retry-After", retryAfter);
   return out;
 };
