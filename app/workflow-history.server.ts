@@ -4,7 +4,7 @@
  * from its event history) and acts on it (cancel, terminate, retry now).
  * A .server module: @temporalio/* must never reach the browser build.
  */
-import { WorkflowNotFoundError, type Client } from "@temporalio/client";
+import { QueryNotRegisteredError, WorkflowNotFoundError, type Client } from "@temporalio/client";
 import type { Payload } from "@temporalio/common";
 import { z } from "zod";
 import type { Db } from "../db/connection.js";
@@ -198,8 +198,8 @@ export interface WorkflowDetails {
   durationMs: number | null;
   taskQueue: string;
   input: { accountId: string | null; changeId: string | null; ticketId: string | null };
-  /** The workflow's own `status` query; null when closed, silent or without one. */
-  live: Record<string, unknown> | null;
+  /** The workflow's own `status` query's answer; "no_query" for workflow types without one; null when it did not answer (or the run is over). */
+  live: Record<string, unknown> | "no_query" | null;
   pending: PendingActivity[];
   timeline: TimelineBar[];
   events: RawEvent[];
@@ -263,17 +263,18 @@ export async function describeWorkflow(services: TemporalServices, workflowId: s
     pending,
     timeline,
     events: (events as HistoryEvent[]).map((e) => ({ id: num(e.eventId), type: eventTypeName(e), time: iso(tsToDate(e.eventTime)) })),
-    failure: closing?.workflowExecutionFailedEventAttributes?.failure?.message ?? null,
+    failure: failureText(closing?.workflowExecutionFailedEventAttributes?.failure),
   };
 }
 
-async function liveStatus(temporal: Client, workflowId: string, runId: string): Promise<Record<string, unknown> | null> {
+/** What the workflow's "status" query says; "no_query" for the types that do not have one; null when it did not answer. */
+async function liveStatus(temporal: Client, workflowId: string, runId: string): Promise<Record<string, unknown> | "no_query" | null> {
   try {
     // As transferLiveStatus does: the deadline ends the gRPC call itself, so a workflow with no worker polling never holds the page.
     const answer = await temporal.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => temporal.workflow.getHandle(workflowId, runId).query<unknown>("status"));
     return answer && typeof answer === "object" && !Array.isArray(answer) ? (answer as Record<string, unknown>) : null;
-  } catch {
-    return null;
+  } catch (err) {
+    return err instanceof QueryNotRegisteredError ? "no_query" : null;
   }
 }
 

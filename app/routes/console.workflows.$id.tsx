@@ -128,8 +128,9 @@ export default function WorkflowPage() {
   }, [running, revalidator]);
   const start = wf.startTime ? new Date(wf.startTime).getTime() : now;
   const end = wf.closeTime ? new Date(wf.closeTime).getTime() : now;
-  const liveEntries = wf.live ? Object.entries(wf.live).filter(([k, v]) => k !== "step" && SHOWN_LIVE(v)) : [];
-  const step = wf.live && typeof wf.live.step === "string" ? wf.live.step : null;
+  const live = wf.live === "no_query" ? null : wf.live;
+  const liveEntries = live ? Object.entries(live).filter(([k, v]) => k !== "step" && SHOWN_LIVE(v)) : [];
+  const step = live && typeof live.step === "string" ? live.step : null;
   const formMessage = (f: WorkflowOutcome["form"]) =>
     outcome?.form === f ? (
       <>
@@ -172,7 +173,9 @@ export default function WorkflowPage() {
           </dd>
           <dt>Current step</dt>
           <dd>
-            {step ? <strong>{label(step)}</strong> : <span className="muted">{running ? "The workflow did not answer its status query in time." : "Finished."}</span>}
+            {step ? <strong>{label(step)}</strong> : <span className="muted">
+                {!running ? "Finished." : wf.live === "no_query" ? "This kind of workflow does not report a step; see its pending activities and timeline." : "The workflow did not answer its status query in time."}
+              </span>}
             {liveEntries.length ? (
               <div className="muted">
                 {liveEntries.map(([k, v]: [string, unknown]) => `${label(k)}: ${Array.isArray(v) ? v.join(", ") || "none" : String(v)}`).join(" · ")}

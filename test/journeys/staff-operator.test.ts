@@ -85,6 +85,8 @@ describe.skipIf(!chromiumPath)("staff operator", () => {
       await page.getByRole("heading", { level: 1, name: failedId }).locator(".badge.failed").waitFor();
       await page.getByText("deleteAccount · run").waitFor();
       await page.getByText("Attempt 1: failed — no deletion was requested for this account").waitFor();
+      // The summary names the cause, not Temporal's wrapper ("Activity task failed").
+      await page.locator(".field-error", { hasText: "no deletion was requested for this account" }).waitFor();
       await page.getByText("This workflow has finished; there is nothing to cancel, terminate or retry.").waitFor();
 
       // Back to the dashboard → "Running".
@@ -111,6 +113,7 @@ describe.skipIf(!chromiumPath)("staff operator", () => {
       // The failing activity: its attempts and its last failure (the page follows it while it runs).
       const pending = page.locator("section", { has: page.getByRole("heading", { name: "Pending activities" }) }).getByRole("row", { name: /enqueueListMailingBatch/ });
       await pending.waitFor();
+      await page.getByText("This kind of workflow does not report a step; see its pending activities and timeline.").waitFor();
       await pending.getByText(/invalid input syntax for type uuid: "spring-launch"/).waitFor();
       await expect.poll(async () => Number((await pending.getByRole("cell").nth(2).innerText()).trim().split(" ")[0]), { timeout: WORKFLOW_DEADLINE_MS }).toBeGreaterThan(1);
       // The timeline lists every attempt; Temporal keeps the message of the latest failure only.
