@@ -21,7 +21,9 @@ export const links: LinksFunction = () => [
 export const meta: MetaFunction = () => [{ title: "Switchboard" }];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  const [csrf, cookie] = await context.services.csrf.commitToken(request);
+  let [csrf, cookie] = await context.services.csrf.commitToken(request);
+  // An empty sb_csrf cookie reads as a token of "": issue a real one instead.
+  if (!csrf) [csrf, cookie] = await context.services.csrf.commitToken();
   return data({ csrf }, cookie ? { headers: { "Set-Cookie": cookie } } : undefined);
 }
 

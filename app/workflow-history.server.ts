@@ -20,6 +20,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const WHEN = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2})?$/;
 const PAGE_SIZE = 25;
 
+/** A date JavaScript would roll over (31 April → 1 May, hour 24) does not exist: its day must survive the round trip. */
+function realDay(s: string): boolean {
+  if (!WHEN.test(s)) return true; // the regex reports it
+  const day = new Date(`${s.slice(0, 10)}T00:00:00Z`);
+  return !Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === s.slice(0, 10) && (s.length === 10 || (Number(s.slice(11, 13)) < 24 && Number(s.slice(14, 16)) < 60));
+}
+
 const blankIsUnset = (v: unknown) => (v === "" || v === null ? undefined : v);
 const when = (end: boolean) =>
   z.preprocess(
@@ -28,6 +35,7 @@ const when = (end: boolean) =>
       .string()
       .regex(WHEN, "Use a date like 2025-01-31 or 2025-01-31T14:05.")
       // A bare date as the end of a range means "through that day".
+      .refine((s) => realDay(s), "That date does not exist.")
       .transform((s) => new Date(s.length === 10 ? `${s}T${end ? "23:59:59.999" : "00:00:00"}Z` : `${s}:00Z`))
       .refine((d) => !Number.isNaN(d.getTime()), "That date does not exist.")
       .optional(),

@@ -23,5 +23,11 @@ export async function readFormWithCsrf(request: Request, context: AppLoadContext
     }
     throw err;
   }
+  // PostgreSQL text cannot hold NUL: refuse it here, before any action starts changing things.
+  for (const [, value] of form) {
+    if (typeof value === "string" && value.includes("\u0000")) {
+      throw new Response("This form contains a character that cannot be stored (NUL). Remove it and try again.", { status: 400 });
+    }
+  }
   return form;
 }

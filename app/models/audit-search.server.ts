@@ -53,7 +53,15 @@ export function parseUtc(text: string): Date | null {
 // A bare "?field=" is what an empty form field sends: no filter, not an error.
 const blank = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : typeof v === "string" ? v.trim() : v);
 const text = (label: string, max: number) =>
-  z.preprocess(blank, z.string().max(max, `${label}: ${max} characters at most.`).optional());
+  z.preprocess(
+    blank,
+    z
+      .string()
+      .max(max, `${label}: ${max} characters at most.`)
+      // PostgreSQL text cannot hold NUL; the comparison would fail in the database.
+      .refine((v) => !v.includes("\u0000"), `${label}: contains a character that cannot be searched for (NUL).`)
+      .optional(),
+  );
 const when = (label: string) =>
   z.preprocess(
     blank,
@@ -78,7 +86,7 @@ export const AuditQuery = z
       z
         .string()
         .max(100, "Action: 100 characters at most.")
-        .regex(/^[^*]*\*?$/, "Action: an exact action, or a prefix ending in * (e.g. account.*); * only at the end.")
+        .regex(/^[^*\u0000]*\*?$/, "Action: an exact action, or a prefix ending in * (e.g. account.*); * only at the end.")
         .optional(),
     ),
     target_type: text("Target type", 50),
@@ -86,7 +94,7 @@ export const AuditQuery = z
     from: when("From"),
     to: when("To"),
     // Ids are bigserial: digits only, which is all a page link ever carries.
-    before: z.preprocess(blank, z.string().regex(/^\d{1,19}$/, "That page link is broken: go back to the newest page.").optional()),
+    before: z.preprocess(blank, z.string().regex(/^\d{1,18}$/, "That page link is broken: go back to the newest page.").optional()),
   })
   .refine((q) => !q.from || !q.to || q.from < q.to, { message: "To: must be later than From.", path: ["to"] });
 

@@ -9,9 +9,24 @@ export const meta: MetaFunction = () => [{ title: "Mail · Console" }];
 
 // A PostgreSQL timestamptz as text (e.g. 2026-11-27 08:30:01.123456+00) and an id.
 const Cursor = z.object({
-  before: z.string().max(40).regex(/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)$/),
+  before: z
+    .string()
+    .max(40)
+    .regex(/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)$/)
+    // The shape is not enough: month 13, hour 25 or a year 0 would reach PostgreSQL's cast and fail there.
+    .refine((s) => realTimestamp(s)),
   beforeId: z.string().uuid(),
 });
+
+/** A cursor's timestamp names a real instant: each field in range and the date exists (no 30 February). */
+function realTimestamp(s: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:([+-])(\d{2}):?(\d{2})?|Z)$/.exec(s);
+  if (!m) return false;
+  const [y, mo, d, h, mi, se] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const offsetOk = !m[7] || (Number(m[8]) <= 15 && Number(m[9] ?? 0) < 60);
+  const date = new Date(Date.UTC(y, mo - 1, d));
+  return y >= 1 && offsetOk && h < 24 && mi < 60 && se < 60 && date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+}
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireStaff(request, context);
