@@ -124,7 +124,7 @@ describe("bad input on the sign-in path", () => {
     ["no parameters", "/auth/google/callback"],
     ["error from provider", "/auth/google/callback?error=access_denied&state=x"],
     ["code without state", "/auth/github/callback?code=abc"],
-    ["garbage", "/auth/github/callback?state=%00%ff&code=%%%"],
+    ["garbage", "/auth/github/callback?state=%01%ff&code=%%%"],
   ])("malformed callback (%s) lands on sign-in with a message", async (_name, path) => {
     const ua = new UserAgent(t.app.url);
     await ua.submit("/login", "/auth/google"); // a real state cookie exists, but does not match
@@ -132,6 +132,13 @@ describe("bad input on the sign-in path", () => {
     expect(page.status).toBe(200);
     expect(new URL(page.url).pathname).toBe("/login");
     expect(pageText(page.body)).toMatch(/Sign-in did not complete/);
+    expect(await count("sessions")).toBe(0);
+  });
+
+  it("a callback with a NUL in its address is refused plainly (400) and changes nothing", async () => {
+    const res = await fetch(`${t.app.url}/auth/github/callback?state=%00%ff&code=x`, { redirect: "manual" });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain("NUL");
     expect(await count("sessions")).toBe(0);
   });
 
