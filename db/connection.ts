@@ -13,5 +13,7 @@ export function createDb(connectionString: string, options: { max?: number } = {
   const pool = new pg.Pool({ connectionString, max: options.max ?? 10 });
   // A dropped connection (database restart) must not crash the process; the pool reconnects.
   pool.on("error", () => {});
+  // The same for a client checked out (in a transaction) when the server goes away: its query fails, the process lives.
+  pool.on("connect", (client) => client.on("error", () => {}));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

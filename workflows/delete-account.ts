@@ -10,12 +10,15 @@ const acts = proxyActivities<Activities>({
 
 /**
  * The request row is committed in the same transaction that starts this
- * workflow, so the first step may run a moment before it is visible; if it
- * never appears (that transaction rolled back), give up after ~15 s having done nothing.
+ * workflow, so the first step may run a moment before it is visible: it is
+ * retried. If the row never appears (that transaction rolled back), give up
+ * after 10 minutes having done nothing. A time limit, not a count: a worker
+ * that dies mid-attempt must not use up the deletion's chances.
  */
 const begin = proxyActivities<Activities>({
   startToCloseTimeout: "30 seconds",
-  retry: { initialInterval: "1 second", backoffCoefficient: 2, maximumAttempts: 5, nonRetryableErrorTypes: ["deletion_not_requested"] },
+  scheduleToCloseTimeout: "10 minutes",
+  retry: { initialInterval: "1 second", backoffCoefficient: 2, maximumInterval: "30 seconds" },
 });
 
 /** The mailing-list provider is outside our control: retry without limit, at most every 5 minutes. */

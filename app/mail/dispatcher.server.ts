@@ -38,14 +38,33 @@ export class MailDispatcher {
 
   /** Wakes on the outbox trigger's notification, and polls as the safety net. */
   async start(): Promise<void> {
-    this.listener = new pg.Client({ connectionString: this.deps.databaseUrl });
-    this.listener.on("notification", () => this.kick());
-    this.listener.on("error", () => {}); // the poll carries on; a restart re-listens
-    await this.listener.connect();
-    await this.listener.query("LISTEN mail_outbox");
     this.timer = setInterval(() => this.kick(), this.deps.pollMs ?? 5000);
     this.timer.unref();
+    await this.listen(); // never throws: with the database away it retries in the background
     this.kick();
+  }
+
+  /** LISTEN for the outbox trigger; while the database is away the poll carries on, and this tries again. */
+  private async listen(): Promise<void> {
+    if (this.stopped) return;
+    const client = new pg.Client({ connectionString: this.deps.databaseUrl });
+    this.listener = client;
+    let retried = false;
+    const retry = () => {
+      if (retried || this.stopped) return;
+      retried = true;
+      void client.end().catch(() => {});
+      setTimeout(() => void this.listen(), 2000).unref();
+    };
+    client.on("notification", () => this.kick());
+    client.on("error", retry);
+    client.on("end", retry);
+    try {
+      await client.connect();
+      await client.query("LISTEN mail_outbox");
+    } catch {
+      retry();
+    }
   }
 
   kick(): void {
@@ -54,7 +73,10 @@ export class MailDispatcher {
       this.again = true;
       return;
     }
-    this.running = this.drain().finally(() => {
+    this.running = this.drain()
+      // A database outage fails this round (logged); the next kick or poll tries again.
+      .catch((err: unknown) => this.deps.logger.warn({ err: err instanceof Error ? err.message.slice(0, 200) : String(err) }, "mail dispatch round failed"))
+      .finally(() => {
       this.running = null;
       if (this.again) {
         this.again = false;
@@ -104,12 +126,6 @@ export class MailDispatcher {
         headers: mail.headers,
         messageId: `<${mail.id}@${this.deps.messageIdDomain ?? "switchboard.mail"}>`,
       });
-      await db
-        .updateTable("mail_outbox")
-        .set({ status: "sent", sent_at: sql`now()`, last_error: null })
-        .where("id", "=", mail.id)
-        .where("status", "=", "sending")
-        .execute();
     } catch (err) {
       const message = err instanceof Error ? err.message.slice(0, 300) : String(err);
       const final = mail.attempts >= MAX_ATTEMPTS;
@@ -124,6 +140,22 @@ export class MailDispatcher {
         })
         .where("id", "=", mail.id)
         .execute();
+      return;
+    }
+    // Sent: record it, outlasting a database outage. Only if this process dies before that does the
+    // lease send the mail again (the documented window); a failed update alone never does.
+    await this.recordSent(mail.id);
+  }
+
+  private async recordSent(id: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.deps.db.updateTable("mail_outbox").set({ status: "sent", sent_at: sql`now()`, last_error: null }).where("id", "=", id).where("status", "=", "sending").execute();
+        return;
+      } catch (err) {
+        if (attempt >= 20 || this.stopped) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * 2 ** attempt)));
+      }
     }
   }
 

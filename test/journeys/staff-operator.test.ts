@@ -4,9 +4,9 @@
  *
  * Two broken workflows are started the way a script or a mistaken call would
  * start them, on the app's task queue:
- * - `deleteAccount` for dan's account, for which no deletion was ever
- *   requested: its first activity refuses (deletion_not_requested, not
- *   retried) and the workflow fails at once: "Failed, last 24 h";
+ * - `listMailing` for a mailing that does not exist: its first activity
+ *   refuses (mailing_not_found, not retried) and the workflow fails at once:
+ *   "Failed, last 24 h";
  * - `listMailing` for a mailing id that is not an id at all: its first
  *   activity fails in the database on every attempt, and its retry policy has
  *   no limit, so it stays Running, retrying, until someone stops it.
@@ -18,43 +18,33 @@
  */
 import { WorkflowFailedError } from "@temporalio/client";
 import { describe, expect, it } from "vitest";
-import { forAccount, deleteWorkflowId, listMailingWorkflowId, type DeleteAccountInput, type ListMailingInput } from "../../workflows/shared.js";
+import { randomUUID } from "node:crypto";
+import { listMailingWorkflowId, type ListMailingInput } from "../../workflows/shared.js";
 import { chromiumPath, journey, openPage, useNewcomerApp } from "./helpers/newcomer.js";
 import { reloadUntilVisible, signInAsStaff, staffEmail, WORKFLOW_DEADLINE_MS } from "./helpers/staff.js";
 
 const app = useNewcomerApp();
 
 describe.skipIf(!chromiumPath)("staff operator", () => {
-  it("dashboard → Failed: a deletion nobody asked for, and why; dashboard → Running: a mailing whose activity keeps failing → terminated, audited", async () => {
+  it("dashboard → Failed: a mailing that does not exist, and why; dashboard → Running: a mailing whose activity keeps failing → terminated, audited", async () => {
     const taskQueue = app.config.temporal.taskQueue;
     const mailingId = "spring-launch";
     const reason = "Started by hand with a mistyped mailing id; it can never succeed. Nothing was sent.";
     // The workflow page revalidates every 2 s while it runs: navigating on may abort one of those fetches.
     const operator = await openPage(app, { ignoreAborted: true });
     await journey("staff-operator", [operator], async () => {
-      const dan = await app.db
-        .selectFrom("memberships")
-        .innerJoin("users", "users.id", "memberships.user_id")
-        .select("memberships.account_id")
-        .where("users.email", "=", "dan@example.com")
-        .executeTakeFirstOrThrow();
-
       // The failed one: fails at its first activity, on the app's worker.
-      const failedId = deleteWorkflowId(dan.account_id);
-      const failed = await app.temporal.workflow.start("deleteAccount", {
+      const failedId = listMailingWorkflowId(randomUUID());
+      const failed = await app.temporal.workflow.start("listMailing", {
         taskQueue,
         workflowId: failedId,
-        args: [{ accountId: dan.account_id } satisfies DeleteAccountInput],
-        typedSearchAttributes: forAccount(dan.account_id),
+        args: [{ mailingId: failedId.slice("list-mailing:".length) } satisfies ListMailingInput],
       });
       const outcome = await failed.result().then(
         () => "completed",
         (err: unknown) => (err instanceof WorkflowFailedError ? "failed" : String(err)),
       );
       expect(outcome).toBe("failed");
-      // Nothing happened to dan's account.
-      const danAccount = await app.db.selectFrom("accounts").select("status").where("id", "=", dan.account_id).executeTakeFirstOrThrow();
-      expect(danAccount.status).toBe("active");
 
       // The stuck one: running, its activity failing again and again.
       const stuckId = listMailingWorkflowId(mailingId);
@@ -83,10 +73,10 @@ describe.skipIf(!chromiumPath)("staff operator", () => {
       await reloadUntilVisible(page, failedRow);
       await failedRow.first().click();
       await page.getByRole("heading", { level: 1, name: failedId }).locator(".badge.failed").waitFor();
-      await page.getByText("deleteAccount · run").waitFor();
-      await page.getByText("Attempt 1: failed — no deletion was requested for this account").waitFor();
+      await page.getByText("listMailing · run").waitFor();
+      await page.getByText("Attempt 1: failed — mailing not found").waitFor();
       // The summary names the cause, not Temporal's wrapper ("Activity task failed").
-      await page.locator(".field-error", { hasText: "no deletion was requested for this account" }).waitFor();
+      await page.locator(".field-error", { hasText: "mailing not found" }).waitFor();
       await page.getByText("This workflow has finished; there is nothing to cancel, terminate or retry.").waitFor();
 
       // Back to the dashboard → "Running".
