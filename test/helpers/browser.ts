@@ -19,6 +19,8 @@ export function watchPage(page: Page, options: { javaScript?: boolean; ignoreAbo
   page.on("requestfailed", (r) => {
     const error = r.failure()?.errorText;
     if (error === "net::ERR_ABORTED" && options.ignoreAborted) return;
+    // Remix's route discovery (`/__manifest`) is a prefetch: a navigation that starts meanwhile cancels it, by design.
+    if (error === "net::ERR_ABORTED" && new URL(r.url()).pathname === "/__manifest") return;
     if (!javaScript && new URL(r.url()).pathname.startsWith("/build/") && r.url().endsWith(".js")) return;
     problems.push(`request failed: ${r.url()} (${error ?? "?"})`);
   });
