@@ -8,5 +8,5 @@ export function actor() {
   return workflowActor(Context.current().info.workflowExecution?.workflowId ?? "unknown-workflow");
 }
 
-/** A step record for account_status_changes. */
-export const step = (name: string, outcome: string) => ({ step: name, outcome, at: new Date().toISOString() });
+/** A step record (account_status_changes, account_deletions): one helper, kept with the deletion model. */
+export { step } from "../app/models/deletions.server.js";

@@ -10,11 +10,11 @@ import { deliveryMode, enqueueMail } from "../app/mail/mailer.server.js";
 import type { MailingProvider } from "../app/mailing/provider.server.js";
 import { revokeAccountKeys } from "../app/models/api-keys.server.js";
 import { writeAudit } from "../app/models/audit.server.js";
-import { liveDeletionOf, recordDeletionStep, step } from "../app/models/deletions.server.js";
+import { liveDeletionOf, recordDeletionStep } from "../app/models/deletions.server.js";
 import { erasePersonalData } from "../app/models/erasure.server.js";
 import { revokeAccountSessions } from "../app/models/sessions.server.js";
 import type { Db, DbOrTrx } from "../db/connection.js";
-import { actor } from "./common.js";
+import { actor, step } from "./common.js";
 import { providerFailure } from "./mailing.js";
 
 const CONFIRMATION_KIND = "deletion_confirmation";

@@ -120,6 +120,7 @@ export async function requestAccountDeletion(
   return { ok: true, deletionId: row.id };
 }
 
+/** A step record, as account_status_changes and account_deletions keep them. */
 export const step = (name: string, outcome: string): StatusChangeStep => ({ step: name, outcome, at: new Date().toISOString() });
 
 /** The deletion the workflow for this account carries out (the one that has not failed). */
