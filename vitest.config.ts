@@ -6,6 +6,7 @@ export default defineConfig({
       "test/**/*.test.ts",
       "app/**/*.test.ts",
       "dev/**/*.test.ts",
+      "server/**/*.test.ts",
       "db/**/*.test.ts",
       "activities/**/*.test.ts",
       "workflows/**/*.test.ts",

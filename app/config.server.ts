@@ -55,6 +55,7 @@ const EnvSchema = z.object({
   TEMPORAL_DEV_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
   TEMPORAL_UI_URL: z.string().url().optional(),
+  WORKFLOW_BUNDLE: z.string().min(1).optional(),
 
   SESSION_SECRET: secretList.optional(),
   TOMBSTONE_SECRET: z.string().min(32, "needs at least 32 characters").optional(),
@@ -73,6 +74,9 @@ const EnvSchema = z.object({
   TRANSFER_SECOND_APPROVER_ABOVE_CENTS: z.coerce.number().int().min(0).default(100_000),
   INBOUND_EMAIL_SECRET: z.string().min(32, "needs at least 32 characters").optional(),
   SEED_DEMO: bool.default("true"),
+  BACKGROUND_PRIORITY: z.enum(["low", "normal"]).default("low"),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(1000).default(20),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1000).default(10),
   SMTP_URL: z
     .string()
     .url()
@@ -109,6 +113,8 @@ export interface Config {
     devPort: number;
     uiPort: number;
     uiUrl: string | undefined;
+    /** The prebuilt workflow bundle a worker runs (`npm run build` writes build/workflow-bundle.js); unset = bundle the source at start. */
+    workflowBundle: string | undefined;
   };
   /** `fromEnv` false means the development defaults are in use (npm start swaps in per-install secrets). */
   session: { secrets: string[]; ttlHours: number; fromEnv: boolean };
@@ -128,6 +134,10 @@ export interface Config {
   /** HMAC key of /hooks/inbound-email; without it the hook refuses everything. */
   inboundEmailSecret: string | undefined;
   seedDemo: boolean;
+  /** `npm start` runs the worker and the Temporal dev server below the web ("low", see server/background-priority.ts) or beside it. */
+  backgroundPriority: "low" | "normal";
+  /** How much one worker process runs at once (server/worker.ts). */
+  worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number };
   smtpUrl: string | undefined;
   mailFrom: string;
   /** The external mailing-list provider the lists are mirrored to; without it the database is the list. */
@@ -192,6 +202,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       devPort: e.TEMPORAL_DEV_PORT,
       uiPort: e.TEMPORAL_UI_PORT,
       uiUrl: e.TEMPORAL_UI_URL,
+      workflowBundle: e.WORKFLOW_BUNDLE,
     },
     session: { secrets: e.SESSION_SECRET ?? [DEV_SESSION_SECRET], ttlHours: e.SESSION_TTL_HOURS, fromEnv: !!e.SESSION_SECRET },
     tombstoneSecret: e.TOMBSTONE_SECRET ?? DEV_TOMBSTONE_SECRET,
@@ -207,6 +218,8 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     transfer: { confirmWithinMs: Math.round(e.TRANSFER_CONFIRM_HOURS * 3600_000), secondApproverAboveCents: e.TRANSFER_SECOND_APPROVER_ABOVE_CENTS },
     inboundEmailSecret: e.INBOUND_EMAIL_SECRET,
     seedDemo: e.SEED_DEMO,
+    backgroundPriority: e.BACKGROUND_PRIORITY,
+    worker: { maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES, maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS },
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
     mailingProvider: e.MAILING_PROVIDER_URL ? { url: e.MAILING_PROVIDER_URL.replace(/\/$/, ""), token: e.MAILING_PROVIDER_TOKEN } : undefined,

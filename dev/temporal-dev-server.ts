@@ -11,6 +11,7 @@
 import { spawn } from "node:child_process";
 import net from "node:net";
 import { Connection } from "@temporalio/client";
+import { inBackground, type BackgroundPriority } from "../server/background-priority.js";
 
 export type SearchAttributeKind = "Keyword" | "Text" | "Int" | "Datetime" | "Bool" | "Double" | "KeywordList";
 
@@ -64,6 +65,8 @@ export async function startTemporalDevServer(opts: {
   namespace: string;
   searchAttributes?: Record<string, SearchAttributeKind>;
   onLog?: (line: string) => void;
+  /** "low": below the web process (see server/background-priority.ts); default "normal". */
+  priority?: BackgroundPriority;
   /**
    * Called if the server exits after it was ready without stop() being called (a crash, or
    * someone else's kill). Tests otherwise only see "connection refused" with no hint why.
@@ -87,7 +90,8 @@ export async function startTemporalDevServer(opts: {
   const wantedAttributes = Object.entries(opts.searchAttributes ?? {});
   for (const [name, kind] of wantedAttributes) args.push("--search-attribute", `${name}=${kind}`);
 
-  const child = spawn(opts.cliPath, args, { stdio: ["ignore", "pipe", "pipe"], detached: false });
+  const [command, commandArgs] = inBackground(opts.priority ?? "normal", "temporal", opts.cliPath, args);
+  const child = spawn(command, commandArgs, { stdio: ["ignore", "pipe", "pipe"], detached: false });
   // Last lines of output, to explain an early exit.
   const recent: string[] = [];
   const onLines = (chunk: Buffer) => {

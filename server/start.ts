@@ -19,6 +19,8 @@ import { findOrBuildTemporalCli } from "../dev/temporal-cli.js";
 import { startTemporalDevServer, type TemporalDevServer } from "../dev/temporal-dev-server.js";
 import { openDatabase } from "./database-bootstrap.js";
 import { developmentSecrets } from "./development-secrets.js";
+import { inBackground } from "./background-priority.js";
+import { BUILT_WORKFLOW_BUNDLE } from "./workflow-bundle.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const config = configOrExit();
@@ -80,6 +82,7 @@ async function main() {
       uiPort: config.temporal.uiPort,
       namespace: config.temporal.namespace,
       searchAttributes: { AccountId: "Keyword", TicketId: "Keyword" },
+      priority: config.backgroundPriority,
     });
     writeFileSync(temporalPidFile, String(temporal.pid));
     stops.push(async () => {
@@ -101,10 +104,12 @@ async function main() {
     TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_UI_URL: temporalUi,
     LOCAL_OAUTH_URL: localOAuth?.url,
+    // `npm start` builds the bundle first; a worker started without it bundles the source itself.
+    WORKFLOW_BUNDLE: config.temporal.workflowBundle ?? (existsSync(BUILT_WORKFLOW_BUNDLE) ? BUILT_WORKFLOW_BUNDLE : undefined),
     ...secrets,
   });
-  const worker = supervise("worker", path.join(root, "server", "worker.ts"), env);
-  const web = supervise("web", path.join(root, "server", "web.ts"), env);
+  const worker = supervise("worker", path.join(root, "server", "worker.ts"), env, (cmd, args) => inBackground(config.backgroundPriority, "worker", cmd, args));
+  const web = supervise("web", path.join(root, "server", "web.ts"), env, (cmd, args) => [cmd, args]);
   stops.push(worker.stop, web.stop);
 
   await waitForHealthy(`http://127.0.0.1:${config.port}/healthz`);
@@ -152,12 +157,13 @@ async function stopOrphanedTemporal() {
 }
 
 /** Runs a child and restarts it when it crashes, with backoff; gives up after repeated crashes. */
-function supervise(name: string, script: string, env: NodeJS.ProcessEnv) {
+function supervise(name: string, script: string, env: NodeJS.ProcessEnv, launch: (command: string, args: string[]) => [string, string[]]) {
   const log = createWriteStream(path.join(logDir, `${name}.log`), { flags: "a" });
   let child: ChildProcess | undefined;
   let crashes: number[] = [];
   const run = () => {
-    child = spawn(process.execPath, ["--import", "tsx", script], { cwd: root, env, stdio: ["ignore", "pipe", "pipe", "ipc"] });
+    const [command, args] = launch(process.execPath, ["--import", "tsx", script]);
+    child = spawn(command, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe", "ipc"] });
     const forward = (chunk: Buffer) => {
       log.write(chunk);
       for (const line of chunk.toString("utf8").split("\n")) {

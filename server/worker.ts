@@ -2,8 +2,6 @@
  * The worker process: runs workflows (bundled, deterministic) and activities
  * (all I/O). Stateless; many may poll one task queue (`npm run worker`).
  */
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from "@temporalio/worker";
 import { createActivities } from "../activities/index.js";
 import { TestPaymentProvider } from "../app/payments/test-payment-provider.server.js";
@@ -14,8 +12,8 @@ import { createDb } from "../db/connection.js";
 import { MailDispatcher } from "../app/mail/dispatcher.server.js";
 import { createSmtpTransport } from "../app/mail/mailer.server.js";
 import { mailingProviderFrom } from "../app/mailing/provider.server.js";
+import { WORKFLOWS_SOURCE } from "./workflow-bundle.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const config = configOrExit();
 const logger = createLogger(config.logLevel, "worker");
 
@@ -42,9 +40,15 @@ const worker = await Worker.create({
   connection,
   namespace: config.temporal.namespace,
   taskQueue: config.temporal.taskQueue,
-  workflowsPath: path.join(root, "workflows", "index.ts"),
+  // WORKFLOW_BUNDLE: the prebuilt bundle (`npm run build`); without it, bundle the source now.
+  ...(config.temporal.workflowBundle ? { workflowBundle: { codePath: config.temporal.workflowBundle } } : { workflowsPath: WORKFLOWS_SOURCE }),
   // The test payment provider is the only one shipped; a real one plugs in behind the same interface.
   activities: createActivities({ db, payments: new TestPaymentProvider(db), config, mailingProvider: mailingProviderFrom(config) }),
+  // Activities are short transactions on a pool of 10 connections: the SDK's default of 100 at once only queues
+  // them for a connection while holding memory. With these limits a burst of 200 workflows peaks near 300 MB of
+  // RSS instead of over 400 (BENCHMARKS.md); raise them together with the pool for slow outside calls.
+  maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+  maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
 });
 // Outbox mail goes out from here, after commit; without SMTP_URL it stays in the outbox (console → Mail).
 const mail = config.smtpUrl
