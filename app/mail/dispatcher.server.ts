@@ -15,6 +15,10 @@ import type { Logger } from "../logger.server.js";
 import type { SmtpTransport } from "./mailer.server.js";
 
 export const MAX_ATTEMPTS = 8;
+/** How long a claim holds a row "sending" before another dispatcher may send it again. */
+const LEASE_MS = 120_000;
+/** Longest pause between attempts to record a send (see recordSent). */
+export const RECORD_RETRY_MAX_MS = 1_000;
 
 export class MailDispatcher {
   private stopped = false;
@@ -96,7 +100,7 @@ export class MailDispatcher {
   }
 
   private async claim(limit: number) {
-    const leaseMs = this.deps.leaseMs ?? 120_000;
+    const leaseMs = this.deps.leaseMs ?? LEASE_MS;
     const { rows } = await sql<{ id: string; to_address: string | null; subject: string; text_body: string; headers: Record<string, string>; attempts: number }>`
       UPDATE mail_outbox SET status = 'sending', claimed_at = now(), attempts = attempts + 1
       WHERE id IN (
@@ -147,14 +151,20 @@ export class MailDispatcher {
     await this.recordSent(mail.id);
   }
 
+  /**
+   * Retried at least every second, so the duplicate window ends within a second of the database coming
+   * back (not after a long back-off), until the lease runs out: after that another dispatcher may have
+   * claimed the row, and the send can no longer be recorded as ours.
+   */
   private async recordSent(id: string): Promise<void> {
+    const giveUpAt = Date.now() + (this.deps.leaseMs ?? LEASE_MS);
     for (let attempt = 0; ; attempt++) {
       try {
         await this.deps.db.updateTable("mail_outbox").set({ status: "sent", sent_at: sql`now()`, last_error: null }).where("id", "=", id).where("status", "=", "sending").execute();
         return;
       } catch (err) {
-        if (attempt >= 20 || this.stopped) throw err;
-        await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * 2 ** attempt)));
+        if (Date.now() >= giveUpAt || this.stopped) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(RECORD_RETRY_MAX_MS, 100 * 2 ** attempt)));
       }
     }
   }

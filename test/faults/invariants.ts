@@ -6,6 +6,7 @@
 import { sql } from "kysely";
 import type { Db } from "../../db/connection.js";
 import { isEmailTombstoned } from "../../app/models/email.server.js";
+import { RECORD_RETRY_MAX_MS } from "../../app/mail/dispatcher.server.js";
 import { databaseText } from "../helpers/pii-scan.js";
 import type { MailSink, ReceivedMail } from "./infra.js";
 import type { DeletionCase, TransferCase } from "./scenario.js";
@@ -177,6 +178,8 @@ export interface FaultEvent {
 
 const NEAR_BEFORE_MS = 1_000;
 const NEAR_AFTER_MS = 3_000;
+/** How long the worker's pool may take to reconnect once PostgreSQL is back. */
+const RECONNECT_MS = 3_000;
 const signed = (ms: number) => `${ms >= 0 ? "+" : "−"}${(Math.abs(ms) / 1000).toFixed(2)} s`;
 /** Whether PostgreSQL was stopped at `at` (between a pg-stop and the next pg-start). */
 function pgDownAt(events: FaultEvent[], at: number): boolean {
@@ -228,13 +231,30 @@ export async function checkMail(
       const near = events.filter((e) => e.at >= at - NEAR_BEFORE_MS && e.at <= at + NEAR_AFTER_MS);
       const pgDown = pgDownAt(events, at) || near.some((e) => e.kind === "pg-stop");
       const text = near.length ? near.map((e) => `${e.kind}${e.detail ? ` ${e.detail}` : ""} ${signed(e.at - at)}`).join(", ") : pgDown ? "PostgreSQL down" : "no fault near it";
-      const kind = near.some((e) => e.kind === "kill") ? "kill" : near.some((e) => e.kind === "crash") ? "crash" : pgDown ? "pg" : "none";
-      return { kind, text: `copy ${i + 1} at ${clock(at)} → copy ${i + 2} at ${clock(next)} (${((next - at) / 1000).toFixed(1)} s later; near copy ${i + 1}: ${text})` };
+      // Sent while PostgreSQL was down: the dispatcher keeps trying to record the send (at least every
+      // RECORD_RETRY_MAX_MS) and does so moments after PostgreSQL is back, unless its worker is killed first.
+      // That is the documented window (died before recording), held open by the outage.
+      const pgBack = pgDown ? events.find((e) => e.kind === "pg-start" && e.at >= at - NEAR_BEFORE_MS) : undefined;
+      const killedBeforeRecording = pgBack && events.find((e) => e.kind === "kill" && e.at > at && e.at <= pgBack.at + RECORD_RETRY_MAX_MS + RECONNECT_MS);
+      const kind = near.some((e) => e.kind === "kill")
+        ? "kill"
+        : near.some((e) => e.kind === "crash")
+          ? "crash"
+          : killedBeforeRecording
+            ? "pg-then-kill"
+            : pgDown
+              ? "pg"
+              : "none";
+      const after = killedBeforeRecording ? `; PostgreSQL back ${signed(pgBack.at - at)}, worker killed ${signed(killedBeforeRecording.at - at)}` : "";
+      return { kind, text: `copy ${i + 1} at ${clock(at)} → copy ${i + 2} at ${clock(next)} (${((next - at) / 1000).toFixed(1)} s later; near copy ${i + 1}: ${text}${after})` };
     });
     const claimed = `outbox row ${id} claimed ${row.attempts} time(s), now ${row.status}`;
     const detail = `${claimed}; ${gaps.map((g) => g.text).join("; ")}`;
     if (row.attempts < copies.length) return { ok: false, why: `fewer claims than copies: ${detail}` };
     if (gaps.every((g) => g.kind === "kill")) return { ok: true, why: `the worker was SIGKILLed as it sent, before it recorded the send: ${detail}` };
+    if (gaps.every((g) => g.kind === "kill" || g.kind === "pg-then-kill")) {
+      return { ok: true, why: `sent while PostgreSQL was down; the worker was SIGKILLed before it could record the send once PostgreSQL was back: ${detail}` };
+    }
     if (gaps.every((g) => g.kind === "kill" || g.kind === "crash")) {
       return { ok: false, why: `the dispatcher died before recording the send, but by the worker crashing on its own (not a kill): ${detail}` };
     }
