@@ -32,7 +32,8 @@ import { postLedgerEntry } from "../app/models/ledger.server.js";
 import { createDb, type Db } from "../db/connection.js";
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPostgresHandle } from "../db/embedded-postgres.js";
 import { migrateToLatest } from "../db/migrate.js";
-import { intFromEnv } from "./env.js";
+import { intFromEnv } from "../dev/int-from-env.js";
+import { stopChild } from "../dev/stop-child.js";
 import { machineBusyMs, postgresCpuMs, procStat, readPostmasterPid } from "./proc-cpu.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -75,16 +76,6 @@ let pg: EmbeddedPostgresHandle | undefined;
 let db: Db | undefined;
 let tmp: string | undefined;
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const killed = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
-  if (!killed) {
-    child.kill("SIGKILL");
-    await exited;
-  }
-}
 
 let cleaning: Promise<void> | undefined;
 function cleanup(): Promise<void> {

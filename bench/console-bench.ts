@@ -47,7 +47,7 @@ import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPostgresHandle } fr
 import { migrateToLatest } from "../db/migrate.js";
 import type { Database } from "../db/schema.js";
 import { DEFAULT_SEED, freePortNot5432, seedId, seedLarge, seedOptionsFromEnv } from "../scripts/seed-large.js";
-import { intFromEnv } from "./env.js";
+import { intFromEnv } from "../dev/int-from-env.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BENCHMARKS_MD = path.join(root, "BENCHMARKS.md");

@@ -36,7 +36,8 @@ import { freePort, startTemporalDevServer, type TemporalDevServer } from "../dev
 import { inBackground } from "../server/background-priority.js";
 import { writeWorkflowBundle } from "../server/workflow-bundle.js";
 import { approveTransferUpdate, confirmTransferSignal, deleteWorkflowId, transferWorkflowId } from "../workflows/shared.js";
-import { intFromEnv } from "./env.js";
+import { intFromEnv } from "../dev/int-from-env.js";
+import { stopChild } from "../dev/stop-child.js";
 import { machineBusyMs, postgresCpuMs, procStat, readPostmasterPid } from "./proc-cpu.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -66,17 +67,7 @@ let cleaning = false;
 
 async function cleanup(): Promise<void> {
   cleaning = true;
-  await Promise.all(
-    [...children].map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          if (c.exitCode !== null || c.signalCode !== null) return resolve();
-          c.once("exit", () => resolve());
-          c.kill("SIGTERM");
-          setTimeout(() => c.kill("SIGKILL"), 10_000).unref();
-        }),
-    ),
-  );
+  await Promise.all([...children].map((c) => stopChild(c)));
   await temporalServer?.stop().catch(() => {});
   await pg?.stop().catch(() => {});
   if (tmp) await fs.rm(tmp, { recursive: true, force: true });

@@ -13,6 +13,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Where `npm run build` writes the bundle (gitignored, next to the Remix build). */
 export const BUILT_WORKFLOW_BUNDLE = path.join(root, "build", "workflow-bundle.js");
+/** The workflow code's entry: what workers, the tests and the replay tests bundle. */
 export const WORKFLOWS_SOURCE = path.join(root, "workflows", "index.ts");
 
 export async function writeWorkflowBundle(outFile: string = BUILT_WORKFLOW_BUNDLE): Promise<string> {

@@ -23,6 +23,7 @@ import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPostgresHandle } fr
 import { migrateToLatest } from "../../db/migrate.js";
 import { findOrBuildTemporalCli } from "../../dev/temporal-cli.js";
 import { freePort, startTemporalDevServer, type TemporalDevServer } from "../../dev/temporal-dev-server.js";
+import { stopChild } from "../../dev/stop-child.js";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -42,16 +43,6 @@ export function log(line: string) {
 // ---------------------------------------------------------------------------
 // Settings
 
-export function intFromEnv(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) {
-    console.error(`${name} must be a whole number ≥ ${min} (got ${JSON.stringify(raw)})`);
-    process.exit(2);
-  }
-  return n;
-}
 
 /** mulberry32: small, fast, and the same sequence for the same seed. */
 export function seededRandom(seed: number): () => number {
@@ -83,16 +74,6 @@ export function onCleanup(fn: () => Promise<unknown>) {
   cleanups.push(fn);
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const stopped = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
-  if (!stopped) {
-    child.kill("SIGKILL");
-    await exited;
-  }
-}
 
 let cleaning: Promise<void> | undefined;
 export function cleanup(): Promise<void> {

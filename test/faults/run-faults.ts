@@ -29,6 +29,7 @@ import path from "node:path";
 import { parseConfig } from "../../app/config.server.js";
 import { createLogger } from "../../app/logger.server.js";
 import type { Db } from "../../db/connection.js";
+import { intFromEnv } from "../../dev/int-from-env.js";
 import { writeWorkflowBundle } from "../../server/workflow-bundle.js";
 import { Checker, checkDeletions, checkMail, checkTransfers, checkWorkflows, type DuplicateReport, type FaultEvent } from "./invariants.js";
 import {
@@ -36,7 +37,6 @@ import {
   elapsed,
   isCleaning,
   httpStatus,
-  intFromEnv,
   log,
   MailSink,
   makeTempDir,

@@ -15,9 +15,9 @@ import {
 } from "@temporalio/worker";
 import { inject } from "vitest";
 import type {} from "../setup/global-setup.js"; // ProvidedContext typing for inject()
-import { DEFAULT_WORKFLOWS_PATH } from "./workflows-path.js";
+import { WORKFLOWS_SOURCE as DEFAULT_WORKFLOWS_PATH } from "../../server/workflow-bundle.js";
 
-export { DEFAULT_WORKFLOWS_PATH } from "./workflows-path.js";
+export { DEFAULT_WORKFLOWS_PATH };
 const NAMESPACE = "default";
 
 export interface TemporalTestEnv {

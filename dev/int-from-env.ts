@@ -1,4 +1,4 @@
-/** Bench settings from the environment: a whole number at least `min`, or the fallback; a bad value stops the bench. */
+/** Bench and fault-run settings from the environment: a whole number at least `min`, or the fallback; a bad value stops the run. */
 export function intFromEnv(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === "") return fallback;
