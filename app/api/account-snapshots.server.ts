@@ -2,10 +2,12 @@
  * What the API needs of an account (status, plan, balance), cached per account
  * and dropped by the `account_changed` notification that every UPDATE of the
  * account row sends (balance, status, plan). TTL 10 s as the safety net.
+ * A debit made by this process puts the committed row in at once (beginWrite),
+ * so the client that debited reads its new balance on its next call here.
  */
 import type { DbOrTrx } from "../../db/connection.js";
 import type { AccountStatus, Plan } from "../../db/schema.js";
-import { NotifiedCache } from "./notified-cache.js";
+import { NotifiedCache, type WriteTicket } from "./notified-cache.js";
 
 export interface AccountSnapshot {
   id: string;
@@ -13,6 +15,16 @@ export interface AccountSnapshot {
   status: AccountStatus;
   balanceCents: string;
   creditLimitCents: string;
+}
+
+const TTL_MS = 10_000;
+
+/** A write of this process to one account row; settle it once the write is over. */
+export interface AccountWrite {
+  /** Committed: the row as the UPDATE … RETURNING gave it; `version` orders this account's commits (its ledger entry id). */
+  committed(snapshot: AccountSnapshot, version: string | bigint): void;
+  unchanged(): void;
+  unknown(): void;
 }
 
 export class AccountSnapshots {
@@ -28,7 +40,7 @@ export class AccountSnapshots {
   async get(accountId: string): Promise<AccountSnapshot | null> {
     const hit = this.cache.get(accountId);
     if (hit !== undefined) return hit;
-    return this.cache.load(accountId, () => 10_000, async () => {
+    return this.cache.load(accountId, () => TTL_MS, async () => {
       const row = await this.db
         .selectFrom("accounts")
         .select(["id", "plan", "status", "balance_cents", "credit_limit_cents"])
@@ -38,6 +50,16 @@ export class AccountSnapshots {
         ? { id: row.id, plan: row.plan, status: row.status, balanceCents: row.balance_cents, creditLimitCents: row.credit_limit_cents }
         : null;
     });
+  }
+
+  /** Before this process writes the account row (see NotifiedCache.beginWrite for the ordering rules). */
+  beginWrite(accountId: string): AccountWrite {
+    const ticket: WriteTicket<AccountSnapshot | null> = this.cache.beginWrite(accountId);
+    return {
+      committed: (snapshot, version) => ticket.committed(snapshot, BigInt(version), TTL_MS),
+      unchanged: () => ticket.unchanged(),
+      unknown: () => ticket.unknown(),
+    };
   }
 
   invalidate(accountId: string): void {

@@ -69,4 +69,63 @@ describe("NotifiedCache", () => {
     expect(c.get("b")).toBe("acct-2");
     expect(c.get("c")).toBeUndefined();
   });
+
+  describe("beginWrite: a write of this process is read back at once, never going back in time", () => {
+    it("a committed write replaces the cached value before any notification", async () => {
+      const c = make();
+      await c.load("k", () => 10_000, async () => "balance 100");
+      const w = c.beginWrite("k");
+      w.committed("balance 90", 1n, 10_000);
+      expect(c.get("k")).toBe("balance 90");
+    });
+
+    it("two writes finishing out of order: the later commit stays", async () => {
+      const c = make();
+      const a = c.beginWrite("k");
+      const b = c.beginWrite("k");
+      b.committed("balance 80", 2n, 10_000);
+      a.committed("balance 90", 1n, 10_000);
+      expect(c.get("k")).toBe("balance 80");
+    });
+
+    it("a notification since the ticket (maybe a later commit elsewhere) drops the entry instead", async () => {
+      const c = make();
+      await c.load("k", () => 10_000, async () => "balance 100");
+      const w = c.beginWrite("k");
+      c.invalidate("k");
+      w.committed("balance 90", 1n, 10_000);
+      expect(c.get("k")).toBeUndefined();
+    });
+
+    it("a load that read the row before the commit is not stored after it", async () => {
+      const c = make();
+      const gate = deferred<string>();
+      const loading = c.load("k", () => 10_000, () => gate.promise);
+      c.beginWrite("k").committed("balance 90", 1n, 10_000);
+      gate.resolve("balance 100");
+      await loading;
+      expect(c.get("k")).toBe("balance 90");
+    });
+
+    it("stores nothing while the feed is down or across a reset; unknown drops and blocks the others", async () => {
+      let healthy = false;
+      const c = make(() => healthy);
+      c.beginWrite("a").committed("x", 1n, 10_000);
+      expect(c.get("a")).toBeUndefined();
+      healthy = true;
+      const w = c.beginWrite("b");
+      c.reset();
+      w.committed("y", 1n, 10_000);
+      expect(c.get("b")).toBeUndefined();
+      await c.load("d", () => 10_000, async () => "old");
+      const first = c.beginWrite("d");
+      const second = c.beginWrite("d");
+      first.unknown();
+      expect(c.get("d")).toBeUndefined();
+      second.committed("maybe older than the unknown one", 1n, 10_000);
+      expect(c.get("d")).toBeUndefined();
+      c.beginWrite("d").unchanged();
+      expect(c.get("d")).toBeUndefined();
+    });
+  });
 });

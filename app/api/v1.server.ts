@@ -16,6 +16,7 @@ import type { Logger } from "../logger.server.js";
 import { parseBearer } from "../models/api-key-format.server.js";
 import { postLedgerEntry } from "../models/ledger.server.js";
 import { startRecharge } from "../recharge.server.js";
+import { decodeUtf8, faultPath, findTextFault, storableText, textProblemMessage } from "../validation/text.js";
 import { AccountSnapshots, type AccountSnapshot } from "./account-snapshots.server.js";
 import { ChangeFeed } from "./change-feed.server.js";
 import { FailedAttempts } from "./failed-attempts.js";
@@ -94,7 +95,12 @@ function fail(res: ServerResponse, status: number, type: ErrorType, message: str
 
 const UsageBody = z.object({
   amount_cents: z.number({ invalid_type_error: "must be a number" }).int("must be a whole number of cents").positive("must be positive").max(100_000_000, "must be at most 100000000"),
-  idempotency_key: z.string({ invalid_type_error: "must be a string" }).min(1, "must not be empty").max(255, "must be at most 255 characters"),
+  // Storable exactly as sent: "k1-\ud800" must not be remembered as "k1-\ufffd" (another client's key).
+  idempotency_key: z
+    .string({ invalid_type_error: "must be a string" })
+    .min(1, "must not be empty")
+    .max(255, "must be at most 255 characters")
+    .superRefine(storableText()),
 });
 
 export function createV1Handler(deps: V1Deps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -118,12 +124,18 @@ export function createV1Handler(deps: V1Deps): (req: IncomingMessage, res: Serve
   async function postUsage(req: IncomingMessage, res: ServerResponse, { id: accountId }: AccountSnapshot, keyId: string) {
     const raw = await readBody(req);
     if (raw === null) return fail(res, 413, "payload_too_large", `The request body is larger than ${MAX_BODY} bytes.`);
+    // Strictly: bytes that are not UTF-8 would otherwise become U+FFFD, and two keys one.
+    const text = decodeUtf8(raw);
+    if (text === null) return fail(res, 400, "invalid_request", "The request body is not valid UTF-8.", { param: "body" });
     let json: unknown;
     try {
-      json = JSON.parse(raw);
+      json = JSON.parse(text);
     } catch {
       return fail(res, 400, "invalid_request", "The request body is not valid JSON.");
     }
+    // Every string in the body, not only the fields read: NUL or a lone surrogate is refused, never stored or altered.
+    const fault = findTextFault(json);
+    if (fault) return fail(res, 400, "invalid_request", textProblemMessage(faultPath(fault), fault.problem), { param: faultPath(fault) });
     const parsed = UsageBody.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -132,13 +144,22 @@ export function createV1Handler(deps: V1Deps): (req: IncomingMessage, res: Serve
       return fail(res, 400, "invalid_request", message, { param });
     }
     const { amount_cents, idempotency_key } = parsed.data;
+    // Read-your-writes: the snapshot takes the committed row as soon as the debit
+    // commits, so this client's next call here shows the new balance even before
+    // the NOTIFY arrives (which can lag on a busy process).
+    const write = runtime.accounts.beginWrite(accountId);
     const result = await postLedgerEntry(deps.db, {
       accountId,
       amountCents: -BigInt(amount_cents),
       kind: "usage",
       idempotencyKey: `usage:${idempotency_key}`,
       actor: { type: "api_key", id: keyId },
+    }).catch((err: unknown) => {
+      write.unknown();
+      throw err;
     });
+    if (result.status === "created") write.committed({ id: accountId, ...result.account }, result.entry.id);
+    else write.unchanged();
     switch (result.status) {
       case "no_account":
         return fail(res, 401, "revoked_api_key", "This API key's account no longer exists.");
@@ -218,8 +239,8 @@ export function createV1Handler(deps: V1Deps): (req: IncomingMessage, res: Serve
   };
 }
 
-/** The body as text, or null past the size limit. */
-function readBody(req: IncomingMessage): Promise<string | null> {
+/** The body's bytes, or null past the size limit. */
+function readBody(req: IncomingMessage): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers["content-length"] ?? 0);
     if (declared > MAX_BODY) {
@@ -236,7 +257,7 @@ function readBody(req: IncomingMessage): Promise<string | null> {
         resolve(null);
       } else chunks.push(c);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
   });
 }

@@ -7,7 +7,7 @@
  */
 import { sql } from "kysely";
 import type { Db, DbOrTrx } from "../../db/connection.js";
-import type { LedgerKind } from "../../db/schema.js";
+import type { AccountStatus, LedgerKind, Plan } from "../../db/schema.js";
 import { writeAudit, type Actor } from "./audit.server.js";
 
 export const LEDGER_PAGE_SIZE = 25;
@@ -22,7 +22,14 @@ export interface LedgerEntry {
 }
 
 export type PostResult =
-  | { status: "created"; entry: LedgerEntry; /** The account's recharge rule calls for a top-up now. */ rechargeDue: boolean }
+  | {
+      status: "created";
+      entry: LedgerEntry;
+      /** The account row as this post left it (from the UPDATE … RETURNING), for callers that cache it. */
+      account: { plan: Plan; status: AccountStatus; balanceCents: string; creditLimitCents: string };
+      /** The account's recharge rule calls for a top-up now. */
+      rechargeDue: boolean;
+    }
   | { status: "replayed"; entry: LedgerEntry }
   | { status: "conflict"; entry: LedgerEntry }
   | { status: "insufficient"; balanceCents: string; creditLimitCents: string }
@@ -100,13 +107,22 @@ export async function postLedgerEntry(
           .returning(ENTRY_COLUMNS),
       )
       .with("balance", (q) =>
-        q.updateTable("accounts").set({ balance_cents: balance.toString() }).where("id", "=", input.accountId).returning("id"),
+        q
+          .updateTable("accounts")
+          .set({ balance_cents: balance.toString() })
+          .where("id", "=", input.accountId)
+          .returning(["plan", "status", "balance_cents as account_balance_cents", "credit_limit_cents"]),
       )
-      .selectFrom("entry")
-      .select(ENTRY_COLUMNS)
+      .selectFrom(["entry", "balance"])
+      .select([...ENTRY_COLUMNS, "plan", "status", "account_balance_cents", "credit_limit_cents"])
       .executeTakeFirstOrThrow();
     const rechargeDue = account.threshold_cents !== null && balance < BigInt(account.threshold_cents);
-    return { status: "created", entry: toEntry(entry), rechargeDue };
+    return {
+      status: "created",
+      entry: toEntry(entry),
+      account: { plan: entry.plan, status: entry.status, balanceCents: entry.account_balance_cents, creditLimitCents: entry.credit_limit_cents },
+      rechargeDue,
+    };
   };
   return db.isTransaction ? run(db) : (db as Db).transaction().execute(run);
 }
