@@ -1,4 +1,5 @@
 import type { AppLoadContext } from "@remix-run/node";
+import { faultPath, findFormFault, findUrlEncodedFault, textProblemReason, type TextFault } from "../validation/text.js";
 
 /**
  * Reads a form post and checks its CSRF token against the signed cookie
@@ -6,7 +7,11 @@ import type { AppLoadContext } from "@remix-run/node";
  */
 export async function readFormWithCsrf(request: Request, context: AppLoadContext): Promise<FormData> {
   let form: FormData;
+  let bytesFault: TextFault | null = null;
   try {
+    // The form parser turns percent-encoded bytes that are not UTF-8 (how a lone surrogate
+    // travels) into U+FFFD without a word: look at the bytes first, judge after the CSRF check.
+    if (isUrlEncoded(request)) bytesFault = findUrlEncodedFault(new Uint8Array(await request.clone().arrayBuffer()));
     form = await request.formData();
   } catch {
     throw new Response("This request needs a form body. Go back, reload the page and try again.", { status: 400 });
@@ -23,11 +28,14 @@ export async function readFormWithCsrf(request: Request, context: AppLoadContext
     }
     throw err;
   }
-  // PostgreSQL text cannot hold NUL: refuse it here, before any action starts changing things.
-  for (const [, value] of form) {
-    if (typeof value === "string" && value.includes("\u0000")) {
-      throw new Response("This form contains a character that cannot be stored (NUL). Remove it and try again.", { status: 400 });
-    }
+  // NUL, lone surrogates, bytes that are not UTF-8 (app/validation/text.ts says why): refused
+  // here, naming the field, before any action starts changing things.
+  const fault = bytesFault ?? findFormFault(form);
+  if (fault) {
+    throw new Response(`The field “${faultPath(fault)}” ${textProblemReason(fault.problem)}: remove that character and try again.`, { status: 400 });
   }
   return form;
 }
+
+const isUrlEncoded = (request: Request) =>
+  (request.headers.get("Content-Type") ?? "").split(";")[0].trim().toLowerCase() === "application/x-www-form-urlencoded";

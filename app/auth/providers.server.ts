@@ -11,6 +11,7 @@ import { GoogleStrategy } from "remix-auth-google";
 import type { Config } from "../config.server.js";
 import type { SignInProvider } from "../../db/schema.js";
 import type { ProviderIdentity } from "../models/sign-in.server.js";
+import { isStorableText, toStorableDisplayText } from "../validation/text.js";
 
 export const SIGN_IN_PROVIDERS: readonly SignInProvider[] = ["google", "github"];
 export const isSignInProvider = (p: string): p is SignInProvider => (SIGN_IN_PROVIDERS as readonly string[]).includes(p);
@@ -24,6 +25,25 @@ class LocalGoogleStrategy<User> extends GoogleStrategy<User> {
     // userInfoURL is private and readonly in the typings, but a plain field at runtime.
     Object.defineProperty(this, "userInfoURL", { value: `${base}/google/userinfo` });
   }
+}
+
+/**
+ * What a provider says reaches PostgreSQL, and a NUL there would fail the
+ * sign-in with a 500. Identifiers (subject, email) must be storable exactly as
+ * sent, or the sign-in is refused as a failed one (/login?error=oauth): repairing
+ * them could make two people one. Display text is repaired instead (NUL dropped,
+ * a lone surrogate as U+FFFD): an odd name must not keep anyone out. An avatar
+ * URL that is not clean text is dropped.
+ */
+export function storableIdentity(identity: ProviderIdentity): ProviderIdentity {
+  if (!isStorableText(identity.subject) || (identity.email !== null && !isStorableText(identity.email))) {
+    throw new Error("the provider sent an identifier that is not well-formed text");
+  }
+  return {
+    ...identity,
+    name: identity.name === null ? null : toStorableDisplayText(identity.name) || null,
+    avatarUrl: identity.avatarUrl !== null && isStorableText(identity.avatarUrl) ? identity.avatarUrl : null,
+  };
 }
 
 export function createAuthenticator(config: Config) {
@@ -49,7 +69,7 @@ export function createAuthenticator(config: Config) {
   };
   const verifyGoogle = async ({ profile }: { profile: { id: string; _json: Record<string, unknown>; displayName?: string } }) => {
     const raw = profile._json;
-    return {
+    return storableIdentity({
       provider: "google",
       subject: String(profile.id ?? raw.sub),
       email: typeof raw.email === "string" ? raw.email : null,
@@ -57,7 +77,7 @@ export function createAuthenticator(config: Config) {
       emailVerified: raw.email_verified === true,
       name: typeof raw.name === "string" ? raw.name : null,
       avatarUrl: typeof raw.picture === "string" ? raw.picture : null,
-    } satisfies ProviderIdentity;
+    });
   };
   authenticator.use(
     config.oauth.google
@@ -86,14 +106,14 @@ export function createAuthenticator(config: Config) {
       async ({ profile }) => {
         // The strategy keeps verified addresses only, primary first: we accept the primary one.
         const primary = profile.emails.find((e) => e.type === "primary");
-        return {
+        return storableIdentity({
           provider: "github",
           subject: String(profile.id),
           email: primary?.value ?? null,
           emailVerified: primary !== undefined,
           name: profile._json.name ?? profile._json.login ?? null,
           avatarUrl: profile._json.avatar_url ?? null,
-        } satisfies ProviderIdentity;
+        });
       },
     ),
     "github",

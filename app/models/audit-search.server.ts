@@ -7,6 +7,7 @@ import { sql, type SelectQueryBuilder, type Transaction } from "kysely";
 import { z } from "zod";
 import type { Db, DbOrTrx } from "../../db/connection.js";
 import type { ActorType, AuditRow, Database } from "../../db/schema.js";
+import { storableText } from "../validation/text.js";
 
 export const AUDIT_PAGE_SIZE = 50;
 export const AUDIT_EXPORT_BATCH = 1000;
@@ -58,8 +59,8 @@ const text = (label: string, max: number) =>
     z
       .string()
       .max(max, `${label}: ${max} characters at most.`)
-      // PostgreSQL text cannot hold NUL; the comparison would fail in the database.
-      .refine((v) => !v.includes("\u0000"), `${label}: contains a character that cannot be searched for (NUL).`)
+      // NUL would fail the query in PostgreSQL; a lone surrogate would be searched for as U+FFFD.
+      .superRefine(storableText(label))
       .optional(),
   );
 const when = (label: string) =>
@@ -86,7 +87,8 @@ export const AuditQuery = z
       z
         .string()
         .max(100, "Action: 100 characters at most.")
-        .regex(/^[^*\u0000]*\*?$/, "Action: an exact action, or a prefix ending in * (e.g. account.*); * only at the end.")
+        .regex(/^[^*]*\*?$/, "Action: an exact action, or a prefix ending in * (e.g. account.*); * only at the end.")
+        .superRefine(storableText("Action"))
         .optional(),
     ),
     target_type: text("Target type", 50),

@@ -16,6 +16,7 @@ import { z } from "zod";
 import { EmailSchema } from "../models/email.server.js";
 import { createEmailTransferTicket, setTicketStatus } from "../models/tickets.server.js";
 import { startTransfer } from "../transfers.server.js";
+import { decodeUtf8, faultPath, findTextFault, textProblemReason } from "../validation/text.js";
 
 /** Mails are text; 256 KB is generous for a request and keeps a flood of large posts cheap to refuse. */
 const MAX_INBOUND_BYTES = 256 * 1024;
@@ -68,12 +69,18 @@ export async function action({ request, context }: ActionFunctionArgs) {
     return fail(401, "invalid_signature", `The ${SIGNATURE_HEADER} header is missing or does not match the body.`);
   }
 
+  // Strictly: bytes that are not UTF-8 would otherwise become U+FFFD and change what the mail says.
+  const text = decodeUtf8(raw);
+  if (text === null) return fail(400, "invalid_request", "The body is not valid UTF-8.", { param: "body" });
   let json: unknown;
   try {
-    json = JSON.parse(raw.toString("utf8"));
+    json = JSON.parse(text);
   } catch {
     return fail(400, "invalid_request", "The body is not valid JSON.");
   }
+  // NUL or a lone surrogate anywhere (app/validation/text.ts): refused naming the field, nothing stored.
+  const fault = findTextFault(json);
+  if (fault) return fail(400, "invalid_request", `The field "${faultPath(fault)}" ${textProblemReason(fault.problem)}.`, { param: faultPath(fault) });
   const parsed = Inbound.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
