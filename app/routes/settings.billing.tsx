@@ -11,8 +11,9 @@ import { getMembershipRole } from "../models/memberships.server.js";
 import { getBalance, listLedger, newerLedgerCursor } from "../models/ledger.server.js";
 import { formatCents, parseDollarsToCents, centsToDollarsInput, formatSignedCents } from "../models/money.js";
 import { can } from "../models/permissions.js";
-import { getRechargeRule, saveRechargeRule } from "../models/recharge-rules.server.js";
+import { getRechargeRule } from "../models/recharge-rules.server.js";
 import { TEST_PAYMENT_METHODS } from "../payments/payment-provider.js";
+import { saveRechargeRuleAndCheck, type SavedRule } from "../recharge.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Billing · Switchboard" }];
 
@@ -131,21 +132,27 @@ export async function action({ request, context }: ActionFunctionArgs) {
     return data({ saved: null, fieldErrors: errors, values }, { status: 400 });
   }
 
-  const before = await getRechargeRule(db, p.accountId);
-  await saveRechargeRule(
-    db,
+  // Saving checks the balance at once: a rule saved below its threshold tops up now, not after the next debit.
+  const { resumed, recharge } = await saveRechargeRuleAndCheck(
+    context.services,
     p.accountId,
     { enabled: values.enabled, thresholdCents: threshold, targetCents: target, paymentMethod: input.paymentMethod },
     { type: "user", id: p.userId, ip: context.ip },
   );
-  const resumed = before?.paused_reason != null && values.enabled;
-  return data({
-    saved: resumed
-      ? "Saved. Auto-recharge is active again and will try the payment method the next time the balance drops below the threshold."
-      : "Saved.",
-    fieldErrors: {} as FieldErrors,
-    values: null,
-  });
+  return data({ saved: savedMessage(resumed, recharge, threshold, target), fieldErrors: {} as FieldErrors, values: null });
+}
+
+function savedMessage(resumed: boolean, recharge: SavedRule["recharge"], threshold: bigint, target: bigint): string {
+  const again = resumed ? " Auto-recharge is active again." : "";
+  const below = `the balance is already below ${formatCents(threshold)}`;
+  switch (recharge) {
+    case "started":
+      return `Saved.${again} As ${below}, a top-up to ${formatCents(target)} has started; it shows in the history below once the payment goes through.`;
+    case "not_started":
+      return `Saved.${again} ${below[0].toUpperCase()}${below.slice(1)}, but the top-up could not be started just now: save the rule again in a moment, or it starts with the next API call that uses credits.`;
+    case "not_due":
+      return resumed ? "Saved. Auto-recharge is active again and will try the payment method the next time the balance drops below the threshold." : "Saved.";
+  }
 }
 
 const KIND_LABELS: Record<LedgerKind, string> = {

@@ -1,0 +1,84 @@
+/**
+ * Saving or enabling an auto-recharge rule while the balance is already below
+ * its threshold tops up at once (issue 13, finding 9): through the real
+ * Settings → Billing form, the real recharge workflow on Temporal and the test
+ * payment provider, with no API call at all.
+ */
+import { describe, expect, it } from "vitest";
+import { ledgerSum } from "../app/models/ledger.server.js";
+import { rechargeWorkflowId } from "../workflows/shared.js";
+import { realActivities } from "./helpers/activities.js";
+import { useSuite } from "./helpers/suite.js";
+import { UserAgent, pageText } from "./helpers/user-agent.js";
+
+const t = useSuite({ app: true });
+const BILLING = "/settings/billing";
+
+async function signUp(email: string) {
+  const ua = new UserAgent(t.app.url);
+  await ua.signIn("google", { email });
+  const { accountId } = await t.db
+    .selectFrom("memberships")
+    .innerJoin("users", "users.id", "memberships.user_id")
+    .select("memberships.account_id as accountId")
+    .where("users.email", "=", email)
+    .executeTakeFirstOrThrow();
+  return { ua, accountId };
+}
+
+const save = (ua: UserAgent, fields: Record<string, string>) =>
+  ua.submit(BILLING, BILLING, { intent: "save_rule", paymentMethod: "test_card_approve", thresholdDollars: "5", targetDollars: "25", ...fields });
+
+const balanceOf = async (accountId: string) =>
+  (await t.db.selectFrom("accounts").select("balance_cents").where("id", "=", accountId).executeTakeFirstOrThrow()).balance_cents;
+const entries = (accountId: string) =>
+  t.db.selectFrom("ledger_entries").select(["kind", "amount_cents"]).where("account_id", "=", accountId).orderBy("id").execute();
+const rechargeRun = (accountId: string) => t.temporal.client.workflow.getHandle(rechargeWorkflowId(accountId)).describe();
+/** The recharge's credit lands within the deadline (the workflow runs on the worker meanwhile). */
+const deadline = { timeout: 20_000, interval: 50 };
+
+describe("saving an auto-recharge rule below its threshold", () => {
+  it("at $0, saving “below $5, bring up to $25” tops the balance up to $25 without any API call", async () => {
+    const { ua, accountId } = await signUp("at-zero@example.com");
+    expect(await balanceOf(accountId)).toBe("0");
+    await t.temporal.runWorker(realActivities(t.db), async () => {
+      const saved = await save(ua, { enabled: "on" });
+      expect(saved.status).toBe(200);
+      expect(pageText(saved.body)).toContain("As the balance is already below $5.00, a top-up to $25.00 has started");
+      await expect.poll(() => balanceOf(accountId), deadline).toBe("2500");
+      expect(await t.temporal.client.workflow.getHandle(rechargeWorkflowId(accountId)).result()).toEqual({ outcome: "recharged", amountCents: "2500" });
+    });
+    expect(await entries(accountId)).toEqual([{ kind: "recharge", amount_cents: "2500" }]);
+    expect(await ledgerSum(t.db, accountId)).toBe(2_500n);
+    const rule = await t.db.selectFrom("recharge_rules").select("last_outcome").where("account_id", "=", accountId).executeTakeFirstOrThrow();
+    expect(rule.last_outcome).toBe("recharged");
+    // Saved again above the threshold now: nothing more happens.
+    const again = await save(ua, { enabled: "on" });
+    expect(pageText(again.body)).not.toContain("top-up");
+    expect(await entries(accountId)).toHaveLength(1);
+  });
+
+  it("a disabled rule starts nothing; enabling it later tops up at once", async () => {
+    const { ua, accountId } = await signUp("enable-later@example.com");
+    const off = await save(ua, {}); // an unchecked box is not sent
+    expect(off.status).toBe(200);
+    expect(pageText(off.body)).not.toContain("top-up");
+    await expect(rechargeRun(accountId)).rejects.toThrow(/not found/i);
+
+    await t.temporal.runWorker(realActivities(t.db), async () => {
+      const on = await save(ua, { enabled: "on" });
+      expect(pageText(on.body)).toContain("a top-up to $25.00 has started");
+      await expect.poll(() => balanceOf(accountId), deadline).toBe("2500");
+    });
+    expect(await entries(accountId)).toEqual([{ kind: "recharge", amount_cents: "2500" }]);
+  });
+
+  it("a rule whose threshold the balance is not below starts nothing", async () => {
+    const { ua, accountId } = await signUp("above@example.com");
+    const saved = await save(ua, { enabled: "on", thresholdDollars: "-10", targetDollars: "25" }); // $0 is not below −$10
+    expect(saved.status).toBe(200);
+    expect(pageText(saved.body)).toContain("Saved.");
+    expect(pageText(saved.body)).not.toContain("top-up");
+    await expect(rechargeRun(accountId)).rejects.toThrow(/not found/i);
+  });
+});
