@@ -1,7 +1,9 @@
 /**
  * The auto-recharge rule: when a debit leaves the balance below the threshold,
- * the `recharge` workflow brings it up to the target through the payment
- * provider. A decline pauses the rule until the owner saves it again.
+ * or the rule is saved while it already is (saveRechargeRuleAndCheck in
+ * app/recharge.server.ts), the `recharge` workflow brings it up to the target
+ * through the payment provider. A decline pauses the rule until the owner
+ * saves it again.
  */
 import { sql } from "kysely";
 import type { DbOrTrx } from "../../db/connection.js";
