@@ -3,6 +3,7 @@ import type { Db } from "../db/connection.js";
 import { blockAccount, getStatusChange, recordStatusChangeStep, unblockAccount } from "../app/models/accounts.server.js";
 import { revokeAccountKeys } from "../app/models/api-keys.server.js";
 import { revokeAccountSessions } from "../app/models/sessions.server.js";
+import { waitingTransfersOf } from "../app/models/tickets.server.js";
 import type { StatusChangeInput } from "../workflows/shared.js";
 import { actor, step } from "./common.js";
 
@@ -12,13 +13,14 @@ export function accountStatusActivities({ db }: { db: Db }) {
       await recordStatusChangeStep(db, { changeId, step: step("started", "ok"), status: "running" }, actor());
     },
 
-    async setAccountBlocked({ accountId, changeId }: StatusChangeInput): Promise<{ changed: boolean }> {
+    /** Also names the transfers still waiting on this account, which the workflow tells to re-check. */
+    async setAccountBlocked({ accountId, changeId }: StatusChangeInput): Promise<{ changed: boolean; waitingTransfers: string[] }> {
       return db.transaction().execute(async (trx) => {
         const change = await getStatusChange(trx, changeId);
         const reason = change?.reason_code ?? "other";
         const result = await blockAccount(trx, accountId, reason, actor(), change?.transfer_to_account_id ?? null);
         await recordStatusChangeStep(trx, { changeId, step: step("status_blocked", result.changed ? "blocked" : "already_blocked") }, actor());
-        return result;
+        return { ...result, waitingTransfers: await waitingTransfersOf(trx, accountId) };
       });
     },
 

@@ -11,6 +11,7 @@ import type { MailingProvider } from "../app/mailing/provider.server.js";
 import { revokeAccountKeys } from "../app/models/api-keys.server.js";
 import { writeAudit } from "../app/models/audit.server.js";
 import { liveDeletionOf, recordDeletionStep } from "../app/models/deletions.server.js";
+import { waitingTransfersOf } from "../app/models/tickets.server.js";
 import { erasePersonalData } from "../app/models/erasure.server.js";
 import { revokeAccountSessions } from "../app/models/sessions.server.js";
 import type { Db, DbOrTrx } from "../db/connection.js";
@@ -40,7 +41,8 @@ export function deletionActivities({
 
   return {
     /** Step 1: marks the deletion running, revokes keys and ends sessions again; returns the lists to leave. */
-    async beginDeletion(accountId: string): Promise<{ listIds: string[] }> {
+    /** Step 1; also names the transfers still waiting on this account, which the workflow tells to re-check. */
+    async beginDeletion(accountId: string): Promise<{ listIds: string[]; waitingTransfers: string[] }> {
       await liveDeletion(accountId);
       return db.transaction().execute(async (trx) => {
         await trx.updateTable("account_deletions").set({ status: "running" }).where("account_id", "=", accountId).where("status", "=", "pending").execute();
@@ -51,7 +53,7 @@ export function deletionActivities({
         const lists = users.length
           ? await trx.selectFrom("mailing_subscriptions").select("list_id").distinct().where("user_id", "in", users).orderBy("list_id").execute()
           : [];
-        return { listIds: lists.map((l) => l.list_id) };
+        return { listIds: lists.map((l) => l.list_id), waitingTransfers: await waitingTransfersOf(trx, accountId) };
       });
     },
 

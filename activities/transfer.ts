@@ -16,10 +16,12 @@ import {
   recordDecision,
   requesterAddress,
   setTicketStatus,
+  transferPartyProblems,
   verifyTransferTicket,
 } from "../app/models/tickets.server.js";
 import { deliveryMode, enqueueMail } from "../app/mail/mailer.server.js";
 import type { Db, DbOrTrx } from "../db/connection.js";
+import { transferFailureReason } from "../app/models/transfer-failures.js";
 import { actor } from "./common.js";
 
 export interface TransferVerdict {
@@ -119,11 +121,22 @@ export function transferActivities({ db, config }: { db: Db; config: Pick<Config
       });
     },
 
-    /** Before the block: the request row the blockAccount child works from (reason "transferred"). */
+    /** A nudge said one of the accounts changed: what now stands in the way, as codes (none: wait on). */
+    async recheckTransferParties(ticketId: string): Promise<string[]> {
+      return transferPartyProblems(db, ticketId);
+    },
+
+    /**
+     * Before the block: both accounts re-checked with their rows locked (so neither can be
+     * deleted or blocked until this commits), then the request row the blockAccount child
+     * works from (reason "transferred").
+     */
     async prepareTransferBlock(ticketId: string): Promise<{ changeId: string; oldAccountId: string }> {
       return db.transaction().execute(async (trx) => {
         const t = await getTicket(trx, ticketId);
         if (!t?.old_account_id || !t.new_account_id) throw ApplicationFailure.nonRetryable("ticket lost its accounts", "ticket_incomplete");
+        const problems = await transferPartyProblems(trx, ticketId, { lock: true });
+        if (problems.length > 0) throw ApplicationFailure.nonRetryable(`the transfer can no longer go ahead: ${problems.join(",")}`, problems.join(","));
         await trx.updateTable("support_tickets").set({ status: "transferring", step: "blocking_old_account", updated_at: sql`now()` }).where("id", "=", ticketId).where("status", "in", ["awaiting_approval", "transferring"]).execute();
         const existing = await trx
           .selectFrom("account_status_changes")
@@ -144,10 +157,12 @@ export function transferActivities({ db, config }: { db: Db; config: Pick<Config
       });
     },
 
-    async prepareTransferUnblock(ticketId: string): Promise<{ changeId: string; oldAccountId: string }> {
+    /** The unblock that undoes this transfer's block; null when the account is not (or no longer) blocked by it. */
+    async prepareTransferUnblock(ticketId: string): Promise<{ changeId: string; oldAccountId: string } | null> {
       return db.transaction().execute(async (trx) => {
         const t = await getTicket(trx, ticketId);
         if (!t?.old_account_id) throw ApplicationFailure.nonRetryable("ticket lost its accounts", "ticket_incomplete");
+        const old = await trx.selectFrom("accounts").select(["status", "blocked_reason_code", "transferred_to_account_id"]).where("id", "=", t.old_account_id).forUpdate().executeTakeFirst();
         const existing = await trx
           .selectFrom("account_status_changes")
           .select("id")
@@ -155,6 +170,9 @@ export function transferActivities({ db, config }: { db: Db; config: Pick<Config
           .where("action", "=", "unblock")
           .where("reason_text", "=", `ticket:${ticketId}`)
           .executeTakeFirst();
+        // Someone else's block (or none) is not ours to lift. A retry finds the row it made before.
+        const blockedByUs = old?.status === "blocked" && old.blocked_reason_code === "transferred" && old.transferred_to_account_id === t.new_account_id;
+        if (!existing && !blockedByUs) return null;
         const changeId =
           existing?.id ??
           (await createStatusChange(trx, { accountId: t.old_account_id, action: "unblock", reasonCode: "transfer_failed", reasonText: `ticket:${ticketId}`, staffId: null }, actor()));
@@ -176,6 +194,9 @@ export function transferActivities({ db, config }: { db: Db; config: Pick<Config
         await trx.selectFrom("accounts").select("id").where("id", "in", [oldId, newId]).orderBy("id").forUpdate().execute();
         const done = await trx.selectFrom("ledger_entries").select("amount_cents").where("account_id", "=", oldId).where("idempotency_key", "=", `transfer:${ticketId}`).executeTakeFirst();
         if (done) return { transferredCents: (-BigInt(done.amount_cents)).toString() };
+        // Checked again under the locks: the old account blocked by this very transfer, the new one still active.
+        const problems = await transferPartyProblems(trx, ticketId, { oldBlockedByThisTransfer: true });
+        if (problems.length > 0) throw ApplicationFailure.nonRetryable(`the transfer can no longer go ahead: ${problems.join(",")}`, problems.join(","));
         const old = await trx.selectFrom("accounts").select(["balance_cents", "plan"]).where("id", "=", oldId).executeTakeFirstOrThrow();
         const amount = BigInt(old.balance_cents);
         if (amount !== 0n) {
@@ -224,11 +245,34 @@ export function transferActivities({ db, config }: { db: Db; config: Pick<Config
       });
     },
 
-    async failTransfer(input: { ticketId: string; reason: string }): Promise<void> {
+    /** Closed without moving anything: a step failed, or one of the accounts went away. */
+    async failTransfer(input: { ticketId: string; reason: string; compensated: boolean; during: string }): Promise<void> {
       await db.transaction().execute(async (trx) => {
-        if (!(await setTicketStatus(trx, input.ticketId, "failed", "failed", { failureReason: input.reason }))) return;
+        if (!(await setTicketStatus(trx, input.ticketId, "failed", `failed_while_${input.during}`, { failureReason: input.reason }))) return;
         await writeAudit(trx, actor(), { action: "ticket.failed", targetType: "ticket", targetId: input.ticketId, details: { reason: input.reason } });
-        await tellRequester(trx, input.ticketId, "failed", "Your email transfer could not be completed", `The transfer could not be completed and nothing was moved; your old account works as before. Support will be in touch. ${ticketUrl(input.ticketId)}`);
+        const why = transferFailureReason(input.reason);
+        const oldAccount = input.compensated
+          ? "Your old account was unblocked and keeps its balance; its API keys were stopped when it was blocked, so create new ones in Settings → API keys."
+          : "Your old account works as before and keeps its balance.";
+        await tellRequester(trx, input.ticketId, "failed", "Your email transfer could not be completed", `The transfer could not be completed and nothing was moved: ${why}. ${oldAccount} ${ticketUrl(input.ticketId)}`);
+      });
+    },
+
+    /** The requester took the request back (their update was accepted by the workflow). */
+    async withdrawTransfer(ticketId: string): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        if (!(await setTicketStatus(trx, ticketId, "withdrawn", "withdrawn_by_requester"))) return;
+        await writeAudit(trx, actor(), { action: "ticket.withdrawn", targetType: "ticket", targetId: ticketId });
+        await tellRequester(trx, ticketId, "withdrawn", "You withdrew your email transfer request", `As you asked, your request to move your Switchboard account was withdrawn; nothing was moved and the confirmation link no longer works. ${ticketUrl(ticketId)}`);
+      });
+    },
+
+    /** Staff cancelled the workflow while it waited. */
+    async cancelTransfer(ticketId: string): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        if (!(await setTicketStatus(trx, ticketId, "cancelled", "cancelled_by_staff"))) return;
+        await writeAudit(trx, actor(), { action: "ticket.cancelled", targetType: "ticket", targetId: ticketId });
+        await tellRequester(trx, ticketId, "cancelled", "Your email transfer request was cancelled", `Support cancelled your request to move your Switchboard account; nothing was moved and the confirmation link no longer works. See ${ticketUrl(ticketId)} or reply to support.`);
       });
     },
   };

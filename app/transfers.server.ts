@@ -14,11 +14,15 @@ import {
   ticketIdAttribute,
   transferStatusQuery,
   transferWorkflowId,
+  withdrawTransferUpdate,
   type TransferDecision,
   type TransferInput,
   type TransferStatus,
 } from "../workflows/shared.js";
-import { getTicket, setTicketWorkflow } from "./models/tickets.server.js";
+import { deliveryMode, enqueueMail } from "./mail/mailer.server.js";
+import type { Actor } from "./models/audit.server.js";
+import { closeOrphanedTicket, getTicket, requesterAddress, setTicketWorkflow } from "./models/tickets.server.js";
+import { requestStatusChange } from "./status-changes.server.js";
 import type { Services } from "./services.server.js";
 
 export async function startTransfer(services: Pick<Services, "db" | "temporal" | "config">, ticketId: string): Promise<string> {
@@ -103,4 +107,89 @@ export async function decideTransfer(
     logger.warn({ err, workflowId, kind }, "transfer decision failed");
     return { ok: false, message: "The workflow service did not take the decision. Try again in a moment." };
   }
+}
+
+export type WithdrawResult = { ok: true } | { ok: false; message: string };
+
+/** The requester takes their request back; the workflow's validator refuses when it is too late. */
+export async function withdrawTransfer(services: Pick<Services, "temporal" | "logger">, ticketId: string): Promise<WithdrawResult> {
+  const { temporal, logger } = services;
+  try {
+    await temporal.withDeadline(Date.now() + UPDATE_TIMEOUT_MS, () => temporal.workflow.getHandle(transferWorkflowId(ticketId)).executeUpdate(withdrawTransferUpdate));
+    return { ok: true };
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      const cause = err.cause;
+      return { ok: false, message: cause instanceof Error && cause.message ? cause.message : "This request can no longer be withdrawn." };
+    }
+    if (err instanceof WorkflowNotFoundError) return { ok: false, message: "This request is no longer being processed, so there is nothing to withdraw. Support will close it." };
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return { ok: false, message: "The request did not answer in time. Reload the page in a moment to see whether it was withdrawn." };
+    logger.warn({ err, ticketId }, "transfer withdrawal failed");
+    return { ok: false, message: "We could not withdraw the request just now. Try again in a moment." };
+  }
+}
+
+/**
+ * How the ticket's workflow stands, from Temporal itself: "running", the name of
+ * the way it closed (e.g. "TERMINATED"), or null when Temporal did not answer.
+ */
+export async function transferWorkflowState(services: Pick<Services, "temporal">, workflowId: string): Promise<string | null> {
+  const { temporal } = services;
+  try {
+    const d = await temporal.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => temporal.workflow.getHandle(workflowId).describe());
+    return d.status.name === "RUNNING" ? "running" : d.status.name;
+  } catch (err) {
+    return err instanceof WorkflowNotFoundError ? "NOT_FOUND" : null;
+  }
+}
+
+export type CloseOrphanResult = { ok: true; status: "completed" | "cancelled" } | { ok: false; message: string };
+
+/**
+ * Staff close, by hand, an open ticket whose workflow ended without closing it
+ * (terminated: no clean-up ran). Only once Temporal confirms the workflow is not
+ * running; an old account still blocked by the unfinished move is unblocked.
+ */
+export async function closeOrphanedTransfer(
+  services: Pick<Services, "db" | "temporal" | "config" | "logger">,
+  input: { ticketId: string; workflowId: string; staffId: string; reason: string },
+  actor: Actor,
+): Promise<CloseOrphanResult> {
+  const state = await transferWorkflowState(services, input.workflowId);
+  if (state === null) return { ok: false, message: "The workflow service did not answer, so the ticket was left as it is. Try again in a moment." };
+  if (state === "running") return { ok: false, message: "Its workflow is still running, so it will close the ticket itself. Cancel the workflow if it must stop." };
+  const closed = await services.db.transaction().execute(async (trx) => {
+    const result = await closeOrphanedTicket(trx, input, actor);
+    if (result) {
+      const to = await requesterAddress(trx, input.ticketId);
+      if (to) {
+        await enqueueMail(
+          trx,
+          {
+            to,
+            subject: result.status === "completed" ? "Your Switchboard account was moved" : "Your email transfer request was closed",
+            text:
+              result.status === "completed"
+                ? `Your account was moved to your new address. See ${services.config.publicUrl}/support/tickets/${input.ticketId}.`
+                : `Support closed your request to move your Switchboard account; nothing was moved. See ${services.config.publicUrl}/support/tickets/${input.ticketId} or reply to support.`,
+            kind: "transfer_closed_by_staff",
+            dedupeKey: `transfer:${input.ticketId}:closed_by_staff`,
+            related: { type: "ticket", id: input.ticketId },
+          },
+          deliveryMode(services.config),
+        );
+      }
+    }
+    return result;
+  });
+  if (!closed) return { ok: false, message: "This ticket is already closed." };
+  if (closed.unblock) {
+    const started = await requestStatusChange(
+      services,
+      { accountId: closed.unblock, action: "unblock", reasonCode: "transfer_failed", reasonText: `ticket:${input.ticketId}`, staffId: input.staffId },
+      actor,
+    );
+    if (!started.ok) services.logger.warn({ ticketId: input.ticketId }, "closed orphaned transfer; unblocking its old account did not start");
+  }
+  return { ok: true, status: closed.status };
 }

@@ -207,6 +207,8 @@ export type TicketStatus =
   | "completed"
   | "rejected"
   | "expired"
+  | "withdrawn"
+  | "cancelled"
   | "failed";
 export interface TicketCheck {
   code: string;

@@ -1,5 +1,6 @@
 import { ApplicationFailure, CancellationScope, proxyActivities, setHandler } from "@temporalio/workflow";
 import type { Activities } from "../activities/index.js";
+import { nudgeTransfers } from "./nudge-transfers.js";
 import {
   statusChangeProgressQuery,
   type StatusChangeInput,
@@ -23,7 +24,9 @@ export async function blockAccount(input: StatusChangeInput): Promise<StatusChan
   try {
     await acts.markStatusChangeRunning(input.changeId);
     progress.step = "changing_status";
-    const { changed } = await acts.setAccountBlocked(input);
+    const { changed, waitingTransfers } = await acts.setAccountBlocked(input);
+    // A transfer waiting on this account can no longer go ahead: it re-checks and ends.
+    await nudgeTransfers(waitingTransfers);
     progress.step = "revoking_keys";
     await acts.revokeAccountKeys(input);
     progress.step = "ending_sessions";

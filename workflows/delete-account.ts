@@ -1,5 +1,6 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, proxyActivities, setHandler } from "@temporalio/workflow";
 import type { Activities } from "../activities/index.js";
+import { nudgeTransfers } from "./nudge-transfers.js";
 import { deletionProgressQuery, type DeleteAccountInput, type DeleteAccountResult, type DeletionProgress } from "./shared.js";
 
 /** Database steps: quick, retried with backoff; they only fail for good on a bug. */
@@ -45,7 +46,9 @@ export async function deleteAccount({ accountId }: DeleteAccountInput): Promise<
   setHandler(deletionProgressQuery, () => progress);
   try {
     // 1. Keys and sessions again (the request did it; this guards against anything since).
-    const { listIds } = await begin.beginDeletion(accountId);
+    const { listIds, waitingTransfers } = await begin.beginDeletion(accountId);
+    // A transfer from or to this account can no longer go ahead: it re-checks and ends.
+    await nudgeTransfers(waitingTransfers);
 
     // 2. Every list, one activity each, then the contact itself at the provider.
     progress.step = "unsubscribing";

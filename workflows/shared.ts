@@ -57,6 +57,8 @@ export type TransferStep =
   | "rejected"
   | "expired"
   | "compensating"
+  | "withdrawn"
+  | "cancelled"
   | "failed";
 
 export interface TransferStatus {
@@ -66,7 +68,7 @@ export interface TransferStatus {
   approvalsNeeded: number;
 }
 
-export type TransferResult = { outcome: "completed" | "rejected" | "expired" | "failed" };
+export type TransferResult = { outcome: "completed" | "rejected" | "expired" | "withdrawn" | "failed" };
 
 /** Staff decisions carry ids and a role only; reasons stay in the database. */
 export interface TransferDecision {
@@ -78,8 +80,17 @@ export const transferStatusQuery = defineQuery<TransferStatus>("status");
 export const confirmTransferSignal = defineSignal("confirmTransfer");
 export const approveTransferUpdate = defineUpdate<TransferStatus, [TransferDecision]>("approve");
 export const rejectTransferUpdate = defineUpdate<TransferStatus, [TransferDecision]>("reject");
+/** The requester takes the request back (the web checks who asks; the workflow checks it is not too late). */
+export const withdrawTransferUpdate = defineUpdate<TransferStatus>("withdraw");
+/**
+ * "One of the two accounts changed" (deleted, blocked): a nudge without data.
+ * The workflow re-reads both accounts from the database and ends the transfer
+ * if it can no longer go ahead; a stale or duplicate nudge changes nothing.
+ */
+export const transferPartiesChangedSignal = defineSignal("partiesChanged");
 
 export const transferWorkflowId = (ticketId: string) => `transfer:${ticketId}`;
+
 
 // ---- search attributes: "all workflows for account X" is one visibility query ----
 // Registered on the dev server by `npm start` and the tests; a production cluster

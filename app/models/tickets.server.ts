@@ -10,8 +10,10 @@ import type { TicketCheck, TicketStatus } from "../../db/schema.js";
 import { writeAudit, type Actor } from "./audit.server.js";
 import { normalizeEmail } from "./email.server.js";
 
-export const FINAL_STATUSES: readonly TicketStatus[] = ["completed", "rejected", "expired", "failed"];
+export const FINAL_STATUSES: readonly TicketStatus[] = ["completed", "rejected", "expired", "withdrawn", "cancelled", "failed"];
 export const OPEN_STATUSES: readonly TicketStatus[] = ["open", "awaiting_confirmation", "awaiting_approval", "transferring"];
+/** Open, and still waiting on people: the request may be withdrawn and ends if either account goes away. */
+export const WAITING_STATUSES: readonly TicketStatus[] = ["open", "awaiting_confirmation", "awaiting_approval"];
 
 /** The account a user owns (the one a transfer moves from or to). */
 async function ownedAccountOf(db: DbOrTrx, email: string) {
@@ -178,13 +180,95 @@ export async function setTicketStatus(
       status,
       step: stepName,
       updated_at: sql`now()`,
-      ...(FINAL_STATUSES.includes(status) ? { closed_at: sql`now()` } : {}),
+      // A closed ticket's confirmation link dies with it, whatever closed it.
+      ...(FINAL_STATUSES.includes(status) ? { closed_at: sql`now()`, confirm_expires_at: sql`least(confirm_expires_at, now())` } : {}),
       ...(extra.failureReason ? { failure_reason: extra.failureReason } : {}),
     })
     .where("id", "=", ticketId)
     .where("status", "not in", FINAL_STATUSES)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
+}
+
+// ---- both parties, re-checked whenever the transfer moves on ----
+
+/**
+ * Why the transfer can no longer go ahead, as codes (empty: it can): both
+ * accounts must still be active. With `lock`, both rows are locked in id order
+ * first (the caller's transaction then holds them until it commits, so no
+ * deletion or block can slip in between the check and the step).
+ */
+export async function transferPartyProblems(db: DbOrTrx, ticketId: string, opts: { lock?: boolean; oldBlockedByThisTransfer?: boolean } = {}): Promise<string[]> {
+  const t = await db.selectFrom("support_tickets").select(["old_account_id", "new_account_id"]).where("id", "=", ticketId).executeTakeFirst();
+  if (!t?.old_account_id || !t.new_account_id) return ["ticket_incomplete"];
+  const rows = await db
+    .selectFrom("accounts")
+    .select(["id", "status", "blocked_reason_code", "transferred_to_account_id"])
+    .where("id", "in", [t.old_account_id, t.new_account_id])
+    .orderBy("id")
+    .$if(opts.lock === true, (q) => q.forUpdate())
+    .execute();
+  const old = rows.find((r) => r.id === t.old_account_id);
+  const fresh = rows.find((r) => r.id === t.new_account_id);
+  const problems: string[] = [];
+  if (opts.oldBlockedByThisTransfer) {
+    if (old?.status !== "blocked" || old.blocked_reason_code !== "transferred" || old.transferred_to_account_id !== t.new_account_id) problems.push("old_account_not_blocked_for_transfer");
+  } else if (old?.status !== "active") {
+    problems.push(old?.status === "deleting" || old?.status === "deleted" ? "old_account_deleted" : "old_account_not_active");
+  }
+  if (fresh?.status !== "active") problems.push(fresh?.status === "deleting" || fresh?.status === "deleted" ? "new_account_deleted" : "new_account_not_active");
+  return problems;
+}
+
+/** Transfers still waiting on people that involve this account, on either side. */
+export async function waitingTransfersOf(db: DbOrTrx, accountId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom("support_tickets")
+    .select("id")
+    .where("kind", "=", "email_transfer")
+    .where((eb) => eb.or([eb("old_account_id", "=", accountId), eb("new_account_id", "=", accountId)]))
+    .where("status", "in", WAITING_STATUSES)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** A transfer of this account (either side) that is moving money right now: the one state a deletion must wait for. */
+export async function movingTransferOf(db: DbOrTrx, accountId: string) {
+  return db
+    .selectFrom("support_tickets")
+    .select("id")
+    .where("kind", "=", "email_transfer")
+    .where((eb) => eb.or([eb("old_account_id", "=", accountId), eb("new_account_id", "=", accountId)]))
+    .where("status", "=", "transferring")
+    .executeTakeFirst();
+}
+
+/**
+ * Staff close a ticket whose workflow ended without closing it (terminated):
+ * completed if the migration committed (its ledger pair is there), else
+ * cancelled. Returns the status it got and whether the old account is still
+ * blocked by this transfer (the caller then unblocks it); null when the ticket
+ * was already closed.
+ */
+export async function closeOrphanedTicket(
+  db: DbOrTrx,
+  input: { ticketId: string; staffId: string; reason: string },
+  actor: Actor,
+): Promise<{ status: "completed" | "cancelled"; unblock: string | null } | null> {
+  const t = await db.selectFrom("support_tickets").select(["status", "old_account_id", "new_account_id"]).where("id", "=", input.ticketId).forUpdate().executeTakeFirst();
+  if (!t || FINAL_STATUSES.includes(t.status)) return null;
+  const moved = t.old_account_id
+    ? await db.selectFrom("ledger_entries").select("id").where("account_id", "=", t.old_account_id).where("idempotency_key", "=", `transfer:${input.ticketId}`).executeTakeFirst()
+    : undefined;
+  const migrated = moved !== undefined || (await db.selectFrom("audit_log").select("id").where("action", "=", "ticket.migrated").where("target_id", "=", input.ticketId).executeTakeFirst()) !== undefined;
+  const status = migrated ? "completed" : "cancelled";
+  await setTicketStatus(db, input.ticketId, status, "closed_by_staff", migrated ? {} : { failureReason: "closed_by_staff" });
+  await db.insertInto("ticket_notes").values({ ticket_id: input.ticketId, staff_id: input.staffId, body: input.reason }).execute();
+  await writeAudit(db, actor, { action: "ticket.closed_by_hand", targetType: "ticket", targetId: input.ticketId, details: { status } });
+  if (migrated || !t.old_account_id) return { status, unblock: null };
+  const old = await db.selectFrom("accounts").select(["status", "blocked_reason_code", "transferred_to_account_id"]).where("id", "=", t.old_account_id).executeTakeFirst();
+  const blockedByUs = old?.status === "blocked" && old.blocked_reason_code === "transferred" && old.transferred_to_account_id === t.new_account_id;
+  return { status, unblock: blockedByUs ? t.old_account_id : null };
 }
 
 // ---- confirmation by the new address ----

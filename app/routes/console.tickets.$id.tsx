@@ -16,7 +16,7 @@ import { recentAuditFor, writeAudit, type Actor } from "../models/audit.server.j
 import { getBalance } from "../models/ledger.server.js";
 import { formatCents } from "../models/money.js";
 import { addTicketNote, getTicket, listTicketDecisions, listTicketNotes, OPEN_STATUSES, requesterAddressForStaff, setDecisionReason } from "../models/tickets.server.js";
-import { decideTransfer, NOT_WAITING, transferLiveStatus } from "../transfers.server.js";
+import { closeOrphanedTransfer, decideTransfer, NOT_WAITING, transferLiveStatus, transferWorkflowState } from "../transfers.server.js";
 import { AuditTable } from "../components/audit-table.js";
 import { WorkflowList } from "../components/workflow-list.js";
 import { listWorkflows } from "../workflow-history.server.js";
@@ -74,6 +74,9 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     listWorkflows(context.services, { ticket: ticket.id }, 1_500),
   ]);
   const [oldSide, newSide] = await Promise.all([accountSide(db, ticket.old_account_id, oldAddress), accountSide(db, ticket.new_account_id, ticket.new_address)]);
+  // An open ticket whose workflow does not answer may be orphaned: terminated, so nothing will ever close it.
+  const workflowState = open && ticket.workflow_id && live === null ? await transferWorkflowState(context.services, ticket.workflow_id) : null;
+  const orphanedBy = workflowState && workflowState !== "running" ? workflowState.toLowerCase().replace(/_/g, " ") : null;
 
   const now = Date.now();
   const confirmation = ticket.confirmed_at
@@ -116,7 +119,9 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       needed: live?.approvalsNeeded ?? neededFromDb,
       fromWorkflow: live !== null,
     },
-    workflowSilent: open && ticket.workflow_id !== null && live === null,
+    workflowSilent: open && ticket.workflow_id !== null && live === null && orphanedBy === null,
+    /** The way the workflow ended ("terminated", …) when it left this ticket open; staff close it by hand. */
+    orphanedBy,
     decisions,
     notes,
     audit,
@@ -141,6 +146,10 @@ const Action = z.discriminatedUnion(
     z.object({
       intent: z.literal("reject"),
       reason: z.string().trim().min(1, "Say why the ticket is rejected, for the record.").max(1000, "Keep the reason to 1000 characters."),
+    }),
+    z.object({
+      intent: z.literal("close_orphan"),
+      reason: z.string().trim().min(1, "Say why the ticket is closed by hand, for the record.").max(1000, "Keep the reason to 1000 characters."),
     }),
     z.object({
       intent: z.literal("note"),
@@ -192,6 +201,16 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if (input.intent === "note") {
     await db.transaction().execute((trx) => addTicketNote(trx, ticket.id, p.staff.id, input.body, actor));
     return answer({ notice: "Note added.", noteKey: crypto.randomUUID() }, 200);
+  }
+
+  if (input.intent === "close_orphan") {
+    if (!ticket.workflow_id) return answer({ error: "This ticket has no workflow; it is closed by its own steps.", values: raw }, 409);
+    const closed = await closeOrphanedTransfer(context.services, { ticketId: ticket.id, workflowId: ticket.workflow_id, staffId: p.staff.id, reason: input.reason }, actor);
+    if (!closed.ok) return answer({ error: closed.message, values: raw }, 409);
+    return answer(
+      { notice: closed.status === "completed" ? "Closed as completed: the migration had committed before the workflow stopped." : "Closed as cancelled. Nothing was moved; an old account blocked by this transfer is being unblocked." },
+      200,
+    );
   }
 
   // A closed ticket's workflow is finished (or about to be): no need to ask Temporal.
@@ -376,6 +395,27 @@ export default function TicketPage() {
         </dl>
         {d.workflowSilent ? (
           <p className="muted">The workflow did not answer just now; this shows what the database last recorded.</p>
+        ) : null}
+        {d.orphanedBy ? (
+          <>
+            <Alert
+              kind="error"
+              lines={[
+                `Orphaned: its workflow was ${d.orphanedBy} without closing this ticket, so nothing will move it on.`,
+                "Close it by hand: it is marked completed if the credits had moved, else cancelled (nothing moved; an old account blocked by this transfer is unblocked). The requester is told.",
+              ]}
+            />
+            {d.canAct ? (
+              <Form method="post" className="stack">
+                <AuthenticityTokenInput />
+                <label htmlFor="orphan-reason">Why it is closed by hand</label>
+                <textarea id="orphan-reason" name="reason" rows={2} required maxLength={1000} />
+                <button type="submit" name="intent" value="close_orphan" className="btn">
+                  Close ticket by hand
+                </button>
+              </Form>
+            ) : null}
+          </>
         ) : null}
       </section>
 

@@ -371,7 +371,7 @@ export default function WorkflowPage() {
                 <label htmlFor="cancel-reason">Why (optional)</label>
                 <textarea id="cancel-reason" name="reason" maxLength={1000} rows={2} defaultValue={outcome?.form === "cancel" ? outcome.reason : ""} />
               </div>
-              <p className="muted">The workflow is asked to stop and runs its clean-up (a block marks its request failed).</p>
+              <p className="muted">The workflow is asked to stop and runs its clean-up: a block marks its request failed; a transfer still waiting on people closes its ticket as cancelled (link dead, requester told), while one already moving credits finishes first.</p>
               <button type="submit" name="intent" value="cancel" className="btn">
                 Cancel workflow
               </button>

@@ -4,16 +4,21 @@
  * else gets a 404: the page does not admit the ticket exists). Read from the
  * ticket row, not from Temporal, so it works whether or not a worker runs.
  */
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Link, useLoaderData, useRevalidator } from "@remix-run/react";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { data } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation, useRevalidator } from "@remix-run/react";
+import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { useEffect } from "react";
 import { z } from "zod";
 import type { TicketCheck, TicketStatus } from "../../db/schema.js";
+import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { NOT_FOUND, requireUser } from "../auth/session.server.js";
 import { Alert, Badge, TopBar, When } from "../components/ui.js";
 import { getHomeSummary } from "../models/home.server.js";
 import { formatCents } from "../models/money.js";
-import { OPEN_STATUSES, getTicket } from "../models/tickets.server.js";
+import { OPEN_STATUSES, WAITING_STATUSES, getTicket } from "../models/tickets.server.js";
+import { transferFailureReason } from "../models/transfer-failures.js";
+import { withdrawTransfer } from "../transfers.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Your transfer request · Switchboard" }];
 
@@ -86,8 +91,13 @@ interface TicketFacts {
   closedAt: Date | null;
   transferredCents: string | null;
   failureReason: string | null;
+  /** The ticket's last step; a failure records where it happened (`failed_while_<step>`). */
+  step: string;
   oldAccountBlocked: boolean;
 }
+
+/** Failures recorded while the ticket still waited on people: nothing had been approved. */
+const failedBeforeApproval = (t: TicketFacts) => t.status === "failed" && /^failed_while_(verifying|awaiting_)/.test(t.step);
 
 /**
  * The seven steps, from what the ticket row says. `reached` counts the steps
@@ -100,7 +110,7 @@ function stagesOf(t: TicketFacts): Stage[] {
   const confirmed = t.confirmedAt !== null;
   // Only staff approval moves a ticket to transferring; "failed" is only recorded after that (block or move undone).
   const approved =
-    t.status === "transferring" || t.status === "completed" || (t.status === "failed" && verified && confirmed);
+    t.status === "transferring" || t.status === "completed" || (t.status === "failed" && verified && confirmed && !failedBeforeApproval(t));
   const moved = t.transferredCents !== null;
   const blocked = moved || (t.status === "transferring" && t.oldAccountBlocked);
   const done = t.status === "completed";
@@ -135,11 +145,21 @@ function stagesOf(t: TicketFacts): Stage[] {
     },
     { done: "Both addresses were told.", current: "Telling both addresses…", failed: null, todo: null },
   ];
+  // Where a waiting ticket was ended, say what ended it (not what that stage's failure usually means).
+  const endedWhileWaiting =
+    t.status === "withdrawn"
+      ? "You withdrew the request here; nothing was moved."
+      : t.status === "cancelled"
+        ? "Support cancelled the request here; nothing was moved."
+        : failedBeforeApproval(t)
+          ? `Stopped here: ${transferFailureReason(t.failureReason)}. Nothing was moved.`
+          : null;
   const labels = ["Requested", "Verified", "New address confirmed", "Approved by support", "Old account blocked", "Credits moved", "Done"];
   const times: (Date | null)[] = [t.createdAt, null, t.confirmedAt, null, null, null, done ? t.closedAt : null];
   return labels.map((label, i) => {
     const state = stateAt(i);
-    return { key: String(i), label, state, at: state === "done" || state === "failed" ? times[i] : null, detail: details[i][state] };
+    const detail = state === "failed" && endedWhileWaiting ? endedWhileWaiting : details[i][state];
+    return { key: String(i), label, state, at: state === "done" || state === "failed" ? times[i] : null, detail };
   });
 }
 
@@ -167,13 +187,20 @@ function outcomeOf(t: TicketFacts): { kind: "ok" | "error" | "info"; lines: stri
         kind: "error",
         lines: ["Expired: the new address did not confirm in time, so nothing was moved.", "You can ask again from Settings → Email."],
       };
+    case "withdrawn":
+      return { kind: "info", lines: ["Withdrawn: you took this request back, so nothing was moved and the confirmation link no longer works.", "You can ask again from Settings → Email."] };
+    case "cancelled":
+      return { kind: "error", lines: ["Cancelled by support: nothing was moved and the confirmation link no longer works.", "Reply to the mail we sent you if you have questions."] };
     case "failed":
       if (t.failureReason === "workflow_not_started") {
         return { kind: "error", lines: ["Failed: we could not start processing this request. Nothing changed; ask again from Settings → Email."] };
       }
       return {
         kind: "error",
-        lines: ["Failed: the transfer could not be completed and was undone. Nothing was moved and your old account works as before.", "Support will be in touch."],
+        lines: [
+          `Failed: ${transferFailureReason(t.failureReason)}. Nothing was moved and your old account keeps its balance${t.oldAccountBlocked ? "" : " and works"}.`,
+          failedBeforeApproval(t) ? "You can ask again from Settings → Email." : "Support will be in touch.",
+        ],
       };
     default:
       return { kind: "info", lines: ["In progress. This page updates by itself."] };
@@ -207,12 +234,14 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     closedAt: ticket.closed_at,
     transferredCents: ticket.transferred_cents,
     failureReason: ticket.failure_reason,
+    step: ticket.step,
     oldAccountBlocked: oldAccount?.status === "blocked",
   };
   return {
     email: home?.user.email ?? null,
     ticket: { id: ticket.id, status: ticket.status, newAddress: ticket.new_address, createdAt: ticket.created_at },
     open: (OPEN_STATUSES as readonly string[]).includes(ticket.status),
+    withdrawable: (WAITING_STATUSES as readonly string[]).includes(ticket.status),
     stages: stagesOf(facts),
     checks: facts.checks.map((c) => ({
       code: c.code,
@@ -223,10 +252,24 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   };
 }
 
+/** The requester withdraws their own request; the workflow refuses once support has decided or the move has begun. */
+export async function action({ request, params, context }: ActionFunctionArgs) {
+  const p = await requireUser(request, context);
+  await readFormWithCsrf(request, context);
+  const parsed = Params.safeParse(params);
+  if (!parsed.success) throw NOT_FOUND();
+  const ticket = await getTicket(context.services.db, parsed.data.id);
+  if (!ticket || ticket.kind !== "email_transfer" || ticket.requester_user_id !== p.userId) throw NOT_FOUND();
+  const result = await withdrawTransfer(context.services, ticket.id);
+  return data({ error: result.ok ? null : result.message }, { status: result.ok ? 200 : 409 });
+}
+
 const REFRESH_MS = 2000;
 
 export default function TicketPage() {
-  const { email, ticket, open, stages, checks, outcome } = useLoaderData<typeof loader>();
+  const { email, ticket, open, withdrawable, stages, checks, outcome } = useLoaderData<typeof loader>();
+  const withdrawal = useActionData<typeof action>();
+  const navigation = useNavigation();
   const revalidator = useRevalidator();
   useEffect(() => {
     if (!open) return;
@@ -261,6 +304,17 @@ export default function TicketPage() {
           {ticket.newAddress ? <> · new address: {ticket.newAddress}</> : null} · ticket <span className="mono">{ticket.id}</span>
         </p>
         <Alert kind={outcome.kind} lines={outcome.lines} />
+        {withdrawal?.error ? <Alert kind="error" lines={[withdrawal.error]} /> : null}
+        {withdrawable ? (
+          <Form method="post" className="card" aria-labelledby="withdraw-h">
+            <h2 id="withdraw-h">Changed your mind?</h2>
+            <p>Withdraw this request: nothing is moved, the confirmation link stops working, and your account stays as it is. You can ask again later.</p>
+            <AuthenticityTokenInput />
+            <button type="submit" name="intent" value="withdraw" className="btn danger" disabled={navigation.state === "submitting"}>
+              {navigation.state === "submitting" ? "Withdrawing…" : "Withdraw request"}
+            </button>
+          </Form>
+        ) : null}
 
         <div className="grid">
           <section className="card" aria-labelledby="steps-h">
