@@ -13,6 +13,7 @@ import { confirmTransferSignal, transferStatusQuery } from "../workflows/shared.
 import { accountWithKey } from "./helpers/accounts.js";
 import { realActivities } from "./helpers/activities.js";
 import { truncateAll } from "./helpers/database.js";
+import { historyText } from "./helpers/pii-scan.js";
 import { useSuite } from "./helpers/suite.js";
 import { pageText, UserAgent } from "./helpers/user-agent.js";
 
@@ -271,7 +272,7 @@ describe("the ticket page", () => {
       expect(res.status).toBe(200);
       expect(pageText(res.body)).toContain("Rejected.");
       await expect.poll(() => handle.result(), { timeout: 30_000 }).toEqual({ outcome: "rejected" });
-      return { ticketId, history: JSON.stringify(await handle.fetchHistory()) };
+      return { ticketId, history: await historyText(handle) };
     });
     expect((await ticketRow(out.ticketId)).status).toBe("rejected");
     expect(await decisions(out.ticketId)).toEqual([{ staff_id: adminId, decision: "reject", reason }]);

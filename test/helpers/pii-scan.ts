@@ -1,7 +1,7 @@
 /**
  * Where personal data could hide, as searchable text: a plain-text dump of
  * every table, and a workflow history with its payload bytes decoded (a plain
- * JSON.stringify of a history shows bytes as numbers and would find nothing).
+ * JSON.stringify of a history shows payload bytes as base64 and would find nothing).
  */
 import { sql } from "kysely";
 import type { WorkflowHandle } from "@temporalio/client";
@@ -19,8 +19,23 @@ export async function databaseText(db: Db): Promise<string> {
   return parts.join("\n");
 }
 
-/** A history as JSON, every byte array also decoded as UTF-8 (payloads are JSON bytes). */
+/** A history as JSON, every byte array decoded as UTF-8 (payloads are JSON bytes). */
 export async function historyText(handle: WorkflowHandle): Promise<string> {
-  const history = await handle.fetchHistory();
-  return JSON.stringify(history, (_key, value) => (value instanceof Uint8Array ? Buffer.from(value).toString("utf8") : value));
+  return JSON.stringify(decodedBytes(await handle.fetchHistory()));
 }
+
+/**
+ * A plain copy with byte arrays as UTF-8 text. Done before JSON.stringify, not
+ * in a replacer: the history's protobuf messages have a toJSON that turns bytes
+ * into base64 before a replacer ever sees them, so a marker would stay hidden.
+ */
+function decodedBytes(value: unknown): unknown {
+  if (value instanceof Uint8Array) return Buffer.from(value).toString("utf8");
+  if (Array.isArray(value)) return value.map(decodedBytes);
+  if (value === null || typeof value !== "object") return value;
+  if (isLong(value)) return value.toString();
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decodedBytes(v)]));
+}
+
+/** protobufjs's 64-bit integers (the `long` package), without depending on it. */
+const isLong = (v: object): v is { toString(): string } => "low" in v && "high" in v && "unsigned" in v;
