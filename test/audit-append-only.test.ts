@@ -2,7 +2,7 @@
 import { sql } from "kysely";
 import { beforeEach, describe, expect, it } from "vitest";
 import { writeAudit } from "../app/models/audit.server.js";
-import { redactAuditDetails } from "../app/models/audit-search.server.js";
+import { redactAuditDetails } from "../app/models/redaction.server.js";
 import { truncateAll } from "./helpers/database.js";
 import { useSuite } from "./helpers/suite.js";
 

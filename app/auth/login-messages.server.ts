@@ -30,6 +30,15 @@ export function loginMessage(q: {
   if (q.ended === "removed") {
     return { kind: "info", lines: ["You were removed from the account you were signed in to.", "Sign in again to use your other accounts, or ask its owner if this is a mistake."] };
   }
+  if (q.ended === "left") {
+    return {
+      kind: "info",
+      lines: [
+        "You left the account. It was your only Switchboard account, so your personal data has been erased and you are signed out.",
+        "You can sign in again at any time: you then start afresh, with an account of your own.",
+      ],
+    };
+  }
   if (q.ended === "password_logins_off") {
     return { kind: "info", lines: ["Password logins were turned off for this account, so you were signed out.", "Ask the account's owner or Switchboard support."] };
   }

@@ -57,10 +57,24 @@ async function lockAccount(trx: DbOrTrx, accountId: string) {
   return trx.selectFrom("accounts").select(["id", "plan"]).where("id", "=", accountId).forUpdate().executeTakeFirstOrThrow();
 }
 
+/**
+ * Read under the account lock: a person removed while their request was on
+ * its way makes no key after their removal revoked the others (removal takes
+ * the same lock, see revokeKeysCreatedBy).
+ */
+async function stillMember(trx: DbOrTrx, accountId: string, userId: string | null): Promise<boolean> {
+  if (userId === null) return true;
+  const row = await trx.selectFrom("memberships").select("role").where("account_id", "=", accountId).where("user_id", "=", userId).executeTakeFirst();
+  return row !== undefined;
+}
+
+export const NOT_A_MEMBER = "You are no longer a member of this account, so you cannot change its keys.";
+
 /** The old main key is dead when this returns; the new one is returned once. */
 export async function regenerateMainKey(db: DbOrTrx, accountId: string, userId: string | null, actor: Actor): Promise<CreatedKey> {
   return inTransaction(db, async (trx) => {
     await lockAccount(trx, accountId);
+    if (!(await stillMember(trx, accountId, userId))) throw new Error(NOT_A_MEMBER);
     const old = await trx
       .updateTable("api_keys")
       .set({ status: "revoked", revoked_at: sql`now()`, revoked_reason: "regenerated" })
@@ -91,6 +105,7 @@ export async function createAdditionalKey(
 ): Promise<CreateAdditionalResult> {
   return inTransaction(db, async (trx) => {
     const account = await lockAccount(trx, accountId);
+    if (!(await stillMember(trx, accountId, userId))) return { ok: false as const, message: NOT_A_MEMBER };
     if (!planAllows(account.plan, "additional_keys")) {
       return { ok: false as const, message: `Additional keys are available on the ${plansWith("additional_keys")} plans.` };
     }
@@ -143,6 +158,50 @@ export async function revokeAccountKeys(db: DbOrTrx, accountId: string, reason: 
     .returning("id")
     .execute();
   return rows.length;
+}
+
+/** The live keys of this account that a person created: what their removal revokes (shown before it is confirmed). */
+export async function keysCreatedBy(db: DbOrTrx, accountId: string, userId: string) {
+  return db
+    .selectFrom("api_keys")
+    .select(["id", "kind", "name", "prefix", "last4"])
+    .where("account_id", "=", accountId)
+    .where("created_by_user_id", "=", userId)
+    .where("status", "=", "active")
+    .orderBy(sql`CASE kind WHEN 'main' THEN 0 ELSE 1 END`)
+    .orderBy("created_at")
+    .execute();
+}
+
+export interface MemberKeysRevoked {
+  revoked: { id: string; kind: ApiKeyKind; name: string; prefix: string; last4: string }[];
+  /** The account's new main key, when the person had made the one that died; shown once to whoever removed them. */
+  newMainKey: CreatedKey | null;
+}
+
+/**
+ * A person leaves the account: every live key they created on it dies (they
+ * saw each one in full when it was made). Keys whose creator is unknown
+ * (created_by_user_id NULL) stay: nobody can say they were theirs, and
+ * killing them would cut the integrations of the people who remain. The
+ * main key they made is replaced at once, so the account keeps exactly one.
+ * The database notifies every web process of each revocation (migration 0002).
+ * Not audited here: the caller's audit row (member.removed) lists the keys.
+ */
+export async function revokeKeysCreatedBy(trx: DbOrTrx, accountId: string, userId: string, replacedBy: string | null): Promise<MemberKeysRevoked> {
+  await lockAccount(trx, accountId);
+  const revoked = await trx
+    .updateTable("api_keys")
+    .set({ status: "revoked", revoked_at: sql`now()`, revoked_reason: "creator_removed" })
+    .where("account_id", "=", accountId)
+    .where("created_by_user_id", "=", userId)
+    .where("status", "=", "active")
+    .returning(["id", "kind", "name", "prefix", "last4"])
+    .execute();
+  const newMainKey = revoked.some((k) => k.kind === "main")
+    ? await insertKey(trx, { accountId, kind: "main", name: "Main key", createdBy: replacedBy })
+    : null;
+  return { revoked, newMainKey };
 }
 
 /** The keys page: explicit columns, never the hash. Deleted keys are gone from the list. */

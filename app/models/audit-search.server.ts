@@ -1,9 +1,10 @@
 /**
- * Reading the audit trail for the console: the filtered, keyset-paged list,
- * the CSV export over every matching row, and the one sanctioned way to change
- * a row (GDPR redaction of `details`). Writing rows lives in audit.server.ts.
+ * Reading the audit trail for the console: the filtered, keyset-paged list and
+ * the CSV export over every matching row. Writing rows lives in
+ * audit.server.ts; the one sanctioned change to a row (GDPR redaction of
+ * `details`) in redaction.server.ts.
  */
-import { sql, type SelectQueryBuilder, type Transaction } from "kysely";
+import { sql, type SelectQueryBuilder } from "kysely";
 import { z } from "zod";
 import type { Db, DbOrTrx } from "../../db/connection.js";
 import type { ActorType, AuditRow, Database } from "../../db/schema.js";
@@ -204,33 +205,4 @@ export function auditCsvLine(r: AuditRow): string {
 export async function* auditCsvRows(db: Db, filter: AuditFilter): AsyncGenerator<string> {
   yield AUDIT_CSV_HEADER.join(",") + "\r\n";
   for await (const batch of auditBatches(db, filter)) yield batch.map(auditCsvLine).join("");
-}
-
-/**
- * Replaces `details` of the given rows (and, with `clearIp`, forgets the client
- * address, which is personal data too): the only change the database lets
- * through on audit_log (see migration 0006), for GDPR erasure, where an
- * erased person's data must not survive in the trail while the fact that
- * something happened (who, what, when, to which id) must.
- *
- * It takes a transaction on purpose: SET LOCAL lasts only until that
- * transaction ends, so the permission can never leak to the next user of a
- * pooled connection. It is switched off again right after the update, so
- * nothing else in the caller's transaction runs with it.
- */
-export async function redactAuditDetails(
-  trx: Transaction<Database>,
-  ids: readonly string[],
-  replacement: Record<string, unknown>,
-  options: { clearIp?: boolean } = {},
-): Promise<number> {
-  if (ids.length === 0) return 0;
-  await sql`SET LOCAL switchboard.audit_redaction = 'on'`.execute(trx);
-  const result = await trx
-    .updateTable("audit_log")
-    .set({ details: JSON.stringify(replacement), ...(options.clearIp ? { ip: null } : {}) })
-    .where("id", "in", [...ids])
-    .executeTakeFirst();
-  await sql`SET LOCAL switchboard.audit_redaction = 'off'`.execute(trx);
-  return Number(result.numUpdatedRows);
 }

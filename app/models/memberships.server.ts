@@ -1,8 +1,10 @@
 /** Who belongs to an account, and as what; the account switcher; members managed by owners and admins. */
-import { sql } from "kysely";
+import { sql, type Transaction } from "kysely";
 import type { DbOrTrx } from "../../db/connection.js";
-import type { MemberRole, Plan } from "../../db/schema.js";
+import type { Database, MemberRole, Plan } from "../../db/schema.js";
+import { revokeKeysCreatedBy, type MemberKeysRevoked } from "./api-keys.server.js";
 import { writeAudit, type Actor } from "./audit.server.js";
+import { erasePerson } from "./erasure.server.js";
 import { planAllows, plansWith } from "./plans.js";
 
 /** The user's role on the account, or null when they are not (or no longer) a member. */
@@ -60,9 +62,10 @@ export async function switchSessionAccount(db: DbOrTrx, sessionId: string, userI
   return true;
 }
 
-export type MemberChangeResult = { ok: true } | { ok: false; status: 400 | 403 | 404 | 409; message: string };
+export type MemberChangeRefusal = { ok: false; status: 400 | 403 | 404 | 409; message: string };
+export type MemberChangeResult = { ok: true } | MemberChangeRefusal;
 
-const refuse = (status: 400 | 403 | 404 | 409, message: string): MemberChangeResult => ({ ok: false, status, message });
+const refuse = (status: 400 | 403 | 404 | 409, message: string): MemberChangeRefusal => ({ ok: false, status, message });
 
 /** Who may manage members: owners and admins, on a plan with user management. */
 export async function memberManagementRefusal(db: DbOrTrx, accountId: string, actingRole: MemberRole | null): Promise<MemberChangeResult | null> {
@@ -83,28 +86,70 @@ export async function setMemberRole(trx: DbOrTrx, accountId: string, userId: str
   return { ok: true };
 }
 
-/** Removes a member; their sessions on this account end at once. The owner cannot be removed. */
-export async function removeMember(trx: DbOrTrx, accountId: string, userId: string, actor: Actor): Promise<MemberChangeResult> {
+export interface MemberRemoved {
+  ok: true;
+  keys: MemberKeysRevoked;
+  sessionsEnded: number;
+  /** They belonged to no other account, so their personal data was erased (docs/decisions/005). */
+  personErased: boolean;
+}
+
+/**
+ * Removes a member, or (how = "left") a member leaves on their own. At once,
+ * in this transaction: their sessions on the account end, the keys they
+ * created on it die (a main key of theirs is replaced), their password login
+ * of the account goes, and when it was their last account the person is
+ * erased. Audited with the keys it revoked. The owner cannot be removed.
+ */
+export async function removeMember(
+  trx: Transaction<Database>,
+  accountId: string,
+  userId: string,
+  actor: Actor,
+  options: { how?: "removed" | "left"; keepSessionId?: string } = {},
+): Promise<MemberRemoved | MemberChangeRefusal> {
+  const how = options.how ?? "removed";
+  // The lock key changes take (api-keys.server.ts): a key being made by this person now waits, then sees them gone.
+  await trx.selectFrom("accounts").select("id").where("id", "=", accountId).forUpdate().executeTakeFirst();
   const current = await getMembershipRole(trx, accountId, userId);
-  if (!current) return refuse(404, "That person is not a member of this account.");
-  if (current === "owner") return refuse(409, "The owner cannot be removed. Hand ownership to an admin first.");
+  if (!current) return refuse(404, how === "left" ? "You are not a member of this account." : "That person is not a member of this account.");
+  if (current === "owner") {
+    return refuse(409, how === "left" ? "The owner cannot leave the account. Hand ownership to an admin first." : "The owner cannot be removed. Hand ownership to an admin first.");
+  }
+  const keys = await revokeKeysCreatedBy(trx, accountId, userId, how === "removed" && actor.type === "user" ? actor.id : null);
   await trx.deleteFrom("memberships").where("account_id", "=", accountId).where("user_id", "=", userId).execute();
   // A password login belongs to this account only: without its membership it is gone too.
   await trx.deleteFrom("password_logins").where("user_id", "=", userId).where("account_id", "=", accountId).execute();
   const ended = await trx
     .updateTable("sessions")
-    .set({ revoked_at: sql`now()`, revoked_reason: "removed_from_account" })
+    .set({ revoked_at: sql`now()`, revoked_reason: how === "left" ? "left_account" : "removed_from_account" })
     .where("user_id", "=", userId)
     .where("account_id", "=", accountId)
     .where("revoked_at", "is", null)
+    .$if(options.keepSessionId !== undefined, (q) => q.where("id", "<>", options.keepSessionId!))
     .executeTakeFirst();
+  const remaining = await trx.selectFrom("memberships").select("account_id").where("user_id", "=", userId).executeTakeFirst();
+  // Written before the erasure, so that a leaver's own row loses its client address with the rest.
   await writeAudit(trx, actor, {
-    action: "member.removed",
+    action: how === "left" ? "member.left" : "member.removed",
     targetType: "account",
     targetId: accountId,
-    details: { user_id: userId, role: current, sessions_ended: Number(ended.numUpdatedRows) },
+    details: {
+      user_id: userId,
+      role: current,
+      sessions_ended: Number(ended.numUpdatedRows),
+      keys_revoked: keys.revoked.map((k) => ({ key_id: k.id, kind: k.kind, last4: k.last4 })),
+      new_main_key_id: keys.newMainKey?.id ?? null,
+      person_erased: remaining === undefined,
+    },
   });
-  return { ok: true };
+  const erased = remaining === undefined ? await erasePerson(trx, userId, "last_membership_ended", actor) : { erased: false as const };
+  return {
+    ok: true,
+    keys,
+    sessionsEnded: Number(ended.numUpdatedRows) + (erased.erased ? erased.sessionsEnded : 0),
+    personErased: erased.erased,
+  };
 }
 
 /** The owner hands ownership to an admin and becomes an admin. */

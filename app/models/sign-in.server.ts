@@ -8,12 +8,13 @@
  * - a blocked or deleted account cannot sign in;
  * - staff (the staff table) sign in with the same providers and the same lock.
  */
-import { sql } from "kysely";
+import { sql, type Transaction } from "kysely";
 import type { Db, DbOrTrx } from "../../db/connection.js";
-import type { AccountStatus, Provider, SignInProvider, StaffRole } from "../../db/schema.js";
+import type { AccountStatus, Database, Provider, SignInProvider, StaffRole } from "../../db/schema.js";
 import { writeAudit, type Actor } from "./audit.server.js";
 import { createMainKey } from "./api-keys.server.js";
 import { isEmailTombstoned, normalizeEmail } from "./email.server.js";
+import { erasePerson } from "./erasure.server.js";
 import { acceptInvitation, findInvitation } from "./invitations.server.js";
 import { planAllows } from "./plans.js";
 
@@ -121,7 +122,7 @@ export async function resolveSignIn(db: Db, identity: ProviderIdentity, ctx: Ctx
   return outcome;
 }
 
-async function decide(trx: DbOrTrx, identity: ProviderIdentity, ctx: Ctx): Promise<SignInOutcome> {
+async function decide(trx: Transaction<Database>, identity: ProviderIdentity, ctx: Ctx): Promise<SignInOutcome> {
   if (!identity.emailVerified || !identity.email) return { ok: false, reason: "unverified_email" };
   const email = normalizeEmail(identity.email);
   const { provider } = identity;
@@ -149,6 +150,12 @@ async function decide(trx: DbOrTrx, identity: ProviderIdentity, ctx: Ctx): Promi
     .where("erased_at", "is", null)
     .forUpdate()
     .executeTakeFirst();
+  // Someone who belongs to no account was left so by a removal made before a last
+  // removal erased the person (docs/decisions/005): erased now, then signed in as anyone new.
+  if (user && !(await trx.selectFrom("memberships").select("account_id").where("user_id", "=", user.id).executeTakeFirst())) {
+    await erasePerson(trx, user.id, "last_membership_ended", { type: "system", id: null, ip: ctx.ip });
+    user = undefined;
+  }
 
   let created = false;
   let newMainKey: string | null = null;

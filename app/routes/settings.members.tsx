@@ -4,8 +4,13 @@
  *
  * - GPU Cluster: user management. Owners and admins invite people by email
  *   (admin or member), resend or revoke pending invitations, change roles,
- *   remove members (their sessions on this account end at once); the owner
- *   hands ownership to an admin. Members see the list.
+ *   remove members; the owner hands ownership to an admin. Members see the
+ *   list. Anyone but the owner may leave.
+ * - Removing (or leaving) ends the person's sessions on this account and
+ *   revokes every key they created on it, at once; the confirmation step lists
+ *   those keys. A main key of theirs is replaced, and the new one is shown once
+ *   to whoever removed them. Someone left with no account at all is erased
+ *   (docs/decisions/005-erase-people-without-accounts.md).
  * - Scale and Enterprise: username/password logins, once support turned them
  *   on; a new or reset login's one-time password is shown once, never cached.
  * - Build: access is shared with additional API keys.
@@ -14,7 +19,7 @@
  * 400 and changes nothing, someone who may not manage answers 403.
  */
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { data } from "@remix-run/node";
+import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { useEffect, useState } from "react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
@@ -24,9 +29,11 @@ import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { requireUser } from "../auth/session.server.js";
 import { Alert, Badge, EmptyState, When } from "../components/ui.js";
 import { deliveryMode } from "../mail/mailer.server.js";
+import { keysCreatedBy } from "../models/api-keys.server.js";
 import { getHomeSummary } from "../models/home.server.js";
 import { createInvitation, pendingInvitations, resendInvitation, revokeInvitation } from "../models/invitations.server.js";
 import {
+  accountsOfUser,
   getMembershipRole,
   handOverOwnership,
   listMembers,
@@ -37,6 +44,7 @@ import {
 import { createPasswordLogin, listPasswordLogins, resetPasswordLogin } from "../models/password-logins.server.js";
 import { PLAN_LABEL, planAllows, plansWith } from "../models/plans.js";
 import { NO_STORE, fetchedByScript, passCacheControl } from "../http/no-store.js";
+import { clearSessionCookie } from "../auth/session.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Members · Switchboard" }];
 
@@ -47,7 +55,7 @@ const PAGE = "/settings/members";
 const canManageRole = (role: MemberRole) => role === "owner" || role === "admin";
 
 const Query = z.object({
-  confirm: z.enum(["remove", "handover", "remove_login"]).optional(),
+  confirm: z.enum(["remove", "handover", "remove_login", "leave"]).optional(),
   user: z.string().uuid().optional(),
 });
 
@@ -56,6 +64,11 @@ type Section = "members" | "password_logins" | "keys";
 function memberLabel(m: { name: string | null; email: string | null; username: string | null }): string {
   if (m.username) return m.username;
   return m.name && m.email ? `${m.name} (${m.email})` : (m.email ?? m.name ?? "this person");
+}
+
+/** What removal revokes, as the keys page shows them. */
+async function keyList(db: Parameters<typeof keysCreatedBy>[0], accountId: string, userId: string) {
+  return (await keysCreatedBy(db, accountId, userId)).map((k) => ({ id: k.id, kind: k.kind, name: k.name, display: `${k.prefix}…${k.last4}` }));
 }
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
@@ -108,10 +121,18 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     };
   }
 
-  // A confirmation step for removal and hand-over; a malformed or stale link is just the page.
+  // A confirmation step for removal, leaving and hand-over; a malformed or stale link is just the page.
   const query = Query.safeParse(Object.fromEntries(url.searchParams));
-  let confirm: { kind: "remove" | "handover" | "remove_login"; target: { id: string; label: string } | null } | null = null;
-  if (canManage && query.success && query.data.confirm) {
+  let confirm: ConfirmData | null = null;
+  if (query.success && query.data.confirm === "leave") {
+    const self = members.find((m) => m.id === p.userId);
+    const elsewhere = (await accountsOfUser(db, p.userId)).some((a) => a.id !== p.accountId);
+    confirm = {
+      kind: "leave",
+      target: self && self.role !== "owner" ? { id: self.id, label: self.label, keys: await keyList(db, p.accountId, self.id) } : null,
+      lastAccount: !elsewhere,
+    };
+  } else if (canManage && query.success && query.data.confirm) {
     const kind = query.data.confirm;
     const candidates =
       kind === "handover"
@@ -124,12 +145,19 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
             : []
           : members.filter((m) => m.passwordLogin);
     const target = candidates.find((m) => m.id === query.data.user);
-    if (kind !== "handover" || role === "owner") confirm = { kind, target: target ? { id: target.id, label: target.label } : null };
+    if (kind !== "handover" || role === "owner") {
+      confirm = {
+        kind,
+        target: target ? { id: target.id, label: target.label, keys: kind === "handover" ? [] : await keyList(db, p.accountId, target.id) } : null,
+        lastAccount: false,
+      };
+    }
   }
 
   const joined = url.searchParams.has("joined")
     ? `You joined ${home.account.name} as ${role === "admin" ? "an admin" : role === "member" ? "a member" : "its owner"}. Settings now act on this account.`
     : null;
+  const left = url.searchParams.has("left") ? `You left the account. Settings now act on ${home.account.name}.` : null;
 
   return {
     accountName: home.account.name,
@@ -145,13 +173,14 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     passwordLogins,
     confirm,
     joined,
+    left,
   };
 }
 
 // ---- the action ----
 
 const Intent = z.object({
-  intent: z.enum(["invite", "resend", "revoke", "set_role", "remove", "handover", "create_login", "reset_login", "remove_login"]),
+  intent: z.enum(["invite", "resend", "revoke", "set_role", "remove", "handover", "create_login", "reset_login", "remove_login", "leave"]),
 });
 const MEMBER_INTENTS = new Set(["invite", "resend", "revoke", "set_role", "remove", "handover"]);
 
@@ -179,11 +208,13 @@ type ActionResult = {
   errors: FieldErrors;
   values: { email: string; role: string; username: string };
   revealed: { username: string; password: string; reset: boolean } | null;
+  /** The account's new main key, after removing the person who had made the old one: shown once. */
+  newMainKey: { display: string; plaintext: string } | null;
 };
 const result = (request: Request, r: Partial<ActionResult>, status = 200) =>
   data<ActionResult>(
-    { notice: null, error: null, errors: {}, values: { email: "", role: "member", username: "" }, revealed: null, ...r },
-    { status, headers: r.revealed && !fetchedByScript(request) ? NO_STORE : undefined },
+    { notice: null, error: null, errors: {}, values: { email: "", role: "member", username: "" }, revealed: null, newMainKey: null, ...r },
+    { status, headers: (r.revealed || r.newMainKey) && !fetchedByScript(request) ? NO_STORE : undefined },
   );
 const UNKNOWN = "Unknown request: reload the page and try again.";
 
@@ -207,6 +238,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (!role) throw new Response("You are not a member of this account.", { status: 403 });
   const actor = { type: "user" as const, id: p.userId, ip: context.ip };
   const accountId = p.accountId;
+
+  if (intent.data.intent === "leave") return leave(request, context, p);
 
   // Who may do it comes before what was typed: a member learns nothing from a form they may not use.
   if (MEMBER_INTENTS.has(intent.data.intent)) {
@@ -276,7 +309,12 @@ export async function action({ request, context }: ActionFunctionArgs) {
       const label = await labelOf(parsed.data.userId);
       const removed = await db.transaction().execute((trx) => removeMember(trx, accountId, parsed.data.userId, actor));
       if (!removed.ok) return result(request, { error: removed.message }, removed.status);
-      return result(request, { notice: `${label} was removed from this account. Their sessions on it have ended.` });
+      // This process forgets the dead keys' verdicts now; the others on the database notification.
+      if (removed.keys.revoked.length) context.services.api.verifier.forgetAccount(accountId);
+      return result(request, {
+        notice: `${label} was removed from this account. Their sessions on it have ended. ${keysNotice(removed.keys.revoked, "their")}`,
+        newMainKey: mainKeyShown(removed.keys.newMainKey),
+      });
     }
     case "handover": {
       const parsed = UserId.safeParse(fields);
@@ -312,9 +350,42 @@ export async function action({ request, context }: ActionFunctionArgs) {
       if (!login) return result(request, { error: "No such login on this account." }, 404);
       const removed = await db.transaction().execute((trx) => removeMember(trx, accountId, login.user_id, actor));
       if (!removed.ok) return result(request, { error: removed.message }, removed.status);
-      return result(request, { notice: `The login ${login.username} was removed. It can no longer sign in, and its sessions have ended.` });
+      if (removed.keys.revoked.length) context.services.api.verifier.forgetAccount(accountId);
+      return result(request, {
+        notice: `The login ${login.username} was removed. It can no longer sign in, and its sessions have ended. ${keysNotice(removed.keys.revoked, "its")}`,
+        newMainKey: mainKeyShown(removed.keys.newMainKey),
+      });
     }
   }
+}
+
+type RevokedKeys = { kind: string; name: string; prefix: string; last4: string }[];
+function keysNotice(keys: RevokedKeys, whose: "their" | "its" | "your"): string {
+  if (keys.length === 0) return `No API keys were made by ${whose === "your" ? "you" : whose === "its" ? "it" : "them"}.`;
+  const list = keys.map((k) => `“${k.name}” (${k.prefix}…${k.last4})`).join(", ");
+  return `${keys.length === 1 ? `${cap(whose)} key` : `${cap(whose)} ${keys.length} keys`} stopped working: ${list}.`;
+}
+const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
+const mainKeyShown = (k: { plaintext: string; prefix: string; last4: string } | null) => (k ? { plaintext: k.plaintext, display: `${k.prefix}…${k.last4}` } : null);
+
+/**
+ * Leaving: anyone but the owner. With other accounts the session moves to one
+ * of them; with none, the person is erased and signed out.
+ */
+async function leave(request: Request, context: ActionFunctionArgs["context"], p: Awaited<ReturnType<typeof requireUser>>) {
+  const { db } = context.services;
+  const actor = { type: "user" as const, id: p.userId, ip: context.ip };
+  const left = await db.transaction().execute(async (trx) => {
+    const removed = await removeMember(trx, p.accountId, p.userId, actor, { how: "left", keepSessionId: p.sessionId });
+    if (!removed.ok || removed.personErased) return removed;
+    const next = (await accountsOfUser(trx, p.userId)).find((a) => a.id !== p.accountId);
+    if (next) await trx.updateTable("sessions").set({ account_id: next.id }).where("id", "=", p.sessionId).execute();
+    return removed;
+  });
+  if (!left.ok) return result(request, { error: left.message }, left.status);
+  if (left.keys.revoked.length) context.services.api.verifier.forgetAccount(p.accountId);
+  if (left.personErased) throw redirect("/login?ended=left", { headers: { "Set-Cookie": await clearSessionCookie(context) } });
+  throw redirect(`${PAGE}?left`);
 }
 
 // ---- the page ----
@@ -333,11 +404,26 @@ export default function MembersPage() {
           Who can use <strong>{page.accountName}</strong> ({page.planLabel} plan).
         </p>
         {page.joined ? <Alert kind="ok" lines={[page.joined]} /> : null}
+        {page.left ? <Alert kind="ok" lines={[page.left]} /> : null}
         {outcome?.error ? <Alert kind="error" lines={[outcome.error]} /> : null}
         {outcome?.notice ? <Alert kind="ok" lines={[outcome.notice]} /> : null}
+        {outcome?.newMainKey ? (
+          <section aria-labelledby="new-main-h" className="stack" style={{ marginBottom: "1rem" }}>
+            <h2 id="new-main-h">{`The account's new main key (${outcome.newMainKey.display})`}</h2>
+            <p>The main key they had made stopped working, so the account has a new one. Switch your integrations to it.</p>
+            <RevealedSecret id="new-main-key" what="key" label="The account's new main API key" value={outcome.newMainKey.plaintext} />
+          </section>
+        ) : null}
         {page.confirm && !outcome ? <ConfirmStep confirm={page.confirm} /> : null}
         {page.section === "keys" ? <SharedByKeys plans={page.userManagementPlans} loginPlans={page.passwordLoginPlans} /> : null}
         {page.section === "members" ? <MembersTable page={page} /> : null}
+        {page.section !== "keys" && page.role !== "owner" ? (
+          <p>
+            <Link to="?confirm=leave" className="danger-link">
+              Leave this account
+            </Link>
+          </p>
+        ) : null}
         {page.section === "password_logins" ? (
           <p className="muted">
             Inviting people by email (user management) is available on the {page.userManagementPlans} plan. On the{" "}
@@ -457,29 +543,80 @@ function MemberActions({ member, me }: { member: Member; me: string }) {
   );
 }
 
-type ConfirmData = { kind: "remove" | "handover" | "remove_login"; target: { id: string; label: string } | null };
+type ConfirmKey = { id: string; kind: string; name: string; display: string };
+type ConfirmData = {
+  kind: "remove" | "handover" | "remove_login" | "leave";
+  target: { id: string; label: string; keys: ConfirmKey[] } | null;
+  /** Leaving: this is the person's only account, so leaving erases them. */
+  lastAccount: boolean;
+};
+
+/** "their 2 keys will stop working", and which: the person who confirms knows what breaks. */
+function KeysThatStop({ keys, whose }: { keys: ConfirmKey[]; whose: "their" | "its" | "your" }) {
+  if (keys.length === 0) {
+    return <p>{`No API keys of this account were made by ${whose === "your" ? "you" : whose === "its" ? "this login" : "them"}; its keys keep working.`}</p>;
+  }
+  return (
+    <>
+      <p>
+        <strong>{`${cap(whose)} ${keys.length === 1 ? "key" : `${keys.length} keys`} will stop working`}</strong>
+        {" at once, for every request that still uses "}
+        {keys.length === 1 ? "it" : "them"}:
+      </p>
+      <ul className="stack" aria-label="Keys that stop working">
+        {keys.map((k) => (
+          <li key={k.id}>
+            {k.kind === "main" ? "Main key" : `“${k.name}”`} <code className="mono">{k.display}</code>
+            {k.kind === "main" ? " (the account gets a new main key, shown once" + (whose === "your" ? "" : " to you") + ")" : null}
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}
 
 function ConfirmStep({ confirm }: { confirm: ConfirmData }) {
   if (!confirm.target) {
-    return <Alert kind="info" lines={["That person is not (or no longer) someone you can do this for; there is nothing to confirm."]} />;
+    return (
+      <Alert
+        kind="info"
+        lines={[
+          confirm.kind === "leave"
+            ? "The owner cannot leave the account. Hand ownership to an admin first."
+            : "That person is not (or no longer) someone you can do this for; there is nothing to confirm.",
+        ]}
+      />
+    );
   }
-  const { label, id } = confirm.target;
+  const { label, id, keys } = confirm.target;
   const text = {
     remove: {
       title: `Remove ${label} from this account?`,
-      body: "They lose access at once: their sessions on this account end, and they can no longer act on it. Their own accounts are not affected. To give them access again, invite them again.",
+      body: "They lose access at once: their sessions on this account end, and they can no longer act on it. Their own accounts are not affected; if this was their only Switchboard account, their personal data (email address, name, sign-ins) is erased. To give them access again, invite them again.",
+      whose: "their" as const,
       button: "Remove member",
       intent: "remove",
     },
     remove_login: {
       title: `Remove the login ${label}?`,
       body: "It can no longer sign in, and its sessions end at once. This cannot be undone; create a new login if the person needs access again.",
+      whose: "its" as const,
       button: "Remove login",
       intent: "remove_login",
+    },
+    leave: {
+      title: "Leave this account?",
+      body: confirm.lastAccount
+        ? "You lose access at once. This is your only Switchboard account, so your personal data (email address, name, sign-ins) is erased and you are signed out. You can sign in again later: you then start afresh, with an account of your own."
+        : "You lose access at once and your sessions on it end; your other accounts are not affected. To come back, ask the owner or an admin to invite you again.",
+      whose: "your" as const,
+      button: "Leave account",
+      intent: "leave",
     },
     handover: {
       title: `Hand ownership to ${label}?`,
       body: "They become the account's owner, and you become an admin. Only the new owner can hand ownership back.",
+      whose: null,
       button: "Hand over ownership",
       intent: "handover",
     },
@@ -490,6 +627,7 @@ function ConfirmStep({ confirm }: { confirm: ConfirmData }) {
         {text.title}
       </h2>
       <p>{text.body}</p>
+      {text.whose ? <KeysThatStop keys={keys} whose={text.whose} /> : null}
       <Form method="post" action={PAGE} className="row" style={{ marginTop: ".8rem" }}>
         <AuthenticityTokenInput />
         <input type="hidden" name="userId" value={id} />
@@ -703,7 +841,7 @@ function PasswordLogins({
         <section aria-labelledby="revealed-h" className="stack" style={{ marginBottom: "1rem" }}>
           <h3 id="revealed-h">{revealed.reset ? `New one-time password for ${revealed.username}` : `Login ${revealed.username} created`}</h3>
           {revealed.reset ? <p>Its previous password no longer works, and its sessions have ended.</p> : null}
-          <RevealedPassword id="revealed-password" label={`One-time password for ${revealed.username}`} value={revealed.password} />
+          <RevealedSecret id="revealed-password" what="password" label={`One-time password for ${revealed.username}`} value={revealed.password} />
         </section>
       ) : null}
       {logins.logins.length === 0 ? (
@@ -808,8 +946,8 @@ function CreateLoginForm({ error, username }: { error: string | null; username: 
   );
 }
 
-/** A one-time password shown once: readonly (selectable without JavaScript), with a copy button once JavaScript runs. */
-function RevealedPassword({ id, label, value }: { id: string; label: string; value: string }) {
+/** A one-time password or a new key, shown once: readonly (selectable without JavaScript), with a copy button once JavaScript runs. */
+function RevealedSecret({ id, what, label, value }: { id: string; what: "password" | "key"; label: string; value: string }) {
   const [ready, setReady] = useState(false);
   const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
   useEffect(() => setReady(true), []);
@@ -826,10 +964,17 @@ function RevealedPassword({ id, label, value }: { id: string; label: string; val
   return (
     <div className="stack">
       <div className="alert info" role="note">
-        <p>
-          <strong>Copy this password now: it will not be shown again.</strong> Give it to the person privately; it works
-          for one sign-in, after which they choose their own. Switchboard keeps only a hash of it.
-        </p>
+        {what === "password" ? (
+          <p>
+            <strong>Copy this password now: it will not be shown again.</strong> Give it to the person privately; it works
+            for one sign-in, after which they choose their own. Switchboard keeps only a hash of it.
+          </p>
+        ) : (
+          <p>
+            <strong>Copy this key now: it will not be shown again.</strong> Switchboard keeps only a hash of it. If you
+            lose it, regenerate the main key under API keys.
+          </p>
+        )}
       </div>
       <label htmlFor={id}>{label}</label>
       <div className="row" style={{ alignItems: "center" }}>
@@ -837,10 +982,10 @@ function RevealedPassword({ id, label, value }: { id: string; label: string; val
         {ready ? (
           <>
             <button type="button" className="btn" onClick={copy} aria-describedby={`${id}-copy-status`}>
-              Copy password
+              {what === "password" ? "Copy password" : "Copy key"}
             </button>
             <span id={`${id}-copy-status`} role="status" className={state === "failed" ? "field-error" : "muted"}>
-              {state === "copied" ? "Copied to the clipboard." : state === "failed" ? "Could not copy: the password is selected, copy it with your keyboard." : ""}
+              {state === "copied" ? "Copied to the clipboard." : state === "failed" ? `Could not copy: the ${what} is selected, copy it with your keyboard.` : ""}
             </span>
           </>
         ) : null}
