@@ -4,6 +4,7 @@
  * journey checks its outcome, and waiting on what the app's own worker does
  * (always polled against a deadline, never a fixed sleep).
  */
+import { sql } from "kysely";
 import { expect } from "vitest";
 import type { Page } from "playwright-core";
 import { signInAtStandIn } from "../../helpers/browser.js";
@@ -121,4 +122,19 @@ export async function mailTo(app: Newcomer, to: string, subject: RegExp) {
     },
     (m) => m !== null,
   ).then((m) => m!);
+}
+
+/**
+ * Makes every live sign-in of a user `minutes` older, as if the person had
+ * signed in that long ago (a journey cannot wait 10 minutes for a sign-in to
+ * go stale). Returns how many sessions it aged.
+ */
+export async function ageSignIns(app: Newcomer, userId: string, minutes: number): Promise<number> {
+  const aged = await app.db
+    .updateTable("sessions")
+    .set((eb) => ({ created_at: sql<Date>`${eb.ref("created_at")} - make_interval(mins => ${minutes})` }))
+    .where("user_id", "=", userId)
+    .where("revoked_at", "is", null)
+    .executeTakeFirst();
+  return Number(aged.numUpdatedRows);
 }
