@@ -79,6 +79,24 @@ export function mailingActivities({ db, config, mailingProvider }: { db: Db; con
       });
     },
 
+    /**
+     * A person erased when their last membership ended (erasePerson): the
+     * provider forgets their contact. Started inside the erasing transaction,
+     * so it may run before that commits: until the person reads as erased it
+     * retries (and gives up, harmlessly, if the transaction never committed).
+     */
+    async eraseErasedPersonContact(userId: string): Promise<"erased" | "no_provider"> {
+      if (!mailingProvider) return "no_provider";
+      const user = await db.selectFrom("users").select("erased_at").where("id", "=", userId).executeTakeFirst();
+      if (!user?.erased_at) throw ApplicationFailure.create({ message: "the person is not erased (yet)", type: "person_not_erased" });
+      try {
+        await mailingProvider.eraseContact(userId);
+      } catch (err) {
+        providerFailure(err);
+      }
+      return "erased";
+    },
+
     async finishListMailing(mailingId: string): Promise<number> {
       return db.transaction().execute(async (trx) => {
         const { n } = await trx

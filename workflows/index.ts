@@ -3,4 +3,4 @@ export { blockAccount, unblockAccount } from "./block-account.js";
 export { emailTransfer } from "./email-transfer.js";
 export { recharge } from "./recharge.js";
 export { deleteAccount } from "./delete-account.js";
-export { listMailing, syncSubscription } from "./mailing.js";
+export { eraseMailingContact, listMailing, syncSubscription } from "./mailing.js";

@@ -1,9 +1,15 @@
 import { condition, proxyActivities, setHandler } from "@temporalio/workflow";
 import type { Activities } from "../activities/index.js";
-import { subscriptionChangedSignal, type ListMailingInput, type SubscriptionSyncInput } from "./shared.js";
+import { subscriptionChangedSignal, type ContactErasureInput, type ListMailingInput, type SubscriptionSyncInput } from "./shared.js";
 
 const provider = proxyActivities<Activities>({
   startToCloseTimeout: "30 seconds",
+  retry: { initialInterval: "1 second", backoffCoefficient: 2, maximumInterval: "5 minutes" },
+});
+
+const contactEraser = proxyActivities<Activities>({
+  startToCloseTimeout: "30 seconds",
+  scheduleToCloseTimeout: "1 day",
   retry: { initialInterval: "1 second", backoffCoefficient: 2, maximumInterval: "5 minutes" },
 });
 
@@ -44,4 +50,13 @@ export async function listMailing({ mailingId }: ListMailingInput): Promise<{ re
   } while (after !== null);
   await acts.finishListMailing(mailingId);
   return { recipients };
+}
+
+/**
+ * The provider forgets a person erased because their last membership ended
+ * (docs/decisions/005). Retried until the provider answers; a start whose
+ * erasure never committed fails after a day, having sent nothing.
+ */
+export async function eraseMailingContact({ userId }: ContactErasureInput): Promise<string> {
+  return contactEraser.eraseErasedPersonContact(userId);
 }

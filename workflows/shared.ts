@@ -114,6 +114,12 @@ export interface ListMailingInput {
 }
 export const listMailingWorkflowId = (mailingId: string) => `list-mailing:${mailingId}`;
 
+/** The provider forgets the contact of a person erased when their last membership ended (ids only). */
+export interface ContactErasureInput {
+  userId: string;
+}
+export const contactErasureWorkflowId = (userId: string) => `erase-contact:${userId}`;
+
 // ---- GDPR deletion ----
 
 export interface DeleteAccountInput {

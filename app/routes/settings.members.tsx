@@ -29,6 +29,7 @@ import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { requireUser } from "../auth/session.server.js";
 import { Alert, Badge, EmptyState, When } from "../components/ui.js";
 import { deliveryMode } from "../mail/mailer.server.js";
+import { endMembership } from "../members.server.js";
 import { keysCreatedBy } from "../models/api-keys.server.js";
 import { getHomeSummary } from "../models/home.server.js";
 import { createInvitation, pendingInvitations, resendInvitation, revokeInvitation } from "../models/invitations.server.js";
@@ -38,7 +39,6 @@ import {
   handOverOwnership,
   listMembers,
   memberManagementRefusal,
-  removeMember,
   setMemberRole,
 } from "../models/memberships.server.js";
 import { createPasswordLogin, listPasswordLogins, resetPasswordLogin } from "../models/password-logins.server.js";
@@ -307,7 +307,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
         return result(request, { error: "You cannot remove yourself. Ask the owner or another admin to remove you." }, 409);
       }
       const label = await labelOf(parsed.data.userId);
-      const removed = await db.transaction().execute((trx) => removeMember(trx, accountId, parsed.data.userId, actor));
+      const removed = await endMembership(context.services, { accountId, userId: parsed.data.userId }, actor);
       if (!removed.ok) return result(request, { error: removed.message }, removed.status);
       // This process forgets the dead keys' verdicts now; the others on the database notification.
       if (removed.keys.revoked.length) context.services.api.verifier.forgetAccount(accountId);
@@ -348,7 +348,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
       if (!parsed.success) return result(request, { error: UNKNOWN }, 400);
       const login = (await listPasswordLogins(db, accountId)).find((l) => l.user_id === parsed.data.userId);
       if (!login) return result(request, { error: "No such login on this account." }, 404);
-      const removed = await db.transaction().execute((trx) => removeMember(trx, accountId, login.user_id, actor));
+      const removed = await endMembership(context.services, { accountId, userId: login.user_id }, actor);
       if (!removed.ok) return result(request, { error: removed.message }, removed.status);
       if (removed.keys.revoked.length) context.services.api.verifier.forgetAccount(accountId);
       return result(request, {
@@ -373,14 +373,11 @@ const mainKeyShown = (k: { plaintext: string; prefix: string; last4: string } | 
  * of them; with none, the person is erased and signed out.
  */
 async function leave(request: Request, context: ActionFunctionArgs["context"], p: Awaited<ReturnType<typeof requireUser>>) {
-  const { db } = context.services;
   const actor = { type: "user" as const, id: p.userId, ip: context.ip };
-  const left = await db.transaction().execute(async (trx) => {
-    const removed = await removeMember(trx, p.accountId, p.userId, actor, { how: "left", keepSessionId: p.sessionId });
-    if (!removed.ok || removed.personErased) return removed;
+  const left = await endMembership(context.services, { accountId: p.accountId, userId: p.userId, how: "left", keepSessionId: p.sessionId }, actor, async (trx, removed) => {
+    if (removed.personErased) return;
     const next = (await accountsOfUser(trx, p.userId)).find((a) => a.id !== p.accountId);
     if (next) await trx.updateTable("sessions").set({ account_id: next.id }).where("id", "=", p.sessionId).execute();
-    return removed;
   });
   if (!left.ok) return result(request, { error: left.message }, left.status);
   if (left.keys.revoked.length) context.services.api.verifier.forgetAccount(p.accountId);
