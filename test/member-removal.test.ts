@@ -288,6 +288,17 @@ describe("leaving an account", () => {
     expect(audit).toMatchObject({ actor_id: sam.userId, details: { user_id: sam.userId, person_erased: false, keys_revoked: [{ kind: "additional" }] } });
   });
 
+  it("someone whose other accounts are all blocked leaves: signed out, not erased (they still belong to those)", async () => {
+    const o = await owner();
+    const mo = await join(o.ua, "mo@example.com", "Mo Member", "member");
+    const blocked = await t.db.insertInto("accounts").values({ name: "Mo's old", status: "blocked" }).returning("id").executeTakeFirstOrThrow();
+    await t.db.insertInto("memberships").values({ account_id: blocked.id, user_id: mo.userId, role: "owner" }).execute();
+    const left = await mo.ua.submit(`${PAGE}?confirm=leave`, PAGE, { intent: "leave" });
+    expect(path(left.location!)).toBe("/login?signedOut");
+    expect(await t.db.selectFrom("sessions").select("id").where("user_id", "=", mo.userId).where("revoked_at", "is", null).execute()).toEqual([]);
+    expect(await t.db.selectFrom("users").select("email").where("id", "=", mo.userId).executeTakeFirstOrThrow()).toEqual({ email: "mo@example.com" });
+  });
+
   it("someone whose only account it was leaves: erased, signed out, told so; the owner cannot leave", async () => {
     const o = await owner();
     const mo = await join(o.ua, "mo@example.com", "Mo Member", "member");

@@ -45,6 +45,7 @@ import { createPasswordLogin, listPasswordLogins, resetPasswordLogin } from "../
 import { PLAN_LABEL, planAllows, plansWith } from "../models/plans.js";
 import { NO_STORE, fetchedByScript, passCacheControl } from "../http/no-store.js";
 import { clearSessionCookie } from "../auth/session.server.js";
+import { revokeSession } from "../models/sessions.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Members · Switchboard" }];
 
@@ -374,14 +375,19 @@ const mainKeyShown = (k: { plaintext: string; prefix: string; last4: string } | 
  */
 async function leave(request: Request, context: ActionFunctionArgs["context"], p: Awaited<ReturnType<typeof requireUser>>) {
   const actor = { type: "user" as const, id: p.userId, ip: context.ip };
+  let moved = false;
   const left = await endMembership(context.services, { accountId: p.accountId, userId: p.userId, how: "left", keepSessionId: p.sessionId }, actor, async (trx, removed) => {
     if (removed.personErased) return;
     const next = (await accountsOfUser(trx, p.userId)).find((a) => a.id !== p.accountId);
+    // Their other accounts may all be blocked: then this session ends like the others on the account they left.
     if (next) await trx.updateTable("sessions").set({ account_id: next.id }).where("id", "=", p.sessionId).execute();
+    else await revokeSession(trx, p.sessionId, "left_account");
+    moved = next !== undefined;
   });
   if (!left.ok) return result(request, { error: left.message }, left.status);
   if (left.keys.revoked.length) context.services.api.verifier.forgetAccount(p.accountId);
   if (left.personErased) throw redirect("/login?ended=left", { headers: { "Set-Cookie": await clearSessionCookie(context) } });
+  if (!moved) throw redirect("/login?signedOut", { headers: { "Set-Cookie": await clearSessionCookie(context) } });
   throw redirect(`${PAGE}?left`);
 }
 
