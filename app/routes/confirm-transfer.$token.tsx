@@ -23,7 +23,7 @@ import { signalTransferConfirmed } from "../transfers.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Confirm the transfer · Switchboard" }];
 
-type State = "ready" | "confirmed" | "unknown" | "used" | "expired" | "closed" | "wrong_account" | "unavailable";
+type State = "ready" | "confirmed" | "unknown" | "used" | "expired" | "closed" | "wrong_account" | "recorded";
 const STATUS: Record<State, number> = {
   ready: 200,
   confirmed: 200,
@@ -32,7 +32,8 @@ const STATUS: Record<State, number> = {
   expired: 410,
   closed: 410,
   wrong_account: 403,
-  unavailable: 503,
+  // The confirmation is stored (it counts), only the workflow has not heard yet: accepted, not an error.
+  recorded: 202,
 };
 
 interface View {
@@ -79,7 +80,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   } catch (err) {
     // Recorded, but the workflow did not hear it (Temporal unreachable): it finds the confirmation when its deadline comes; say so and log the ticket id.
     logger.error({ err, ticketId: lookup.ticketId }, "transfer confirmation recorded but not signalled");
-    return answer({ ...view, state: "unavailable" });
+    return answer({ ...view, state: "recorded" });
   }
   return answer({ ...view, state: "confirmed" });
 }
@@ -165,12 +166,12 @@ function Body({ view }: { view: View }) {
           </Form>
         </section>
       );
-    case "unavailable":
+    case "recorded":
       return (
         <section className="card stack" aria-labelledby="unavail-h">
           <h1 id="unavail-h">Confirmation recorded, not yet passed on</h1>
           <Alert
-            kind="error"
+            kind="info"
             lines={[
               "Your confirmation is recorded, but we could not pass it on to the transfer just now.",
               "You do not need to confirm again. If you hear nothing within a day, contact support and mention this link.",
