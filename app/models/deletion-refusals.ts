@@ -25,7 +25,7 @@ export function deletionRefusalMessage(refusal: DeletionRefusal, asker: "self" |
   if (asker === "support") {
     if (refusal === "has_members") return "This account has other members. Its owner must remove them or hand over ownership before it can be deleted.";
     if (refusal === "not_active") return "This account is blocked or already deleted, so it cannot be deleted now. Unblock it first if the person's request stands.";
-    if (refusal === "transfer_open") return "An email transfer of this account is in progress. Finish or reject it first.";
+    if (refusal === "transfer_open") return "An approved email transfer of this account is moving its credits right now. Try again in a minute, once it has finished.";
   }
   switch (refusal) {
     case "not_owner":
@@ -35,7 +35,7 @@ export function deletionRefusalMessage(refusal: DeletionRefusal, asker: "self" |
     case "not_active":
       return "This account cannot be deleted in its current state (it is blocked or already deleted). Contact support.";
     case "transfer_open":
-      return "An email transfer of this account is in progress. Wait until it is finished or rejected, then delete the account.";
+      return "An approved email transfer of this account is moving its credits right now. Try again in a minute, once it has finished.";
     case "already_deleting":
       return "This account is already being deleted.";
     case "email_missing":

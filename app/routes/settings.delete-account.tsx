@@ -16,6 +16,7 @@ import { startDeletion } from "../deletions.server.js";
 import { deletionRefusalMessage, RECENT_SIGN_IN_MS } from "../models/deletion-refusals.js";
 import { checkSelfServiceConfirmation } from "../models/deletions.server.js";
 import { providerLabel } from "../models/sign-in.server.js";
+import { waitingTransfersOf } from "../models/tickets.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Delete your account · Switchboard" }];
 
@@ -36,11 +37,13 @@ async function who(request: Request, context: LoaderFunctionArgs["context"]) {
 }
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  const { email, provider, signedInAt } = await who(request, context);
+  const { p, email, provider, signedInAt } = await who(request, context);
   if (provider === "password") throw PASSWORD_LOGIN();
   const fresh = Date.now() - signedInAt.getTime() <= RECENT_SIGN_IN_MS;
   return {
     email,
+    // Said before anything is typed: deleting ends the transfer (nothing moves).
+    transferWaiting: (await waitingTransfersOf(context.services.db, p.accountId)).length > 0,
     provider: provider === "github" ? "github" : "google",
     providerName: providerLabel(provider === "github" ? "github" : "google"),
     fresh,
@@ -70,7 +73,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function DeleteAccountPage() {
-  const { email, provider, providerName, fresh, minutesLeft } = useLoaderData<typeof loader>();
+  const { email, provider, providerName, fresh, minutesLeft, transferWaiting } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   return (
     <section className="card danger-zone" aria-labelledby="delete-h">
@@ -92,6 +95,12 @@ export default function DeleteAccountPage() {
         last email confirming the deletion.
       </p>
 
+      {transferWaiting ? (
+        <Alert
+          kind="info"
+          lines={["An email transfer involving this account is in progress. Deleting the account ends that transfer: nothing is moved, and whoever asked for it is told."]}
+        />
+      ) : null}
       {result?.error ? <Alert kind="error" lines={[result.error]} /> : null}
 
       {fresh ? (

@@ -254,8 +254,9 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 
 /** The requester withdraws their own request; the workflow refuses once support has decided or the move has begun. */
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const p = await requireUser(request, context);
+  // The form (and its CSRF token) first, as every action: a forged post is refused before anything else.
   await readFormWithCsrf(request, context);
+  const p = await requireUser(request, context);
   const parsed = Params.safeParse(params);
   if (!parsed.success) throw NOT_FOUND();
   const ticket = await getTicket(context.services.db, parsed.data.id);
