@@ -7,7 +7,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import exitHook from "async-exit-hook";
 import { childProcessEnv, configOrExit, parseConfig } from "../app/config.server.js";
 import { seedStaffAdmins } from "../app/models/staff.server.js";
@@ -21,8 +20,10 @@ import { openDatabase } from "./database-bootstrap.js";
 import { developmentSecrets } from "./development-secrets.js";
 import { inBackground } from "./background-priority.js";
 import { BUILT_WORKFLOW_BUNDLE } from "./workflow-bundle.js";
+import { PROJECT_ROOT } from "./project-root.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const root = PROJECT_ROOT;
+const SERVER_BUILD_DIR = path.join(root, "build", "server");
 const config = configOrExit();
 const say = (msg: string) => process.stdout.write(`[switchboard] ${msg}\n`);
 const logDir = path.join(config.dataDir, "logs");
@@ -51,6 +52,7 @@ try {
 }
 
 async function main() {
+  if (!existsSync(path.join(SERVER_BUILD_DIR, "web.js"))) throw new Error("no server build in build/server/: run `npm run build` first (`npm start` does)");
   claimDataDir();
   const secrets = config.isProduction ? {} : developmentSecrets(config);
 
@@ -108,8 +110,9 @@ async function main() {
     WORKFLOW_BUNDLE: config.temporal.workflowBundle ?? (existsSync(BUILT_WORKFLOW_BUNDLE) ? BUILT_WORKFLOW_BUNDLE : undefined),
     ...secrets,
   });
-  const worker = supervise("worker", path.join(root, "server", "worker.ts"), env, (cmd, args) => inBackground(config.backgroundPriority, "worker", cmd, args));
-  const web = supervise("web", path.join(root, "server", "web.ts"), env, (cmd, args) => [cmd, args]);
+  // The same built JavaScript production runs (`npm run web` / `worker`), under plain node: `npm start` built it first.
+  const worker = supervise("worker", path.join(SERVER_BUILD_DIR, "worker.js"), env, (cmd, args) => inBackground(config.backgroundPriority, "worker", cmd, args));
+  const web = supervise("web", path.join(SERVER_BUILD_DIR, "web.js"), env, (cmd, args) => [cmd, args]);
   stops.push(worker.stop, web.stop);
 
   await waitForHealthy(`http://127.0.0.1:${config.port}/healthz`);
@@ -162,7 +165,7 @@ function supervise(name: string, script: string, env: NodeJS.ProcessEnv, launch:
   let child: ChildProcess | undefined;
   let crashes: number[] = [];
   const run = () => {
-    const [command, args] = launch(process.execPath, ["--import", "tsx", script]);
+    const [command, args] = launch(process.execPath, [script]);
     child = spawn(command, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe", "ipc"] });
     const forward = (chunk: Buffer) => {
       log.write(chunk);

@@ -3,7 +3,7 @@
  * against one PostgreSQL and one Temporal (`npm run web`).
  */
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import type { ServerBuild } from "@remix-run/node";
 import { Client, Connection } from "@temporalio/client";
 import { configOrExit } from "../app/config.server.js";
@@ -14,8 +14,9 @@ import { createDb } from "../db/connection.js";
 import { createServer } from "node:http";
 import { startApiRuntime } from "../app/api/v1.server.js";
 import { createRequestListener } from "./http-app.js";
+import { PROJECT_ROOT } from "./project-root.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const root = PROJECT_ROOT;
 const config = configOrExit();
 const logger = createLogger(config.logLevel, "web");
 

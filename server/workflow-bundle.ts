@@ -6,10 +6,10 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { bundleWorkflowCode, DefaultLogger } from "@temporalio/worker";
+import { PROJECT_ROOT } from "./project-root.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const root = PROJECT_ROOT;
 
 /** Where `npm run build` writes the bundle (gitignored, next to the Remix build). */
 export const BUILT_WORKFLOW_BUNDLE = path.join(root, "build", "workflow-bundle.js");
