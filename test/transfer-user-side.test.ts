@@ -4,13 +4,14 @@
  * the requester follows, the confirmation link the new address opens, and the
  * signed inbound-mail hook.
  */
-import { createHmac } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { AppLoadContext } from "@remix-run/node";
 import { beforeEach, describe, expect, it } from "vitest";
 import { transferStatusQuery, transferWorkflowId } from "../workflows/shared.js";
 import { accountWithKey } from "./helpers/accounts.js";
 import { realActivities } from "./helpers/activities.js";
 import { truncateAll } from "./helpers/database.js";
+import { SIGNATURE_HEADER, inboundSignature, nowSeconds, signedInboundHeaders } from "./helpers/inbound-mail.js";
 import { useSuite } from "./helpers/suite.js";
 import { UserAgent, pageText } from "./helpers/user-agent.js";
 
@@ -284,6 +285,31 @@ describe("the ticket page", () => {
     });
   });
 
+  it("the requester withdraws from the ticket page: the ticket says so, the link dies, a second try and anyone else are refused", async () => {
+    const old = await signUp("old@example.com");
+    const fresh = await signUp("new@example.com");
+    const stranger = await signUp("stranger@example.com");
+    await withWorker(async () => {
+      const id = await requestTransfer(old.ua, "new@example.com");
+      await untilStatus(id, "awaiting_confirmation");
+      const token = await confirmationToken(id);
+      const page = `/support/tickets/${id}`;
+      expect(pageText((await old.ua.get(page)).body)).toContain("Withdraw request");
+      expect((await stranger.ua.submit("/settings/email", page, { intent: "withdraw" })).status).toBe(404);
+      const done = await old.ua.submit(page, page, { intent: "withdraw" });
+      expect(done.status).toBe(200);
+      expect((await ticket(id)).status).toBe("withdrawn");
+      const after = pageText((await old.ua.get(page)).body);
+      expect(after).toContain("Withdrawn: you took this request back");
+      expect(after).not.toContain("Withdraw request");
+      expect((await mailsOf(id, "transfer_withdrawn")).length).toBe(1);
+      const again = await old.ua.submit(page, page, { intent: "withdraw" });
+      expect(again.status).toBe(409);
+      // The confirmation link is dead for the new owner.
+      expect((await fresh.ua.get(`/confirm-transfer/${token}`)).status).toBe(410);
+    });
+  });
+
   it("a request whose new address has no account is rejected with the reason in plain English, and the requester is told by mail", async () => {
     const old = await signUp("old@example.com");
     await withWorker(async () => {
@@ -336,9 +362,10 @@ describe("the ticket page", () => {
 
 describe("the inbound-mail hook", () => {
   const HOOK = "/hooks/inbound-email";
-  const sign = (body: string, secret = SECRET) => `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+  const sign = (body: string) => signedInboundHeaders(SECRET, body);
   const mail = (over: Record<string, unknown> = {}) =>
     JSON.stringify({
+      message_id: `<${randomUUID()}@mail.example.com>`,
       from: "Old Owner <old@example.com>",
       to: "support@switchboard.test",
       subject: "Please move my account",
@@ -347,7 +374,7 @@ describe("the inbound-mail hook", () => {
       dkim: "pass",
       ...over,
     });
-  async function post(body: string, headers: Record<string, string> = { "X-Switchboard-Signature": sign(body) }, method = "POST") {
+  async function post(body: string, headers: Record<string, string> = sign(body), method = "POST") {
     const res = await fetch(`${t.app.url}${HOOK}`, { method, headers: { "Content-Type": "application/json", ...headers }, body: method === "GET" ? undefined : body });
     return { status: res.status, headers: res.headers, body: (await res.json()) as { ticket_id?: string; error?: { type: string; message: string; param?: string } } };
   }
@@ -393,12 +420,15 @@ describe("the inbound-mail hook", () => {
   it("refuses a missing or wrong signature (401) and stores nothing", async () => {
     await accountWithKey(t.db, { email: "old@example.com" });
     const body = mail();
+    const good = sign(body);
     const attempts: Record<string, string>[] = [
       {},
-      { "X-Switchboard-Signature": sign(body, "another-secret-another-secret-another") },
-      { "X-Switchboard-Signature": sign(mail({ text: "move to evil@example.com" })) }, // a signature of another body
-      { "X-Switchboard-Signature": sign(body).replace("sha256=", "") },
-      { "X-Switchboard-Signature": "sha256=zz" },
+      { [SIGNATURE_HEADER]: good[SIGNATURE_HEADER]! }, // no timestamp
+      signedInboundHeaders("another-secret-another-secret-another", body),
+      sign(mail({ text: "move to evil@example.com" })), // a signature of another body
+      { ...good, [SIGNATURE_HEADER]: good[SIGNATURE_HEADER]!.replace("sha256=", "") },
+      { ...good, [SIGNATURE_HEADER]: "sha256=zz" },
+      { ...good, [SIGNATURE_HEADER]: `sha256=${inboundSignature(SECRET, nowSeconds() + 1000, body)}` }, // signed for another time
     ];
     for (const headers of attempts) {
       const res = await post(body, headers);
@@ -460,7 +490,7 @@ describe("the inbound-mail hook", () => {
     const { action } = await import("../app/routes/hooks.inbound-email.js");
     const body = mail();
     const context = { services: { ...t.app.services, config: { ...t.app.config, inboundEmailSecret: undefined } }, ip: null } as unknown as AppLoadContext;
-    const request = new Request(`${t.app.url}${HOOK}`, { method: "POST", body, headers: { "X-Switchboard-Signature": sign(body) } });
+    const request = new Request(`${t.app.url}${HOOK}`, { method: "POST", body, headers: sign(body) });
     const res = await action({ request, context, params: {} });
     expect(res.status).toBe(401);
     expect(await ticketCount()).toBe(0);

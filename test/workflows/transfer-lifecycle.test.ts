@@ -99,6 +99,19 @@ describe("the other party acts while the transfer waits", () => {
     });
   });
 
+  // The model-based test's shrunk counterexample (with the fixes removed): ask → support blocks the new account → it confirms → approve.
+  it("support blocks the new account before it confirms: the transfer ends at once and a later confirmation or approval moves nothing", async () => {
+    await run(async () => {
+      const p = await transferUntil("awaiting_confirmation");
+      const s = await staff();
+      expect((await requestStatusChange(services(), { accountId: p.fresh.accountId, action: "block", reasonCode: "abuse", reasonText: "test", staffId: s.staffId }, { type: "staff", id: s.staffId })).ok).toBe(true);
+      expect(await p.handle.result()).toEqual({ outcome: "failed" });
+      expect(await markConfirmed(t.db, p.ticketId, p.token, { type: "user", id: p.fresh.userId })).toBe(false);
+      await expect(p.handle.executeUpdate(approveTransferUpdate, { args: [s] })).rejects.toThrow();
+      await expectNothingMoved(p);
+    });
+  });
+
   it("the new account is deleted before it confirms: the ticket ends at once (no 7-day wait), its link dies, and the old account may be deleted", async () => {
     await run(async () => {
       const p = await transferUntil("awaiting_confirmation");
