@@ -336,6 +336,13 @@ export interface LoginThrottleTable {
   locked_until: NullableTimestamp;
 }
 
+/** Inbound mails that made a ticket, by SHA-256 of their message id: a mail delivered again makes no second ticket. */
+export interface InboundMessagesTable {
+  message_id_hash: Buffer;
+  ticket_id: string | null;
+  received_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   identities: IdentitiesTable;
@@ -352,6 +359,7 @@ export interface Database {
   test_payment_charges: TestPaymentChargesTable;
   mail_outbox: MailOutboxTable;
   support_tickets: SupportTicketsTable;
+  inbound_messages: InboundMessagesTable;
   ticket_decisions: TicketDecisionsTable;
   ticket_notes: TicketNotesTable;
   mailing_lists: MailingListsTable;

@@ -5,13 +5,13 @@
  * idempotency key "k1-\ud800" was stored as "k1-\ufffd", so that other key
  * was answered as a replay and nothing was debited.
  */
-import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { storableIdentity } from "../app/auth/providers.server.js";
 import { parseAuditQuery } from "../app/models/audit-search.server.js";
 import { ledgerSum } from "../app/models/ledger.server.js";
 import type { ProviderIdentity } from "../app/models/sign-in.server.js";
 import { accountWithKey } from "./helpers/accounts.js";
+import { signedInboundHeaders } from "./helpers/inbound-mail.js";
 import { useSuite } from "./helpers/suite.js";
 import { UserAgent, pageText } from "./helpers/user-agent.js";
 
@@ -135,9 +135,9 @@ describe("form posts (readFormWithCsrf)", () => {
 });
 
 describe("the inbound-mail hook", () => {
-  const sign = (body: string | Uint8Array) => `sha256=${createHmac("sha256", SECRET).update(body).digest("hex")}`;
   const mail = (over: Record<string, unknown> = {}) =>
     JSON.stringify({
+      message_id: "<well-formed-1@mail.example.com>",
       from: "Old Owner <old@example.com>",
       to: "support@switchboard.test",
       subject: "Please move my account",
@@ -146,7 +146,7 @@ describe("the inbound-mail hook", () => {
       dkim: "pass",
       ...over,
     });
-  const post = (body: string | Uint8Array) => postRaw("/hooks/inbound-email", body, { "X-Switchboard-Signature": sign(body) });
+  const post = (body: string | Uint8Array) => postRaw("/hooks/inbound-email", body, signedInboundHeaders(SECRET, body));
 
   it("refuses NUL or a lone surrogate in a field (400 naming it) and bytes that are not UTF-8; opens no ticket", async () => {
     await accountWithKey(t.db, { email: "old@example.com" });

@@ -2,8 +2,13 @@
  * POST /hooks/inbound-email: the inbound-mail service hands over a mail sent
  * to support, as JSON, signed with INBOUND_EMAIL_SECRET:
  *
- *   X-Switchboard-Signature: sha256=<hex HMAC-SHA256 of the raw body>
- *   { "from", "to", "subject", "text", "spf", "dkim" }
+ *   X-Switchboard-Timestamp: <Unix time in seconds when the request was signed>
+ *   X-Switchboard-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">
+ *   { "message_id", "from", "to", "subject", "text", "spf", "dkim" }
+ *
+ * Replays are refused (issue 14, finding 5): a timestamp more than 5 minutes
+ * from our clock is refused (401), and a message_id that made a ticket before
+ * makes no second one (200 with "duplicate": true, so a retrying sender stops).
  *
  * A mail naming a new address becomes an email-transfer ticket (the sender and
  * its SPF/DKIM verdict recorded; the workflow's verification judges them) and
@@ -14,6 +19,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { z } from "zod";
 import { EmailSchema } from "../models/email.server.js";
+import { claimInboundMessage, releaseInboundMessage, setInboundMessageTicket, ticketOfInboundMessage } from "../models/inbound-messages.server.js";
 import { createEmailTransferTicket, setTicketStatus } from "../models/tickets.server.js";
 import { startTransfer } from "../transfers.server.js";
 import { decodeUtf8, faultPath, findTextFault, textProblemReason } from "../validation/text.js";
@@ -21,11 +27,15 @@ import { decodeUtf8, faultPath, findTextFault, textProblemReason } from "../vali
 /** Mails are text; 256 KB is generous for a request and keeps a flood of large posts cheap to refuse. */
 const MAX_INBOUND_BYTES = 256 * 1024;
 const SIGNATURE_HEADER = "X-Switchboard-Signature";
+const TIMESTAMP_HEADER = "X-Switchboard-Timestamp";
+/** How far the signed timestamp may be from our clock, either way: replays older than this are refused outright. */
+const TIMESTAMP_TOLERANCE_S = 5 * 60;
 
 type ErrorType =
   | "method_not_allowed"
   | "not_configured"
   | "invalid_signature"
+  | "stale_timestamp"
   | "payload_too_large"
   | "invalid_request"
   | "no_new_address"
@@ -43,6 +53,8 @@ const methodNotAllowed = () =>
 export const loader = () => methodNotAllowed();
 
 const Inbound = z.object({
+  // The mail's Message-ID as the service received it: one ticket per message, however often it is delivered.
+  message_id: z.string().trim().min(1).max(998),
   from: z.string().max(1000),
   to: z.string().max(10_000),
   subject: z.string().max(MAX_INBOUND_BYTES),
@@ -64,9 +76,19 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const raw = await readRawBody(request, MAX_INBOUND_BYTES);
   if (raw === null) return fail(413, "payload_too_large", `The request body is larger than ${MAX_INBOUND_BYTES} bytes.`);
 
-  if (!signatureMatches(secret, raw, request.headers.get(SIGNATURE_HEADER))) {
+  const timestamp = parseTimestamp(request.headers.get(TIMESTAMP_HEADER));
+  if (timestamp === null) {
+    logger.warn("inbound email refused: missing or malformed timestamp");
+    return fail(401, "invalid_signature", `The ${TIMESTAMP_HEADER} header is missing or not a Unix time in seconds.`);
+  }
+  if (!signatureMatches(secret, timestamp, raw, request.headers.get(SIGNATURE_HEADER))) {
     logger.warn("inbound email refused: missing or bad signature");
-    return fail(401, "invalid_signature", `The ${SIGNATURE_HEADER} header is missing or does not match the body.`);
+    return fail(401, "invalid_signature", `The ${SIGNATURE_HEADER} header is missing or does not match the timestamp and body.`);
+  }
+  // Checked after the signature, so only the sender learns that its clock is off.
+  if (Math.abs(Date.now() / 1000 - Number(timestamp)) > TIMESTAMP_TOLERANCE_S) {
+    logger.warn("inbound email refused: timestamp outside the tolerance");
+    return fail(401, "stale_timestamp", `The ${TIMESTAMP_HEADER} is more than ${TIMESTAMP_TOLERANCE_S} seconds from this server's clock. Sign the request again with the current time.`);
   }
 
   // Strictly: bytes that are not UTF-8 would otherwise become U+FFFD and change what the mail says.
@@ -100,17 +122,32 @@ export async function action({ request, context }: ActionFunctionArgs) {
   }
 
   const verdict = isPass(mail.spf) && isPass(mail.dkim) ? "pass" : "fail";
-  const ticketId = await createEmailTransferTicket(
-    db,
-    { senderAddress: sender, senderVerdict: verdict, newAddress },
-    { type: "system", id: "inbound-email", ip: context.ip },
-  );
+  // The message id is claimed in the ticket's transaction: two deliveries of one mail, even at once, make one ticket.
+  const ticketId = await db.transaction().execute(async (trx) => {
+    if (!(await claimInboundMessage(trx, mail.message_id))) return null;
+    const id = await createEmailTransferTicket(
+      trx,
+      { senderAddress: sender, senderVerdict: verdict, newAddress },
+      { type: "system", id: "inbound-email", ip: context.ip },
+    );
+    await setInboundMessageTicket(trx, mail.message_id, id);
+    return id;
+  });
+  if (ticketId === null) {
+    const earlier = await ticketOfInboundMessage(db, mail.message_id);
+    logger.info({ ticketId: earlier }, "inbound email delivered again: no second ticket");
+    return Response.json({ ticket_id: earlier, duplicate: true }, { status: 200, headers: { "Cache-Control": "no-store" } });
+  }
   try {
     await startTransfer(context.services, ticketId);
   } catch (err) {
-    // Close the ticket rather than leave it open with no workflow; the service retries the delivery.
+    // Close the ticket rather than leave it open with no workflow; the service retries the delivery,
+    // so the message id is released with it and the retry makes a new ticket.
     logger.error({ err, ticketId }, "transfer workflow did not start for an inbound request");
-    await setTicketStatus(db, ticketId, "failed", "not_started", { failureReason: "workflow_not_started" });
+    await db.transaction().execute(async (trx) => {
+      await setTicketStatus(trx, ticketId, "failed", "not_started", { failureReason: "workflow_not_started" });
+      await releaseInboundMessage(trx, mail.message_id);
+    });
     return fail(503, "unavailable", "The request could not be processed just now. Retry later.", { headers: { "Retry-After": "60" } });
   }
   logger.info({ ticketId, verdict }, "inbound transfer request accepted");
@@ -119,11 +156,21 @@ export async function action({ request, context }: ActionFunctionArgs) {
 
 const isPass = (v: string) => v.trim().toLowerCase() === "pass";
 
-/** `sha256=<64 hex>`, compared in constant time with the HMAC of the exact bytes received. */
-function signatureMatches(secret: string, body: Buffer, header: string | null): boolean {
+/** Unix seconds as sent (decimal digits only, as signed), or null. */
+function parseTimestamp(header: string | null): string | null {
+  const value = header?.trim() ?? "";
+  return /^[0-9]{1,12}$/.test(value) ? value : null;
+}
+
+/**
+ * `sha256=<64 hex>`, compared in constant time with the HMAC of
+ * "<timestamp>.<the exact bytes received>" (Stripe's scheme): the timestamp
+ * cannot be changed without the secret, so an old request cannot be made new.
+ */
+function signatureMatches(secret: string, timestamp: string, body: Buffer, header: string | null): boolean {
   const m = /^sha256=([0-9a-f]{64})$/i.exec(header?.trim() ?? "");
   if (!m) return false;
-  const expected = createHmac("sha256", secret).update(body).digest();
+  const expected = createHmac("sha256", secret).update(`${timestamp}.`).update(body).digest();
   return timingSafeEqual(expected, Buffer.from(m[1], "hex"));
 }
 

@@ -15,10 +15,11 @@
  *   own source, so validation further in is reached (sent one at a time with
  *   a checksum around each).
  */
-import { createHash, createHmac } from "node:crypto";
+import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { BLOCK_REASON_CODES } from "../../../app/models/block-reasons.js";
 import { TEST_PAYMENT_METHODS } from "../../../app/payments/payment-provider.js";
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, inboundSignature, nowSeconds } from "../../helpers/inbound-mail.js";
 import { FUZZ_SEED } from "./config.js";
 import type { WireRequest } from "./http.js";
 import { ALL_PERSONAS, REAL_PERSONAS, cookieOf, csrfTokenOf, type PersonaName, type Personas } from "./personas.js";
@@ -72,7 +73,7 @@ export type BodyKind =
   | "chunkedHuge";
 
 export type Auth = "none" | "valid" | "revoked" | "forged" | "malformed" | "basic";
-export type Signature = "none" | "valid" | "validUpper" | "forged" | "otherSecret" | "malformed" | "otherBody";
+export type Signature = "none" | "valid" | "validUpper" | "forged" | "otherSecret" | "malformed" | "otherBody" | "stale";
 
 export interface Spec {
   family: "mixed" | "refusal" | "deep" | "cursor";
@@ -562,7 +563,7 @@ export function refusalSpec(world: World, routes: RouteInfo[]): fc.Arbitrary<Spe
       {
         weight: 2,
         arbitrary: common(world, routes, { family: "refusal", target: fc.constant({ path: "/hooks/inbound-email", route: "/hooks/inbound-email" }) }).chain((s) =>
-          fc.constantFrom<Signature>("none", "forged", "otherSecret", "malformed", "otherBody").map((signature) => ({ ...s, signature })),
+          fc.constantFrom<Signature>("none", "forged", "otherSecret", "malformed", "otherBody", "stale").map((signature) => ({ ...s, signature })),
         ),
       },
       {
@@ -634,7 +635,10 @@ function multipart(fields: [string, string][], withFile: boolean): Buffer {
 function hookJson(fields: [string, string][], raw: string): string {
   const f = Object.fromEntries(fields);
   const pick = (k: string, fallback: string) => (k in f ? f[k]! : fallback);
+  // One message id per distinct mail: posting the same mail again is a duplicate, as from a real sender.
+  const messageId = `<${createHash("sha256").update(JSON.stringify([fields, raw])).digest("hex").slice(0, 32)}@fuzz.example>`;
   return JSON.stringify({
+    message_id: pick("message_id", messageId),
     from: pick("from", "Alice <alice@example.com>"),
     to: pick("to", "support@switchboard.test"),
     subject: pick("subject", "Please move my account"),
@@ -762,7 +766,10 @@ export function materialize(spec: Spec, ctx: Context, index: number): WireReques
   }
   if (spec.path.startsWith("/hooks/inbound-email")) {
     const bytes = body ?? Buffer.alloc(0);
-    const sig = (secret: string, b: Buffer) => createHmac("sha256", secret).update(b).digest("hex");
+    const now = nowSeconds();
+    // "stale": correctly signed, but 10 minutes ago (outside the hook's 5-minute tolerance).
+    const timestamp = spec.signature === "stale" ? now - 600 : now;
+    const sig = (secret: string, b: Buffer) => inboundSignature(secret, timestamp, b);
     const values: Record<Signature, string | null> = {
       none: null,
       valid: `sha256=${sig(ctx.world.hookSecret, bytes)}`,
@@ -771,9 +778,13 @@ export function materialize(spec: Spec, ctx: Context, index: number): WireReques
       otherSecret: `sha256=${sig(`${ctx.world.hookSecret}-old`, bytes)}`,
       malformed: headerSafe(`sha1=${spec.raw.slice(0, 60)}`),
       otherBody: `sha256=${sig(ctx.world.hookSecret, Buffer.concat([bytes, Buffer.from(" ")]))}`,
+      stale: `sha256=${sig(ctx.world.hookSecret, bytes)}`,
     };
     const v = values[spec.signature];
-    if (v !== null) headers["X-Switchboard-Signature"] = v;
+    if (v !== null) {
+      headers[TIMESTAMP_HEADER] = String(timestamp);
+      headers[SIGNATURE_HEADER] = v;
+    }
   }
   return { method: spec.method, path: spec.path + spec.query, headers, body };
 }
