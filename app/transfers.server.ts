@@ -160,7 +160,7 @@ export async function closeOrphanedTransfer(
   if (state === "running") return { ok: false, message: "Its workflow is still running, so it will close the ticket itself. Cancel the workflow if it must stop." };
   const closed = await services.db.transaction().execute(async (trx) => {
     const result = await closeOrphanedTicket(trx, input, actor);
-    if (result) {
+    if (result && result !== "step_running") {
       const to = await requesterAddress(trx, input.ticketId);
       if (to) {
         await enqueueMail(
@@ -183,6 +183,7 @@ export async function closeOrphanedTransfer(
     return result;
   });
   if (!closed) return { ok: false, message: "This ticket is already closed." };
+  if (closed === "step_running") return { ok: false, message: "The old account's block (or unblock) for this transfer is still running. Close the ticket once it has finished, in a minute." };
   if (closed.unblock) {
     const started = await requestStatusChange(
       services,

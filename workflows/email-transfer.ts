@@ -7,6 +7,7 @@ import {
   condition,
   executeChild,
   isCancellation,
+  ParentClosePolicy,
   proxyActivities,
   setHandler,
 } from "@temporalio/workflow";
@@ -225,6 +226,8 @@ export async function emailTransfer(input: TransferInput): Promise<TransferResul
         workflowId: blockWorkflowId(block.oldAccountId),
         args: [{ accountId: block.oldAccountId, changeId: block.changeId }],
         typedSearchAttributes: forAccount(block.oldAccountId),
+        // A terminated transfer must not take its block down half-way: the block finishes and records itself.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
       });
       status.step = "migrating";
       await acts.migrateTransfer(ticketId); // one transaction, both accounts re-checked in it: it happened whole, or not at all
@@ -238,6 +241,7 @@ export async function emailTransfer(input: TransferInput): Promise<TransferResul
           workflowId: unblockWorkflowId(unblock.oldAccountId),
           args: [{ accountId: unblock.oldAccountId, changeId: unblock.changeId }],
           typedSearchAttributes: forAccount(unblock.oldAccountId),
+          parentClosePolicy: ParentClosePolicy.ABANDON,
         });
       }
       await acts.failTransfer({ ticketId, reason: reasonOf(err), compensated: unblock !== null, during: "migrating" });

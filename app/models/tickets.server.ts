@@ -248,15 +248,23 @@ export async function movingTransferOf(db: DbOrTrx, accountId: string) {
  * completed if the migration committed (its ledger pair is there), else
  * cancelled. Returns the status it got and whether the old account is still
  * blocked by this transfer (the caller then unblocks it); null when the ticket
- * was already closed.
+ * was already closed, "step_running" while its block or unblock still runs.
  */
 export async function closeOrphanedTicket(
   db: DbOrTrx,
   input: { ticketId: string; staffId: string; reason: string },
   actor: Actor,
-): Promise<{ status: "completed" | "cancelled"; unblock: string | null } | null> {
+): Promise<{ status: "completed" | "cancelled"; unblock: string | null } | "step_running" | null> {
   const t = await db.selectFrom("support_tickets").select(["status", "old_account_id", "new_account_id"]).where("id", "=", input.ticketId).forUpdate().executeTakeFirst();
   if (!t || FINAL_STATUSES.includes(t.status)) return null;
+  // The transfer's block (or unblock) outlives the terminated transfer and must finish first, or an unblock could overtake it.
+  const stepRunning = await db
+    .selectFrom("account_status_changes")
+    .select("id")
+    .where("reason_text", "=", `ticket:${input.ticketId}`)
+    .where("status", "in", ["pending", "running"])
+    .executeTakeFirst();
+  if (stepRunning) return "step_running";
   const moved = t.old_account_id
     ? await db.selectFrom("ledger_entries").select("id").where("account_id", "=", t.old_account_id).where("idempotency_key", "=", `transfer:${input.ticketId}`).executeTakeFirst()
     : undefined;

@@ -201,6 +201,27 @@ describe("staff stop the workflow", () => {
     });
   });
 
+  it("Terminate while the old account is being blocked: the block still finishes and records itself, and the ticket closes by hand consistently", async () => {
+    await run(async () => {
+      const p = await transferUntil("awaiting_approval");
+      const s = await staff();
+      await p.handle.executeUpdate(approveTransferUpdate, { args: [s] });
+      const blockRow = () => t.db.selectFrom("account_status_changes").select(["status"]).where("reason_text", "=", `ticket:${p.ticketId}`).where("action", "=", "block").executeTakeFirst();
+      await expect.poll(async () => (await blockRow()) !== undefined, POLL).toBe(true);
+      await p.handle.terminate("operator test");
+      // The child was abandoned, not terminated with its parent: its request row never stays "running".
+      await expect.poll(async () => (await blockRow())?.status, POLL).toBe("completed");
+      const closed = await closeOrphanedTransfer(services(), { ticketId: p.ticketId, workflowId: p.handle.workflowId, staffId: s.staffId, reason: "terminated mid-block" }, { type: "staff", id: s.staffId });
+      expect(closed.ok).toBe(true);
+      if (closed.ok && closed.status === "cancelled") {
+        await expect.poll(async () => (await account(p.old.accountId)).status, POLL).toBe("active");
+        await expectNothingMoved(p);
+      } else {
+        expect(await transferPair(p.ticketId)).toHaveLength(2);
+      }
+    });
+  });
+
   it("closing by hand is refused while the workflow still runs", async () => {
     await run(async () => {
       const p = await transferUntil("awaiting_confirmation");
