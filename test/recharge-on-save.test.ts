@@ -10,21 +10,12 @@ import { rechargeWorkflowId } from "../workflows/shared.js";
 import { realActivities } from "./helpers/activities.js";
 import { useSuite } from "./helpers/suite.js";
 import { UserAgent, pageText } from "./helpers/user-agent.js";
+import { signUpOwner } from "./helpers/sign-up.js";
 
 const t = useSuite({ app: true });
 const BILLING = "/settings/billing";
 
-async function signUp(email: string) {
-  const ua = new UserAgent(t.app.url);
-  await ua.signIn("google", { email });
-  const { accountId } = await t.db
-    .selectFrom("memberships")
-    .innerJoin("users", "users.id", "memberships.user_id")
-    .select("memberships.account_id as accountId")
-    .where("users.email", "=", email)
-    .executeTakeFirstOrThrow();
-  return { ua, accountId };
-}
+const signUp = (email: string) => signUpOwner(t.app.url, t.db, email);
 
 const save = (ua: UserAgent, fields: Record<string, string>) =>
   ua.submit(BILLING, BILLING, { intent: "save_rule", paymentMethod: "test_card_approve", thresholdDollars: "5", targetDollars: "25", ...fields });

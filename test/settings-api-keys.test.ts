@@ -9,6 +9,7 @@ import { createAdditionalKey, MAX_ADDITIONAL_KEYS } from "../app/models/api-keys
 import { UserAgent, type Hop, pageText } from "./helpers/user-agent.js";
 import { useSuite } from "./helpers/suite.js";
 import { truncateAll } from "./helpers/database.js";
+import { signUpOwner } from "./helpers/sign-up.js";
 
 const t = useSuite({ app: true });
 beforeEach(async () => {
@@ -30,17 +31,7 @@ async function v1Account(key: string) {
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-async function signUp(email: string) {
-  const ua = new UserAgent(t.app.url);
-  const landed = await ua.signIn("google", { email, name: "Kim Keys" });
-  const account = await t.db
-    .selectFrom("memberships")
-    .innerJoin("users", "users.id", "memberships.user_id")
-    .select(["memberships.account_id as id", "users.id as userId"])
-    .where("users.email", "=", email)
-    .executeTakeFirstOrThrow();
-  return { ua, landed, accountId: account.id, userId: account.userId };
-}
+const signUp = (email: string) => signUpOwner(t.app.url, t.db, email, "Kim Keys");
 
 const activeKeys = async (accountId: string) =>
   t.db.selectFrom("api_keys").select(["id", "kind", "name"]).where("account_id", "=", accountId).where("status", "=", "active").execute();

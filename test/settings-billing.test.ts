@@ -5,6 +5,7 @@ import { postLedgerEntry } from "../app/models/ledger.server.js";
 import { UserAgent, pageText } from "./helpers/user-agent.js";
 import { useSuite } from "./helpers/suite.js";
 import { truncateAll } from "./helpers/database.js";
+import { signUpOwner } from "./helpers/sign-up.js";
 
 const t = useSuite({ app: true });
 beforeEach(async () => {
@@ -14,17 +15,7 @@ beforeEach(async () => {
 const BILLING = "/settings/billing";
 const SYSTEM = { type: "system" as const, id: null };
 
-async function signUp(email = "bill@example.com") {
-  const ua = new UserAgent(t.app.url);
-  await ua.signIn("google", { email });
-  const row = await t.db
-    .selectFrom("memberships")
-    .innerJoin("users", "users.id", "memberships.user_id")
-    .select(["memberships.account_id as accountId", "users.id as userId"])
-    .where("users.email", "=", email)
-    .executeTakeFirstOrThrow();
-  return { ua, ...row };
-}
+const signUp = (email = "bill@example.com") => signUpOwner(t.app.url, t.db, email);
 
 const post = (accountId: string, cents: bigint, note: string, kind: "grant" | "usage" = "grant") =>
   postLedgerEntry(t.db, { accountId, amountCents: cents, kind, idempotencyKey: `seed:${note}`, actor: SYSTEM, note });

@@ -14,6 +14,7 @@ import { truncateAll } from "./helpers/database.js";
 import { SIGNATURE_HEADER, inboundSignature, nowSeconds, signedInboundHeaders } from "./helpers/inbound-mail.js";
 import { useSuite } from "./helpers/suite.js";
 import { UserAgent, pageText } from "./helpers/user-agent.js";
+import { signUpOwner } from "./helpers/sign-up.js";
 
 const SECRET = "test-inbound-email-secret-0123456789abcdef";
 const t = useSuite({ app: true, appEnv: { INBOUND_EMAIL_SECRET: SECRET } });
@@ -31,17 +32,7 @@ const POLL = { timeout: 30_000, interval: 100 };
 /** The workflow makes progress only inside this. */
 const withWorker = <T,>(fn: () => Promise<T>) => t.temporal.runWorker(realActivities(t.db, t.app.url), fn);
 
-async function signUp(email: string) {
-  const ua = new UserAgent(t.app.url);
-  await ua.signIn("google", { email });
-  const row = await t.db
-    .selectFrom("memberships")
-    .innerJoin("users", "users.id", "memberships.user_id")
-    .select(["memberships.account_id as accountId", "users.id as userId"])
-    .where("users.email", "=", email)
-    .executeTakeFirstOrThrow();
-  return { ua, ...row };
-}
+const signUp = (email: string) => signUpOwner(t.app.url, t.db, email);
 
 async function requestTransfer(ua: UserAgent, newAddress: string): Promise<string> {
   const res = await ua.submit(EMAIL, EMAIL, { newAddress, confirm: "yes" });

@@ -28,6 +28,7 @@ import { postLedgerEntry } from "../../app/models/ledger.server.js";
 import { transferWorkflowId } from "../../workflows/shared.js";
 import { seedStaffOfEachRole } from "../helpers/staff.js";
 import { useSuite } from "../helpers/suite.js";
+import { signUpOwner } from "../helpers/sign-up.js";
 import { UserAgent } from "../helpers/user-agent.js";
 import { checkAtRest, checkAlways, type Violation } from "./invariants.js";
 
@@ -39,7 +40,8 @@ const STEPS = Number(process.env.MODEL_STEPS ?? 50);
 /** Kills are costly (an activity in flight waits out its 30 s timeout), so a test run has a budget of them. */
 const MAX_KILLS = Number(process.env.MODEL_MAX_KILLS ?? 4);
 
-const t = useSuite({ app: true });
+// Staff sign in once for the whole run (longer than the 10-minute step-up window of plan changes, approvals, deletions).
+const t = useSuite({ app: true, appEnv: { STAFF_STEP_UP_MINUTES: "600", STAFF_IDLE_TIMEOUT_MINUTES: "600" } });
 
 // ---------------------------------------------------------------- workers
 
@@ -102,18 +104,10 @@ const KEY = /tgp_v1_[A-Za-z0-9_-]{43}/;
 const uid = () => crypto.randomUUID().slice(0, 8);
 
 async function signUp(email: string): Promise<Person> {
-  const ua = new UserAgent(t.app.url);
-  await ua.signIn("google", { email });
-  const row = await t.db
-    .selectFrom("memberships")
-    .innerJoin("users", "users.id", "memberships.user_id")
-    .select(["memberships.account_id as accountId", "users.id as userId"])
-    .where("users.email", "=", email)
-    .where("memberships.role", "=", "owner")
-    .executeTakeFirstOrThrow();
+  const { ua, accountId, userId } = await signUpOwner(t.app.url, t.db, email);
   const regen = await ua.submit("/settings/api-keys", "/settings/api-keys", { intent: "regenerate" });
   const key = KEY.exec(regen.body)?.[0] ?? null;
-  return { email, ua, ...row, key };
+  return { email, ua, accountId, userId, key };
 }
 
 async function newWorld(): Promise<World> {
