@@ -83,6 +83,7 @@ const EnvSchema = z.object({
     .refine((u) => /^smtps?:\/\//.test(u), "must be smtp:// or smtps://")
     .optional(),
   MAIL_FROM: z.string().min(3).default("Switchboard <no-reply@switchboard.test>"),
+  MAIL_BODY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   MAILING_PROVIDER_URL: z.string().url().optional(),
   MAILING_PROVIDER_TOKEN: z.string().min(1).optional(),
   PATH: z.string().optional(),
@@ -140,6 +141,8 @@ export interface Config {
   worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number };
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** Days a delivered (or kept, or failed) mail keeps its body; the worker then purges it (app/mail/retention.server.ts). */
+  mailBodyRetentionDays: number;
   /** The external mailing-list provider the lists are mirrored to; without it the database is the list. */
   mailingProvider: { url: string; token: string | undefined } | undefined;
   /** The executable search path, for finding the Temporal CLI. */
@@ -222,6 +225,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     worker: { maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES, maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS },
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
+    mailBodyRetentionDays: e.MAIL_BODY_RETENTION_DAYS,
     mailingProvider: e.MAILING_PROVIDER_URL ? { url: e.MAILING_PROVIDER_URL.replace(/\/$/, ""), token: e.MAILING_PROVIDER_TOKEN } : undefined,
     systemPath: e.PATH,
   };

@@ -197,6 +197,8 @@ export interface MailOutboxTable {
   last_error: string | null;
   created_at: Timestamp;
   sent_at: NullableTimestamp;
+  /** When the retention purge emptied text_body (MAIL_BODY_RETENTION_DAYS after sending); null while the body is kept. */
+  body_purged_at: NullableTimestamp;
 }
 
 export type TicketStatus =

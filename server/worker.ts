@@ -10,6 +10,7 @@ import { createLogger } from "../app/logger.server.js";
 import { temporalConnectionOptions } from "../app/temporal-connection.server.js";
 import { createDb } from "../db/connection.js";
 import { MailDispatcher } from "../app/mail/dispatcher.server.js";
+import { MailBodyRetention } from "../app/mail/retention.server.js";
 import { createSmtpTransport } from "../app/mail/mailer.server.js";
 import { mailingProviderFrom } from "../app/mailing/provider.server.js";
 import { WORKFLOWS_SOURCE } from "./workflow-bundle.js";
@@ -55,6 +56,9 @@ const mail = config.smtpUrl
   ? new MailDispatcher({ db, databaseUrl: config.database.url, transport: createSmtpTransport(config.smtpUrl), from: config.mailFrom, logger })
   : null;
 await mail?.start();
+// Sent mail keeps its body for MAIL_BODY_RETENTION_DAYS, in either delivery mode (hourly; safe in every worker at once).
+const retention = new MailBodyRetention({ db, retentionDays: config.mailBodyRetentionDays, logger });
+retention.start();
 logger.info({ taskQueue: config.temporal.taskQueue, mail: mail ? "smtp" : "outbox only" }, "worker polling");
 // Under `npm start` the supervisor holds an IPC channel: if it dies, the worker stops too.
 // Unref'd, so the channel alone never keeps a stopped worker alive.
@@ -63,6 +67,7 @@ process.channel?.unref();
 // The SDK stops the worker on SIGINT/SIGTERM and lets running activities finish.
 await worker.run();
 await mail?.stop();
+await retention.stop();
 await Promise.allSettled([db.destroy(), connection.close()]);
 logger.info("worker stopped");
 

@@ -53,7 +53,7 @@ export const OUTBOX_PAGE_SIZE = 25;
 export async function listOutbox(db: DbOrTrx, before?: { createdAt: string; id: string }) {
   const rows = await db
     .selectFrom("mail_outbox")
-    .select(["id", "kind", "to_address", "subject", "status", "attempts", "created_at", "sent_at", "related_type", "related_id"])
+    .select(["id", "kind", "to_address", "subject", "status", "attempts", "created_at", "sent_at", "body_purged_at", "related_type", "related_id"])
     // The cursor keeps PostgreSQL's microseconds (a JS Date would cut them and skip rows).
     .select(sql<string>`created_at::text`.as("cursor_at"))
     .$if(before !== undefined, (q) =>
@@ -68,10 +68,11 @@ export async function listOutbox(db: DbOrTrx, before?: { createdAt: string; id: 
   return { rows: page, next: rows.length > OUTBOX_PAGE_SIZE && last ? { createdAt: last.cursor_at, id: last.id } : null };
 }
 
+/** One mail as stored: its links are live, so a staff page shows it through maskLinkTokens (link-tokens.ts). */
 export async function getOutboxMail(db: DbOrTrx, id: string) {
   return db
     .selectFrom("mail_outbox")
-    .select(["id", "kind", "to_address", "subject", "text_body", "headers", "status", "attempts", "last_error", "created_at", "sent_at", "related_type", "related_id"])
+    .select(["id", "kind", "to_address", "subject", "text_body", "headers", "status", "attempts", "last_error", "created_at", "sent_at", "body_purged_at", "related_type", "related_id"])
     .where("id", "=", id)
     .executeTakeFirst();
 }

@@ -3,27 +3,42 @@ import { Link, useLoaderData } from "@remix-run/react";
 import { NOT_FOUND, requireStaff } from "../auth/session.server.js";
 import { Badge, When } from "../components/ui.js";
 import { isUuid } from "../models/accounts.server.js";
+import { MASK, mailLinksShownInFull, maskLinkTokens } from "../mail/link-tokens.js";
 import { getOutboxMail } from "../mail/mailer.server.js";
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   await requireStaff(request, context);
-  const mail = isUuid(params.id ?? "") ? await getOutboxMail(context.services.db, params.id!) : undefined;
-  if (!mail) throw NOT_FOUND();
-  return { mail };
+  const { config, db } = context.services;
+  const stored = isUuid(params.id ?? "") ? await getOutboxMail(db, params.id!) : undefined;
+  if (!stored) throw NOT_FOUND();
+  // Masked here, in the loader: what a loader returns reaches the browser whole (Remix embeds it in the page).
+  const linksInFull = mailLinksShownInFull(stored, config);
+  const show = (s: string) => (linksInFull ? s : maskLinkTokens(s));
+  const mail = {
+    ...stored,
+    subject: show(stored.subject),
+    text_body: show(stored.text_body),
+    headers: Object.fromEntries(Object.entries(stored.headers).map(([k, v]) => [k, show(String(v))])),
+  };
+  return { mail, linksInFull, retentionDays: config.mailBodyRetentionDays };
 }
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.mail.subject ?? "Mail"} · Console` }];
 
-/** Plain text with its http(s) links made clickable (the text itself is never HTML). */
+/** Plain text with its http(s) links made clickable (the text itself is never HTML); a masked link is text, as it leads nowhere. */
 function Linkified({ text }: { text: string }) {
   const parts = text.split(/(https?:\/\/[^\s<>"]+)/g);
   return (
     <pre style={{ whiteSpace: "pre-wrap", fontFamily: "var(--font)" }}>
       {parts.map((part, i) =>
-        /^https?:\/\//.test(part) ? (
+        /^https?:\/\//.test(part) && !part.includes(MASK) ? (
           <a key={i} href={part}>
             {part}
           </a>
+        ) : part.includes(MASK) ? (
+          <span key={i} className="mono" title="Token masked: only the recipient's copy has the link">
+            {part}
+          </span>
         ) : (
           part
         ),
@@ -33,7 +48,7 @@ function Linkified({ text }: { text: string }) {
 }
 
 export default function MailMessage() {
-  const { mail } = useLoaderData<typeof loader>();
+  const { mail, linksInFull, retentionDays } = useLoaderData<typeof loader>();
   return (
     <main className="page">
       <p>
@@ -72,7 +87,21 @@ export default function MailMessage() {
         </dl>
       </section>
       <section className="card" aria-label="Message">
-        <Linkified text={mail.text_body} />
+        {mail.body_purged_at ? (
+          <p className="muted">
+            Body purged after {retentionDays} days, on <When at={mail.body_purged_at} />. Mail keeps its body only that long once sent
+            (MAIL_BODY_RETENTION_DAYS); the headers and status above stay.
+          </p>
+        ) : (
+          <>
+            <p className="muted">
+              {linksInFull
+                ? "No SMTP server is configured, so this outbox is the recipient's only copy: its links are shown in full."
+                : "Link tokens are masked (••••••, then the last four characters): only the recipient's copy carries the live link."}
+            </p>
+            <Linkified text={mail.text_body} />
+          </>
+        )}
       </section>
     </main>
   );

@@ -34,18 +34,20 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const cursor = params.before ? Cursor.safeParse(params) : null;
   if (cursor && !cursor.success) throw new Response("That page link is broken: go back to the first page.", { status: 400 });
   const page = await listOutbox(context.services.db, cursor?.success ? { createdAt: cursor.data.before, id: cursor.data.beforeId } : undefined);
-  return { ...page, mode: deliveryMode(context.services.config), paged: cursor !== null };
+  return { ...page, mode: deliveryMode(context.services.config), production: context.services.config.isProduction, paged: cursor !== null };
 }
 
 export default function MailPage() {
-  const { rows, next, mode, paged } = useLoaderData<typeof loader>();
+  const { rows, next, mode, production, paged } = useLoaderData<typeof loader>();
   return (
     <main className="page">
       <h1>Mail</h1>
       <p className="muted">
-        {mode === "outbox"
+        {mode === "outbox" && production
+          ? "No SMTP server is configured (SMTP_URL): mail is kept here and never delivered. Links show their tokens masked."
+          : mode === "outbox"
           ? "No SMTP server is configured (SMTP_URL), so this outbox is the mailbox: open a mail to read it and follow its links."
-          : "Every mail Switchboard sends, as the outbox records it; the worker delivers pending ones over SMTP."}
+          : "Every mail Switchboard sends, as the outbox records it; the worker delivers pending ones over SMTP. Links in delivered mail show their tokens masked."}
       </p>
       <div className="table-wrap">
         {rows.length === 0 ? (
@@ -74,6 +76,7 @@ export default function MailPage() {
                   <td>{m.kind.replace(/_/g, " ")}</td>
                   <td>
                     <Badge value={m.status} />
+                    {m.body_purged_at ? <span className="muted"> · body purged</span> : null}
                   </td>
                 </tr>
               ))}
