@@ -8,6 +8,7 @@ import { createCookieSessionStorage } from "@remix-run/node";
 import { GitHubStrategy } from "remix-auth-github";
 import { GoogleStrategy } from "remix-auth-google";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { GoogleOidcStrategy, localGoogleEndpoints } from "../app/auth/google-oidc.server.js";
 import { localSubject, startLocalOAuthServer, type LocalOAuthServer } from "./local-oauth-server.js";
 
 type Provider = "google" | "github";
@@ -440,6 +441,37 @@ describe("the app's real strategies", () => {
       emails: [{ value: ADA.email }],
       _json: { email_verified: true },
     });
+  });
+});
+
+describe("the app's Google strategy (PKCE, nonce, verified ID token)", () => {
+  it("signs in against the Google flavour, checking the ID token against the JWKS served here", async () => {
+    const strategy = new GoogleOidcStrategy(
+      {
+        clientID: CLIENT_ID,
+        clientSecret: "secret",
+        callbackURL: "http://localhost:3999/auth/google/callback",
+        endpoints: localGoogleEndpoints(server.url),
+      },
+      async ({ profile }) => profile,
+    );
+    const sessionStorage = createCookieSessionStorage({ cookie: { name: "oauth", secrets: ["test-secret"], path: "/" } });
+    const authOptions = { name: "x", sessionKey: "user", sessionErrorKey: "error", sessionStrategyKey: "strategy", throwOnError: true };
+    const authenticate = (request: Request) => strategy.authenticate(request, sessionStorage, authOptions);
+    const started = await authenticate(new Request("http://localhost:3999/auth/google")).then(
+      () => expect.fail("expected a redirect"),
+      (e: unknown) => e as Response,
+    );
+    const authorize = new URL(started.headers.get("location")!);
+    expect(authorize.searchParams.get("code_challenge_method")).toBe("S256");
+    expect(authorize.searchParams.get("nonce")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const page = await fetch(authorize, { redirect: "manual" });
+    const body = hiddenFields(await page.text());
+    body.set("choice", "demo:0");
+    const picked = await fetch(authorize.origin + authorize.pathname, { method: "POST", body, redirect: "manual" });
+    const cookie = started.headers.get("set-cookie")!.split(";")[0]!;
+    const profile = await authenticate(new Request(picked.headers.get("location")!, { headers: { cookie } }));
+    expect(profile).toMatchObject({ provider: "google", id: localSubject("google", ADA.email) });
   });
 });
 

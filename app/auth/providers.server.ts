@@ -7,8 +7,8 @@
 import { createCookieSessionStorage } from "@remix-run/node";
 import { Authenticator } from "remix-auth";
 import { GitHubStrategy } from "remix-auth-github";
-import { GoogleStrategy } from "remix-auth-google";
 import type { Config } from "../config.server.js";
+import { GoogleOidcStrategy, localGoogleEndpoints } from "./google-oidc.server.js";
 import type { SignInProvider } from "../../db/schema.js";
 import type { ProviderIdentity } from "../models/sign-in.server.js";
 import { isStorableText, toStorableDisplayText } from "../validation/text.js";
@@ -16,15 +16,12 @@ import { isStorableText, toStorableDisplayText } from "../validation/text.js";
 export const SIGN_IN_PROVIDERS: readonly SignInProvider[] = ["google", "github"];
 export const isSignInProvider = (p: string): p is SignInProvider => (SIGN_IN_PROVIDERS as readonly string[]).includes(p);
 
-/** GoogleStrategy hard-codes Google's endpoints; this points them at the local stand-in. */
-class LocalGoogleStrategy<User> extends GoogleStrategy<User> {
-  constructor(base: string, ...args: ConstructorParameters<typeof GoogleStrategy<User>>) {
-    super(...args);
-    this.authorizationURL = `${base}/google/authorize`;
-    this.tokenURL = `${base}/google/token`;
-    // userInfoURL is private and readonly in the typings, but a plain field at runtime.
-    Object.defineProperty(this, "userInfoURL", { value: `${base}/google/userinfo` });
-  }
+/** The cookie that carries a pending sign-in (state, PKCE verifier, nonce) from the redirect to the callback. */
+export const OAUTH_STATE_COOKIE = "sb_oauth";
+
+/** Ends the pending sign-in in the browser: the callback sends this on every outcome, so a state is used once. */
+export function clearOAuthStateCookie(secure: boolean): string {
+  return `${OAUTH_STATE_COOKIE}=; Path=/auth; HttpOnly; SameSite=Lax; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT${secure ? "; Secure" : ""}`;
 }
 
 /**
@@ -47,10 +44,10 @@ export function storableIdentity(identity: ProviderIdentity): ProviderIdentity {
 }
 
 export function createAuthenticator(config: Config) {
-  // Carries only the OAuth state (and PKCE verifier) between the redirect and the callback.
+  // Carries only the OAuth state, PKCE verifier (and Google's nonce) between the redirect and the callback.
   const oauthStateStorage = createCookieSessionStorage({
     cookie: {
-      name: "sb_oauth",
+      name: OAUTH_STATE_COOKIE,
       httpOnly: true,
       sameSite: "lax", // the provider's redirect back is a top-level GET, which Lax allows
       secure: config.secureCookies,
@@ -79,10 +76,12 @@ export function createAuthenticator(config: Config) {
       avatarUrl: typeof raw.picture === "string" ? raw.picture : null,
     });
   };
+  // PKCE, a nonce and a verified ID token on top of remix-auth-google (app/auth/google-oidc.server.ts).
   authenticator.use(
-    config.oauth.google
-      ? new GoogleStrategy(googleOptions, verifyGoogle)
-      : new LocalGoogleStrategy(config.oauth.localUrl, googleOptions, verifyGoogle),
+    new GoogleOidcStrategy(
+      config.oauth.google ? googleOptions : { ...googleOptions, endpoints: localGoogleEndpoints(config.oauth.localUrl) },
+      verifyGoogle,
+    ),
     "google",
   );
 

@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
 import { z } from "zod";
-import { isSignInProvider } from "../auth/providers.server.js";
+import { clearOAuthStateCookie, isSignInProvider } from "../auth/providers.server.js";
 import { safeRedirect } from "../auth/safe-redirect.js";
 import { revealCookie } from "../auth/reveal-once.server.js";
 import { startSession } from "../auth/session.server.js";
@@ -12,7 +12,8 @@ import { resolveSignIn, type ProviderIdentity } from "../models/sign-in.server.j
  * The provider sends the browser back here. The strategy checks the state
  * against the cookie, trades the code for a token and reads the profile; the
  * sign-in rules decide; a fresh session starts. Any failure lands on /login
- * with a code, and changes nothing.
+ * with a code, and changes nothing. Every answer clears the state cookie: a
+ * state (and its PKCE verifier and nonce) is good for one callback only.
  */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const provider = params.provider ?? "";
@@ -20,6 +21,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     throw new Response("Unknown sign-in provider. Use Google or GitHub.", { status: 404 });
   }
   const { services } = context;
+  const clearState = clearOAuthStateCookie(services.config.secureCookies);
   let identity: ProviderIdentity;
   try {
     // A callback must carry the state and a code or an error; the strategies would
@@ -36,7 +38,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       action: "auth.sign_in_refused",
       details: { provider, reason: "oauth_failed" },
     });
-    throw redirect(`/login?error=oauth&provider=${provider}`, { headers: { "Set-Cookie": clearNext() } });
+    throw redirect(`/login?error=oauth&provider=${provider}`, { headers: clearing(clearState) });
   }
 
   // Sign-in that started on an invitation page: a new person joins that account (see resolveSignIn).
@@ -49,7 +51,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   if (!outcome.ok) {
     const q = new URLSearchParams({ error: outcome.reason, provider });
     if (outcome.boundProvider) q.set("bound", outcome.boundProvider);
-    throw redirect(`/login?${q}`, { headers: { "Set-Cookie": clearNext() } });
+    throw redirect(`/login?${q}`, { headers: clearing(clearState) });
   }
   services.logger.info({ provider, created: outcome.created, staff: outcome.staff !== null }, "signed in");
   const sessionCookie = await startSession(request, context, outcome, provider);
@@ -63,9 +65,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
         : next.startsWith("/console")
           ? next
           : "/console";
-  const headers = new Headers();
+  const headers = clearing(clearState);
   headers.append("Set-Cookie", sessionCookie);
-  headers.append("Set-Cookie", clearNext());
   if (outcome.newMainKey) {
     const { config } = services;
     headers.append("Set-Cookie", revealCookie(config.session.secrets[0], outcome.newMainKey, config.secureCookies));
@@ -89,3 +90,11 @@ function readNext(request: Request): string | null {
 }
 
 const clearNext = () => "sb_next=; Path=/auth; HttpOnly; SameSite=Lax; Max-Age=0";
+
+/** Headers that end the pending sign-in: its state cookie and where it was to land. */
+function clearing(clearState: string): Headers {
+  const headers = new Headers();
+  headers.append("Set-Cookie", clearState);
+  headers.append("Set-Cookie", clearNext());
+  return headers;
+}
