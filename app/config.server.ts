@@ -74,6 +74,8 @@ const EnvSchema = z.object({
   TRANSFER_SECOND_APPROVER_ABOVE_CENTS: z.coerce.number().int().min(0).default(100_000),
   INBOUND_EMAIL_SECRET: z.string().min(32, "needs at least 32 characters").optional(),
   SEED_DEMO: bool.default("true"),
+  INVITATIONS_PER_ACCOUNT_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(20),
+  INVITATION_MAILS_PER_RECIPIENT_PER_DAY: z.coerce.number().int().min(1).max(1000).default(3),
   BACKGROUND_PRIORITY: z.enum(["low", "normal"]).default("low"),
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(1000).default(20),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1000).default(10),
@@ -135,6 +137,8 @@ export interface Config {
   /** HMAC key of /hooks/inbound-email; without it the hook refuses everything. */
   inboundEmailSecret: string | undefined;
   seedDemo: boolean;
+  /** Invitation mails (new and resent), shared by every web process (app/models/invitations.server.ts). */
+  invitationLimits: { perAccountPerHour: number; perRecipientPerDay: number };
   /** `npm start` runs the worker and the Temporal dev server below the web ("low", see server/background-priority.ts) or beside it. */
   backgroundPriority: "low" | "normal";
   /** How much one worker process runs at once (server/worker.ts). */
@@ -221,6 +225,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     transfer: { confirmWithinMs: Math.round(e.TRANSFER_CONFIRM_HOURS * 3600_000), secondApproverAboveCents: e.TRANSFER_SECOND_APPROVER_ABOVE_CENTS },
     inboundEmailSecret: e.INBOUND_EMAIL_SECRET,
     seedDemo: e.SEED_DEMO,
+    invitationLimits: { perAccountPerHour: e.INVITATIONS_PER_ACCOUNT_PER_HOUR, perRecipientPerDay: e.INVITATION_MAILS_PER_RECIPIENT_PER_DAY },
     backgroundPriority: e.BACKGROUND_PRIORITY,
     worker: { maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES, maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS },
     smtpUrl: e.SMTP_URL,

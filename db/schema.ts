@@ -331,11 +331,13 @@ export interface PasswordLoginsTable {
   password_changed_at: NullableTimestamp;
 }
 
-export interface LoginThrottleTable {
+/** Limits shared by every web process (app/models/rate-limits.server.ts): attempts per key in a window, and a lock. */
+export interface RateLimitsTable {
   key: string;
-  failures: number;
+  hits: number;
   window_started_at: Timestamp;
   locked_until: NullableTimestamp;
+  expires_at: Timestamp;
 }
 
 /** Inbound mails that made a ticket, by SHA-256 of their message id: a mail delivered again makes no second ticket. */
@@ -370,7 +372,7 @@ export interface Database {
   account_deletions: AccountDeletionsTable;
   invitations: InvitationsTable;
   password_logins: PasswordLoginsTable;
-  login_throttle: LoginThrottleTable;
+  rate_limits: RateLimitsTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -195,7 +195,7 @@ describe("the free-text columns erasure searches", () => {
     ...["account_deletions.workflow_id", "account_status_changes.workflow_id", "support_tickets.workflow_id", "audit_log.actor_id", "audit_log.target_id", "ledger_entries.actor_id"],
     ...["ledger_entries.idempotency_key", "list_mailings.list_id", "mailing_subscriptions.list_id", "mailing_lists.id", "mail_outbox.dedupe_key", "mail_outbox.related_id"],
     ...["api_keys.prefix", "api_keys.last4", "password_logins.password_hash", "test_payment_charges.idempotency_key", "test_payment_charges.payment_method", "recharge_rules.payment_method"],
-    ...["accounts.login_id", "login_throttle.key"],
+    ...["accounts.login_id", "rate_limits.key"],
     // the person's own fields: emptied, deleted or nulled by erasure itself
     ...["users.email", "users.name", "users.avatar_url", "identities.email", "identities.subject", "invitations.email", "mail_outbox.to_address"],
     ...["password_logins.username", "sessions.ip", "sessions.user_agent", "audit_log.ip"],

@@ -449,7 +449,7 @@ describe("/login/password", () => {
       const res = await passwordSignIn(new UserAgent(t.app.url), fields, ip);
       expect(res.status).toBe(400);
     }
-    expect(await t.db.selectFrom("login_throttle").selectAll().execute()).toEqual([]);
+    expect(await t.db.selectFrom("rate_limits").selectAll().execute()).toEqual([]);
     expect(await audits("auth.sign_in_refused")).toEqual([]);
     // Without its CSRF token the form is refused before anything else.
     const noCsrf = await new UserAgent(t.app.url).request("/login/password", { form: { account: a.loginId, username: a.username, password: a.initialPassword } });
@@ -502,7 +502,7 @@ describe("timing", () => {
      * sample comes from its own address.
      */
     const sample = async (username: string, i: number) => {
-      await t.db.deleteFrom("login_throttle").execute();
+      await t.db.deleteFrom("rate_limits").execute();
       const started = performance.now();
       const outcome = await checkPasswordSignIn(t.db, { loginId: a.loginId, username, password: `wrong-password-${i}`, ip: `198.51.100.${i % 250}` });
       const elapsed = performance.now() - started;

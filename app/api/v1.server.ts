@@ -3,9 +3,10 @@
  * front of Express and Remix. Why not a Remix resource route: every API call
  * pays for routing, Request/Response conversion and Express's middleware stack,
  * which costs ~4× the CPU of the work itself (Express alone reaches a fifth to
- * a quarter of bare node:http). This path does only: rate-limit check → header
- * parse (no database for a malformed key) → cached key verdict → cached account
- * snapshot → the operation. See BENCHMARKS.md for what it reaches.
+ * a quarter of bare node:http). This path does only: header parse → cached key
+ * verdict → cached account snapshot → the operation; a failed key (malformed,
+ * unknown or revoked) is counted by the shared failed-key limiter, which a
+ * valid key never touches. See BENCHMARKS.md for what it reaches.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Client } from "@temporalio/client";
@@ -19,7 +20,7 @@ import { startRecharge } from "../recharge.server.js";
 import { decodeUtf8, faultPath, findTextFault, storableText, textProblemMessage } from "../validation/text.js";
 import { AccountSnapshots, type AccountSnapshot } from "./account-snapshots.server.js";
 import { ChangeFeed } from "./change-feed.server.js";
-import { FailedAttempts } from "./failed-attempts.js";
+import { countInDatabase, FailedAttempts } from "./failed-attempts.js";
 import { KeyVerifier } from "./key-verifier.server.js";
 import { LastUsedRecorder } from "./last-used.server.js";
 
@@ -51,7 +52,10 @@ export async function startApiRuntime(deps: { db: Db; databaseUrl: string; logge
     feed,
     verifier,
     accounts,
-    failedAttempts: new FailedAttempts(),
+    failedAttempts: new FailedAttempts({
+      count: countInDatabase(deps.db),
+      onError: (err) => deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "a failed key attempt could not be counted"),
+    }),
     lastUsed,
     async stop() {
       await lastUsed.stop();
@@ -199,25 +203,26 @@ export function createV1Handler(deps: V1Deps): (req: IncomingMessage, res: Serve
     if (req.method !== route.method) {
       return fail(res, 405, "method_not_allowed", `${path} accepts ${route.method} only.`, {}, { Allow: route.method });
     }
-    const address = proxyaddr(req, trust);
-    const wait = runtime.failedAttempts.retryAfter(address);
-    if (wait > 0) {
-      return fail(res, 429, "rate_limited", `Too many requests with invalid API keys from this address. Try again in ${wait} seconds.`, {}, { "Retry-After": String(wait) });
-    }
+    // Only failed keys are limited (after they failed): a valid key from a limited address gets through.
+    const refuseKey = async (type: "invalid_api_key" | "revoked_api_key", message: string) => {
+      const wait = await runtime.failedAttempts.fail(proxyaddr(req, trust));
+      if (wait > 0) {
+        return fail(res, 429, "rate_limited", `Too many requests with invalid API keys from this address. Try again in ${wait} seconds.`, {}, { "Retry-After": String(wait) });
+      }
+      return fail(res, 401, type, message);
+    };
     const bearer = parseBearer(req.headers.authorization);
     if (bearer.kind === "missing") {
       return fail(res, 401, "missing_api_key", "Send your API key as `Authorization: Bearer <key>`.");
     }
     if (bearer.kind === "malformed") {
-      runtime.failedAttempts.fail(address);
-      return fail(res, 401, "invalid_api_key", "The API key is not valid. Keys look like tgp_v1_ followed by 43 characters.");
+      return refuseKey("invalid_api_key", "The API key is not valid. Keys look like tgp_v1_ followed by 43 characters.");
     }
     const verdict = await runtime.verifier.verify(bearer.key);
     if (!verdict.ok) {
-      runtime.failedAttempts.fail(address);
       return verdict.reason === "revoked"
-        ? fail(res, 401, "revoked_api_key", "This API key was revoked. Use a current key from Settings → API Keys.")
-        : fail(res, 401, "invalid_api_key", "The API key is not valid.");
+        ? refuseKey("revoked_api_key", "This API key was revoked. Use a current key from Settings → API Keys.")
+        : refuseKey("invalid_api_key", "The API key is not valid.");
     }
     const account = await runtime.accounts.get(verdict.accountId);
     if (!account || account.status === "deleting" || account.status === "deleted") {

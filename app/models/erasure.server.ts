@@ -183,7 +183,7 @@ export async function erasePersonalData(trx: Trx, accountId: string, tombstoneSe
     .execute();
   // The account identifier of password logins is made from the account's name, and throttle keys name usernames.
   const account = await trx.selectFrom("accounts").select("login_id").where("id", "=", accountId).executeTakeFirstOrThrow();
-  if (account.login_id) await trx.deleteFrom("login_throttle").where("key", "like", `login:${account.login_id}:%`).execute();
+  if (account.login_id) await trx.deleteFrom("rate_limits").where("key", "like", `login:${account.login_id}:%`).execute();
   await trx.updateTable("accounts").set({ name: "Deleted account", login_id: null, password_logins_enabled: false }).where("id", "=", accountId).execute();
 
   const changed = await redactFreeText(trx, redactor, { accountIds: [accountId], userIds, ticketIds: tickets.all });

@@ -5,7 +5,7 @@
  * Google or GitHub as the invited address (the provider lock applies as for
  * anyone). Nobody joins by email domain.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, createHmac, randomBytes } from "node:crypto";
 import { sql } from "kysely";
 import type { DbOrTrx } from "../../db/connection.js";
 import type { InvitedRole, Plan } from "../../db/schema.js";
@@ -13,12 +13,76 @@ import { enqueueMail, type DeliveryMode } from "../mail/mailer.server.js";
 import { writeAudit, type Actor } from "./audit.server.js";
 import { normalizeEmail } from "./email.server.js";
 import { planAllows, plansWith } from "./plans.js";
+import { giveBack, take, type LimitRule } from "./rate-limits.server.js";
 
 export const INVITATION_TTL_MS = 7 * 24 * 3600_000;
 export const INVITATION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const hashToken = (token: string) => createHash("sha256").update(token).digest();
 
-export type InvitationResult = { ok: true; id: string } | { ok: false; status: 400 | 403 | 404 | 409; message: string };
+export type InvitationResult = { ok: true; id: string } | { ok: false; status: 400 | 403 | 404 | 409 | 429; message: string };
+
+/**
+ * How many invitation mails (new and resent alike) may go out, counted in
+ * PostgreSQL so every web process shares the count: per inviting account an
+ * hour, and per recipient a day across all accounts, so no account (nor a few
+ * together) can use invitations to mail a stranger over and over.
+ */
+export interface InvitationLimits {
+  perAccountPerHour: number;
+  perRecipientPerDay: number;
+  /** Keys the recipient's counter: the table never holds an address, only a keyed hash of it. */
+  recipientKeySecret: string;
+}
+
+export const invitationLimitsFrom = (config: { invitationLimits: { perAccountPerHour: number; perRecipientPerDay: number }; tombstoneSecret: string }): InvitationLimits => ({
+  ...config.invitationLimits,
+  recipientKeySecret: config.tombstoneSecret,
+});
+
+const HOUR = 3600_000;
+const perAccount = (l: InvitationLimits): LimitRule => ({ limit: l.perAccountPerHour, windowMs: HOUR });
+const perRecipient = (l: InvitationLimits): LimitRule => ({ limit: l.perRecipientPerDay, windowMs: 24 * HOUR });
+const accountKey = (accountId: string) => `invitations-from:${accountId}`;
+const recipientKey = (l: InvitationLimits, email: string) =>
+  `invitations-to:${createHmac("sha256", l.recipientKeySecret).update(`rate-limit:invitation-recipient:${normalizeEmail(email)}`).digest("base64url")}`;
+
+const inAbout = (ms: number) => {
+  const minutes = Math.max(1, Math.ceil(ms / 60_000));
+  if (minutes < 90) return `${minutes} minute${minutes === 1 ? "" : "s"}`;
+  const hours = Math.ceil(minutes / 60);
+  return `${hours} hour${hours === 1 ? "" : "s"}`;
+};
+
+/**
+ * Reserves one invitation mail (account first, then recipient: one lock order,
+ * so two transactions never wait on each other in a circle), or says why not.
+ * The reservations live in the caller's transaction: a rollback gives them back.
+ */
+async function reserveInvitationMail(trx: DbOrTrx, accountId: string, email: string, limits: InvitationLimits): Promise<Extract<InvitationResult, { ok: false }> | null> {
+  const fromAccount = await take(trx, accountKey(accountId), perAccount(limits));
+  if (!fromAccount.allowed) {
+    return {
+      ok: false,
+      status: 429,
+      message: `This account has sent ${limits.perAccountPerHour} invitations in the last hour, the most allowed. Try again in ${inAbout(fromAccount.retryAfterMs)}.`,
+    };
+  }
+  const toRecipient = await take(trx, recipientKey(limits, email), perRecipient(limits));
+  if (!toRecipient.allowed) {
+    await giveBack(trx, accountKey(accountId), perAccount(limits));
+    return {
+      ok: false,
+      status: 429,
+      message: `${email} has been sent ${limits.perRecipientPerDay} invitation mails in the last day, the most Switchboard sends to one address. Try again in ${inAbout(toRecipient.retryAfterMs)}.`,
+    };
+  }
+  return null;
+}
+
+async function releaseInvitationMail(trx: DbOrTrx, accountId: string, email: string, limits: InvitationLimits) {
+  await giveBack(trx, accountKey(accountId), perAccount(limits));
+  await giveBack(trx, recipientKey(limits, email), perRecipient(limits));
+}
 
 async function sendInvitationMail(trx: DbOrTrx, input: { id: string; accountId: string; email: string; role: InvitedRole; token: string; sentCount: number; publicUrl: string; mode: DeliveryMode }) {
   const account = await trx.selectFrom("accounts").select("name").where("id", "=", input.accountId).executeTakeFirstOrThrow();
@@ -26,7 +90,9 @@ async function sendInvitationMail(trx: DbOrTrx, input: { id: string; accountId: 
     trx,
     {
       to: input.email,
-      subject: `You are invited to ${account.name} on Switchboard`,
+      // Not the account's name: that is text the inviter chose (by default their own name), and a
+      // subject is what a stranger's mailbox shows first. The body names the account, in quotes.
+      subject: "You are invited to an account on Switchboard",
       text:
         `You are invited to join "${account.name}" on Switchboard as ${input.role === "admin" ? "an admin" : "a member"}.\n\n` +
         `Accept by signing in with Google or GitHub as ${input.email}:\n\n${input.publicUrl}/invitations/${input.token}\n\n` +
@@ -42,7 +108,7 @@ async function sendInvitationMail(trx: DbOrTrx, input: { id: string; accountId: 
 /** Invites an address (not already a member, no pending invitation) and mails the link. */
 export async function createInvitation(
   trx: DbOrTrx,
-  input: { accountId: string; email: string; role: InvitedRole; invitedBy: string; publicUrl: string; mode: DeliveryMode },
+  input: { accountId: string; email: string; role: InvitedRole; invitedBy: string; publicUrl: string; mode: DeliveryMode; limits: InvitationLimits },
   actor: Actor,
 ): Promise<InvitationResult> {
   const email = normalizeEmail(input.email);
@@ -57,6 +123,8 @@ export async function createInvitation(
     .where("users.email", "=", email)
     .executeTakeFirst();
   if (member) return { ok: false, status: 409, message: `${email} is already a member of this account.` };
+  const limited = await reserveInvitationMail(trx, input.accountId, email, input.limits);
+  if (limited) return limited;
   const token = randomBytes(32).toString("base64url");
   const row = await trx
     .insertInto("invitations")
@@ -64,14 +132,34 @@ export async function createInvitation(
     .onConflict((oc) => oc.columns(["account_id", "email"]).where(sql<boolean>`accepted_at IS NULL AND revoked_at IS NULL`).doNothing())
     .returning("id")
     .executeTakeFirst();
-  if (!row) return { ok: false, status: 409, message: `${email} already has a pending invitation. Resend it from the list instead.` };
+  if (!row) {
+    await releaseInvitationMail(trx, input.accountId, email, input.limits);
+    return { ok: false, status: 409, message: `${email} already has a pending invitation. Resend it from the list instead.` };
+  }
   await sendInvitationMail(trx, { id: row.id, accountId: input.accountId, email, role: input.role, token, sentCount: 1, publicUrl: input.publicUrl, mode: input.mode });
   await writeAudit(trx, actor, { action: "invitation.created", targetType: "account", targetId: input.accountId, details: { invitation_id: row.id, role: input.role } });
   return { ok: true, id: row.id };
 }
 
 /** Sends a pending invitation again with a new link (the old one stops working) and a fresh 7 days. */
-export async function resendInvitation(trx: DbOrTrx, input: { accountId: string; invitationId: string; publicUrl: string; mode: DeliveryMode }, actor: Actor): Promise<InvitationResult> {
+export async function resendInvitation(
+  trx: DbOrTrx,
+  input: { accountId: string; invitationId: string; publicUrl: string; mode: DeliveryMode; limits: InvitationLimits },
+  actor: Actor,
+): Promise<InvitationResult> {
+  const pending = await trx
+    .selectFrom("invitations")
+    .select("email")
+    .where("id", "=", input.invitationId)
+    .where("account_id", "=", input.accountId)
+    .where("accepted_at", "is", null)
+    .where("revoked_at", "is", null)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!pending?.email) return { ok: false, status: 404, message: "That invitation is no longer pending." };
+  // Before the new token: a refused resend leaves the link that was sent working.
+  const limited = await reserveInvitationMail(trx, input.accountId, pending.email, input.limits);
+  if (limited) return limited;
   const token = randomBytes(32).toString("base64url");
   const row = await trx
     .updateTable("invitations")

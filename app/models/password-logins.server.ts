@@ -11,8 +11,18 @@ import type { DbOrTrx } from "../../db/connection.js";
 import type { Plan } from "../../db/schema.js";
 import { dummyHash, hashPassword, initialPassword, newPasswordProblem, verifyPassword } from "../auth/passwords.server.js";
 import { writeAudit, type Actor } from "./audit.server.js";
-import { addressKey, clearFailures, lockedUntil, loginKey, PER_ADDRESS, PER_LOGIN, recordFailure } from "./login-throttle.server.js";
+import { forgiveThrough, giveBack, take, type LimitRule } from "./rate-limits.server.js";
 import { planAllows, plansWith } from "./plans.js";
+
+/**
+ * Sign-in attempts, counted in PostgreSQL so every web process shares them:
+ * per login (account identifier + username, whether or not it exists, so a
+ * lockout never tells which usernames are real) and per client address.
+ */
+export const PER_LOGIN: LimitRule = { limit: 5, windowMs: 15 * 60_000, lockMs: 15 * 60_000 };
+export const PER_ADDRESS: LimitRule = { limit: 30, windowMs: 15 * 60_000, lockMs: 15 * 60_000 };
+export const loginKey = (loginId: string, username: string) => `login:${loginId}:${username}`;
+export const addressKey = (ip: string | null) => `ip:${ip ?? "unknown"}`;
 
 export const USERNAME = /^[a-z0-9][a-z0-9._-]{1,39}$/;
 export const LOGIN_ID = /^[a-z0-9][a-z0-9-]{2,39}$/;
@@ -148,13 +158,30 @@ export function passwordSignInMessage(reason: Exclude<PasswordSignIn, { ok: true
 /**
  * Checks a password sign-in. Whether or not the login exists, the same
  * argon2 work is done and the same answer given, and the same throttle keys
- * count the failure, so neither timing nor lockouts reveal a username.
+ * count the attempt, so neither timing nor lockouts reveal a username.
+ *
+ * The attempt is reserved before anything is verified (one atomic upsert per
+ * key): only attempts numbered within the limit reach argon2, so a burst of
+ * concurrent guesses gets no more evaluations than a sequence would, and a
+ * locked login costs no argon2 work. A correct password forgives its own
+ * attempt and those counted before it on the login (not ones reserved after
+ * it), and only its own attempt on the address, which others share.
+ * `verify` is replaceable so a test can count the argon2 evaluations.
  */
-export async function checkPasswordSignIn(db: DbOrTrx, input: { loginId: string; username: string; password: string; ip: string | null }): Promise<PasswordSignIn> {
+export async function checkPasswordSignIn(
+  db: DbOrTrx,
+  input: { loginId: string; username: string; password: string; ip: string | null },
+  verify: (storedHash: string, password: string) => Promise<boolean> = verifyPassword,
+): Promise<PasswordSignIn> {
   const loginId = input.loginId.trim().toLowerCase().slice(0, 60);
   const username = input.username.trim().toLowerCase().slice(0, 60);
-  const keys = [loginKey(loginId, username), addressKey(input.ip)];
-  const locks = await Promise.all(keys.map((k) => lockedUntil(db, k)));
+  const perLoginKey = loginKey(loginId, username);
+  const perAddressKey = addressKey(input.ip);
+  const [perLogin, perAddress] = await Promise.all([take(db, perLoginKey, PER_LOGIN), take(db, perAddressKey, PER_ADDRESS)]);
+  if (!perLogin.allowed || !perAddress.allowed) {
+    const waitMs = Math.max(perLogin.allowed ? 0 : perLogin.retryAfterMs, perAddress.allowed ? 0 : perAddress.retryAfterMs);
+    return { ok: false, reason: "locked", retryAfterMinutes: Math.max(1, Math.ceil(waitMs / 60_000)) };
+  }
   const row =
     LOGIN_ID.test(loginId) && USERNAME.test(username)
       ? await db
@@ -165,15 +192,10 @@ export async function checkPasswordSignIn(db: DbOrTrx, input: { loginId: string;
           .where("password_logins.username", "=", username)
           .executeTakeFirst()
       : undefined;
-  const matches = await verifyPassword(row?.password_hash ?? (await dummyHash()), input.password.slice(0, 1024));
-  const lock = locks.filter((d): d is Date => d !== null).sort((a, b) => b.getTime() - a.getTime())[0];
-  if (lock) return { ok: false, reason: "locked", retryAfterMinutes: Math.max(1, Math.ceil((lock.getTime() - Date.now()) / 60_000)) };
-  if (!row || !matches) {
-    await recordFailure(db, keys[0]!, PER_LOGIN);
-    await recordFailure(db, keys[1]!, PER_ADDRESS);
-    return { ok: false, reason: "invalid" };
-  }
-  await clearFailures(db, keys[0]!);
+  const matches = await verify(row?.password_hash ?? (await dummyHash()), input.password.slice(0, 1024));
+  // A failure is already counted: its reservation is the count.
+  if (!row || !matches) return { ok: false, reason: "invalid" };
+  await Promise.all([forgiveThrough(db, perLoginKey, PER_LOGIN, perLogin), giveBack(db, perAddressKey, PER_ADDRESS)]);
   if (!row.password_logins_enabled || !planAllows(row.plan, "password_logins")) return { ok: false, reason: "disabled" };
   if (row.status === "blocked") return { ok: false, reason: "blocked" };
   if (row.status !== "active") return { ok: false, reason: "deleted" };

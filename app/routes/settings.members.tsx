@@ -32,7 +32,7 @@ import { deliveryMode } from "../mail/mailer.server.js";
 import { endMembership } from "../members.server.js";
 import { keysCreatedBy } from "../models/api-keys.server.js";
 import { getHomeSummary } from "../models/home.server.js";
-import { createInvitation, pendingInvitations, resendInvitation, revokeInvitation } from "../models/invitations.server.js";
+import { createInvitation, invitationLimitsFrom, pendingInvitations, resendInvitation, revokeInvitation } from "../models/invitations.server.js";
 import {
   accountsOfUser,
   getMembershipRole,
@@ -268,7 +268,15 @@ export async function action({ request, context }: ActionFunctionArgs) {
       const created = await db.transaction().execute((trx) =>
         createInvitation(
           trx,
-          { accountId, email: parsed.data.email, role: parsed.data.role, invitedBy: p.userId, publicUrl: config.publicUrl, mode: deliveryMode(config) },
+          {
+            accountId,
+            email: parsed.data.email,
+            role: parsed.data.role,
+            invitedBy: p.userId,
+            publicUrl: config.publicUrl,
+            mode: deliveryMode(config),
+            limits: invitationLimitsFrom(config),
+          },
           actor,
         ),
       );
@@ -281,7 +289,11 @@ export async function action({ request, context }: ActionFunctionArgs) {
       const parsed = InvitationId.safeParse(fields);
       if (!parsed.success) return result(request, { error: UNKNOWN }, 400);
       const sent = await db.transaction().execute((trx) =>
-        resendInvitation(trx, { accountId, invitationId: parsed.data.invitationId, publicUrl: config.publicUrl, mode: deliveryMode(config) }, actor),
+        resendInvitation(
+          trx,
+          { accountId, invitationId: parsed.data.invitationId, publicUrl: config.publicUrl, mode: deliveryMode(config), limits: invitationLimitsFrom(config) },
+          actor,
+        ),
       );
       if (!sent.ok) return result(request, { error: sent.message }, sent.status);
       return result(request, { notice: "Invitation sent again with a new link, valid for 7 days. The previous link no longer works." });

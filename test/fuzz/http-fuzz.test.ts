@@ -21,7 +21,7 @@
  *    in this test process, so a crash fails the run too.
  * 3. A refused request changes nothing. Design (see helpers/checksum.ts for
  *    what "nothing" leaves out: refusal audit rows, sessions.last_seen_at,
- *    api_keys.last_used_at, login_throttle; the oracle checks itself first):
+ *    api_keys.last_used_at, rate_limits; the oracle checks itself first):
  *    - Refusal batches: requests refused *by construction* (a form post
  *      without a valid CSRF token, the hook without a valid signature, the
  *      API without a valid key or with the wrong method, a forged unsubscribe
@@ -51,7 +51,7 @@ import { FailedAttempts } from "../../app/api/failed-attempts.js";
 import { enqueueMail } from "../../app/mail/mailer.server.js";
 import { revokeAccountKeys } from "../../app/models/api-keys.server.js";
 import { writeAudit } from "../../app/models/audit.server.js";
-import { createInvitation } from "../../app/models/invitations.server.js";
+import { createInvitation, invitationLimitsFrom } from "../../app/models/invitations.server.js";
 import { postLedgerEntry } from "../../app/models/ledger.server.js";
 import { createPasswordLogin, setPasswordLogins } from "../../app/models/password-logins.server.js";
 import { createWebTransferTicket, issueConfirmToken, setTicketStatus } from "../../app/models/tickets.server.js";
@@ -172,7 +172,7 @@ async function buildWorld(): Promise<Setup> {
   // Invitations on Dan's GPU Cluster account; the token is only in the mail.
   for (const email of ["newcomer@example.com", "alice@example.com"]) {
     await db.transaction().execute((trx) =>
-      createInvitation(trx, { accountId: dan.accountId, email, role: "member", invitedBy: dan.userId, publicUrl: app.config.publicUrl, mode: "outbox" }, { type: "user", id: dan.userId }),
+      createInvitation(trx, { accountId: dan.accountId, email, role: "member", invitedBy: dan.userId, publicUrl: app.config.publicUrl, mode: "outbox", limits: invitationLimitsFrom(app.config) }, { type: "user", id: dan.userId }),
     );
   }
   const invitationTokens = (await db.selectFrom("mail_outbox").select("text_body").where("kind", "=", "invitation").execute()).flatMap((m) => [...m.text_body.matchAll(/\/invitations\/([A-Za-z0-9_-]{43})/g)].map((x) => x[1]!));

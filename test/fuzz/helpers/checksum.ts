@@ -11,13 +11,14 @@
  * - sessions.last_seen_at: every request with a live session touches it.
  * - api_keys.last_used_at: a key that authenticated is stamped (in batches, a
  *   second later) even when the request is then refused for its body.
- * - login_throttle: failed password sign-ins are counted; that is its purpose.
+ * - rate_limits: attempts are counted (password sign-ins, failed API keys,
+ *   invitation mails), refused ones too; that is its purpose.
  */
 import { sql } from "kysely";
 import type { Db } from "../../../db/connection.js";
 
 export const REFUSAL_AUDIT_ACTIONS = ["console.access_refused", "console.role_refused", "auth.sign_in_refused"] as const;
-const EXCLUDED_TABLES = new Set(["login_throttle"]);
+const EXCLUDED_TABLES = new Set(["rate_limits"]);
 const EXCLUDED_COLUMNS: Record<string, string[]> = { sessions: ["last_seen_at"], api_keys: ["last_used_at"] };
 
 export type Checksums = Map<string, string>;

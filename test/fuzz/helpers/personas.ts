@@ -177,7 +177,7 @@ export class Personas {
         // The login may have been removed or reset by a fuzzed members action: make a fresh one.
         p.password = await this.makePasswordLogin!();
         // Fuzzed sign-ins may have locked every login from 127.0.0.1 (30 failures per address): unlock.
-        await this.db.deleteFrom("login_throttle").execute();
+        await this.db.deleteFrom("rate_limits").execute();
         await this.signInWithPassword(p);
       } else {
         await p.ua.signIn(p.role ? "github" : p.name === "bob" ? "github" : "google", { email: p.email! });
