@@ -61,6 +61,10 @@ const EnvSchema = z.object({
   TOMBSTONE_SECRET: z.string().min(32, "needs at least 32 characters").optional(),
   LIST_UNSUBSCRIBE_SECRET: secretList.optional(),
   SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24 * 14),
+  CUSTOMER_IDLE_TIMEOUT_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24),
+  STAFF_IDLE_TIMEOUT_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
+  STAFF_STEP_UP_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(10),
+  ALLOW_DEV_SECRETS: bool.default("false"),
 
   GOOGLE_CLIENT_ID: z.string().min(1).optional(),
   GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
@@ -120,12 +124,23 @@ export interface Config {
     workflowBundle: string | undefined;
   };
   /** `fromEnv` false means the development defaults are in use (npm start swaps in per-install secrets). */
-  session: { secrets: string[]; ttlHours: number; fromEnv: boolean };
+  session: {
+    secrets: string[];
+    ttlHours: number;
+    fromEnv: boolean;
+    /** A session unused this long is refused (signed out); staff sessions use the shorter staff limit. */
+    customerIdleHours: number;
+    staffIdleMinutes: number;
+    /** Console actions that move money, delete, change plans, terminate workflows or grant roles need a sign-in this recent. */
+    staffStepUpMinutes: number;
+  };
   /** Key of the HMAC that keeps a deleted account's email as a tombstone. Never rotate it: old tombstones would stop matching. */
   tombstoneSecret: string;
   tombstoneSecretFromEnv: boolean;
   /** Keys of the signed one-click unsubscribe links: the first signs, all verify (rotation). */
   unsubscribe: { secrets: string[]; fromEnv: boolean };
+  /** ALLOW_DEV_SECRETS=1: `npm run web`/`worker` may run on the public built-in secrets (see secretsVerdict). */
+  allowDevSecrets: boolean;
   oauth: {
     google: { clientId: string; clientSecret: string } | undefined;
     github: { clientId: string; clientSecret: string } | undefined;
@@ -211,10 +226,18 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       uiUrl: e.TEMPORAL_UI_URL,
       workflowBundle: e.WORKFLOW_BUNDLE,
     },
-    session: { secrets: e.SESSION_SECRET ?? [DEV_SESSION_SECRET], ttlHours: e.SESSION_TTL_HOURS, fromEnv: !!e.SESSION_SECRET },
+    session: {
+      secrets: e.SESSION_SECRET ?? [DEV_SESSION_SECRET],
+      ttlHours: e.SESSION_TTL_HOURS,
+      fromEnv: !!e.SESSION_SECRET,
+      customerIdleHours: e.CUSTOMER_IDLE_TIMEOUT_HOURS,
+      staffIdleMinutes: e.STAFF_IDLE_TIMEOUT_MINUTES,
+      staffStepUpMinutes: e.STAFF_STEP_UP_MINUTES,
+    },
     tombstoneSecret: e.TOMBSTONE_SECRET ?? DEV_TOMBSTONE_SECRET,
     tombstoneSecretFromEnv: !!e.TOMBSTONE_SECRET,
     unsubscribe: { secrets: e.LIST_UNSUBSCRIBE_SECRET ?? [DEV_UNSUBSCRIBE_SECRET], fromEnv: !!e.LIST_UNSUBSCRIBE_SECRET },
+    allowDevSecrets: e.ALLOW_DEV_SECRETS,
     oauth: {
       google,
       github,
@@ -242,6 +265,47 @@ let cached: Config | undefined;
 export function config(): Config {
   cached ??= parseConfig(process.env);
   return cached;
+}
+
+/**
+ * Whether a web or worker process may start on these secrets. The built-in
+ * development secrets are in this public repository: with them anyone can sign
+ * session cookies, forge unsubscribe links and test emails against tombstones.
+ * `npm start` hands its children per-install secrets (server/development-secrets.ts),
+ * production requires real ones (parseConfig); `npm run web`/`worker` outside
+ * both refuse, unless ALLOW_DEV_SECRETS=1 says on purpose, which is then logged loudly.
+ */
+export function secretsVerdict(c: Config): { ok: true; warning: string | null } | { ok: false; message: string } {
+  const builtIn = [
+    c.session.fromEnv ? null : "SESSION_SECRET",
+    c.tombstoneSecretFromEnv ? null : "TOMBSTONE_SECRET",
+    c.unsubscribe.fromEnv ? null : "LIST_UNSUBSCRIBE_SECRET",
+  ].filter((n): n is string => n !== null);
+  if (builtIn.length === 0) return { ok: true, warning: null };
+  const names = builtIn.join(", ");
+  if (c.allowDevSecrets) {
+    return {
+      ok: true,
+      warning: `ALLOW_DEV_SECRETS=1: running on the PUBLIC built-in development secrets for ${names}. Anyone can forge sessions and links against this process. Never do this with real data; set the variables instead.`,
+    };
+  }
+  return {
+    ok: false,
+    message:
+      `Refusing to start: ${names} ${builtIn.length === 1 ? "is" : "are"} not set, and the built-in development values are public.\n` +
+      `  Set ${names} (each at least 32 random characters, e.g. \`openssl rand -base64 32\`), or run \`npm start\`, which generates per-install secrets.\n` +
+      "  For a throwaway local run only, ALLOW_DEV_SECRETS=1 starts anyway on the public values.",
+  };
+}
+
+/** For `npm run web`/`worker`: exit with the refusal on stderr, or log the ALLOW_DEV_SECRETS warning. */
+export function refuseDevelopmentSecretsOrExit(c: Config, logger: { warn(obj: object, msg: string): void }): void {
+  const verdict = secretsVerdict(c);
+  if (!verdict.ok) {
+    process.stderr.write(`${verdict.message}\n`);
+    process.exit(1);
+  }
+  if (verdict.warning) logger.warn({ allowDevSecrets: true }, verdict.warning);
 }
 
 /** For entry points: print a config error plainly and exit instead of a stack trace. */

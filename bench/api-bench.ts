@@ -505,6 +505,7 @@ async function main(): Promise<number> {
       TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
       SESSION_SECRET: "bench-session-secret-0123456789abcdefghijklmnop",
       TOMBSTONE_SECRET: "bench-tombstone-secret-0123456789abcdefghijklmn",
+      LIST_UNSUBSCRIBE_SECRET: "bench-unsubscribe-secret-0123456789abcdefghijk",
     },
   );
   const webUrl = `http://127.0.0.1:${webPort}`;

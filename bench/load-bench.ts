@@ -272,6 +272,7 @@ async function main(): Promise<number> {
     TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_TASK_QUEUE: TASK_QUEUE,
     WORKFLOW_BUNDLE: workflowBundle,
+    ALLOW_DEV_SECRETS: "1", // a throwaway database: the built-in secrets are fine, and must be asked for
   };
   const web = spawnNode("web", "server/web.ts", env, "web");
   const worker = spawnNode("worker", "server/worker.ts", env, "worker");

@@ -6,7 +6,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ServerBuild } from "@remix-run/node";
 import { Client, Connection } from "@temporalio/client";
-import { configOrExit } from "../app/config.server.js";
+import { configOrExit, refuseDevelopmentSecretsOrExit } from "../app/config.server.js";
 import { createLogger } from "../app/logger.server.js";
 import { createServices } from "../app/services.server.js";
 import { temporalConnectionOptions } from "../app/temporal-connection.server.js";
@@ -19,6 +19,8 @@ import { PROJECT_ROOT } from "./project-root.js";
 const root = PROJECT_ROOT;
 const config = configOrExit();
 const logger = createLogger(config.logLevel, "web");
+// Outside `npm start` and production, the public built-in secrets are refused unless ALLOW_DEV_SECRETS=1.
+refuseDevelopmentSecretsOrExit(config, logger);
 
 if (!config.database.url) {
   logger.fatal("DATABASE_URL is required for `npm run web` (`npm start` sets it for the embedded database)");

@@ -5,7 +5,7 @@
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from "@temporalio/worker";
 import { createActivities } from "../activities/index.js";
 import { TestPaymentProvider } from "../app/payments/test-payment-provider.server.js";
-import { configOrExit } from "../app/config.server.js";
+import { configOrExit, refuseDevelopmentSecretsOrExit } from "../app/config.server.js";
 import { createLogger } from "../app/logger.server.js";
 import { temporalConnectionOptions } from "../app/temporal-connection.server.js";
 import { createDb } from "../db/connection.js";
@@ -17,6 +17,8 @@ import { WORKFLOWS_SOURCE } from "./workflow-bundle.js";
 
 const config = configOrExit();
 const logger = createLogger(config.logLevel, "worker");
+// Outside `npm start` and production, the public built-in secrets are refused unless ALLOW_DEV_SECRETS=1.
+refuseDevelopmentSecretsOrExit(config, logger);
 
 if (!config.database.url) {
   logger.fatal("DATABASE_URL is required for `npm run worker` (`npm start` sets it for the embedded database)");

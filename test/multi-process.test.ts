@@ -33,6 +33,7 @@ const processEnv = (): NodeJS.ProcessEnv => ({
   TEMPORAL_TASK_QUEUE: taskQueue,
   SESSION_SECRET: "multi-process-test-session-secret-0123456789",
   TOMBSTONE_SECRET: "multi-process-test-tombstone-secret-0123456789",
+  LIST_UNSUBSCRIBE_SECRET: "multi-process-test-unsubscribe-secret-0123456789",
 });
 
 function startWorker(): (typeof workers)[number] {

@@ -190,6 +190,8 @@ async function main(): Promise<number> {
     SMTP_URL: smtpUrl,
     NODE_ENV: "development",
     LOG_LEVEL: "warn",
+    // Throwaway processes on throwaway data: the built-in secrets are fine, and must be asked for.
+    ALLOW_DEV_SECRETS: "1",
   };
   const webPort = await safePort();
   const health = `http://127.0.0.1:${webPort}/healthz`;
