@@ -20,6 +20,8 @@ export interface Services {
   authenticator: AppAuthenticator;
   sessionCookie: ReturnType<typeof createCookie>;
   csrf: CSRF;
+  /** What a console form held when its action asked for a fresh sign-in (app/auth/step-up.server.ts). */
+  stepUpCookie: ReturnType<typeof createCookie>;
   /** Key-verdict and account caches of this process, kept honest by the change feed. */
   api: ApiRuntime;
 }
@@ -44,7 +46,16 @@ export function createServices(deps: { config: Config; db: Db; temporal: Client;
     }),
     secret: config.session.secrets[0],
   });
-  return { ...deps, authenticator: createAuthenticator(config), sessionCookie, csrf };
+  // Signed, HttpOnly, console-only and short-lived: long enough for the OAuth round trip of "Sign in again".
+  const stepUpCookie = createCookie("sb_step_up", {
+    httpOnly: true,
+    sameSite: "lax",
+    secure: config.secureCookies,
+    path: "/console",
+    maxAge: 15 * 60,
+    secrets: config.session.secrets,
+  });
+  return { ...deps, authenticator: createAuthenticator(config), sessionCookie, csrf, stepUpCookie };
 }
 
 declare module "@remix-run/node" {

@@ -39,3 +39,15 @@ export async function readFormWithCsrf(request: Request, context: AppLoadContext
 
 const isUrlEncoded = (request: Request) =>
   (request.headers.get("Content-Type") ?? "").split(";")[0].trim().toLowerCase() === "application/x-www-form-urlencoded";
+
+/**
+ * A Set-Cookie with a brand-new CSRF token, for every sign-in: a token planted or
+ * read before signing in is worthless after it, and the pages rendered from here
+ * on embed the new one (root loader).
+ */
+export async function renewedCsrfCookie(context: AppLoadContext): Promise<string> {
+  // Without a request the CSRF helper ignores any existing cookie and mints a new token.
+  const [, cookie] = await context.services.csrf.commitToken();
+  if (!cookie) throw new Error("CSRF.commitToken() without a request always returns a cookie");
+  return cookie;
+}

@@ -1,7 +1,7 @@
 /** Who is asking: the session behind the cookie, and the guards loaders call first. */
 import { redirect, type AppLoadContext } from "@remix-run/node";
 import type { StaffRole } from "../../db/schema.js";
-import { writeAudit } from "../models/audit.server.js";
+import { SYSTEM, writeAudit } from "../models/audit.server.js";
 import {
   createSession,
   findSessionByToken,
@@ -18,11 +18,18 @@ export interface Principal {
   staff: { id: string; role: StaffRole } | null;
   /** Signed in with a one-time password: nothing but /login/password/change until a new one is set. */
   mustChangePassword: boolean;
+  /** When the person last signed in (this session's start): step-up checks it (app/auth/step-up.server.ts). */
+  signedInAt: Date;
+  /** How they signed in ("google", "github", "password"): "Sign in again" offers the same. */
+  signInProvider: string;
 }
 
 export const PASSWORD_CHANGE_PATH = "/login/password/change";
 
-export type SessionEndReason = "blocked" | "transferred" | "deleted" | "removed" | "password_logins_off" | "ended";
+export type SessionEndReason = "blocked" | "transferred" | "deleted" | "removed" | "password_logins_off" | "idle" | "idle_staff" | "ended";
+
+/** revoked_reason of a session refused for being unused longer than the idle timeout. */
+const IDLE_REVOKED = "idle_timeout";
 
 async function readToken(request: Request, context: AppLoadContext): Promise<string | null> {
   const value = await context.services.sessionCookie.parse(request.headers.get("Cookie"));
@@ -63,6 +70,27 @@ async function lookupPrincipal(request: Request, context: AppLoadContext): Promi
     // The person's next request lands on sign-in saying why; the cookie goes with it.
     throw redirect(`/login?ended=${ended}`, { headers: { "Set-Cookie": await clearSessionCookie(context) } });
   }
+  // Idle timeout (on top of the absolute lifetime in expires_at): staff sessions, which can act
+  // on every account, idle out sooner. last_seen_at is touched at most once a minute (touchSession).
+  const { session: limits } = context.services.config;
+  const idleMs = session.staffId ? limits.staffIdleMinutes * 60_000 : limits.customerIdleHours * 3600_000;
+  if (Date.now() - session.lastSeenAt.getTime() > idleMs) {
+    await db.transaction().execute(async (trx) => {
+      if (!(await revokeSession(trx, session.id, IDLE_REVOKED))) return; // a parallel request ended it
+      await writeAudit(trx, { ...SYSTEM, ip: context.ip }, {
+        action: "auth.session_idle_timeout",
+        targetType: session.staffId ? "staff" : "user",
+        targetId: session.staffId ?? session.userId,
+        details: { session_id: session.id, idle_limit_minutes: Math.round(idleMs / 60_000) },
+      });
+    });
+    const q = new URLSearchParams({ ended: session.staffId ? "idle_staff" : "idle" });
+    // Back to the page they were on after signing in again (a form post lands on its page; it is never replayed).
+    const here = new URL(request.url);
+    here.searchParams.delete("_routes"); // Remix's data-request parameter
+    if (!/^\/(login|logout|auth)\b/.test(here.pathname)) q.set("next", here.pathname + here.search);
+    throw redirect(`/login?${q}`, { headers: { "Set-Cookie": await clearSessionCookie(context) } });
+  }
   await touchSession(db, session);
   return {
     sessionId: session.id,
@@ -70,6 +98,8 @@ async function lookupPrincipal(request: Request, context: AppLoadContext): Promi
     accountId: session.accountId,
     staff: session.staffId && session.staffRole ? { id: session.staffId, role: session.staffRole } : null,
     mustChangePassword: session.passwordChangeRequired,
+    signedInAt: session.signedInAt,
+    signInProvider: session.provider,
   };
 }
 
@@ -78,6 +108,7 @@ function endReason(s: ActiveSession): SessionEndReason | null {
   if (s.accountId && (s.accountStatus === "deleting" || s.accountStatus === "deleted")) return "deleted";
   if (s.revokedReason === "removed_from_account") return "removed";
   if (s.revokedReason === "password_logins_disabled") return "password_logins_off";
+  if (s.revokedReason === IDLE_REVOKED) return s.staffId ? "idle_staff" : "idle";
   if (s.revokedReason) return "ended";
   return null;
 }

@@ -60,6 +60,10 @@ export interface ActiveSession {
   accountStatus: AccountStatus | null;
   accountTransferred: boolean;
   lastSeenAt: Date;
+  /** When this session was made, i.e. the sign-in behind it (every sign-in makes a new session). */
+  signedInAt: Date;
+  /** How that sign-in happened: "google", "github" or "password". */
+  provider: string;
   passwordChangeRequired: boolean;
   /** Set when the session was ended (sign-out, block, staff action); the caller tells the person. */
   revokedReason: string | null;
@@ -77,6 +81,8 @@ export async function findSessionByToken(db: DbOrTrx, token: string): Promise<Ac
       "sessions.account_id",
       "sessions.staff_id",
       "sessions.last_seen_at",
+      "sessions.created_at",
+      "sessions.provider",
       "staff.role as staff_role",
       "accounts.status as account_status",
       "accounts.transferred_to_account_id",
@@ -97,24 +103,31 @@ export async function findSessionByToken(db: DbOrTrx, token: string): Promise<Ac
     accountStatus: row.account_status,
     accountTransferred: row.transferred_to_account_id !== null,
     lastSeenAt: row.last_seen_at,
+    signedInAt: row.created_at,
+    provider: row.provider,
     passwordChangeRequired: row.password_change_required,
     revokedReason: row.revoked_at ? row.revoked_reason ?? "revoked" : null,
   };
 }
 
-/** Coalesced: at most one write per session per interval, not one per request. */
+/**
+ * Coalesced: at most one write per session per interval, not one per request
+ * (the idle timeout is measured from last_seen_at, so it is exact to a minute).
+ */
 export async function touchSession(db: DbOrTrx, session: ActiveSession): Promise<void> {
   if (Date.now() - session.lastSeenAt.getTime() < SESSION_TOUCH_INTERVAL_MS) return;
   await db.updateTable("sessions").set({ last_seen_at: sql`now()` }).where("id", "=", session.id).execute();
 }
 
-export async function revokeSession(db: DbOrTrx, sessionId: string, reason: string): Promise<void> {
-  await db
+/** Ends one session; true when this call ended it (false: it had ended already). */
+export async function revokeSession(db: DbOrTrx, sessionId: string, reason: string): Promise<boolean> {
+  const result = await db
     .updateTable("sessions")
     .set({ revoked_at: sql`now()`, revoked_reason: reason })
     .where("id", "=", sessionId)
     .where("revoked_at", "is", null)
-    .execute();
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }
 
 /** Ends every live session of a user; returns how many ended. */

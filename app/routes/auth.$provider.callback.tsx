@@ -3,6 +3,7 @@ import { redirect } from "@remix-run/node";
 import { z } from "zod";
 import { clearOAuthStateCookie, isSignInProvider } from "../auth/providers.server.js";
 import { safeRedirect } from "../auth/safe-redirect.js";
+import { renewedCsrfCookie } from "../auth/csrf.server.js";
 import { revealCookie } from "../auth/reveal-once.server.js";
 import { startSession } from "../auth/session.server.js";
 import { writeAudit } from "../models/audit.server.js";
@@ -67,6 +68,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
           : "/console";
   const headers = clearing(clearState);
   headers.append("Set-Cookie", sessionCookie);
+  headers.append("Set-Cookie", await renewedCsrfCookie(context)); // a new CSRF token with every sign-in
   if (outcome.newMainKey) {
     const { config } = services;
     headers.append("Set-Cookie", revealCookie(config.session.secrets[0], outcome.newMainKey, config.secureCookies));

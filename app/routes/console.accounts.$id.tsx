@@ -6,6 +6,8 @@ import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { z } from "zod";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { NOT_FOUND, requireStaff } from "../auth/session.server.js";
+import { requireRecentStaffSignIn, type StepUpAction } from "../auth/step-up.server.js";
+import { useStepUp } from "../components/step-up.js";
 import { ConsoleCredits, type CreditsOutcome } from "../components/console-credits.js";
 import { Alert, Badge, EmptyState, When } from "../components/ui.js";
 import { BLOCK_REASON_CODES, BLOCK_REASONS } from "../models/block-reasons.js";
@@ -153,12 +155,20 @@ const PasswordLoginsToggle = z.object({
   enabled: z.enum(["on", "off"], { errorMap: () => ({ message: "Choose whether to turn password logins on or off." }) }),
 });
 
+/** Moving money, deleting and changing the plan need a recent sign-in (app/auth/step-up.server.ts). */
+const STEP_UP: readonly StepUpAction[] = [
+  { intent: "adjust", label: "Grant or adjust credits", fields: ["amountDollars", "kind", "reason"], anchor: "adjust-h" },
+  { intent: "delete", label: "Delete this account", fields: ["reason"], anchor: "delete-h" },
+  { intent: "plan", label: "Change plan", fields: ["plan", "reason"], anchor: "plan-change-h" },
+];
+
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const form = await readFormWithCsrf(request, context);
   const p = await requireStaff(request, context, ACT_ROLES);
   const { db } = context.services;
   const account = await getAccount(db, params.id ?? "");
   if (!account) throw NOT_FOUND();
+  await requireRecentStaffSignIn(request, context, p, form, STEP_UP);
   if (form.get("intent") === "adjust") {
     return adjustCredits(db, account.id, form, { type: "staff", id: p.staff.id, ip: context.ip });
   }
@@ -359,8 +369,19 @@ export default function AccountPage() {
   const { account, members, changes, deletions, deletion, audit, activeSessions, workflows, credits, plan, passwordLogins, canAct, temporalUi, namespace } =
     useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
-  const deletionOutcome = result && "deletion" in result ? result.deletion : null;
-  const planOutcome = result && "planForm" in result ? result.planForm : null;
+  // After a fresh sign-in (step-up) a form comes back filled in as it was posted.
+  const keptAdjust = useStepUp("adjust")?.values;
+  const keptPlan = useStepUp("plan")?.values;
+  const keptDeletion = useStepUp("delete")?.values;
+  const creditsOutcome: CreditsOutcome | null =
+    result && "credits" in result
+      ? result.credits
+      : keptAdjust
+        ? { error: null, notice: null, fieldErrors: {}, postedId: null, values: { amountDollars: keptAdjust.amountDollars ?? "", kind: keptAdjust.kind ?? "grant", reason: keptAdjust.reason ?? "" } }
+        : null;
+  const deletionOutcome: DeletionOutcome | null = result && "deletion" in result ? result.deletion : keptDeletion ? { error: null, fieldErrors: {}, reason: keptDeletion.reason ?? "" } : null;
+  const planOutcome: PlanOutcome | null =
+    result && "planForm" in result ? result.planForm : keptPlan ? { fieldErrors: {}, values: { plan: keptPlan.plan ?? "", reason: keptPlan.reason ?? "" } } : null;
   const revalidator = useRevalidator();
   const deleting = deletions.some((d) => d.status === "pending" || d.status === "running");
   const inFlight = deleting || changes.some((c) => c.status === "pending" || c.status === "running");
@@ -455,7 +476,7 @@ export default function AccountPage() {
         </section>
       </div>
 
-      <ConsoleCredits {...credits} canAdjust={canAct} outcome={result && "credits" in result ? result.credits : null} />
+      <ConsoleCredits {...credits} canAdjust={canAct} outcome={creditsOutcome} />
 
       {canAct ? (
         <section className="card">

@@ -4,6 +4,8 @@ import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { z } from "zod";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { requireStaff } from "../auth/session.server.js";
+import { requireRecentStaffSignIn, type StepUpAction } from "../auth/step-up.server.js";
+import { useStepUp } from "../components/step-up.js";
 import { Alert, When } from "../components/ui.js";
 import { EmailSchema } from "../models/email.server.js";
 import { addStaff, listStaff, removeStaff, setStaffRole } from "../models/staff.server.js";
@@ -25,9 +27,16 @@ const Action = z.discriminatedUnion("intent", [
   z.object({ intent: z.literal("remove"), staffId: z.string().uuid() }),
 ]);
 
+/** Granting a role (adding staff, setting a role) needs a recent sign-in (app/auth/step-up.server.ts). */
+const STEP_UP: readonly StepUpAction[] = [
+  { intent: "add", label: "Add staff member", fields: ["email", "role"], anchor: "add-staff-h" },
+  { intent: "set_role", label: "Set role", fields: ["staffId", "role"] },
+];
+
 export async function action({ request, context }: ActionFunctionArgs) {
   const form = await readFormWithCsrf(request, context);
   const p = await requireStaff(request, context, ADMIN);
+  await requireRecentStaffSignIn(request, context, p, form, STEP_UP);
   const parsed = Action.safeParse(Object.fromEntries(form));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -47,6 +56,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
 export default function StaffPage() {
   const { me, staff } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
+  // Filled in again after a fresh sign-in (step-up).
+  const keptAdd = useStepUp("add")?.values;
+  const keptRole = useStepUp("set_role")?.values;
   return (
     <main className="page">
       <h1>Staff</h1>
@@ -80,7 +92,7 @@ export default function StaffPage() {
                     <label className="sr-only" htmlFor={`role-${s.id}`}>
                       Role of {s.email}
                     </label>
-                    <select id={`role-${s.id}`} name="role" defaultValue={s.role} style={{ width: "auto" }}>
+                    <select id={`role-${s.id}`} name="role" defaultValue={keptRole?.staffId === s.id ? keptRole.role : s.role} style={{ width: "auto" }}>
                       {STAFF_ROLES.map((r) => (
                         <option key={r}>{r}</option>
                       ))}
@@ -108,15 +120,18 @@ export default function StaffPage() {
           </tbody>
         </table>
       </div>
-      <Form method="post" className="card row" style={{ marginTop: "1rem" }}>
+      <Form method="post" className="card row" style={{ marginTop: "1rem" }} aria-labelledby="add-staff-h">
+        <h2 id="add-staff-h" className="sr-only">
+          Add staff member
+        </h2>
         <AuthenticityTokenInput />
         <div className="grow">
           <label htmlFor="new-email">Email</label>
-          <input id="new-email" name="email" type="email" required />
+          <input id="new-email" name="email" type="email" required defaultValue={keptAdd?.email ?? ""} />
         </div>
         <div>
           <label htmlFor="new-role">Role</label>
-          <select id="new-role" name="role" defaultValue="support">
+          <select id="new-role" name="role" defaultValue={keptAdd?.role ?? "support"}>
             {STAFF_ROLES.map((r) => (
               <option key={r}>{r}</option>
             ))}

@@ -9,6 +9,7 @@ import type { StaffRole } from "../../db/schema.js";
 import type { TransferDecision } from "../../workflows/shared.js";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { NOT_FOUND, requireStaff } from "../auth/session.server.js";
+import { requireRecentStaffSignIn, type StepUpAction } from "../auth/step-up.server.js";
 import { Alert, Badge, EmptyState, When } from "../components/ui.js";
 import { getAccount, getAccountMembers, isUuid } from "../models/accounts.server.js";
 import { listAccountKeys } from "../models/api-keys.server.js";
@@ -171,6 +172,8 @@ export interface TicketOutcome {
   noteKey: string | null;
 }
 
+const STEP_UP: readonly StepUpAction[] = [{ intent: "approve", label: "Approve transfer", fields: [], anchor: "approve-h" }];
+
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const form = await readFormWithCsrf(request, context);
   const p = await requireStaff(request, context, ACT_ROLES);
@@ -196,6 +199,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     return answer({ error: message, values: raw }, 400);
   }
   const input = parsed.data;
+  // Approving moves the old account's credits: it needs a recent sign-in (app/auth/step-up.server.ts).
+  await requireRecentStaffSignIn(request, context, p, form, STEP_UP);
   const actor: Actor = { type: "staff", id: p.staff.id, ip: context.ip };
 
   if (input.intent === "note") {

@@ -7,6 +7,8 @@ import { z } from "zod";
 import type { StaffRole } from "../../db/schema.js";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { NOT_FOUND, requireStaff } from "../auth/session.server.js";
+import { requireRecentStaffSignIn, type StepUpAction } from "../auth/step-up.server.js";
+import { useStepUp } from "../components/step-up.js";
 import { Alert, Badge, EmptyState, When } from "../components/ui.js";
 import { formatDuration, statusClass } from "../components/workflow-list.js";
 import type { Actor } from "../models/audit.server.js";
@@ -68,6 +70,8 @@ export interface WorkflowOutcome {
   reason: string;
 }
 
+const STEP_UP: readonly StepUpAction[] = [{ intent: "terminate", label: "Terminate workflow", fields: ["reason"], anchor: "terminate-h" }];
+
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const form = await readFormWithCsrf(request, context);
   const p = await requireStaff(request, context, ACT_ROLES);
@@ -86,6 +90,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     return answer({ error: issue?.path[0] === "run" ? "The form was incomplete. Reload the page and try again." : (issue?.message ?? "The form was incomplete."), reason }, 400);
   }
   const input = parsed.data;
+  // Terminating skips every clean-up: it needs a recent sign-in (app/auth/step-up.server.ts).
+  await requireRecentStaffSignIn(request, context, p, form, STEP_UP);
   const actor: Actor & { id: string } = { type: "staff", id: p.staff.id, ip: context.ip };
   const result = await actOnWorkflow(context.services, { workflowId, runId: input.run }, input.intent, input.reason, actor);
   if (!result.ok) return answer({ error: result.message, reason }, result.status);
@@ -119,6 +125,7 @@ const BAR_COLOUR: Record<string, string> = {
 export default function WorkflowPage() {
   const { wf, now, canAct, temporalUi } = useLoaderData<typeof loader>();
   const outcome = useActionData<typeof action>();
+  const keptTerminate = useStepUp("terminate")?.values; // filled in again after a fresh sign-in
   const running = wf.status === "Running";
   const revalidator = useRevalidator();
   useEffect(() => {
@@ -389,7 +396,7 @@ export default function WorkflowPage() {
                   required
                   maxLength={1000}
                   rows={2}
-                  defaultValue={outcome?.form === "terminate" ? outcome.reason : ""}
+                  defaultValue={outcome?.form === "terminate" ? outcome.reason : (keptTerminate?.reason ?? "")}
                   aria-invalid={outcome?.form === "terminate" && outcome.reasonError ? true : undefined}
                   aria-describedby={outcome?.form === "terminate" && outcome.reasonError ? "terminate-reason-error terminate-reason-hint" : "terminate-reason-hint"}
                 />

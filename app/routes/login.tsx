@@ -26,9 +26,17 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   if (principal && !q.error) throw redirect(principal.userId ? next : "/console");
   return {
     next,
-    message: loginMessage(q),
+    message: idleMessage(q.ended, context.services.config.session) ?? loginMessage(q),
     localProviders: !context.services.config.oauth.google || !context.services.config.oauth.github,
   };
+}
+
+/** Signed out by the idle timeout (app/auth/session.server.ts): say after how long, from the configured limit. */
+function idleMessage(ended: string | undefined, limits: { customerIdleHours: number; staffIdleMinutes: number }) {
+  if (ended !== "idle" && ended !== "idle_staff") return null;
+  const n = ended === "idle" ? limits.customerIdleHours : limits.staffIdleMinutes;
+  const unit = ended === "idle" ? "hour" : "minute";
+  return { kind: "info" as const, lines: [`You were signed out after ${n} ${unit}${n === 1 ? "" : "s"} without activity.`, "Sign in again to continue."] };
 }
 
 export default function Login() {

@@ -12,7 +12,7 @@ import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { z } from "zod";
-import { readFormWithCsrf } from "../auth/csrf.server.js";
+import { readFormWithCsrf, renewedCsrfCookie } from "../auth/csrf.server.js";
 import { getPrincipal, PASSWORD_CHANGE_PATH, startSession } from "../auth/session.server.js";
 import { Alert, TopBar } from "../components/ui.js";
 import { writeAudit } from "../models/audit.server.js";
@@ -88,7 +88,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const cookie = await startSession(request, context, { userId: outcome.userId, accountId: outcome.accountId, staff: null }, "password", {
     passwordChangeRequired: outcome.mustChange,
   });
-  throw redirect(outcome.mustChange ? PASSWORD_CHANGE_PATH : "/", { headers: { "Set-Cookie": cookie } });
+  throw redirect(outcome.mustChange ? PASSWORD_CHANGE_PATH : "/", { headers: [["Set-Cookie", cookie], ["Set-Cookie", await renewedCsrfCookie(context)]] });
 }
 
 export default function PasswordLogin() {

@@ -12,7 +12,7 @@ import { data, redirect } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { z } from "zod";
-import { readFormWithCsrf } from "../auth/csrf.server.js";
+import { readFormWithCsrf, renewedCsrfCookie } from "../auth/csrf.server.js";
 import { PASSWORD_MIN } from "../auth/passwords.server.js";
 import { getPrincipal, startSession } from "../auth/session.server.js";
 import { Alert, TopBar } from "../components/ui.js";
@@ -88,7 +88,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 
   // A fresh session without the restriction; startSession ends the current one.
   const cookie = await startSession(request, context, { userId: p.userId, accountId: p.accountId, staff: null }, "password");
-  throw redirect("/?password=changed", { headers: { "Set-Cookie": cookie } });
+  throw redirect("/?password=changed", { headers: [["Set-Cookie", cookie], ["Set-Cookie", await renewedCsrfCookie(context)]] });
 }
 
 export default function ChangePassword() {
