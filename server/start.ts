@@ -21,9 +21,9 @@ import { developmentSecrets } from "./development-secrets.js";
 import { inBackground } from "./background-priority.js";
 import { BUILT_WORKFLOW_BUNDLE } from "./workflow-bundle.js";
 import { PROJECT_ROOT } from "./project-root.js";
+import { buildServer, SERVER_BUILD_DIR } from "../scripts/build-server.js";
 
 const root = PROJECT_ROOT;
-const SERVER_BUILD_DIR = path.join(root, "build", "server");
 const config = configOrExit();
 const say = (msg: string) => process.stdout.write(`[switchboard] ${msg}\n`);
 const logDir = path.join(config.dataDir, "logs");
@@ -52,7 +52,9 @@ try {
 }
 
 async function main() {
-  if (!existsSync(path.join(SERVER_BUILD_DIR, "web.js"))) throw new Error("no server build in build/server/: run `npm run build` first (`npm start` does)");
+  // `npm run build` just did this; again (a fraction of a second) so that a start after only `remix build`
+  // (as the journeys may be) still runs the current server code, not an older build/server/.
+  await buildServer(SERVER_BUILD_DIR);
   claimDataDir();
   const secrets = config.isProduction ? {} : developmentSecrets(config);
 
