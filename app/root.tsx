@@ -11,6 +11,7 @@ import {
   useRouteError,
 } from "@remix-run/react";
 import { AuthenticityTokenProvider } from "remix-utils/csrf/react";
+import { useCspNonce } from "./http/csp-nonce.js";
 import styles from "./styles/app.css";
 
 export const links: LinksFunction = () => [
@@ -28,6 +29,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 }
 
 export function Layout({ children }: { children: React.ReactNode }) {
+  // The Content-Security-Policy allows inline scripts only with this request's nonce (app/entry.server.tsx).
+  const nonce = useCspNonce();
   return (
     <html lang="en">
       <head>
@@ -38,8 +41,8 @@ export function Layout({ children }: { children: React.ReactNode }) {
       </head>
       <body>
         {children}
-        <ScrollRestoration />
-        <Scripts />
+        <ScrollRestoration nonce={nonce} />
+        <Scripts nonce={nonce} />
       </body>
     </html>
   );

@@ -3,6 +3,9 @@
  * must never be stored by a cache or the back/forward cache. Only documents say
  * no-store: a script's fetch of a `.data` response is kept in no history, and
  * Chromium aborts the tail of no-store `.data` streams, which surfaces as failed requests.
+ * server/http-app.ts also applies no-store to every document by path (settings,
+ * console, support, mail links: app/http/security-headers.ts), so a page that
+ * forgets these helpers is still never stored.
  */
 import type { HeadersFunction } from "@remix-run/node";
 

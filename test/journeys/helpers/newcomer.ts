@@ -72,22 +72,48 @@ async function resetToDemo(s: Newcomer): Promise<void> {
   await seedDemoData(s.db, s.config);
 }
 
-/** A fresh browser context and page, watched for console errors and failed requests. */
+/**
+ * A fresh browser context and page, watched for console errors, failed
+ * requests and Content-Security-Policy violations (Chromium logs most as
+ * console errors; the securitypolicyviolation event catches every one, on
+ * every page of the context).
+ */
 export async function openPage(s: Newcomer, options: Parameters<typeof watchPage>[1] & { contextOptions?: Parameters<Browser["newContext"]>[0] } = {}) {
   const context: BrowserContext = await s.browser.newContext(options.contextOptions);
+  let problems: string[] = [];
+  await context.exposeBinding("__journeyCspViolation", (_source, text: string) => void problems.push(`CSP violation: ${text}`));
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      const report = (window as unknown as { __journeyCspViolation: (text: string) => void }).__journeyCspViolation;
+      void report(`${e.effectiveDirective} refused ${e.blockedURI || "(inline)"} on ${location.pathname}`);
+    });
+  });
   const page: Page = await context.newPage();
-  const problems = watchPage(page, options);
+  problems = watchPage(page, options);
   return { context, page, problems };
+}
+
+/** How many CSP reports the app's web process has logged (POST /csp-report, app/routes/csp-report.ts). */
+function cspReportsLogged(): number {
+  try {
+    const log = readFileSync(path.join(inject("appDataDir"), "logs", "web.log"), "utf8");
+    return log.split("\n").filter((line) => line.includes('"msg":"csp violation reported"')).length;
+  } catch {
+    return 0;
+  }
 }
 
 /**
  * Runs a journey's steps; on failure keeps a screenshot of every page and
- * names the page problems seen; always closes the contexts.
+ * names the page problems seen (a CSP report the web process received during
+ * the journey is one); always closes the contexts.
  */
 export async function journey(name: string, pages: { context: BrowserContext; page: Page; problems: string[] }[], steps: () => Promise<void>): Promise<void> {
+  const reportsBefore = cspReportsLogged();
   try {
     await steps();
-    const problems = pages.flatMap((p) => p.problems);
+    const reports = cspReportsLogged() - reportsBefore;
+    const problems = [...pages.flatMap((p) => p.problems), ...(reports > 0 ? [`the web process received ${reports} CSP violation report(s) (see its log)`] : [])];
     if (problems.length) throw new Error(`page problems:\n${problems.join("\n")}`);
   } catch (err) {
     await Promise.all(pages.map((p, i) => screenshot(p.page, `${name}-${i}`).catch(() => {})));
