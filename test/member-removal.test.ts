@@ -68,7 +68,7 @@ async function refusedWithin(app: { url: string }, key: string, ms: number): Pro
   const deadline = Date.now() + ms;
   let status = await v1(app, key);
   while (status !== 401 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, 25)); // poll interval, bounded by the deadline
     status = await v1(app, key);
   }
   return status;
