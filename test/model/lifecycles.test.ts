@@ -553,7 +553,8 @@ async function settle(w: World): Promise<void> {
       .union(t.db.selectFrom("account_deletions").select("id").where("account_id", "in", accounts).where("status", "in", ["pending", "running"]))
       .union(t.db.selectFrom("account_status_changes").select("id").where("account_id", "in", accounts).where("status", "in", ["pending", "running"]))
       .execute();
-    const running = await t.temporal.client.workflow.count(`ExecutionStatus = "Running" AND (WorkflowType = "recharge" OR WorkflowType = "blockAccount" OR WorkflowType = "unblockAccount" OR WorkflowType = "deleteAccount")`).catch(() => ({ count: 1 }));
+    // This file's task queue only: other test files share the Temporal server.
+    const running = await t.temporal.client.workflow.count(`TaskQueue = "${t.temporal.taskQueue}" AND ExecutionStatus = "Running" AND (WorkflowType = "recharge" OR WorkflowType = "blockAccount" OR WorkflowType = "unblockAccount" OR WorkflowType = "deleteAccount")`).catch(() => ({ count: 1 }));
     if (ticketsRest && busy.length === 0 && running.count === 0) return;
     if (Date.now() > deadline) throw new Error(`run ${w.run} did not settle in 120 s: ${busy.length} rows busy, ${running.count} workflows running`);
     await new Promise((r) => setTimeout(r, 200)); // poll interval, under the deadline above

