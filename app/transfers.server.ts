@@ -8,12 +8,14 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTime
 import { WorkflowIdReusePolicy } from "@temporalio/common";
 import {
   approveTransferUpdate,
+  blockWorkflowId,
   confirmTransferSignal,
   forAccount,
   rejectTransferUpdate,
   ticketIdAttribute,
   transferStatusQuery,
   transferWorkflowId,
+  unblockWorkflowId,
   withdrawTransferUpdate,
   type TransferDecision,
   type TransferInput,
@@ -21,7 +23,8 @@ import {
 } from "../workflows/shared.js";
 import { deliveryMode, enqueueMail } from "./mail/mailer.server.js";
 import type { Actor } from "./models/audit.server.js";
-import { closeOrphanedTicket, getTicket, requesterAddress, setTicketWorkflow } from "./models/tickets.server.js";
+import { recordStatusChangeStep } from "./models/accounts.server.js";
+import { closeOrphanedTicket, getTicket, requesterAddress, setTicketWorkflow, unfinishedTransferStep } from "./models/tickets.server.js";
 import { requestStatusChange } from "./status-changes.server.js";
 import type { Services } from "./services.server.js";
 
@@ -158,6 +161,16 @@ export async function closeOrphanedTransfer(
   const state = await transferWorkflowState(services, input.workflowId);
   if (state === null) return { ok: false, message: "The workflow service did not answer, so the ticket was left as it is. Try again in a moment." };
   if (state === "running") return { ok: false, message: "Its workflow is still running, so it will close the ticket itself. Cancel the workflow if it must stop." };
+  // A block or unblock the transfer asked for: let a running one finish; one whose workflow never started
+  // (the transfer was terminated in between) or was stopped is recorded as failed, so it cannot hold the ticket.
+  const step = await unfinishedTransferStep(services.db, input.ticketId);
+  if (step) {
+    const stepState = await transferWorkflowState(services, step.action === "block" ? blockWorkflowId(step.account_id) : unblockWorkflowId(step.account_id));
+    if (stepState === null || stepState === "running") {
+      return { ok: false, message: "The old account's block (or unblock) for this transfer is still running. Close the ticket once it has finished, in a minute." };
+    }
+    await recordStatusChangeStep(services.db, { changeId: step.id, step: { step: "failed", outcome: "transfer_terminated", at: new Date().toISOString() }, status: "failed", error: "transfer_terminated" }, actor);
+  }
   const closed = await services.db.transaction().execute(async (trx) => {
     const result = await closeOrphanedTicket(trx, input, actor);
     if (result && result !== "step_running") {

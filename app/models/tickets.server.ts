@@ -243,6 +243,16 @@ export async function movingTransferOf(db: DbOrTrx, accountId: string) {
     .executeTakeFirst();
 }
 
+/** The transfer's block or unblock request that has not finished (its workflow may still run, or never started). */
+export async function unfinishedTransferStep(db: DbOrTrx, ticketId: string) {
+  return db
+    .selectFrom("account_status_changes")
+    .select(["id", "account_id", "action"])
+    .where("reason_text", "=", `ticket:${ticketId}`)
+    .where("status", "in", ["pending", "running"])
+    .executeTakeFirst();
+}
+
 /**
  * Staff close a ticket whose workflow ended without closing it (terminated):
  * completed if the migration committed (its ledger pair is there), else
@@ -258,13 +268,7 @@ export async function closeOrphanedTicket(
   const t = await db.selectFrom("support_tickets").select(["status", "old_account_id", "new_account_id"]).where("id", "=", input.ticketId).forUpdate().executeTakeFirst();
   if (!t || FINAL_STATUSES.includes(t.status)) return null;
   // The transfer's block (or unblock) outlives the terminated transfer and must finish first, or an unblock could overtake it.
-  const stepRunning = await db
-    .selectFrom("account_status_changes")
-    .select("id")
-    .where("reason_text", "=", `ticket:${input.ticketId}`)
-    .where("status", "in", ["pending", "running"])
-    .executeTakeFirst();
-  if (stepRunning) return "step_running";
+  if (await unfinishedTransferStep(db, input.ticketId)) return "step_running";
   const moved = t.old_account_id
     ? await db.selectFrom("ledger_entries").select("id").where("account_id", "=", t.old_account_id).where("idempotency_key", "=", `transfer:${input.ticketId}`).executeTakeFirst()
     : undefined;

@@ -11,6 +11,7 @@ import { parseConfig } from "../../app/config.server.js";
 import { startDeletion } from "../../app/deletions.server.js";
 import { createLogger } from "../../app/logger.server.js";
 import { ledgerSum } from "../../app/models/ledger.server.js";
+import { createStatusChange } from "../../app/models/accounts.server.js";
 import { findConfirmation, markConfirmed } from "../../app/models/tickets.server.js";
 import { requestStatusChange } from "../../app/status-changes.server.js";
 import { closeOrphanedTransfer, transferWorkflowState, withdrawTransfer } from "../../app/transfers.server.js";
@@ -219,6 +220,24 @@ describe("staff stop the workflow", () => {
       } else {
         expect(await transferPair(p.ticketId)).toHaveLength(2);
       }
+    });
+  });
+
+  // Found by the model test: terminated after prepareTransferBlock wrote the block request, before the child started.
+  it("Terminate between the block's request and its workflow: closing by hand records the request failed instead of waiting for it forever", async () => {
+    await run(async () => {
+      const p = await transferUntil("awaiting_approval");
+      const s = await staff();
+      await p.handle.terminate("operator test");
+      const changeId = await createStatusChange(
+        t.db,
+        { accountId: p.old.accountId, action: "block", reasonCode: "transferred", reasonText: `ticket:${p.ticketId}`, staffId: null, transferToAccountId: p.fresh.accountId },
+        { type: "system", id: null },
+      );
+      const closed = await closeOrphanedTransfer(services(), { ticketId: p.ticketId, workflowId: p.handle.workflowId, staffId: s.staffId, reason: "terminated mid-step" }, { type: "staff", id: s.staffId });
+      expect(closed).toEqual({ ok: true, status: "cancelled" });
+      expect((await t.db.selectFrom("account_status_changes").select("status").where("id", "=", changeId).executeTakeFirstOrThrow()).status).toBe("failed");
+      await expectNothingMoved(p);
     });
   });
 
