@@ -18,6 +18,15 @@ export async function requestStatusChange(
   actor: Actor,
 ): Promise<StartResult> {
   const { db, temporal, config } = services;
+  // One at a time per account and action: a second request while the first runs is refused before anything is written.
+  const inFlight = await db
+    .selectFrom("account_status_changes")
+    .select("id")
+    .where("account_id", "=", input.accountId)
+    .where("action", "=", input.action)
+    .where("status", "in", ["pending", "running"])
+    .executeTakeFirst();
+  if (inFlight) return { ok: false, message: `${input.action === "block" ? "A block" : "An unblock"} of this account is already running. Wait for it to finish.` };
   const changeId = await createStatusChange(db, input, actor);
   const workflowId = input.action === "block" ? blockWorkflowId(input.accountId) : unblockWorkflowId(input.accountId);
   const args: [StatusChangeInput] = [{ accountId: input.accountId, changeId }];
