@@ -25,7 +25,6 @@ import { deliveryMode, enqueueMail } from "./mail/mailer.server.js";
 import type { Actor } from "./models/audit.server.js";
 import { recordStatusChangeStep } from "./models/accounts.server.js";
 import { closeOrphanedTicket, getTicket, requesterAddress, setTicketWorkflow, unfinishedTransferStep } from "./models/tickets.server.js";
-import { requestStatusChange } from "./status-changes.server.js";
 import type { Services } from "./services.server.js";
 
 export async function startTransfer(services: Pick<Services, "db" | "temporal" | "config">, ticketId: string): Promise<string> {
@@ -151,7 +150,7 @@ export type CloseOrphanResult = { ok: true; status: "completed" | "cancelled" } 
 /**
  * Staff close, by hand, an open ticket whose workflow ended without closing it
  * (terminated: no clean-up ran). Only once Temporal confirms the workflow is not
- * running; an old account still blocked by the unfinished move is unblocked.
+ * running; an old account still blocked by the unfinished move is unblocked with it.
  */
 export async function closeOrphanedTransfer(
   services: Pick<Services, "db" | "temporal" | "config" | "logger">,
@@ -197,13 +196,5 @@ export async function closeOrphanedTransfer(
   });
   if (!closed) return { ok: false, message: "This ticket is already closed." };
   if (closed === "step_running") return { ok: false, message: "The old account's block (or unblock) for this transfer is still running. Close the ticket once it has finished, in a minute." };
-  if (closed.unblock) {
-    const started = await requestStatusChange(
-      services,
-      { accountId: closed.unblock, action: "unblock", reasonCode: "transfer_failed", reasonText: `ticket:${input.ticketId}`, staffId: input.staffId },
-      actor,
-    );
-    if (!started.ok) services.logger.warn({ ticketId: input.ticketId }, "closed orphaned transfer; unblocking its old account did not start");
-  }
   return { ok: true, status: closed.status };
 }

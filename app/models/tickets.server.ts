@@ -7,6 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { sql } from "kysely";
 import type { DbOrTrx } from "../../db/connection.js";
 import type { TicketCheck, TicketStatus } from "../../db/schema.js";
+import { unblockAccount } from "./accounts.server.js";
 import { writeAudit, type Actor } from "./audit.server.js";
 import { normalizeEmail } from "./email.server.js";
 
@@ -256,15 +257,15 @@ export async function unfinishedTransferStep(db: DbOrTrx, ticketId: string) {
 /**
  * Staff close a ticket whose workflow ended without closing it (terminated):
  * completed if the migration committed (its ledger pair is there), else
- * cancelled. Returns the status it got and whether the old account is still
- * blocked by this transfer (the caller then unblocks it); null when the ticket
- * was already closed, "step_running" while its block or unblock still runs.
+ * cancelled, and an old account still blocked by this transfer is unblocked in
+ * the same transaction. Returns the status it got; null when the ticket was
+ * already closed, "step_running" while its block or unblock still runs.
  */
 export async function closeOrphanedTicket(
   db: DbOrTrx,
   input: { ticketId: string; staffId: string; reason: string },
   actor: Actor,
-): Promise<{ status: "completed" | "cancelled"; unblock: string | null } | "step_running" | null> {
+): Promise<{ status: "completed" | "cancelled" } | "step_running" | null> {
   const t = await db.selectFrom("support_tickets").select(["status", "old_account_id", "new_account_id"]).where("id", "=", input.ticketId).forUpdate().executeTakeFirst();
   if (!t || FINAL_STATUSES.includes(t.status)) return null;
   // The transfer's block (or unblock) outlives the terminated transfer and must finish first, or an unblock could overtake it.
@@ -277,10 +278,12 @@ export async function closeOrphanedTicket(
   await setTicketStatus(db, input.ticketId, status, "closed_by_staff", migrated ? {} : { failureReason: "closed_by_staff" });
   await db.insertInto("ticket_notes").values({ ticket_id: input.ticketId, staff_id: input.staffId, body: input.reason }).execute();
   await writeAudit(db, actor, { action: "ticket.closed_by_hand", targetType: "ticket", targetId: input.ticketId, details: { status } });
-  if (migrated || !t.old_account_id) return { status, unblock: null };
+  if (migrated || !t.old_account_id) return { status };
   const old = await db.selectFrom("accounts").select(["status", "blocked_reason_code", "transferred_to_account_id"]).where("id", "=", t.old_account_id).executeTakeFirst();
   const blockedByUs = old?.status === "blocked" && old.blocked_reason_code === "transferred" && old.transferred_to_account_id === t.new_account_id;
-  return { status, unblock: blockedByUs ? t.old_account_id : null };
+  // In the same transaction: no moment in which a cancelled transfer leaves its old account blocked as "transferred".
+  if (blockedByUs) await unblockAccount(db, t.old_account_id, actor);
+  return { status };
 }
 
 // ---- confirmation by the new address ----

@@ -213,7 +213,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     const closed = await closeOrphanedTransfer(context.services, { ticketId: ticket.id, workflowId: ticket.workflow_id, staffId: p.staff.id, reason: input.reason }, actor);
     if (!closed.ok) return answer({ error: closed.message, values: raw }, 409);
     return answer(
-      { notice: closed.status === "completed" ? "Closed as completed: the migration had committed before the workflow stopped." : "Closed as cancelled. Nothing was moved; an old account blocked by this transfer is being unblocked." },
+      { notice: closed.status === "completed" ? "Closed as completed: the migration had committed before the workflow stopped." : "Closed as cancelled. Nothing was moved; an old account blocked by this transfer was unblocked." },
       200,
     );
   }
