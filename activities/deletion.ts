@@ -156,7 +156,13 @@ export function deletionActivities({
         const counts = await erasePersonalData(trx, accountId, config.tombstoneSecret);
         await recordDeletionStep(
           trx,
-          { accountId, step: step("personal_data_erased", `${counts.usersErased} people, ${counts.mails} mails, ${counts.tickets} tickets, ${counts.auditRows} audit rows`) },
+          {
+            accountId,
+            step: step(
+              "personal_data_erased",
+              `${counts.usersErased} people, ${counts.mails} mails, ${counts.tickets} tickets, ${counts.auditRows} audit rows`,
+            ),
+          },
           actor(),
         );
         await recordDeletionStep(trx, { accountId, step: step("tombstone_written", String(counts.tombstones)) }, actor());
@@ -167,7 +173,12 @@ export function deletionActivities({
     /** Step 6: deleted. */
     async completeDeletion(accountId: string): Promise<void> {
       await db.transaction().execute(async (trx) => {
-        const changed = await trx.updateTable("accounts").set({ status: "deleted" }).where("id", "=", accountId).where("status", "=", "deleting").executeTakeFirst();
+        const changed = await trx
+          .updateTable("accounts")
+          .set({ status: "deleted" })
+          .where("id", "=", accountId)
+          .where("status", "=", "deleting")
+          .executeTakeFirst();
         if (Number(changed.numUpdatedRows) > 0) {
           await writeAudit(trx, actor(), { action: "account.deleted", targetType: "account", targetId: accountId });
         }

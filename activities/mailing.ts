@@ -13,11 +13,20 @@ const BATCH = 500;
 
 /** A provider failure as Temporal should see it: retried when trying again can help. Never carries an address. */
 export function providerFailure(err: unknown): never {
-  if (err instanceof MailingProviderError) throw ApplicationFailure.create({ message: err.message, type: "mailing_provider_error", nonRetryable: !err.retryable });
+  if (err instanceof MailingProviderError)
+    throw ApplicationFailure.create({ message: err.message, type: "mailing_provider_error", nonRetryable: !err.retryable });
   throw err;
 }
 
-export function mailingActivities({ db, config, mailingProvider }: { db: Db; config: Pick<Config, "publicUrl" | "smtpUrl" | "unsubscribe">; mailingProvider?: MailingProvider }) {
+export function mailingActivities({
+  db,
+  config,
+  mailingProvider,
+}: {
+  db: Db;
+  config: Pick<Config, "publicUrl" | "smtpUrl" | "unsubscribe">;
+  mailingProvider?: MailingProvider;
+}) {
   const mode = deliveryMode(config);
   return {
     /** Pushes the subscription's current state; "gone" once its person was erased. */
@@ -36,7 +45,11 @@ export function mailingActivities({ db, config, mailingProvider }: { db: Db; con
       } catch (err) {
         providerFailure(err);
       }
-      await db.updateTable("mailing_subscriptions").set({ provider_synced_at: sql`now()` }).where("id", "=", subscriptionId).execute();
+      await db
+        .updateTable("mailing_subscriptions")
+        .set({ provider_synced_at: sql`now()` })
+        .where("id", "=", subscriptionId)
+        .execute();
       return row.subscribed ? "subscribed" : "unsubscribed";
     },
 

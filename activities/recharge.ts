@@ -55,6 +55,5 @@ export function rechargeActivities({ db, payments }: { db: Db; payments: Payment
         });
       });
     },
-
   };
 }

@@ -40,7 +40,11 @@ export function transferActivities({ db, config }: { db: Db; config: Pick<Config
   async function tellRequester(trx: DbOrTrx, ticketId: string, what: string, subject: string, text: string) {
     const to = await requesterAddress(trx, ticketId);
     if (!to) return;
-    await enqueueMail(trx, { to, subject, text, kind: `transfer_${what}`, dedupeKey: `transfer:${ticketId}:${what}`, related: { type: "ticket", id: ticketId } }, mode);
+    await enqueueMail(
+      trx,
+      { to, subject, text, kind: `transfer_${what}`, dedupeKey: `transfer:${ticketId}:${what}`, related: { type: "ticket", id: ticketId } },
+      mode,
+    );
   }
 
   return {
@@ -51,7 +55,13 @@ export function transferActivities({ db, config }: { db: Db; config: Pick<Config
         if (!ticket) throw ApplicationFailure.nonRetryable("ticket not found", "ticket_not_found");
         const v = await verifyTransferTicket(trx, input.ticketId);
         const failed = v.checks.filter((c) => !c.passed).map((c) => c.code);
-        const verdict: TransferVerdict = { ok: failed.length === 0, failed, oldAccountId: v.oldAccountId, newAccountId: v.newAccountId, oldBalanceCents: v.oldBalanceCents };
+        const verdict: TransferVerdict = {
+          ok: failed.length === 0,
+          failed,
+          oldAccountId: v.oldAccountId,
+          newAccountId: v.newAccountId,
+          oldBalanceCents: v.oldBalanceCents,
+        };
         if (!verdict.ok) {
           if (await setTicketStatus(trx, input.ticketId, "rejected", "verification_failed", { failureReason: failed.join(",") })) {
             await writeAudit(trx, actor(), { action: "ticket.verification_failed", targetType: "ticket", targetId: input.ticketId, details: { failed } });
@@ -99,14 +109,25 @@ export function transferActivities({ db, config }: { db: Db; config: Pick<Config
         if (t?.confirmed_at) return false;
         if (!(await setTicketStatus(trx, ticketId, "expired", "confirmation_timed_out"))) return true;
         await writeAudit(trx, actor(), { action: "ticket.expired", targetType: "ticket", targetId: ticketId });
-        await tellRequester(trx, ticketId, "expired", "Your email transfer request expired", `The new address did not confirm in time, so nothing was moved. You can ask again: ${config.publicUrl}/settings/email`);
+        await tellRequester(
+          trx,
+          ticketId,
+          "expired",
+          "Your email transfer request expired",
+          `The new address did not confirm in time, so nothing was moved. You can ask again: ${config.publicUrl}/settings/email`,
+        );
         return true;
       });
     },
 
     async markAwaitingApproval(ticketId: string): Promise<void> {
       await db.transaction().execute(async (trx) => {
-        await trx.updateTable("support_tickets").set({ status: "awaiting_approval", step: "awaiting_approval", updated_at: sql`now()` }).where("id", "=", ticketId).where("status", "=", "awaiting_confirmation").execute();
+        await trx
+          .updateTable("support_tickets")
+          .set({ status: "awaiting_approval", step: "awaiting_approval", updated_at: sql`now()` })
+          .where("id", "=", ticketId)
+          .where("status", "=", "awaiting_confirmation")
+          .execute();
       });
     },
 
@@ -117,7 +138,13 @@ export function transferActivities({ db, config }: { db: Db; config: Pick<Config
     async closeRejectedTransfer(ticketId: string): Promise<void> {
       await db.transaction().execute(async (trx) => {
         if (!(await setTicketStatus(trx, ticketId, "rejected", "rejected_by_staff"))) return;
-        await tellRequester(trx, ticketId, "rejected_by_staff", "Your email transfer request was declined", `Support declined your request to move your account. See ${ticketUrl(ticketId)} or reply to support.`);
+        await tellRequester(
+          trx,
+          ticketId,
+          "rejected_by_staff",
+          "Your email transfer request was declined",
+          `Support declined your request to move your account. See ${ticketUrl(ticketId)} or reply to support.`,
+        );
       });
     },
 
@@ -137,7 +164,12 @@ export function transferActivities({ db, config }: { db: Db; config: Pick<Config
         if (!t?.old_account_id || !t.new_account_id) throw ApplicationFailure.nonRetryable("ticket lost its accounts", "ticket_incomplete");
         const problems = await transferPartyProblems(trx, ticketId, { lock: true });
         if (problems.length > 0) throw ApplicationFailure.nonRetryable(`the transfer can no longer go ahead: ${problems.join(",")}`, problems.join(","));
-        await trx.updateTable("support_tickets").set({ status: "transferring", step: "blocking_old_account", updated_at: sql`now()` }).where("id", "=", ticketId).where("status", "in", ["awaiting_approval", "transferring"]).execute();
+        await trx
+          .updateTable("support_tickets")
+          .set({ status: "transferring", step: "blocking_old_account", updated_at: sql`now()` })
+          .where("id", "=", ticketId)
+          .where("status", "in", ["awaiting_approval", "transferring"])
+          .execute();
         const existing = await trx
           .selectFrom("account_status_changes")
           .select("id")
@@ -150,7 +182,14 @@ export function transferActivities({ db, config }: { db: Db; config: Pick<Config
           existing?.id ??
           (await createStatusChange(
             trx,
-            { accountId: t.old_account_id, action: "block", reasonCode: "transferred", reasonText: `ticket:${ticketId}`, staffId: null, transferToAccountId: t.new_account_id },
+            {
+              accountId: t.old_account_id,
+              action: "block",
+              reasonCode: "transferred",
+              reasonText: `ticket:${ticketId}`,
+              staffId: null,
+              transferToAccountId: t.new_account_id,
+            },
             actor(),
           ));
         return { changeId, oldAccountId: t.old_account_id };
@@ -162,7 +201,12 @@ export function transferActivities({ db, config }: { db: Db; config: Pick<Config
       return db.transaction().execute(async (trx) => {
         const t = await getTicket(trx, ticketId);
         if (!t?.old_account_id) throw ApplicationFailure.nonRetryable("ticket lost its accounts", "ticket_incomplete");
-        const old = await trx.selectFrom("accounts").select(["status", "blocked_reason_code", "transferred_to_account_id"]).where("id", "=", t.old_account_id).forUpdate().executeTakeFirst();
+        const old = await trx
+          .selectFrom("accounts")
+          .select(["status", "blocked_reason_code", "transferred_to_account_id"])
+          .where("id", "=", t.old_account_id)
+          .forUpdate()
+          .executeTakeFirst();
         const existing = await trx
           .selectFrom("account_status_changes")
           .select("id")
@@ -175,7 +219,11 @@ export function transferActivities({ db, config }: { db: Db; config: Pick<Config
         if (!existing && !blockedByUs) return null;
         const changeId =
           existing?.id ??
-          (await createStatusChange(trx, { accountId: t.old_account_id, action: "unblock", reasonCode: "transfer_failed", reasonText: `ticket:${ticketId}`, staffId: null }, actor()));
+          (await createStatusChange(
+            trx,
+            { accountId: t.old_account_id, action: "unblock", reasonCode: "transfer_failed", reasonText: `ticket:${ticketId}`, staffId: null },
+            actor(),
+          ));
         return { changeId, oldAccountId: t.old_account_id };
       });
     },
@@ -192,7 +240,12 @@ export function transferActivities({ db, config }: { db: Db; config: Pick<Config
         const [oldId, newId] = [t.old_account_id, t.new_account_id];
         // Both rows locked, always in the same order: two transfers never deadlock.
         await trx.selectFrom("accounts").select("id").where("id", "in", [oldId, newId]).orderBy("id").forUpdate().execute();
-        const done = await trx.selectFrom("ledger_entries").select("amount_cents").where("account_id", "=", oldId).where("idempotency_key", "=", `transfer:${ticketId}`).executeTakeFirst();
+        const done = await trx
+          .selectFrom("ledger_entries")
+          .select("amount_cents")
+          .where("account_id", "=", oldId)
+          .where("idempotency_key", "=", `transfer:${ticketId}`)
+          .executeTakeFirst();
         if (done) return { transferredCents: (-BigInt(done.amount_cents)).toString() };
         // Checked again under the locks: the old account blocked by this very transfer, the new one still active.
         const problems = await transferPartyProblems(trx, ticketId, { oldBlockedByThisTransfer: true });
@@ -200,8 +253,20 @@ export function transferActivities({ db, config }: { db: Db; config: Pick<Config
         const old = await trx.selectFrom("accounts").select(["balance_cents", "plan"]).where("id", "=", oldId).executeTakeFirstOrThrow();
         const amount = BigInt(old.balance_cents);
         if (amount !== 0n) {
-          const out = await postLedgerEntry(trx, { accountId: oldId, amountCents: -amount, kind: "transfer_out", idempotencyKey: `transfer:${ticketId}`, actor: actor() });
-          const inn = await postLedgerEntry(trx, { accountId: newId, amountCents: amount, kind: "transfer_in", idempotencyKey: `transfer:${ticketId}`, actor: actor() });
+          const out = await postLedgerEntry(trx, {
+            accountId: oldId,
+            amountCents: -amount,
+            kind: "transfer_out",
+            idempotencyKey: `transfer:${ticketId}`,
+            actor: actor(),
+          });
+          const inn = await postLedgerEntry(trx, {
+            accountId: newId,
+            amountCents: amount,
+            kind: "transfer_in",
+            idempotencyKey: `transfer:${ticketId}`,
+            actor: actor(),
+          });
           if (out.status !== "created" || inn.status !== "created") {
             // e.g. the new account spent meanwhile and cannot take the old debt: nothing is committed.
             throw ApplicationFailure.nonRetryable(`ledger refused the transfer (${out.status}/${inn.status})`, "ledger_refused");
@@ -211,10 +276,18 @@ export function transferActivities({ db, config }: { db: Db; config: Pick<Config
         const rule = await trx.selectFrom("recharge_rules").selectAll().where("account_id", "=", oldId).executeTakeFirst();
         if (rule) {
           const { account_id: _drop, ...copy } = rule;
-          await trx.insertInto("recharge_rules").values({ ...copy, account_id: newId }).onConflict((oc) => oc.column("account_id").doUpdateSet(copy)).execute();
+          await trx
+            .insertInto("recharge_rules")
+            .values({ ...copy, account_id: newId })
+            .onConflict((oc) => oc.column("account_id").doUpdateSet(copy))
+            .execute();
           await trx.updateTable("recharge_rules").set({ enabled: false }).where("account_id", "=", oldId).execute();
         }
-        await trx.updateTable("support_tickets").set({ transferred_cents: amount.toString(), step: "migrated", updated_at: sql`now()` }).where("id", "=", ticketId).execute();
+        await trx
+          .updateTable("support_tickets")
+          .set({ transferred_cents: amount.toString(), step: "migrated", updated_at: sql`now()` })
+          .where("id", "=", ticketId)
+          .execute();
         await writeAudit(trx, actor(), {
           action: "ticket.migrated",
           targetType: "ticket",
@@ -231,11 +304,24 @@ export function transferActivities({ db, config }: { db: Db; config: Pick<Config
         const t = await getTicket(trx, ticketId);
         if (!t) return;
         const amount = formatCents(t.transferred_cents ?? "0");
-        await tellRequester(trx, ticketId, "completed_old", "Your Switchboard account was moved", `Everything on your old account (${amount} of credit, plan and settings) now belongs to the account on your new address, and the old account is blocked. Update your integrations to use the new account's API key.`);
+        await tellRequester(
+          trx,
+          ticketId,
+          "completed_old",
+          "Your Switchboard account was moved",
+          `Everything on your old account (${amount} of credit, plan and settings) now belongs to the account on your new address, and the old account is blocked. Update your integrations to use the new account's API key.`,
+        );
         if (t.new_address) {
           await enqueueMail(
             trx,
-            { to: t.new_address, subject: "Your Switchboard account received a transfer", text: `Your account received ${amount} of credit, the plan and settings of your previous account. Sign in with this address from now on.`, kind: "transfer_completed_new", dedupeKey: `transfer:${ticketId}:completed_new`, related: { type: "ticket", id: ticketId } },
+            {
+              to: t.new_address,
+              subject: "Your Switchboard account received a transfer",
+              text: `Your account received ${amount} of credit, the plan and settings of your previous account. Sign in with this address from now on.`,
+              kind: "transfer_completed_new",
+              dedupeKey: `transfer:${ticketId}:completed_new`,
+              related: { type: "ticket", id: ticketId },
+            },
             mode,
           );
         }
@@ -254,7 +340,13 @@ export function transferActivities({ db, config }: { db: Db; config: Pick<Config
         const oldAccount = input.compensated
           ? "Your old account was unblocked and keeps its balance; its API keys were stopped when it was blocked, so create new ones in Settings → API keys."
           : "Your old account works as before and keeps its balance.";
-        await tellRequester(trx, input.ticketId, "failed", "Your email transfer could not be completed", `The transfer could not be completed and nothing was moved: ${why}. ${oldAccount} ${ticketUrl(input.ticketId)}`);
+        await tellRequester(
+          trx,
+          input.ticketId,
+          "failed",
+          "Your email transfer could not be completed",
+          `The transfer could not be completed and nothing was moved: ${why}. ${oldAccount} ${ticketUrl(input.ticketId)}`,
+        );
       });
     },
 
@@ -263,7 +355,13 @@ export function transferActivities({ db, config }: { db: Db; config: Pick<Config
       await db.transaction().execute(async (trx) => {
         if (!(await setTicketStatus(trx, ticketId, "withdrawn", "withdrawn_by_requester"))) return;
         await writeAudit(trx, actor(), { action: "ticket.withdrawn", targetType: "ticket", targetId: ticketId });
-        await tellRequester(trx, ticketId, "withdrawn", "You withdrew your email transfer request", `As you asked, your request to move your Switchboard account was withdrawn; nothing was moved and the confirmation link no longer works. ${ticketUrl(ticketId)}`);
+        await tellRequester(
+          trx,
+          ticketId,
+          "withdrawn",
+          "You withdrew your email transfer request",
+          `As you asked, your request to move your Switchboard account was withdrawn; nothing was moved and the confirmation link no longer works. ${ticketUrl(ticketId)}`,
+        );
       });
     },
 
@@ -272,7 +370,13 @@ export function transferActivities({ db, config }: { db: Db; config: Pick<Config
       await db.transaction().execute(async (trx) => {
         if (!(await setTicketStatus(trx, ticketId, "cancelled", "cancelled_by_staff"))) return;
         await writeAudit(trx, actor(), { action: "ticket.cancelled", targetType: "ticket", targetId: ticketId });
-        await tellRequester(trx, ticketId, "cancelled", "Your email transfer request was cancelled", `Support cancelled your request to move your Switchboard account; nothing was moved and the confirmation link no longer works. See ${ticketUrl(ticketId)} or reply to support.`);
+        await tellRequester(
+          trx,
+          ticketId,
+          "cancelled",
+          "Your email transfer request was cancelled",
+          `Support cancelled your request to move your Switchboard account; nothing was moved and the confirmation link no longer works. See ${ticketUrl(ticketId)} or reply to support.`,
+        );
       });
     },
   };

@@ -35,7 +35,9 @@ describe("config", () => {
 
   it("production refuses development secrets and the local OAuth stand-in", () => {
     expect(() => parseConfig({ NODE_ENV: "production" })).toThrow(/SESSION_SECRET is required/);
-    expect(() => parseConfig({ NODE_ENV: "production", SESSION_SECRET: "s".repeat(40), TOMBSTONE_SECRET: "t".repeat(40) })).toThrow(/LIST_UNSUBSCRIBE_SECRET is required/);
+    expect(() => parseConfig({ NODE_ENV: "production", SESSION_SECRET: "s".repeat(40), TOMBSTONE_SECRET: "t".repeat(40) })).toThrow(
+      /LIST_UNSUBSCRIBE_SECRET is required/,
+    );
     const secrets = { SESSION_SECRET: "s".repeat(40), TOMBSTONE_SECRET: "t".repeat(40), LIST_UNSUBSCRIBE_SECRET: "u".repeat(40) };
     expect(() => parseConfig({ NODE_ENV: "production", ...secrets })).toThrow(/GOOGLE_CLIENT_ID\/SECRET and GITHUB/);
     const ok = parseConfig({

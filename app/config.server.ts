@@ -6,9 +6,7 @@
 import path from "node:path";
 import { z } from "zod";
 
-const bool = z
-  .enum(["true", "false", "1", "0", "yes", "no"])
-  .transform((v) => v === "true" || v === "1" || v === "yes");
+const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes");
 
 const port = z.coerce.number().int().min(1).max(65535);
 
@@ -24,7 +22,12 @@ const emailList = z
 
 const secretList = z
   .string()
-  .transform((s) => s.split(",").map((p) => p.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string().min(32, "each secret needs at least 32 characters")).min(1));
 
 // Development defaults; production refuses to start without real ones.
@@ -42,9 +45,7 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default(".data"),
 
   DATABASE_URL: z.string().url().optional(),
-  EMBEDDED_PG_PORT: port
-    .refine((p) => p !== 5432, "5432 belongs to the machine's own PostgreSQL; pick another port")
-    .default(55432),
+  EMBEDDED_PG_PORT: port.refine((p) => p !== 5432, "5432 belongs to the machine's own PostgreSQL; pick another port").default(55432),
 
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default("default"),
@@ -60,10 +61,30 @@ const EnvSchema = z.object({
   SESSION_SECRET: secretList.optional(),
   TOMBSTONE_SECRET: z.string().min(32, "needs at least 32 characters").optional(),
   LIST_UNSUBSCRIBE_SECRET: secretList.optional(),
-  SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24 * 14),
-  CUSTOMER_IDLE_TIMEOUT_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24),
-  STAFF_IDLE_TIMEOUT_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
-  STAFF_STEP_UP_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(10),
+  SESSION_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 90)
+    .default(24 * 14),
+  CUSTOMER_IDLE_TIMEOUT_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 90)
+    .default(24),
+  STAFF_IDLE_TIMEOUT_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(30),
+  STAFF_STEP_UP_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(10),
   ALLOW_DEV_SECRETS: bool.default("false"),
 
   GOOGLE_CLIENT_ID: z.string().min(1).optional(),
@@ -74,7 +95,11 @@ const EnvSchema = z.object({
   LOCAL_OAUTH_PORT: port.default(4010),
 
   STAFF_ADMINS: emailList.default(""),
-  TRANSFER_CONFIRM_HOURS: z.coerce.number().positive().max(24 * 30).default(24 * 7),
+  TRANSFER_CONFIRM_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(24 * 7),
   TRANSFER_SECOND_APPROVER_ABOVE_CENTS: z.coerce.number().int().min(0).default(100_000),
   INBOUND_EMAIL_SECRET: z.string().min(32, "needs at least 32 characters").optional(),
   SEED_DEMO: bool.default("true"),
@@ -180,9 +205,7 @@ function pair(id: string | undefined, secret: string | undefined, name: string) 
 
 /** Parses an environment; exported for tests, which never touch process.env. */
 export function parseConfig(source: Record<string, string | undefined>): Config {
-  const cleaned = Object.fromEntries(
-    Object.entries(source).filter(([, v]) => v !== undefined && v !== ""),
-  );
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
   const result = EnvSchema.safeParse(cleaned);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);

@@ -12,7 +12,11 @@ import { deleteWorkflowId, forAccount, type DeleteAccountInput } from "../workfl
 
 export type StartDeletionResult = { ok: true; deletionId: string; workflowId: string } | { ok: false; status: 409 | 503; message: string };
 
-export async function startDeletion(services: Pick<Services, "db" | "temporal" | "config" | "logger">, req: DeletionRequest, actor: Actor): Promise<StartDeletionResult> {
+export async function startDeletion(
+  services: Pick<Services, "db" | "temporal" | "config" | "logger">,
+  req: DeletionRequest,
+  actor: Actor,
+): Promise<StartDeletionResult> {
   const { db, temporal, config, logger } = services;
   const workflowId = deleteWorkflowId(req.accountId);
   try {

@@ -28,8 +28,17 @@ export async function requestStatusChange(
     .executeTakeFirst();
   const workflowIdNow = input.action === "block" ? blockWorkflowId(input.accountId) : unblockWorkflowId(input.accountId);
   // Its row may be finished while its workflow is still closing: ask Temporal too, still before writing.
-  const running = inFlight ? true : await temporal.workflow.getHandle(workflowIdNow).describe().then((d) => d.status.name === "RUNNING", () => false);
-  if (running) return { ok: false, message: `${input.action === "block" ? "A block" : "An unblock"} of this account is already running. Wait for it to finish.` };
+  const running = inFlight
+    ? true
+    : await temporal.workflow
+        .getHandle(workflowIdNow)
+        .describe()
+        .then(
+          (d) => d.status.name === "RUNNING",
+          () => false,
+        );
+  if (running)
+    return { ok: false, message: `${input.action === "block" ? "A block" : "An unblock"} of this account is already running. Wait for it to finish.` };
   const changeId = await createStatusChange(db, input, actor);
   const workflowId = input.action === "block" ? blockWorkflowId(input.accountId) : unblockWorkflowId(input.accountId);
   const args: [StatusChangeInput] = [{ accountId: input.accountId, changeId }];

@@ -42,10 +42,7 @@ export async function startTransfer(services: Pick<Services, "db" | "temporal" |
     taskQueue: config.temporal.taskQueue,
     workflowId,
     args,
-    typedSearchAttributes: [
-      { key: ticketIdAttribute, value: ticketId },
-      ...(ticket?.old_account_id ? forAccount(ticket.old_account_id) : []),
-    ],
+    typedSearchAttributes: [{ key: ticketIdAttribute, value: ticketId }, ...(ticket?.old_account_id ? forAccount(ticket.old_account_id) : [])],
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
   });
   await setTicketWorkflow(services.db, ticketId, workflowId);
@@ -117,15 +114,19 @@ export type WithdrawResult = { ok: true } | { ok: false; message: string };
 export async function withdrawTransfer(services: Pick<Services, "temporal" | "logger">, ticketId: string): Promise<WithdrawResult> {
   const { temporal, logger } = services;
   try {
-    await temporal.withDeadline(Date.now() + UPDATE_TIMEOUT_MS, () => temporal.workflow.getHandle(transferWorkflowId(ticketId)).executeUpdate(withdrawTransferUpdate));
+    await temporal.withDeadline(Date.now() + UPDATE_TIMEOUT_MS, () =>
+      temporal.workflow.getHandle(transferWorkflowId(ticketId)).executeUpdate(withdrawTransferUpdate),
+    );
     return { ok: true };
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {
       const cause = err.cause;
       return { ok: false, message: cause instanceof Error && cause.message ? cause.message : "This request can no longer be withdrawn." };
     }
-    if (err instanceof WorkflowNotFoundError) return { ok: false, message: "This request is no longer being processed, so there is nothing to withdraw. Support will close it." };
-    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return { ok: false, message: "The request did not answer in time. Reload the page in a moment to see whether it was withdrawn." };
+    if (err instanceof WorkflowNotFoundError)
+      return { ok: false, message: "This request is no longer being processed, so there is nothing to withdraw. Support will close it." };
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)
+      return { ok: false, message: "The request did not answer in time. Reload the page in a moment to see whether it was withdrawn." };
     logger.warn({ err, ticketId }, "transfer withdrawal failed");
     return { ok: false, message: "We could not withdraw the request just now. Try again in a moment." };
   }
@@ -159,16 +160,29 @@ export async function closeOrphanedTransfer(
 ): Promise<CloseOrphanResult> {
   const state = await transferWorkflowState(services, input.workflowId);
   if (state === null) return { ok: false, message: "The workflow service did not answer, so the ticket was left as it is. Try again in a moment." };
-  if (state === "running") return { ok: false, message: "Its workflow is still running, so it will close the ticket itself. Cancel the workflow if it must stop." };
+  if (state === "running")
+    return { ok: false, message: "Its workflow is still running, so it will close the ticket itself. Cancel the workflow if it must stop." };
   // A block or unblock the transfer asked for: let a running one finish; one whose workflow never started
   // (the transfer was terminated in between) or was stopped is recorded as failed, so it cannot hold the ticket.
   const step = await unfinishedTransferStep(services.db, input.ticketId);
   if (step) {
     const stepState = await transferWorkflowState(services, step.action === "block" ? blockWorkflowId(step.account_id) : unblockWorkflowId(step.account_id));
     if (stepState === null || stepState === "running") {
-      return { ok: false, message: "The old account's block (or unblock) for this transfer is still running. Close the ticket once it has finished, in a minute." };
+      return {
+        ok: false,
+        message: "The old account's block (or unblock) for this transfer is still running. Close the ticket once it has finished, in a minute.",
+      };
     }
-    await recordStatusChangeStep(services.db, { changeId: step.id, step: { step: "failed", outcome: "transfer_terminated", at: new Date().toISOString() }, status: "failed", error: "transfer_terminated" }, actor);
+    await recordStatusChangeStep(
+      services.db,
+      {
+        changeId: step.id,
+        step: { step: "failed", outcome: "transfer_terminated", at: new Date().toISOString() },
+        status: "failed",
+        error: "transfer_terminated",
+      },
+      actor,
+    );
   }
   const closed = await services.db.transaction().execute(async (trx) => {
     const result = await closeOrphanedTicket(trx, input, actor);
@@ -195,6 +209,10 @@ export async function closeOrphanedTransfer(
     return result;
   });
   if (!closed) return { ok: false, message: "This ticket is already closed." };
-  if (closed === "step_running") return { ok: false, message: "The old account's block (or unblock) for this transfer is still running. Close the ticket once it has finished, in a minute." };
+  if (closed === "step_running")
+    return {
+      ok: false,
+      message: "The old account's block (or unblock) for this transfer is still running. Close the ticket once it has finished, in a minute.",
+    };
   return { ok: true, status: closed.status };
 }

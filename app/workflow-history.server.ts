@@ -24,7 +24,11 @@ const PAGE_SIZE = 25;
 function realDay(s: string): boolean {
   if (!WHEN.test(s)) return true; // the regex reports it
   const day = new Date(`${s.slice(0, 10)}T00:00:00Z`);
-  return !Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === s.slice(0, 10) && (s.length === 10 || (Number(s.slice(11, 13)) < 24 && Number(s.slice(14, 16)) < 60));
+  return (
+    !Number.isNaN(day.getTime()) &&
+    day.toISOString().slice(0, 10) === s.slice(0, 10) &&
+    (s.length === 10 || (Number(s.slice(11, 13)) < 24 && Number(s.slice(14, 16)) < 60))
+  );
 }
 
 const blankIsUnset = (v: unknown) => (v === "" || v === null ? undefined : v);
@@ -54,7 +58,13 @@ export const WorkflowFilter = z
     account: z.preprocess(blankIsUnset, z.string().trim().regex(UUID, "An account id is a UUID.").optional()),
     ticket: z.preprocess(blankIsUnset, z.string().trim().regex(UUID, "A ticket id is a UUID.").optional()),
     // Base64url of the server's opaque token; bounded so a pasted megabyte never reaches Temporal.
-    page: z.preprocess(blankIsUnset, z.string().regex(/^[A-Za-z0-9_-]{1,4096}$/, "That page link is broken.").optional()),
+    page: z.preprocess(
+      blankIsUnset,
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,4096}$/, "That page link is broken.")
+        .optional(),
+    ),
   })
   .strip();
 export type WorkflowFilter = z.infer<typeof WorkflowFilter>;
@@ -124,7 +134,12 @@ export async function listWorkflows(services: TemporalServices, filter: Workflow
   try {
     // The raw call, not client.workflow.list(): only it hands back the page token the "Next page" link carries.
     const res = await temporal.withDeadline(Date.now() + deadlineMs, () =>
-      temporal.workflowService.listWorkflowExecutions({ namespace: config.temporal.namespace, query: visibilityQuery(filter), pageSize: PAGE_SIZE, nextPageToken }),
+      temporal.workflowService.listWorkflowExecutions({
+        namespace: config.temporal.namespace,
+        query: visibilityQuery(filter),
+        pageSize: PAGE_SIZE,
+        nextPageToken,
+      }),
     );
     const now = Date.now();
     const rows = (res.executions ?? []).map((e): WorkflowRow => {
@@ -242,17 +257,15 @@ export async function describeWorkflow(services: TemporalServices, workflowId: s
   const start = description.startTime ?? null;
   const close = description.closeTime ?? null;
 
-  const pending = (description.raw.pendingActivities ?? []).map(
-    (a): PendingActivity => ({
-      activityId: a.activityId ?? "",
-      type: a.activityType?.name ?? "",
-      state: PENDING_STATES[a.state ?? 0] ?? "unknown",
-      attempt: a.attempt ?? 1,
-      maximumAttempts: a.maximumAttempts ? a.maximumAttempts : null,
-      lastFailure: a.lastFailure?.message ?? null,
-      nextAttemptAt: iso(tsToDate(a.nextAttemptScheduleTime)),
-    }),
-  );
+  const pending = (description.raw.pendingActivities ?? []).map((a): PendingActivity => ({
+    activityId: a.activityId ?? "",
+    type: a.activityType?.name ?? "",
+    state: PENDING_STATES[a.state ?? 0] ?? "unknown",
+    attempt: a.attempt ?? 1,
+    maximumAttempts: a.maximumAttempts ? a.maximumAttempts : null,
+    lastFailure: a.lastFailure?.message ?? null,
+    nextAttemptAt: iso(tsToDate(a.nextAttemptScheduleTime)),
+  }));
 
   const timeline = buildTimeline(events as HistoryEvent[], pending);
   const closing = (events as HistoryEvent[]).find((e) => e.workflowExecutionFailedEventAttributes);
@@ -332,7 +345,10 @@ interface HistoryEvent {
   childWorkflowExecutionTimedOutEventAttributes?: { initiatedEventId?: Long } | null;
   childWorkflowExecutionTerminatedEventAttributes?: { initiatedEventId?: Long } | null;
   workflowExecutionSignaledEventAttributes?: { signalName?: string | null } | null;
-  workflowExecutionUpdateAcceptedEventAttributes?: { protocolInstanceId?: string | null; acceptedRequest?: { input?: { name?: string | null } | null } | null } | null;
+  workflowExecutionUpdateAcceptedEventAttributes?: {
+    protocolInstanceId?: string | null;
+    acceptedRequest?: { input?: { name?: string | null } | null } | null;
+  } | null;
   workflowExecutionUpdateCompletedEventAttributes?: { meta?: { updateId?: string | null } | null; outcome?: { failure?: Failure | null } | null } | null;
 }
 type Long = { toNumber(): number } | number | null | undefined;
@@ -454,7 +470,12 @@ export function buildTimeline(events: HistoryEvent[], pending: PendingActivity[]
       close(a.childWorkflowExecutionTerminatedEventAttributes.initiatedEventId, e, "terminated");
     } else if (a.workflowExecutionSignaledEventAttributes) {
       const t = at(e);
-      out.push({ ...newBar(`s${id}`, "signal", `signal ${a.workflowExecutionSignaledEventAttributes.signalName ?? ""}`.trim(), t), startedAt: t, endedAt: t, outcome: "received" });
+      out.push({
+        ...newBar(`s${id}`, "signal", `signal ${a.workflowExecutionSignaledEventAttributes.signalName ?? ""}`.trim(), t),
+        startedAt: t,
+        endedAt: t,
+        outcome: "received",
+      });
     } else if (a.workflowExecutionUpdateAcceptedEventAttributes) {
       const u = a.workflowExecutionUpdateAcceptedEventAttributes;
       const bar = { ...newBar(`u${id}`, "update" as const, `update ${u.acceptedRequest?.input?.name ?? ""}`.trim(), at(e)), startedAt: at(e) };

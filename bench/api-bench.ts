@@ -40,7 +40,6 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BENCHMARKS_MD = path.join(root, "BENCHMARKS.md");
 const NOTES_MARKER = "<!-- bench:notes — everything below this line is hand-written; `npm run bench` keeps it as it is -->";
 
-
 const SECONDS = intFromEnv("BENCH_SECONDS", 10, 1);
 const WARMUP_SECONDS = intFromEnv("BENCH_WARMUP_SECONDS", 3, 0);
 const CONNECTIONS = intFromEnv("BENCH_CONNECTIONS", 50, 1);
@@ -75,7 +74,6 @@ const children = new Set<ChildProcess>();
 let pg: EmbeddedPostgresHandle | undefined;
 let db: Db | undefined;
 let tmp: string | undefined;
-
 
 let cleaning: Promise<void> | undefined;
 function cleanup(): Promise<void> {
@@ -492,22 +490,18 @@ async function main(): Promise<number> {
   const webPort = await safePort();
   const temporalPort = await safePort(); // free and closed: the web connects to Temporal lazily
   if (cpuProfDir) await fs.mkdir(cpuProfDir, { recursive: true });
-  const web = spawnChild(
-    "web",
-    ["--import", "tsx", ...(cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`] : []), "server/web.ts"],
-    {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      PORT: String(webPort),
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "warn",
-      NODE_ENV: "development",
-      TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
-      SESSION_SECRET: "bench-session-secret-0123456789abcdefghijklmnop",
-      TOMBSTONE_SECRET: "bench-tombstone-secret-0123456789abcdefghijklmn",
-      LIST_UNSUBSCRIBE_SECRET: "bench-unsubscribe-secret-0123456789abcdefghijk",
-    },
-  );
+  const web = spawnChild("web", ["--import", "tsx", ...(cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`] : []), "server/web.ts"], {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    PORT: String(webPort),
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "warn",
+    NODE_ENV: "development",
+    TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+    SESSION_SECRET: "bench-session-secret-0123456789abcdefghijklmnop",
+    TOMBSTONE_SECRET: "bench-tombstone-secret-0123456789abcdefghijklmn",
+    LIST_UNSUBSCRIBE_SECRET: "bench-unsubscribe-secret-0123456789abcdefghijk",
+  });
   const webUrl = `http://127.0.0.1:${webPort}`;
   const auth = { authorization: `Bearer ${seeded.main.key}` };
   process.stdout.write(`web on ${webUrl}: waiting for GET /v1/account → 200… `);
@@ -700,7 +694,9 @@ ${V1_PATH_NOTE}
     log(`\nWrote ${path.relative(process.cwd(), BENCHMARKS_MD) || BENCHMARKS_MD}.`);
   }
   if (cpuProfDir) {
-    log(`CPU profiles (written when the children exit) in ${cpuProfDir}: web pid ${web.process.pid}, bare pid ${bare.process.pid} (CPU.<date>.<time>.<pid>.0.*.cpuprofile is the main thread)`);
+    log(
+      `CPU profiles (written when the children exit) in ${cpuProfDir}: web pid ${web.process.pid}, bare pid ${bare.process.pid} (CPU.<date>.<time>.<pid>.0.*.cpuprofile is the main thread)`,
+    );
   }
   return problems.length ? 1 : 0;
 }

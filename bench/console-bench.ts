@@ -30,13 +30,7 @@ import { fileURLToPath } from "node:url";
 import exitHook from "async-exit-hook";
 import { Kysely, PostgresDialect, sql, type CompiledQuery } from "kysely";
 import pg from "pg";
-import {
-  countActiveAccountSessions,
-  getAccount,
-  getAccountMembers,
-  listStatusChanges,
-  searchAccounts,
-} from "../app/models/accounts.server.js";
+import { countActiveAccountSessions, getAccount, getAccountMembers, listStatusChanges, searchAccounts } from "../app/models/accounts.server.js";
 import { searchAudit } from "../app/models/audit-search.server.js";
 import { recentAuditFor } from "../app/models/audit.server.js";
 import { deletionsOfAccount } from "../app/models/deletions.server.js";
@@ -135,7 +129,11 @@ function scenarios(accounts: number): Scenario[] {
     label: `account search \`${q}\` (${what})`,
     run: (d) => searchAccounts(d, q, 1),
     describe: async (d) => {
-      const r = await d.selectFrom("users").select((eb) => eb.fn.countAll<string>().as("n")).where("email", "like", `%${q}%`).executeTakeFirstOrThrow();
+      const r = await d
+        .selectFrom("users")
+        .select((eb) => eb.fn.countAll<string>().as("n"))
+        .where("email", "like", `%${q}%`)
+        .executeTakeFirstOrThrow();
       return `${Number(r.n).toLocaleString("en-US")} users match`;
     },
   });
@@ -159,7 +157,12 @@ function scenarios(accounts: number): Scenario[] {
       label: "audit page, filter target = an account with a long trail",
       run: (d) => searchAudit(d, { targetType: "account", targetId: seedId("account", 1) }),
       describe: async (d) => {
-        const r = await d.selectFrom("audit_log").select((eb) => eb.fn.countAll<string>().as("n")).where("target_type", "=", "account").where("target_id", "=", seedId("account", 1)).executeTakeFirstOrThrow();
+        const r = await d
+          .selectFrom("audit_log")
+          .select((eb) => eb.fn.countAll<string>().as("n"))
+          .where("target_type", "=", "account")
+          .where("target_id", "=", seedId("account", 1))
+          .executeTakeFirstOrThrow();
         return `${Number(r.n).toLocaleString("en-US")} rows for that target`;
       },
     },
@@ -297,7 +300,9 @@ async function main(): Promise<number> {
   const migrations = await migrateToLatest(db);
   const { server_version: pgVersion } = (await sql<{ server_version: string }>`SHOW server_version`.execute(db)).rows[0];
   log(`PostgreSQL ${pgVersion} on 127.0.0.1:${port}: ${migrations.length} migrations`);
-  log(`Seeding ${options.accounts.toLocaleString("en-US")} accounts, ${options.auditRows.toLocaleString("en-US")} audit rows, ${options.tickets.toLocaleString("en-US")} tickets…`);
+  log(
+    `Seeding ${options.accounts.toLocaleString("en-US")} accounts, ${options.auditRows.toLocaleString("en-US")} audit rows, ${options.tickets.toLocaleString("en-US")} tickets…`,
+  );
   const seeded = await seedLarge(db, options, log);
   log(`Seeded in ${seeded.seconds.toFixed(1)} s`);
 
@@ -320,7 +325,10 @@ async function main(): Promise<number> {
   const table = [
     "| scenario | p50 ms | p95 ms | p99 ms | max ms | goal p95 ≤ 50 ms | |",
     "|---|---:|---:|---:|---:|---|---|",
-    ...results.map((f) => `| ${f.scenario.label} | ${ms(f.p50)} | ${ms(f.p95)} | ${ms(f.p99)} | ${ms(f.max)} | ${f.p95 <= GOAL_P95_MS ? "met" : "**NOT met**"} | ${f.rows} |`),
+    ...results.map(
+      (f) =>
+        `| ${f.scenario.label} | ${ms(f.p50)} | ${ms(f.p95)} | ${ms(f.p99)} | ${ms(f.max)} | ${f.p95 <= GOAL_P95_MS ? "met" : "**NOT met**"} | ${f.rows} |`,
+    ),
   ].join("\n");
   log(`\n${table}\n`);
   log(misses.length ? `Goal NOT met by ${misses.length} scenario(s).` : `Goal met: every scenario's p95 ≤ ${GOAL_P95_MS} ms.`);

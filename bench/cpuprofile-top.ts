@@ -41,6 +41,9 @@ profile.samples.forEach((id, i) => {
 const idle = (k: string) => k.startsWith("(idle)");
 const busyUs = totalUs - [...selfUs].filter(([k]) => idle(k)).reduce((n, [, us]) => n + us, 0);
 console.log(`${(totalUs / 1e6).toFixed(1)} s sampled, ${(busyUs / 1e6).toFixed(1)} s busy; self time as % of busy:`);
-for (const [key, us] of [...selfUs].filter(([k]) => !idle(k)).sort((a, b) => b[1] - a[1]).slice(0, count)) {
+for (const [key, us] of [...selfUs]
+  .filter(([k]) => !idle(k))
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, count)) {
   console.log(`${((us / busyUs) * 100).toFixed(1).padStart(5)} %  ${(us / 1000).toFixed(0).padStart(7)} ms  ${key}`);
 }

@@ -159,7 +159,8 @@ function cpuShares(a: CpuSnapshot, b: CpuSnapshot): Record<(typeof CPU_PARTS)[nu
 }
 
 function machine(): string {
-  const cpu = /^model name\s*:\s*(.+)$/m.exec(existsSync("/proc/cpuinfo") ? readFileSync("/proc/cpuinfo", "utf8") : "")?.[1] ?? os.cpus()[0]?.model ?? "unknown";
+  const cpu =
+    /^model name\s*:\s*(.+)$/m.exec(existsSync("/proc/cpuinfo") ? readFileSync("/proc/cpuinfo", "utf8") : "")?.[1] ?? os.cpus()[0]?.model ?? "unknown";
   return `${os.availableParallelism()} CPUs (${cpu.trim()}), ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB, Node ${process.version}`;
 }
 
@@ -183,7 +184,10 @@ interface LoadResult {
  * is one the server and the workflows don't get. Otherwise autocannon.
  * BENCH_LOAD_GENERATOR=wrk|autocannon chooses.
  */
-const WRK = (process.env.PATH ?? "").split(path.delimiter).map((d) => path.join(d, "wrk")).find((p) => existsSync(p));
+const WRK = (process.env.PATH ?? "")
+  .split(path.delimiter)
+  .map((d) => path.join(d, "wrk"))
+  .find((p) => existsSync(p));
 const GENERATOR = process.env.BENCH_LOAD_GENERATOR ?? (WRK ? "wrk" : "autocannon");
 if (GENERATOR !== "wrk" && GENERATOR !== "autocannon") throw new Error(`BENCH_LOAD_GENERATOR must be wrk or autocannon, not ${GENERATOR}`);
 if (GENERATOR === "wrk" && !WRK) throw new Error("BENCH_LOAD_GENERATOR=wrk, but there is no wrk on PATH (apt-get install wrk)");
@@ -203,7 +207,14 @@ function startLoad(url: string, key: string, seconds: number): { started: Promis
       : [process.execPath, ["--import", "tsx", path.join(root, "bench", "load-generator.ts")], "started\n"];
   const child = spawn(command, args, {
     cwd: root,
-    env: { PATH: process.env.PATH, NODE_ENV: "production", LOAD_URL: target, LOAD_AUTHORIZATION: `Bearer ${key}`, LOAD_CONNECTIONS: String(CONNECTIONS), LOAD_SECONDS: String(seconds) },
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: "production",
+      LOAD_URL: target,
+      LOAD_AUTHORIZATION: `Bearer ${key}`,
+      LOAD_CONNECTIONS: String(CONNECTIONS),
+      LOAD_SECONDS: String(seconds),
+    },
     stdio: ["ignore", "pipe", "inherit"],
   });
   let out = "";
@@ -230,11 +241,26 @@ function startLoad(url: string, key: string, seconds: number): { started: Promis
 
 async function seedAccount(db: Db, email: string, cents: bigint): Promise<{ userId: string; accountId: string; key: string }> {
   return db.transaction().execute(async (trx) => {
-    const user = await trx.insertInto("users").values({ email, name: email.split("@")[0]!, provider: "google" }).returning("id").executeTakeFirstOrThrow();
-    const account = await trx.insertInto("accounts").values({ name: `${email} account` }).returning("id").executeTakeFirstOrThrow();
+    const user = await trx
+      .insertInto("users")
+      .values({ email, name: email.split("@")[0]!, provider: "google" })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    const account = await trx
+      .insertInto("accounts")
+      .values({ name: `${email} account` })
+      .returning("id")
+      .executeTakeFirstOrThrow();
     await trx.insertInto("memberships").values({ account_id: account.id, user_id: user.id, role: "owner" }).execute();
     const key = await createMainKey(trx, account.id, user.id);
-    if (cents > 0n) await postLedgerEntry(trx, { accountId: account.id, amountCents: cents, kind: "grant", idempotencyKey: "bench:grant", actor: { type: "system", id: null } });
+    if (cents > 0n)
+      await postLedgerEntry(trx, {
+        accountId: account.id,
+        amountCents: cents,
+        kind: "grant",
+        idempotencyKey: "bench:grant",
+        actor: { type: "system", id: null },
+      });
     return { userId: user.id, accountId: account.id, key: key.plaintext };
   });
 }
@@ -251,7 +277,11 @@ async function main(): Promise<number> {
   const db = createDb(databaseUrl, { max: 10 });
   await migrateToLatest(db);
 
-  const cliPath = await findOrBuildTemporalCli({ cliPath: process.env.TEMPORAL_CLI_PATH, pathEnv: process.env.PATH, log: (line) => process.stderr.write(`[temporal-cli] ${line}\n`) });
+  const cliPath = await findOrBuildTemporalCli({
+    cliPath: process.env.TEMPORAL_CLI_PATH,
+    pathEnv: process.env.PATH,
+    log: (line) => process.stderr.write(`[temporal-cli] ${line}\n`),
+  });
   // The worker runs the prebuilt workflow bundle, as `npm start` and production do.
   const workflowBundle = path.join(tmp, "workflow-bundle.js");
   [temporalServer] = await Promise.all([
@@ -294,7 +324,10 @@ async function main(): Promise<number> {
   const staff = await db.insertInto("staff").values({ email: "support@bench.test", role: "support" }).returning("id").executeTakeFirstOrThrow();
 
   for (const deadline = Date.now() + 120_000; ; await sleep(250)) {
-    const ok = await fetch(`${url}/healthz`).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`${url}/healthz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) throw new Error("the web process did not become healthy");
   }
@@ -334,14 +367,22 @@ async function main(): Promise<number> {
   await Promise.all([
     (async () => {
       for (const pair of transferPairs) {
-        const ticketId = await createWebTransferTicket(db, { requesterUserId: pair.old.userId, oldAccountId: pair.old.accountId, newAddress: pair.newAddress }, { type: "user", id: pair.old.userId });
+        const ticketId = await createWebTransferTicket(
+          db,
+          { requesterUserId: pair.old.userId, oldAccountId: pair.old.accountId, newAddress: pair.newAddress },
+          { type: "user", id: pair.old.userId },
+        );
         tickets.push(ticketId);
         track(await startTransfer(services, ticketId));
       }
     })(),
     (async () => {
       for (const d of doomed) {
-        const r = await startDeletion(services, { accountId: d.accountId, source: "support", userId: null, staffId: staff.id, reason: "load bench" }, { type: "staff", id: staff.id });
+        const r = await startDeletion(
+          services,
+          { accountId: d.accountId, source: "support", userId: null, staffId: staff.id, reason: "load bench" },
+          { type: "staff", id: staff.id },
+        );
         if (!r.ok) throw new Error(`deletion not started: ${r.message}`);
         track(deleteWorkflowId(d.accountId));
       }
@@ -353,11 +394,21 @@ async function main(): Promise<number> {
   const approved = new Set<string>();
   const driveDeadline = Date.now() + 180_000;
   while (approved.size < tickets.length && Date.now() < driveDeadline) {
-    const rows = await db.selectFrom("support_tickets").select(["id", "status"]).where("id", "in", tickets).where("status", "in", ["awaiting_confirmation", "awaiting_approval"]).execute();
+    const rows = await db
+      .selectFrom("support_tickets")
+      .select(["id", "status"])
+      .where("id", "in", tickets)
+      .where("status", "in", ["awaiting_confirmation", "awaiting_approval"])
+      .execute();
     await Promise.all(
       rows.map(async (t) => {
         if (t.status === "awaiting_confirmation" && !confirmed.has(t.id)) {
-          const mail = await db.selectFrom("mail_outbox").select("text_body").where("related_id", "=", t.id).where("kind", "=", "transfer_confirmation").executeTakeFirst();
+          const mail = await db
+            .selectFrom("mail_outbox")
+            .select("text_body")
+            .where("related_id", "=", t.id)
+            .where("kind", "=", "transfer_confirmation")
+            .executeTakeFirst();
           const token = mail && /confirm-transfer\/([A-Za-z0-9_-]{43})/.exec(mail.text_body)?.[1];
           if (!token) return;
           confirmed.add(t.id);
@@ -379,7 +430,10 @@ async function main(): Promise<number> {
   clearInterval(sampler);
   const allDone = Date.now() - runStart;
 
-  const durations = [...started].filter(([id]) => finished.has(id)).map(([id, t0]) => finished.get(id)! - t0).sort((a, b) => a - b);
+  const durations = [...started]
+    .filter(([id]) => finished.has(id))
+    .map(([id, t0]) => finished.get(id)! - t0)
+    .sort((a, b) => a - b);
   const done = durations.length;
   const total = started.size;
   const ratio = apiLoaded.reqPerSec / idle.reqPerSec;
@@ -388,7 +442,11 @@ async function main(): Promise<number> {
     ["API throughput, while the workflows run", `${fmt(apiLoaded.reqPerSec)} req/s (p99 ${apiLoaded.p99Ms.toFixed(1)} ms)`, ""],
     ["loaded ÷ idle", `${Math.round(ratio * 100)} %`, `≥ ${GOALS.ratio * 100} % ${ratio >= GOALS.ratio ? "✅" : "❌"}`],
     ["workflows completed", `${done} of ${total} (${TRANSFERS} transfers, ${DELETIONS} deletions)`, done === total ? "✅" : "❌"],
-    ["time from start to completion: median / p95 / max", `${(quantile(durations, 0.5) / 1000).toFixed(1)} s / ${(quantile(durations, 0.95) / 1000).toFixed(1)} s / ${((durations.at(-1) ?? NaN) / 1000).toFixed(1)} s`, `all ≤ ${GOALS.withinMs / 1000} s ${(durations.at(-1) ?? Infinity) <= GOALS.withinMs && done === total ? "✅" : "❌"}`],
+    [
+      "time from start to completion: median / p95 / max",
+      `${(quantile(durations, 0.5) / 1000).toFixed(1)} s / ${(quantile(durations, 0.95) / 1000).toFixed(1)} s / ${((durations.at(-1) ?? NaN) / 1000).toFixed(1)} s`,
+      `all ≤ ${GOALS.withinMs / 1000} s ${(durations.at(-1) ?? Infinity) <= GOALS.withinMs && done === total ? "✅" : "❌"}`,
+    ],
     ["all workflows done after", `${(allDone / 1000).toFixed(1)} s`, ""],
     ["peak RSS, web", `${fmt(peak.web)} MB`, `≤ ${GOALS.webMb} MB ${peak.web <= GOALS.webMb ? "✅" : "❌"}`],
     ["peak RSS, worker", `${fmt(peak.worker)} MB`, `≤ ${GOALS.workerMb} MB ${peak.worker <= GOALS.workerMb ? "✅" : "❌"}`],
@@ -426,7 +484,8 @@ async function main(): Promise<number> {
 
   await connection.close();
   await db.destroy();
-  const failed = ratio < GOALS.ratio || done !== total || (durations.at(-1) ?? Infinity) > GOALS.withinMs || peak.web > GOALS.webMb || peak.worker > GOALS.workerMb;
+  const failed =
+    ratio < GOALS.ratio || done !== total || (durations.at(-1) ?? Infinity) > GOALS.withinMs || peak.web > GOALS.webMb || peak.worker > GOALS.workerMb;
   return failed ? 1 : 0;
 }
 

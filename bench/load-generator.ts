@@ -23,5 +23,11 @@ const result = await autocannon({
   headers: { Authorization: LOAD_AUTHORIZATION },
 });
 // The same line bench/wrk-report.lua prints for wrk.
-const report = { requests: result.requests.total, durationUs: result.duration * 1e6, p99Us: result.latency.p99 * 1000, non2xx: result.non2xx, errors: result.errors + result.timeouts };
+const report = {
+  requests: result.requests.total,
+  durationUs: result.duration * 1e6,
+  p99Us: result.latency.p99 * 1000,
+  non2xx: result.non2xx,
+  errors: result.errors + result.timeouts,
+};
 process.stdout.write(`${JSON.stringify(report)}\n`);

@@ -27,9 +27,24 @@ export interface DemoUser {
 export const DEMO_USERS: DemoUser[] = [
   { email: "alice@example.com", name: "Alice Anders", provider: "google", plan: "build", creditCents: 2500, note: "Build plan, signs in with Google" },
   { email: "bob@example.com", name: "Bob Brown", provider: "github", plan: "scale", creditCents: 50000, note: "Scale plan, signs in with GitHub" },
-  { email: "carol@example.com", name: "Carol Chen", provider: "linkedin", plan: "enterprise", creditCents: 120000, note: "legacy LinkedIn account: first Google or GitHub sign-in re-binds it" },
+  {
+    email: "carol@example.com",
+    name: "Carol Chen",
+    provider: "linkedin",
+    plan: "enterprise",
+    creditCents: 120000,
+    note: "legacy LinkedIn account: first Google or GitHub sign-in re-binds it",
+  },
   { email: "dan@example.com", name: "Dan Diaz", provider: "google", plan: "gpu_cluster", creditCents: 1000000, note: "GPU Cluster plan, signs in with Google" },
-  { email: "erin@example.com", name: "Erin Evans", provider: "github", plan: "build", status: "blocked", creditCents: 0, note: "blocked account (sign-in is refused)" },
+  {
+    email: "erin@example.com",
+    name: "Erin Evans",
+    provider: "github",
+    plan: "build",
+    status: "blocked",
+    creditCents: 0,
+    note: "blocked account (sign-in is refused)",
+  },
 ];
 
 export const DEMO_STAFF: { email: string; name: string; role: StaffRole }[] = [
@@ -82,7 +97,11 @@ export async function seedDemoData(db: Db, mailConfig: DemoMailConfig = processC
       await seedSubscriptions(trx, userId, DEMO_SUBSCRIPTIONS[u.email] ?? []);
     }
     for (const s of DEMO_STAFF) {
-      await trx.insertInto("staff").values({ email: s.email, role: s.role }).onConflict((oc) => oc.column("email").doNothing()).execute();
+      await trx
+        .insertInto("staff")
+        .values({ email: s.email, role: s.role })
+        .onConflict((oc) => oc.column("email").doNothing())
+        .execute();
     }
     await seedListMailing(trx, mailConfig);
     return { created };
@@ -143,12 +162,13 @@ async function seedListMailing(trx: DbOrTrx, cfg: DemoMailConfig): Promise<void>
     });
     if ((await enqueueMail(trx, mail, mode)).enqueued) recipients++;
   }
-  await trx
-    .updateTable("list_mailings")
-    .set({ status: "sent", recipients, completed_at: new Date() })
-    .where("id", "=", DEMO_MAILING_ID)
-    .execute();
-  await writeAudit(trx, SYSTEM, { action: "mailing.created", targetType: "list_mailing", targetId: DEMO_MAILING_ID, details: { list: list.id, via: "demo_seed" } });
+  await trx.updateTable("list_mailings").set({ status: "sent", recipients, completed_at: new Date() }).where("id", "=", DEMO_MAILING_ID).execute();
+  await writeAudit(trx, SYSTEM, {
+    action: "mailing.created",
+    targetType: "list_mailing",
+    targetId: DEMO_MAILING_ID,
+    details: { list: list.id, via: "demo_seed" },
+  });
   await writeAudit(trx, SYSTEM, { action: "mailing.sent", targetType: "list_mailing", targetId: DEMO_MAILING_ID, details: { recipients } });
 }
 

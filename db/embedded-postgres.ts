@@ -63,8 +63,10 @@ export async function startEmbeddedPostgres(options: {
     // with only "exit code 1"); these later flags win. UTF-8 encoding, locale-independent collation.
     initdbFlags: ["--encoding=UTF8", "--locale=C", "--locale-provider=builtin", "--builtin-locale=C.UTF-8", "--lc-messages=C"],
     postgresFlags: [
-      "-c", "listen_addresses=127.0.0.1",
-      "-c", "max_connections=300",
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "max_connections=300",
       // Throwaway test clusters trade durability for speed; a newcomer's data stays crash-safe.
       ...(options.throwaway ? ["-c", "fsync=off", "-c", "synchronous_commit=off"] : []),
     ],
@@ -84,8 +86,7 @@ export async function startEmbeddedPostgres(options: {
         (err ? `: ${String(err)}` : " (is the port taken? set EMBEDDED_PG_PORT)"),
     );
   }
-  const urlFor = (database: string) =>
-    `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}`;
+  const urlFor = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}`;
   return { serverUrl: urlFor("postgres"), urlFor, stop: () => server.stop() };
 }
 

@@ -202,16 +202,7 @@ export interface MailOutboxTable {
 }
 
 export type TicketStatus =
-  | "open"
-  | "awaiting_confirmation"
-  | "awaiting_approval"
-  | "transferring"
-  | "completed"
-  | "rejected"
-  | "expired"
-  | "withdrawn"
-  | "cancelled"
-  | "failed";
+  "open" | "awaiting_confirmation" | "awaiting_approval" | "transferring" | "completed" | "rejected" | "expired" | "withdrawn" | "cancelled" | "failed";
 export interface TicketCheck {
   code: string;
   passed: boolean;

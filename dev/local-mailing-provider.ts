@@ -85,7 +85,8 @@ export async function startLocalMailingProvider(options: { port?: number; token?
     if (req.headers.authorization !== `Bearer ${token}`) return send(res, 401, { error: "bad token" });
 
     let op: Operation | null = null;
-    if (parts[0] === "lists" && parts[2] === "members" && parts.length === 4) op = req.method === "PUT" ? "subscribe" : req.method === "DELETE" ? "unsubscribe" : null;
+    if (parts[0] === "lists" && parts[2] === "members" && parts.length === 4)
+      op = req.method === "PUT" ? "subscribe" : req.method === "DELETE" ? "unsubscribe" : null;
     else if (parts[0] === "contacts" && parts.length === 2 && req.method === "DELETE") op = "erase";
     if (!op) return send(res, 404, { error: "no such endpoint" });
 

@@ -43,18 +43,11 @@ function authorizeQuery(overrides: Record<string, string | undefined> = {}): URL
     scope: "openid email profile",
     ...overrides,
   };
-  return new URLSearchParams(
-    Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined),
-  );
+  return new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
 function unescapeHtml(value: string): string {
-  return value
-    .replaceAll("&quot;", '"')
-    .replaceAll("&#39;", "'")
-    .replaceAll("&lt;", "<")
-    .replaceAll("&gt;", ">")
-    .replaceAll("&amp;", "&");
+  return value.replaceAll("&quot;", '"').replaceAll("&#39;", "'").replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
 }
 
 /** The hidden fields of the picker's first form, i.e. what a browser would post back. */
@@ -491,8 +484,6 @@ describe("stop()", () => {
   });
 
   it("rejects invalid demo identities at start-up", async () => {
-    await expect(
-      startLocalOAuthServer({ port: 0, demoIdentities: [{ email: "nope", name: "X" }] }),
-    ).rejects.toThrow(/demoIdentities\[0\]/);
+    await expect(startLocalOAuthServer({ port: 0, demoIdentities: [{ email: "nope", name: "X" }] })).rejects.toThrow(/demoIdentities\[0\]/);
   });
 });

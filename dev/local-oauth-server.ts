@@ -119,9 +119,7 @@ function authorizeSchema(provider: Provider) {
   });
   return z.object({
     client_id: single("client_id").min(1, "Missing client_id."),
-    redirect_uri: single("redirect_uri")
-      .min(1, "Missing redirect_uri.")
-      .refine(isHttpUrl, "redirect_uri must be an absolute http(s) URL without a #fragment."),
+    redirect_uri: single("redirect_uri").min(1, "Missing redirect_uri.").refine(isHttpUrl, "redirect_uri must be an absolute http(s) URL without a #fragment."),
     state: single("state").min(1, "Missing state."),
     // Google insists on response_type; GitHub ignores it, so it may be absent.
     response_type: provider === "google" ? responseType : responseType.optional(),
@@ -142,24 +140,10 @@ function authorizeSchema(provider: Provider) {
 type AuthorizeRequest = z.infer<ReturnType<typeof authorizeSchema>>;
 
 /** The OAuth parameters the picker forms carry back to POST /authorize. */
-const CARRIED_PARAMS = [
-  "client_id",
-  "redirect_uri",
-  "state",
-  "response_type",
-  "scope",
-  "nonce",
-  "code_challenge",
-  "code_challenge_method",
-] as const;
+const CARRIED_PARAMS = ["client_id", "redirect_uri", "state", "response_type", "scope", "nonce", "code_challenge", "code_challenge_method"] as const;
 
 function escapeHtml(value: string): string {
-  return value
-    .replaceAll("&", "&amp;")
-    .replaceAll("<", "&lt;")
-    .replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;")
-    .replaceAll("'", "&#39;");
+  return value.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;").replaceAll("'", "&#39;");
 }
 
 const STYLE = `
@@ -225,20 +209,13 @@ interface PickerForm {
   error?: string;
 }
 
-function renderPicker(
-  provider: Provider,
-  request: AuthorizeRequest,
-  identities: readonly Identity[],
-  form: PickerForm,
-): string {
+function renderPicker(provider: Provider, request: AuthorizeRequest, identities: readonly Identity[], form: PickerForm): string {
   const label = LABEL[provider];
   const title = `Local ${label} sign-in (development stand-in)`;
   const action = escapeHtml(AUTHORIZE_PATH[provider]);
   const hidden = CARRIED_PARAMS.map((key) => {
     const value = request[key];
-    return value === undefined
-      ? ""
-      : `<input type="hidden" name="${key}" value="${escapeHtml(value)}">`;
+    return value === undefined ? "" : `<input type="hidden" name="${key}" value="${escapeHtml(value)}">`;
   }).join("");
   const returnTo = new URL(request.redirect_uri).origin;
   const demoList =
@@ -328,16 +305,11 @@ function clientIdOf(req: Request): string | undefined {
 function pkceMatches(grant: CodeGrant["codeChallenge"], verifier: unknown): boolean {
   if (grant === undefined) return true;
   if (typeof verifier !== "string" || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) return false;
-  const derived =
-    grant.method === "S256" ? base64url(createHash("sha256").update(verifier).digest()) : verifier;
+  const derived = grant.method === "S256" ? base64url(createHash("sha256").update(verifier).digest()) : verifier;
   return derived === grant.challenge;
 }
 
-export async function startLocalOAuthServer(options: {
-  port: number;
-  host?: string;
-  demoIdentities: LocalIdentity[];
-}): Promise<LocalOAuthServer> {
+export async function startLocalOAuthServer(options: { port: number; host?: string; demoIdentities: LocalIdentity[] }): Promise<LocalOAuthServer> {
   const host = options.host ?? "localhost";
   const identities: Identity[] = options.demoIdentities.map((identity, i) => {
     const parsed = identitySchema.safeParse(identity);
@@ -377,10 +349,7 @@ export async function startLocalOAuthServer(options: {
       redirectUri: request.redirect_uri,
       scope: request.scope ?? (provider === "google" ? "openid email profile" : ""),
       nonce: request.nonce,
-      codeChallenge:
-        request.code_challenge === undefined
-          ? undefined
-          : { challenge: request.code_challenge, method: request.code_challenge_method ?? "plain" },
+      codeChallenge: request.code_challenge === undefined ? undefined : { challenge: request.code_challenge, method: request.code_challenge_method ?? "plain" },
       identity,
       expiresAt: Date.now() + CODE_TTL_MS,
     });
@@ -401,7 +370,11 @@ export async function startLocalOAuthServer(options: {
       const source: Record<string, unknown> = req.method === "POST" ? (req.body ?? {}) : req.query;
       const parsed = schema.safeParse(source);
       if (!parsed.success) {
-        sendRejectedRequest(res, provider, parsed.error.issues.map((issue) => issue.message));
+        sendRejectedRequest(
+          res,
+          provider,
+          parsed.error.issues.map((issue) => issue.message),
+        );
         return;
       }
       const request = parsed.data;
@@ -604,7 +577,10 @@ export async function startLocalOAuthServer(options: {
       access_token: issueAccessToken("github", grant.identity),
       token_type: "bearer",
       // GitHub reports granted scopes comma-separated.
-      scope: grant.scope.split(/[\s,]+/).filter(Boolean).join(","),
+      scope: grant.scope
+        .split(/[\s,]+/)
+        .filter(Boolean)
+        .join(","),
     });
   });
 
@@ -624,9 +600,7 @@ export async function startLocalOAuthServer(options: {
   app.get("/github/user/emails", (req, res) => {
     const identity = authenticate("github", req, res);
     if (identity === undefined) return;
-    res.json([
-      { email: identity.email, verified: identity.emailVerified, primary: true, visibility: "private" },
-    ]);
+    res.json([{ email: identity.email, verified: identity.emailVerified, primary: true, visibility: "private" }]);
   });
 
   // --- Shared ---------------------------------------------------------------
@@ -638,7 +612,11 @@ export async function startLocalOAuthServer(options: {
       res.status(404).json({ error: "not_found" });
       return;
     }
-    const hue = createHash("sha256").update(req.params.file ?? "").digest().readUInt16BE(0) % 360;
+    const hue =
+      createHash("sha256")
+        .update(req.params.file ?? "")
+        .digest()
+        .readUInt16BE(0) % 360;
     res
       .type("image/svg+xml")
       .set("Cache-Control", "public, max-age=86400")
@@ -654,14 +632,9 @@ export async function startLocalOAuthServer(options: {
   // Nothing is logged: requests carry emails and tokens.
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     // body-parser marks malformed or oversized bodies with a 4xx status.
-    const status =
-      typeof err === "object" && err !== null && "status" in err && typeof err.status === "number"
-        ? err.status
-        : 500;
+    const status = typeof err === "object" && err !== null && "status" in err && typeof err.status === "number" ? err.status : 500;
     const clientError = status >= 400 && status < 500;
-    res
-      .status(clientError ? status : 500)
-      .json({ error: clientError ? "invalid_request" : "server_error" });
+    res.status(clientError ? status : 500).json({ error: clientError ? "invalid_request" : "server_error" });
   });
 
   const server = createServer(app);
@@ -674,8 +647,7 @@ export async function startLocalOAuthServer(options: {
   });
 
   const { port } = server.address() as AddressInfo;
-  const urlHost =
-    host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host;
+  const urlHost = host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host;
   baseUrl = `http://${urlHost}:${port}`;
   issuer.url = `${baseUrl}/google`;
 

@@ -101,7 +101,8 @@ export async function findOrBuildTemporalCli(opts: {
     throw new Error(
       "The Temporal CLI (`temporal`) is not on PATH and Go is not installed to build it. " +
         "Install the Temporal CLI (https://docs.temporal.io/cli) and set TEMPORAL_CLI_PATH to the binary, " +
-        "or install Go so it can be built with `go install " + `${CLI_MODULE}@${CLI_VERSIONS[0]}\`.`,
+        "or install Go so it can be built with `go install " +
+        `${CLI_MODULE}@${CLI_VERSIONS[0]}\`.`,
     );
   }
   const built = path.join(binDir, EXE);

@@ -232,7 +232,9 @@ export async function seedLarge(db: Db, options: SeedLargeOptions = DEFAULT_SEED
     );
     const t0 = performance.now();
     // Fresh statistics and a visibility map: the planner and index-only scans see the real data.
-    await sql`VACUUM (ANALYZE) users, accounts, memberships, api_keys, ledger_entries, account_status_changes, sessions, support_tickets, audit_log, staff`.execute(c);
+    await sql`VACUUM (ANALYZE) users, accounts, memberships, api_keys, ledger_entries, account_status_changes, sessions, support_tickets, audit_log, staff`.execute(
+      c,
+    );
     const seconds = (performance.now() - t0) / 1000;
     steps.push({ step: "VACUUM ANALYZE", seconds, rows: 0 });
     log(`  VACUUM ANALYZE: ${seconds.toFixed(1)} s`);
@@ -304,7 +306,9 @@ async function runAsScript(): Promise<void> {
   try {
     const migrated = await migrateToLatest(db);
     log(`Migrations applied: ${migrated.length}`);
-    log(`Seeding ${options.accounts.toLocaleString("en-US")} accounts, ${options.auditRows.toLocaleString("en-US")} audit rows, ${options.tickets.toLocaleString("en-US")} tickets…`);
+    log(
+      `Seeding ${options.accounts.toLocaleString("en-US")} accounts, ${options.auditRows.toLocaleString("en-US")} audit rows, ${options.tickets.toLocaleString("en-US")} tickets…`,
+    );
     const result = await seedLarge(db, options, log);
     log(`Seeded in ${result.seconds.toFixed(1)} s.`);
   } finally {

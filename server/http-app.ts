@@ -69,7 +69,11 @@ function closeWhenBodyUnread(req: IncomingMessage, res: ServerResponse) {
 }
 
 const refuseTooLarge = (res: express.Response, limit: number) =>
-  res.status(413).set("Connection", "close").type("text/plain").send(`The request body is too large (${describeBytes(limit)} at most).`);
+  res
+    .status(413)
+    .set("Connection", "close")
+    .type("text/plain")
+    .send(`The request body is too large (${describeBytes(limit)} at most).`);
 
 function remixHeaders(raw: IncomingMessage["headers"]): Headers {
   const headers = new Headers();

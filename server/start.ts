@@ -58,13 +58,20 @@ async function main() {
   claimDataDir();
   const secrets = config.isProduction ? {} : developmentSecrets(config);
 
-  say(config.database.url ? "using DATABASE_URL" : `starting embedded PostgreSQL on port ${config.database.embeddedPort} (data in ${path.relative(root, config.dataDir) || "."}/postgres)`);
+  say(
+    config.database.url
+      ? "using DATABASE_URL"
+      : `starting embedded PostgreSQL on port ${config.database.embeddedPort} (data in ${path.relative(root, config.dataDir) || "."}/postgres)`,
+  );
   const database = await openDatabase(config, () => {});
   stops.push(database.stop);
   const db = createDb(database.url, { max: 2 });
   await migrateToLatest(db);
   await seedStaffAdmins(db, config.staffAdmins);
-  const { count } = await db.selectFrom("accounts").select((eb) => eb.fn.countAll<string>().as("count")).executeTakeFirstOrThrow();
+  const { count } = await db
+    .selectFrom("accounts")
+    .select((eb) => eb.fn.countAll<string>().as("count"))
+    .executeTakeFirstOrThrow();
   const fresh = Number(count) === 0;
   if (fresh && config.seedDemo) {
     // The demo mail's unsubscribe links are signed with the secret the web process will verify with.
@@ -113,7 +120,9 @@ async function main() {
     ...secrets,
   });
   // The same built JavaScript production runs (`npm run web` / `worker`), under plain node: `npm start` built it first.
-  const worker = supervise("worker", path.join(SERVER_BUILD_DIR, "worker.js"), env, (cmd, args) => inBackground(config.backgroundPriority, "worker", cmd, args));
+  const worker = supervise("worker", path.join(SERVER_BUILD_DIR, "worker.js"), env, (cmd, args) =>
+    inBackground(config.backgroundPriority, "worker", cmd, args),
+  );
   const web = supervise("web", path.join(SERVER_BUILD_DIR, "web.js"), env, (cmd, args) => [cmd, args]);
   stops.push(worker.stop, web.stop);
 

@@ -96,6 +96,8 @@ describe("GET /v1/account right after POST /v1/usage on the same process", () =>
     expect(await balance(a.key)).toBe(9_900);
     // Another process (here the test) changes the row: the cached snapshot must go.
     await t.db.updateTable("accounts").set({ plan: "scale" }).where("id", "=", a.accountId).execute();
-    await expect.poll(async () => (await call(a.key, "/v1/account")).json, { timeout: 2000, interval: 10 }).toMatchObject({ plan: "scale", balance_cents: 9_900 });
+    await expect
+      .poll(async () => (await call(a.key, "/v1/account")).json, { timeout: 2000, interval: 10 })
+      .toMatchObject({ plan: "scale", balance_cents: 9_900 });
   });
 });

@@ -13,7 +13,10 @@ const t = useSuite({ app: true, appEnv: { TRUST_PROXY: "loopback" } });
 let clientNo = 0;
 const newClient = () => `10.9.${Math.floor(++clientNo / 250)}.${clientNo % 250}`;
 
-async function call(path: string, init: { key?: string; method?: string; body?: unknown; raw?: string; client?: string; headers?: Record<string, string> } = {}) {
+async function call(
+  path: string,
+  init: { key?: string; method?: string; body?: unknown; raw?: string; client?: string; headers?: Record<string, string> } = {},
+) {
   const res = await fetch(`${t.app.url}${path}`, {
     method: init.method ?? (init.body !== undefined || init.raw !== undefined ? "POST" : "GET"),
     headers: {

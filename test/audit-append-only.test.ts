@@ -9,12 +9,16 @@ import { useSuite } from "./helpers/suite.js";
 const t = useSuite();
 
 async function oneRow() {
-  await writeAudit(t.db, { type: "staff", id: "s-1", ip: "203.0.113.7" }, {
-    action: "account.blocked",
-    targetType: "account",
-    targetId: "a-1",
-    details: { reason: "fraud", note: "mentions jane@example.com" },
-  });
+  await writeAudit(
+    t.db,
+    { type: "staff", id: "s-1", ip: "203.0.113.7" },
+    {
+      action: "account.blocked",
+      targetType: "account",
+      targetId: "a-1",
+      details: { reason: "fraud", note: "mentions jane@example.com" },
+    },
+  );
   return t.db.selectFrom("audit_log").selectAll().orderBy("id", "desc").executeTakeFirstOrThrow();
 }
 
@@ -54,7 +58,11 @@ describe("audit_log is append-only", () => {
     await expect(
       t.db.transaction().execute(async (trx) => {
         await redactAuditDetails(trx, [before.id], { redacted: true });
-        await trx.updateTable("audit_log").set({ details: JSON.stringify({ again: 1 }) }).where("id", "=", before.id).execute();
+        await trx
+          .updateTable("audit_log")
+          .set({ details: JSON.stringify({ again: 1 }) })
+          .where("id", "=", before.id)
+          .execute();
       }),
     ).rejects.toThrow(/UPDATE is refused/);
     expect(await row(before.id)).toEqual(before);

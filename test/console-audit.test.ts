@@ -56,12 +56,12 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      if (c === '"' && text[i + 1] === '"') ((cell += '"'), i++);
       else if (c === '"') quoted = false;
       else cell += c;
     } else if (c === '"') quoted = true;
-    else if (c === ",") row.push(cell), (cell = "");
-    else if (c === "\r" && text[i + 1] === "\n") row.push(cell), rows.push(row), (row = []), (cell = ""), i++;
+    else if (c === ",") (row.push(cell), (cell = ""));
+    else if (c === "\r" && text[i + 1] === "\n") (row.push(cell), rows.push(row), (row = []), (cell = ""), i++);
     else cell += c;
   }
   if (cell !== "" || row.length > 0) throw new Error("CSV does not end with CRLF");
@@ -84,7 +84,15 @@ describe("console audit page", () => {
     await seed([
       { tag: "a", actor_type: "staff", actor_id: "s-1", action: "account.blocked", target_type: "account", target_id: "acc-1", at: "2026-01-01T10:00:00Z" },
       { tag: "b", actor_type: "staff", actor_id: "s-2", action: "account.unblocked", target_type: "account", target_id: "acc-2", at: "2026-01-01T11:00:00Z" },
-      { tag: "c", actor_type: "workflow", actor_id: "block-account:acc-1", action: "account_x.blocked", target_type: "account", target_id: "acc-1", at: "2026-01-01T12:00:00Z" },
+      {
+        tag: "c",
+        actor_type: "workflow",
+        actor_id: "block-account:acc-1",
+        action: "account_x.blocked",
+        target_type: "account",
+        target_id: "acc-1",
+        at: "2026-01-01T12:00:00Z",
+      },
       { tag: "d", actor_type: "user", actor_id: "u-1", action: "api_key.created", target_type: "api_key", target_id: "k-1", at: "2026-01-02T09:00:00Z" },
     ]);
     const staff = await operator();
@@ -190,7 +198,7 @@ describe("console audit CSV export", () => {
         actor_type: "staff",
         actor_id: "@staff-1",
         target_type: "account",
-        target_id: "=HYPERLINK(\"http://evil\")",
+        target_id: '=HYPERLINK("http://evil")',
         ip: "203.0.113.9",
         at: "2026-01-01T08:00:00.123Z",
         details: { note: 'a, "quoted" note', formula: "=1+1" },
@@ -235,7 +243,7 @@ describe("console audit CSV export", () => {
       "'@staff-1",
       "export.note",
       "account",
-      "'=HYPERLINK(\"http://evil\")",
+      '\'=HYPERLINK("http://evil")',
       "203.0.113.9",
       JSON.stringify(row.details),
     ]);

@@ -12,7 +12,6 @@ beforeEach(async () => {
   await seedStaffOfEachRole(t.db);
 });
 
-
 const staffAgent = (role: "support" | "operator" | "admin") => staffAgentFor(t.app.url, role);
 
 async function customerAccount(email = "cust@example.com") {
@@ -35,7 +34,12 @@ async function openForm(ua: UserAgent, page: string) {
 }
 
 const ledgerRows = (accountId: string) =>
-  t.db.selectFrom("ledger_entries").select(["id", "amount_cents", "kind", "actor_type", "note", "idempotency_key"]).where("account_id", "=", accountId).orderBy("id").execute();
+  t.db
+    .selectFrom("ledger_entries")
+    .select(["id", "amount_cents", "kind", "actor_type", "note", "idempotency_key"])
+    .where("account_id", "=", accountId)
+    .orderBy("id")
+    .execute();
 const balance = async (accountId: string) =>
   (await t.db.selectFrom("accounts").select("balance_cents").where("id", "=", accountId).executeTakeFirstOrThrow()).balance_cents;
 
@@ -53,9 +57,20 @@ describe("credits on the console account page", () => {
     expect(await balance(accountId)).toBe("1000");
     const rows = await ledgerRows(accountId);
     expect(rows).toEqual([
-      { id: expect.any(String), amount_cents: "1000", kind: "grant", actor_type: "staff", note: "Goodwill after the outage", idempotency_key: `console:${form.adjustToken}` },
+      {
+        id: expect.any(String),
+        amount_cents: "1000",
+        kind: "grant",
+        actor_type: "staff",
+        note: "Goodwill after the outage",
+        idempotency_key: `console:${form.adjustToken}`,
+      },
     ]);
-    const audit = await t.db.selectFrom("audit_log").select(["actor_type", "actor_id", "target_id", "details"]).where("action", "=", "billing.credits_adjusted").execute();
+    const audit = await t.db
+      .selectFrom("audit_log")
+      .select(["actor_type", "actor_id", "target_id", "details"])
+      .where("action", "=", "billing.credits_adjusted")
+      .execute();
     expect(audit).toEqual([
       { actor_type: "staff", actor_id: staffId, target_id: accountId, details: { kind: "grant", amount_cents: "1000", ledger_entry_id: rows[0].id } },
     ]);
@@ -71,7 +86,9 @@ describe("credits on the console account page", () => {
     await postLedgerEntry(t.db, { accountId, amountCents: 5000n, kind: "grant", idempotencyKey: "seed", actor: { type: "system", id: null } });
     const page = `/console/accounts/${accountId}`;
     const admin = await staffAgent("admin");
-    const res = await admin.request(page, { form: { ...(await openForm(admin, page)), intent: "adjust", amountDollars: "-12.50", kind: "adjustment", reason: "Duplicate grant" } });
+    const res = await admin.request(page, {
+      form: { ...(await openForm(admin, page)), intent: "adjust", amountDollars: "-12.50", kind: "adjustment", reason: "Duplicate grant" },
+    });
     expect(res.status).toBe(200);
     expect(await balance(accountId)).toBe("3750");
   });
@@ -155,7 +172,9 @@ describe("credits on the console account page", () => {
     expect(await ledgerRows(accountId)).toHaveLength(1);
 
     // A fresh page load carries a fresh token: a second, deliberate grant posts.
-    const next = await support.request(page, { form: { ...(await openForm(support, page)), intent: "adjust", amountDollars: "10", kind: "grant", reason: "Another" } });
+    const next = await support.request(page, {
+      form: { ...(await openForm(support, page)), intent: "adjust", amountDollars: "10", kind: "grant", reason: "Another" },
+    });
     expect(next.status).toBe(200);
     expect(await ledgerRows(accountId)).toHaveLength(2);
   });
@@ -164,13 +183,17 @@ describe("credits on the console account page", () => {
     const accountId = await customerAccount();
     const page = `/console/accounts/${accountId}`;
     const support = await staffAgent("support");
-    const res = await support.request(page, { form: { ...(await openForm(support, page)), intent: "adjust", amountDollars: "-100.01", kind: "adjustment", reason: "Clawback" } });
+    const res = await support.request(page, {
+      form: { ...(await openForm(support, page)), intent: "adjust", amountDollars: "-100.01", kind: "adjustment", reason: "Clawback" },
+    });
     expect(res.status).toBe(409);
     expect(pageText(res.body)).toContain("would take the balance below the credit limit");
     expect(await ledgerRows(accountId)).toEqual([]);
     expect(await balance(accountId)).toBe("0");
 
-    const toLimit = await support.request(page, { form: { ...(await openForm(support, page)), intent: "adjust", amountDollars: "-100", kind: "adjustment", reason: "Clawback" } });
+    const toLimit = await support.request(page, {
+      form: { ...(await openForm(support, page)), intent: "adjust", amountDollars: "-100", kind: "adjustment", reason: "Clawback" },
+    });
     expect(toLimit.status).toBe(200);
     expect(await balance(accountId)).toBe("-10000");
   });

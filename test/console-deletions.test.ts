@@ -87,7 +87,13 @@ describe("deleting an account from the console", () => {
     expect(account.status).toBe("deleting");
     const supportStaff = await t.db.selectFrom("staff").select("id").where("email", "=", "support@switchboard.test").executeTakeFirstOrThrow();
     const row = await t.db.selectFrom("account_deletions").selectAll().where("account_id", "=", c.accountId).executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ source: "support", requested_by_staff_id: supportStaff.id, requested_by_user_id: null, reason: REASON, workflow_id: deleteWorkflowId(c.accountId) });
+    expect(row).toMatchObject({
+      source: "support",
+      requested_by_staff_id: supportStaff.id,
+      requested_by_user_id: null,
+      reason: REASON,
+      workflow_id: deleteWorkflowId(c.accountId),
+    });
     expect(["pending", "running"]).toContain(row.status);
     await expect.poll(() => apiStatus(c.key), { timeout: 1000, interval: 10 }).toBe(401);
     const next = await c.ua.request("/settings/profile");
@@ -118,11 +124,26 @@ describe("deleting an account from the console", () => {
     const handle = t.temporal.client.workflow.getHandle(deleteWorkflowId(c.accountId));
     const result = await t.temporal.runWorker(realActivities(t.db, t.app.url), () => handle.result());
     expect(result).toEqual({ outcome: "deleted" });
-    const done = await t.db.selectFrom("account_deletions").select(["status", "steps", "completed_at"]).where("account_id", "=", c.accountId).executeTakeFirstOrThrow();
+    const done = await t.db
+      .selectFrom("account_deletions")
+      .select(["status", "steps", "completed_at"])
+      .where("account_id", "=", c.accountId)
+      .executeTakeFirstOrThrow();
     expect(done.status).toBe("completed");
     expect(done.completed_at).not.toBeNull();
     const stepNames = done.steps.map((s) => s.step);
-    expect(stepNames).toEqual(expect.arrayContaining(["requested", "keys_and_sessions_revoked", "provider_contacts_erased", "confirmation_queued", "confirmation_sent", "personal_data_erased", "tombstone_written", "completed"]));
+    expect(stepNames).toEqual(
+      expect.arrayContaining([
+        "requested",
+        "keys_and_sessions_revoked",
+        "provider_contacts_erased",
+        "confirmation_queued",
+        "confirmation_sent",
+        "personal_data_erased",
+        "tombstone_written",
+        "completed",
+      ]),
+    );
 
     // /console/deletions, for any staff role.
     const list = await operator.get("/console/deletions");
@@ -197,7 +218,11 @@ describe("deleting an account from the console", () => {
 
   it("the sole owner of an account with another member: refused (409) with what to do, nothing changes", async () => {
     const c = await customer("owner@example.com");
-    const other = await t.db.insertInto("users").values({ email: "member@example.com", name: "Member", provider: "google" }).returning("id").executeTakeFirstOrThrow();
+    const other = await t.db
+      .insertInto("users")
+      .values({ email: "member@example.com", name: "Member", provider: "google" })
+      .returning("id")
+      .executeTakeFirstOrThrow();
     await t.db.insertInto("memberships").values({ account_id: c.accountId, user_id: other.id, role: "member" }).execute();
     const support = await staffAgent("support");
     const before = await snapshot(c.accountId);
@@ -208,7 +233,7 @@ describe("deleting an account from the console", () => {
     expect(await apiStatus(c.key)).toBe(200);
   });
 
-  it("a second request while one is under way: \"already being deleted\" (409), one deletion only", async () => {
+  it('a second request while one is under way: "already being deleted" (409), one deletion only', async () => {
     const c = await customer("twice@example.com");
     const support = await staffAgent("support");
     const admin = await staffAgent("admin");
@@ -263,10 +288,20 @@ describe("/console/deletions", () => {
   it("pages 25 at a time, newest first", async () => {
     const ids: string[] = [];
     for (let i = 0; i < 27; i++) {
-      const a = await t.db.insertInto("accounts").values({ name: `A${i}`, plan: "build", status: "deleted" }).returning("id").executeTakeFirstOrThrow();
+      const a = await t.db
+        .insertInto("accounts")
+        .values({ name: `A${i}`, plan: "build", status: "deleted" })
+        .returning("id")
+        .executeTakeFirstOrThrow();
       await t.db
         .insertInto("account_deletions")
-        .values({ account_id: a.id, source: "self", status: "completed", steps: JSON.stringify([{ step: "completed", outcome: "deleted", at: new Date().toISOString() }]), created_at: new Date(Date.now() - (27 - i) * 60_000) })
+        .values({
+          account_id: a.id,
+          source: "self",
+          status: "completed",
+          steps: JSON.stringify([{ step: "completed", outcome: "deleted", at: new Date().toISOString() }]),
+          created_at: new Date(Date.now() - (27 - i) * 60_000),
+        })
         .execute();
       ids.push(a.id);
     }

@@ -38,7 +38,11 @@ describe("console mail", () => {
 
   it("pages by a keyset cursor; a broken cursor is a 400, an unknown mail a 404", async () => {
     for (let i = 0; i < 30; i++) {
-      await enqueueMail(t.db, { to: `p${i}@example.com`, subject: `Mail ${String(i).padStart(2, "0")}`, text: "x", kind: "test", dedupeKey: `k${i}` }, "outbox");
+      await enqueueMail(
+        t.db,
+        { to: `p${i}@example.com`, subject: `Mail ${String(i).padStart(2, "0")}`, text: "x", kind: "test", dedupeKey: `k${i}` },
+        "outbox",
+      );
     }
     const staff = new UserAgent(t.app.url);
     await staff.signIn("github", { email: "operator@switchboard.test" });

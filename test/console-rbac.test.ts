@@ -19,7 +19,10 @@ let ids: { account: string; ticket: string; mail: string; workflows: Record<"ope
 
 beforeAll(async () => {
   for (const role of ["support", "operator", "admin"] as const) {
-    await t.db.insertInto("staff").values({ email: `${role}@switchboard.test`, role }).execute();
+    await t.db
+      .insertInto("staff")
+      .values({ email: `${role}@switchboard.test`, role })
+      .execute();
   }
   for (const who of WHO) {
     agents[who] = new UserAgent(t.app.url);
@@ -31,7 +34,10 @@ beforeAll(async () => {
   const { id: mail } = await enqueueMail(t.db, { to: "x@example.com", subject: "s", text: "t", kind: "test", dedupeKey: "rbac" }, "outbox");
   // Transfers that wait (no worker): something real for the ticket and workflow pages and their actions.
   const start = () =>
-    startTestTransfer({ db: t.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue }, { requesterUserId: old.userId, oldAccountId: old.accountId, newAddress: "rbac-new@example.com" });
+    startTestTransfer(
+      { db: t.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue },
+      { requesterUserId: old.userId, oldAccountId: old.accountId, newAddress: "rbac-new@example.com" },
+    );
   const first = await start();
   const [op, ad, su] = [await start(), await start(), await start()];
   ids = {

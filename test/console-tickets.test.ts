@@ -33,7 +33,10 @@ type StaffEmail = (typeof STAFF)[number]["email"];
 const started: WorkflowHandle[] = [];
 beforeEach(async () => {
   await truncateAll(t.db);
-  await t.db.insertInto("staff").values(STAFF.map((s) => ({ ...s }))).execute();
+  await t.db
+    .insertInto("staff")
+    .values(STAFF.map((s) => ({ ...s })))
+    .execute();
 });
 afterEach(async () => {
   for (const h of started.splice(0)) await h.terminate("test over").catch(() => undefined); // already finished: nothing to end
@@ -58,7 +61,11 @@ async function pair(oldBalance: bigint, newBalance = 0n) {
 
 /** A web ticket from the old owner, created and started the way Settings → Email does. */
 async function startTicket(p: Awaited<ReturnType<typeof pair>>) {
-  const ticketId = await createWebTransferTicket(t.db, { requesterUserId: p.old.userId, oldAccountId: p.old.accountId, newAddress: p.newEmail }, { type: "user", id: p.old.userId });
+  const ticketId = await createWebTransferTicket(
+    t.db,
+    { requesterUserId: p.old.userId, oldAccountId: p.old.accountId, newAddress: p.newEmail },
+    { type: "user", id: p.old.userId },
+  );
   const workflowId = await startTransfer(t.app.services, ticketId);
   const handle = t.temporal.client.workflow.getHandle(workflowId);
   started.push(handle);
@@ -71,11 +78,19 @@ const step = async (handle: WorkflowHandle) => (await handle.query(transferStatu
 async function confirmAsNewOwner(ticketId: string, handle: WorkflowHandle) {
   let text = "";
   await expect
-    .poll(async () => {
-      const m = await t.db.selectFrom("mail_outbox").select("text_body").where("related_id", "=", ticketId).where("kind", "=", "transfer_confirmation").executeTakeFirst();
-      text = m?.text_body ?? "";
-      return text.length > 0;
-    }, { timeout: 15_000 })
+    .poll(
+      async () => {
+        const m = await t.db
+          .selectFrom("mail_outbox")
+          .select("text_body")
+          .where("related_id", "=", ticketId)
+          .where("kind", "=", "transfer_confirmation")
+          .executeTakeFirst();
+        text = m?.text_body ?? "";
+        return text.length > 0;
+      },
+      { timeout: 15_000 },
+    )
     .toBe(true);
   const token = /confirm-transfer\/([A-Za-z0-9_-]{43})/.exec(text)?.[1];
   if (!token) throw new Error("no confirmation link in the mail");
@@ -85,14 +100,20 @@ async function confirmAsNewOwner(ticketId: string, handle: WorkflowHandle) {
 }
 
 const ticketRow = (id: string) => t.db.selectFrom("support_tickets").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
-const decisions = (id: string) => t.db.selectFrom("ticket_decisions").select(["staff_id", "decision", "reason"]).where("ticket_id", "=", id).orderBy("created_at").execute();
-const account = (id: string) => t.db.selectFrom("accounts").select(["status", "balance_cents", "transferred_to_account_id"]).where("id", "=", id).executeTakeFirstOrThrow();
+const decisions = (id: string) =>
+  t.db.selectFrom("ticket_decisions").select(["staff_id", "decision", "reason"]).where("ticket_id", "=", id).orderBy("created_at").execute();
+const account = (id: string) =>
+  t.db.selectFrom("accounts").select(["status", "balance_cents", "transferred_to_account_id"]).where("id", "=", id).executeTakeFirstOrThrow();
 
 describe("the ticket queue", () => {
   /** A ticket made through the model, then placed in a status and an age (the queue only reads). */
   async function ticketAt(status: TicketStatus, hoursAgo: number) {
     const p = await pair(0n);
-    const id = await createWebTransferTicket(t.db, { requesterUserId: p.old.userId, oldAccountId: p.old.accountId, newAddress: p.newEmail }, { type: "system", id: null });
+    const id = await createWebTransferTicket(
+      t.db,
+      { requesterUserId: p.old.userId, oldAccountId: p.old.accountId, newAddress: p.newEmail },
+      { type: "system", id: null },
+    );
     await t.db
       .updateTable("support_tickets")
       .set({ status, created_at: sql`now() - make_interval(hours => ${hoursAgo})` })
@@ -106,7 +127,11 @@ describe("the ticket queue", () => {
     const recent = await ticketAt("open", 3);
     const oldest = await ticketAt("awaiting_approval", 48);
     const rejected = await ticketAt("rejected", 1);
-    await createEmailTransferTicket(t.db, { senderAddress: "stranger@example.com", senderVerdict: "fail", newAddress: "x@example.com" }, { type: "system", id: null });
+    await createEmailTransferTicket(
+      t.db,
+      { senderAddress: "stranger@example.com", senderVerdict: "fail", newAddress: "x@example.com" },
+      { type: "system", id: null },
+    );
     const support = await staffAgent("support@switchboard.test");
 
     const queue = await support.get("/console/tickets");
@@ -211,7 +236,11 @@ describe("the ticket page", () => {
   });
 
   it("an email ticket shows its SPF/DKIM verdict and that it is not verified yet", async () => {
-    const id = await createEmailTransferTicket(t.db, { senderAddress: "sender@example.com", senderVerdict: "fail", newAddress: "target@example.com" }, { type: "system", id: null });
+    const id = await createEmailTransferTicket(
+      t.db,
+      { senderAddress: "sender@example.com", senderVerdict: "fail", newAddress: "target@example.com" },
+      { type: "system", id: null },
+    );
     const text = pageText((await (await staffAgent("admin@switchboard.test")).get(`/console/tickets/${id}`)).body);
     expect(text).toContain("Source email");
     expect(text).toContain("SPF/DKIM fail");
@@ -236,7 +265,13 @@ describe("the ticket page", () => {
     expect(await account(p.old.accountId)).toEqual({ status: "blocked", balance_cents: "0", transferred_to_account_id: p.fresh.accountId });
     expect(await account(p.fresh.accountId)).toMatchObject({ status: "active", balance_cents: "4500" });
     expect(await decisions(ticketId)).toEqual([{ staff_id: await staffId("support@switchboard.test"), decision: "approve", reason: null }]);
-    const mails = await t.db.selectFrom("mail_outbox").select(["kind", "to_address"]).where("related_id", "=", ticketId).where("kind", "like", "transfer_completed_%").orderBy("kind").execute();
+    const mails = await t.db
+      .selectFrom("mail_outbox")
+      .select(["kind", "to_address"])
+      .where("related_id", "=", ticketId)
+      .where("kind", "like", "transfer_completed_%")
+      .orderBy("kind")
+      .execute();
     expect(mails).toEqual([
       { kind: "transfer_completed_new", to_address: p.newEmail },
       { kind: "transfer_completed_old", to_address: p.oldEmail },
@@ -341,16 +376,26 @@ describe("the ticket page", () => {
   it("a ticket whose workflow is finished or unknown is no longer waiting for a decision", async () => {
     const p = await pair(1_000n);
     const support = await staffAgent("support@switchboard.test");
-    const id = await createWebTransferTicket(t.db, { requesterUserId: p.old.userId, oldAccountId: p.old.accountId, newAddress: p.newEmail }, { type: "system", id: null });
+    const id = await createWebTransferTicket(
+      t.db,
+      { requesterUserId: p.old.userId, oldAccountId: p.old.accountId, newAddress: p.newEmail },
+      { type: "system", id: null },
+    );
     const page = `/console/tickets/${id}`;
     // The database says it waits, but no such workflow exists: Temporal answers "not found".
-    await t.db.updateTable("support_tickets").set({ status: "awaiting_approval", workflow_id: `transfer:${id}` }).where("id", "=", id).execute();
+    await t.db
+      .updateTable("support_tickets")
+      .set({ status: "awaiting_approval", workflow_id: `transfer:${id}` })
+      .where("id", "=", id)
+      .execute();
     const unknown = await support.submit(page, page, { intent: "approve" });
     expect(unknown.status).toBe(409);
     expect(pageText(unknown.body)).toContain("This ticket is no longer waiting for a decision.");
     // A closed ticket is answered from the database.
     await t.db.updateTable("support_tickets").set({ status: "rejected" }).where("id", "=", id).execute();
-    expect(pageText((await support.submit(page, page, { intent: "reject", reason: "late" })).body)).toContain("This ticket is no longer waiting for a decision.");
+    expect(pageText((await support.submit(page, page, { intent: "reject", reason: "late" })).body)).toContain(
+      "This ticket is no longer waiting for a decision.",
+    );
     expect(await decisions(id)).toEqual([]);
     const bad = await support.submit(page, page, { intent: "teleport" });
     expect(bad.status).toBe(400);
@@ -359,7 +404,11 @@ describe("the ticket page", () => {
 
   it("staff add notes (1..2000 characters), listed and audited", async () => {
     const p = await pair(0n);
-    const id = await createWebTransferTicket(t.db, { requesterUserId: p.old.userId, oldAccountId: p.old.accountId, newAddress: p.newEmail }, { type: "system", id: null });
+    const id = await createWebTransferTicket(
+      t.db,
+      { requesterUserId: p.old.userId, oldAccountId: p.old.accountId, newAddress: p.newEmail },
+      { type: "system", id: null },
+    );
     const page = `/console/tickets/${id}`;
     const support = await staffAgent("support@switchboard.test");
     const empty = await support.submit(page, page, { intent: "note", body: " " });
@@ -374,7 +423,12 @@ describe("the ticket page", () => {
     expect(text).toContain("Note added.");
     expect(text).toContain("Called the requester; they confirmed by phone.");
     expect(text).toContain("support@switchboard.test");
-    const audit = await t.db.selectFrom("audit_log").select(["actor_type", "actor_id"]).where("action", "=", "ticket.note_added").where("target_id", "=", id).execute();
+    const audit = await t.db
+      .selectFrom("audit_log")
+      .select(["actor_type", "actor_id"])
+      .where("action", "=", "ticket.note_added")
+      .where("target_id", "=", id)
+      .execute();
     expect(audit).toEqual([{ actor_type: "staff", actor_id: await staffId("support@switchboard.test") }]);
   });
 

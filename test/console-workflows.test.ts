@@ -34,7 +34,10 @@ const VISIBLE_WITHIN = { timeout: 15_000, interval: 250 };
 const started: WorkflowHandle[] = [];
 beforeEach(async () => {
   await truncateAll(t.db);
-  await t.db.insertInto("staff").values(STAFF.map((s) => ({ ...s }))).execute();
+  await t.db
+    .insertInto("staff")
+    .values(STAFF.map((s) => ({ ...s })))
+    .execute();
 });
 afterEach(async () => {
   for (const h of started.splice(0)) await h.terminate("test over").catch(() => undefined); // already finished: nothing to end
@@ -58,7 +61,11 @@ const page = (workflowId: string) => `/console/workflows/${encodeURIComponent(wo
 /** A block the way the console asks for one; the handle of the workflow it started. */
 async function block(accountId: string) {
   const sid = await staffId("support@switchboard.test");
-  const r = await requestStatusChange(t.app.services, { accountId, action: "block", reasonCode: "abuse", reasonText: "test", staffId: sid }, { type: "staff", id: sid });
+  const r = await requestStatusChange(
+    t.app.services,
+    { accountId, action: "block", reasonCode: "abuse", reasonText: "test", staffId: sid },
+    { type: "staff", id: sid },
+  );
   if (!r.ok) throw new Error(r.message);
   const handle = t.temporal.client.workflow.getHandle(r.workflowId);
   started.push(handle);
@@ -67,7 +74,12 @@ async function block(accountId: string) {
 
 const statusOf = async (h: WorkflowHandle) => (await h.describe()).status.name;
 const auditFor = (workflowId: string) =>
-  t.db.selectFrom("audit_log").select(["action", "actor_type", "actor_id", "target_type", "details"]).where("target_id", "=", workflowId).orderBy("id").execute();
+  t.db
+    .selectFrom("audit_log")
+    .select(["action", "actor_type", "actor_id", "target_type", "details"])
+    .where("target_id", "=", workflowId)
+    .orderBy("id")
+    .execute();
 
 /** Polls a list URL until its text satisfies `check`. */
 async function pollList(ua: UserAgent, url: string, check: (text: string) => boolean) {
@@ -91,7 +103,10 @@ describe("the workflow list", () => {
     const { completed, transfer } = await t.temporal.runWorker(real, async () => {
       const completed = await block(done.accountId);
       await completed.result();
-      const transfer = await startTestTransfer({ db: t.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue }, { requesterUserId: old.userId, oldAccountId: old.accountId, newAddress: old.newAddress });
+      const transfer = await startTestTransfer(
+        { db: t.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue },
+        { requesterUserId: old.userId, oldAccountId: old.accountId, newAddress: old.newAddress },
+      );
       started.push(transfer.handle);
       // Left waiting for the new address to confirm: it stays running.
       await expect.poll(async () => (await transfer.handle.query(transferStatusQuery)).step, VISIBLE_WITHIN).toBe("awaiting_confirmation");
@@ -113,7 +128,11 @@ describe("the workflow list", () => {
     // No worker: this block stays running until an operator terminates it from its page.
     const running = await block(stuck.accountId);
     const operator = await staffAgent("operator@switchboard.test");
-    const terminated = await operator.submit(page(running.workflowId), page(running.workflowId), { intent: "terminate", run: (await running.describe()).runId, reason: "stuck in a test" });
+    const terminated = await operator.submit(page(running.workflowId), page(running.workflowId), {
+      intent: "terminate",
+      run: (await running.describe()).runId,
+      reason: "stuck in a test",
+    });
     expect(terminated.status).toBe(200);
     expect(pageText(terminated.body)).toContain("Terminated.");
     expect(await statusOf(running)).toBe("TERMINATED");
@@ -122,8 +141,16 @@ describe("the workflow list", () => {
     await pollList(support, `/console/workflows?account=${done.accountId}`, (x) => x.includes(completed.workflowId) && x.includes("completed"));
     await pollList(support, `/console/workflows?account=${done.accountId}&status=Completed&type=blockAccount`, (x) => x.includes(completed.workflowId));
     await pollList(support, `/console/workflows?account=${failing.accountId}&status=Failed`, (x) => x.includes(failed.workflowId) && x.includes("failed"));
-    await pollList(support, `/console/workflows?account=${stuck.accountId}&status=Terminated`, (x) => x.includes(running.workflowId) && x.includes("terminated"));
-    await pollList(support, `/console/workflows?ticket=${transfer.ticketId}&status=Running&type=emailTransfer`, (x) => x.includes(transfer.handle.workflowId) && x.includes("running"));
+    await pollList(
+      support,
+      `/console/workflows?account=${stuck.accountId}&status=Terminated`,
+      (x) => x.includes(running.workflowId) && x.includes("terminated"),
+    );
+    await pollList(
+      support,
+      `/console/workflows?ticket=${transfer.ticketId}&status=Running&type=emailTransfer`,
+      (x) => x.includes(transfer.handle.workflowId) && x.includes("running"),
+    );
     // The filters exclude as well as include.
     const wrongStatus = pageText((await support.get(`/console/workflows?account=${done.accountId}&status=Failed`)).body);
     expect(wrongStatus).not.toContain(completed.workflowId);
@@ -139,7 +166,17 @@ describe("the workflow list", () => {
 
   it("answers 400 to a bad filter, never 500, and is staff only", async () => {
     const support = await staffAgent("support@switchboard.test");
-    for (const q of ["status=Bogus", "type=deleteEverything", "account=not-a-uuid", `account=${encodeURIComponent("x' OR WorkflowId != '")}`, "ticket=1", "from=2025-13-45", "from=yesterday", "page=%21%21", "from=2025-02-01&to=2025-01-01"]) {
+    for (const q of [
+      "status=Bogus",
+      "type=deleteEverything",
+      "account=not-a-uuid",
+      `account=${encodeURIComponent("x' OR WorkflowId != '")}`,
+      "ticket=1",
+      "from=2025-13-45",
+      "from=yesterday",
+      "page=%21%21",
+      "from=2025-02-01&to=2025-01-01",
+    ]) {
       const hop = await support.request(`/console/workflows?${q}`);
       expect(hop.status, q).toBe(400);
     }
@@ -159,7 +196,10 @@ describe("the workflow page", () => {
     const old = await transferPair();
     const support = await staffAgent("support@switchboard.test");
     await t.temporal.runWorker(realActivities(t.db, t.app.url), async () => {
-      const transfer = await startTestTransfer({ db: t.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue }, { requesterUserId: old.userId, oldAccountId: old.accountId, newAddress: old.newAddress });
+      const transfer = await startTestTransfer(
+        { db: t.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue },
+        { requesterUserId: old.userId, oldAccountId: old.accountId, newAddress: old.newAddress },
+      );
       started.push(transfer.handle);
       await expect.poll(async () => (await transfer.handle.query(transferStatusQuery)).step, VISIBLE_WITHIN).toBe("awaiting_confirmation");
       const hop = await support.get(page(transfer.handle.workflowId));
@@ -221,21 +261,39 @@ describe("actions on a workflow", () => {
     const operator = await staffAgent("operator@switchboard.test");
     const opId = await staffId("operator@switchboard.test");
 
-    const noReason = await operator.submit(page(first.workflowId), page(first.workflowId), { intent: "terminate", run: (await first.describe()).runId, reason: "   " });
+    const noReason = await operator.submit(page(first.workflowId), page(first.workflowId), {
+      intent: "terminate",
+      run: (await first.describe()).runId,
+      reason: "   ",
+    });
     expect(noReason.status).toBe(400);
     expect(pageText(noReason.body)).toContain("Say why the workflow is terminated");
     expect(await statusOf(first)).toBe("RUNNING");
     expect(await auditFor(first.workflowId)).toEqual([]);
 
-    const ok = await operator.submit(page(first.workflowId), page(first.workflowId), { intent: "terminate", run: (await first.describe()).runId, reason: "customer jane@example.com asked" });
+    const ok = await operator.submit(page(first.workflowId), page(first.workflowId), {
+      intent: "terminate",
+      run: (await first.describe()).runId,
+      reason: "customer jane@example.com asked",
+    });
     expect(ok.status).toBe(200);
     expect(await statusOf(first)).toBe("TERMINATED");
     expect(await auditFor(first.workflowId)).toEqual([
-      { action: "workflow.terminated", actor_type: "staff", actor_id: opId, target_type: "workflow", details: expect.objectContaining({ reason: "customer jane@example.com asked" }) },
+      {
+        action: "workflow.terminated",
+        actor_type: "staff",
+        actor_id: opId,
+        target_type: "workflow",
+        details: expect.objectContaining({ reason: "customer jane@example.com asked" }),
+      },
     ]);
     expect(await historyText(first)).not.toContain("jane@example.com");
 
-    const cancelled = await operator.submit(page(second.workflowId), page(second.workflowId), { intent: "cancel", run: (await second.describe()).runId, reason: "" });
+    const cancelled = await operator.submit(page(second.workflowId), page(second.workflowId), {
+      intent: "cancel",
+      run: (await second.describe()).runId,
+      reason: "",
+    });
     expect(cancelled.status).toBe(200);
     expect(pageText(cancelled.body)).toContain("Cancellation requested");
     expect((await auditFor(second.workflowId)).map((r) => [r.action, r.actor_id])).toEqual([["workflow.cancel_requested", opId]]);

@@ -25,7 +25,15 @@ async function customer(email: string) {
   return { ua, accountId: row.account_id };
 }
 
-const statusChanges = async () => Number((await t.db.selectFrom("account_status_changes").select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow()).n);
+const statusChanges = async () =>
+  Number(
+    (
+      await t.db
+        .selectFrom("account_status_changes")
+        .select((eb) => eb.fn.countAll<string>().as("n"))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 describe("account search", () => {
   it("finds accounts by email substring and by id, paged, and shows an empty state", async () => {
@@ -139,7 +147,9 @@ describe("staff management", () => {
     const me = await t.db.selectFrom("staff").select("id").where("email", "=", "admin@switchboard.test").executeTakeFirstOrThrow();
     expect((await admin.submit("/console/staff", "/console/staff", { intent: "set_role", staffId: me.id, role: "support" })).body).toContain("last admin");
     expect((await admin.submit("/console/staff", "/console/staff", { intent: "remove", staffId: me.id })).body).toContain("last admin");
-    expect((await admin.submit("/console/staff", "/console/staff", { intent: "add", email: "nope", role: "support" })).body).toContain("Enter a valid email address.");
+    expect((await admin.submit("/console/staff", "/console/staff", { intent: "add", email: "nope", role: "support" })).body).toContain(
+      "Enter a valid email address.",
+    );
     expect((await t.db.selectFrom("staff").select("role").where("id", "=", me.id).executeTakeFirstOrThrow()).role).toBe("admin");
   });
 });

@@ -47,11 +47,13 @@ const note = async (accountId: string, text: string) => {
   await postLedgerEntry(t.db, { accountId, amountCents: 100n, kind: "grant", idempotencyKey: `note:${seq}`, actor: STAFF, note: text });
 };
 const notesOf = async (accountId: string) =>
-  (await t.db.selectFrom("ledger_entries").select("note").where("account_id", "=", accountId).where("note", "is not", null).orderBy("id").execute()).map((n) => n.note);
-const planReasons = async (accountId: string) =>
-  (await t.db.selectFrom("audit_log").select("details").where("action", "=", "account.plan_changed").where("target_id", "=", accountId).orderBy("id").execute()).map(
-    (r) => (r.details as { reason: string }).reason,
+  (await t.db.selectFrom("ledger_entries").select("note").where("account_id", "=", accountId).where("note", "is not", null).orderBy("id").execute()).map(
+    (n) => n.note,
   );
+const planReasons = async (accountId: string) =>
+  (
+    await t.db.selectFrom("audit_log").select("details").where("action", "=", "account.plan_changed").where("target_id", "=", accountId).orderBy("id").execute()
+  ).map((r) => (r.details as { reason: string }).reason);
 
 describe("the redactor", () => {
   const r = new Redactor({ identifiers: [EMAIL, SUBJECT], names: ["Goodwill", "Ann  Lee"] });
@@ -59,7 +61,11 @@ describe("the redactor", () => {
     // identifiers: whole tokens, any case, everywhere
     ["write to goodwill@example.com.", false, "write to [erased]."],
     ["GOODWILL@EXAMPLE.COM wrote", false, "[erased] wrote"],
-    ["xgoodwill@example.com, goodwill@example.com.au, goodwill@example.community", false, "xgoodwill@example.com, goodwill@example.com.au, goodwill@example.community"],
+    [
+      "xgoodwill@example.com, goodwill@example.com.au, goodwill@example.community",
+      false,
+      "xgoodwill@example.com, goodwill@example.com.au, goodwill@example.community",
+    ],
     [`sub ${SUBJECT}; not ${SUBJECT}7 nor 9${SUBJECT}`, false, `sub [erased]; not ${SUBJECT}7 nor 9${SUBJECT}`],
     // names: only in text about the person, as a word, written as a name
     ["Goodwill upgrade", false, "Goodwill upgrade"],
@@ -103,15 +109,39 @@ describe("erasing a deleted account", () => {
       .execute();
     const ticket = await t.db
       .insertInto("support_tickets")
-      .values({ kind: "email_transfer", source: "web", status: "completed", old_account_id: other.accountId, sender_address: "olga@example.com", new_address: EMAIL, checks: "[]" })
+      .values({
+        kind: "email_transfer",
+        source: "web",
+        status: "completed",
+        old_account_id: other.accountId,
+        sender_address: "olga@example.com",
+        new_address: EMAIL,
+        checks: "[]",
+      })
       .returning("id")
       .executeTakeFirstOrThrow();
-    await t.db.insertInto("ticket_notes").values({ ticket_id: ticket.id, staff_id: null, body: `Olga moves to ${EMAIL}; Goodwill upgrade agreed` }).execute();
+    await t.db
+      .insertInto("ticket_notes")
+      .values({ ticket_id: ticket.id, staff_id: null, body: `Olga moves to ${EMAIL}; Goodwill upgrade agreed` })
+      .execute();
     await t.db.insertInto("ticket_notes").values({ ticket_id: ticket.id, staff_id: null, body: "Olga's goodwill gesture" }).execute();
-    await writeAudit(t.db, STAFF, { action: "test.note", targetType: "account", targetId: other.accountId, details: { text: `asked ${EMAIL} about the Goodwill upgrade` } });
+    await writeAudit(t.db, STAFF, {
+      action: "test.note",
+      targetType: "account",
+      targetId: other.accountId,
+      details: { text: `asked ${EMAIL} about the Goodwill upgrade` },
+    });
     await t.db
       .insertInto("mail_outbox")
-      .values({ dedupe_key: "t:1", kind: "test", to_address: "olga@example.com", subject: `About ${EMAIL}`, text_body: `Your account moves to ${EMAIL}. Goodwill upgrade.`, headers: "{}", status: "kept" })
+      .values({
+        dedupe_key: "t:1",
+        kind: "test",
+        to_address: "olga@example.com",
+        subject: `About ${EMAIL}`,
+        text_body: `Your account moves to ${EMAIL}. Goodwill upgrade.`,
+        headers: "{}",
+        status: "kept",
+      })
       .execute();
 
     const counts = await t.db.transaction().execute((trx) => erasePersonalData(trx, g.accountId, TEST_TOMBSTONE_SECRET));
@@ -126,7 +156,11 @@ describe("erasing a deleted account", () => {
     expect(await planReasons(g.accountId)).toEqual(["contract C-99, goodwill upgrade", "[erased] asked by phone"]);
     expect((await t.db.selectFrom("api_keys").select("name").where("id", "=", key.key.id).executeTakeFirstOrThrow()).name).toBe("[erased]'s laptop");
 
-    expect(await notesOf(other.accountId)).toEqual(["Goodwill upgrade, contract C-99", "moved from [erased] per ticket", `xgoodwill@example.com and ${EMAIL}.au are other people`]);
+    expect(await notesOf(other.accountId)).toEqual([
+      "Goodwill upgrade, contract C-99",
+      "moved from [erased] per ticket",
+      `xgoodwill@example.com and ${EMAIL}.au are other people`,
+    ]);
     expect(await planReasons(other.accountId)).toEqual(["Goodwill upgrade, contract C-99"]);
     const change = await t.db.selectFrom("account_status_changes").select("reason_text").where("account_id", "=", other.accountId).executeTakeFirstOrThrow();
     expect(change.reason_text).toBe("duplicate of [erased], Google sub [erased]");
@@ -167,14 +201,19 @@ describe("erasing a person whose last membership ended", () => {
     const removed = await t.db.transaction().execute((trx) => removeMember(trx, cluster.accountId, person.id, { type: "user", id: cluster.userId }));
     expect(removed).toMatchObject({ ok: true, personErased: true });
 
-    expect((await t.db.selectFrom("api_keys").select(["name", "status"]).where("id", "=", key.key.id).executeTakeFirstOrThrow())).toEqual({ name: "[erased] laptop", status: "revoked" });
+    expect(await t.db.selectFrom("api_keys").select(["name", "status"]).where("id", "=", key.key.id).executeTakeFirstOrThrow()).toEqual({
+      name: "[erased] laptop",
+      status: "revoked",
+    });
     expect(await notesOf(cluster.accountId)).toEqual(["Goodwill upgrade for the team", "credit for [erased]'s project"]);
     const dump = await databaseText(t.db);
     expect(dump.toLowerCase()).not.toContain(EMAIL);
     expect(dump).not.toContain(SUBJECT);
     // Erasing again changes nothing.
     const before = await databaseText(t.db);
-    expect(await t.db.transaction().execute((trx) => erasePerson(trx, person.id, "last_membership_ended", { type: "system", id: null }))).toEqual({ erased: false });
+    expect(await t.db.transaction().execute((trx) => erasePerson(trx, person.id, "last_membership_ended", { type: "system", id: null }))).toEqual({
+      erased: false,
+    });
     expect(await databaseText(t.db)).toBe(before);
   });
 });
@@ -183,18 +222,69 @@ describe("the free-text columns erasure searches", () => {
   // Text columns that are not free text: codes, ids, keys and hashes; and the person's own fields, erased by structure.
   const STRUCTURED = new Set<string>([
     // codes and states
-    ...["account_deletions.source", "account_deletions.status", "account_status_changes.action", "account_status_changes.reason_code", "account_status_changes.status"],
+    ...[
+      "account_deletions.source",
+      "account_deletions.status",
+      "account_status_changes.action",
+      "account_status_changes.reason_code",
+      "account_status_changes.status",
+    ],
     ...["accounts.blocked_reason_code", "accounts.plan", "accounts.status", "api_keys.kind", "api_keys.status", "api_keys.revoked_reason"],
-    ...["audit_log.action", "audit_log.actor_type", "audit_log.target_type", "identities.provider", "invitations.role", "ledger_entries.actor_type", "ledger_entries.kind"],
-    ...["list_mailings.status", "mail_outbox.kind", "mail_outbox.related_type", "mail_outbox.status", "memberships.role", "recharge_rules.last_outcome", "recharge_rules.paused_reason"],
-    ...["sessions.provider", "sessions.revoked_reason", "staff.provider", "staff.role", "support_tickets.kind", "support_tickets.sender_verdict", "support_tickets.source"],
+    ...[
+      "audit_log.action",
+      "audit_log.actor_type",
+      "audit_log.target_type",
+      "identities.provider",
+      "invitations.role",
+      "ledger_entries.actor_type",
+      "ledger_entries.kind",
+    ],
+    ...[
+      "list_mailings.status",
+      "mail_outbox.kind",
+      "mail_outbox.related_type",
+      "mail_outbox.status",
+      "memberships.role",
+      "recharge_rules.last_outcome",
+      "recharge_rules.paused_reason",
+    ],
+    ...[
+      "sessions.provider",
+      "sessions.revoked_reason",
+      "staff.provider",
+      "staff.role",
+      "support_tickets.kind",
+      "support_tickets.sender_verdict",
+      "support_tickets.source",
+    ],
     ...["support_tickets.status", "support_tickets.step", "test_payment_charges.outcome", "ticket_decisions.decision", "users.provider"],
     // step records and check lists: codes, counts and times, written by the workflows
     ...["account_deletions.steps", "account_status_changes.steps", "support_tickets.checks"],
     // ids, keys, hashes, display parts of keys
-    ...["account_deletions.workflow_id", "account_status_changes.workflow_id", "support_tickets.workflow_id", "audit_log.actor_id", "audit_log.target_id", "ledger_entries.actor_id"],
-    ...["ledger_entries.idempotency_key", "list_mailings.list_id", "mailing_subscriptions.list_id", "mailing_lists.id", "mail_outbox.dedupe_key", "mail_outbox.related_id"],
-    ...["api_keys.prefix", "api_keys.last4", "password_logins.password_hash", "test_payment_charges.idempotency_key", "test_payment_charges.payment_method", "recharge_rules.payment_method"],
+    ...[
+      "account_deletions.workflow_id",
+      "account_status_changes.workflow_id",
+      "support_tickets.workflow_id",
+      "audit_log.actor_id",
+      "audit_log.target_id",
+      "ledger_entries.actor_id",
+    ],
+    ...[
+      "ledger_entries.idempotency_key",
+      "list_mailings.list_id",
+      "mailing_subscriptions.list_id",
+      "mailing_lists.id",
+      "mail_outbox.dedupe_key",
+      "mail_outbox.related_id",
+    ],
+    ...[
+      "api_keys.prefix",
+      "api_keys.last4",
+      "password_logins.password_hash",
+      "test_payment_charges.idempotency_key",
+      "test_payment_charges.payment_method",
+      "recharge_rules.payment_method",
+    ],
     ...["accounts.login_id", "rate_limits.key"],
     // the person's own fields: emptied, deleted or nulled by erasure itself
     ...["users.email", "users.name", "users.avatar_url", "identities.email", "identities.subject", "invitations.email", "mail_outbox.to_address"],

@@ -34,7 +34,10 @@ describe("freshDatabase", () => {
     expect(a.url).not.toBe(b.url);
     await a.db.insertInto("users").values({ email: "ada@example.com", provider: "github" }).execute();
     const count = (d: FreshDatabase) =>
-      d.db.selectFrom("users").select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow();
+      d.db
+        .selectFrom("users")
+        .select((eb) => eb.fn.countAll<string>().as("n"))
+        .executeTakeFirstOrThrow();
     expect((await count(a)).n).toBe("1");
     expect((await count(b)).n).toBe("0");
   });

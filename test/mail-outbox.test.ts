@@ -130,7 +130,11 @@ describe("delivery over SMTP", () => {
   it("a mail whose dispatcher died mid-send is sent by another after the lease; nothing is lost", async () => {
     const { id } = await enqueueMail(t.db, mail("orphan"), "smtp");
     // As a crashed dispatcher leaves it: claimed, never recorded.
-    await t.db.updateTable("mail_outbox").set({ status: "sending", attempts: 1, claimed_at: new Date(Date.now() - 5_000) }).where("id", "=", id).execute();
+    await t.db
+      .updateTable("mail_outbox")
+      .set({ status: "sending", attempts: 1, claimed_at: new Date(Date.now() - 5_000) })
+      .where("id", "=", id)
+      .execute();
     await dispatcher(60_000).drain(); // lease not over yet: left alone
     expect(received).toHaveLength(0);
     await dispatcher(1_000).drain(); // lease over: taken over and sent
@@ -142,7 +146,11 @@ describe("delivery over SMTP", () => {
     refuseNext = 1;
     const { id } = await enqueueMail(t.db, mail("busy"), "smtp");
     await dispatcher().drain();
-    const after = await t.db.selectFrom("mail_outbox").select(["status", "attempts", "last_error", "next_attempt_at"]).where("id", "=", id).executeTakeFirstOrThrow();
+    const after = await t.db
+      .selectFrom("mail_outbox")
+      .select(["status", "attempts", "last_error", "next_attempt_at"])
+      .where("id", "=", id)
+      .executeTakeFirstOrThrow();
     expect(after.status).toBe("pending");
     expect(after.attempts).toBe(1);
     expect(after.last_error).toMatch(/busy/);

@@ -62,7 +62,15 @@ async function checksum(db: Db): Promise<string> {
   return rows[0]!.sum;
 }
 
-const auditCount = async (db: Db) => Number((await db.selectFrom("audit_log").select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow()).n);
+const auditCount = async (db: Db) =>
+  Number(
+    (
+      await db
+        .selectFrom("audit_log")
+        .select((eb) => eb.fn.countAll<string>().as("n"))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 /** What a mail client does (RFC 8058): a bare POST, no cookies, no Origin. */
 async function postOneClick(url: string, init: { body?: BodyInit; contentType?: string | null } = {}) {
@@ -74,7 +82,12 @@ async function postOneClick(url: string, init: { body?: BodyInit; contentType?: 
 }
 
 /** The policy a browser applies: the last valid token of the Referrer-Policy header list. */
-const effectiveReferrerPolicy = (h: Headers) => h.get("referrer-policy")?.split(",").map((s) => s.trim()).at(-1);
+const effectiveReferrerPolicy = (h: Headers) =>
+  h
+    .get("referrer-policy")
+    ?.split(",")
+    .map((s) => s.trim())
+    .at(-1);
 
 describe("mailing lists (no provider)", () => {
   const t = useSuite({ app: true });
@@ -165,7 +178,9 @@ describe("mailing lists (no provider)", () => {
         .select(["actor_type", "actor_id", "ip", "target_id", "details"])
         .where("action", "=", "mailing.unsubscribed")
         .execute();
-      expect(audit).toEqual([{ actor_type: "anonymous", actor_id: null, ip: expect.any(String), target_id: reader.userId, details: { list: "product_updates", via: "one_click" } }]);
+      expect(audit).toEqual([
+        { actor_type: "anonymous", actor_id: null, ip: expect.any(String), target_id: reader.userId, details: { list: "product_updates", via: "one_click" } },
+      ]);
 
       // Again (a mail client retrying): 200, nothing more changes.
       const [before, audits] = [await checksum(t.db), await auditCount(t.db)];
@@ -286,7 +301,12 @@ describe("mailing lists (no provider)", () => {
       const mailingId = new URL(sent.location!).searchParams.get("sent")!;
       expect(new URL(sent.location!).pathname).toBe("/console/lists");
       const created = await t.db.selectFrom("list_mailings").selectAll().where("id", "=", mailingId).executeTakeFirstOrThrow();
-      expect(created).toMatchObject({ list_id: "product_updates", subject: "Our new models", text_body: "Two new models are live.\nTry them today.", status: "sending" });
+      expect(created).toMatchObject({
+        list_id: "product_updates",
+        subject: "Our new models",
+        text_body: "Two new models are live.\nTry them today.",
+        status: "sending",
+      });
       const audit = await t.db.selectFrom("audit_log").select(["actor_type", "target_id", "details"]).where("action", "=", "mailing.created").execute();
       expect(audit).toEqual([{ actor_type: "staff", target_id: mailingId, details: { list: "product_updates" } }]);
 
@@ -309,7 +329,10 @@ describe("mailing lists (no provider)", () => {
         expect(m.headers["List-Unsubscribe-Post"]).toBe(ONE_CLICK);
         expect(m.headers["List-Unsubscribe"]).toMatch(new RegExp(`^<${t.app.url}/unsubscribe/v1\\.[0-9a-f-]{36}\\.[A-Za-z0-9_-]{32}>$`));
       }
-      expect(await t.db.selectFrom("list_mailings").select(["status", "recipients"]).where("id", "=", mailingId).executeTakeFirstOrThrow()).toEqual({ status: "sent", recipients: 2 });
+      expect(await t.db.selectFrom("list_mailings").select(["status", "recipients"]).where("id", "=", mailingId).executeTakeFirstOrThrow()).toEqual({
+        status: "sent",
+        recipients: 2,
+      });
 
       const after = await admin.get(`/console/lists?sent=${mailingId}`);
       expect(pageText(after.body)).toContain("Our new models");

@@ -47,7 +47,11 @@ describe("removal of someone with no other account, with a mailing provider", ()
     const own = await t.db.insertInto("accounts").values({ name: "Sam's" }).returning("id").executeTakeFirstOrThrow();
     await t.db.insertInto("memberships").values({ account_id: own.id, user_id: sam.userId, role: "owner" }).execute();
 
-    const services = { temporal: t.temporal.client, config: parseConfig({ TEMPORAL_TASK_QUEUE: t.temporal.taskQueue, ...providerEnv }), logger: createLogger("silent", "test") };
+    const services = {
+      temporal: t.temporal.client,
+      config: parseConfig({ TEMPORAL_TASK_QUEUE: t.temporal.taskQueue, ...providerEnv }),
+      logger: createLogger("silent", "test"),
+    };
     await t.temporal.runWorker(realActivities(t.db, t.app.url, { mailingProvider }), async () => {
       for (const m of [mo, sam]) {
         const ids = await setUserSubscriptions(t.db, m.userId, new Set(["newsletter"]), { type: "user", id: m.userId });

@@ -48,7 +48,13 @@ async function owner() {
 }
 
 async function linkFor(email: string): Promise<string> {
-  const mail = await t.db.selectFrom("mail_outbox").select("text_body").where("kind", "=", "invitation").where("to_address", "=", email).orderBy("created_at", "desc").executeTakeFirstOrThrow();
+  const mail = await t.db
+    .selectFrom("mail_outbox")
+    .select("text_body")
+    .where("kind", "=", "invitation")
+    .where("to_address", "=", email)
+    .orderBy("created_at", "desc")
+    .executeTakeFirstOrThrow();
   return /(\/invitations\/[A-Za-z0-9_-]{43})/.exec(mail.text_body)![1]!;
 }
 
@@ -94,7 +100,12 @@ describe("removing a member revokes the keys they created", () => {
     // Both processes have every key cached as valid.
     for (const app of [t.app, other]) for (const k of [adaKey, adaCi, ownerExtra, o.key, unattributed.key.plaintext]) expect(await v1(app, k)).toBe(200);
 
-    const rows = await t.db.selectFrom("api_keys").select(["id", "name", "prefix", "last4"]).where("created_by_user_id", "=", ada.userId).orderBy("created_at").execute();
+    const rows = await t.db
+      .selectFrom("api_keys")
+      .select(["id", "name", "prefix", "last4"])
+      .where("created_by_user_id", "=", ada.userId)
+      .orderBy("created_at")
+      .execute();
     expect(rows.map((r) => r.name)).toEqual(["Ada's laptop", "CI runner"]);
     const confirm = await o.ua.get(`${PAGE}?confirm=remove&user=${ada.userId}`);
     expect(text(confirm)).toContain("Remove Ada Admin (ada@example.com) from this account?");
@@ -161,7 +172,13 @@ describe("removing a member revokes the keys they created", () => {
     expect(await v1(t.app, adaMain)).toBe(401);
     expect(await refusedWithin(other, adaMain, 2_000)).toBe(401);
     expect(await v1(t.app, newMain)).toBe(200);
-    const mains = await t.db.selectFrom("api_keys").select(["created_by_user_id"]).where("account_id", "=", o.accountId).where("kind", "=", "main").where("status", "=", "active").execute();
+    const mains = await t.db
+      .selectFrom("api_keys")
+      .select(["created_by_user_id"])
+      .where("account_id", "=", o.accountId)
+      .where("kind", "=", "main")
+      .where("status", "=", "active")
+      .execute();
     expect(mains).toEqual([{ created_by_user_id: o.userId }]);
     expect((await o.ua.get(PAGE)).body.match(FULL_KEY)).toBeNull(); // shown once
     const [audit] = await t.db.selectFrom("audit_log").select("details").where("action", "=", "member.removed").execute();
@@ -201,14 +218,20 @@ describe("a person left with no account", () => {
     expect(path(next.location!)).toBe("/login?ended=removed");
 
     // What the database holds of them: an emptied row, no sign-in, no session that works or says where it came from.
-    expect(await t.db.selectFrom("users").select(["email", "name", "avatar_url"]).where("id", "=", mo.userId).executeTakeFirstOrThrow()).toEqual({ email: null, name: null, avatar_url: null });
+    expect(await t.db.selectFrom("users").select(["email", "name", "avatar_url"]).where("id", "=", mo.userId).executeTakeFirstOrThrow()).toEqual({
+      email: null,
+      name: null,
+      avatar_url: null,
+    });
     expect(await t.db.selectFrom("identities").select("id").where("user_id", "=", mo.userId).execute()).toEqual([]);
     const sessions = await t.db.selectFrom("sessions").select(["revoked_at", "ip", "user_agent"]).where("user_id", "=", mo.userId).execute();
     expect(sessions.length).toBeGreaterThan(0);
     for (const s of sessions) expect(s).toMatchObject({ ip: null, user_agent: null });
     expect(sessions.every((s) => s.revoked_at !== null)).toBe(true);
     expect(await t.db.selectFrom("memberships").select("account_id").where("user_id", "=", mo.userId).execute()).toEqual([]);
-    expect(await t.db.selectFrom("email_tombstones").select("created_at").where("email_hmac", "=", emailTombstoneHmac(TEST_TOMBSTONE_SECRET, who.email)).execute()).toEqual([]);
+    expect(
+      await t.db.selectFrom("email_tombstones").select("created_at").where("email_hmac", "=", emailTombstoneHmac(TEST_TOMBSTONE_SECRET, who.email)).execute(),
+    ).toEqual([]);
     expect(await t.db.selectFrom("audit_log").select("id").where("action", "=", "user.erased").where("target_id", "=", mo.userId).execute()).toHaveLength(1);
     const dump = (await databaseText(t.db)).toLowerCase();
     for (const n of [who.email, who.name.toLowerCase(), subject]) expect(dump, `database still holds ${n}`).not.toContain(n);
@@ -243,11 +266,27 @@ describe("a person left with no account", () => {
   });
 
   it("someone stranded by an older version (no membership left) is erased at their next sign-in and starts afresh", async () => {
-    const stranded = await t.db.insertInto("users").values({ email: "left@example.com", name: "Lefty Over", provider: "google" }).returning("id").executeTakeFirstOrThrow();
-    await t.db.insertInto("identities").values({ user_id: stranded.id, provider: "google", subject: localSubject("google", "left@example.com"), email: "left@example.com", email_verified: true }).execute();
+    const stranded = await t.db
+      .insertInto("users")
+      .values({ email: "left@example.com", name: "Lefty Over", provider: "google" })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    await t.db
+      .insertInto("identities")
+      .values({
+        user_id: stranded.id,
+        provider: "google",
+        subject: localSubject("google", "left@example.com"),
+        email: "left@example.com",
+        email_verified: true,
+      })
+      .execute();
     const landed = await new UserAgent(t.app.url).signIn("google", { email: "left@example.com", name: "Lefty Over" });
     expect(path(landed.url)).toBe(`${KEYS}?welcome`);
-    expect(await t.db.selectFrom("users").select(["email", "name"]).where("id", "=", stranded.id).executeTakeFirstOrThrow()).toEqual({ email: null, name: null });
+    expect(await t.db.selectFrom("users").select(["email", "name"]).where("id", "=", stranded.id).executeTakeFirstOrThrow()).toEqual({
+      email: null,
+      name: null,
+    });
     const now = await t.db.selectFrom("users").select("id").where("email", "=", "left@example.com").executeTakeFirstOrThrow();
     expect(await t.db.selectFrom("memberships").select("role").where("user_id", "=", now.id).execute()).toEqual([{ role: "owner" }]);
   });

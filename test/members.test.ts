@@ -76,7 +76,14 @@ const roleOn = async (accountId: string, userId: string) =>
   (await t.db.selectFrom("memberships").select("role").where("account_id", "=", accountId).where("user_id", "=", userId).executeTakeFirst())?.role ?? null;
 const audits = (action: string) => t.db.selectFrom("audit_log").selectAll().where("action", "=", action).execute();
 const count = async (table: "invitations" | "memberships" | "mail_outbox" | "accounts" | "users" | "password_logins") =>
-  Number((await t.db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await t.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<string>().as("n"))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 const invitationRow = () => t.db.selectFrom("invitations").selectAll().executeTakeFirstOrThrow();
 /** Everything a refused action must leave alone. */
 const snapshot = async () => ({
@@ -103,7 +110,14 @@ describe("inviting", () => {
     expect(mail.text_body).toContain("expires in 7 days");
 
     const row = await invitationRow();
-    expect(row).toMatchObject({ account_id: o.accountId, email: "nora.new@example.com", role: "admin", invited_by: o.userId, accepted_at: null, revoked_at: null });
+    expect(row).toMatchObject({
+      account_id: o.accountId,
+      email: "nora.new@example.com",
+      role: "admin",
+      invited_by: o.userId,
+      accepted_at: null,
+      revoked_at: null,
+    });
     const ttl = row.expires_at.getTime() - Date.now();
     expect(ttl).toBeGreaterThan(7 * 24 * 3600_000 - 60_000);
     expect(ttl).toBeLessThanOrEqual(7 * 24 * 3600_000);
@@ -257,7 +271,9 @@ describe("accepting", () => {
 
     // Not a member of a third account: refused, nothing changes.
     const other = await existingUser("zed@example.com", "Zed's");
-    const session = async () => (await t.db.selectFrom("sessions").select("account_id").where("user_id", "=", sam.userId).where("revoked_at", "is", null).executeTakeFirstOrThrow()).account_id;
+    const session = async () =>
+      (await t.db.selectFrom("sessions").select("account_id").where("user_id", "=", sam.userId).where("revoked_at", "is", null).executeTakeFirstOrThrow())
+        .account_id;
     const refused = await ua.submit("/settings/profile", "/settings/switch-account", { accountId: other.accountId });
     expect(refused.status).toBe(403);
     expect(await session()).toBe(o.accountId);
@@ -283,7 +299,10 @@ describe("accepting", () => {
     const sam = await existingUser("sam@example.com", "Sam's lab");
     await invite(o.ua, "sam@example.com");
     const link = await linkFor("sam@example.com");
-    await t.db.updateTable("invitations").set({ expires_at: sql`now() - interval '1 minute'` }).execute();
+    await t.db
+      .updateTable("invitations")
+      .set({ expires_at: sql`now() - interval '1 minute'` })
+      .execute();
 
     const signedOut = await new UserAgent(t.app.url).get(link);
     expect(signedOut.status).toBe(410);
@@ -304,7 +323,11 @@ describe("accepting", () => {
     // signing in again without the invitation gives them the usual account of their own.
     await invite(o.ua, "late@example.com");
     const lateLink = await linkFor("late@example.com");
-    await t.db.updateTable("invitations").set({ expires_at: sql`now() - interval '1 minute'` }).where("email", "=", "late@example.com").execute();
+    await t.db
+      .updateTable("invitations")
+      .set({ expires_at: sql`now() - interval '1 minute'` })
+      .where("email", "=", "late@example.com")
+      .execute();
     const lateUa = new UserAgent(t.app.url);
     const late = await lateUa.signIn("google", { email: "late@example.com" }, lateLink);
     expect(path(late.url)).toBe("/login?error=invitation_unusable&provider=google");
@@ -558,7 +581,8 @@ describe("what each plan allows on the members page", () => {
       expect(text(page)).toContain("User management, inviting other people to this account, is available on the GPU Cluster plan.");
     }
     if (plan !== "gpu_cluster") expect(text(page)).not.toContain("Invite someone");
-    if (plan === "scale" || plan === "enterprise") expect(text(page)).toContain("Password logins are not turned on for this account yet: Switchboard support turns them on.");
+    if (plan === "scale" || plan === "enterprise")
+      expect(text(page)).toContain("Password logins are not turned on for this account yet: Switchboard support turns them on.");
 
     const res = await invite(o.ua, "guest@example.com");
     if (allowed) {

@@ -59,9 +59,7 @@ async function startWeb(): Promise<(typeof webs)[number]> {
   child.stderr?.on("data", (c) => output.push(String(c)));
   const web = { url, child, output };
   webs.push(web);
-  await expect
-    .poll(async () => (await fetch(`${url}/healthz`).catch(() => null))?.status, { timeout: 30_000, interval: 100 })
-    .toBe(200);
+  await expect.poll(async () => (await fetch(`${url}/healthz`).catch(() => null))?.status, { timeout: 30_000, interval: 100 }).toBe(200);
   return web;
 }
 
@@ -75,8 +73,7 @@ afterAll(async () => {
   await oauth?.stop();
 });
 
-const status = async (web: { url: string }, key: string) =>
-  (await fetch(`${web.url}/v1/account`, { headers: { Authorization: `Bearer ${key}` } })).status;
+const status = async (web: { url: string }, key: string) => (await fetch(`${web.url}/v1/account`, { headers: { Authorization: `Bearer ${key}` } })).status;
 
 describe("revocation across web processes", () => {
   it("a key regenerated through web A gets 401 from web B within a second", async () => {
@@ -110,7 +107,12 @@ async function deletionThrough(web: { url: string }, email: string): Promise<str
   await person.signIn("google", { email });
   const asked = await person.submit("/settings/delete-account", "/settings/delete-account", { email });
   expect(asked.status, `deletion request on ${web.url}`).toBe(302);
-  const row = await t.db.selectFrom("account_deletions").select("account_id").where("source", "=", "self").orderBy("created_at", "desc").executeTakeFirstOrThrow();
+  const row = await t.db
+    .selectFrom("account_deletions")
+    .select("account_id")
+    .where("source", "=", "self")
+    .orderBy("created_at", "desc")
+    .executeTakeFirstOrThrow();
   return row.account_id;
 }
 
@@ -147,7 +149,10 @@ describe("two web processes and two workers", () => {
     const more: string[] = [];
     for (let i = 10; i < 20; i++) more.push(await deletionThrough(i % 2 === 0 ? a! : b!, `multi-${i}@example.com`));
     await expect
-      .poll(async () => (await t.db.selectFrom("account_deletions").select("id").where("account_id", "in", more).where("status", "=", "running").execute()).length, { timeout: 30_000, interval: 50 })
+      .poll(
+        async () => (await t.db.selectFrom("account_deletions").select("id").where("account_id", "in", more).where("status", "=", "running").execute()).length,
+        { timeout: 30_000, interval: 50 },
+      )
       .toBeGreaterThan(0);
     first.child.kill("SIGKILL");
     second.child.kill("SIGCONT");

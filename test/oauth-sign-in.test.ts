@@ -15,7 +15,14 @@ beforeEach(async () => {
 });
 
 const count = async (table: "users" | "accounts" | "sessions") =>
-  Number((await t.db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await t.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<string>().as("n"))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 describe.each(["google", "github"] as const)("sign-in with %s", (provider) => {
   const other = provider === "google" ? "github" : "google";
@@ -58,7 +65,11 @@ describe.each(["google", "github"] as const)("sign-in with %s", (provider) => {
   });
 
   it("a legacy LinkedIn account signs in and is re-bound to this provider", async () => {
-    const user = await t.db.insertInto("users").values({ email: "legacy@example.com", name: "Lee", provider: "linkedin" }).returning("id").executeTakeFirstOrThrow();
+    const user = await t.db
+      .insertInto("users")
+      .values({ email: "legacy@example.com", name: "Lee", provider: "linkedin" })
+      .returning("id")
+      .executeTakeFirstOrThrow();
     const acct = await t.db.insertInto("accounts").values({ name: "Legacy account" }).returning("id").executeTakeFirstOrThrow();
     await t.db.insertInto("memberships").values({ account_id: acct.id, user_id: user.id, role: "owner" }).execute();
     const home = await new UserAgent(t.app.url).signIn(provider, { email: "legacy@example.com" });

@@ -78,7 +78,8 @@ async function signedInLogin(a: Awaited<ReturnType<typeof account>>, ip = freshI
 }
 
 const audits = (action: string) => t.db.selectFrom("audit_log").selectAll().where("action", "=", action).orderBy("id").execute();
-const accountRow = (id: string) => t.db.selectFrom("accounts").select(["plan", "password_logins_enabled", "login_id"]).where("id", "=", id).executeTakeFirstOrThrow();
+const accountRow = (id: string) =>
+  t.db.selectFrom("accounts").select(["plan", "password_logins_enabled", "login_id"]).where("id", "=", id).executeTakeFirstOrThrow();
 
 describe("the capability table", () => {
   // The spec, written out independently of PLAN_CAPABILITIES.
@@ -111,7 +112,9 @@ describe("the capability table", () => {
     else expect(refusal).toMatchObject({ ok: false, status: 403 });
 
     // password_logins: no login can be made while they are off, whatever the plan.
-    const whileOff = await t.db.transaction().execute((trx) => createPasswordLogin(trx, { accountId: a.accountId, username: "early", createdBy: a.userId }, actor));
+    const whileOff = await t.db
+      .transaction()
+      .execute((trx) => createPasswordLogin(trx, { accountId: a.accountId, username: "early", createdBy: a.userId }, actor));
     expect(whileOff).toMatchObject({ ok: false, status: 403 });
     if (!whileOff.ok) {
       expect(whileOff.message).toBe(
@@ -124,7 +127,9 @@ describe("the capability table", () => {
     if (SPEC[plan].password_logins) {
       expect(on).toMatchObject({ ok: true, sessionsEnded: 0 });
       expect(on.ok && on.loginId).toMatch(LOGIN_ID);
-      const made = await t.db.transaction().execute((trx) => createPasswordLogin(trx, { accountId: a.accountId, username: "grace", createdBy: a.userId }, actor));
+      const made = await t.db
+        .transaction()
+        .execute((trx) => createPasswordLogin(trx, { accountId: a.accountId, username: "grace", createdBy: a.userId }, actor));
       expect(made).toMatchObject({ ok: true, username: "grace" });
     } else {
       expect(on).toEqual({
@@ -135,7 +140,9 @@ describe("the capability table", () => {
       expect((await accountRow(a.accountId)).password_logins_enabled).toBe(false);
       // Even with the switch forced on in the database, the plan still decides.
       await t.db.updateTable("accounts").set({ password_logins_enabled: true }).where("id", "=", a.accountId).execute();
-      const forced = await t.db.transaction().execute((trx) => createPasswordLogin(trx, { accountId: a.accountId, username: "grace", createdBy: a.userId }, actor));
+      const forced = await t.db
+        .transaction()
+        .execute((trx) => createPasswordLogin(trx, { accountId: a.accountId, username: "grace", createdBy: a.userId }, actor));
       expect(forced).toEqual({ ok: false, status: 403, message: "Password logins are available on the Scale and Enterprise plans." });
     }
   });
@@ -201,17 +208,31 @@ describe("plans in the console", () => {
 
   it("a GPU Cluster account with an invited member cannot leave GPU Cluster (409) until the member is removed", async () => {
     const a = await account("gpu_cluster");
-    const member = await t.db.insertInto("users").values({ email: "invited@example.com", name: "Invited", provider: "google" }).returning("id").executeTakeFirstOrThrow();
+    const member = await t.db
+      .insertInto("users")
+      .values({ email: "invited@example.com", name: "Invited", provider: "google" })
+      .returning("id")
+      .executeTakeFirstOrThrow();
     await t.db.insertInto("memberships").values({ account_id: a.accountId, user_id: member.id, role: "member" }).execute();
     const support = await staffAgent("support");
-    const res = await support.submit(accountPage(a.accountId), accountPage(a.accountId), { intent: "plan", plan: "enterprise", reason: "Moving to Enterprise" });
+    const res = await support.submit(accountPage(a.accountId), accountPage(a.accountId), {
+      intent: "plan",
+      plan: "enterprise",
+      reason: "Moving to Enterprise",
+    });
     expect(res.status).toBe(409);
-    expect(pageText(res.body)).toContain("This account has 1 invited member; Enterprise has no user management. They must be removed first (Settings → Members).");
+    expect(pageText(res.body)).toContain(
+      "This account has 1 invited member; Enterprise has no user management. They must be removed first (Settings → Members).",
+    );
     expect((await accountRow(a.accountId)).plan).toBe("gpu_cluster");
     expect(await audits("account.plan_changed")).toEqual([]);
 
     await t.db.deleteFrom("memberships").where("user_id", "=", member.id).execute();
-    const after = await support.submit(accountPage(a.accountId), accountPage(a.accountId), { intent: "plan", plan: "enterprise", reason: "Moving to Enterprise" });
+    const after = await support.submit(accountPage(a.accountId), accountPage(a.accountId), {
+      intent: "plan",
+      plan: "enterprise",
+      reason: "Moving to Enterprise",
+    });
     expect(after.status).toBe(200);
     expect((await accountRow(a.accountId)).plan).toBe("enterprise");
   });
@@ -221,7 +242,11 @@ describe("plans in the console", () => {
     const ua = await signedInLogin(a);
     expect((await ua.request("/")).status).toBe(200);
     const support = await staffAgent("support");
-    const res = await support.submit(accountPage(a.accountId), accountPage(a.accountId), { intent: "plan", plan: "build", reason: "Downgrade asked in ticket 12" });
+    const res = await support.submit(accountPage(a.accountId), accountPage(a.accountId), {
+      intent: "plan",
+      plan: "build",
+      reason: "Downgrade asked in ticket 12",
+    });
     expect(res.status).toBe(200);
     expect(pageText(res.body)).toContain("Plan changed from Scale to Build. Password logins are now off and their sessions ended.");
     expect(await accountRow(a.accountId)).toMatchObject({ plan: "build", password_logins_enabled: false });
@@ -249,7 +274,9 @@ describe("password logins switched on and off by support", () => {
     expect(on.body).toContain(`account identifier <code>${loginId}</code>`);
     expect(pageText(on.body)).toContain("Turn password logins off");
 
-    const login = await t.db.transaction().execute((trx) => createPasswordLogin(trx, { accountId: a.accountId, username: "lin", createdBy: a.userId }, { type: "user", id: a.userId }));
+    const login = await t.db
+      .transaction()
+      .execute((trx) => createPasswordLogin(trx, { accountId: a.accountId, username: "lin", createdBy: a.userId }, { type: "user", id: a.userId }));
     if (!login.ok) throw new Error(login.message);
     const ua = await signedInLogin({ ...a, loginId: loginId!, username: "lin", initialPassword: login.initialPassword, loginUserId: login.userId });
     expect((await ua.request("/settings/api-keys")).status).toBe(200);
@@ -332,7 +359,10 @@ describe("/login/password", () => {
     const refusals: [Record<string, string>, string][] = [
       [{ current: a.initialPassword, next: "short-one", repeat: "short-one" }, "Use at least 12 characters."],
       [{ current: a.initialPassword, next: common, repeat: common }, "That password is one of the most common passwords. Choose another."],
-      [{ current: a.initialPassword, next: `my-${a.username}-password-1`, repeat: `my-${a.username}-password-1` }, "The password must not contain the username."],
+      [
+        { current: a.initialPassword, next: `my-${a.username}-password-1`, repeat: `my-${a.username}-password-1` },
+        "The password must not contain the username.",
+      ],
       [{ current: a.initialPassword, next: NEW_PASSWORD, repeat: `${NEW_PASSWORD}x` }, "The two new passwords are not the same. Type the new password twice."],
       [{ current: "not-the-one-time-password", next: NEW_PASSWORD, repeat: NEW_PASSWORD }, "The current password is not right."],
       [{ current: a.initialPassword, next: a.initialPassword, repeat: a.initialPassword }, "Choose a password different from the current one."],
@@ -343,12 +373,19 @@ describe("/login/password", () => {
       expect(pageText(res.body), message).toContain(message);
       for (const value of Object.values(fields)) expect(res.body, `${message}: no password echoed`).not.toContain(value);
     }
-    expect((await t.db.selectFrom("password_logins").select("must_change").where("user_id", "=", a.loginUserId).executeTakeFirstOrThrow()).must_change).toBe(true);
+    expect((await t.db.selectFrom("password_logins").select("must_change").where("user_id", "=", a.loginUserId).executeTakeFirstOrThrow()).must_change).toBe(
+      true,
+    );
 
     const done = await ua.submit(CHANGE, CHANGE, { current: a.initialPassword, next: NEW_PASSWORD, repeat: NEW_PASSWORD });
     expect(done.status).toBe(302);
     expect(new URL(done.location!).pathname).toBe("/");
-    const sessions = await t.db.selectFrom("sessions").select(["id", "revoked_at", "password_change_required"]).where("user_id", "=", a.loginUserId).orderBy("created_at").execute();
+    const sessions = await t.db
+      .selectFrom("sessions")
+      .select(["id", "revoked_at", "password_change_required"])
+      .where("user_id", "=", a.loginUserId)
+      .orderBy("created_at")
+      .execute();
     expect(sessions).toHaveLength(2);
     expect(sessions[0].revoked_at).not.toBeNull(); // the restricted one ended
     expect(sessions[1]).toMatchObject({ revoked_at: null, password_change_required: false });
@@ -452,7 +489,9 @@ describe("/login/password", () => {
     expect(await t.db.selectFrom("rate_limits").selectAll().execute()).toEqual([]);
     expect(await audits("auth.sign_in_refused")).toEqual([]);
     // Without its CSRF token the form is refused before anything else.
-    const noCsrf = await new UserAgent(t.app.url).request("/login/password", { form: { account: a.loginId, username: a.username, password: a.initialPassword } });
+    const noCsrf = await new UserAgent(t.app.url).request("/login/password", {
+      form: { account: a.loginId, username: a.username, password: a.initialPassword },
+    });
     expect(noCsrf.status).toBe(403);
   });
 
@@ -468,7 +507,8 @@ describe("/login/password", () => {
 describe("how passwords are stored", () => {
   it("argon2id with m=19456, t=2, p=1; neither the one-time nor the new password is stored or audited in plaintext", async () => {
     const a = await account("enterprise", { logins: true });
-    const stored = async () => (await t.db.selectFrom("password_logins").select("password_hash").where("user_id", "=", a.loginUserId).executeTakeFirstOrThrow()).password_hash;
+    const stored = async () =>
+      (await t.db.selectFrom("password_logins").select("password_hash").where("user_id", "=", a.loginUserId).executeTakeFirstOrThrow()).password_hash;
     const initialHash = await stored();
     expect(initialHash.startsWith("$argon2id$v=19$m=19456,t=2,p=1$")).toBe(true);
     await signedInLogin(a);

@@ -62,7 +62,11 @@ describe("the new account's main key", () => {
 
   it("lists keys with kind, creator and a coarse last-used time, never the key itself", async () => {
     const { ua, accountId } = await signUp("kim@example.com");
-    await t.db.updateTable("api_keys").set({ last_used_at: sql`now() - interval '3 days 2 hours'` }).where("account_id", "=", accountId).execute();
+    await t.db
+      .updateTable("api_keys")
+      .set({ last_used_at: sql`now() - interval '3 days 2 hours'` })
+      .where("account_id", "=", accountId)
+      .execute();
     const page = await ua.get(KEYS);
     const body = pageText(page.body);
     expect(body).toContain("Main key");
@@ -84,7 +88,13 @@ async function signUpWithoutLanding(email: string) {
   const start = await ua.submit("/login", "/auth/google");
   const authorize = new URL(start.location!);
   const picker = await ua.request(authorize.toString());
-  const unescape = (v: string) => v.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  const unescape = (v: string) =>
+    v
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&lt;/g, "<")
+      .replace(/&gt;/g, ">")
+      .replace(/&amp;/g, "&");
   const hidden = Object.fromEntries([...picker.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], unescape(m[2])]));
   const chosen = await ua.request(authorize.origin + authorize.pathname, { form: { ...hidden, choice: "custom", email, name: "Kim", email_verified: "true" } });
   const callback = await ua.request(chosen.location!);
@@ -207,7 +217,11 @@ describe("who may manage keys", () => {
     const { accountId, userId } = await signUp("owner@example.com");
     await createAdditionalKey(t.db, accountId, "Shared", userId, { type: "user", id: userId });
     // A member of the owner's account only, so their session acts on it.
-    const member = await t.db.insertInto("users").values({ email: "member@example.com", name: "Mo Member", provider: "google" }).returning("id").executeTakeFirstOrThrow();
+    const member = await t.db
+      .insertInto("users")
+      .values({ email: "member@example.com", name: "Mo Member", provider: "google" })
+      .returning("id")
+      .executeTakeFirstOrThrow();
     await t.db.insertInto("memberships").values({ account_id: accountId, user_id: member.id, role: "member" }).execute();
     const ua = new UserAgent(t.app.url);
     await ua.signIn("google", { email: "member@example.com" });

@@ -99,7 +99,13 @@ describe("the auto-recharge rule", () => {
     const saved = await save(ua, { enabled: "on", thresholdDollars: "10", targetDollars: "50.50" });
     expect(saved.status).toBe(200);
     expect(pageText(saved.body)).toContain("Saved.");
-    expect(await rule(accountId)).toMatchObject({ enabled: true, threshold_cents: "1000", target_cents: "5050", payment_method: "test_card_approve", paused_reason: null });
+    expect(await rule(accountId)).toMatchObject({
+      enabled: true,
+      threshold_cents: "1000",
+      target_cents: "5050",
+      payment_method: "test_card_approve",
+      paused_reason: null,
+    });
     const audit = await t.db.selectFrom("audit_log").select(["actor_type", "actor_id"]).where("action", "=", "billing.recharge_rule_saved").execute();
     expect(audit).toEqual([{ actor_type: "user", actor_id: userId }]);
 
@@ -127,7 +133,11 @@ describe("the auto-recharge rule", () => {
   it("a member sees billing read-only; their POST is a 403 and saves nothing", async () => {
     const { accountId } = await signUp("owner@example.com");
     await post(accountId, 1234n, "gift");
-    const member = await t.db.insertInto("users").values({ email: "member@example.com", name: "Mo", provider: "google" }).returning("id").executeTakeFirstOrThrow();
+    const member = await t.db
+      .insertInto("users")
+      .values({ email: "member@example.com", name: "Mo", provider: "google" })
+      .returning("id")
+      .executeTakeFirstOrThrow();
     await t.db.insertInto("memberships").values({ account_id: accountId, user_id: member.id, role: "member" }).execute();
     const ua = new UserAgent(t.app.url);
     await ua.signIn("google", { email: "member@example.com" });
@@ -142,7 +152,9 @@ describe("the auto-recharge rule", () => {
   it("a POST without its CSRF token is refused (403) and saves nothing", async () => {
     const { ua, accountId } = await signUp();
     await ua.get(BILLING);
-    const res = await ua.request(BILLING, { form: { intent: "save_rule", enabled: "on", thresholdDollars: "10", targetDollars: "50", paymentMethod: "test_card_approve" } });
+    const res = await ua.request(BILLING, {
+      form: { intent: "save_rule", enabled: "on", thresholdDollars: "10", targetDollars: "50", paymentMethod: "test_card_approve" },
+    });
     expect(res.status).toBe(403);
     expect(await rule(accountId)).toBeUndefined();
   });

@@ -22,7 +22,14 @@ const t = useSuite({ app: true, appEnv: { INBOUND_EMAIL_SECRET: SECRET } });
 beforeEach(async () => {
   // A workflow left waiting by the previous test would otherwise wake on the next worker and find its ticket gone.
   const started = await t.db.selectFrom("support_tickets").select("workflow_id").where("workflow_id", "is not", null).execute();
-  await Promise.all(started.map((r) => t.temporal.client.workflow.getHandle(r.workflow_id!).terminate("test cleanup").catch(() => undefined)));
+  await Promise.all(
+    started.map((r) =>
+      t.temporal.client.workflow
+        .getHandle(r.workflow_id!)
+        .terminate("test cleanup")
+        .catch(() => undefined),
+    ),
+  );
   await truncateAll(t.db);
 });
 
@@ -30,7 +37,7 @@ const EMAIL = "/settings/email";
 const POLL = { timeout: 30_000, interval: 100 };
 
 /** The workflow makes progress only inside this. */
-const withWorker = <T,>(fn: () => Promise<T>) => t.temporal.runWorker(realActivities(t.db, t.app.url), fn);
+const withWorker = <T>(fn: () => Promise<T>) => t.temporal.runWorker(realActivities(t.db, t.app.url), fn);
 
 const signUp = (email: string) => signUpOwner(t.app.url, t.db, email);
 
@@ -43,7 +50,15 @@ async function requestTransfer(ua: UserAgent, newAddress: string): Promise<strin
 }
 
 const ticket = (id: string) => t.db.selectFrom("support_tickets").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
-const ticketCount = async () => Number((await t.db.selectFrom("support_tickets").select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
+const ticketCount = async () =>
+  Number(
+    (
+      await t.db
+        .selectFrom("support_tickets")
+        .select((eb) => eb.fn.countAll().as("n"))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 async function untilStatus(id: string, status: string) {
   await expect.poll(async () => (await ticket(id)).status, POLL).toBe(status);
@@ -201,7 +216,11 @@ describe("the confirmation link", () => {
       expect(reload.status).toBe(410);
       const history = await handle.fetchHistory();
       expect(history.events?.filter((e) => e.workflowExecutionSignaledEventAttributes)).toHaveLength(1);
-      const confirmations = await t.db.selectFrom("audit_log").select(["actor_type", "actor_id"]).where("action", "=", "ticket.confirmed_by_new_address").execute();
+      const confirmations = await t.db
+        .selectFrom("audit_log")
+        .select(["actor_type", "actor_id"])
+        .where("action", "=", "ticket.confirmed_by_new_address")
+        .execute();
       expect(confirmations).toHaveLength(1);
     });
   });
@@ -235,7 +254,11 @@ describe("the confirmation link", () => {
         expect(pageText(res.body)).toContain("This link is not valid");
       }
 
-      await t.db.updateTable("support_tickets").set({ confirm_expires_at: new Date(Date.now() - 60_000) }).where("id", "=", id).execute();
+      await t.db
+        .updateTable("support_tickets")
+        .set({ confirm_expires_at: new Date(Date.now() - 60_000) })
+        .where("id", "=", id)
+        .execute();
       const expired = await neu.ua.get(`/confirm-transfer/${token}`);
       expect(expired.status).toBe(410);
       expect(pageText(expired.body)).toContain("This link has expired");
@@ -366,8 +389,16 @@ describe("the inbound-mail hook", () => {
       ...over,
     });
   async function post(body: string, headers: Record<string, string> = sign(body), method = "POST") {
-    const res = await fetch(`${t.app.url}${HOOK}`, { method, headers: { "Content-Type": "application/json", ...headers }, body: method === "GET" ? undefined : body });
-    return { status: res.status, headers: res.headers, body: (await res.json()) as { ticket_id?: string; error?: { type: string; message: string; param?: string } } };
+    const res = await fetch(`${t.app.url}${HOOK}`, {
+      method,
+      headers: { "Content-Type": "application/json", ...headers },
+      body: method === "GET" ? undefined : body,
+    });
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: (await res.json()) as { ticket_id?: string; error?: { type: string; message: string; param?: string } },
+    };
   }
 
   it("a signed mail from the owner with SPF and DKIM passing opens a ticket that passes verification", async () => {

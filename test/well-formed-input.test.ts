@@ -189,10 +189,21 @@ describe("what a sign-in provider says", () => {
     expect(user.name).toBe("Ada Lovelace");
   });
 
-  const identity: ProviderIdentity = { provider: "github", subject: "42", email: "a@example.com", emailVerified: true, name: "A", avatarUrl: "https://x.test/a.png" };
+  const identity: ProviderIdentity = {
+    provider: "github",
+    subject: "42",
+    email: "a@example.com",
+    emailVerified: true,
+    name: "A",
+    avatarUrl: "https://x.test/a.png",
+  };
 
   it("repairs display text, drops an unclean avatar URL, refuses unclean identifiers", () => {
-    expect(storableIdentity({ ...identity, name: "Zo\uD800\u0000ë", avatarUrl: "https://x.test/\u0000" })).toEqual({ ...identity, name: "Zo\uFFFDë", avatarUrl: null });
+    expect(storableIdentity({ ...identity, name: "Zo\uD800\u0000ë", avatarUrl: "https://x.test/\u0000" })).toEqual({
+      ...identity,
+      name: "Zo\uFFFDë",
+      avatarUrl: null,
+    });
     expect(storableIdentity({ ...identity, name: "\u0000" }).name).toBeNull();
     expect(storableIdentity(identity)).toEqual(identity);
     expect(() => storableIdentity({ ...identity, subject: "4\u00002" })).toThrow(/not well-formed/);

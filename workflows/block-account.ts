@@ -1,12 +1,7 @@
 import { ApplicationFailure, CancellationScope, proxyActivities, setHandler } from "@temporalio/workflow";
 import type { Activities } from "../activities/index.js";
 import { nudgeTransfers } from "./nudge-transfers.js";
-import {
-  statusChangeProgressQuery,
-  type StatusChangeInput,
-  type StatusChangeProgress,
-  type StatusChangeResult,
-} from "./shared.js";
+import { statusChangeProgressQuery, type StatusChangeInput, type StatusChangeProgress, type StatusChangeResult } from "./shared.js";
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: "30 seconds",

@@ -29,10 +29,7 @@ export interface RechargeInput {
   accountId: string;
 }
 
-export type RechargeResult =
-  | { outcome: "not_needed" }
-  | { outcome: "recharged"; amountCents: string }
-  | { outcome: "declined"; code: string };
+export type RechargeResult = { outcome: "not_needed" } | { outcome: "recharged"; amountCents: string } | { outcome: "declined"; code: string };
 
 export const rechargeWorkflowId = (accountId: string) => `recharge:${accountId}`;
 
@@ -91,7 +88,6 @@ export const transferPartiesChangedSignal = defineSignal("partiesChanged");
 
 export const transferWorkflowId = (ticketId: string) => `transfer:${ticketId}`;
 
-
 // ---- search attributes: "all workflows for account X" is one visibility query ----
 // Registered on the dev server by `npm start` and the tests; a production cluster
 // needs them added once (see README).
@@ -127,14 +123,7 @@ export interface DeleteAccountInput {
 }
 
 export type DeletionStep =
-  | "starting"
-  | "unsubscribing"
-  | "erasing_provider_contacts"
-  | "sending_confirmation"
-  | "erasing_personal_data"
-  | "finishing"
-  | "done"
-  | "failed";
+  "starting" | "unsubscribing" | "erasing_provider_contacts" | "sending_confirmation" | "erasing_personal_data" | "finishing" | "done" | "failed";
 
 export interface DeletionProgress {
   step: DeletionStep;

@@ -40,16 +40,18 @@ export class AccountSnapshots {
   async get(accountId: string): Promise<AccountSnapshot | null> {
     const hit = this.cache.get(accountId);
     if (hit !== undefined) return hit;
-    return this.cache.load(accountId, () => TTL_MS, async () => {
-      const row = await this.db
-        .selectFrom("accounts")
-        .select(["id", "plan", "status", "balance_cents", "credit_limit_cents"])
-        .where("id", "=", accountId)
-        .executeTakeFirst();
-      return row
-        ? { id: row.id, plan: row.plan, status: row.status, balanceCents: row.balance_cents, creditLimitCents: row.credit_limit_cents }
-        : null;
-    });
+    return this.cache.load(
+      accountId,
+      () => TTL_MS,
+      async () => {
+        const row = await this.db
+          .selectFrom("accounts")
+          .select(["id", "plan", "status", "balance_cents", "credit_limit_cents"])
+          .where("id", "=", accountId)
+          .executeTakeFirst();
+        return row ? { id: row.id, plan: row.plan, status: row.status, balanceCents: row.balance_cents, creditLimitCents: row.credit_limit_cents } : null;
+      },
+    );
   }
 
   /** Before this process writes the account row (see NotifiedCache.beginWrite for the ordering rules). */

@@ -12,8 +12,17 @@ describe("NotifiedCache", () => {
 
   it("caches a load until its TTL", async () => {
     let t = 1000;
-    const c = make(() => true, () => t);
-    expect(await c.load("k", () => 50, async () => "v")).toBe("v");
+    const c = make(
+      () => true,
+      () => t,
+    );
+    expect(
+      await c.load(
+        "k",
+        () => 50,
+        async () => "v",
+      ),
+    ).toBe("v");
     expect(c.get("k")).toBe("v");
     t = 1049;
     expect(c.get("k")).toBe("v");
@@ -24,7 +33,11 @@ describe("NotifiedCache", () => {
   it("does not store a load that was invalidated while in flight (it may have read the old row)", async () => {
     const c = make();
     const gate = deferred<string>();
-    const loading = c.load("k", () => 10_000, () => gate.promise);
+    const loading = c.load(
+      "k",
+      () => 10_000,
+      () => gate.promise,
+    );
     c.invalidate("k");
     gate.resolve("stale");
     expect(await loading).toBe("stale");
@@ -35,19 +48,32 @@ describe("NotifiedCache", () => {
     let healthy = true;
     const c = make(() => healthy);
     const gate = deferred<string>();
-    const loading = c.load("a", () => 10_000, () => gate.promise);
+    const loading = c.load(
+      "a",
+      () => 10_000,
+      () => gate.promise,
+    );
     c.reset();
     gate.resolve("x");
     await loading;
     expect(c.get("a")).toBeUndefined();
     healthy = false;
-    await c.load("b", () => 10_000, async () => "y");
+    await c.load(
+      "b",
+      () => 10_000,
+      async () => "y",
+    );
     expect(c.get("b")).toBeUndefined();
   });
 
   it("invalidate and reset drop entries; size stays bounded", async () => {
     const c = make();
-    for (const k of ["a", "b", "c", "d", "e"]) await c.load(k, () => 10_000, async () => k);
+    for (const k of ["a", "b", "c", "d", "e"])
+      await c.load(
+        k,
+        () => 10_000,
+        async () => k,
+      );
     expect(["a", "b", "c", "d", "e"].filter((k) => c.get(k) !== undefined).length).toBeLessThanOrEqual(3);
     expect(c.get("e")).toBe("e");
     c.invalidate("e");
@@ -58,10 +84,22 @@ describe("NotifiedCache", () => {
 
   it("invalidateWhere drops matching entries and voids loads in flight", async () => {
     const c = make();
-    await c.load("a", () => 10_000, async () => "acct-1");
-    await c.load("b", () => 10_000, async () => "acct-2");
+    await c.load(
+      "a",
+      () => 10_000,
+      async () => "acct-1",
+    );
+    await c.load(
+      "b",
+      () => 10_000,
+      async () => "acct-2",
+    );
     const gate = deferred<string>();
-    const loading = c.load("c", () => 10_000, () => gate.promise);
+    const loading = c.load(
+      "c",
+      () => 10_000,
+      () => gate.promise,
+    );
     c.invalidateWhere((v) => v === "acct-1");
     gate.resolve("acct-1");
     await loading;
@@ -73,7 +111,11 @@ describe("NotifiedCache", () => {
   describe("beginWrite: a write of this process is read back at once, never going back in time", () => {
     it("a committed write replaces the cached value before any notification", async () => {
       const c = make();
-      await c.load("k", () => 10_000, async () => "balance 100");
+      await c.load(
+        "k",
+        () => 10_000,
+        async () => "balance 100",
+      );
       const w = c.beginWrite("k");
       w.committed("balance 90", 1n, 10_000);
       expect(c.get("k")).toBe("balance 90");
@@ -90,7 +132,11 @@ describe("NotifiedCache", () => {
 
     it("a notification since the ticket (maybe a later commit elsewhere) drops the entry instead", async () => {
       const c = make();
-      await c.load("k", () => 10_000, async () => "balance 100");
+      await c.load(
+        "k",
+        () => 10_000,
+        async () => "balance 100",
+      );
       const w = c.beginWrite("k");
       c.invalidate("k");
       w.committed("balance 90", 1n, 10_000);
@@ -100,7 +146,11 @@ describe("NotifiedCache", () => {
     it("a load that read the row before the commit is not stored after it", async () => {
       const c = make();
       const gate = deferred<string>();
-      const loading = c.load("k", () => 10_000, () => gate.promise);
+      const loading = c.load(
+        "k",
+        () => 10_000,
+        () => gate.promise,
+      );
       c.beginWrite("k").committed("balance 90", 1n, 10_000);
       gate.resolve("balance 100");
       await loading;
@@ -117,7 +167,11 @@ describe("NotifiedCache", () => {
       c.reset();
       w.committed("y", 1n, 10_000);
       expect(c.get("b")).toBeUndefined();
-      await c.load("d", () => 10_000, async () => "old");
+      await c.load(
+        "d",
+        () => 10_000,
+        async () => "old",
+      );
       const first = c.beginWrite("d");
       const second = c.beginWrite("d");
       first.unknown();

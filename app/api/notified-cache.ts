@@ -25,9 +25,7 @@ export class NotifiedCache<V> {
   private writes = new Map<string, { notified: number; applied: bigint | null; open: number }>();
   private epoch = 0;
 
-  constructor(
-    private readonly options: { maxEntries: number; isFeedHealthy: () => boolean; now?: () => number },
-  ) {}
+  constructor(private readonly options: { maxEntries: number; isFeedHealthy: () => boolean; now?: () => number }) {}
 
   private now() {
     return this.options.now?.() ?? Date.now();

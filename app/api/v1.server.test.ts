@@ -8,12 +8,15 @@ import { createV1Handler, type ApiRuntime } from "./v1.server.js";
 
 const touched: string[] = [];
 const explode = (what: string) =>
-  new Proxy({}, {
-    get(_t, prop) {
-      touched.push(`${what}.${String(prop)}`);
-      throw new Error(`${what} must not be touched`);
+  new Proxy(
+    {},
+    {
+      get(_t, prop) {
+        touched.push(`${what}.${String(prop)}`);
+        throw new Error(`${what} must not be touched`);
+      },
     },
-  });
+  );
 
 let server: Server;
 let url: string;

@@ -98,7 +98,11 @@ function fail(res: ServerResponse, status: number, type: ErrorType, message: str
 }
 
 const UsageBody = z.object({
-  amount_cents: z.number({ invalid_type_error: "must be a number" }).int("must be a whole number of cents").positive("must be positive").max(100_000_000, "must be at most 100000000"),
+  amount_cents: z
+    .number({ invalid_type_error: "must be a number" })
+    .int("must be a whole number of cents")
+    .positive("must be positive")
+    .max(100_000_000, "must be at most 100000000"),
   // Storable exactly as sent: "k1-\ud800" must not be remembered as "k1-\ufffd" (another client's key).
   idempotency_key: z
     .string({ invalid_type_error: "must be a string" })
@@ -116,10 +120,11 @@ export function createV1Handler(deps: V1Deps): (req: IncomingMessage, res: Serve
         ? (_addr: string, i: number) => i < (deps.trustProxy as number)
         : proxyaddr.compile(deps.trustProxy.split(",").map((s) => s.trim()));
 
-  const routes: Record<string, { method: string; run: (req: IncomingMessage, res: ServerResponse, account: AccountSnapshot, keyId: string) => Promise<void> }> = {
-    "/v1/account": { method: "GET", run: getAccount },
-    "/v1/usage": { method: "POST", run: postUsage },
-  };
+  const routes: Record<string, { method: string; run: (req: IncomingMessage, res: ServerResponse, account: AccountSnapshot, keyId: string) => Promise<void> }> =
+    {
+      "/v1/account": { method: "GET", run: getAccount },
+      "/v1/usage": { method: "POST", run: postUsage },
+    };
 
   async function getAccount(_req: IncomingMessage, res: ServerResponse, a: AccountSnapshot) {
     send(res, 200, { id: a.id, plan: a.plan, status: a.status, balance_cents: Number(a.balanceCents), credit_limit_cents: Number(a.creditLimitCents) });
@@ -207,7 +212,14 @@ export function createV1Handler(deps: V1Deps): (req: IncomingMessage, res: Serve
     const refuseKey = async (type: "invalid_api_key" | "revoked_api_key", message: string) => {
       const wait = await runtime.failedAttempts.fail(proxyaddr(req, trust));
       if (wait > 0) {
-        return fail(res, 429, "rate_limited", `Too many requests with invalid API keys from this address. Try again in ${wait} seconds.`, {}, { "Retry-After": String(wait) });
+        return fail(
+          res,
+          429,
+          "rate_limited",
+          `Too many requests with invalid API keys from this address. Try again in ${wait} seconds.`,
+          {},
+          { "Retry-After": String(wait) },
+        );
       }
       return fail(res, 401, type, message);
     };

@@ -21,10 +21,7 @@ export async function readFormWithCsrf(request: Request, context: AppLoadContext
   } catch (err) {
     // By name, not instanceof: the server bundle and the services may hold separate copies of the class.
     if (err instanceof Error && err.name === "CSRFError") {
-      throw new Response(
-        "This form has expired or was not sent from a Switchboard page. Go back, reload the page and try again.",
-        { status: 403 },
-      );
+      throw new Response("This form has expired or was not sent from a Switchboard page. Go back, reload the page and try again.", { status: 403 });
     }
     throw err;
   }

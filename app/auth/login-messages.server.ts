@@ -28,7 +28,10 @@ export function loginMessage(q: {
     return { kind: "error", lines: ["You have been signed out.", ...refusalMessage(q.ended)] };
   }
   if (q.ended === "removed") {
-    return { kind: "info", lines: ["You were removed from the account you were signed in to.", "Sign in again to use your other accounts, or ask its owner if this is a mistake."] };
+    return {
+      kind: "info",
+      lines: ["You were removed from the account you were signed in to.", "Sign in again to use your other accounts, or ask its owner if this is a mistake."],
+    };
   }
   if (q.ended === "left") {
     return {
@@ -40,7 +43,10 @@ export function loginMessage(q: {
     };
   }
   if (q.ended === "password_logins_off") {
-    return { kind: "info", lines: ["Password logins were turned off for this account, so you were signed out.", "Ask the account's owner or Switchboard support."] };
+    return {
+      kind: "info",
+      lines: ["Password logins were turned off for this account, so you were signed out.", "Ask the account's owner or Switchboard support."],
+    };
   }
   if (q.ended === "ended") {
     return { kind: "info", lines: ["Your session was ended (signed out from another device, or by support).", "Sign in again to continue."] };

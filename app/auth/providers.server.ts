@@ -78,10 +78,7 @@ export function createAuthenticator(config: Config) {
   };
   // PKCE, a nonce and a verified ID token on top of remix-auth-google (app/auth/google-oidc.server.ts).
   authenticator.use(
-    new GoogleOidcStrategy(
-      config.oauth.google ? googleOptions : { ...googleOptions, endpoints: localGoogleEndpoints(config.oauth.localUrl) },
-      verifyGoogle,
-    ),
+    new GoogleOidcStrategy(config.oauth.google ? googleOptions : { ...googleOptions, endpoints: localGoogleEndpoints(config.oauth.localUrl) }, verifyGoogle),
     "google",
   );
 

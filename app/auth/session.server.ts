@@ -2,13 +2,7 @@
 import { redirect, type AppLoadContext } from "@remix-run/node";
 import type { StaffRole } from "../../db/schema.js";
 import { SYSTEM, writeAudit } from "../models/audit.server.js";
-import {
-  createSession,
-  findSessionByToken,
-  revokeSession,
-  touchSession,
-  type ActiveSession,
-} from "../models/sessions.server.js";
+import { createSession, findSessionByToken, revokeSession, touchSession, type ActiveSession } from "../models/sessions.server.js";
 import type { SignInOutcome } from "../models/sign-in.server.js";
 
 export interface Principal {
@@ -77,12 +71,16 @@ async function lookupPrincipal(request: Request, context: AppLoadContext): Promi
   if (Date.now() - session.lastSeenAt.getTime() > idleMs) {
     await db.transaction().execute(async (trx) => {
       if (!(await revokeSession(trx, session.id, IDLE_REVOKED))) return; // a parallel request ended it
-      await writeAudit(trx, { ...SYSTEM, ip: context.ip }, {
-        action: "auth.session_idle_timeout",
-        targetType: session.staffId ? "staff" : "user",
-        targetId: session.staffId ?? session.userId,
-        details: { session_id: session.id, idle_limit_minutes: Math.round(idleMs / 60_000) },
-      });
+      await writeAudit(
+        trx,
+        { ...SYSTEM, ip: context.ip },
+        {
+          action: "auth.session_idle_timeout",
+          targetType: session.staffId ? "staff" : "user",
+          targetId: session.staffId ?? session.userId,
+          details: { session_id: session.id, idle_limit_minutes: Math.round(idleMs / 60_000) },
+        },
+      );
     });
     const q = new URLSearchParams({ ended: session.staffId ? "idle_staff" : "idle" });
     // Back to the page they were on after signing in again (a form post lands on its page; it is never replayed).
@@ -119,10 +117,7 @@ function loginRedirect(request: Request): never {
 }
 
 /** A signed-in customer with an account. Staff-only sessions go to the console. */
-export async function requireUser(
-  request: Request,
-  context: AppLoadContext,
-): Promise<Principal & { userId: string; accountId: string }> {
+export async function requireUser(request: Request, context: AppLoadContext): Promise<Principal & { userId: string; accountId: string }> {
   const p = await getPrincipal(request, context);
   if (!p) loginRedirect(request);
   if (!p.userId || !p.accountId) throw redirect(p.staff ? "/console" : "/login");
@@ -146,19 +141,27 @@ export async function requireStaff(
   if (!p.staff) {
     if (refusalsAudited.has(context)) throw NOT_FOUND();
     refusalsAudited.add(context);
-    await writeAudit(context.services.db, { type: "user", id: p.userId, ip: context.ip }, {
-      action: "console.access_refused",
-      details: { path: new URL(request.url).pathname.slice(0, 200), method: request.method },
-    });
+    await writeAudit(
+      context.services.db,
+      { type: "user", id: p.userId, ip: context.ip },
+      {
+        action: "console.access_refused",
+        details: { path: new URL(request.url).pathname.slice(0, 200), method: request.method },
+      },
+    );
     throw NOT_FOUND();
   }
   if (!roles.includes(p.staff.role)) {
     if (refusalsAudited.has(context)) throw new Response(`This needs the ${roles.join(" or ")} role. Ask an admin if you need it.`, { status: 403 });
     refusalsAudited.add(context);
-    await writeAudit(context.services.db, { type: "staff", id: p.staff.id, ip: context.ip }, {
-      action: "console.role_refused",
-      details: { path: new URL(request.url).pathname.slice(0, 200), method: request.method, needs: roles },
-    });
+    await writeAudit(
+      context.services.db,
+      { type: "staff", id: p.staff.id, ip: context.ip },
+      {
+        action: "console.role_refused",
+        details: { path: new URL(request.url).pathname.slice(0, 200), method: request.method, needs: roles },
+      },
+    );
     throw new Response(`This needs the ${roles.join(" or ")} role. Ask an admin if you need it.`, { status: 403 });
   }
   return p as Principal & { staff: NonNullable<Principal["staff"]> };

@@ -27,7 +27,6 @@ export interface CreditsOutcome {
   postedId: string | null;
 }
 
-
 export function ConsoleCredits(props: {
   balanceCents: string;
   creditLimitCents: string;

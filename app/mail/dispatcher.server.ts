@@ -81,12 +81,12 @@ export class MailDispatcher {
       // A database outage fails this round (logged); the next kick or poll tries again.
       .catch((err: unknown) => this.deps.logger.warn({ err: err instanceof Error ? err.message.slice(0, 200) : String(err) }, "mail dispatch round failed"))
       .finally(() => {
-      this.running = null;
-      if (this.again) {
-        this.again = false;
-        this.kick();
-      }
-    });
+        this.running = null;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
   }
 
   /** Sends everything due now; resolves when the outbox has nothing due. */
@@ -101,7 +101,14 @@ export class MailDispatcher {
 
   private async claim(limit: number) {
     const leaseMs = this.deps.leaseMs ?? LEASE_MS;
-    const { rows } = await sql<{ id: string; to_address: string | null; subject: string; text_body: string; headers: Record<string, string>; attempts: number }>`
+    const { rows } = await sql<{
+      id: string;
+      to_address: string | null;
+      subject: string;
+      text_body: string;
+      headers: Record<string, string>;
+      attempts: number;
+    }>`
       UPDATE mail_outbox SET status = 'sending', claimed_at = now(), attempts = attempts + 1
       WHERE id IN (
         SELECT id FROM mail_outbox
@@ -114,7 +121,14 @@ export class MailDispatcher {
     return rows;
   }
 
-  private async deliver(mail: { id: string; to_address: string | null; subject: string; text_body: string; headers: Record<string, string>; attempts: number }) {
+  private async deliver(mail: {
+    id: string;
+    to_address: string | null;
+    subject: string;
+    text_body: string;
+    headers: Record<string, string>;
+    attempts: number;
+  }) {
     const { db, transport, from, logger } = this.deps;
     if (!mail.to_address) {
       // Erased while waiting (account deletion): nothing to send to, ever.
@@ -160,7 +174,12 @@ export class MailDispatcher {
     const giveUpAt = Date.now() + (this.deps.leaseMs ?? LEASE_MS);
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.deps.db.updateTable("mail_outbox").set({ status: "sent", sent_at: sql`now()`, last_error: null }).where("id", "=", id).where("status", "=", "sending").execute();
+        await this.deps.db
+          .updateTable("mail_outbox")
+          .set({ status: "sent", sent_at: sql`now()`, last_error: null })
+          .where("id", "=", id)
+          .where("status", "=", "sending")
+          .execute();
         return;
       } catch (err) {
         if (Date.now() >= giveUpAt || this.stopped) throw err;

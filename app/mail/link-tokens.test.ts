@@ -46,9 +46,15 @@ describe("maskLinkTokens", () => {
       .map((f) => f.replace(/\.tsx?$/, "").split("."))
       .filter((segments) => segments.some((s) => /^\$.*token/i.test(s)))
       .map((segments) => {
-        const before = segments.slice(0, segments.findIndex((s) => /^\$.*token/i.test(s)));
+        const before = segments.slice(
+          0,
+          segments.findIndex((s) => /^\$.*token/i.test(s)),
+        );
         // Remix flat routes: a leading _ is a pathless layout, a trailing _ only opts out of nesting.
-        return `/${before.filter((s) => !s.startsWith("_")).map((s) => s.replace(/_$/, "")).join("/")}/`;
+        return `/${before
+          .filter((s) => !s.startsWith("_"))
+          .map((s) => s.replace(/_$/, ""))
+          .join("/")}/`;
       });
     expect(tokenRoutes.length).toBeGreaterThanOrEqual(3);
     for (const prefix of tokenRoutes) expect(TOKEN_LINK_PATHS).toContain(prefix);

@@ -56,9 +56,7 @@ export async function listOutbox(db: DbOrTrx, before?: { createdAt: string; id: 
     .select(["id", "kind", "to_address", "subject", "status", "attempts", "created_at", "sent_at", "body_purged_at", "related_type", "related_id"])
     // The cursor keeps PostgreSQL's microseconds (a JS Date would cut them and skip rows).
     .select(sql<string>`created_at::text`.as("cursor_at"))
-    .$if(before !== undefined, (q) =>
-      q.where(sql<boolean>`(created_at, id) < (${before!.createdAt}::timestamptz, ${before!.id}::uuid)`),
-    )
+    .$if(before !== undefined, (q) => q.where(sql<boolean>`(created_at, id) < (${before!.createdAt}::timestamptz, ${before!.id}::uuid)`))
     .orderBy("created_at", "desc")
     .orderBy("id", "desc")
     .limit(OUTBOX_PAGE_SIZE + 1)
@@ -72,7 +70,22 @@ export async function listOutbox(db: DbOrTrx, before?: { createdAt: string; id: 
 export async function getOutboxMail(db: DbOrTrx, id: string) {
   return db
     .selectFrom("mail_outbox")
-    .select(["id", "kind", "to_address", "subject", "text_body", "headers", "status", "attempts", "last_error", "created_at", "sent_at", "body_purged_at", "related_type", "related_id"])
+    .select([
+      "id",
+      "kind",
+      "to_address",
+      "subject",
+      "text_body",
+      "headers",
+      "status",
+      "attempts",
+      "last_error",
+      "created_at",
+      "sent_at",
+      "body_purged_at",
+      "related_type",
+      "related_id",
+    ])
     .where("id", "=", id)
     .executeTakeFirst();
 }

@@ -33,7 +33,11 @@ export async function changePlan(
       .where("users.provider", "<>", "password")
       .executeTakeFirstOrThrow();
     if (Number(others.n) > 0) {
-      return { ok: false, status: 409, message: `This account has ${others.n} invited member${others.n === "1" ? "" : "s"}; ${PLAN_LABEL[input.plan]} has no user management. They must be removed first (Settings → Members).` };
+      return {
+        ok: false,
+        status: 409,
+        message: `This account has ${others.n} invited member${others.n === "1" ? "" : "s"}; ${PLAN_LABEL[input.plan]} has no user management. They must be removed first (Settings → Members).`,
+      };
     }
   }
   let passwordSessionsEnded = 0;
@@ -59,7 +63,13 @@ export async function changePlan(
     action: "account.plan_changed",
     targetType: "account",
     targetId: input.accountId,
-    details: { from: account.plan, to: input.plan, reason: input.reason, password_sessions_ended: passwordSessionsEnded, invitations_withdrawn: invitationsWithdrawn },
+    details: {
+      from: account.plan,
+      to: input.plan,
+      reason: input.reason,
+      password_sessions_ended: passwordSessionsEnded,
+      invitations_withdrawn: invitationsWithdrawn,
+    },
   });
   return { ok: true, changed: true };
 }

@@ -21,17 +21,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (s: string) => UUID.test(s);
 
 /** Search by account id (exact) or by any member's email (substring); newest first, paged. */
-export async function searchAccounts(
-  db: DbOrTrx,
-  query: string,
-  page: number,
-): Promise<{ rows: AccountListRow[]; hasMore: boolean }> {
+export async function searchAccounts(db: DbOrTrx, query: string, page: number): Promise<{ rows: AccountListRow[]; hasMore: boolean }> {
   const q = query.trim().toLowerCase();
   const rows = await db
     .selectFrom("accounts")
-    .leftJoin("memberships as owner_m", (j) =>
-      j.onRef("owner_m.account_id", "=", "accounts.id").on("owner_m.role", "=", "owner"),
-    )
+    .leftJoin("memberships as owner_m", (j) => j.onRef("owner_m.account_id", "=", "accounts.id").on("owner_m.role", "=", "owner"))
     .leftJoin("users as owner", "owner.id", "owner_m.user_id")
     .select([
       "accounts.id",
@@ -94,7 +88,6 @@ export async function countActiveAccountSessions(db: DbOrTrx, accountId: string)
 }
 
 // ---- status changes (block / unblock), carried out by workflows ----
-
 
 export async function createStatusChange(
   db: DbOrTrx,

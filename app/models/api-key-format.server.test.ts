@@ -32,7 +32,15 @@ describe("API key format", () => {
 
   it("rejects wrong prefix, length or alphabet", () => {
     const body = "a".repeat(43);
-    for (const bad of [`tgp_v2_${body}`, `tgp_v1_${body}a`, `tgp_v1_${body.slice(1)}`, `tgp_v1_${body.slice(1)}=`, `tgp_v1_${body.slice(1)}é`, "", `TGP_V1_${body}`]) {
+    for (const bad of [
+      `tgp_v2_${body}`,
+      `tgp_v1_${body}a`,
+      `tgp_v1_${body.slice(1)}`,
+      `tgp_v1_${body.slice(1)}=`,
+      `tgp_v1_${body.slice(1)}é`,
+      "",
+      `TGP_V1_${body}`,
+    ]) {
       expect(isWellFormedApiKey(bad)).toBe(false);
     }
   });

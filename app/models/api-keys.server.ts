@@ -22,10 +22,7 @@ export interface CreatedKey {
   last4: string;
 }
 
-async function insertKey(
-  trx: DbOrTrx,
-  input: { accountId: string; kind: ApiKeyKind; name: string; createdBy: string | null },
-): Promise<CreatedKey> {
+async function insertKey(trx: DbOrTrx, input: { accountId: string; kind: ApiKeyKind; name: string; createdBy: string | null }): Promise<CreatedKey> {
   const plaintext = generateApiKey();
   const { prefix, last4 } = apiKeyDisplayParts(plaintext);
   const { id } = await trx
@@ -49,8 +46,7 @@ export async function createMainKey(trx: DbOrTrx, accountId: string, createdBy: 
   return insertKey(trx, { accountId, kind: "main", name: "Main key", createdBy });
 }
 
-const inTransaction = <T,>(db: DbOrTrx, fn: (trx: DbOrTrx) => Promise<T>) =>
-  db.isTransaction ? fn(db) : (db as Db).transaction().execute(fn);
+const inTransaction = <T>(db: DbOrTrx, fn: (trx: DbOrTrx) => Promise<T>) => (db.isTransaction ? fn(db) : (db as Db).transaction().execute(fn));
 
 /** Serializes key changes per account (the account row is the lock). */
 async function lockAccount(trx: DbOrTrx, accountId: string) {
@@ -96,13 +92,7 @@ export async function regenerateMainKey(db: DbOrTrx, accountId: string, userId: 
 
 export type CreateAdditionalResult = { ok: true; key: CreatedKey } | { ok: false; message: string };
 
-export async function createAdditionalKey(
-  db: DbOrTrx,
-  accountId: string,
-  name: string,
-  userId: string | null,
-  actor: Actor,
-): Promise<CreateAdditionalResult> {
+export async function createAdditionalKey(db: DbOrTrx, accountId: string, name: string, userId: string | null, actor: Actor): Promise<CreateAdditionalResult> {
   return inTransaction(db, async (trx) => {
     const account = await lockAccount(trx, accountId);
     if (!(await stillMember(trx, accountId, userId))) return { ok: false as const, message: NOT_A_MEMBER };
@@ -198,9 +188,7 @@ export async function revokeKeysCreatedBy(trx: DbOrTrx, accountId: string, userI
     .where("status", "=", "active")
     .returning(["id", "kind", "name", "prefix", "last4"])
     .execute();
-  const newMainKey = revoked.some((k) => k.kind === "main")
-    ? await insertKey(trx, { accountId, kind: "main", name: "Main key", createdBy: replacedBy })
-    : null;
+  const newMainKey = revoked.some((k) => k.kind === "main") ? await insertKey(trx, { accountId, kind: "main", name: "Main key", createdBy: replacedBy }) : null;
   return { revoked, newMainKey };
 }
 
@@ -235,18 +223,18 @@ export interface KeyRecord {
 
 /** Verification's database step: one indexed lookup by hash. */
 export async function findKeyByHash(db: DbOrTrx, hash: Buffer): Promise<KeyRecord | null> {
-  const row = await db
-    .selectFrom("api_keys")
-    .select(["id", "account_id", "status"])
-    .where("key_hash", "=", hash)
-    .executeTakeFirst();
+  const row = await db.selectFrom("api_keys").select(["id", "account_id", "status"]).where("key_hash", "=", hash).executeTakeFirst();
   return row ? { keyId: row.id, accountId: row.account_id, active: row.status === "active" } : null;
 }
 
 /** Coalesced last-used stamps: one statement for a batch of keys. */
 export async function touchKeysLastUsed(db: DbOrTrx, keyIds: string[]): Promise<void> {
   if (keyIds.length === 0) return;
-  await db.updateTable("api_keys").set({ last_used_at: sql`now()` }).where("id", "in", keyIds).execute();
+  await db
+    .updateTable("api_keys")
+    .set({ last_used_at: sql`now()` })
+    .where("id", "in", keyIds)
+    .execute();
 }
 
 /**

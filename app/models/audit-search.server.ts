@@ -97,7 +97,13 @@ export const AuditQuery = z
     from: when("From"),
     to: when("To"),
     // Ids are bigserial: digits only, which is all a page link ever carries.
-    before: z.preprocess(blank, z.string().regex(/^\d{1,18}$/, "That page link is broken: go back to the newest page.").optional()),
+    before: z.preprocess(
+      blank,
+      z
+        .string()
+        .regex(/^\d{1,18}$/, "That page link is broken: go back to the newest page.")
+        .optional(),
+    ),
   })
   .refine((q) => !q.from || !q.to || q.from < q.to, { message: "To: must be later than From.", path: ["to"] });
 
@@ -141,9 +147,7 @@ function applyFilter<O>(qb: SelectQueryBuilder<Database, "audit_log", O>, f: Aud
   if (f.actorType) q = q.where("actor_type", "=", f.actorType);
   if (f.actorId) q = q.where("actor_id", "=", f.actorId);
   if (f.action && f.action !== "*") {
-    q = f.action.endsWith("*")
-      ? q.where(sql<boolean>`action LIKE ${likePrefix(f.action.slice(0, -1))} ESCAPE '\\'`)
-      : q.where("action", "=", f.action);
+    q = f.action.endsWith("*") ? q.where(sql<boolean>`action LIKE ${likePrefix(f.action.slice(0, -1))} ESCAPE '\\'`) : q.where("action", "=", f.action);
   }
   if (f.targetType) q = q.where("target_type", "=", f.targetType);
   if (f.targetId) q = q.where("target_id", "=", f.targetId);

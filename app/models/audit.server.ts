@@ -36,11 +36,7 @@ export async function writeAudit(db: DbOrTrx, actor: Actor, entry: AuditEntry): 
     .execute();
 }
 
-export async function recentAuditFor(
-  db: DbOrTrx,
-  target: { type: string; id: string },
-  limit = 20,
-): Promise<AuditRow[]> {
+export async function recentAuditFor(db: DbOrTrx, target: { type: string; id: string }, limit = 20): Promise<AuditRow[]> {
   return db
     .selectFrom("audit_log")
     .selectAll()

@@ -10,22 +10,16 @@
 export const RECENT_SIGN_IN_MS = 10 * 60_000;
 
 export type DeletionRefusal =
-  | "not_owner"
-  | "has_members"
-  | "not_active"
-  | "transfer_open"
-  | "already_deleting"
-  | "email_missing"
-  | "email_mismatch"
-  | "stale_sign_in"
-  | "reason_missing";
+  "not_owner" | "has_members" | "not_active" | "transfer_open" | "already_deleting" | "email_missing" | "email_mismatch" | "stale_sign_in" | "reason_missing";
 
 /** The words for a refusal; `support` when staff asked on the person's behalf. */
 export function deletionRefusalMessage(refusal: DeletionRefusal, asker: "self" | "support" = "self"): string {
   if (asker === "support") {
     if (refusal === "has_members") return "This account has other members. Its owner must remove them or hand over ownership before it can be deleted.";
-    if (refusal === "not_active") return "This account is blocked or already deleted, so it cannot be deleted now. Unblock it first if the person's request stands.";
-    if (refusal === "transfer_open") return "An approved email transfer of this account is moving its credits right now. Try again in a minute, once it has finished.";
+    if (refusal === "not_active")
+      return "This account is blocked or already deleted, so it cannot be deleted now. Unblock it first if the person's request stands.";
+    if (refusal === "transfer_open")
+      return "An approved email transfer of this account is moving its credits right now. Try again in a minute, once it has finished.";
   }
   switch (refusal) {
     case "not_owner":

@@ -141,7 +141,19 @@ export async function listDeletions(db: DbOrTrx, filter: "all" | DeletionState, 
   const rows = await db
     .selectFrom("account_deletions as d")
     .leftJoin("staff", "staff.id", "d.requested_by_staff_id")
-    .select(["d.id", "d.account_id", "d.source", "d.reason", "d.status", "d.steps", "d.error", "d.workflow_id", "d.created_at", "d.completed_at", "staff.email as staff_email"])
+    .select([
+      "d.id",
+      "d.account_id",
+      "d.source",
+      "d.reason",
+      "d.status",
+      "d.steps",
+      "d.error",
+      "d.workflow_id",
+      "d.created_at",
+      "d.completed_at",
+      "staff.email as staff_email",
+    ])
     .$if(filter !== "all", (q) => q.where("d.status", "=", filter as DeletionState))
     .orderBy("d.created_at", "desc")
     .orderBy("d.id", "desc")

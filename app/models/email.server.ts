@@ -23,11 +23,7 @@ export function emailTombstoneHmac(secret: string, email: string): Buffer {
 }
 
 export async function isEmailTombstoned(db: DbOrTrx, secret: string, email: string): Promise<boolean> {
-  const row = await db
-    .selectFrom("email_tombstones")
-    .select("created_at")
-    .where("email_hmac", "=", emailTombstoneHmac(secret, email))
-    .executeTakeFirst();
+  const row = await db.selectFrom("email_tombstones").select("created_at").where("email_hmac", "=", emailTombstoneHmac(secret, email)).executeTakeFirst();
   return row !== undefined;
 }
 

@@ -76,7 +76,9 @@ async function ticketsOf(trx: Trx, accountId: string | null, userIds: string[], 
     )
     .execute();
   const own = rows.filter(
-    (t) => (accountId !== null && (t.old_account_id === accountId || t.new_account_id === accountId)) || (t.requester_user_id !== null && userIds.includes(t.requester_user_id)),
+    (t) =>
+      (accountId !== null && (t.old_account_id === accountId || t.new_account_id === accountId)) ||
+      (t.requester_user_id !== null && userIds.includes(t.requester_user_id)),
   );
   return { all: rows.map((t) => t.id), own: own.map((t) => t.id) };
 }
@@ -90,8 +92,18 @@ async function eraseTickets(trx: Trx, tickets: { all: string[]; own: string[] },
     await trx.updateTable("ticket_decisions").set({ reason: null }).where("ticket_id", "in", tickets.own).execute();
   }
   if (emails.length && tickets.all.length) {
-    await trx.updateTable("support_tickets").set({ sender_address: null }).where("id", "in", tickets.all).where(sql<string>`lower(sender_address)`, "in", emails).execute();
-    await trx.updateTable("support_tickets").set({ new_address: null }).where("id", "in", tickets.all).where(sql<string>`lower(new_address)`, "in", emails).execute();
+    await trx
+      .updateTable("support_tickets")
+      .set({ sender_address: null })
+      .where("id", "in", tickets.all)
+      .where(sql<string>`lower(sender_address)`, "in", emails)
+      .execute();
+    await trx
+      .updateTable("support_tickets")
+      .set({ new_address: null })
+      .where("id", "in", tickets.all)
+      .where(sql<string>`lower(new_address)`, "in", emails)
+      .execute();
   }
 }
 
@@ -131,8 +143,7 @@ async function forgetAuditAddresses(trx: Trx, accountId: string | null, userIds:
   return changed;
 }
 
-const sum = (counts: Record<string, number>, prefix: string) =>
-  Object.entries(counts).reduce((n, [k, v]) => (k.startsWith(prefix) ? n + v : n), 0);
+const sum = (counts: Record<string, number>, prefix: string) => Object.entries(counts).reduce((n, [k, v]) => (k.startsWith(prefix) ? n + v : n), 0);
 
 export async function erasePersonalData(trx: Trx, accountId: string, tombstoneSecret: string): Promise<ErasureCounts> {
   const members = await trx.selectFrom("memberships").select("user_id").where("account_id", "=", accountId).execute();
@@ -189,7 +200,13 @@ export async function erasePersonalData(trx: Trx, accountId: string, tombstoneSe
   const changed = await redactFreeText(trx, redactor, { accountIds: [accountId], userIds, ticketIds: tickets.all });
   const auditRows = sum(changed, "audit_log.") + (await forgetAuditAddresses(trx, accountId, userIds));
 
-  return { usersErased: users.filter((u) => u.email !== null).length, tombstones: emails.length, mails: Number(mails.numUpdatedRows), tickets: tickets.all.length, auditRows };
+  return {
+    usersErased: users.filter((u) => u.email !== null).length,
+    tombstones: emails.length,
+    mails: Number(mails.numUpdatedRows),
+    tickets: tickets.all.length,
+    auditRows,
+  };
 }
 
 export type PersonErasure = { erased: false } | { erased: true; sessionsEnded: number };

@@ -34,7 +34,10 @@ export interface InvitationLimits {
   recipientKeySecret: string;
 }
 
-export const invitationLimitsFrom = (config: { invitationLimits: { perAccountPerHour: number; perRecipientPerDay: number }; tombstoneSecret: string }): InvitationLimits => ({
+export const invitationLimitsFrom = (config: {
+  invitationLimits: { perAccountPerHour: number; perRecipientPerDay: number };
+  tombstoneSecret: string;
+}): InvitationLimits => ({
   ...config.invitationLimits,
   recipientKeySecret: config.tombstoneSecret,
 });
@@ -44,7 +47,9 @@ const perAccount = (l: InvitationLimits): LimitRule => ({ limit: l.perAccountPer
 const perRecipient = (l: InvitationLimits): LimitRule => ({ limit: l.perRecipientPerDay, windowMs: 24 * HOUR });
 const accountKey = (accountId: string) => `invitations-from:${accountId}`;
 const recipientKey = (l: InvitationLimits, email: string) =>
-  `invitations-to:${createHmac("sha256", l.recipientKeySecret).update(`rate-limit:invitation-recipient:${normalizeEmail(email)}`).digest("base64url")}`;
+  `invitations-to:${createHmac("sha256", l.recipientKeySecret)
+    .update(`rate-limit:invitation-recipient:${normalizeEmail(email)}`)
+    .digest("base64url")}`;
 
 const inAbout = (ms: number) => {
   const minutes = Math.max(1, Math.ceil(ms / 60_000));
@@ -58,7 +63,12 @@ const inAbout = (ms: number) => {
  * so two transactions never wait on each other in a circle), or says why not.
  * The reservations live in the caller's transaction: a rollback gives them back.
  */
-async function reserveInvitationMail(trx: DbOrTrx, accountId: string, email: string, limits: InvitationLimits): Promise<Extract<InvitationResult, { ok: false }> | null> {
+async function reserveInvitationMail(
+  trx: DbOrTrx,
+  accountId: string,
+  email: string,
+  limits: InvitationLimits,
+): Promise<Extract<InvitationResult, { ok: false }> | null> {
   const fromAccount = await take(trx, accountKey(accountId), perAccount(limits));
   if (!fromAccount.allowed) {
     return {
@@ -84,7 +94,10 @@ async function releaseInvitationMail(trx: DbOrTrx, accountId: string, email: str
   await giveBack(trx, recipientKey(limits, email), perRecipient(limits));
 }
 
-async function sendInvitationMail(trx: DbOrTrx, input: { id: string; accountId: string; email: string; role: InvitedRole; token: string; sentCount: number; publicUrl: string; mode: DeliveryMode }) {
+async function sendInvitationMail(
+  trx: DbOrTrx,
+  input: { id: string; accountId: string; email: string; role: InvitedRole; token: string; sentCount: number; publicUrl: string; mode: DeliveryMode },
+) {
   const account = await trx.selectFrom("accounts").select("name").where("id", "=", input.accountId).executeTakeFirstOrThrow();
   await enqueueMail(
     trx,
@@ -114,7 +127,8 @@ export async function createInvitation(
   const email = normalizeEmail(input.email);
   const account = await trx.selectFrom("accounts").select(["plan", "status"]).where("id", "=", input.accountId).forUpdate().executeTakeFirst();
   if (!account || account.status !== "active") return { ok: false, status: 409, message: "This account is not active." };
-  if (!planAllows(account.plan as Plan, "user_management")) return { ok: false, status: 403, message: `User management is available on the ${plansWith("user_management")} plan only.` };
+  if (!planAllows(account.plan as Plan, "user_management"))
+    return { ok: false, status: 403, message: `User management is available on the ${plansWith("user_management")} plan only.` };
   const member = await trx
     .selectFrom("memberships")
     .innerJoin("users", "users.id", "memberships.user_id")
@@ -128,16 +142,42 @@ export async function createInvitation(
   const token = randomBytes(32).toString("base64url");
   const row = await trx
     .insertInto("invitations")
-    .values({ account_id: input.accountId, email, role: input.role, token_hash: hashToken(token), invited_by: input.invitedBy, expires_at: new Date(Date.now() + INVITATION_TTL_MS) })
-    .onConflict((oc) => oc.columns(["account_id", "email"]).where(sql<boolean>`accepted_at IS NULL AND revoked_at IS NULL`).doNothing())
+    .values({
+      account_id: input.accountId,
+      email,
+      role: input.role,
+      token_hash: hashToken(token),
+      invited_by: input.invitedBy,
+      expires_at: new Date(Date.now() + INVITATION_TTL_MS),
+    })
+    .onConflict((oc) =>
+      oc
+        .columns(["account_id", "email"])
+        .where(sql<boolean>`accepted_at IS NULL AND revoked_at IS NULL`)
+        .doNothing(),
+    )
     .returning("id")
     .executeTakeFirst();
   if (!row) {
     await releaseInvitationMail(trx, input.accountId, email, input.limits);
     return { ok: false, status: 409, message: `${email} already has a pending invitation. Resend it from the list instead.` };
   }
-  await sendInvitationMail(trx, { id: row.id, accountId: input.accountId, email, role: input.role, token, sentCount: 1, publicUrl: input.publicUrl, mode: input.mode });
-  await writeAudit(trx, actor, { action: "invitation.created", targetType: "account", targetId: input.accountId, details: { invitation_id: row.id, role: input.role } });
+  await sendInvitationMail(trx, {
+    id: row.id,
+    accountId: input.accountId,
+    email,
+    role: input.role,
+    token,
+    sentCount: 1,
+    publicUrl: input.publicUrl,
+    mode: input.mode,
+  });
+  await writeAudit(trx, actor, {
+    action: "invitation.created",
+    targetType: "account",
+    targetId: input.accountId,
+    details: { invitation_id: row.id, role: input.role },
+  });
   return { ok: true, id: row.id };
 }
 
@@ -171,7 +211,16 @@ export async function resendInvitation(
     .returning(["id", "email", "role", "sent_count"])
     .executeTakeFirst();
   if (!row || !row.email) return { ok: false, status: 404, message: "That invitation is no longer pending." };
-  await sendInvitationMail(trx, { id: row.id, accountId: input.accountId, email: row.email, role: row.role, token, sentCount: row.sent_count, publicUrl: input.publicUrl, mode: input.mode });
+  await sendInvitationMail(trx, {
+    id: row.id,
+    accountId: input.accountId,
+    email: row.email,
+    role: row.role,
+    token,
+    sentCount: row.sent_count,
+    publicUrl: input.publicUrl,
+    mode: input.mode,
+  });
   await writeAudit(trx, actor, { action: "invitation.resent", targetType: "account", targetId: input.accountId, details: { invitation_id: row.id } });
   return { ok: true, id: row.id };
 }
@@ -204,7 +253,15 @@ export async function pendingInvitations(db: DbOrTrx, accountId: string) {
 }
 
 export type InvitationLookup =
-  | { state: "valid" | "expired" | "revoked" | "accepted"; id: string; accountId: string; accountName: string; email: string; role: InvitedRole; expiresAt: Date }
+  | {
+      state: "valid" | "expired" | "revoked" | "accepted";
+      id: string;
+      accountId: string;
+      accountName: string;
+      email: string;
+      role: InvitedRole;
+      expiresAt: Date;
+    }
   | { state: "not_found" };
 
 export async function findInvitation(db: DbOrTrx, token: string): Promise<InvitationLookup> {
@@ -212,7 +269,16 @@ export async function findInvitation(db: DbOrTrx, token: string): Promise<Invita
   const row = await db
     .selectFrom("invitations")
     .innerJoin("accounts", "accounts.id", "invitations.account_id")
-    .select(["invitations.id", "invitations.account_id", "accounts.name", "invitations.email", "invitations.role", "invitations.expires_at", "invitations.accepted_at", "invitations.revoked_at"])
+    .select([
+      "invitations.id",
+      "invitations.account_id",
+      "accounts.name",
+      "invitations.email",
+      "invitations.role",
+      "invitations.expires_at",
+      "invitations.accepted_at",
+      "invitations.revoked_at",
+    ])
     .where("invitations.token_hash", "=", hashToken(token))
     .executeTakeFirst();
   if (!row || !row.email) return { state: "not_found" };
@@ -255,7 +321,17 @@ export async function acceptInvitation(
   const inv = await trx
     .selectFrom("invitations")
     .innerJoin("accounts", "accounts.id", "invitations.account_id")
-    .select(["invitations.id", "invitations.account_id", "invitations.email", "invitations.role", "invitations.expires_at", "invitations.accepted_at", "invitations.revoked_at", "accounts.plan", "accounts.status"])
+    .select([
+      "invitations.id",
+      "invitations.account_id",
+      "invitations.email",
+      "invitations.role",
+      "invitations.expires_at",
+      "invitations.accepted_at",
+      "invitations.revoked_at",
+      "accounts.plan",
+      "accounts.status",
+    ])
     .where("invitations.token_hash", "=", hashToken(token))
     .forUpdate()
     .executeTakeFirst();
@@ -271,7 +347,16 @@ export async function acceptInvitation(
     .values({ account_id: inv.account_id, user_id: user.id, role: inv.role })
     .onConflict((oc) => oc.columns(["account_id", "user_id"]).doNothing())
     .execute();
-  await trx.updateTable("invitations").set({ accepted_at: sql`now()`, accepted_user_id: user.id }).where("id", "=", inv.id).execute();
-  await writeAudit(trx, actor, { action: "invitation.accepted", targetType: "account", targetId: inv.account_id, details: { invitation_id: inv.id, user_id: user.id, role: inv.role } });
+  await trx
+    .updateTable("invitations")
+    .set({ accepted_at: sql`now()`, accepted_user_id: user.id })
+    .where("id", "=", inv.id)
+    .execute();
+  await writeAudit(trx, actor, {
+    action: "invitation.accepted",
+    targetType: "account",
+    targetId: inv.account_id,
+    details: { invitation_id: inv.id, user_id: user.id, role: inv.role },
+  });
   return { ok: true, accountId: inv.account_id };
 }

@@ -67,9 +67,7 @@ export async function postLedgerEntry(
     // every earlier post. The active recharge rule's threshold comes along.
     const account = await trx
       .selectFrom("accounts")
-      .leftJoin("recharge_rules as r", (j) =>
-        j.onRef("r.account_id", "=", "accounts.id").on("r.enabled", "=", true).on("r.paused_reason", "is", null),
-      )
+      .leftJoin("recharge_rules as r", (j) => j.onRef("r.account_id", "=", "accounts.id").on("r.enabled", "=", true).on("r.paused_reason", "is", null))
       .select(["accounts.balance_cents", "accounts.credit_limit_cents", "r.threshold_cents"])
       .where("accounts.id", "=", input.accountId)
       .forUpdate("accounts")
@@ -128,11 +126,7 @@ export async function postLedgerEntry(
 }
 
 export async function getBalance(db: DbOrTrx, accountId: string) {
-  return db
-    .selectFrom("accounts")
-    .select(["balance_cents", "credit_limit_cents"])
-    .where("id", "=", accountId)
-    .executeTakeFirst();
+  return db.selectFrom("accounts").select(["balance_cents", "credit_limit_cents"]).where("id", "=", accountId).executeTakeFirst();
 }
 
 /** Newest first, keyset-paged by entry id (`before` = the last id of the previous page). */
@@ -176,10 +170,7 @@ export async function newerLedgerCursor(db: DbOrTrx, accountId: string, before: 
 }
 
 export type StaffCreditResult =
-  | { status: "created" | "replayed"; entry: LedgerEntry }
-  | { status: "conflict" }
-  | { status: "insufficient" }
-  | { status: "no_account" };
+  { status: "created" | "replayed"; entry: LedgerEntry } | { status: "conflict" } | { status: "insufficient" } | { status: "no_account" };
 
 /**
  * A support/admin grant or adjustment: the ledger entry and its audit row in

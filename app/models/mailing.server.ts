@@ -32,7 +32,10 @@ export async function setUserSubscriptions(trx: DbOrTrx, userId: string, wanted:
           .insertInto("mailing_subscriptions")
           .values({ user_id: userId, list_id: list.id, subscribed: true })
           .onConflict((oc) =>
-            oc.columns(["user_id", "list_id"]).doUpdateSet({ subscribed: true, changed_at: sql`now()` }).where("mailing_subscriptions.subscribed", "=", false),
+            oc
+              .columns(["user_id", "list_id"])
+              .doUpdateSet({ subscribed: true, changed_at: sql`now()` })
+              .where("mailing_subscriptions.subscribed", "=", false),
           )
           .returning("id")
           .executeTakeFirst()

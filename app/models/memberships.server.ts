@@ -9,17 +9,11 @@ import { planAllows, plansWith } from "./plans.js";
 
 /** The user's role on the account, or null when they are not (or no longer) a member. */
 export async function getMembershipRole(db: DbOrTrx, accountId: string, userId: string): Promise<MemberRole | null> {
-  const row = await db
-    .selectFrom("memberships")
-    .select("role")
-    .where("account_id", "=", accountId)
-    .where("user_id", "=", userId)
-    .executeTakeFirst();
+  const row = await db.selectFrom("memberships").select("role").where("account_id", "=", accountId).where("user_id", "=", userId).executeTakeFirst();
   return row?.role ?? null;
 }
 
 // ---- members of an account (user management: gpu_cluster) ----
-
 
 export async function listMembers(db: DbOrTrx, accountId: string) {
   return db
@@ -70,7 +64,8 @@ const refuse = (status: 400 | 403 | 404 | 409, message: string): MemberChangeRef
 /** Who may manage members: owners and admins, on a plan with user management. */
 export async function memberManagementRefusal(db: DbOrTrx, accountId: string, actingRole: MemberRole | null): Promise<MemberChangeResult | null> {
   const account = await db.selectFrom("accounts").select("plan").where("id", "=", accountId).executeTakeFirst();
-  if (!account || !planAllows(account.plan as Plan, "user_management")) return refuse(403, `User management is available on the ${plansWith("user_management")} plan only.`);
+  if (!account || !planAllows(account.plan as Plan, "user_management"))
+    return refuse(403, `User management is available on the ${plansWith("user_management")} plan only.`);
   if (actingRole !== "owner" && actingRole !== "admin") return refuse(403, "Only the account's owner and admins manage members.");
   return null;
 }
@@ -82,7 +77,12 @@ export async function setMemberRole(trx: DbOrTrx, accountId: string, userId: str
   if (current === "owner") return refuse(409, "The owner's role cannot be changed. The owner can hand ownership to an admin.");
   if (current === role) return { ok: true };
   await trx.updateTable("memberships").set({ role }).where("account_id", "=", accountId).where("user_id", "=", userId).execute();
-  await writeAudit(trx, actor, { action: "member.role_changed", targetType: "account", targetId: accountId, details: { user_id: userId, from: current, to: role } });
+  await writeAudit(trx, actor, {
+    action: "member.role_changed",
+    targetType: "account",
+    targetId: accountId,
+    details: { user_id: userId, from: current, to: role },
+  });
   return { ok: true };
 }
 
@@ -114,7 +114,12 @@ export async function removeMember(
   const current = await getMembershipRole(trx, accountId, userId);
   if (!current) return refuse(404, how === "left" ? "You are not a member of this account." : "That person is not a member of this account.");
   if (current === "owner") {
-    return refuse(409, how === "left" ? "The owner cannot leave the account. Hand ownership to an admin first." : "The owner cannot be removed. Hand ownership to an admin first.");
+    return refuse(
+      409,
+      how === "left"
+        ? "The owner cannot leave the account. Hand ownership to an admin first."
+        : "The owner cannot be removed. Hand ownership to an admin first.",
+    );
   }
   const keys = await revokeKeysCreatedBy(trx, accountId, userId, how === "removed" && actor.type === "user" ? actor.id : null);
   await trx.deleteFrom("memberships").where("account_id", "=", accountId).where("user_id", "=", userId).execute();
@@ -160,6 +165,11 @@ export async function handOverOwnership(trx: DbOrTrx, accountId: string, fromUse
   // Two steps in one transaction: the partial unique index allows one owner at any moment.
   await trx.updateTable("memberships").set({ role: "admin" }).where("account_id", "=", accountId).where("user_id", "=", fromUserId).execute();
   await trx.updateTable("memberships").set({ role: "owner" }).where("account_id", "=", accountId).where("user_id", "=", toUserId).execute();
-  await writeAudit(trx, actor, { action: "member.ownership_handed_over", targetType: "account", targetId: accountId, details: { from_user_id: fromUserId, to_user_id: toUserId } });
+  await writeAudit(trx, actor, {
+    action: "member.ownership_handed_over",
+    targetType: "account",
+    targetId: accountId,
+    details: { from_user_id: fromUserId, to_user_id: toUserId },
+  });
   return { ok: true };
 }

@@ -31,14 +31,30 @@ type Refused = { ok: false; status: 400 | 403 | 404 | 409; message: string };
 
 /** A readable, unique account identifier for /login/password, e.g. "acme-research-k3f9". */
 function newLoginId(accountName: string): string {
-  const base = accountName.toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 30) || "account";
+  const base =
+    accountName
+      .toLowerCase()
+      .normalize("NFKD")
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-+|-+$/g, "")
+      .slice(0, 30) || "account";
   const suffix = randomBytes(3).toString("hex").slice(0, 4);
   return `${/^[a-z0-9]/.test(base) ? base : `a${base}`}-${suffix}`;
 }
 
 /** Support turns password logins on or off (audited). Off ends every password session of the account at once. */
-export async function setPasswordLogins(trx: DbOrTrx, accountId: string, enabled: boolean, actor: Actor): Promise<{ ok: true; loginId: string | null; sessionsEnded: number } | Refused> {
-  const account = await trx.selectFrom("accounts").select(["plan", "name", "login_id", "password_logins_enabled"]).where("id", "=", accountId).forUpdate().executeTakeFirst();
+export async function setPasswordLogins(
+  trx: DbOrTrx,
+  accountId: string,
+  enabled: boolean,
+  actor: Actor,
+): Promise<{ ok: true; loginId: string | null; sessionsEnded: number } | Refused> {
+  const account = await trx
+    .selectFrom("accounts")
+    .select(["plan", "name", "login_id", "password_logins_enabled"])
+    .where("id", "=", accountId)
+    .forUpdate()
+    .executeTakeFirst();
   if (!account) return { ok: false, status: 404, message: "No such account." };
   if (enabled && !planAllows(account.plan, "password_logins")) {
     return { ok: false, status: 409, message: `Password logins are available on the ${plansWith("password_logins")} plans; this account is on another plan.` };
@@ -55,7 +71,12 @@ export async function setPasswordLogins(trx: DbOrTrx, accountId: string, enabled
   await trx.updateTable("accounts").set({ password_logins_enabled: enabled, login_id: loginId }).where("id", "=", accountId).execute();
   const sessionsEnded = enabled ? 0 : await endPasswordSessions(trx, accountId, "password_logins_disabled");
   if (account.password_logins_enabled !== enabled) {
-    await writeAudit(trx, actor, { action: enabled ? "account.password_logins_enabled" : "account.password_logins_disabled", targetType: "account", targetId: accountId, details: { sessions_ended: sessionsEnded } });
+    await writeAudit(trx, actor, {
+      action: enabled ? "account.password_logins_enabled" : "account.password_logins_disabled",
+      targetType: "account",
+      targetId: accountId,
+      details: { sessions_ended: sessionsEnded },
+    });
   }
   return { ok: true, loginId, sessionsEnded };
 }
@@ -84,8 +105,10 @@ export async function listPasswordLogins(db: DbOrTrx, accountId: string) {
 async function loginsRefusal(trx: DbOrTrx, accountId: string): Promise<Refused | null> {
   const account = await trx.selectFrom("accounts").select(["plan", "password_logins_enabled", "status"]).where("id", "=", accountId).executeTakeFirst();
   if (!account || account.status !== "active") return { ok: false, status: 409, message: "This account is not active." };
-  if (!planAllows(account.plan as Plan, "password_logins")) return { ok: false, status: 403, message: `Password logins are available on the ${plansWith("password_logins")} plans.` };
-  if (!account.password_logins_enabled) return { ok: false, status: 403, message: "Password logins are not turned on for this account. Ask support to turn them on." };
+  if (!planAllows(account.plan as Plan, "password_logins"))
+    return { ok: false, status: 403, message: `Password logins are available on the ${plansWith("password_logins")} plans.` };
+  if (!account.password_logins_enabled)
+    return { ok: false, status: 403, message: "Password logins are not turned on for this account. Ask support to turn them on." };
   return null;
 }
 
@@ -99,7 +122,11 @@ export async function createPasswordLogin(
   if (refusal) return refusal;
   const username = input.username.trim().toLowerCase();
   if (!USERNAME.test(username)) {
-    return { ok: false, status: 400, message: "A username is 2 to 40 characters: lower-case letters, digits, dots, dashes and underscores, starting with a letter or digit." };
+    return {
+      ok: false,
+      status: 400,
+      message: "A username is 2 to 40 characters: lower-case letters, digits, dots, dashes and underscores, starting with a letter or digit.",
+    };
   }
   const password = initialPassword();
   const { id: userId } = await trx.insertInto("users").values({ email: null, name: username, provider: "password" }).returning("id").executeTakeFirstOrThrow();
@@ -119,7 +146,12 @@ export async function createPasswordLogin(
 }
 
 /** A new one-time password for a login (the person forgot theirs); their sessions end. */
-export async function resetPasswordLogin(trx: DbOrTrx, accountId: string, userId: string, actor: Actor): Promise<{ ok: true; username: string; initialPassword: string } | Refused> {
+export async function resetPasswordLogin(
+  trx: DbOrTrx,
+  accountId: string,
+  userId: string,
+  actor: Actor,
+): Promise<{ ok: true; username: string; initialPassword: string } | Refused> {
   const refusal = await loginsRefusal(trx, accountId);
   if (refusal) return refusal;
   const password = initialPassword();
@@ -131,7 +163,12 @@ export async function resetPasswordLogin(trx: DbOrTrx, accountId: string, userId
     .returning("username")
     .executeTakeFirst();
   if (!row) return { ok: false, status: 404, message: "No such login on this account." };
-  await trx.updateTable("sessions").set({ revoked_at: sql`now()`, revoked_reason: "password_reset" }).where("user_id", "=", userId).where("revoked_at", "is", null).execute();
+  await trx
+    .updateTable("sessions")
+    .set({ revoked_at: sql`now()`, revoked_reason: "password_reset" })
+    .where("user_id", "=", userId)
+    .where("revoked_at", "is", null)
+    .execute();
   await writeAudit(trx, actor, { action: "password_login.reset", targetType: "account", targetId: accountId, details: { user_id: userId } });
   return { ok: true, username: row.username, initialPassword: password };
 }
@@ -187,7 +224,15 @@ export async function checkPasswordSignIn(
       ? await db
           .selectFrom("password_logins")
           .innerJoin("accounts", "accounts.id", "password_logins.account_id")
-          .select(["password_logins.user_id", "password_logins.account_id", "password_logins.password_hash", "password_logins.must_change", "accounts.status", "accounts.plan", "accounts.password_logins_enabled"])
+          .select([
+            "password_logins.user_id",
+            "password_logins.account_id",
+            "password_logins.password_hash",
+            "password_logins.must_change",
+            "accounts.status",
+            "accounts.plan",
+            "accounts.password_logins_enabled",
+          ])
           .where("accounts.login_id", "=", loginId)
           .where("password_logins.username", "=", username)
           .executeTakeFirst()
@@ -203,10 +248,21 @@ export async function checkPasswordSignIn(
 }
 
 /** Sets a new password (the forced change at first sign-in, or any later change). */
-export async function changePassword(trx: DbOrTrx, userId: string, input: { current: string; next: string }, actor: Actor): Promise<{ ok: true } | { ok: false; field: "current" | "next"; message: string }> {
-  const row = await trx.selectFrom("password_logins").select(["password_hash", "username", "account_id"]).where("user_id", "=", userId).forUpdate().executeTakeFirst();
+export async function changePassword(
+  trx: DbOrTrx,
+  userId: string,
+  input: { current: string; next: string },
+  actor: Actor,
+): Promise<{ ok: true } | { ok: false; field: "current" | "next"; message: string }> {
+  const row = await trx
+    .selectFrom("password_logins")
+    .select(["password_hash", "username", "account_id"])
+    .where("user_id", "=", userId)
+    .forUpdate()
+    .executeTakeFirst();
   if (!row) return { ok: false, field: "current", message: "This sign-in has no password." };
-  if (!(await verifyPassword(row.password_hash, input.current.slice(0, 1024)))) return { ok: false, field: "current", message: "The current password is not right." };
+  if (!(await verifyPassword(row.password_hash, input.current.slice(0, 1024))))
+    return { ok: false, field: "current", message: "The current password is not right." };
   const problem = newPasswordProblem(input.next, { username: row.username });
   if (problem) return { ok: false, field: "next", message: problem };
   if (input.next === input.current) return { ok: false, field: "next", message: "Choose a password different from the current one." };

@@ -22,11 +22,40 @@ import type { DbOrTrx } from "../../db/connection.js";
  * exported with these only: a new key stays out until it is listed here.
  */
 const STRUCTURED_DETAIL_KEYS = new Set([
-  "amount_cents", "code", "count", "created", "deletion_id", "enabled", "failed", "from", "invitation_id",
-  "invitations_withdrawn", "key_id", "keys_revoked", "kind", "last4", "ledger_entry_id", "list", "main_key_id",
-  "new_key_id", "old_key_id", "password_change_required", "password_sessions_ended", "plan", "provider",
-  "reason_code", "recipients", "role", "sessions_ended", "source", "status", "target_cents", "threshold_cents", "to",
-  "verdict", "via",
+  "amount_cents",
+  "code",
+  "count",
+  "created",
+  "deletion_id",
+  "enabled",
+  "failed",
+  "from",
+  "invitation_id",
+  "invitations_withdrawn",
+  "key_id",
+  "keys_revoked",
+  "kind",
+  "last4",
+  "ledger_entry_id",
+  "list",
+  "main_key_id",
+  "new_key_id",
+  "old_key_id",
+  "password_change_required",
+  "password_sessions_ended",
+  "plan",
+  "provider",
+  "reason_code",
+  "recipients",
+  "role",
+  "sessions_ended",
+  "source",
+  "status",
+  "target_cents",
+  "threshold_cents",
+  "to",
+  "verdict",
+  "via",
 ]);
 /** Detail keys naming a person: kept only when they name the person exporting. */
 const PERSON_DETAIL_KEYS = new Set(["user_id", "from_user_id", "to_user_id"]);
@@ -57,7 +86,16 @@ export async function exportPersonalData(db: DbOrTrx, userId: string) {
     db
       .selectFrom("memberships")
       .innerJoin("accounts", "accounts.id", "memberships.account_id")
-      .select(["accounts.id", "accounts.name", "memberships.role", "memberships.created_at as joined_at", "accounts.plan", "accounts.status", "accounts.balance_cents", "accounts.created_at"])
+      .select([
+        "accounts.id",
+        "accounts.name",
+        "memberships.role",
+        "memberships.created_at as joined_at",
+        "accounts.plan",
+        "accounts.status",
+        "accounts.balance_cents",
+        "accounts.created_at",
+      ])
       .where("memberships.user_id", "=", userId)
       .orderBy("memberships.created_at")
       .execute(),
@@ -75,7 +113,11 @@ export async function exportPersonalData(db: DbOrTrx, userId: string) {
       .where("s.user_id", "=", userId)
       .orderBy("l.position")
       .execute(),
-    db.selectFrom("password_logins").select(["account_id", "username", "must_change", "created_at", "password_changed_at"]).where("user_id", "=", userId).execute(),
+    db
+      .selectFrom("password_logins")
+      .select(["account_id", "username", "must_change", "created_at", "password_changed_at"])
+      .where("user_id", "=", userId)
+      .execute(),
     // Invitations they accepted, or addressed to them; who sent one is the sender's business.
     db
       .selectFrom("invitations")
@@ -110,10 +152,19 @@ export async function exportPersonalData(db: DbOrTrx, userId: string) {
 
   const [ledger, rechargeRules, auditRows] = await Promise.all([
     ownedIds.length
-      ? db.selectFrom("ledger_entries").select(["account_id", "amount_cents", "kind", "balance_after_cents", "created_at"]).where("account_id", "in", ownedIds).orderBy("id").execute()
+      ? db
+          .selectFrom("ledger_entries")
+          .select(["account_id", "amount_cents", "kind", "balance_after_cents", "created_at"])
+          .where("account_id", "in", ownedIds)
+          .orderBy("id")
+          .execute()
       : [],
     ownedIds.length
-      ? db.selectFrom("recharge_rules").select(["account_id", "enabled", "threshold_cents", "target_cents", "updated_at"]).where("account_id", "in", ownedIds).execute()
+      ? db
+          .selectFrom("recharge_rules")
+          .select(["account_id", "enabled", "threshold_cents", "target_cents", "updated_at"])
+          .where("account_id", "in", ownedIds)
+          .execute()
       : [],
     db
       .selectFrom("audit_log")

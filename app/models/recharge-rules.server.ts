@@ -45,12 +45,7 @@ export async function saveRechargeRule(
   });
 }
 
-export async function recordRechargeOutcome(
-  db: DbOrTrx,
-  accountId: string,
-  outcome: string,
-  pauseReason: string | null,
-): Promise<void> {
+export async function recordRechargeOutcome(db: DbOrTrx, accountId: string, outcome: string, pauseReason: string | null): Promise<void> {
   await db
     .updateTable("recharge_rules")
     .set({

@@ -55,7 +55,13 @@ export class Redactor {
     this.names = clean(marks.names, 2).map((name) => ({
       spelling: name,
       // Any run of spaces between the parts of a name, as people type them.
-      pattern: new RegExp(`${WORD_BEFORE}${name.split(/\s+/).map(escapeRegExp).join(String.raw`\s+`)}${WORD_AFTER}`, "giu"),
+      pattern: new RegExp(
+        `${WORD_BEFORE}${name
+          .split(/\s+/)
+          .map(escapeRegExp)
+          .join(String.raw`\s+`)}${WORD_AFTER}`,
+        "giu",
+      ),
     }));
   }
 
@@ -197,7 +203,9 @@ export async function redactFreeText(trx: Transaction<Database>, redactor: Redac
   for (const col of FREE_TEXT) {
     const text = col.kind === "json" ? sql`${sql.ref(col.column)}::text` : sql.ref(col.column);
     const aboutCond = col.about(about);
-    const found = redactor.hasIdentifiers ? sql<boolean>`${text} ILIKE ANY(${sql.val(redactor.likePatterns(col.kind === "json"))}::text[])` : sql<boolean>`false`;
+    const found = redactor.hasIdentifiers
+      ? sql<boolean>`${text} ILIKE ANY(${sql.val(redactor.likePatterns(col.kind === "json"))}::text[])`
+      : sql<boolean>`false`;
     const { rows } = await sql<{ id: string; value: string; about: boolean }>`
       SELECT id::text AS id, ${text} AS value, ${aboutCond} AS about
       FROM ${sql.table(col.table)}
@@ -215,7 +223,10 @@ export async function redactFreeText(trx: Transaction<Database>, redactor: Redac
     }
     if (updates.length === 0) continue;
     if (col.write === "ledger") {
-      await redactLedgerNotes(trx, updates.map((u) => ({ id: u.id, note: u.value ?? ERASED })));
+      await redactLedgerNotes(
+        trx,
+        updates.map((u) => ({ id: u.id, note: u.value ?? ERASED })),
+      );
     } else if (col.write === "audit") {
       for (const u of updates) await redactAuditDetails(trx, [u.id], JSON.parse(u.value!) as Record<string, unknown>);
     } else {

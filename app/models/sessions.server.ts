@@ -106,7 +106,7 @@ export async function findSessionByToken(db: DbOrTrx, token: string): Promise<Ac
     signedInAt: row.created_at,
     provider: row.provider,
     passwordChangeRequired: row.password_change_required,
-    revokedReason: row.revoked_at ? row.revoked_reason ?? "revoked" : null,
+    revokedReason: row.revoked_at ? (row.revoked_reason ?? "revoked") : null,
   };
 }
 
@@ -116,7 +116,11 @@ export async function findSessionByToken(db: DbOrTrx, token: string): Promise<Ac
  */
 export async function touchSession(db: DbOrTrx, session: ActiveSession): Promise<void> {
   if (Date.now() - session.lastSeenAt.getTime() < SESSION_TOUCH_INTERVAL_MS) return;
-  await db.updateTable("sessions").set({ last_seen_at: sql`now()` }).where("id", "=", session.id).execute();
+  await db
+    .updateTable("sessions")
+    .set({ last_seen_at: sql`now()` })
+    .where("id", "=", session.id)
+    .execute();
 }
 
 /** Ends one session; true when this call ended it (false: it had ended already). */
@@ -131,12 +135,7 @@ export async function revokeSession(db: DbOrTrx, sessionId: string, reason: stri
 }
 
 /** Ends every live session of a user; returns how many ended. */
-export async function revokeUserSessions(
-  db: DbOrTrx,
-  userId: string,
-  reason: string,
-  exceptSessionId?: string,
-): Promise<number> {
+export async function revokeUserSessions(db: DbOrTrx, userId: string, reason: string, exceptSessionId?: string): Promise<number> {
   const result = await db
     .updateTable("sessions")
     .set({ revoked_at: sql`now()`, revoked_reason: reason })
@@ -154,10 +153,7 @@ export async function revokeAccountSessions(db: DbOrTrx, accountId: string, reas
     .set({ revoked_at: sql`now()`, revoked_reason: reason })
     .where("revoked_at", "is", null)
     .where((eb) =>
-      eb.or([
-        eb("account_id", "=", accountId),
-        eb("user_id", "in", eb.selectFrom("memberships").select("user_id").where("account_id", "=", accountId)),
-      ]),
+      eb.or([eb("account_id", "=", accountId), eb("user_id", "in", eb.selectFrom("memberships").select("user_id").where("account_id", "=", accountId))]),
     )
     .executeTakeFirst();
   return Number(result.numUpdatedRows);

@@ -29,9 +29,7 @@ const identity = (over: Partial<ProviderIdentity> = {}): ProviderIdentity => ({
 async function existingUser(email: string, provider: Provider, status: "active" | "blocked" | "deleted" = "active", transferred = false) {
   const db = fresh.db;
   const user = await db.insertInto("users").values({ email, name: "Existing", provider }).returning("id").executeTakeFirstOrThrow();
-  const target = transferred
-    ? await db.insertInto("accounts").values({ name: "new" }).returning("id").executeTakeFirstOrThrow()
-    : null;
+  const target = transferred ? await db.insertInto("accounts").values({ name: "new" }).returning("id").executeTakeFirstOrThrow() : null;
   const account = await db
     .insertInto("accounts")
     .values({ name: "acct", status, transferred_to_account_id: target?.id ?? null })
@@ -161,7 +159,14 @@ describe("sign-in rules", () => {
 
 async function counts() {
   const n = async (t: "users" | "accounts" | "identities" | "memberships" | "audit_log" | "staff") =>
-    Number((await fresh.db.selectFrom(t).select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await fresh.db
+          .selectFrom(t)
+          .select((eb) => eb.fn.countAll<string>().as("n"))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   return {
     users: await n("users"),
     accounts: await n("accounts"),

@@ -28,14 +28,7 @@ export interface ProviderIdentity {
   avatarUrl: string | null;
 }
 
-export type RefusalReason =
-  | "unverified_email"
-  | "other_provider"
-  | "tombstoned"
-  | "blocked"
-  | "transferred"
-  | "deleted"
-  | "invitation_unusable";
+export type RefusalReason = "unverified_email" | "other_provider" | "tombstoned" | "blocked" | "transferred" | "deleted" | "invitation_unusable";
 
 export type SignInOutcome =
   | {
@@ -76,10 +69,7 @@ export function refusalMessage(reason: RefusalReason, provider?: Provider, bound
     case "blocked":
       return ["This account is blocked.", "If you think this is a mistake, contact support."];
     case "transferred":
-      return [
-        "This account was transferred to a new account and is blocked.",
-        "Sign in with the email address of your new account.",
-      ];
+      return ["This account was transferred to a new account and is blocked.", "Sign in with the email address of your new account."];
     case "deleted":
       return ["This account has been deleted.", "Sign up with a different email address to use Switchboard again."];
     case "invitation_unusable":
@@ -114,7 +104,7 @@ export async function resolveSignIn(db: Db, identity: ProviderIdentity, ctx: Ctx
   await writeAudit(db, actor, {
     action: outcome.ok ? "auth.sign_in" : "auth.sign_in_refused",
     targetType: outcome.ok ? (outcome.accountId ? "account" : "staff") : outcome.accountId ? "account" : null,
-    targetId: outcome.ok ? outcome.accountId ?? outcome.staff?.id : outcome.accountId ?? null,
+    targetId: outcome.ok ? (outcome.accountId ?? outcome.staff?.id) : (outcome.accountId ?? null),
     details: outcome.ok
       ? { provider: identity.provider, created: outcome.created, staff: outcome.staff?.role ?? null }
       : { provider: identity.provider, reason: outcome.reason },
@@ -127,12 +117,7 @@ async function decide(trx: Transaction<Database>, identity: ProviderIdentity, ct
   const email = normalizeEmail(identity.email);
   const { provider } = identity;
 
-  const staffRow = await trx
-    .selectFrom("staff")
-    .select(["id", "role", "provider"])
-    .where("email", "=", email)
-    .forUpdate()
-    .executeTakeFirst();
+  const staffRow = await trx.selectFrom("staff").select(["id", "role", "provider"]).where("email", "=", email).forUpdate().executeTakeFirst();
   if (staffRow?.provider && staffRow.provider !== provider) {
     return { ok: false, reason: "other_provider", boundProvider: staffRow.provider };
   }
@@ -169,12 +154,16 @@ async function decide(trx: Transaction<Database>, identity: ProviderIdentity, ct
     // LinkedIn sign-in was discontinued: the first Google/GitHub sign-in with the same email re-binds.
     await trx.updateTable("users").set({ provider }).where("id", "=", user.id).execute();
     reboundFrom = "linkedin";
-    await writeAudit(trx, { type: "user", id: user.id, ip: ctx.ip }, {
-      action: "user.provider_rebound",
-      targetType: "user",
-      targetId: user.id,
-      details: { from: "linkedin", to: provider },
-    });
+    await writeAudit(
+      trx,
+      { type: "user", id: user.id, ip: ctx.ip },
+      {
+        action: "user.provider_rebound",
+        targetType: "user",
+        targetId: user.id,
+        details: { from: "linkedin", to: provider },
+      },
+    );
     user = { ...user, provider };
   }
 
@@ -221,9 +210,7 @@ async function decide(trx: Transaction<Database>, identity: ProviderIdentity, ct
         email_verified: true,
         last_sign_in_at: new Date(),
       })
-      .onConflict((oc) =>
-        oc.columns(["provider", "subject"]).doUpdateSet({ email, email_verified: true, last_sign_in_at: new Date() }),
-      )
+      .onConflict((oc) => oc.columns(["provider", "subject"]).doUpdateSet({ email, email_verified: true, last_sign_in_at: new Date() }))
       .execute();
   }
   if (staffRow && !staffRow.provider) {
@@ -278,11 +265,15 @@ async function createUserWithAccount(
     .executeTakeFirstOrThrow();
   await trx.insertInto("memberships").values({ account_id: accountId, user_id: userId, role: "owner" }).execute();
   const mainKey = await createMainKey(trx, accountId, userId);
-  await writeAudit(trx, { type: "user", id: userId }, {
-    action: "account.created",
-    targetType: "account",
-    targetId: accountId,
-    details: { provider: identity.provider, plan: "build", main_key_id: mainKey.id },
-  });
+  await writeAudit(
+    trx,
+    { type: "user", id: userId },
+    {
+      action: "account.created",
+      targetType: "account",
+      targetId: accountId,
+      details: { provider: identity.provider, plan: "build", main_key_id: mainKey.id },
+    },
+  );
   return { userId, accountId, mainKey: mainKey.plaintext };
 }

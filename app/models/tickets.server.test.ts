@@ -21,8 +21,7 @@ async function setup() {
   return { db, old, neu };
 }
 
-const failedOf = async (ticketId: string) =>
-  (await verifyTransferTicket(fresh.db, ticketId)).checks.filter((c) => !c.passed).map((c) => c.code);
+const failedOf = async (ticketId: string) => (await verifyTransferTicket(fresh.db, ticketId)).checks.filter((c) => !c.passed).map((c) => c.code);
 
 describe("transfer verification", () => {
   it("passes every check for a proper request", async () => {
@@ -34,7 +33,8 @@ describe("transfer verification", () => {
   const cases: [string, (s: Awaited<ReturnType<typeof setup>>) => Promise<string>, string[]][] = [
     [
       "requester is not the old account's owner",
-      async ({ db, old, neu }) => createWebTransferTicket(db, { requesterUserId: neu.userId, oldAccountId: old.accountId, newAddress: "new@example.com" }, SYSTEM),
+      async ({ db, old, neu }) =>
+        createWebTransferTicket(db, { requesterUserId: neu.userId, oldAccountId: old.accountId, newAddress: "new@example.com" }, SYSTEM),
       ["requester_signed_in_as_old_owner"],
     ],
     [
@@ -65,7 +65,8 @@ describe("transfer verification", () => {
     ],
     [
       "the new address has no account",
-      async ({ db, old }) => createWebTransferTicket(db, { requesterUserId: old.userId, oldAccountId: old.accountId, newAddress: "nobody@example.com" }, SYSTEM),
+      async ({ db, old }) =>
+        createWebTransferTicket(db, { requesterUserId: old.userId, oldAccountId: old.accountId, newAddress: "nobody@example.com" }, SYSTEM),
       ["new_account_exists"],
     ],
     [

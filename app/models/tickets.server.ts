@@ -45,7 +45,12 @@ export async function createWebTransferTicket(
     })
     .returning("id")
     .executeTakeFirstOrThrow();
-  await writeAudit(db, actor, { action: "ticket.created", targetType: "ticket", targetId: id, details: { kind: "email_transfer", source: "web", old_account_id: input.oldAccountId } });
+  await writeAudit(db, actor, {
+    action: "ticket.created",
+    targetType: "ticket",
+    targetId: id,
+    details: { kind: "email_transfer", source: "web", old_account_id: input.oldAccountId },
+  });
   return id;
 }
 
@@ -69,7 +74,12 @@ export async function createEmailTransferTicket(
     })
     .returning("id")
     .executeTakeFirstOrThrow();
-  await writeAudit(db, actor, { action: "ticket.created", targetType: "ticket", targetId: id, details: { kind: "email_transfer", source: "email", verdict: input.senderVerdict } });
+  await writeAudit(db, actor, {
+    action: "ticket.created",
+    targetType: "ticket",
+    targetId: id,
+    details: { kind: "email_transfer", source: "email", verdict: input.senderVerdict },
+  });
   return id;
 }
 
@@ -199,7 +209,11 @@ export async function setTicketStatus(
  * first (the caller's transaction then holds them until it commits, so no
  * deletion or block can slip in between the check and the step).
  */
-export async function transferPartyProblems(db: DbOrTrx, ticketId: string, opts: { lock?: boolean; oldBlockedByThisTransfer?: boolean } = {}): Promise<string[]> {
+export async function transferPartyProblems(
+  db: DbOrTrx,
+  ticketId: string,
+  opts: { lock?: boolean; oldBlockedByThisTransfer?: boolean } = {},
+): Promise<string[]> {
   const t = await db.selectFrom("support_tickets").select(["old_account_id", "new_account_id"]).where("id", "=", ticketId).executeTakeFirst();
   if (!t?.old_account_id || !t.new_account_id) return ["ticket_incomplete"];
   const rows = await db
@@ -213,7 +227,8 @@ export async function transferPartyProblems(db: DbOrTrx, ticketId: string, opts:
   const fresh = rows.find((r) => r.id === t.new_account_id);
   const problems: string[] = [];
   if (opts.oldBlockedByThisTransfer) {
-    if (old?.status !== "blocked" || old.blocked_reason_code !== "transferred" || old.transferred_to_account_id !== t.new_account_id) problems.push("old_account_not_blocked_for_transfer");
+    if (old?.status !== "blocked" || old.blocked_reason_code !== "transferred" || old.transferred_to_account_id !== t.new_account_id)
+      problems.push("old_account_not_blocked_for_transfer");
   } else if (old?.status !== "active") {
     problems.push(old?.status === "deleting" || old?.status === "deleted" ? "old_account_deleted" : "old_account_not_active");
   }
@@ -266,20 +281,37 @@ export async function closeOrphanedTicket(
   input: { ticketId: string; staffId: string; reason: string },
   actor: Actor,
 ): Promise<{ status: "completed" | "cancelled" } | "step_running" | null> {
-  const t = await db.selectFrom("support_tickets").select(["status", "old_account_id", "new_account_id"]).where("id", "=", input.ticketId).forUpdate().executeTakeFirst();
+  const t = await db
+    .selectFrom("support_tickets")
+    .select(["status", "old_account_id", "new_account_id"])
+    .where("id", "=", input.ticketId)
+    .forUpdate()
+    .executeTakeFirst();
   if (!t || FINAL_STATUSES.includes(t.status)) return null;
   // The transfer's block (or unblock) outlives the terminated transfer and must finish first, or an unblock could overtake it.
   if (await unfinishedTransferStep(db, input.ticketId)) return "step_running";
   const moved = t.old_account_id
-    ? await db.selectFrom("ledger_entries").select("id").where("account_id", "=", t.old_account_id).where("idempotency_key", "=", `transfer:${input.ticketId}`).executeTakeFirst()
+    ? await db
+        .selectFrom("ledger_entries")
+        .select("id")
+        .where("account_id", "=", t.old_account_id)
+        .where("idempotency_key", "=", `transfer:${input.ticketId}`)
+        .executeTakeFirst()
     : undefined;
-  const migrated = moved !== undefined || (await db.selectFrom("audit_log").select("id").where("action", "=", "ticket.migrated").where("target_id", "=", input.ticketId).executeTakeFirst()) !== undefined;
+  const migrated =
+    moved !== undefined ||
+    (await db.selectFrom("audit_log").select("id").where("action", "=", "ticket.migrated").where("target_id", "=", input.ticketId).executeTakeFirst()) !==
+      undefined;
   const status = migrated ? "completed" : "cancelled";
   await setTicketStatus(db, input.ticketId, status, "closed_by_staff", migrated ? {} : { failureReason: "closed_by_staff" });
   await db.insertInto("ticket_notes").values({ ticket_id: input.ticketId, staff_id: input.staffId, body: input.reason }).execute();
   await writeAudit(db, actor, { action: "ticket.closed_by_hand", targetType: "ticket", targetId: input.ticketId, details: { status } });
   if (migrated || !t.old_account_id) return { status };
-  const old = await db.selectFrom("accounts").select(["status", "blocked_reason_code", "transferred_to_account_id"]).where("id", "=", t.old_account_id).executeTakeFirst();
+  const old = await db
+    .selectFrom("accounts")
+    .select(["status", "blocked_reason_code", "transferred_to_account_id"])
+    .where("id", "=", t.old_account_id)
+    .executeTakeFirst();
   const blockedByUs = old?.status === "blocked" && old.blocked_reason_code === "transferred" && old.transferred_to_account_id === t.new_account_id;
   // In the same transaction: no moment in which a cancelled transfer leaves its old account blocked as "transferred".
   if (blockedByUs) await unblockAccount(db, t.old_account_id, actor);
@@ -301,9 +333,7 @@ export async function issueConfirmToken(db: DbOrTrx, ticketId: string, expiresAt
   return token;
 }
 
-export type ConfirmLookup =
-  | { ok: true; ticketId: string; newAccountId: string }
-  | { ok: false; reason: "unknown" | "used" | "expired" | "closed" };
+export type ConfirmLookup = { ok: true; ticketId: string; newAccountId: string } | { ok: false; reason: "unknown" | "used" | "expired" | "closed" };
 
 export async function findConfirmation(db: DbOrTrx, token: string): Promise<ConfirmLookup> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return { ok: false, reason: "unknown" };
@@ -337,11 +367,7 @@ export async function markConfirmed(db: DbOrTrx, ticketId: string, token: string
 
 // ---- staff decisions and notes ----
 
-export async function recordDecision(
-  db: DbOrTrx,
-  input: { ticketId: string; staffId: string; decision: "approve" | "reject" },
-  actor: Actor,
-): Promise<void> {
+export async function recordDecision(db: DbOrTrx, input: { ticketId: string; staffId: string; decision: "approve" | "reject" }, actor: Actor): Promise<void> {
   // One decision per person per ticket; an approver who then rejects changes their decision (audited).
   const previous = await db
     .selectFrom("ticket_decisions")
@@ -352,7 +378,12 @@ export async function recordDecision(
     .executeTakeFirst();
   if (previous?.decision === input.decision) return; // a retried activity
   if (previous) {
-    await db.updateTable("ticket_decisions").set({ decision: input.decision, reason: null }).where("ticket_id", "=", input.ticketId).where("staff_id", "=", input.staffId).execute();
+    await db
+      .updateTable("ticket_decisions")
+      .set({ decision: input.decision, reason: null })
+      .where("ticket_id", "=", input.ticketId)
+      .where("staff_id", "=", input.staffId)
+      .execute();
   } else {
     await db.insertInto("ticket_decisions").values({ ticket_id: input.ticketId, staff_id: input.staffId, decision: input.decision }).execute();
   }
@@ -444,7 +475,11 @@ export type QueueFilter = "unresolved" | "all" | TicketStatus;
 export async function listTicketQueue(db: DbOrTrx, filter: QueueFilter, page: number) {
   const open = sql<boolean>`status IN (${sql.join([...OPEN_STATUSES])})`;
   const [countRows, tickets] = await Promise.all([
-    db.selectFrom("support_tickets").select(["status", (eb) => eb.fn.countAll<string>().as("n")]).groupBy("status").execute(),
+    db
+      .selectFrom("support_tickets")
+      .select(["status", (eb) => eb.fn.countAll<string>().as("n")])
+      .groupBy("status")
+      .execute(),
     db
       .selectFrom("support_tickets")
       .select(["id", "kind", "status", "step", "source", "created_at", "old_account_id", "requester_user_id", "sender_address"])
@@ -474,9 +509,9 @@ export async function listTicketQueue(db: DbOrTrx, filter: QueueFilter, page: nu
     source: r.source,
     created_at: r.created_at,
     old_account_id: r.old_account_id,
-    old_account_name: r.old_account_id ? accountName.get(r.old_account_id) ?? null : null,
+    old_account_name: r.old_account_id ? (accountName.get(r.old_account_id) ?? null) : null,
     // Who asked: the mail's sender, or the signed-in requester.
-    requester_address: r.sender_address ?? (r.requester_user_id ? userEmail.get(r.requester_user_id) ?? null : null),
+    requester_address: r.sender_address ?? (r.requester_user_id ? (userEmail.get(r.requester_user_id) ?? null) : null),
   }));
   return { countRows, rows };
 }

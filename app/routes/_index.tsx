@@ -31,8 +31,8 @@ export default function Index() {
         <main className="page narrow">
           <h1>Switchboard</h1>
           <p>
-            The account system of an AI API platform: sign in with Google or GitHub to manage your API keys and
-            credits. Support staff and operators use the console.
+            The account system of an AI API platform: sign in with Google or GitHub to manage your API keys and credits. Support staff and operators use the
+            console.
           </p>
           <p>
             <Link to="/login" className="btn primary">
@@ -46,11 +46,7 @@ export default function Index() {
   return (
     <>
       <TopBar
-        links={[
-          { to: "/", label: "Home" },
-          { to: "/settings/sessions", label: "Settings" },
-          ...(isStaff ? [{ to: "/console", label: "Console" }] : []),
-        ]}
+        links={[{ to: "/", label: "Home" }, { to: "/settings/sessions", label: "Settings" }, ...(isStaff ? [{ to: "/console", label: "Console" }] : [])]}
         who={home.user.email ?? home.user.name}
       />
       <main className="page">

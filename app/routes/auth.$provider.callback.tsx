@@ -35,10 +35,14 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     if (err instanceof Response && err.status >= 300 && err.status < 400) throw err;
     // Forged or missing state, a bad code, the provider refusing: logged and audited by kind, never with the raw values.
     services.logger.warn({ provider, reason: err instanceof Error ? err.message.slice(0, 120) : "unknown" }, "oauth callback failed");
-    await writeAudit(services.db, { type: "anonymous", id: null, ip: context.ip }, {
-      action: "auth.sign_in_refused",
-      details: { provider, reason: "oauth_failed" },
-    });
+    await writeAudit(
+      services.db,
+      { type: "anonymous", id: null, ip: context.ip },
+      {
+        action: "auth.sign_in_refused",
+        details: { provider, reason: "oauth_failed" },
+      },
+    );
     throw redirect(`/login?error=oauth&provider=${provider}`, { headers: clearing(clearState) });
   }
 

@@ -55,8 +55,7 @@ async function inspect(request: Request, context: LoaderFunctionArgs["context"],
 }
 
 /** The action's answer is the page; reloading the loader after it would only turn "confirmed" into "already used". */
-export const shouldRevalidate: ShouldRevalidateFunction = ({ actionResult, defaultShouldRevalidate }) =>
-  actionResult ? false : defaultShouldRevalidate;
+export const shouldRevalidate: ShouldRevalidateFunction = ({ actionResult, defaultShouldRevalidate }) => (actionResult ? false : defaultShouldRevalidate);
 
 const answer = (view: View) => data<View>(view, { status: STATUS[view.state] });
 
@@ -89,11 +88,15 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 async function switchAccount(request: Request, context: ActionFunctionArgs["context"], token: string): Promise<never> {
   const p: Principal = await requireUser(request, context);
   await revokeSession(context.services.db, p.sessionId, "signed_out");
-  await writeAudit(context.services.db, { type: "user", id: p.userId, ip: context.ip }, {
-    action: "auth.sign_out",
-    targetType: "session",
-    targetId: p.sessionId,
-  });
+  await writeAudit(
+    context.services.db,
+    { type: "user", id: p.userId, ip: context.ip },
+    {
+      action: "auth.sign_out",
+      targetType: "session",
+      targetId: p.sessionId,
+    },
+  );
   const next = `/confirm-transfer/${encodeURIComponent(token)}`;
   throw redirect(`/login?next=${encodeURIComponent(next)}`, { headers: { "Set-Cookie": await clearSessionCookie(context) } });
 }
@@ -119,8 +122,14 @@ function Body({ view }: { view: View }) {
         <section className="card stack" aria-labelledby="confirm-h">
           <h1 id="confirm-h">Receive your previous account?</h1>
           <p>
-            You asked to move your previous Switchboard account to this address. If you confirm, the account you are signed
-            in to{view.accountName ? <> (<strong>{view.accountName}</strong>)</> : null} receives it:
+            You asked to move your previous Switchboard account to this address. If you confirm, the account you are signed in to
+            {view.accountName ? (
+              <>
+                {" "}
+                (<strong>{view.accountName}</strong>)
+              </>
+            ) : null}{" "}
+            receives it:
           </p>
           <ul>
             <li>your previous account's credits (or its outstanding balance), its plan and its settings move here;</li>
@@ -142,8 +151,8 @@ function Body({ view }: { view: View }) {
           <h1 id="done-h">Confirmed — support will review the request</h1>
           <Alert kind="ok" lines={["Thank you. Your confirmation is recorded."]} />
           <p>
-            Support now reviews the request. When it is approved, the credits, plan and settings move to this account and
-            both addresses get a mail. There is nothing more to do here.
+            Support now reviews the request. When it is approved, the credits, plan and settings move to this account and both addresses get a mail. There is
+            nothing more to do here.
           </p>
         </section>
       );

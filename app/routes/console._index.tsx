@@ -131,9 +131,7 @@ export default function ConsoleDashboard() {
           ]}
           label="Email transfers and account deletions completed per day (UTC)"
         />
-        <p className="muted">
-          Median time from request to completion: {medianMinutes === null ? "no transfer completed yet" : `${medianMinutes} minutes`}.
-        </p>
+        <p className="muted">Median time from request to completion: {medianMinutes === null ? "no transfer completed yet" : `${medianMinutes} minutes`}.</p>
       </section>
       <section className="card">
         <h2>Recent blocks and unblocks</h2>

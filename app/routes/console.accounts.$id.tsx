@@ -11,13 +11,7 @@ import { useStepUp } from "../components/step-up.js";
 import { ConsoleCredits, type CreditsOutcome } from "../components/console-credits.js";
 import { Alert, Badge, EmptyState, When } from "../components/ui.js";
 import { BLOCK_REASON_CODES, BLOCK_REASONS } from "../models/block-reasons.js";
-import {
-  countActiveAccountSessions,
-  endAccountSessions,
-  getAccount,
-  getAccountMembers,
-  listStatusChanges,
-} from "../models/accounts.server.js";
+import { countActiveAccountSessions, endAccountSessions, getAccount, getAccountMembers, listStatusChanges } from "../models/accounts.server.js";
 import { postStaffCreditChange } from "../models/ledger.server.js";
 import { recentAuditFor, type Actor } from "../models/audit.server.js";
 import { getBalance, listLedger } from "../models/ledger.server.js";
@@ -246,11 +240,7 @@ async function deleteOnRequest(services: Services, accountId: string, form: Form
     }
     return answer({ error: "Nothing was changed. Fix the fields marked below.", fieldErrors }, 400);
   }
-  const started = await startDeletion(
-    services,
-    { accountId, source: "support", userId: null, staffId: actor.id, reason: parsed.data.reason },
-    actor,
-  );
+  const started = await startDeletion(services, { accountId, source: "support", userId: null, staffId: actor.id, reason: parsed.data.reason }, actor);
   if (!started.ok) return answer({ error: started.message }, started.status);
   throw redirect(`/console/accounts/${accountId}?deletion=started`);
 }
@@ -281,7 +271,12 @@ async function changeAccountPlan(db: Db, accountId: string, form: FormData, acto
   const { plan, reason } = parsed.data;
   const result = await db.transaction().execute(async (trx) => {
     // Locked first, so the "from" the notice names is the one changePlan changes.
-    const before = await trx.selectFrom("accounts").select(["plan", "password_logins_enabled"]).where("id", "=", accountId).forUpdate().executeTakeFirstOrThrow();
+    const before = await trx
+      .selectFrom("accounts")
+      .select(["plan", "password_logins_enabled"])
+      .where("id", "=", accountId)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
     return { before, outcome: await changePlan(trx, { accountId, plan, reason }, actor) };
   });
   const { before, outcome } = result;
@@ -298,7 +293,10 @@ async function changeAccountPlan(db: Db, accountId: string, form: FormData, acto
 async function togglePasswordLogins(db: Db, accountId: string, form: FormData, actor: Actor) {
   // Its own key in the answer: a bare { error, notice } type would absorb the other answers' types (TypeScript's subtype reduction).
   const answer = (o: { error?: string | null; notice?: string | null }, status: number) =>
-    data<{ error: string | null; notice: string | null; passwordLogins: "answered" }>({ error: o.error ?? null, notice: o.notice ?? null, passwordLogins: "answered" }, { status });
+    data<{ error: string | null; notice: string | null; passwordLogins: "answered" }>(
+      { error: o.error ?? null, notice: o.notice ?? null, passwordLogins: "answered" },
+      { status },
+    );
   const parsed = PasswordLoginsToggle.safeParse({ enabled: form.get("enabled") ?? undefined });
   if (!parsed.success) return answer({ error: parsed.error.issues[0]?.message ?? "The form was incomplete." }, 400);
   const enabled = parsed.data.enabled === "on";
@@ -306,7 +304,9 @@ async function togglePasswordLogins(db: Db, accountId: string, form: FormData, a
   if (!result.ok) return answer({ error: result.message }, result.status);
   if (enabled) {
     return answer(
-      { notice: `Password logins are on. The account identifier is ${result.loginId}: the owner or an admin creates logins in Settings → Members, and people sign in at /login/password.` },
+      {
+        notice: `Password logins are on. The account identifier is ${result.loginId}: the owner or an admin creates logins in Settings → Members, and people sign in at /login/password.`,
+      },
       200,
     );
   }
@@ -326,7 +326,10 @@ const MAX_ADJUST_CENTS = 100_000_000n;
 async function adjustCredits(db: Parameters<typeof postStaffCreditChange>[0], accountId: string, form: FormData, actor: Actor) {
   const raw = { amountDollars: String(form.get("amountDollars") ?? ""), kind: String(form.get("kind") ?? ""), reason: String(form.get("reason") ?? "") };
   const answer = (c: Partial<CreditsOutcome>, status: number) =>
-    data({ error: null, notice: null, credits: { error: null, notice: null, fieldErrors: {}, values: null, postedId: null, ...c } satisfies CreditsOutcome }, { status });
+    data(
+      { error: null, notice: null, credits: { error: null, notice: null, fieldErrors: {}, values: null, postedId: null, ...c } satisfies CreditsOutcome },
+      { status },
+    );
   const token = AdjustToken.safeParse(form.get("adjustToken"));
   if (!token.success) return answer({ error: "This form is out of date. Reload the page and try again.", values: raw }, 400);
   const parsed = Adjust.safeParse(raw);
@@ -377,11 +380,22 @@ export default function AccountPage() {
     result && "credits" in result
       ? result.credits
       : keptAdjust
-        ? { error: null, notice: null, fieldErrors: {}, postedId: null, values: { amountDollars: keptAdjust.amountDollars ?? "", kind: keptAdjust.kind ?? "grant", reason: keptAdjust.reason ?? "" } }
+        ? {
+            error: null,
+            notice: null,
+            fieldErrors: {},
+            postedId: null,
+            values: { amountDollars: keptAdjust.amountDollars ?? "", kind: keptAdjust.kind ?? "grant", reason: keptAdjust.reason ?? "" },
+          }
         : null;
-  const deletionOutcome: DeletionOutcome | null = result && "deletion" in result ? result.deletion : keptDeletion ? { error: null, fieldErrors: {}, reason: keptDeletion.reason ?? "" } : null;
+  const deletionOutcome: DeletionOutcome | null =
+    result && "deletion" in result ? result.deletion : keptDeletion ? { error: null, fieldErrors: {}, reason: keptDeletion.reason ?? "" } : null;
   const planOutcome: PlanOutcome | null =
-    result && "planForm" in result ? result.planForm : keptPlan ? { fieldErrors: {}, values: { plan: keptPlan.plan ?? "", reason: keptPlan.reason ?? "" } } : null;
+    result && "planForm" in result
+      ? result.planForm
+      : keptPlan
+        ? { fieldErrors: {}, values: { plan: keptPlan.plan ?? "", reason: keptPlan.reason ?? "" } }
+        : null;
   const revalidator = useRevalidator();
   const deleting = deletions.some((d) => d.status === "pending" || d.status === "running");
   const inFlight = deleting || changes.some((c) => c.status === "pending" || c.status === "running");
@@ -410,7 +424,9 @@ export default function AccountPage() {
       {deletion.started && !result ? (
         <Alert
           kind="ok"
-          lines={["Deletion started: the account's keys and sessions stopped working at once. The workflow erases the rest; its steps appear under Deletions below."]}
+          lines={[
+            "Deletion started: the account's keys and sessions stopped working at once. The workflow erases the rest; its steps appear under Deletions below.",
+          ]}
         />
       ) : null}
       <div className="grid">
@@ -608,8 +624,8 @@ export default function AccountPage() {
                 <Alert kind="info" lines={["The last deletion of this account failed (see Deletions below). You can start it again."]} />
               ) : null}
               <p id="delete-what" className="muted">
-                Keys and sessions stop at once; the workflow then unsubscribes every mailing list, sends the confirmation, erases the personal data
-                and keeps the email only as a tombstone. It cannot be undone.
+                Keys and sessions stop at once; the workflow then unsubscribes every mailing list, sends the confirmation, erases the personal data and keeps
+                the email only as a tombstone. It cannot be undone.
               </p>
               <div className="field">
                 <label htmlFor="delete-reason">Reason for the deletion</label>
@@ -673,7 +689,11 @@ export default function AccountPage() {
                     </>
                   ) : null}
                 </p>
-                {d.reason ? <p className="muted" style={{ margin: 0 }}>“{d.reason}”</p> : null}
+                {d.reason ? (
+                  <p className="muted" style={{ margin: 0 }}>
+                    “{d.reason}”
+                  </p>
+                ) : null}
                 {d.error ? (
                   <p className="field-error" style={{ margin: 0 }}>
                     Failed: <code>{d.error}</code>
@@ -700,8 +720,7 @@ export default function AccountPage() {
           changes.map((c) => (
             <div key={c.id} className="card" aria-live="polite">
               <p>
-                <strong>{c.action}</strong> <Badge value={c.status} /> · reason {c.reason_code} · by{" "}
-                {c.requested_by_email ?? "—"} · <When at={c.created_at} />
+                <strong>{c.action}</strong> <Badge value={c.status} /> · reason {c.reason_code} · by {c.requested_by_email ?? "—"} · <When at={c.created_at} />
               </p>
               {c.reason_text ? <p className="muted">“{c.reason_text}”</p> : null}
               <ol className="timeline">
@@ -717,10 +736,7 @@ export default function AccountPage() {
                   {temporalUi ? (
                     <>
                       {" "}
-                      ·{" "}
-                      <a href={`${temporalUi}/namespaces/${namespace}/workflows/${encodeURIComponent(c.workflow_id)}`}>
-                        open in Temporal Web UI
-                      </a>
+                      · <a href={`${temporalUi}/namespaces/${namespace}/workflows/${encodeURIComponent(c.workflow_id)}`}>open in Temporal Web UI</a>
                     </>
                   ) : null}
                 </p>
@@ -741,7 +757,7 @@ export default function AccountPage() {
 
       <section className="card">
         <h2>Recent audit</h2>
-<AuditTable rows={audit} empty="No audit rows for this account." />
+        <AuditTable rows={audit} empty="No audit rows for this account." />
       </section>
     </main>
   );

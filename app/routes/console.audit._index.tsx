@@ -78,9 +78,7 @@ export default function AuditPage() {
   return (
     <main className="page">
       <h1>Audit</h1>
-      <p className="muted">
-        Every change a person or a workflow made, newest first. The trail is append-only: the database refuses to change or remove a row.
-      </p>
+      <p className="muted">Every change a person or a workflow made, newest first. The trail is append-only: the database refuses to change or remove a row.</p>
       {/* key: other values remount the form, so defaultValues follow the URL after client-side navigation. */}
       <Form method="get" className="row" role="search" aria-label="Filter the audit trail" key={JSON.stringify(values)}>
         <div className="field">

@@ -3,7 +3,11 @@ import { requireStaff } from "../auth/session.server.js";
 import { auditCsvRows, parseAuditQuery } from "../models/audit-search.server.js";
 
 /** 20261127T083001Z: sortable, and safe in a file name on every system. */
-const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+const stamp = (d: Date) =>
+  d
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "");
 
 /**
  * /console/audit/csv: every row of the audit page's filter as CSV. Streamed

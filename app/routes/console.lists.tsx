@@ -167,8 +167,7 @@ export default function ListsPage() {
     <main className="page">
       <h1>Mailing lists</h1>
       <p className="muted">
-        The database is the list: people choose their lists in Settings → Notifications, and every list mail carries a
-        one-click unsubscribe link.
+        The database is the list: people choose their lists in Settings → Notifications, and every list mail carries a one-click unsubscribe link.
       </p>
       {sent ? (
         <div className="alert ok" role="status">

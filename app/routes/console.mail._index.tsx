@@ -46,8 +46,8 @@ export default function MailPage() {
         {mode === "outbox" && production
           ? "No SMTP server is configured (SMTP_URL): mail is kept here and never delivered. Links show their tokens masked."
           : mode === "outbox"
-          ? "No SMTP server is configured (SMTP_URL), so this outbox is the mailbox: open a mail to read it and follow its links."
-          : "Every mail Switchboard sends, as the outbox records it; the worker delivers pending ones over SMTP. Links in delivered mail show their tokens masked."}
+            ? "No SMTP server is configured (SMTP_URL), so this outbox is the mailbox: open a mail to read it and follow its links."
+            : "Every mail Switchboard sends, as the outbox records it; the worker delivers pending ones over SMTP. Links in delivered mail show their tokens masked."}
       </p>
       <div className="table-wrap">
         {rows.length === 0 ? (

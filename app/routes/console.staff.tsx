@@ -63,9 +63,7 @@ export default function StaffPage() {
     <main className="page">
       <h1>Staff</h1>
       {result ? <Alert kind={result.ok ? "ok" : "error"} lines={[result.message]} /> : null}
-      <p className="muted">
-        Support verifies tickets and blocks accounts; operators watch and act on workflows; admins also manage staff.
-      </p>
+      <p className="muted">Support verifies tickets and blocks accounts; operators watch and act on workflows; admins also manage staff.</p>
       <div className="table-wrap">
         <table>
           <thead>

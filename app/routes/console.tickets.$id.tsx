@@ -16,7 +16,15 @@ import { listAccountKeys } from "../models/api-keys.server.js";
 import { recentAuditFor, writeAudit, type Actor } from "../models/audit.server.js";
 import { getBalance } from "../models/ledger.server.js";
 import { formatCents } from "../models/money.js";
-import { addTicketNote, getTicket, listTicketDecisions, listTicketNotes, OPEN_STATUSES, requesterAddressForStaff, setDecisionReason } from "../models/tickets.server.js";
+import {
+  addTicketNote,
+  getTicket,
+  listTicketDecisions,
+  listTicketNotes,
+  OPEN_STATUSES,
+  requesterAddressForStaff,
+  setDecisionReason,
+} from "../models/tickets.server.js";
 import { closeOrphanedTransfer, decideTransfer, NOT_WAITING, transferLiveStatus, transferWorkflowState } from "../transfers.server.js";
 import { AuditTable } from "../components/audit-table.js";
 import { WorkflowList } from "../components/workflow-list.js";
@@ -74,7 +82,10 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     open && ticket.workflow_id ? transferLiveStatus(context.services, ticket.workflow_id) : Promise.resolve(null),
     listWorkflows(context.services, { ticket: ticket.id }, 1_500),
   ]);
-  const [oldSide, newSide] = await Promise.all([accountSide(db, ticket.old_account_id, oldAddress), accountSide(db, ticket.new_account_id, ticket.new_address)]);
+  const [oldSide, newSide] = await Promise.all([
+    accountSide(db, ticket.old_account_id, oldAddress),
+    accountSide(db, ticket.new_account_id, ticket.new_address),
+  ]);
   // An open ticket whose workflow does not answer may be orphaned: terminated, so nothing will ever close it.
   const workflowState = open && ticket.workflow_id && live === null ? await transferWorkflowState(context.services, ticket.workflow_id) : null;
   const orphanedBy = workflowState && workflowState !== "running" ? workflowState.toLowerCase().replace(/_/g, " ") : null;
@@ -91,8 +102,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   // Without the workflow's answer, the database still knows the approvals; the number needed is
   // worked out as the workflow does, but from the old balance as it is now, not at verification.
   const approvalsInDb = decisions.filter((d) => d.decision === "approve").length;
-  const neededFromDb =
-    oldSide.account && BigInt(oldSide.account.balanceCents) > BigInt(config.transfer.secondApproverAboveCents) ? 2 : 1;
+  const neededFromDb = oldSide.account && BigInt(oldSide.account.balanceCents) > BigInt(config.transfer.secondApproverAboveCents) ? 2 : 1;
   const awaitingApproval = live ? live.step === "awaiting_approval" : ticket.status === "awaiting_approval";
 
   return {
@@ -210,10 +220,19 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 
   if (input.intent === "close_orphan") {
     if (!ticket.workflow_id) return answer({ error: "This ticket has no workflow; it is closed by its own steps.", values: raw }, 409);
-    const closed = await closeOrphanedTransfer(context.services, { ticketId: ticket.id, workflowId: ticket.workflow_id, staffId: p.staff.id, reason: input.reason }, actor);
+    const closed = await closeOrphanedTransfer(
+      context.services,
+      { ticketId: ticket.id, workflowId: ticket.workflow_id, staffId: p.staff.id, reason: input.reason },
+      actor,
+    );
     if (!closed.ok) return answer({ error: closed.message, values: raw }, 409);
     return answer(
-      { notice: closed.status === "completed" ? "Closed as completed: the migration had committed before the workflow stopped." : "Closed as cancelled. Nothing was moved; an old account blocked by this transfer was unblocked." },
+      {
+        notice:
+          closed.status === "completed"
+            ? "Closed as completed: the migration had committed before the workflow stopped."
+            : "Closed as cancelled. Nothing was moved; an old account blocked by this transfer was unblocked.",
+      },
       200,
     );
   }
@@ -388,8 +407,7 @@ export default function TicketPage() {
                 {d.temporalUi ? (
                   <>
                     {" "}
-                    ·{" "}
-                    <a href={`${d.temporalUi}/namespaces/${d.namespace}/workflows/${encodeURIComponent(ticket.workflowId)}`}>open in Temporal Web UI</a>
+                    · <a href={`${d.temporalUi}/namespaces/${d.namespace}/workflows/${encodeURIComponent(ticket.workflowId)}`}>open in Temporal Web UI</a>
                   </>
                 ) : null}
               </>
@@ -398,9 +416,7 @@ export default function TicketPage() {
             )}
           </dd>
         </dl>
-        {d.workflowSilent ? (
-          <p className="muted">The workflow did not answer just now; this shows what the database last recorded.</p>
-        ) : null}
+        {d.workflowSilent ? <p className="muted">The workflow did not answer just now; this shows what the database last recorded.</p> : null}
         {d.orphanedBy ? (
           <>
             <Alert
@@ -596,7 +612,7 @@ export default function TicketPage() {
 
       <section className="card" aria-labelledby="audit-h">
         <h2 id="audit-h">Audit trail</h2>
-<AuditTable rows={d.audit} empty="No audit rows for this ticket." />
+        <AuditTable rows={d.audit} empty="No audit rows for this ticket." />
       </section>
     </main>
   );

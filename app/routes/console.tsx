@@ -12,7 +12,10 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const me = await getStaffMember(context.services.db, p.staff.id);
   // A console action that asked for a fresh sign-in: its notice and kept form (app/auth/step-up.server.ts).
   const stepUp = await stepUpForPage(request, context, p);
-  return data({ role: p.staff.role, email: me?.email ?? "", stepUp: stepUp.view }, stepUp.setCookie ? { headers: { "Set-Cookie": stepUp.setCookie } } : undefined);
+  return data(
+    { role: p.staff.role, email: me?.email ?? "", stepUp: stepUp.view },
+    stepUp.setCookie ? { headers: { "Set-Cookie": stepUp.setCookie } } : undefined,
+  );
 }
 
 export default function ConsoleLayout() {

@@ -51,13 +51,21 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data
 const Action = z.discriminatedUnion(
   "intent",
   [
-    z.object({ intent: z.literal("cancel"), run: z.string().refine(isRunId), reason: z.string().trim().max(1000, "Keep the reason to 1000 characters.").default("") }),
+    z.object({
+      intent: z.literal("cancel"),
+      run: z.string().refine(isRunId),
+      reason: z.string().trim().max(1000, "Keep the reason to 1000 characters.").default(""),
+    }),
     z.object({
       intent: z.literal("terminate"),
       run: z.string().refine(isRunId),
       reason: z.string().trim().min(1, "Say why the workflow is terminated, for the record.").max(1000, "Keep the reason to 1000 characters."),
     }),
-    z.object({ intent: z.literal("retry"), run: z.string().refine(isRunId), reason: z.string().trim().max(1000, "Keep the reason to 1000 characters.").default("") }),
+    z.object({
+      intent: z.literal("retry"),
+      run: z.string().refine(isRunId),
+      reason: z.string().trim().max(1000, "Keep the reason to 1000 characters.").default(""),
+    }),
   ],
   { errorMap: () => ({ message: "Choose Cancel, Terminate or Retry now." }) },
 );
@@ -87,7 +95,10 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     if (issue?.path[0] === "reason") return answer({ error: "Nothing was changed. Fix the field marked below.", reasonError: issue.message, reason }, 400);
-    return answer({ error: issue?.path[0] === "run" ? "The form was incomplete. Reload the page and try again." : (issue?.message ?? "The form was incomplete."), reason }, 400);
+    return answer(
+      { error: issue?.path[0] === "run" ? "The form was incomplete. Reload the page and try again." : (issue?.message ?? "The form was incomplete."), reason },
+      400,
+    );
   }
   const input = parsed.data;
   // Terminating skips every clean-up: it needs a recent sign-in (app/auth/step-up.server.ts).
@@ -99,7 +110,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 }
 
 const label = (s: string) => s.replace(/_/g, " ");
-const SHOWN_LIVE = (v: unknown) => typeof v === "string" || typeof v === "number" || typeof v === "boolean" || (Array.isArray(v) && v.every((x) => typeof x === "string"));
+const SHOWN_LIVE = (v: unknown) =>
+  typeof v === "string" || typeof v === "number" || typeof v === "boolean" || (Array.isArray(v) && v.every((x) => typeof x === "string"));
 
 /** Where a bar sits in the run: a percentage of the time from start to close (or now). */
 function place(bar: TimelineBar, start: number, end: number) {
@@ -180,9 +192,17 @@ export default function WorkflowPage() {
           </dd>
           <dt>Current step</dt>
           <dd>
-            {step ? <strong>{label(step)}</strong> : <span className="muted">
-                {!running ? "Finished." : wf.live === "no_query" ? "This kind of workflow does not report a step; see its pending activities and timeline." : "The workflow did not answer its status query in time."}
-              </span>}
+            {step ? (
+              <strong>{label(step)}</strong>
+            ) : (
+              <span className="muted">
+                {!running
+                  ? "Finished."
+                  : wf.live === "no_query"
+                    ? "This kind of workflow does not report a step; see its pending activities and timeline."
+                    : "The workflow did not answer its status query in time."}
+              </span>
+            )}
             {liveEntries.length ? (
               <div className="muted">
                 {liveEntries.map(([k, v]: [string, unknown]) => `${label(k)}: ${Array.isArray(v) ? v.join(", ") || "none" : String(v)}`).join(" · ")}
@@ -303,7 +323,17 @@ export default function WorkflowPage() {
                   </span>
                   {/* The bar: where in the run this step sat and how long it took. */}
                   <div aria-hidden="true" style={{ position: "relative", height: 8, background: "var(--bg)", borderRadius: 4, margin: ".3rem 0" }}>
-                    <div style={{ position: "absolute", left: `${left}%`, width: `${width}%`, top: 0, bottom: 0, borderRadius: 4, background: BAR_COLOUR[bar.outcome] ?? "var(--accent)" }} />
+                    <div
+                      style={{
+                        position: "absolute",
+                        left: `${left}%`,
+                        width: `${width}%`,
+                        top: 0,
+                        bottom: 0,
+                        borderRadius: 4,
+                        background: BAR_COLOUR[bar.outcome] ?? "var(--accent)",
+                      }}
+                    />
                   </div>
                   {bar.kind === "activity" && bar.attempts.length > 0 ? (
                     <ul className="attempts">
@@ -378,7 +408,10 @@ export default function WorkflowPage() {
                 <label htmlFor="cancel-reason">Why (optional)</label>
                 <textarea id="cancel-reason" name="reason" maxLength={1000} rows={2} defaultValue={outcome?.form === "cancel" ? outcome.reason : ""} />
               </div>
-              <p className="muted">The workflow is asked to stop and runs its clean-up: a block marks its request failed; a transfer still waiting on people closes its ticket as cancelled (link dead, requester told), while one already moving credits finishes first.</p>
+              <p className="muted">
+                The workflow is asked to stop and runs its clean-up: a block marks its request failed; a transfer still waiting on people closes its ticket as
+                cancelled (link dead, requester told), while one already moving credits finishes first.
+              </p>
               <button type="submit" name="intent" value="cancel" className="btn">
                 Cancel workflow
               </button>
@@ -398,7 +431,9 @@ export default function WorkflowPage() {
                   rows={2}
                   defaultValue={outcome?.form === "terminate" ? outcome.reason : (keptTerminate?.reason ?? "")}
                   aria-invalid={outcome?.form === "terminate" && outcome.reasonError ? true : undefined}
-                  aria-describedby={outcome?.form === "terminate" && outcome.reasonError ? "terminate-reason-error terminate-reason-hint" : "terminate-reason-hint"}
+                  aria-describedby={
+                    outcome?.form === "terminate" && outcome.reasonError ? "terminate-reason-error terminate-reason-hint" : "terminate-reason-hint"
+                  }
                 />
                 <div id="terminate-reason-hint" className="hint">
                   Kept in Switchboard's audit log, never in the workflow history.

@@ -38,7 +38,13 @@ const Reports = z.union([
 ]);
 
 const blockedKind = (uri: string | undefined) =>
-  uri === undefined || uri === "" ? "none" : uri === "inline" || uri === "eval" || uri === "wasm-eval" ? uri : /^(data|blob):/.test(uri) ? uri.split(":")[0] : "url";
+  uri === undefined || uri === ""
+    ? "none"
+    : uri === "inline" || uri === "eval" || uri === "wasm-eval"
+      ? uri
+      : /^(data|blob):/.test(uri)
+        ? uri.split(":")[0]
+        : "url";
 
 const LINES_PER_MINUTE = 60;
 let windowStart = 0;
@@ -46,7 +52,8 @@ let linesInWindow = 0;
 let suppressed = 0;
 let reported = 0;
 
-export const loader = () => new Response("Browsers post Content-Security-Policy reports here.", { status: 405, headers: { Allow: "POST", "Content-Type": "text/plain; charset=utf-8" } });
+export const loader = () =>
+  new Response("Browsers post Content-Security-Policy reports here.", { status: 405, headers: { Allow: "POST", "Content-Type": "text/plain; charset=utf-8" } });
 
 export async function action({ request, context }: ActionFunctionArgs) {
   if (request.method !== "POST") return loader();

@@ -12,8 +12,8 @@ export default function Goodbye() {
         <h1>Your account is being deleted</h1>
         <div className="card stack">
           <p>
-            The deletion is under way. Your API keys have stopped working and you have been signed out everywhere. Within a few minutes we
-            unsubscribe you from every mailing list and erase your personal data; you will get one last email when that starts.
+            The deletion is under way. Your API keys have stopped working and you have been signed out everywhere. Within a few minutes we unsubscribe you from
+            every mailing list and erase your personal data; you will get one last email when that starts.
           </p>
           <p>This cannot be undone, and the email address of this account cannot be used to create a new Switchboard account.</p>
           <p>

@@ -47,8 +47,7 @@ const fail = (status: number, type: ErrorType, message: string, extra: { param?:
     { status, headers: { "Cache-Control": "no-store", ...extra.headers } },
   );
 
-const methodNotAllowed = () =>
-  fail(405, "method_not_allowed", "Only POST is accepted here.", { headers: { Allow: "POST" } });
+const methodNotAllowed = () => fail(405, "method_not_allowed", "Only POST is accepted here.", { headers: { Allow: "POST" } });
 
 export const loader = () => methodNotAllowed();
 
@@ -88,7 +87,11 @@ export async function action({ request, context }: ActionFunctionArgs) {
   // Checked after the signature, so only the sender learns that its clock is off.
   if (Math.abs(Date.now() / 1000 - Number(timestamp)) > TIMESTAMP_TOLERANCE_S) {
     logger.warn("inbound email refused: timestamp outside the tolerance");
-    return fail(401, "stale_timestamp", `The ${TIMESTAMP_HEADER} is more than ${TIMESTAMP_TOLERANCE_S} seconds from this server's clock. Sign the request again with the current time.`);
+    return fail(
+      401,
+      "stale_timestamp",
+      `The ${TIMESTAMP_HEADER} is more than ${TIMESTAMP_TOLERANCE_S} seconds from this server's clock. Sign the request again with the current time.`,
+    );
   }
 
   // Strictly: bytes that are not UTF-8 would otherwise become U+FFFD and change what the mail says.

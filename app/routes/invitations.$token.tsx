@@ -42,8 +42,7 @@ const pageHeaders = noStoreUnlessFetched;
 export const headers = passCacheControl;
 
 /** The action's answer is the page (a refusal); reloading the loader would only repeat it. */
-export const shouldRevalidate: ShouldRevalidateFunction = ({ actionResult, defaultShouldRevalidate }) =>
-  actionResult ? false : defaultShouldRevalidate;
+export const shouldRevalidate: ShouldRevalidateFunction = ({ actionResult, defaultShouldRevalidate }) => (actionResult ? false : defaultShouldRevalidate);
 
 type Invitation = { accountName: string; role: InvitedRole; email: string; expiresAt: string };
 type View =
@@ -79,7 +78,11 @@ async function inspect(request: Request, context: AppLoadContext, token: string)
   const signedIn = who !== null;
   const whoEmail = who?.email ?? null;
   if (found.state === "not_found") {
-    return { view: { state: "refused", refusal: "not_found", message: acceptRefusalMessage("not_found"), invitation: null, who: whoEmail, signedIn } satisfies View, found: null, who };
+    return {
+      view: { state: "refused", refusal: "not_found", message: acceptRefusalMessage("not_found"), invitation: null, who: whoEmail, signedIn } satisfies View,
+      found: null,
+      who,
+    };
   }
   const isInvitee = whoEmail !== null && normalizeEmail(whoEmail) === found.email;
   const invitation: Invitation = {
@@ -140,7 +143,13 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     return result;
   });
   if (!accepted.ok) {
-    const refusal: View = { ...view, state: "refused", refusal: accepted.refusal, message: acceptRefusalMessage(accepted.refusal, view.invitation.email), signedIn: true };
+    const refusal: View = {
+      ...view,
+      state: "refused",
+      refusal: accepted.refusal,
+      message: acceptRefusalMessage(accepted.refusal, view.invitation.email),
+      signedIn: true,
+    };
     return answer(request, refusal, REFUSAL_STATUS[accepted.refusal]);
   }
   throw redirect("/settings/members?joined");
@@ -185,8 +194,8 @@ function Body({ view }: { view: View }) {
           <h1 id="inv-h">{`Join ${view.invitation.accountName} on Switchboard`}</h1>
           <Details invitation={view.invitation} />
           <p>
-            To accept, sign in as <strong>{view.invitation.email}</strong> with Google or GitHub. If you already use
-            Switchboard, use the method you always use: an address stays bound to it.
+            To accept, sign in as <strong>{view.invitation.email}</strong> with Google or GitHub. If you already use Switchboard, use the method you always use:
+            an address stays bound to it.
           </p>
           <ProviderSignInButtons next={next} />
         </section>
@@ -197,10 +206,7 @@ function Body({ view }: { view: View }) {
         <section className="card stack" aria-labelledby="inv-h">
           <h1 id="inv-h">{`Join ${view.invitation.accountName} on Switchboard`}</h1>
           <Details invitation={view.invitation} />
-          <p>
-            Your own account stays as it is. After joining, switch between your accounts from Settings; every page says
-            which account it acts on.
-          </p>
+          <p>Your own account stays as it is. After joining, switch between your accounts from Settings; every page says which account it acts on.</p>
           <Form method="post">
             <AuthenticityTokenInput />
             <button type="submit" name="intent" value="accept" className="btn primary">
@@ -262,8 +268,8 @@ const TITLES: Record<AcceptRefusal, string> = {
 function Details({ invitation }: { invitation: Invitation }) {
   return (
     <p>
-      You are invited to join <strong>{invitation.accountName}</strong> as {roleWords(invitation.role)}. The invitation
-      was sent to <strong>{invitation.email}</strong>.
+      You are invited to join <strong>{invitation.accountName}</strong> as {roleWords(invitation.role)}. The invitation was sent to{" "}
+      <strong>{invitation.email}</strong>.
     </p>
   );
 }

@@ -48,15 +48,11 @@ export default function Login() {
         <h1>Sign in to Switchboard</h1>
         {message ? <Alert kind={message.kind} lines={message.lines} /> : null}
         <div className="card stack">
-          <p className="muted">
-            Switchboard accounts use Google or GitHub. Keep using the one you signed up with: an account stays bound to
-            it.
-          </p>
+          <p className="muted">Switchboard accounts use Google or GitHub. Keep using the one you signed up with: an account stays bound to it.</p>
           <ProviderSignInButtons next={next} />
           {localProviders ? (
             <p className="muted">
-              Development mode: no OAuth client ids are configured, so a local stand-in plays Google and GitHub and
-              lets you pick a demo identity.
+              Development mode: no OAuth client ids are configured, so a local stand-in plays Google and GitHub and lets you pick a demo identity.
             </p>
           ) : null}
         </div>

@@ -71,24 +71,37 @@ export async function action({ request, context }: ActionFunctionArgs) {
 
   const outcome = await checkPasswordSignIn(db, { ...parsed.data, ip: context.ip });
   if (!outcome.ok) {
-    await writeAudit(db, { type: "anonymous", id: null, ip: context.ip }, {
-      action: "auth.sign_in_refused",
-      details: { provider: "password", reason: outcome.reason },
-    });
+    await writeAudit(
+      db,
+      { type: "anonymous", id: null, ip: context.ip },
+      {
+        action: "auth.sign_in_refused",
+        details: { provider: "password", reason: outcome.reason },
+      },
+    );
     const retry = outcome.reason === "locked" ? { "Retry-After": String((outcome.retryAfterMinutes ?? 15) * 60) } : undefined;
     return answer(passwordSignInMessage(outcome.reason, outcome.retryAfterMinutes), STATUS[outcome.reason], retry);
   }
 
-  await writeAudit(db, { type: "user", id: outcome.userId, ip: context.ip }, {
-    action: "auth.sign_in",
-    targetType: "account",
-    targetId: outcome.accountId,
-    details: { provider: "password", password_change_required: outcome.mustChange },
-  });
+  await writeAudit(
+    db,
+    { type: "user", id: outcome.userId, ip: context.ip },
+    {
+      action: "auth.sign_in",
+      targetType: "account",
+      targetId: outcome.accountId,
+      details: { provider: "password", password_change_required: outcome.mustChange },
+    },
+  );
   const cookie = await startSession(request, context, { userId: outcome.userId, accountId: outcome.accountId, staff: null }, "password", {
     passwordChangeRequired: outcome.mustChange,
   });
-  throw redirect(outcome.mustChange ? PASSWORD_CHANGE_PATH : "/", { headers: [["Set-Cookie", cookie], ["Set-Cookie", await renewedCsrfCookie(context)]] });
+  throw redirect(outcome.mustChange ? PASSWORD_CHANGE_PATH : "/", {
+    headers: [
+      ["Set-Cookie", cookie],
+      ["Set-Cookie", await renewedCsrfCookie(context)],
+    ],
+  });
 }
 
 export default function PasswordLogin() {
@@ -104,8 +117,8 @@ export default function PasswordLogin() {
         <Form method="post" className="card stack" aria-describedby="password-login-what">
           <AuthenticityTokenInput />
           <p id="password-login-what" className="muted">
-            For Scale and Enterprise accounts whose owner or admin created a login for you. They give you the account identifier, your username and
-            a one-time password; you choose your own password when you first sign in.
+            For Scale and Enterprise accounts whose owner or admin created a login for you. They give you the account identifier, your username and a one-time
+            password; you choose your own password when you first sign in.
           </p>
           <div className="field">
             <label htmlFor="account">Account identifier</label>

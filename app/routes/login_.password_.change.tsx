@@ -88,7 +88,12 @@ export async function action({ request, context }: ActionFunctionArgs) {
 
   // A fresh session without the restriction; startSession ends the current one.
   const cookie = await startSession(request, context, { userId: p.userId, accountId: p.accountId, staff: null }, "password");
-  throw redirect("/?password=changed", { headers: [["Set-Cookie", cookie], ["Set-Cookie", await renewedCsrfCookie(context)]] });
+  throw redirect("/?password=changed", {
+    headers: [
+      ["Set-Cookie", cookie],
+      ["Set-Cookie", await renewedCsrfCookie(context)],
+    ],
+  });
 }
 
 export default function ChangePassword() {
@@ -107,9 +112,7 @@ export default function ChangePassword() {
       <TopBar links={forced ? [] : [{ to: "/", label: "Home" }]} who={`${username} (${accountName})`} />
       <main className="page narrow">
         <h1>Choose a new password</h1>
-        {forced ? (
-          <Alert kind="info" lines={["You signed in with a one-time password. Choose your own password to continue."]} />
-        ) : null}
+        {forced ? <Alert kind="info" lines={["You signed in with a one-time password. Choose your own password to continue."]} /> : null}
         {result?.error ? <Alert kind="error" lines={["Your password was not changed. Fix the field marked below."]} /> : null}
         <Form method="post" className="card stack" key={result?.attempt ?? "first"}>
           <AuthenticityTokenInput />
@@ -117,7 +120,15 @@ export default function ChangePassword() {
           <input type="text" name="username" autoComplete="username" value={username} readOnly hidden />
           <div className="field">
             <label htmlFor="current">{forced ? "One-time password" : "Current password"}</label>
-            <input id="current" name="current" type="password" required maxLength={PASSWORD_INPUT_MAX} autoComplete="current-password" {...invalid("current")} />
+            <input
+              id="current"
+              name="current"
+              type="password"
+              required
+              maxLength={PASSWORD_INPUT_MAX}
+              autoComplete="current-password"
+              {...invalid("current")}
+            />
             {error("current")}
           </div>
           <div className="field">

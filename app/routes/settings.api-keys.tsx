@@ -28,8 +28,7 @@ export const meta: MetaFunction = () => [{ title: "API keys · Switchboard" }];
 /** A page that carries a key is never stored: the loader (welcome reveal) and the action (new key) say so (app/http/no-store.ts). */
 export const headers = passCacheControl;
 
-const FORBIDDEN = () =>
-  new Response("Only the account's owners and admins can create, delete or regenerate API keys. Ask one of them.", { status: 403 });
+const FORBIDDEN = () => new Response("Only the account's owners and admins can create, delete or regenerate API keys. Ask one of them.", { status: 403 });
 
 const Query = z.object({
   confirm: z.enum(["regenerate", "delete"]).optional(),
@@ -66,9 +65,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   let confirm: { kind: "regenerate" | "delete"; key: (typeof keys)[number] | null } | null = null;
   if (canManage && query.success && query.data.confirm) {
     const target =
-      query.data.confirm === "regenerate"
-        ? keys.find((k) => k.kind === "main")
-        : keys.find((k) => k.kind === "additional" && k.id === query.data.key);
+      query.data.confirm === "regenerate" ? keys.find((k) => k.kind === "main") : keys.find((k) => k.kind === "additional" && k.id === query.data.key);
     confirm = { kind: query.data.confirm, key: target ?? null };
   }
 
@@ -84,9 +81,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       welcomeKey,
       confirm,
     },
-    sealed !== null || welcome
-      ? { headers: { "Set-Cookie": clearRevealCookie(config.secureCookies), ...(welcomeKey ? NO_STORE : {}) } }
-      : undefined,
+    sealed !== null || welcome ? { headers: { "Set-Cookie": clearRevealCookie(config.secureCookies), ...(welcomeKey ? NO_STORE : {}) } } : undefined,
   );
 }
 
@@ -174,8 +169,8 @@ export default function ApiKeysPage() {
       <section className="card" aria-labelledby="keys-h">
         <h1 id="keys-h">API keys</h1>
         <p className="muted">
-          Every API request sends one of these keys as <code>Authorization: Bearer &lt;key&gt;</code>. Any key gives full
-          access to this account's resources and credits.
+          Every API request sends one of these keys as <code>Authorization: Bearer &lt;key&gt;</code>. Any key gives full access to this account's resources and
+          credits.
         </p>
         {outcome?.error ? <Alert kind="error" lines={[outcome.error]} /> : null}
         {outcome?.notice ? <Alert kind="ok" lines={[outcome.notice]} /> : null}
@@ -190,10 +185,7 @@ export default function ApiKeysPage() {
                 <RevealedKey id="welcome-key" label="Your main API key" value={welcomeKey} />
               </>
             ) : (
-              <p>
-                Your main API key was shown once, when your account was created. If you did not copy it, regenerate it
-                from the ⋯ menu next to it below.
-              </p>
+              <p>Your main API key was shown once, when your account was created. If you did not copy it, regenerate it from the ⋯ menu next to it below.</p>
             )}
           </section>
         ) : welcomeKey ? (
@@ -204,11 +196,7 @@ export default function ApiKeysPage() {
           <section aria-labelledby="revealed-h" className="stack" style={{ marginBottom: "1rem" }}>
             <h2 id="revealed-h">{revealed.kind === "main" ? "Your new main key" : `New key “${revealed.name}”`}</h2>
             {revealed.kind === "main" ? <p>The previous main key has stopped working.</p> : null}
-            <RevealedKey
-              id="revealed-key"
-              label={revealed.kind === "main" ? "New main API key" : `API key “${revealed.name}”`}
-              value={revealed.plaintext}
-            />
+            <RevealedKey id="revealed-key" label={revealed.kind === "main" ? "New main API key" : `API key “${revealed.name}”`} value={revealed.plaintext} />
           </section>
         ) : null}
 
@@ -252,7 +240,10 @@ export default function ApiKeysPage() {
                     <td>
                       {/* <details> opens without JavaScript; each item is a link to a confirmation step. */}
                       <details>
-                        <summary aria-label={k.kind === "main" ? "Key actions" : `Key actions for ${k.name}`} style={{ cursor: "pointer", listStyle: "none", padding: "0 .4rem" }}>
+                        <summary
+                          aria-label={k.kind === "main" ? "Key actions" : `Key actions for ${k.name}`}
+                          style={{ cursor: "pointer", listStyle: "none", padding: "0 .4rem" }}
+                        >
                           ⋯
                         </summary>
                         {k.kind === "main" ? (
@@ -269,9 +260,7 @@ export default function ApiKeysPage() {
           </table>
         </div>
         {!mainKey ? <p className="muted">This account has no active main key.</p> : null}
-        {!canManage ? (
-          <p className="muted">You can see this account's keys. Only its owners and admins can create, delete or regenerate them.</p>
-        ) : null}
+        {!canManage ? <p className="muted">You can see this account's keys. Only its owners and admins can create, delete or regenerate them.</p> : null}
       </section>
 
       <section className="card" aria-labelledby="additional-h">
@@ -280,8 +269,8 @@ export default function ApiKeysPage() {
           <EmptyState>
             <p>No additional keys yet.</p>
             <p>
-              On the Build plan, additional keys are how you share access: give each person or service its own named key,
-              and delete it when they no longer need it. Your main key stays untouched.
+              On the Build plan, additional keys are how you share access: give each person or service its own named key, and delete it when they no longer need
+              it. Your main key stays untouched.
             </p>
           </EmptyState>
         ) : (
@@ -294,7 +283,9 @@ export default function ApiKeysPage() {
           <CreateKeyForm
             key={outcome?.revealed?.display ?? "create"}
             maxLength={keyNameMax}
-            nameError={outcome?.nameError ?? null} name={outcome?.name ?? ""} />
+            nameError={outcome?.nameError ?? null}
+            name={outcome?.name ?? ""}
+          />
         ) : null}
       </section>
     </>
@@ -376,8 +367,8 @@ function RevealedKey({ id, label, value }: { id: string; label: string; value: s
     <div className="stack">
       <div className="alert info" role="note">
         <p>
-          <strong>Copy this key now: it will not be shown again.</strong> Keep it in a password manager or your
-          deployment's secret store. Switchboard keeps only a fingerprint of it.
+          <strong>Copy this key now: it will not be shown again.</strong> Keep it in a password manager or your deployment's secret store. Switchboard keeps
+          only a fingerprint of it.
         </p>
       </div>
       <label htmlFor={id}>{label}</label>

@@ -19,7 +19,10 @@ export const meta: MetaFunction = () => [{ title: "Billing · Switchboard" }];
 
 const Query = z.object({
   // The keyset cursor is a ledger entry id (bigserial): digits only, within int8.
-  before: z.string().regex(/^\d{1,18}$/).optional(),
+  before: z
+    .string()
+    .regex(/^\d{1,18}$/)
+    .optional(),
 });
 
 /** The largest top-up target the form accepts: a typo guard, not a business rule. */
@@ -164,8 +167,6 @@ const KIND_LABELS: Record<LedgerKind, string> = {
   transfer_in: "Transferred in",
 };
 
-
-
 export default function BillingPage() {
   const { canManage, balanceCents, creditLimitCents, ledger, olderCursor, newer, rule } = useLoaderData<typeof loader>();
   const outcome = useActionData<typeof action>();
@@ -205,8 +206,8 @@ export default function BillingPage() {
           <dd>{formatCents(creditLimitCents)}</dd>
         </dl>
         <p>
-          Usage may continue until the balance reaches {floor}. Below that, API calls that cost credits are refused
-          until credits are added{rule?.enabled && !rule.pausedReason ? " (auto-recharge tops the balance up before then)" : ""}.
+          Usage may continue until the balance reaches {floor}. Below that, API calls that cost credits are refused until credits are added
+          {rule?.enabled && !rule.pausedReason ? " (auto-recharge tops the balance up before then)" : ""}.
         </p>
       </section>
 

@@ -22,7 +22,9 @@ export const meta: MetaFunction = () => [{ title: "Delete your account · Switch
 
 const SELF = "/settings/delete-account";
 const PASSWORD_LOGIN = () =>
-  new Response("A username and password login belongs to its account: the account's owner removes it (Settings → Members) or deletes the account.", { status: 403 });
+  new Response("A username and password login belongs to its account: the account's owner removes it (Settings → Members) or deletes the account.", {
+    status: 403,
+  });
 
 async function who(request: Request, context: LoaderFunctionArgs["context"]) {
   const p = await requireUser(request, context);
@@ -91,14 +93,16 @@ export default function DeleteAccountPage() {
         </li>
       </ul>
       <p className="muted">
-        We keep the account's credit history (amounts and dates, no longer linked to you) because bookkeeping law requires it. You will get one
-        last email confirming the deletion.
+        We keep the account's credit history (amounts and dates, no longer linked to you) because bookkeeping law requires it. You will get one last email
+        confirming the deletion.
       </p>
 
       {transferWaiting ? (
         <Alert
           kind="info"
-          lines={["An email transfer involving this account is in progress. Deleting the account ends that transfer: nothing is moved, and whoever asked for it is told."]}
+          lines={[
+            "An email transfer involving this account is in progress. Deleting the account ends that transfer: nothing is moved, and whoever asked for it is told.",
+          ]}
         />
       ) : null}
       {result?.error ? <Alert kind="error" lines={[result.error]} /> : null}

@@ -138,21 +138,19 @@ export default function EmailPage() {
         </p>
         <ol className="stack">
           <li>
-            <strong>Create the new account.</strong> Sign out, then sign up with the new address (Google or GitHub). That
-            account receives everything.
+            <strong>Create the new account.</strong> Sign out, then sign up with the new address (Google or GitHub). That account receives everything.
           </li>
           <li>
-            <strong>Ask from your current address.</strong> Send the request below while signed in here: being signed in as
-            this account's owner proves the request comes from you. The new address then gets a mail with a link: open it,
-            sign in with the new address and confirm. Support reviews the request after that.
+            <strong>Ask from your current address.</strong> Send the request below while signed in here: being signed in as this account's owner proves the
+            request comes from you. The new address then gets a mail with a link: open it, sign in with the new address and confirm. Support reviews the request
+            after that.
           </li>
           <li>
-            <strong>This account will be blocked.</strong> Once support approves, this account is blocked: its API keys and
-            sessions stop working, and its credits, plan and settings move to the new account.
+            <strong>This account will be blocked.</strong> Once support approves, this account is blocked: its API keys and sessions stop working, and its
+            credits, plan and settings move to the new account.
           </li>
           <li>
-            <strong>Update your integrations.</strong> Switch everything that calls the API with this account's keys to the
-            new account's API key.
+            <strong>Update your integrations.</strong> Switch everything that calls the API with this account's keys to the new account's API key.
           </li>
         </ol>
       </section>
@@ -263,8 +261,8 @@ function TransferRequestForm({ errors, error, newAddress, confirmed }: { errors:
             aria-describedby={errors.confirm ? "confirm-block-error" : undefined}
           />
           <span>
-            I understand this account will be blocked once the transfer is approved: its API keys stop working, and its
-            credits, plan and settings move to the account on the new address.
+            I understand this account will be blocked once the transfer is approved: its API keys stop working, and its credits, plan and settings move to the
+            account on the new address.
           </span>
         </label>
         {errors.confirm ? (

@@ -33,14 +33,7 @@ import { endMembership } from "../members.server.js";
 import { keysCreatedBy } from "../models/api-keys.server.js";
 import { getHomeSummary } from "../models/home.server.js";
 import { createInvitation, invitationLimitsFrom, pendingInvitations, resendInvitation, revokeInvitation } from "../models/invitations.server.js";
-import {
-  accountsOfUser,
-  getMembershipRole,
-  handOverOwnership,
-  listMembers,
-  memberManagementRefusal,
-  setMemberRole,
-} from "../models/memberships.server.js";
+import { accountsOfUser, getMembershipRole, handOverOwnership, listMembers, memberManagementRefusal, setMemberRole } from "../models/memberships.server.js";
 import { createPasswordLogin, listPasswordLogins, resetPasswordLogin } from "../models/password-logins.server.js";
 import { PLAN_LABEL, planAllows, plansWith } from "../models/plans.js";
 import { NO_STORE, fetchedByScript, passCacheControl } from "../http/no-store.js";
@@ -118,7 +111,13 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     passwordLogins = {
       enabled: account.password_logins_enabled,
       loginId: account.login_id,
-      logins: logins.map((l) => ({ userId: l.user_id, username: l.username, mustChange: l.must_change, createdAt: l.created_at, passwordChangedAt: l.password_changed_at })),
+      logins: logins.map((l) => ({
+        userId: l.user_id,
+        username: l.username,
+        mustChange: l.must_change,
+        createdAt: l.created_at,
+        passwordChangedAt: l.password_changed_at,
+      })),
     };
   }
 
@@ -288,13 +287,21 @@ export async function action({ request, context }: ActionFunctionArgs) {
     case "resend": {
       const parsed = InvitationId.safeParse(fields);
       if (!parsed.success) return result(request, { error: UNKNOWN }, 400);
-      const sent = await db.transaction().execute((trx) =>
-        resendInvitation(
-          trx,
-          { accountId, invitationId: parsed.data.invitationId, publicUrl: config.publicUrl, mode: deliveryMode(config), limits: invitationLimitsFrom(config) },
-          actor,
-        ),
-      );
+      const sent = await db
+        .transaction()
+        .execute((trx) =>
+          resendInvitation(
+            trx,
+            {
+              accountId,
+              invitationId: parsed.data.invitationId,
+              publicUrl: config.publicUrl,
+              mode: deliveryMode(config),
+              limits: invitationLimitsFrom(config),
+            },
+            actor,
+          ),
+        );
       if (!sent.ok) return result(request, { error: sent.message }, sent.status);
       return result(request, { notice: "Invitation sent again with a new link, valid for 7 days. The previous link no longer works." });
     }
@@ -341,7 +348,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
       const values = { email: "", role: "member", username: String(fields.username ?? "").slice(0, 80) };
       const parsed = UsernameSchema.safeParse(fields);
       if (!parsed.success) return result(request, { errors: fieldErrors(parsed.error.issues), values }, 400);
-      const created = await db.transaction().execute((trx) => createPasswordLogin(trx, { accountId, username: parsed.data.username, createdBy: p.userId }, actor));
+      const created = await db
+        .transaction()
+        .execute((trx) => createPasswordLogin(trx, { accountId, username: parsed.data.username, createdBy: p.userId }, actor));
       if (!created.ok) {
         return created.status === 400
           ? result(request, { errors: { username: created.message }, values }, 400)
@@ -379,7 +388,8 @@ function keysNotice(keys: RevokedKeys, whose: "their" | "its" | "your"): string 
   return `${keys.length === 1 ? `${cap(whose)} key` : `${cap(whose)} ${keys.length} keys`} stopped working: ${list}.`;
 }
 const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
-const mainKeyShown = (k: { plaintext: string; prefix: string; last4: string } | null) => (k ? { plaintext: k.plaintext, display: `${k.prefix}…${k.last4}` } : null);
+const mainKeyShown = (k: { plaintext: string; prefix: string; last4: string } | null) =>
+  k ? { plaintext: k.plaintext, display: `${k.prefix}…${k.last4}` } : null;
 
 /**
  * Leaving: anyone but the owner. With other accounts the session moves to one
@@ -388,14 +398,19 @@ const mainKeyShown = (k: { plaintext: string; prefix: string; last4: string } | 
 async function leave(request: Request, context: ActionFunctionArgs["context"], p: Awaited<ReturnType<typeof requireUser>>) {
   const actor = { type: "user" as const, id: p.userId, ip: context.ip };
   let moved = false;
-  const left = await endMembership(context.services, { accountId: p.accountId, userId: p.userId, how: "left", keepSessionId: p.sessionId }, actor, async (trx, removed) => {
-    if (removed.personErased) return;
-    const next = (await accountsOfUser(trx, p.userId)).find((a) => a.id !== p.accountId);
-    // Their other accounts may all be blocked: then this session ends like the others on the account they left.
-    if (next) await trx.updateTable("sessions").set({ account_id: next.id }).where("id", "=", p.sessionId).execute();
-    else await revokeSession(trx, p.sessionId, "left_account");
-    moved = next !== undefined;
-  });
+  const left = await endMembership(
+    context.services,
+    { accountId: p.accountId, userId: p.userId, how: "left", keepSessionId: p.sessionId },
+    actor,
+    async (trx, removed) => {
+      if (removed.personErased) return;
+      const next = (await accountsOfUser(trx, p.userId)).find((a) => a.id !== p.accountId);
+      // Their other accounts may all be blocked: then this session ends like the others on the account they left.
+      if (next) await trx.updateTable("sessions").set({ account_id: next.id }).where("id", "=", p.sessionId).execute();
+      else await revokeSession(trx, p.sessionId, "left_account");
+      moved = next !== undefined;
+    },
+  );
   if (!left.ok) return result(request, { error: left.message }, left.status);
   if (left.keys.revoked.length) context.services.api.verifier.forgetAccount(p.accountId);
   if (left.personErased) throw redirect("/login?ended=left", { headers: { "Set-Cookie": await clearSessionCookie(context) } });
@@ -441,9 +456,8 @@ export default function MembersPage() {
         ) : null}
         {page.section === "password_logins" ? (
           <p className="muted">
-            Inviting people by email (user management) is available on the {page.userManagementPlans} plan. On the{" "}
-            {page.planLabel} plan, several people work from this account with username/password logins, below, or with
-            additional API keys.
+            Inviting people by email (user management) is available on the {page.userManagementPlans} plan. On the {page.planLabel} plan, several people work
+            from this account with username/password logins, below, or with additional API keys.
           </p>
         ) : null}
       </section>
@@ -457,12 +471,7 @@ export default function MembersPage() {
       ) : null}
 
       {page.section === "password_logins" && page.passwordLogins ? (
-        <PasswordLogins
-          logins={page.passwordLogins}
-          canManage={page.canManage}
-          outcome={outcome ?? null}
-          planLabel={page.planLabel}
-        />
+        <PasswordLogins logins={page.passwordLogins} canManage={page.canManage} outcome={outcome ?? null} planLabel={page.planLabel} />
       ) : null}
     </>
   );
@@ -473,9 +482,9 @@ function SharedByKeys({ plans, loginPlans }: { plans: string; loginPlans: string
     <div className="stack" aria-labelledby="share-h">
       <h2 id="share-h">Share access with additional API keys</h2>
       <p>
-        User management, inviting other people to this account, is available on the {plans} plan. On the Build plan,
-        others use Switchboard through your account with additional API keys: create a named key for each person or
-        service, share it with them, and delete it when they no longer need it. Your own sign-in stays yours.
+        User management, inviting other people to this account, is available on the {plans} plan. On the Build plan, others use Switchboard through your account
+        with additional API keys: create a named key for each person or service, share it with them, and delete it when they no longer need it. Your own sign-in
+        stays yours.
       </p>
       <p>
         <Link to="/settings/api-keys" className="btn primary">
@@ -531,9 +540,7 @@ function MembersTable({ page }: { page: LoaderData }) {
           </tbody>
         </table>
       </div>
-      {canManage ? null : (
-        <p className="muted">You can see who belongs to this account. Only its owner and admins invite, change or remove members.</p>
-      )}
+      {canManage ? null : <p className="muted">You can see who belongs to this account. Only its owner and admins invite, change or remove members.</p>}
     </>
   );
 }
@@ -661,9 +668,7 @@ function InviteForm({ errors, values }: { errors: FieldErrors; values: ActionRes
   return (
     <section className="card" aria-labelledby="invite-h">
       <h2 id="invite-h">Invite someone</h2>
-      <p className="muted">
-        They get a mail with a link that works for 7 days, and accept by signing in with Google or GitHub as that address.
-      </p>
+      <p className="muted">They get a mail with a link that works for 7 days, and accept by signing in with Google or GitHub as that address.</p>
       <Form method="post" action={PAGE}>
         <AuthenticityTokenInput />
         <div className="row">
@@ -751,9 +756,7 @@ function PendingInvitations({ invitations }: { invitations: LoaderData["invitati
                   <td>
                     <When at={i.sentAt} />
                   </td>
-                  <td>
-                    {i.expired ? <Badge value="expired" /> : <When at={i.expiresAt} />}
-                  </td>
+                  <td>{i.expired ? <Badge value="expired" /> : <When at={i.expiresAt} />}</td>
                   <td>
                     <div className="row" style={{ alignItems: "center" }}>
                       <Form method="post" action={PAGE} className="inline">
@@ -834,9 +837,8 @@ function PasswordLogins({
       <section className="card" aria-labelledby="logins-h">
         <h2 id="logins-h">Password logins</h2>
         <p>
-          On the {planLabel} plan, several people can work from this account with their own username and password.
-          Password logins are not turned on for this account yet: Switchboard support turns them on. Ask support, from
-          the account owner's address, to turn them on.
+          On the {planLabel} plan, several people can work from this account with their own username and password. Password logins are not turned on for this
+          account yet: Switchboard support turns them on. Ask support, from the account owner's address, to turn them on.
         </p>
       </section>
     );
@@ -849,8 +851,8 @@ function PasswordLogins({
         Account identifier: <code className="mono">{logins.loginId}</code>
       </p>
       <p className="muted">
-        People sign in at <Link to="/login/password">Sign in with a password</Link> with this account identifier, their
-        username and their password. A new login's first password works once: they choose their own at first sign-in.
+        People sign in at <Link to="/login/password">Sign in with a password</Link> with this account identifier, their username and their password. A new
+        login's first password works once: they choose their own at first sign-in.
       </p>
       {revealed ? (
         <section aria-labelledby="revealed-h" className="stack" style={{ marginBottom: "1rem" }}>
@@ -915,7 +917,11 @@ function PasswordLogins({
       )}
       <p className="muted">“pending” means the one-time password was not yet replaced by the person's own.</p>
       {canManage ? (
-        <CreateLoginForm key={revealed?.username ?? "create"} error={outcome?.errors.username ?? null} username={revealed ? "" : (outcome?.values.username ?? "")} />
+        <CreateLoginForm
+          key={revealed?.username ?? "create"}
+          error={outcome?.errors.username ?? null}
+          username={revealed ? "" : (outcome?.values.username ?? "")}
+        />
       ) : (
         <p className="muted">Only the account's owner and admins create, reset or remove logins.</p>
       )}
@@ -981,26 +987,40 @@ function RevealedSecret({ id, what, label, value }: { id: string; what: "passwor
       <div className="alert info" role="note">
         {what === "password" ? (
           <p>
-            <strong>Copy this password now: it will not be shown again.</strong> Give it to the person privately; it works
-            for one sign-in, after which they choose their own. Switchboard keeps only a hash of it.
+            <strong>Copy this password now: it will not be shown again.</strong> Give it to the person privately; it works for one sign-in, after which they
+            choose their own. Switchboard keeps only a hash of it.
           </p>
         ) : (
           <p>
-            <strong>Copy this key now: it will not be shown again.</strong> Switchboard keeps only a hash of it. If you
-            lose it, regenerate the main key under API keys.
+            <strong>Copy this key now: it will not be shown again.</strong> Switchboard keeps only a hash of it. If you lose it, regenerate the main key under
+            API keys.
           </p>
         )}
       </div>
       <label htmlFor={id}>{label}</label>
       <div className="row" style={{ alignItems: "center" }}>
-        <input id={id} type="text" className="mono grow" readOnly value={value} spellCheck={false} autoComplete="off" onFocus={(e) => e.currentTarget.select()} style={{ flex: 1, minWidth: "16rem" }} />
+        <input
+          id={id}
+          type="text"
+          className="mono grow"
+          readOnly
+          value={value}
+          spellCheck={false}
+          autoComplete="off"
+          onFocus={(e) => e.currentTarget.select()}
+          style={{ flex: 1, minWidth: "16rem" }}
+        />
         {ready ? (
           <>
             <button type="button" className="btn" onClick={copy} aria-describedby={`${id}-copy-status`}>
               {what === "password" ? "Copy password" : "Copy key"}
             </button>
             <span id={`${id}-copy-status`} role="status" className={state === "failed" ? "field-error" : "muted"}>
-              {state === "copied" ? "Copied to the clipboard." : state === "failed" ? `Could not copy: the ${what} is selected, copy it with your keyboard.` : ""}
+              {state === "copied"
+                ? "Copied to the clipboard."
+                : state === "failed"
+                  ? `Could not copy: the ${what} is selected, copy it with your keyboard.`
+                  : ""}
             </span>
           </>
         ) : null}

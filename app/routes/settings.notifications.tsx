@@ -55,8 +55,8 @@ export default function NotificationsPage() {
     <section className="card" aria-labelledby="notifications-h">
       <h1 id="notifications-h">Notifications</h1>
       <p className="muted">
-        Choose the mail you want from Switchboard. Mail about your account itself (sign-ins, transfers, deletion) always
-        reaches you. Every list mail has a one-click unsubscribe link too.
+        Choose the mail you want from Switchboard. Mail about your account itself (sign-ins, transfers, deletion) always reaches you. Every list mail has a
+        one-click unsubscribe link too.
       </p>
       {outcome?.error ? <Alert kind="error" lines={[outcome.error]} /> : null}
       {outcome?.saved ? <Alert kind="ok" lines={["Saved. Your choices apply to the next mail we send."]} /> : null}
@@ -67,14 +67,7 @@ export default function NotificationsPage() {
           {lists.map((l) => (
             <div key={l.id}>
               <label htmlFor={`list-${l.id}`} style={{ display: "flex", gap: ".5rem", alignItems: "start" }}>
-                <input
-                  id={`list-${l.id}`}
-                  type="checkbox"
-                  name="list"
-                  value={l.id}
-                  defaultChecked={l.subscribed}
-                  aria-describedby={`list-${l.id}-desc`}
-                />
+                <input id={`list-${l.id}`} type="checkbox" name="list" value={l.id} defaultChecked={l.subscribed} aria-describedby={`list-${l.id}-desc`} />
                 <span>
                   <strong>{l.name}</strong>
                   <br />

@@ -33,14 +33,10 @@ export default function ProfilePage() {
           </dd>
         </dl>
         {user.provider === "password" ? (
-          <p className="muted">
-            This login belongs to this account; its owner or an admin manages it
-            (Settings → Members).
-          </p>
+          <p className="muted">This login belongs to this account; its owner or an admin manages it (Settings → Members).</p>
         ) : (
           <p className="muted">
-            Your name and email come from your sign-in provider. To use another
-            email address, see <a href="/settings/email">Settings → Email</a>.
+            Your name and email come from your sign-in provider. To use another email address, see <a href="/settings/email">Settings → Email</a>.
           </p>
         )}
       </section>
@@ -50,17 +46,15 @@ export default function ProfilePage() {
           <a href="/settings/profile/data" download>
             Download my data
           </a>{" "}
-          — everything Switchboard holds about you, as a JSON file: profile,
-          accounts, API keys' metadata (never the keys), credit history,
-          tickets, sessions and the audit trail about you.
+          — everything Switchboard holds about you, as a JSON file: profile, accounts, API keys' metadata (never the keys), credit history, tickets, sessions
+          and the audit trail about you.
         </p>
         {user.provider === "password" ? null : (
           <p>
             <a href="/settings/delete-account" className="danger-link">
               Delete your account
             </a>{" "}
-            — removes your personal data and unsubscribes you from all mailing
-            lists. It cannot be undone.
+            — removes your personal data and unsubscribes you from all mailing lists. It cannot be undone.
           </p>
         )}
       </section>

@@ -11,8 +11,7 @@ import { safeRedirect } from "../auth/safe-redirect.js";
 import { requireUser } from "../auth/session.server.js";
 import { switchSessionAccount } from "../models/memberships.server.js";
 
-export const loader = () =>
-  new Response("Switch accounts with the account switcher in Settings.", { status: 405, headers: { Allow: "POST" } });
+export const loader = () => new Response("Switch accounts with the account switcher in Settings.", { status: 405, headers: { Allow: "POST" } });
 
 const SwitchForm = z.object({
   accountId: z.string().uuid(),

@@ -28,11 +28,7 @@ export default function Settings() {
   return (
     <>
       <TopBar
-        links={[
-          { to: "/", label: "Home" },
-          { to: "/settings/sessions", label: "Settings" },
-          ...(isStaff ? [{ to: "/console", label: "Console" }] : []),
-        ]}
+        links={[{ to: "/", label: "Home" }, { to: "/settings/sessions", label: "Settings" }, ...(isStaff ? [{ to: "/console", label: "Console" }] : [])]}
         who={email}
       />
       <main className="page">

@@ -63,7 +63,6 @@ const CHECK_WORDS: Record<string, { passed: string; failed: string }> = {
   },
 };
 
-
 function checkWords(code: string, passed: boolean): string {
   const words = CHECK_WORDS[code];
   if (words) return passed ? words.passed : words.failed;
@@ -109,8 +108,7 @@ function stagesOf(t: TicketFacts): Stage[] {
   const verified = checked && t.checks.every((c) => c.passed);
   const confirmed = t.confirmedAt !== null;
   // Only staff approval moves a ticket to transferring; "failed" is only recorded after that (block or move undone).
-  const approved =
-    t.status === "transferring" || t.status === "completed" || (t.status === "failed" && verified && confirmed && !failedBeforeApproval(t));
+  const approved = t.status === "transferring" || t.status === "completed" || (t.status === "failed" && verified && confirmed && !failedBeforeApproval(t));
   const moved = t.transferredCents !== null;
   const blocked = moved || (t.status === "transferring" && t.oldAccountBlocked);
   const done = t.status === "completed";
@@ -181,16 +179,31 @@ function outcomeOf(t: TicketFacts): { kind: "ok" | "error" | "info"; lines: stri
           lines: ["Rejected: we could not verify this request, so nothing changed.", ...failedChecks.map((c) => checkWords(c.code, false))],
         };
       }
-      return { kind: "error", lines: ["Rejected: support declined this request. Nothing was moved and your account works as before.", "Reply to the mail we sent you if you have questions."] };
+      return {
+        kind: "error",
+        lines: [
+          "Rejected: support declined this request. Nothing was moved and your account works as before.",
+          "Reply to the mail we sent you if you have questions.",
+        ],
+      };
     case "expired":
       return {
         kind: "error",
         lines: ["Expired: the new address did not confirm in time, so nothing was moved.", "You can ask again from Settings → Email."],
       };
     case "withdrawn":
-      return { kind: "info", lines: ["Withdrawn: you took this request back, so nothing was moved and the confirmation link no longer works.", "You can ask again from Settings → Email."] };
+      return {
+        kind: "info",
+        lines: [
+          "Withdrawn: you took this request back, so nothing was moved and the confirmation link no longer works.",
+          "You can ask again from Settings → Email.",
+        ],
+      };
     case "cancelled":
-      return { kind: "error", lines: ["Cancelled by support: nothing was moved and the confirmation link no longer works.", "Reply to the mail we sent you if you have questions."] };
+      return {
+        kind: "error",
+        lines: ["Cancelled by support: nothing was moved and the confirmation link no longer works.", "Reply to the mail we sent you if you have questions."],
+      };
     case "failed":
       if (t.failureReason === "workflow_not_started") {
         return { kind: "error", lines: ["Failed: we could not start processing this request. Nothing changed; ask again from Settings → Email."] };
@@ -219,9 +232,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   if (!ticket || ticket.kind !== "email_transfer" || ticket.requester_user_id !== p.userId) throw NOT_FOUND();
   const [home, oldAccount] = await Promise.all([
     getHomeSummary(db, p.userId, p.accountId),
-    ticket.old_account_id
-      ? db.selectFrom("accounts").select("status").where("id", "=", ticket.old_account_id).executeTakeFirst()
-      : Promise.resolve(undefined),
+    ticket.old_account_id ? db.selectFrom("accounts").select("status").where("id", "=", ticket.old_account_id).executeTakeFirst() : Promise.resolve(undefined),
   ]);
   const facts: TicketFacts = {
     status: ticket.status,
@@ -327,8 +338,7 @@ export default function TicketPage() {
                   className={s.state === "failed" || s.state === "todo" ? s.state : undefined}
                   aria-current={s.state === "current" ? "step" : undefined}
                 >
-                  {s.state === "current" ? <strong>{s.label}</strong> : s.label}{" "}
-                  <span className="sr-only">({STATE_WORDS[s.state]})</span>
+                  {s.state === "current" ? <strong>{s.label}</strong> : s.label} <span className="sr-only">({STATE_WORDS[s.state]})</span>
                   {s.state === "current" ? <span className="badge running">in progress</span> : null}
                   {s.state === "failed" ? <span className="badge failed">stopped here</span> : null}
                   {s.at ? (

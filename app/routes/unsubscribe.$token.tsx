@@ -44,8 +44,7 @@ const pageHeaders = noStoreUnlessFetched;
 export const headers = passCacheControl;
 
 /** The action's answer is the page: reloading the loader after it would turn "unsubscribed" into "not subscribed". */
-export const shouldRevalidate: ShouldRevalidateFunction = ({ actionResult, defaultShouldRevalidate }) =>
-  actionResult ? false : defaultShouldRevalidate;
+export const shouldRevalidate: ShouldRevalidateFunction = ({ actionResult, defaultShouldRevalidate }) => (actionResult ? false : defaultShouldRevalidate);
 
 type View =
   | { state: "confirm"; list: string; who: string | null; error: string | null }
@@ -152,7 +151,10 @@ function Body({ view }: { view: View }) {
       return (
         <section className="card stack" aria-labelledby="none-h">
           <h1 id="none-h">{view.list ? `You are not subscribed to ${view.list}` : "You are not subscribed"}</h1>
-          <Alert kind="info" lines={["This address is not on that list (any more), so there is nothing to unsubscribe. No more list mail will be sent to it."]} />
+          <Alert
+            kind="info"
+            lines={["This address is not on that list (any more), so there is nothing to unsubscribe. No more list mail will be sent to it."]}
+          />
           <p className="muted">
             To see your lists, sign in and open <a href="/settings/notifications">Settings → Notifications</a>.
           </p>

@@ -111,11 +111,14 @@ describe("findUrlEncodedFault / decodeUtf8", () => {
 
   it("accepts exactly what the WHATWG parser decodes without replacement", () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.constantFrom("%ED%A0%80", "%FF", "%C3", "%C3%A9", "%25", "+", "=", "&", "%00"), fc.string({ maxLength: 3 })), { maxLength: 8 }), (parts) => {
-        const body = parts.join("");
-        const lossless = [...new URLSearchParams(body)].every(([k, v]) => !`${k}${v}`.includes("\uFFFD"));
-        expect(findUrlEncodedFault(enc(body)) === null).toBe(lossless);
-      }),
+      fc.property(
+        fc.array(fc.oneof(fc.constantFrom("%ED%A0%80", "%FF", "%C3", "%C3%A9", "%25", "+", "=", "&", "%00"), fc.string({ maxLength: 3 })), { maxLength: 8 }),
+        (parts) => {
+          const body = parts.join("");
+          const lossless = [...new URLSearchParams(body)].every(([k, v]) => !`${k}${v}`.includes("\uFFFD"));
+          expect(findUrlEncodedFault(enc(body)) === null).toBe(lossless);
+        },
+      ),
     );
   });
 

@@ -50,7 +50,8 @@ export const textProblemMessage = (field: string, problem: TextProblem): string 
 export function storableText(label?: string) {
   return (value: string, ctx: z.RefinementCtx): void => {
     const problem = textProblem(value);
-    if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: label ? `${label}: ${REASON[problem]}.` : REASON[problem], params: { textProblem: problem } });
+    if (problem)
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: label ? `${label}: ${REASON[problem]}.` : REASON[problem], params: { textProblem: problem } });
   };
 }
 

@@ -43,7 +43,6 @@ export function log(line: string) {
 // ---------------------------------------------------------------------------
 // Settings
 
-
 /** mulberry32: small, fast, and the same sequence for the same seed. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
@@ -73,7 +72,6 @@ const cleanups: Array<() => Promise<unknown>> = [];
 export function onCleanup(fn: () => Promise<unknown>) {
   cleanups.push(fn);
 }
-
 
 let cleaning: Promise<void> | undefined;
 export function cleanup(): Promise<void> {

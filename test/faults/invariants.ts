@@ -33,18 +33,24 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
 export function checkWorkflows(c: Checker, transfers: TransferCase[], deletions: DeletionCase[]) {
   for (const tr of transfers) {
-    c.check("every workflow completed", tr.result?.kind === "ok" && same(tr.result.value, { outcome: "completed" }), () => `transfer #${tr.index} (${tr.workflowId ?? "never started"}): ${JSON.stringify(tr.result)}`);
+    c.check(
+      "every workflow completed",
+      tr.result?.kind === "ok" && same(tr.result.value, { outcome: "completed" }),
+      () => `transfer #${tr.index} (${tr.workflowId ?? "never started"}): ${JSON.stringify(tr.result)}`,
+    );
   }
   for (const d of deletions) {
-    c.check("every workflow completed", d.result?.kind === "ok" && same(d.result.value, { outcome: "deleted" }), () => `deletion #${d.index} (${d.workflowId ?? "never started"}): ${JSON.stringify(d.result)}`);
+    c.check(
+      "every workflow completed",
+      d.result?.kind === "ok" && same(d.result.value, { outcome: "deleted" }),
+      () => `deletion #${d.index} (${d.workflowId ?? "never started"}): ${JSON.stringify(d.result)}`,
+    );
   }
 }
 
 export async function checkTransfers(c: Checker, db: Db, transfers: TransferCase[]) {
   const ids = transfers.flatMap((t) => [t.oldAccountId, t.newAccountId]);
-  const accounts = new Map(
-    (await db.selectFrom("accounts").select(["id", "balance_cents", "status"]).where("id", "in", ids).execute()).map((a) => [a.id, a]),
-  );
+  const accounts = new Map((await db.selectFrom("accounts").select(["id", "balance_cents", "status"]).where("id", "in", ids).execute()).map((a) => [a.id, a]));
   const sums = new Map(
     (
       await db
@@ -58,11 +64,19 @@ export async function checkTransfers(c: Checker, db: Db, transfers: TransferCase
   const before = transfers.reduce((s, t) => s + t.oldBalanceBefore + t.newBalanceBefore, 0n);
   const after = ids.reduce((s, id) => s + BigInt(accounts.get(id)?.balance_cents ?? "0"), 0n);
   const ledger = ids.reduce((s, id) => s + (sums.get(id) ?? 0n), 0n);
-  c.check("balances: sum unchanged by transfers", after === before, () => `sum of balance_cents over ${ids.length} transfer accounts was ${before}, is ${after}`);
+  c.check(
+    "balances: sum unchanged by transfers",
+    after === before,
+    () => `sum of balance_cents over ${ids.length} transfer accounts was ${before}, is ${after}`,
+  );
   c.check("balances: sum equals ledger", ledger === after, () => `sum of balances ${after} ≠ sum of their ledger entries ${ledger}`);
   for (const id of ids) {
     const bal = BigInt(accounts.get(id)?.balance_cents ?? "0");
-    c.check("balances: each account equals its ledger", bal === (sums.get(id) ?? 0n), () => `account ${id}: balance_cents ${bal} ≠ ledger sum ${sums.get(id) ?? 0n}`);
+    c.check(
+      "balances: each account equals its ledger",
+      bal === (sums.get(id) ?? 0n),
+      () => `account ${id}: balance_cents ${bal} ≠ ledger sum ${sums.get(id) ?? 0n}`,
+    );
   }
 
   const entries = await db
@@ -87,13 +101,19 @@ export async function checkTransfers(c: Checker, db: Db, transfers: TransferCase
       inn[0].account_id === tr.newAccountId &&
       BigInt(out[0].amount_cents) === -amount &&
       BigInt(inn[0].amount_cents) === amount;
-    c.check("exactly one transfer pair per ticket", ok, () => `transfer #${tr.index} ticket ${tr.ticketId}: expected one transfer_out ${-amount} and one transfer_in ${amount} under ${key}, found ${JSON.stringify(mine)}`);
+    c.check(
+      "exactly one transfer pair per ticket",
+      ok,
+      () =>
+        `transfer #${tr.index} ticket ${tr.ticketId}: expected one transfer_out ${-amount} and one transfer_in ${amount} under ${key}, found ${JSON.stringify(mine)}`,
+    );
     const oldAfter = BigInt(accounts.get(tr.oldAccountId)?.balance_cents ?? "0");
     const newAfter = BigInt(accounts.get(tr.newAccountId)?.balance_cents ?? "0");
     c.check(
       "balances: each transfer moved the whole balance",
       oldAfter === 0n && newAfter === tr.newBalanceBefore + tr.oldBalanceBefore,
-      () => `transfer #${tr.index}: old ${tr.oldBalanceBefore}→${oldAfter} (want 0), new ${tr.newBalanceBefore}→${newAfter} (want ${tr.newBalanceBefore + tr.oldBalanceBefore})`,
+      () =>
+        `transfer #${tr.index}: old ${tr.oldBalanceBefore}→${oldAfter} (want 0), new ${tr.newBalanceBefore}→${newAfter} (want ${tr.newBalanceBefore + tr.oldBalanceBefore})`,
     );
   }
   const tickets = transfers.filter((t) => t.ticketId).map((t) => t.ticketId!);
@@ -106,7 +126,11 @@ export async function checkTransfers(c: Checker, db: Db, transfers: TransferCase
   const perAccount = await db
     .selectFrom("support_tickets")
     .select(["old_account_id", sql<number>`count(*)::int`.as("n")])
-    .where("old_account_id", "in", transfers.map((t) => t.oldAccountId))
+    .where(
+      "old_account_id",
+      "in",
+      transfers.map((t) => t.oldAccountId),
+    )
     .groupBy("old_account_id")
     .execute();
   for (const tr of transfers) {
@@ -142,9 +166,17 @@ export async function checkDeletions(c: Checker, db: Db, deletions: DeletionCase
     const cat = "every deleted account fully erased";
     c.check(cat, acc?.status === "deleted", () => `deletion #${d.index}: account ${d.accountId} is ${acc?.status}`);
     c.check(cat, req.length === 1 && req[0].status === "completed", () => `deletion #${d.index}: account_deletions rows ${JSON.stringify(req)}`);
-    c.check(cat, !!user && user.email === null && user.name === null && user.erased_at !== null, () => `deletion #${d.index}: user ${d.userId} still ${JSON.stringify(user)}`);
+    c.check(
+      cat,
+      !!user && user.email === null && user.name === null && user.erased_at !== null,
+      () => `deletion #${d.index}: user ${d.userId} still ${JSON.stringify(user)}`,
+    );
     c.check(cat, !identities.some((i) => i.user_id === d.userId), () => `deletion #${d.index}: identities of user ${d.userId} remain`);
-    c.check(cat, !sessions.some((s) => s.user_id === d.userId || s.account_id === d.accountId), () => `deletion #${d.index}: sessions of user ${d.userId} remain`);
+    c.check(
+      cat,
+      !sessions.some((s) => s.user_id === d.userId || s.account_id === d.accountId),
+      () => `deletion #${d.index}: sessions of user ${d.userId} remain`,
+    );
     c.check(cat, !memberships.some((m) => m.user_id === d.userId || m.account_id === d.accountId), () => `deletion #${d.index}: memberships remain`);
     c.check(cat, await isEmailTombstoned(db, tombstoneSecret, d.email), () => `deletion #${d.index}: no tombstone for its email`);
     for (const needle of [d.email, d.name, d.marker, d.identitySubject]) {
@@ -230,7 +262,11 @@ export async function checkMail(
       // right around the arrival (a kill may even come first: this process reads the data late).
       const near = events.filter((e) => e.at >= at - NEAR_BEFORE_MS && e.at <= at + NEAR_AFTER_MS);
       const pgDown = pgDownAt(events, at) || near.some((e) => e.kind === "pg-stop");
-      const text = near.length ? near.map((e) => `${e.kind}${e.detail ? ` ${e.detail}` : ""} ${signed(e.at - at)}`).join(", ") : pgDown ? "PostgreSQL down" : "no fault near it";
+      const text = near.length
+        ? near.map((e) => `${e.kind}${e.detail ? ` ${e.detail}` : ""} ${signed(e.at - at)}`).join(", ")
+        : pgDown
+          ? "PostgreSQL down"
+          : "no fault near it";
       // Sent while PostgreSQL was down: the dispatcher keeps trying to record the send (at least every
       // RECORD_RETRY_MAX_MS) and does so moments after PostgreSQL is back, unless its worker is killed first.
       // That is the documented window (died before recording), held open by the outage.
@@ -246,7 +282,10 @@ export async function checkMail(
               ? "pg"
               : "none";
       const after = killedBeforeRecording ? `; PostgreSQL back ${signed(pgBack.at - at)}, worker killed ${signed(killedBeforeRecording.at - at)}` : "";
-      return { kind, text: `copy ${i + 1} at ${clock(at)} → copy ${i + 2} at ${clock(next)} (${((next - at) / 1000).toFixed(1)} s later; near copy ${i + 1}: ${text}${after})` };
+      return {
+        kind,
+        text: `copy ${i + 1} at ${clock(at)} → copy ${i + 2} at ${clock(next)} (${((next - at) / 1000).toFixed(1)} s later; near copy ${i + 1}: ${text}${after})`,
+      };
     });
     const claimed = `outbox row ${id} claimed ${row.attempts} time(s), now ${row.status}`;
     const detail = `${claimed}; ${gaps.map((g) => g.text).join("; ")}`;
@@ -258,7 +297,8 @@ export async function checkMail(
     if (gaps.every((g) => g.kind === "kill" || g.kind === "crash")) {
       return { ok: false, why: `the dispatcher died before recording the send, but by the worker crashing on its own (not a kill): ${detail}` };
     }
-    if (gaps.some((g) => g.kind === "pg")) return { ok: false, why: `sent, then recording it failed while PostgreSQL was down (no dispatcher death): ${detail}` };
+    if (gaps.some((g) => g.kind === "pg"))
+      return { ok: false, why: `sent, then recording it failed while PostgreSQL was down (no dispatcher death): ${detail}` };
     return { ok: false, why: `unexplained: ${detail}` };
   };
 
@@ -282,7 +322,9 @@ export async function checkMail(
     });
   }
   const describe = (r: DuplicateReport | undefined) =>
-    r ? `${r.copies} copies of "${r.subject}" to ${r.to}, Message-ID(s) ${r.messageIds.join(", ")} — ${r.documentedWindow ? "the documented window" : "NOT the documented window"} (see "Duplicate mails")` : "";
+    r
+      ? `${r.copies} copies of "${r.subject}" to ${r.to}, Message-ID(s) ${r.messageIds.join(", ")} — ${r.documentedWindow ? "the documented window" : "NOT the documented window"} (see "Duplicate mails")`
+      : "";
   for (const [id, copies] of byId) {
     const report = reports.find((r) => r.messageIds.includes(id) && r.messageIds.length === 1);
     c.check("no email sent twice", copies.length === 1 || (allowDocumentedWindow && !!report?.documentedWindow), () => describe(report));

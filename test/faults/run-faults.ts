@@ -50,7 +50,17 @@ import {
   temporalClient,
   type Child,
 } from "./infra.js";
-import { TicketBoard, createDeletionCase, createStaff, createTransferCase, driveDeletion, driveTransfer, type DeletionCase, type Deps, type TransferCase } from "./scenario.js";
+import {
+  TicketBoard,
+  createDeletionCase,
+  createStaff,
+  createTransferCase,
+  driveDeletion,
+  driveTransfer,
+  type DeletionCase,
+  type Deps,
+  type TransferCase,
+} from "./scenario.js";
 import type { Client } from "@temporalio/client";
 
 const TRANSFERS = intFromEnv("FAULTS_TRANSFERS", 50, 0);
@@ -164,7 +174,11 @@ async function waitHealth(url: string, want: number, timeoutMs: number): Promise
 }
 
 async function outboxBusy(db: Db): Promise<number> {
-  const r = await db.selectFrom("mail_outbox").select((eb) => eb.fn.countAll<string>().as("n")).where("status", "in", ["pending", "sending"]).executeTakeFirstOrThrow();
+  const r = await db
+    .selectFrom("mail_outbox")
+    .select((eb) => eb.fn.countAll<string>().as("n"))
+    .where("status", "in", ["pending", "sending"])
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }
 
@@ -206,7 +220,9 @@ async function main(): Promise<number> {
   for (let i = 0; i < TRANSFERS; i++) transfers.push(await createTransferCase(db, i, rnd, config.transfer.secondApproverAboveCents));
   const deletions: DeletionCase[] = [];
   for (let i = 0; i < DELETIONS; i++) deletions.push(await createDeletionCase(db, i));
-  log(`fixtures: ${transfers.length * 2} transfer accounts (${transfers.filter((t) => t.approvalsNeeded === 2).length} need two approvers), ${deletions.length} people to delete`);
+  log(
+    `fixtures: ${transfers.length * 2} transfer accounts (${transfers.filter((t) => t.approvalsNeeded === 2).length} need two approvers), ${deletions.length} people to delete`,
+  );
 
   const webUp = await waitHealth(health, 200, HEALTH_TIMEOUT_MS);
   if (!webUp.ok) throw new Error(`web never became healthy (${webUp.last}). Its output:\n${web.tail()}`);
@@ -217,8 +233,19 @@ async function main(): Promise<number> {
   let deadlineAt = Infinity;
   const board = new TicketBoard(db);
   board.start();
-  const deps: Deps = { board, db, temporal: client, config, logger: createLogger(VERBOSE ? "warn" : "silent", "faults"), mail, deadline: () => deadlineAt, verbose: VERBOSE };
-  const order = [...transfers.map((t) => ({ kind: "transfer" as const, t })), ...deletions.map((d) => ({ kind: "deletion" as const, d }))].sort(() => rnd() - 0.5);
+  const deps: Deps = {
+    board,
+    db,
+    temporal: client,
+    config,
+    logger: createLogger(VERBOSE ? "warn" : "silent", "faults"),
+    mail,
+    deadline: () => deadlineAt,
+    verbose: VERBOSE,
+  };
+  const order = [...transfers.map((t) => ({ kind: "transfer" as const, t })), ...deletions.map((d) => ({ kind: "deletion" as const, d }))].sort(
+    () => rnd() - 0.5,
+  );
   let finished = 0;
   const total = order.length;
   const runs = order.map(async (job, i) => {
@@ -240,7 +267,11 @@ async function main(): Promise<number> {
     event("pg-stop", "");
     await pg.stop();
     const down = await waitHealth(health, 503, 30_000);
-    checker.check("web answers 503 while the database is down", down.ok && /"db":"down"/.test(down.last), () => `/healthz answered ${down.last} within ${down.ms} ms of the stop`);
+    checker.check(
+      "web answers 503 while the database is down",
+      down.ok && /"db":"down"/.test(down.last),
+      () => `/healthz answered ${down.last} within ${down.ms} ms of the stop`,
+    );
     log(`PostgreSQL down: /healthz ${down.last} after ${down.ms} ms`);
     await sleep(PG_DOWN_SECONDS * 1000);
     await pg.start();
@@ -267,7 +298,11 @@ async function main(): Promise<number> {
     // The same worker process (if it was not killed) must poll again without a restart.
     if (supervisor.current === worker && worker.isAlive()) {
       const polls = await supervisor.waitPolling(worker, 60_000);
-      checker.check("worker reconnects by itself after the Temporal restart", polls, () => `worker ${worker.pid} did not poll again within 60 s of Temporal's restart`);
+      checker.check(
+        "worker reconnects by itself after the Temporal restart",
+        polls,
+        () => `worker ${worker.pid} did not poll again within 60 s of Temporal's restart`,
+      );
       log(`worker ${worker.pid} ${polls ? "polls again" : "did NOT poll again"} after the Temporal restart`);
     }
     faults.temporalRestarts++;
@@ -308,7 +343,11 @@ async function main(): Promise<number> {
     if (busy > 0) killsInFlight++;
     log(`kill ${kills}: worker ${worker.pid} after ${((Date.now() - worker.startedAt) / 1000).toFixed(1)} s (${busy} workflows in flight)`);
   }
-  checker.check("at least FAULTS_MIN_KILLS kills while workflows were in flight", killsInFlight >= MIN_KILLS, () => `only ${killsInFlight} of ${MIN_KILLS} kills hit in-flight workflows`);
+  checker.check(
+    "at least FAULTS_MIN_KILLS kills while workflows were in flight",
+    killsInFlight >= MIN_KILLS,
+    () => `only ${killsInFlight} of ${MIN_KILLS} kills hit in-flight workflows`,
+  );
   checker.check("PostgreSQL restarted once mid-run", faults.pgRestarts === 1, () => `${faults.pgRestarts} PostgreSQL restarts`);
   checker.check("Temporal restarted once mid-run", faults.temporalRestarts === 1, () => `${faults.temporalRestarts} Temporal restarts`);
 
@@ -332,8 +371,11 @@ async function main(): Promise<number> {
   // ---- invariants
   checker.check("web never exited", web.isAlive(), () => `web exited. Its output:\n${web.tail()}`);
   // The worker must ride out the restarts by itself; the supervisor restarting it hides nothing here.
-  checker.check("worker never exited except when killed", supervisor.unexpectedExits.length === 0, () =>
-    `${supervisor.unexpectedExits.length} worker exit(s) the script did not cause: ${supervisor.unexpectedExits.map((e) => `pid ${e.pid} at ${new Date(e.at).toISOString().slice(11, 23)} code ${e.code}: ${lastError(e.tail)}`).join("; ")}`,
+  checker.check(
+    "worker never exited except when killed",
+    supervisor.unexpectedExits.length === 0,
+    () =>
+      `${supervisor.unexpectedExits.length} worker exit(s) the script did not cause: ${supervisor.unexpectedExits.map((e) => `pid ${e.pid} at ${new Date(e.at).toISOString().slice(11, 23)} code ${e.code}: ${lastError(e.tail)}`).join("; ")}`,
   );
   checkWorkflows(checker, transfers, deletions);
   await checkTransfers(checker, db, transfers);
@@ -362,9 +404,15 @@ async function main(): Promise<number> {
     ["worker exits not caused by us", String(supervisor.unexpectedExits.length)],
     ["PostgreSQL restarts", String(faults.pgRestarts)],
     ["Temporal restarts", String(faults.temporalRestarts)],
-    ["confirmation tokens from", `smtp ${transfers.filter((t) => t.tokenFrom === "smtp").length}, outbox ${transfers.filter((t) => t.tokenFrom === "outbox").length}`],
+    [
+      "confirmation tokens from",
+      `smtp ${transfers.filter((t) => t.tokenFrom === "smtp").length}, outbox ${transfers.filter((t) => t.tokenFrom === "outbox").length}`,
+    ],
     ["mails received", `${mail.received.length} (${new Set(mail.received.map((m) => m.messageId)).size} distinct Message-IDs)`],
-    ["duplicate mails", `${duplicates.length} (${duplicates.filter((d) => d.documentedWindow).length} in the documented window${ALLOW_DOCUMENTED_DUPLICATES ? ", allowed" : ", counted as violations"})`],
+    [
+      "duplicate mails",
+      `${duplicates.length} (${duplicates.filter((d) => d.documentedWindow).length} in the documented window${ALLOW_DOCUMENTED_DUPLICATES ? ", allowed" : ", counted as violations"})`,
+    ],
     ["driver steps retried", String(retries)],
     ["workflow time (driver) p50 / max", durations.length ? `${pct(durations, 0.5)} s / ${pct(durations, 1)} s` : "-"],
     ["invariants checked", String(checker.checked)],
@@ -376,14 +424,21 @@ async function main(): Promise<number> {
   for (const [k, v] of rows) console.log(`${k.padEnd(w)}  ${v}`);
   console.log("\nInvariants:");
   const cw = Math.max(...[...checker.categories.keys()].map((k) => k.length));
-  for (const [name, c] of checker.categories) console.log(`  ${name.padEnd(cw)}  ${String(c.checked).padStart(5)} checked  ${c.violations ? `${c.violations} VIOLATED` : "ok"}`);
+  for (const [name, c] of checker.categories)
+    console.log(`  ${name.padEnd(cw)}  ${String(c.checked).padStart(5)} checked  ${c.violations ? `${c.violations} VIOLATED` : "ok"}`);
   console.log("\nFault timeline:");
   for (let i = 0; i < events.length; i += 8) {
-    console.log(`  ${events.slice(i, i + 8).map((e) => `${new Date(e.at).toISOString().slice(11, 21)} ${e.kind}`).join(" | ")}`);
+    console.log(
+      `  ${events
+        .slice(i, i + 8)
+        .map((e) => `${new Date(e.at).toISOString().slice(11, 21)} ${e.kind}`)
+        .join(" | ")}`,
+    );
   }
   if (supervisor.unexpectedExits.length) {
     console.log("\nWorker exits not caused by the script:");
-    for (const e of supervisor.unexpectedExits) console.log(`  pid ${e.pid} at ${new Date(e.at).toISOString()}: code ${e.code}, signal ${e.signal}\n${indent(crashReport(e.tail))}`);
+    for (const e of supervisor.unexpectedExits)
+      console.log(`  pid ${e.pid} at ${new Date(e.at).toISOString()}: code ${e.code}, signal ${e.signal}\n${indent(crashReport(e.tail))}`);
   }
   if (duplicates.length) {
     console.log("\nDuplicate mails:");
@@ -416,10 +471,16 @@ function lastError(tail: string): string {
   const err = lines.find((l) => /^(\w*Error|error)(: |\s*\[)/.test(l.trim())) ?? lines.find((l) => /"level":(50|60)/.test(l)) ?? lines[lines.length - 1];
   return err.trim().slice(0, 300);
 }
-const indent = (s: string) => s.split("\n").map((l) => `      ${l}`).join("\n");
+const indent = (s: string) =>
+  s
+    .split("\n")
+    .map((l) => `      ${l}`)
+    .join("\n");
 function printDuplicate(d: DuplicateReport) {
   const arrivals = d.arrivals.map((a) => new Date(a).toISOString().slice(11, 23)).join(", ");
-  console.log(`  - ${d.copies}× "${d.subject}" to ${d.to}; Message-ID ${d.messageIds.join(", ")}; arrived ${arrivals}; ${d.documentedWindow ? "documented window" : "NOT the documented window"}: ${d.why}`);
+  console.log(
+    `  - ${d.copies}× "${d.subject}" to ${d.to}; Message-ID ${d.messageIds.join(", ")}; arrived ${arrivals}; ${d.documentedWindow ? "documented window" : "NOT the documented window"}: ${d.why}`,
+  );
 }
 
 // A bug in this script must not leave PostgreSQL, Temporal or the children running.

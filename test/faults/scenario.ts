@@ -7,7 +7,14 @@
  * twice (an ambiguous commit is looked up before it is retried).
  */
 import { randomBytes } from "node:crypto";
-import { ActivityFailure, TimeoutFailure, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, type Client } from "@temporalio/client";
+import {
+  ActivityFailure,
+  TimeoutFailure,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type Client,
+} from "@temporalio/client";
 import type { Config } from "../../app/config.server.js";
 import { startDeletion } from "../../app/deletions.server.js";
 import type { Logger } from "../../app/logger.server.js";
@@ -34,7 +41,11 @@ export class TicketBoard {
     const tick = async () => {
       if (this.watched.size) {
         try {
-          const rows = await this.db.selectFrom("support_tickets").select(["id", "status", "confirmed_at"]).where("id", "in", [...this.watched]).execute();
+          const rows = await this.db
+            .selectFrom("support_tickets")
+            .select(["id", "status", "confirmed_at"])
+            .where("id", "in", [...this.watched])
+            .execute();
           for (const r of rows) this.rows.set(r.id, { status: r.status, confirmed: r.confirmed_at !== null });
         } catch {
           // PostgreSQL restarting: the drivers keep the last view for a moment.
@@ -106,10 +117,7 @@ export interface DeletionCase {
   retries: number;
 }
 
-export type WorkflowOutcome =
-  | { kind: "ok"; value: unknown }
-  | { kind: "failed"; message: string }
-  | { kind: "timeout"; message: string };
+export type WorkflowOutcome = { kind: "ok"; value: unknown } | { kind: "failed"; message: string } | { kind: "timeout"; message: string };
 
 const hex = (n: number) => randomBytes(n).toString("hex");
 
@@ -163,10 +171,25 @@ export async function createDeletionCase(db: Db, index: number): Promise<Deletio
   const a = await accountWithKey(db, { balanceCents: 2_500n, email });
   await db.updateTable("users").set({ name }).where("id", "=", a.userId).execute();
   await db.insertInto("identities").values({ user_id: a.userId, provider: "google", subject: identitySubject, email, email_verified: true }).execute();
-  await createSession(db, { userId: a.userId, accountId: a.accountId, staffId: null, provider: "google", ttlHours: 24, ip: "203.0.113.9", userAgent: "faults" });
+  await createSession(db, {
+    userId: a.userId,
+    accountId: a.accountId,
+    staffId: null,
+    provider: "google",
+    ttlHours: 24,
+    ip: "203.0.113.9",
+    userAgent: "faults",
+  });
   const lists = (await db.selectFrom("mailing_lists").select("id").orderBy("id").execute()).map((l) => l.id).slice(0, 2);
   await setUserSubscriptions(db, a.userId, new Set(lists), { type: "user", id: a.userId });
-  await postLedgerEntry(db, { accountId: a.accountId, amountCents: 500n, kind: "grant", idempotencyKey: "faults:note", actor: { type: "system", id: null }, note: `welcome credit for ${name}` });
+  await postLedgerEntry(db, {
+    accountId: a.accountId,
+    amountCents: 500n,
+    kind: "grant",
+    idempotencyKey: "faults:note",
+    actor: { type: "system", id: null },
+    note: `welcome credit for ${name}`,
+  });
   return { index, accountId: a.accountId, userId: a.userId, email, name, marker, identitySubject, retries: 0 };
 }
 
@@ -229,7 +252,9 @@ function failureChain(err: unknown): string {
 }
 
 const outcome = (e: unknown): WorkflowOutcome =>
-  e instanceof DeadlinePassed ? { kind: "timeout", message: "deadline passed while driving" } : { kind: "failed", message: e instanceof Error ? e.message : String(e) };
+  e instanceof DeadlinePassed
+    ? { kind: "timeout", message: "deadline passed while driving" }
+    : { kind: "failed", message: e instanceof Error ? e.message : String(e) };
 
 // ---------------------------------------------------------------------------
 // Transfers
@@ -239,7 +264,11 @@ async function ensureTicket(deps: Deps, tr: TransferCase): Promise<string> {
     // An insert whose commit was lost in a restart may have happened: look before inserting again.
     const existing = await deps.db.selectFrom("support_tickets").select("id").where("old_account_id", "=", tr.oldAccountId).executeTakeFirst();
     if (existing) return existing.id;
-    return createWebTransferTicket(deps.db, { requesterUserId: tr.oldUserId, oldAccountId: tr.oldAccountId, newAddress: tr.newEmail }, { type: "user", id: tr.oldUserId });
+    return createWebTransferTicket(
+      deps.db,
+      { requesterUserId: tr.oldUserId, oldAccountId: tr.oldAccountId, newAddress: tr.newEmail },
+      { type: "user", id: tr.oldUserId },
+    );
   });
 }
 
@@ -317,7 +346,8 @@ export async function driveTransfer(deps: Deps, tr: TransferCase, staffIds: stri
           const staffId = staffIds.find((s) => !approvedBy.has(s))!;
           const r = await decideTransfer(deps, tr.workflowId!, "approve", { staffId, role: "support" });
           if (r.ok) approvedBy.add(staffId);
-          else if (/already approved/i.test(r.message)) approvedBy.add(staffId); // an earlier answer was lost
+          else if (/already approved/i.test(r.message))
+            approvedBy.add(staffId); // an earlier answer was lost
           else if (/already been decided/i.test(r.message)) approvedBy.add(staffId);
           else {
             tr.retries++;
@@ -348,7 +378,11 @@ export async function driveDeletion(deps: Deps, del: DeletionCase): Promise<void
   del.startedAt = Date.now();
   try {
     del.workflowId = await retrying(deps, del, `deletion ${del.index}: start`, async () => {
-      const started = await startDeletion(deps, { accountId: del.accountId, source: "self", userId: del.userId, staffId: null, reason: "" }, { type: "user", id: del.userId });
+      const started = await startDeletion(
+        deps,
+        { accountId: del.accountId, source: "self", userId: del.userId, staffId: null, reason: "" },
+        { type: "user", id: del.userId },
+      );
       if (started.ok) return started.workflowId;
       if (started.status === 409) {
         // An earlier attempt committed, but its answer was lost.

@@ -66,9 +66,9 @@ describe("API key format (app/models/api-key-format.server.ts)", () => {
   const wellFormed = b64urlString(43).map((body) => KEY_PREFIX + body);
   /** Near misses of a real key: one character changed, inserted or dropped, truncated, extended, re-cased, padded. */
   const nearMiss = fc.oneof(
-    fc.tuple(wellFormed, fc.nat(), fc.oneof(fc.constantFrom(...UNICODE_EDGES, "+", "/", "=", ".", "~"), fc.string({ minLength: 1, maxLength: 1 }))).map(([k, i, c]) =>
-      replaceAt(k, i, c || "="),
-    ),
+    fc
+      .tuple(wellFormed, fc.nat(), fc.oneof(fc.constantFrom(...UNICODE_EDGES, "+", "/", "=", ".", "~"), fc.string({ minLength: 1, maxLength: 1 })))
+      .map(([k, i, c]) => replaceAt(k, i, c || "=")),
     fc.tuple(wellFormed, fc.nat(), b64urlChar).map(([k, i, c]) => k.slice(0, i % k.length) + c + k.slice(i % k.length)),
     fc.tuple(wellFormed, fc.nat()).map(([k, i]) => k.slice(0, i % k.length) + k.slice((i % k.length) + 1)),
     fc.tuple(wellFormed, fc.nat({ max: KEY_LENGTH - 1 })).map(([k, n]) => k.slice(0, n)),
@@ -80,18 +80,27 @@ describe("API key format (app/models/api-key-format.server.ts)", () => {
   const candidates = fc.oneof(anyText(80), nearMiss, wellFormed);
 
   it("accepts exactly tgp_v1_ + 43 URL-safe characters, whatever else it is given, and never throws", () => {
-    fc.assert(fc.property(candidates, (s) => {
-      expect(isWellFormedApiKey(s)).toBe(ORACLE.test(s));
-    }));
+    fc.assert(
+      fc.property(candidates, (s) => {
+        expect(isWellFormedApiKey(s)).toBe(ORACLE.test(s));
+      }),
+    );
   });
 
   it("generated keys are well formed and round-trip through the Authorization header", () => {
     const spacing = fc.tuple(fc.constantFrom("Bearer", "bearer", "BEARER", "BeArEr"), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 3 }));
     fc.assert(
-      fc.property(fc.oneof(wellFormed, fc.constant(null).map(() => generateApiKey())), spacing, (key, [scheme, before, after]) => {
-        expect(isWellFormedApiKey(key)).toBe(true);
-        expect(parseBearer(`${scheme}${" ".repeat(before)}${key}${" ".repeat(after)}`)).toEqual({ kind: "key", key });
-      }),
+      fc.property(
+        fc.oneof(
+          wellFormed,
+          fc.constant(null).map(() => generateApiKey()),
+        ),
+        spacing,
+        (key, [scheme, before, after]) => {
+          expect(isWellFormedApiKey(key)).toBe(true);
+          expect(parseBearer(`${scheme}${" ".repeat(before)}${key}${" ".repeat(after)}`)).toEqual({ kind: "key", key });
+        },
+      ),
     );
   });
 
@@ -194,25 +203,32 @@ describe("money (app/models/money.ts)", () => {
 describe("email addresses (app/models/email.server.ts)", () => {
   const label = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?$/);
   const localPart = fc.array(fc.stringMatching(/^[a-z0-9][a-z0-9_+-]{0,6}$/), { minLength: 1, maxLength: 3 }).map((parts) => parts.join("."));
-  const plainAddress = fc.tuple(localPart, fc.array(label, { minLength: 1, maxLength: 3 }), fc.stringMatching(/^[a-z]{2,6}$/)).map(
-    ([l, labels, tld]) => `${l}@${labels.join(".")}.${tld}`,
-  );
+  const plainAddress = fc
+    .tuple(localPart, fc.array(label, { minLength: 1, maxLength: 3 }), fc.stringMatching(/^[a-z]{2,6}$/))
+    .map(([l, labels, tld]) => `${l}@${labels.join(".")}.${tld}`);
   const casing = (s: string) => fc.mixedCase(fc.constant(s));
   const blank = fc.constantFrom("", " ", "  ", "\t", "\n", "\r\n", " \t ");
 
   it("normalizeEmail is idempotent on any text", () => {
-    fc.assert(fc.property(fc.oneof(anyText(80), plainAddress), (s) => {
-      expect(normalizeEmail(normalizeEmail(s))).toBe(normalizeEmail(s));
-    }));
+    fc.assert(
+      fc.property(fc.oneof(anyText(80), plainAddress), (s) => {
+        expect(normalizeEmail(normalizeEmail(s))).toBe(normalizeEmail(s));
+      }),
+    );
   });
 
   it("EmailSchema accepts plain addresses in any case and with surrounding space, as their normal form", () => {
     fc.assert(
-      fc.property(plainAddress.chain((a) => fc.tuple(fc.constant(a), casing(a))), blank, blank, ([address, cased], a, b) => {
-        const parsed = EmailSchema.safeParse(`${a}${cased}${b}`);
-        expect(parsed.success).toBe(true);
-        if (parsed.success) expect(parsed.data).toBe(address);
-      }),
+      fc.property(
+        plainAddress.chain((a) => fc.tuple(fc.constant(a), casing(a))),
+        blank,
+        blank,
+        ([address, cased], a, b) => {
+          const parsed = EmailSchema.safeParse(`${a}${cased}${b}`);
+          expect(parsed.success).toBe(true);
+          if (parsed.success) expect(parsed.data).toBe(address);
+        },
+      ),
     );
   });
 
@@ -220,7 +236,9 @@ describe("email addresses (app/models/email.server.ts)", () => {
     const input = fc.oneof(
       anyText(80),
       plainAddress,
-      fc.tuple(plainAddress, fc.nat(), fc.constantFrom(...UNICODE_EDGES, "@", "..", " ", "<", ">", ",")).map(([a, i, c]) => a.slice(0, i % a.length) + c + a.slice(i % a.length)),
+      fc
+        .tuple(plainAddress, fc.nat(), fc.constantFrom(...UNICODE_EDGES, "@", "..", " ", "<", ">", ","))
+        .map(([a, i, c]) => a.slice(0, i % a.length) + c + a.slice(i % a.length)),
       plainAddress.map((a) => `${"a".repeat(320)}${a}`),
       fc.anything(),
     );
@@ -239,31 +257,56 @@ describe("email addresses (app/models/email.server.ts)", () => {
 
   it("EmailSchema refuses what is not an address", () => {
     const notAddress = fc.oneof(
-      fc.constantFrom("", "@", "a@", "@b.com", "a@@b.com", "a b@c.com", "a@b c.com", "a@b", "a\u0000@b.com", "<a@b.com>", "a@b.com, c@d.com", "a@b.com\nBcc: c@d.com"),
+      fc.constantFrom(
+        "",
+        "@",
+        "a@",
+        "@b.com",
+        "a@@b.com",
+        "a b@c.com",
+        "a@b c.com",
+        "a@b",
+        "a\u0000@b.com",
+        "<a@b.com>",
+        "a@b.com, c@d.com",
+        "a@b.com\nBcc: c@d.com",
+      ),
       plainAddress.map((a) => a.replace("@", "")),
       plainAddress.map((a) => a.replace("@", "@@")),
       plainAddress.map((a) => `${"x".repeat(321 - a.length + 1)}${a}`),
     );
-    fc.assert(fc.property(notAddress, (s) => {
-      expect(EmailSchema.safeParse(s).success).toBe(false);
-    }));
+    fc.assert(
+      fc.property(notAddress, (s) => {
+        expect(EmailSchema.safeParse(s).success).toBe(false);
+      }),
+    );
   });
 
   it("the tombstone HMAC is the same for any case and surrounding white space, different for different addresses", () => {
     const secret = "fuzz-tombstone-secret-fuzz-tombstone-secret";
     fc.assert(
-      fc.property(plainAddress.chain((a) => fc.tuple(fc.constant(a), casing(a))), blank, blank, plainAddress, ([address, cased], a, b, other) => {
-        const h = emailTombstoneHmac(secret, address);
-        expect(h).toHaveLength(32);
-        expect(emailTombstoneHmac(secret, `${a}${cased}${b}`).equals(h)).toBe(true);
-        if (other !== address) expect(emailTombstoneHmac(secret, other).equals(h)).toBe(false);
-        expect(emailTombstoneHmac(`${secret}x`, address).equals(h)).toBe(false);
-      }),
+      fc.property(
+        plainAddress.chain((a) => fc.tuple(fc.constant(a), casing(a))),
+        blank,
+        blank,
+        plainAddress,
+        ([address, cased], a, b, other) => {
+          const h = emailTombstoneHmac(secret, address);
+          expect(h).toHaveLength(32);
+          expect(emailTombstoneHmac(secret, `${a}${cased}${b}`).equals(h)).toBe(true);
+          if (other !== address) expect(emailTombstoneHmac(secret, other).equals(h)).toBe(false);
+          expect(emailTombstoneHmac(`${secret}x`, address).equals(h)).toBe(false);
+        },
+      ),
     );
   });
 
   it("maskEmail shows at most one character of the local part and nothing else of it", () => {
-    const input = fc.oneof(plainAddress, anyText(60), fc.tuple(anyText(20), anyText(20)).map(([l, d]) => `${l}@${d}`));
+    const input = fc.oneof(
+      plainAddress,
+      anyText(60),
+      fc.tuple(anyText(20), anyText(20)).map(([l, d]) => `${l}@${d}`),
+    );
     fc.assert(
       fc.property(input, (email) => {
         const masked = maskEmail(email);
@@ -303,7 +346,11 @@ describe("one-click unsubscribe tokens (app/mailing/unsubscribe-token.server.ts)
   });
 
   it("any single changed character, truncation or extension makes it worthless", () => {
-    const change = fc.oneof(b64urlChar, fc.constantFrom(...UNICODE_EDGES.filter((c) => c.length > 0), ".", "=", "+", "/", "A", "a", "0", "f"), fc.string({ minLength: 1, maxLength: 1 }));
+    const change = fc.oneof(
+      b64urlChar,
+      fc.constantFrom(...UNICODE_EDGES.filter((c) => c.length > 0), ".", "=", "+", "/", "A", "a", "0", "f"),
+      fc.string({ minLength: 1, maxLength: 1 }),
+    );
     fc.assert(
       fc.property(lowerUuid, fc.nat(), change, fc.nat(), fc.oneof(b64urlChar, fc.constantFrom(".", "=", " ", "\n")), (id, i, c, cut, extra) => {
         const token = signUnsubscribeToken(secrets, id);
@@ -331,12 +378,18 @@ describe("one-click unsubscribe tokens (app/mailing/unsubscribe-token.server.ts)
   });
 
   it("arbitrary strings never throw and never verify", () => {
-    const shaped = fc.tuple(fc.constantFrom("v1", "v2", "V1", ""), fc.oneof(lowerUuid, anyText(40)), fc.oneof(b64urlString(32), b64urlString(31), b64urlString(33), anyText(40))).map(
-      ([v, id, sig]) => `${v}.${id}.${sig}`,
+    const shaped = fc
+      .tuple(
+        fc.constantFrom("v1", "v2", "V1", ""),
+        fc.oneof(lowerUuid, anyText(40)),
+        fc.oneof(b64urlString(32), b64urlString(31), b64urlString(33), anyText(40)),
+      )
+      .map(([v, id, sig]) => `${v}.${id}.${sig}`);
+    fc.assert(
+      fc.property(fc.oneof(anyText(300), shaped), (s) => {
+        expect(verifyUnsubscribeToken(secrets, s)).toBeNull();
+      }),
     );
-    fc.assert(fc.property(fc.oneof(anyText(300), shaped), (s) => {
-      expect(verifyUnsubscribeToken(secrets, s)).toBeNull();
-    }));
   });
 });
 
@@ -347,25 +400,32 @@ describe("new passwords (app/auth/passwords.server.ts newPasswordProblem)", () =
 
   it("never throws, and the length rules hold for any text", () => {
     fc.assert(
-      fc.property(fc.oneof(anyText(300), fc.string({ minLength: PASSWORD_MAX - 5, maxLength: PASSWORD_MAX + 5 })), fc.option(anyText(30), { nil: undefined }), (password, username) => {
-        const problem = newPasswordProblem(password, { username });
-        if (password.length < PASSWORD_MIN) expect(problem).toBe(`Use at least ${PASSWORD_MIN} characters.`);
-        else if (password.length > PASSWORD_MAX) expect(problem).toBe(`Use at most ${PASSWORD_MAX} characters.`);
-        if (problem === null) {
-          expect(password.length).toBeGreaterThanOrEqual(PASSWORD_MIN);
-          expect(password.length).toBeLessThanOrEqual(PASSWORD_MAX);
-          if (username) expect(password.toLowerCase().includes(username.toLowerCase())).toBe(false);
-        }
-      }),
+      fc.property(
+        fc.oneof(anyText(300), fc.string({ minLength: PASSWORD_MAX - 5, maxLength: PASSWORD_MAX + 5 })),
+        fc.option(anyText(30), { nil: undefined }),
+        (password, username) => {
+          const problem = newPasswordProblem(password, { username });
+          if (password.length < PASSWORD_MIN) expect(problem).toBe(`Use at least ${PASSWORD_MIN} characters.`);
+          else if (password.length > PASSWORD_MAX) expect(problem).toBe(`Use at most ${PASSWORD_MAX} characters.`);
+          if (problem === null) {
+            expect(password.length).toBeGreaterThanOrEqual(PASSWORD_MIN);
+            expect(password.length).toBeLessThanOrEqual(PASSWORD_MAX);
+            if (username) expect(password.toLowerCase().includes(username.toLowerCase())).toBe(false);
+          }
+        },
+      ),
     );
   });
 
   it("refuses common passwords in any case and passwords containing the username", () => {
     expect(common.length).toBeGreaterThan(0);
     fc.assert(
-      fc.property(fc.constantFrom(...common).chain((p) => fc.mixedCase(fc.constant(p))), (p) => {
-        expect(newPasswordProblem(p)).toMatch(/most common/);
-      }),
+      fc.property(
+        fc.constantFrom(...common).chain((p) => fc.mixedCase(fc.constant(p))),
+        (p) => {
+          expect(newPasswordProblem(p)).toMatch(/most common/);
+        },
+      ),
     );
     fc.assert(
       fc.property(fc.stringMatching(/^[a-z]{3,12}$/), fc.stringMatching(/^[A-Za-z0-9]{12,30}$/), fc.nat(), (username, filler, at) => {
@@ -471,9 +531,15 @@ describe("the audit query (app/models/audit-search.server.ts)", () => {
     before: fc.oneof(fc.stringMatching(/^\d{1,19}$/), fc.constantFrom(...NUMBERS), anyText(25)),
   };
   const params = fc
-    .array(fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...FIELDS).chain((k) => fc.tuple(fc.constant(k as string), valueFor[k])) }, { weight: 1, arbitrary: fc.tuple(anyText(10), anyText(20)) }), {
-      maxLength: 10,
-    })
+    .array(
+      fc.oneof(
+        { weight: 5, arbitrary: fc.constantFrom(...FIELDS).chain((k) => fc.tuple(fc.constant(k as string), valueFor[k])) },
+        { weight: 1, arbitrary: fc.tuple(anyText(10), anyText(20)) },
+      ),
+      {
+        maxLength: 10,
+      },
+    )
     .map((pairs) => new URLSearchParams(pairs));
 
   it("parseAuditQuery never throws; a refusal names a field and says why", () => {
@@ -552,7 +618,12 @@ describe("the workflow filter (app/workflow-history.server.ts WorkflowFilter)", 
     status: fc.oneof(fc.constantFrom(...WORKFLOW_STATUSES, "running"), anyText(30)),
     from: dateLike,
     to: dateLike,
-    account: fc.oneof(lowerUuid, fc.uuid().map((u) => ` ${u.toUpperCase()} `), anyText(40), lowerUuid.map((u) => `${u}' OR WorkflowId != '`)),
+    account: fc.oneof(
+      lowerUuid,
+      fc.uuid().map((u) => ` ${u.toUpperCase()} `),
+      anyText(40),
+      lowerUuid.map((u) => `${u}' OR WorkflowId != '`),
+    ),
     ticket: fc.oneof(lowerUuid, anyText(40)),
     page: fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/), fc.constant("A".repeat(4096)), fc.constant("A".repeat(4097)), anyText(60)),
   };
@@ -583,15 +654,27 @@ describe("the workflow filter (app/workflow-history.server.ts WorkflowFilter)", 
   // The refine says "That date does not exist."; the calendar check of parseUtc is the model.
   it("refuses dates the calendar does not have instead of moving them to another day", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 2000, max: 2100 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 31 }), fc.constantFrom("from", "to"), (y, m, d, field) => {
-        const text = `${y}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
-        const parsed = WorkflowFilter.safeParse({ [field]: text });
-        if (parsed.success) {
-          const at = parsed.data[field as "from" | "to"]!;
-          expect(at.toISOString().slice(0, 10), `${field}=${text} was read as ${at.toISOString()}`).toBe(text);
-        }
-      }),
-      { examples: [[2025, 2, 29, "from"], [2024, 2, 30, "to"], [2025, 4, 31, "from"]] },
+      fc.property(
+        fc.integer({ min: 2000, max: 2100 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 31 }),
+        fc.constantFrom("from", "to"),
+        (y, m, d, field) => {
+          const text = `${y}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
+          const parsed = WorkflowFilter.safeParse({ [field]: text });
+          if (parsed.success) {
+            const at = parsed.data[field as "from" | "to"]!;
+            expect(at.toISOString().slice(0, 10), `${field}=${text} was read as ${at.toISOString()}`).toBe(text);
+          }
+        },
+      ),
+      {
+        examples: [
+          [2025, 2, 29, "from"],
+          [2024, 2, 30, "to"],
+          [2025, 4, 31, "from"],
+        ],
+      },
     );
   });
 });
@@ -602,9 +685,19 @@ describe("invitation and transfer-confirmation tokens", () => {
   it("INVITATION_TOKEN accepts exactly 43 base64url characters (what randomBytes(32) makes)", () => {
     const ORACLE = /^[A-Za-z0-9_-]{43}$/;
     fc.assert(
-      fc.property(fc.oneof(b64urlString(43), b64urlString(42), b64urlString(44), b64urlString(43).map((t) => `${t}\n`), b64urlString(43).map((t) => `${t}=`), anyText(60)), (t) => {
-        expect(INVITATION_TOKEN.test(t)).toBe(ORACLE.test(t));
-      }),
+      fc.property(
+        fc.oneof(
+          b64urlString(43),
+          b64urlString(42),
+          b64urlString(44),
+          b64urlString(43).map((t) => `${t}\n`),
+          b64urlString(43).map((t) => `${t}=`),
+          anyText(60),
+        ),
+        (t) => {
+          expect(INVITATION_TOKEN.test(t)).toBe(ORACLE.test(t));
+        },
+      ),
     );
   });
 });
@@ -622,7 +715,12 @@ describe("parsers in front of PostgreSQL", () => {
   });
 
   it("isUuid admits only what PostgreSQL reads as a uuid, so getAccount never reaches its error", async () => {
-    const candidates = fc.oneof(fc.uuid(), fc.uuid().map((u) => u.toUpperCase()), anyText(40), fc.stringMatching(/^[0-9a-fA-F-]{30,40}$/));
+    const candidates = fc.oneof(
+      fc.uuid(),
+      fc.uuid().map((u) => u.toUpperCase()),
+      anyText(40),
+      fc.stringMatching(/^[0-9a-fA-F-]{30,40}$/),
+    );
     await fc.assert(
       fc.asyncProperty(candidates, async (s) => {
         await expect(getAccount(fresh.db, s)).resolves.toBeUndefined();
@@ -645,8 +743,16 @@ describe("parsers in front of PostgreSQL", () => {
   it("a confirmation token finds its ticket; any changed character finds nothing", async () => {
     const oldAccount = await accountWithKey(fresh.db);
     const newAccount = await accountWithKey(fresh.db);
-    const ticketId = await createWebTransferTicket(fresh.db, { requesterUserId: oldAccount.userId, oldAccountId: oldAccount.accountId, newAddress: "new@example.com" }, { type: "system", id: null });
-    await fresh.db.updateTable("support_tickets").set({ status: "awaiting_confirmation", new_account_id: newAccount.accountId }).where("id", "=", ticketId).execute();
+    const ticketId = await createWebTransferTicket(
+      fresh.db,
+      { requesterUserId: oldAccount.userId, oldAccountId: oldAccount.accountId, newAddress: "new@example.com" },
+      { type: "system", id: null },
+    );
+    await fresh.db
+      .updateTable("support_tickets")
+      .set({ status: "awaiting_confirmation", new_account_id: newAccount.accountId })
+      .where("id", "=", ticketId)
+      .execute();
     const token = await issueConfirmToken(fresh.db, ticketId, new Date(Date.now() + 3600_000));
     expect(token).toMatch(INVITATION_TOKEN);
     expect(await findConfirmation(fresh.db, token)).toEqual({ ok: true, ticketId, newAccountId: newAccount.accountId });
@@ -662,11 +768,20 @@ describe("parsers in front of PostgreSQL", () => {
   // The page's promise: "Ids are bigserial: digits only, which is all a page link ever carries."
   it("every `before` cursor parseAuditQuery accepts can be queried (searchAudit does not fail)", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.stringMatching(/^\d{1,19}$/), fc.constantFrom("9223372036854775807", "9223372036854775808", "9999999999999999999", "0", "0000000000000000001")), async (before) => {
-        const parsed = parseAuditQuery(new URLSearchParams({ before }));
-        if (!parsed.ok) return;
-        await expect(searchAudit(fresh.db, parsed.filter, parsed.before).then(() => "ok"), `before=${before}`).resolves.toBe("ok");
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.stringMatching(/^\d{1,19}$/),
+          fc.constantFrom("9223372036854775807", "9223372036854775808", "9999999999999999999", "0", "0000000000000000001"),
+        ),
+        async (before) => {
+          const parsed = parseAuditQuery(new URLSearchParams({ before }));
+          if (!parsed.ok) return;
+          await expect(
+            searchAudit(fresh.db, parsed.filter, parsed.before).then(() => "ok"),
+            `before=${before}`,
+          ).resolves.toBe("ok");
+        },
+      ),
       { numRuns: DB_RUNS },
     );
   });
@@ -677,7 +792,10 @@ describe("parsers in front of PostgreSQL", () => {
       fc.asyncProperty(field, fc.oneof(anyText(60), fc.constantFrom("\u0000", "a\u0000b", "\uD800", "%", "\\")), async (name, value) => {
         const parsed = parseAuditQuery(new URLSearchParams({ [name]: value }));
         if (!parsed.ok) return;
-        await expect(searchAudit(fresh.db, parsed.filter, parsed.before).then(() => "ok"), `${name}=${JSON.stringify(value)}`).resolves.toBe("ok");
+        await expect(
+          searchAudit(fresh.db, parsed.filter, parsed.before).then(() => "ok"),
+          `${name}=${JSON.stringify(value)}`,
+        ).resolves.toBe("ok");
       }),
       { numRuns: DB_RUNS },
     );
@@ -692,7 +810,10 @@ describe("parsers in front of PostgreSQL", () => {
         if (to !== undefined) p.set("to", to);
         const parsed = parseAuditQuery(p);
         if (!parsed.ok) return;
-        await expect(searchAudit(fresh.db, parsed.filter).then(() => "ok"), p.toString()).resolves.toBe("ok");
+        await expect(
+          searchAudit(fresh.db, parsed.filter).then(() => "ok"),
+          p.toString(),
+        ).resolves.toBe("ok");
       }),
       { numRuns: DB_RUNS },
     );
@@ -738,9 +859,7 @@ describe("parsers in front of PostgreSQL", () => {
           await sql`INSERT INTO mail_outbox (dedupe_key, kind, to_address, subject, text_body, status, created_at)
                     VALUES (${`fuzz:${run}:${i}`}, 'fuzz', 'a@example.com', 's', 't', 'kept', ${at}::timestamptz)`.execute(fresh.db);
         }
-        const expected = (
-          await sql<{ id: string }>`SELECT id FROM mail_outbox ORDER BY created_at DESC, id DESC`.execute(fresh.db)
-        ).rows.map((r) => r.id);
+        const expected = (await sql<{ id: string }>`SELECT id FROM mail_outbox ORDER BY created_at DESC, id DESC`.execute(fresh.db)).rows.map((r) => r.id);
         const seen: string[] = [];
         let before: { createdAt: string; id: string } | undefined;
         for (let pages = 0; pages < 10; pages++) {
@@ -761,7 +880,13 @@ describe("parsers in front of PostgreSQL", () => {
     const a = await accountWithKey(fresh.db, { balanceCents: 10_000_000n });
     const n = 61;
     for (let i = 0; i < n; i++) {
-      await postLedgerEntry(fresh.db, { accountId: a.accountId, amountCents: -1n, kind: "usage", idempotencyKey: `fuzz:${i}`, actor: { type: "system", id: null } });
+      await postLedgerEntry(fresh.db, {
+        accountId: a.accountId,
+        amountCents: -1n,
+        kind: "usage",
+        idempotencyKey: `fuzz:${i}`,
+        actor: { type: "system", id: null },
+      });
     }
     const all: string[] = [];
     const cursors: (string | undefined)[] = [undefined];

@@ -12,7 +12,11 @@ export async function accountWithKey(db: Db, options: { balanceCents?: bigint; p
       .values({ email: options.email ?? `${randomUUID()}@example.com`, name: "Test", provider: "google" })
       .returning("id")
       .executeTakeFirstOrThrow();
-    const account = await trx.insertInto("accounts").values({ name: "Test account", plan: options.plan ?? "build" }).returning("id").executeTakeFirstOrThrow();
+    const account = await trx
+      .insertInto("accounts")
+      .values({ name: "Test account", plan: options.plan ?? "build" })
+      .returning("id")
+      .executeTakeFirstOrThrow();
     await trx.insertInto("memberships").values({ account_id: account.id, user_id: user.id, role: "owner" }).execute();
     const key = await createMainKey(trx, account.id, user.id);
     if (options.balanceCents) {

@@ -13,7 +13,8 @@ import type { Page } from "playwright-core";
 export function watchPage(page: Page, options: { javaScript?: boolean; ignoreAborted?: boolean; expectStatuses?: number[] } = {}): string[] {
   const javaScript = options.javaScript ?? true;
   const problems: string[] = [];
-  const expected = (text: string) => (options.expectStatuses ?? []).some((s) => text === `Failed to load resource: the server responded with a status of ${s} (${STATUS_TEXT[s] ?? ""})`);
+  const expected = (text: string) =>
+    (options.expectStatuses ?? []).some((s) => text === `Failed to load resource: the server responded with a status of ${s} (${STATUS_TEXT[s] ?? ""})`);
   page.on("console", (m) => m.type() === "error" && !expected(m.text()) && problems.push(`console: ${m.text()}`));
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   page.on("requestfailed", (r) => {

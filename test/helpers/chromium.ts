@@ -14,9 +14,7 @@ if (!chromiumPath) {
   if (process.env.CI === "true") {
     throw new Error("CI=true but no Chromium was found (apt-get install -y chromium, or set CHROMIUM_PATH)");
   }
-  process.stderr.write(
-    "\n\n*** BROWSER TESTS SKIPPED: no Chromium found. Install it with `apt-get install -y chromium` or set CHROMIUM_PATH. ***\n\n",
-  );
+  process.stderr.write("\n\n*** BROWSER TESTS SKIPPED: no Chromium found. Install it with `apt-get install -y chromium` or set CHROMIUM_PATH. ***\n\n");
 }
 
 export function launchChromium(): Promise<Browser> {

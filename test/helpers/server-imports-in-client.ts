@@ -98,7 +98,12 @@ export function serverValuesInClientCode(routeFiles: string[], options: { root: 
       };
       const visit = (n: ts.Node): void => {
         // `class A extends B`: B is a value (its node kind counts as a type node).
-        if (ts.isExpressionWithTypeArguments(n) && ts.isHeritageClause(n.parent) && n.parent.token === ts.SyntaxKind.ExtendsKeyword && !ts.isInterfaceDeclaration(n.parent.parent)) {
+        if (
+          ts.isExpressionWithTypeArguments(n) &&
+          ts.isHeritageClause(n.parent) &&
+          n.parent.token === ts.SyntaxKind.ExtendsKeyword &&
+          !ts.isInterfaceDeclaration(n.parent.parent)
+        ) {
           return visit(n.expression);
         }
         // Erased before the browser sees it.
@@ -107,7 +112,10 @@ export function serverValuesInClientCode(routeFiles: string[], options: { root: 
         // At module load, function bodies do not run yet.
         if (mode === "load" && isDeferred(n)) return;
         if (ts.isIdentifier(n)) {
-          const symbol = ts.isShorthandPropertyAssignment(n.parent) && n.parent.name === n ? checker.getShorthandAssignmentValueSymbol(n.parent) : checker.getSymbolAtLocation(n);
+          const symbol =
+            ts.isShorthandPropertyAssignment(n.parent) && n.parent.name === n
+              ? checker.getShorthandAssignmentValueSymbol(n.parent)
+              : checker.getSymbolAtLocation(n);
           if (symbol) follow(n, symbol);
           return;
         }
@@ -203,7 +211,8 @@ function clientExportNames(s: ts.Statement): string[] {
 function hasSideEffects(s: ts.Statement): boolean {
   if (ts.isImportDeclaration(s) || ts.isInterfaceDeclaration(s) || ts.isTypeAliasDeclaration(s) || ts.isFunctionDeclaration(s)) return false;
   if (ts.isExportDeclaration(s) || ts.isModuleDeclaration(s) || ts.isEnumDeclaration(s) || ts.isEmptyStatement(s)) return false;
-  if (ts.isClassDeclaration(s)) return s.members.some((m) => ts.isClassStaticBlockDeclaration(m) || (ts.isPropertyDeclaration(m) && !!m.initializer && runsCode(m.initializer)));
+  if (ts.isClassDeclaration(s))
+    return s.members.some((m) => ts.isClassStaticBlockDeclaration(m) || (ts.isPropertyDeclaration(m) && !!m.initializer && runsCode(m.initializer)));
   if (ts.isVariableStatement(s)) return s.declarationList.declarations.some((d) => !!d.initializer && runsCode(d.initializer));
   if (ts.isExportAssignment(s)) return runsCode(s.expression);
   return true;
@@ -245,7 +254,8 @@ function importClauseOf(decl: ts.ImportSpecifier | ts.ExportSpecifier): ts.Impor
 
 function moduleSpecifierOf(decl: ts.Declaration): string | undefined {
   for (let cur: ts.Node | undefined = decl; cur; cur = cur.parent) {
-    if ((ts.isImportDeclaration(cur) || ts.isExportDeclaration(cur)) && cur.moduleSpecifier && ts.isStringLiteral(cur.moduleSpecifier)) return cur.moduleSpecifier.text;
+    if ((ts.isImportDeclaration(cur) || ts.isExportDeclaration(cur)) && cur.moduleSpecifier && ts.isStringLiteral(cur.moduleSpecifier))
+      return cur.moduleSpecifier.text;
     if (ts.isImportEqualsDeclaration(cur) && ts.isExternalModuleReference(cur.moduleReference) && ts.isStringLiteral(cur.moduleReference.expression)) {
       return cur.moduleReference.expression.text;
     }

@@ -23,14 +23,15 @@ export function useSuite(options: { app?: boolean; when?: boolean; appEnv?: Reco
     if (options.when === false) return;
     fresh = await freshDatabase();
     temporal = await temporalTestEnv();
-    if (options.app) app = await startTestApp({ db: fresh.db, databaseUrl: fresh.url, temporal: temporal.client, taskQueue: temporal.taskQueue, env: options.appEnv });
+    if (options.app)
+      app = await startTestApp({ db: fresh.db, databaseUrl: fresh.url, temporal: temporal.client, taskQueue: temporal.taskQueue, env: options.appEnv });
   });
   afterAll(async () => {
     await app?.stop();
     await temporal?.close();
     await fresh?.destroy();
   });
-  const need = <T,>(v: T | undefined, what: string): T => {
+  const need = <T>(v: T | undefined, what: string): T => {
     if (v === undefined) throw new Error(`${what} is not set up (useSuite options, or used outside a test)`);
     return v;
   };

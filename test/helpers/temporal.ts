@@ -5,14 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { Client, Connection } from "@temporalio/client";
-import {
-  bundleWorkflowCode,
-  DefaultLogger,
-  NativeConnection,
-  Runtime,
-  Worker,
-  type WorkflowBundleWithSourceMap,
-} from "@temporalio/worker";
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from "@temporalio/worker";
 import { inject } from "vitest";
 import type {} from "../setup/global-setup.js"; // ProvidedContext typing for inject()
 import { WORKFLOWS_SOURCE as DEFAULT_WORKFLOWS_PATH } from "../../server/workflow-bundle.js";

@@ -22,4 +22,3 @@ export async function startTestTransfer(
   await setTicketWorkflow(deps.db, ticketId, workflowId);
   return { ticketId, handle: deps.temporal.workflow.getHandle(workflowId) };
 }
-

@@ -31,7 +31,10 @@ describe.skipIf(!chromiumPath)("customer: API keys", () => {
       expect(named).toMatch(KEY);
       expect(named).not.toBe(firstMain);
       await page.getByRole("heading", { name: "Additional keys" }).waitFor();
-      await page.getByText(`${named.slice(-4)}`).first().waitFor(); // listed by its display parts
+      await page
+        .getByText(`${named.slice(-4)}`)
+        .first()
+        .waitFor(); // listed by its display parts
 
       // Used: both keys reach the account.
       const viaNamed = await v1(app, named, "/v1/account");

@@ -75,7 +75,12 @@ describe.skipIf(!chromiumPath)("customer: sign up", () => {
       const rebound = await accountOf(app, email);
       expect(rebound.provider).toBe("github");
       expect(rebound.accountId).toBe(carol.accountId); // the same account, not a new one
-      const audit = await app.db.selectFrom("audit_log").select("details").where("action", "=", "user.provider_rebound").where("target_id", "=", carol.userId).execute();
+      const audit = await app.db
+        .selectFrom("audit_log")
+        .select("details")
+        .where("action", "=", "user.provider_rebound")
+        .where("target_id", "=", carol.userId)
+        .execute();
       expect(audit).toHaveLength(1);
 
       // GitHub again: an ordinary sign-in, nothing more to tell.

@@ -87,7 +87,12 @@ describe.skipIf(!chromiumPath)("customer: email transfer", () => {
       // 6. The app's worker blocks the old account, moves everything and closes the ticket.
       const done = await waitFor(
         "the transfer to complete",
-        () => app.db.selectFrom("support_tickets").select(["status", "step", "transferred_cents", "failure_reason"]).where("id", "=", ticketId).executeTakeFirstOrThrow(),
+        () =>
+          app.db
+            .selectFrom("support_tickets")
+            .select(["status", "step", "transferred_cents", "failure_reason"])
+            .where("id", "=", ticketId)
+            .executeTakeFirstOrThrow(),
         (t) => t.status !== "awaiting_approval" && t.status !== "transferring",
       );
       expect(done).toMatchObject({ status: "completed", transferred_cents: "2500", failure_reason: null });

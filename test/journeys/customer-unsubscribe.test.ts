@@ -21,7 +21,12 @@ describe.skipIf(!chromiumPath)("customer: one-click unsubscribe", () => {
     await journey("customer-unsubscribe", [admin, reader, alice], async () => {
       const subscriptions = async (email: string) => {
         const { userId } = await accountOf(app, email);
-        const rows = await app.db.selectFrom("mailing_subscriptions").select(["list_id", "subscribed"]).where("user_id", "=", userId).orderBy("list_id").execute();
+        const rows = await app.db
+          .selectFrom("mailing_subscriptions")
+          .select(["list_id", "subscribed"])
+          .where("user_id", "=", userId)
+          .orderBy("list_id")
+          .execute();
         return Object.fromEntries(rows.map((r) => [r.list_id, r.subscribed]));
       };
       expect(await subscriptions("alice@example.com")).toEqual({ billing_notices: true, newsletter: true, product_updates: true });
@@ -34,8 +39,16 @@ describe.skipIf(!chromiumPath)("customer: one-click unsubscribe", () => {
       await ap.getByRole("heading", { name: "Mail" }).waitFor();
       await ap.getByRole("row").filter({ hasText: "alice@example.com" }).getByRole("link", { name: "What's new in Switchboard" }).click();
       await ap.getByRole("heading", { name: "What's new in Switchboard" }).waitFor();
-      const header = await ap.locator("dt", { hasText: /^List-Unsubscribe$/ }).locator("xpath=following-sibling::dd[1]").innerText();
-      expect(await ap.locator("dt", { hasText: /^List-Unsubscribe-Post$/ }).locator("xpath=following-sibling::dd[1]").innerText()).toBe("List-Unsubscribe=One-Click");
+      const header = await ap
+        .locator("dt", { hasText: /^List-Unsubscribe$/ })
+        .locator("xpath=following-sibling::dd[1]")
+        .innerText();
+      expect(
+        await ap
+          .locator("dt", { hasText: /^List-Unsubscribe-Post$/ })
+          .locator("xpath=following-sibling::dd[1]")
+          .innerText(),
+      ).toBe("List-Unsubscribe=One-Click");
       const link = await ap.getByRole("region", { name: "Message" }).locator('a[href*="/unsubscribe/"]').getAttribute("href");
       expect(link).toMatch(new RegExp(`^${app.url}/unsubscribe/[A-Za-z0-9._-]+$`));
       expect(header.trim()).toBe(`<${link}>`);

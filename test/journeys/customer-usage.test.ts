@@ -57,7 +57,8 @@ describe.skipIf(!chromiumPath)("customer: usage", () => {
       const refusedKey = `${run}-12`;
       const afterRefusal = await accountOf(app, email);
       expect(afterRefusal.balance_cents).toBe("-9500");
-      const ledger = () => app.db.selectFrom("ledger_entries").select(["kind", "amount_cents", "idempotency_key"]).where("account_id", "=", alice.accountId).execute();
+      const ledger = () =>
+        app.db.selectFrom("ledger_entries").select(["kind", "amount_cents", "idempotency_key"]).where("account_id", "=", alice.accountId).execute();
       const rows = await ledger();
       expect(rows).toHaveLength(1 + 12); // the demo grant and the 12 charges
       expect(rows.some((r) => r.idempotency_key === `usage:${refusedKey}`)).toBe(false);

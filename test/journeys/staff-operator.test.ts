@@ -101,11 +101,15 @@ describe.skipIf(!chromiumPath)("staff operator", () => {
       await page.getByRole("heading", { level: 1, name: stuckId }).locator(".badge.running").waitFor();
 
       // The failing activity: its attempts and its last failure (the page follows it while it runs).
-      const pending = page.locator("section", { has: page.getByRole("heading", { name: "Pending activities" }) }).getByRole("row", { name: /enqueueListMailingBatch/ });
+      const pending = page
+        .locator("section", { has: page.getByRole("heading", { name: "Pending activities" }) })
+        .getByRole("row", { name: /enqueueListMailingBatch/ });
       await pending.waitFor();
       await page.getByText("This kind of workflow does not report a step; see its pending activities and timeline.").waitFor();
       await pending.getByText(/invalid input syntax for type uuid: "spring-launch"/).waitFor();
-      await expect.poll(async () => Number((await pending.getByRole("cell").nth(2).innerText()).trim().split(" ")[0]), { timeout: WORKFLOW_DEADLINE_MS }).toBeGreaterThan(1);
+      await expect
+        .poll(async () => Number((await pending.getByRole("cell").nth(2).innerText()).trim().split(" ")[0]), { timeout: WORKFLOW_DEADLINE_MS })
+        .toBeGreaterThan(1);
       // The timeline lists every attempt; Temporal keeps the message of the latest failure only.
       await page.getByText("Attempt 1: failed", { exact: true }).waitFor();
       await page.getByText(/^Attempt \d+: failed — invalid input syntax for type uuid: "spring-launch"$/).waitFor();

@@ -30,7 +30,11 @@ export async function checkAlways(db: Db, accounts: string[]): Promise<Violation
       sql`SELECT a.id, a.balance_cents, coalesce(sum(l.amount_cents), 0) AS ledger FROM accounts a LEFT JOIN ledger_entries l ON l.account_id = a.id
           WHERE ${mine("a.id")} GROUP BY a.id HAVING a.balance_cents <> coalesce(sum(l.amount_cents), 0)`,
     ),
-    rows(db, "no balance below its floor", sql`SELECT id, balance_cents, credit_limit_cents FROM accounts WHERE ${mine("id")} AND balance_cents < -credit_limit_cents`),
+    rows(
+      db,
+      "no balance below its floor",
+      sql`SELECT id, balance_cents, credit_limit_cents FROM accounts WHERE ${mine("id")} AND balance_cents < -credit_limit_cents`,
+    ),
     rows(
       db,
       "an account blocked as transferred points at the active account its completed (or moving) transfer went to",
@@ -112,14 +116,25 @@ export async function checkAlways(db: Db, accounts: string[]): Promise<Violation
 }
 
 /** Once the run's workflows have settled: tickets and workflows agree, deletions left nothing personal behind. */
-export async function checkAtRest(db: Db, temporal: Client, scope: { tickets: string[]; owners: { accountId: string; email: string }[] }): Promise<Violation[]> {
-  const problems = await checkAlways(db, scope.owners.map((o) => o.accountId));
+export async function checkAtRest(
+  db: Db,
+  temporal: Client,
+  scope: { tickets: string[]; owners: { accountId: string; email: string }[] },
+): Promise<Violation[]> {
+  const problems = await checkAlways(
+    db,
+    scope.owners.map((o) => o.accountId),
+  );
   for (const id of scope.tickets) {
     const t = await db.selectFrom("support_tickets").select(["status"]).where("id", "=", id).executeTakeFirstOrThrow();
-    const d = await temporal.workflow.getHandle(transferWorkflowId(id)).describe().catch(() => null);
+    const d = await temporal.workflow
+      .getHandle(transferWorkflowId(id))
+      .describe()
+      .catch(() => null);
     const running = d?.status.name === "RUNNING";
     const final = FINAL_STATUSES.includes(t.status);
-    if (!final && !running) problems.push({ invariant: "every open ticket has a running workflow", detail: `${id} is ${t.status}, workflow ${d?.status.name ?? "missing"}` });
+    if (!final && !running)
+      problems.push({ invariant: "every open ticket has a running workflow", detail: `${id} is ${t.status}, workflow ${d?.status.name ?? "missing"}` });
     if (final && running) problems.push({ invariant: "no closed ticket has a running workflow", detail: `${id} is ${t.status}` });
     if (!final && running && !["awaiting_confirmation", "awaiting_approval"].includes(t.status)) {
       problems.push({ invariant: "at rest, an open ticket waits on a person", detail: `${id} is ${t.status}` });

@@ -50,7 +50,14 @@ function forkWorker(): Promise<ChildProcess> {
   const child = fork(path.join(root, "test/fixtures/model-worker.ts"), [], {
     cwd: root,
     execArgv: ["--import", "tsx"],
-    env: { NODE_ENV: "test", PATH: process.env.PATH, DATABASE_URL: t.databaseUrl, TEMPORAL_ADDRESS: inject("temporalAddress"), TASK_QUEUE: t.temporal.taskQueue, PUBLIC_URL: t.app.url },
+    env: {
+      NODE_ENV: "test",
+      PATH: process.env.PATH,
+      DATABASE_URL: t.databaseUrl,
+      TEMPORAL_ADDRESS: inject("temporalAddress"),
+      TASK_QUEUE: t.temporal.taskQueue,
+      PUBLIC_URL: t.app.url,
+    },
     stdio: ["ignore", "ignore", "inherit", "ipc"],
   });
   workers.push(child);
@@ -116,7 +123,13 @@ async function newWorld(): Promise<World> {
   // Credits to move and spend: one balance above the second-approver threshold ($1,000) now and then.
   for (const [i, p] of people.entries()) {
     const cents = BigInt([250_000, 4_200, 900][(i + run) % 3]);
-    await postLedgerEntry(t.db, { accountId: p.accountId, amountCents: cents, kind: "grant", idempotencyKey: `model:grant:${run}`, actor: { type: "system", id: null } });
+    await postLedgerEntry(t.db, {
+      accountId: p.accountId,
+      amountCents: cents,
+      kind: "grant",
+      idempotencyKey: `model:grant:${run}`,
+      actor: { type: "system", id: null },
+    });
   }
   // people[0] runs a GPU Cluster account, so members can be invited and removed.
   await t.db.updateTable("accounts").set({ plan: "gpu_cluster" }).where("id", "=", people[0].accountId).execute();
@@ -127,10 +140,22 @@ async function newWorld(): Promise<World> {
 
 /** The actor's audit rows since `since`: a refused action must have written none. */
 async function auditRowsBy(actorId: string, since: Date): Promise<number> {
-  const r = await t.db.selectFrom("audit_log").select((eb) => eb.fn.countAll<string>().as("n")).where("actor_id", "=", actorId).where("at", ">=", since).executeTakeFirstOrThrow();
+  const r = await t.db
+    .selectFrom("audit_log")
+    .select((eb) => eb.fn.countAll<string>().as("n"))
+    .where("actor_id", "=", actorId)
+    .where("at", ">=", since)
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }
-const dbNow = async () => (await t.db.selectFrom("accounts").select((eb) => eb.fn<Date>("now", []).as("now")).limit(1).executeTakeFirst())?.now ?? new Date();
+const dbNow = async () =>
+  (
+    await t.db
+      .selectFrom("accounts")
+      .select((eb) => eb.fn<Date>("now", []).as("now"))
+      .limit(1)
+      .executeTakeFirst()
+  )?.now ?? new Date();
 
 /** A page that refused: a 4xx, or the page's error alert. */
 const refused = (hop: { status: number; body: string }) => hop.status >= 400 || /class="alert error"/.test(hop.body);
@@ -151,10 +176,14 @@ abstract class Step implements fc.AsyncCommand<Model, World> {
     const tally = (stats[this.constructor.name] ??= { done: 0, refused: 0, skipped: 0, ms: 0 });
     tally.ms += Date.now() - started;
     tally[outcome === null ? "skipped" : outcome.refused ? "refused" : "done"]++;
-    const problems: Violation[] = await checkAlways(t.db, w.people.map((p) => p.accountId));
+    const problems: Violation[] = await checkAlways(
+      t.db,
+      w.people.map((p) => p.accountId),
+    );
     if (outcome?.refused && outcome.actorId) {
       const written = await auditRowsBy(outcome.actorId, since);
-      if (written > 0) problems.push({ invariant: "a refused action changes nothing", detail: `${this.label} was refused but wrote ${written} audit row(s) as its actor` });
+      if (written > 0)
+        problems.push({ invariant: "a refused action changes nothing", detail: `${this.label} was refused but wrote ${written} audit row(s) as its actor` });
     }
     if (problems.length > 0) throw new Error(`after ${this.label}:\n${problems.map((p) => `  ${p.invariant}: ${p.detail}`).join("\n")}`);
   }
@@ -172,14 +201,18 @@ async function waitFor<T>(probe: () => Promise<T | undefined>, ms: number): Prom
     await new Promise((r) => setTimeout(r, 100)); // poll interval, bounded by the deadline above
   }
 }
-const ticketStatus = async (id: string) => (await t.db.selectFrom("support_tickets").select(["status", "confirmed_at"]).where("id", "=", id).executeTakeFirstOrThrow());
+const ticketStatus = async (id: string) =>
+  await t.db.selectFrom("support_tickets").select(["status", "confirmed_at"]).where("id", "=", id).executeTakeFirstOrThrow();
 
 const person = (w: World, i: number) => w.people[i % w.people.length];
 const ticketOf = (w: World, k: number) => w.tickets[k % w.tickets.length];
 const staffId = (w: World, role: string) => w.staff.ids[role];
 
 class RequestTransfer extends Step {
-  constructor(readonly from: number, readonly to: number) {
+  constructor(
+    readonly from: number,
+    readonly to: number,
+  ) {
     super();
   }
   get label() {
@@ -214,7 +247,12 @@ class Confirm extends Step {
     const tk = ticketOf(w, this.k);
     // The new owner waits a moment for the mail, as a person would, while the request is still being verified.
     const mail = await waitFor(async () => {
-      const m = await t.db.selectFrom("mail_outbox").select("text_body").where("related_id", "=", tk.id).where("kind", "=", "transfer_confirmation").executeTakeFirst();
+      const m = await t.db
+        .selectFrom("mail_outbox")
+        .select("text_body")
+        .where("related_id", "=", tk.id)
+        .where("kind", "=", "transfer_confirmation")
+        .executeTakeFirst();
       return m ?? ((await ticketStatus(tk.id)).status === "open" ? undefined : null);
     }, 5_000);
     const token = mail ? /confirm-transfer\/([A-Za-z0-9_-]{43})/.exec(mail.text_body)?.[1] : undefined;
@@ -227,7 +265,10 @@ class Confirm extends Step {
 
 /** The common path in one step: a request, and the new address confirming as soon as the mail arrives. */
 class RequestAndConfirm extends Step {
-  constructor(readonly from: number, readonly to: number) {
+  constructor(
+    readonly from: number,
+    readonly to: number,
+  ) {
     super();
   }
   get label() {
@@ -262,7 +303,12 @@ class Withdraw extends Step {
 }
 
 class Decide extends Step {
-  constructor(readonly k: number, readonly who: "support" | "support2", readonly decision: "approve" | "reject", readonly twice: boolean) {
+  constructor(
+    readonly k: number,
+    readonly who: "support" | "support2",
+    readonly decision: "approve" | "reject",
+    readonly twice: boolean,
+  ) {
     super();
   }
   get label() {
@@ -273,7 +319,17 @@ class Decide extends Step {
   }
   async act(_m: Model, w: World) {
     // Support works from the queue: the k-th ticket waiting for a decision, if any, else any ticket.
-    const waiting = await t.db.selectFrom("support_tickets").select("id").where("id", "in", w.tickets.map((x) => x.id)).where("status", "=", "awaiting_approval").orderBy("created_at").execute();
+    const waiting = await t.db
+      .selectFrom("support_tickets")
+      .select("id")
+      .where(
+        "id",
+        "in",
+        w.tickets.map((x) => x.id),
+      )
+      .where("status", "=", "awaiting_approval")
+      .orderBy("created_at")
+      .execute();
     const tk = waiting.length > 0 ? { id: waiting[this.k % waiting.length].id } : ticketOf(w, this.k);
     const ua = w.staff[this.who];
     // Support opens the ticket once the new address has confirmed; the queue shows it a moment later.
@@ -294,7 +350,10 @@ class Decide extends Step {
 }
 
 class StopWorkflow extends Step {
-  constructor(readonly k: number, readonly how: "cancel" | "terminate") {
+  constructor(
+    readonly k: number,
+    readonly how: "cancel" | "terminate",
+  ) {
     super();
   }
   get label() {
@@ -306,7 +365,10 @@ class StopWorkflow extends Step {
   async act(_m: Model, w: World) {
     const tk = ticketOf(w, this.k);
     const workflowId = transferWorkflowId(tk.id);
-    const run = await t.temporal.client.workflow.getHandle(workflowId).describe().catch(() => null);
+    const run = await t.temporal.client.workflow
+      .getHandle(workflowId)
+      .describe()
+      .catch(() => null);
     if (!run) return null;
     const page = `/console/workflows/${encodeURIComponent(workflowId)}`;
     const hop = await w.staff.operator.submit(page, page, { intent: this.how, run: run.runId, reason: "model run" });
@@ -347,7 +409,10 @@ class DeleteSelf extends Step {
 }
 
 class SupportAct extends Step {
-  constructor(readonly i: number, readonly what: "delete" | "block" | "unblock" | "plan_build" | "plan_scale" | "plan_gpu") {
+  constructor(
+    readonly i: number,
+    readonly what: "delete" | "block" | "unblock" | "plan_build" | "plan_scale" | "plan_gpu",
+  ) {
     super();
   }
   get label() {
@@ -434,7 +499,12 @@ class RegenerateKey extends Step {
 }
 
 class Spend extends Step {
-  constructor(readonly i: number, readonly cents: number, readonly parallel: number, readonly byMember: boolean) {
+  constructor(
+    readonly i: number,
+    readonly cents: number,
+    readonly parallel: number,
+    readonly byMember: boolean,
+  ) {
     super();
   }
   get label() {
@@ -457,7 +527,15 @@ class Spend extends Step {
       ),
     );
     // A debit answered 2xx is in the ledger exactly once; one refused is not there at all.
-    const posted = await t.db.selectFrom("ledger_entries").select("idempotency_key").where("idempotency_key", "in", keys.map((k) => `usage:${k}`)).execute();
+    const posted = await t.db
+      .selectFrom("ledger_entries")
+      .select("idempotency_key")
+      .where(
+        "idempotency_key",
+        "in",
+        keys.map((k) => `usage:${k}`),
+      )
+      .execute();
     const ok = answers.filter((s) => s === 200 || s === 201).length;
     if (posted.length !== ok) throw new Error(`${ok} debits answered 2xx but ${posted.length} are in the ledger`);
     // Judged above by the ledger itself (an API client is no audit actor).
@@ -474,7 +552,13 @@ class SaveRecharge extends Step {
   }
   async act(_m: Model, w: World) {
     const p = person(w, this.i);
-    const hop = await p.ua.submit("/settings/billing", "/settings/billing", { intent: "save_rule", enabled: "on", thresholdDollars: "5", targetDollars: "25", paymentMethod: "test_card_approve" });
+    const hop = await p.ua.submit("/settings/billing", "/settings/billing", {
+      intent: "save_rule",
+      enabled: "on",
+      thresholdDollars: "5",
+      targetDollars: "25",
+      paymentMethod: "test_card_approve",
+    });
     return { actorId: p.userId, refused: refused(hop) };
   }
 }
@@ -507,7 +591,12 @@ const commands = [
     { weight: 4, arbitrary: k.map((x) => new Confirm(x)) },
     { weight: 4, arbitrary: fc.tuple(i3, i3).map(([a, b]) => new RequestAndConfirm(a, b)) },
     { weight: 1, arbitrary: k.map((x) => new Withdraw(x)) },
-    { weight: 4, arbitrary: fc.tuple(k, fc.constantFrom("support" as const, "support2" as const), fc.boolean()).map(([x, who, twice]) => new Decide(x, who, "approve", twice)) },
+    {
+      weight: 4,
+      arbitrary: fc
+        .tuple(k, fc.constantFrom("support" as const, "support2" as const), fc.boolean())
+        .map(([x, who, twice]) => new Decide(x, who, "approve", twice)),
+    },
     { weight: 1, arbitrary: fc.tuple(k, fc.constantFrom("support" as const, "support2" as const)).map(([x, who]) => new Decide(x, who, "reject", false)) },
     { weight: 1, arbitrary: fc.tuple(k, fc.constantFrom("cancel" as const, "terminate" as const)).map(([x, how]) => new StopWorkflow(x, how)) },
     { weight: 1, arbitrary: k.map((x) => new CloseOrphan(x)) },
@@ -521,7 +610,12 @@ const commands = [
     { weight: 1, arbitrary: fc.constant(new InviteMember()) },
     { weight: 1, arbitrary: k.map((x) => new RemoveMember(x)) },
     { weight: 1, arbitrary: i3.map((i) => new RegenerateKey(i)) },
-    { weight: 3, arbitrary: fc.tuple(i3, fc.integer({ min: 1, max: 3_000 }), fc.integer({ min: 1, max: 6 }), fc.boolean()).map(([i, c, n, byMember]) => new Spend(i, c, n, byMember)) },
+    {
+      weight: 3,
+      arbitrary: fc
+        .tuple(i3, fc.integer({ min: 1, max: 3_000 }), fc.integer({ min: 1, max: 6 }), fc.boolean())
+        .map(([i, c, n, byMember]) => new Spend(i, c, n, byMember)),
+    },
     { weight: 1, arbitrary: i3.map((i) => new SaveRecharge(i)) },
     { weight: 1, arbitrary: fc.constant(new KillWorker()) },
   ),
@@ -538,7 +632,10 @@ async function settle(w: World): Promise<void> {
     for (const tk of w.tickets) {
       const row = await t.db.selectFrom("support_tickets").select("status").where("id", "=", tk.id).executeTakeFirstOrThrow();
       const final = ["completed", "rejected", "expired", "withdrawn", "cancelled", "failed"].includes(row.status);
-      const d = await t.temporal.client.workflow.getHandle(transferWorkflowId(tk.id)).describe().catch(() => null);
+      const d = await t.temporal.client.workflow
+        .getHandle(transferWorkflowId(tk.id))
+        .describe()
+        .catch(() => null);
       const running = d?.status.name === "RUNNING";
       // A closed ticket's workflow is still returning; an open one is still moving on by itself.
       if (final === running || !["awaiting_confirmation", "awaiting_approval", ...(final ? [row.status] : [])].includes(row.status)) ticketsRest = false;
@@ -554,7 +651,11 @@ async function settle(w: World): Promise<void> {
       .union(t.db.selectFrom("account_status_changes").select("id").where("account_id", "in", accounts).where("status", "in", ["pending", "running"]))
       .execute();
     // This file's task queue only: other test files share the Temporal server.
-    const running = await t.temporal.client.workflow.count(`TaskQueue = "${t.temporal.taskQueue}" AND ExecutionStatus = "Running" AND (WorkflowType = "recharge" OR WorkflowType = "blockAccount" OR WorkflowType = "unblockAccount" OR WorkflowType = "deleteAccount")`).catch(() => ({ count: 1 }));
+    const running = await t.temporal.client.workflow
+      .count(
+        `TaskQueue = "${t.temporal.taskQueue}" AND ExecutionStatus = "Running" AND (WorkflowType = "recharge" OR WorkflowType = "blockAccount" OR WorkflowType = "unblockAccount" OR WorkflowType = "deleteAccount")`,
+      )
+      .catch(() => ({ count: 1 }));
     if (ticketsRest && busy.length === 0 && running.count === 0) return;
     if (Date.now() > deadline) throw new Error(`run ${w.run} did not settle in 120 s: ${busy.length} rows busy, ${running.count} workflows running`);
     await new Promise((r) => setTimeout(r, 200)); // poll interval, under the deadline above
@@ -592,14 +693,21 @@ it(
         const settling = Date.now();
         await settle(world);
         settleMs += Date.now() - settling;
-        const problems = await checkAtRest(t.db, t.temporal.client, { tickets: world.tickets.map((x) => x.id), owners: world.people.map((p) => ({ accountId: p.accountId, email: p.email })) });
+        const problems = await checkAtRest(t.db, t.temporal.client, {
+          tickets: world.tickets.map((x) => x.id),
+          owners: world.people.map((p) => ({ accountId: p.accountId, email: p.email })),
+        });
         if (problems.length > 0) throw new Error(`at rest after run ${world.run}:\n${problems.map((p) => `  ${p.invariant}: ${p.detail}`).join("\n")}`);
       }),
       // Shrinking replays whole runs against the real system: a few are enough to find the short sequence.
       { seed: SEED, numRuns: RUNS, endOnFailure: false, maxSkipsPerRun: 1000, interruptAfterTimeLimit: 10 * 60_000 },
     );
     // The test must actually have exercised the system: a few thousand steps, kills among them.
-    console.info(`model: ${steps} steps in ${runNo} runs, ${kills} worker kills, ${settleMs} ms settling\n${Object.entries(stats).map(([k, v]) => `  ${k}: ${v.done} done, ${v.refused} refused, ${v.skipped} nothing to act on, ${v.ms} ms`).join("\n")}`);
+    console.info(
+      `model: ${steps} steps in ${runNo} runs, ${kills} worker kills, ${settleMs} ms settling\n${Object.entries(stats)
+        .map(([k, v]) => `  ${k}: ${v.done} done, ${v.refused} refused, ${v.skipped} nothing to act on, ${v.ms} ms`)
+        .join("\n")}`,
+    );
     expect(steps).toBeGreaterThan(RUNS * 5);
   },
   15 * 60_000,

@@ -78,8 +78,7 @@ function chunkedUpload(pathname: string, total: number, headers: Record<string, 
     const finish = (status: number | undefined, body: string, connection: string | undefined) => {
       // Read on the server side once the connection is gone: every byte it will ever read.
       const socket = sockets[before];
-      const done = () =>
-        resolve({ status, body, connection, serverRead: socket?.bytesRead ?? -1, sentAll: sentAllBeforeAnswer });
+      const done = () => resolve({ status, body, connection, serverRead: socket?.bytesRead ?? -1, sentAll: sentAllBeforeAnswer });
       if (!socket || socket.destroyed) done();
       else socket.once("close", done);
     };

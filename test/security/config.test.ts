@@ -30,7 +30,10 @@ describe("built-in secrets", () => {
 
   it("V13.3.1 no built-in secrets: ALLOW_DEV_SECRETS=1 starts on them with a loud warning; real secrets start quietly", () => {
     const allowed = secretsVerdict(parseConfig({ ALLOW_DEV_SECRETS: "1" }));
-    expect(allowed).toMatchObject({ ok: true, warning: expect.stringContaining("PUBLIC built-in development secrets for SESSION_SECRET, TOMBSTONE_SECRET, LIST_UNSUBSCRIBE_SECRET") });
+    expect(allowed).toMatchObject({
+      ok: true,
+      warning: expect.stringContaining("PUBLIC built-in development secrets for SESSION_SECRET, TOMBSTONE_SECRET, LIST_UNSUBSCRIBE_SECRET"),
+    });
     expect(secretsVerdict(parseConfig(SECRETS))).toEqual({ ok: true, warning: null });
     expect(() => parseConfig({ ALLOW_DEV_SECRETS: "perhaps" })).toThrow(/ALLOW_DEV_SECRETS/);
     // Production never runs on them, ALLOW_DEV_SECRETS or not.
@@ -39,7 +42,11 @@ describe("built-in secrets", () => {
 
   /** Runs an entry point with `env` until it exits or its output matches `until`; its output and exit code. */
   async function run(script: string, env: Record<string, string>, until?: RegExp): Promise<{ code: number | null; output: string }> {
-    const child = spawn(process.execPath, ["--import", "tsx", script], { cwd: root, env: { PATH: process.env.PATH, ...env } as unknown as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", script], {
+      cwd: root,
+      env: { PATH: process.env.PATH, ...env } as unknown as NodeJS.ProcessEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -69,7 +76,14 @@ describe("built-in secrets", () => {
   }, 120_000);
 
   it("V13.3.1 no built-in secrets: with ALLOW_DEV_SECRETS=1 the web starts and logs a warning saying so", async () => {
-    const env = { NODE_ENV: "development", ALLOW_DEV_SECRETS: "1", LOG_LEVEL: "warn", DATABASE_URL: "postgres://nobody@127.0.0.1:1/none", PORT: String(await freePort()), HOST: "127.0.0.1" };
+    const env = {
+      NODE_ENV: "development",
+      ALLOW_DEV_SECRETS: "1",
+      LOG_LEVEL: "warn",
+      DATABASE_URL: "postgres://nobody@127.0.0.1:1/none",
+      PORT: String(await freePort()),
+      HOST: "127.0.0.1",
+    };
     const { output } = await run("server/web.ts", env, /PUBLIC built-in development secrets/);
     const line = output.split("\n").find((l) => l.includes("PUBLIC built-in development secrets"));
     expect(line).toBeDefined();

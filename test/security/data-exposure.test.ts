@@ -30,7 +30,10 @@ beforeEach(() => truncateAll(t.db));
 
 /** A UserAgent whose every request comes from `ip` (as a proxy in front of the app would say). */
 class AgentAt extends UserAgent {
-  constructor(appUrl: string, private readonly ip: string) {
+  constructor(
+    appUrl: string,
+    private readonly ip: string,
+  ) {
     super(appUrl);
   }
   override request(target: string, init: Parameters<UserAgent["request"]>[1] = {}) {
@@ -56,9 +59,9 @@ async function sharedAccount() {
   const made = await accountWithKey(t.db, { plan: "scale", email: "olga@example.com" });
   const staff = await t.db.insertInto("staff").values({ email: "support@switchboard.test", role: "support" }).returning("id").executeTakeFirstOrThrow();
   // The console's Change plan (app/routes/console.accounts.$id.tsx) writes exactly this: the staff actor with their address, and the reason.
-  const changed = await t.db.transaction().execute((trx) =>
-    changePlan(trx, { accountId: made.accountId, plan: "gpu_cluster", reason: STAFF_REASON }, { type: "staff", id: staff.id, ip: STAFF_IP }),
-  );
+  const changed = await t.db
+    .transaction()
+    .execute((trx) => changePlan(trx, { accountId: made.accountId, plan: "gpu_cluster", reason: STAFF_REASON }, { type: "staff", id: staff.id, ip: STAFF_IP }));
   expect(changed).toEqual({ ok: true, changed: true });
 
   const owner = new AgentAt(t.app.url, OWNER_IP);
@@ -120,9 +123,7 @@ describe("download my data holds only what is about the person", () => {
     expect(planChange.details).not.toHaveProperty("reason");
     // The member's joining is the member's doing: not in the owner's export.
     expect(data.audit.some((a: { action: string }) => a.action === "invitation.accepted")).toBe(false);
-    expect(data.accounts).toEqual([
-      expect.objectContaining({ id: accountId, role: "owner", plan: "gpu_cluster", status: "active", balance_cents: "0" }),
-    ]);
+    expect(data.accounts).toEqual([expect.objectContaining({ id: accountId, role: "owner", plan: "gpu_cluster", status: "active", balance_cents: "0" })]);
     expect(data.api_keys).toEqual([expect.objectContaining({ kind: "main", account_id: accountId })]);
   });
 });
@@ -146,7 +147,13 @@ async function deliveredMail() {
   );
   const sent: { text?: unknown; headers?: unknown }[] = [];
   const transport = { sendMail: async (m: { text?: unknown; headers?: unknown }) => void sent.push(m) } as unknown as SmtpTransport;
-  const dispatcher = new MailDispatcher({ db: t.db, databaseUrl: t.databaseUrl, transport, from: "Switchboard <no-reply@switchboard.test>", logger: createLogger("silent", "test") });
+  const dispatcher = new MailDispatcher({
+    db: t.db,
+    databaseUrl: t.databaseUrl,
+    transport,
+    from: "Switchboard <no-reply@switchboard.test>",
+    logger: createLogger("silent", "test"),
+  });
   await dispatcher.drain();
   await dispatcher.stop();
   return { id, sent };
@@ -190,7 +197,9 @@ describe("mail bodies are purged after the retention period", () => {
       VALUES (${key}, 'invitation', 'reader@example.com', ${`Mail ${key}`}, ${`Open https://switchboard.test/invitations/${TOKEN}`},
               '{"List-Id": "Demo <demo.switchboard.test>"}'::jsonb, ${status},
               now() - make_interval(days => ${ageDays + 1}), ${status === "sent" ? sql`now() - make_interval(days => ${ageDays})` : null})
-      RETURNING id`.execute(t.db).then((r) => r.rows[0]!.id);
+      RETURNING id`
+      .execute(t.db)
+      .then((r) => r.rows[0]!.id);
 
   it("V14.2.7 sent, failed and kept mail loses its body after MAIL_BODY_RETENTION_DAYS, once, audited with a count; headers, status and pending mail stay", async () => {
     const oldSent = await insertMail("old-sent", "sent", 31);

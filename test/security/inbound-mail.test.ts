@@ -19,7 +19,14 @@ const HOOK = "/hooks/inbound-email";
 beforeEach(async () => {
   // No worker runs here; end the workflows the accepted mails started so nothing is left behind.
   const started = await t.db.selectFrom("support_tickets").select("workflow_id").where("workflow_id", "is not", null).execute();
-  await Promise.all(started.map((r) => t.temporal.client.workflow.getHandle(r.workflow_id!).terminate("test cleanup").catch(() => undefined)));
+  await Promise.all(
+    started.map((r) =>
+      t.temporal.client.workflow
+        .getHandle(r.workflow_id!)
+        .terminate("test cleanup")
+        .catch(() => undefined),
+    ),
+  );
   await truncateAll(t.db);
 });
 
@@ -45,9 +52,25 @@ async function post(body: string, headers: Record<string, string> = signedInboun
   return { status: res.status, body: (await res.json()) as Answer["body"] };
 }
 
-const tickets = async () => Number((await t.db.selectFrom("support_tickets").select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow()).n);
+const tickets = async () =>
+  Number(
+    (
+      await t.db
+        .selectFrom("support_tickets")
+        .select((eb) => eb.fn.countAll<string>().as("n"))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 const created = async () =>
-  Number((await t.db.selectFrom("audit_log").select((eb) => eb.fn.countAll<string>().as("n")).where("action", "=", "ticket.created").executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await t.db
+        .selectFrom("audit_log")
+        .select((eb) => eb.fn.countAll<string>().as("n"))
+        .where("action", "=", "ticket.created")
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 describe("the signed timestamp", () => {
   it("V4.1.5 per-message signature: a request signed more than 5 minutes ago, or ahead, is refused (401) and opens no ticket", async () => {
@@ -74,7 +97,10 @@ describe("the signed timestamp", () => {
       { ...captured, [TIMESTAMP_HEADER]: String(nowSeconds()) }, // ...made to look new
       { [SIGNATURE_HEADER]: captured[SIGNATURE_HEADER]! }, // no timestamp
       { ...captured, [TIMESTAMP_HEADER]: "soon" },
-      { [TIMESTAMP_HEADER]: String(nowSeconds()), [SIGNATURE_HEADER]: `sha256=${inboundSignature("another-secret-another-secret-another", nowSeconds(), body)}` },
+      {
+        [TIMESTAMP_HEADER]: String(nowSeconds()),
+        [SIGNATURE_HEADER]: `sha256=${inboundSignature("another-secret-another-secret-another", nowSeconds(), body)}`,
+      },
       // The former scheme: HMAC of the body alone.
       { [TIMESTAMP_HEADER]: String(nowSeconds()), [SIGNATURE_HEADER]: `sha256=${createHmac("sha256", SECRET).update(body).digest("hex")}` },
     ];
@@ -130,7 +156,11 @@ describe("the message id", () => {
     const refusing = { ...t.app.services.temporal, workflow: { start: async () => Promise.reject(new Error("Temporal is down")) } };
     const context = { services: { ...t.app.services, temporal: refusing }, ip: null } as unknown as AppLoadContext;
     const body = mail();
-    const request = new Request(`${t.app.url}${HOOK}`, { method: "POST", body, headers: { "Content-Type": "application/json", ...signedInboundHeaders(SECRET, body) } });
+    const request = new Request(`${t.app.url}${HOOK}`, {
+      method: "POST",
+      body,
+      headers: { "Content-Type": "application/json", ...signedInboundHeaders(SECRET, body) },
+    });
     const res = await action({ request, context, params: {} });
     expect(res.status).toBe(503);
     const failed = await t.db.selectFrom("support_tickets").select(["status", "failure_reason"]).executeTakeFirstOrThrow();

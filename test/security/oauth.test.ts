@@ -227,7 +227,13 @@ describe("the Google strategy's checks (PKCE, nonce, ID token)", () => {
       const s = strategy();
       const started = await begin(s);
       const callback = new URL(await pick(String(started.headers.get("location")), "ada@example.com"));
-      const body = new URLSearchParams({ grant_type: "authorization_code", code: callback.searchParams.get("code")!, redirect_uri: `${APP}/auth/google/callback`, client_id: CLIENT_ID, client_secret: "secret" });
+      const body = new URLSearchParams({
+        grant_type: "authorization_code",
+        code: callback.searchParams.get("code")!,
+        redirect_uri: `${APP}/auth/google/callback`,
+        client_id: CLIENT_ID,
+        client_secret: "secret",
+      });
       if (verifier) body.set("code_verifier", verifier);
       const res = await fetch(`${standIn.url}/google/token`, { method: "POST", body });
       expect(res.status, String(verifier)).toBe(400);

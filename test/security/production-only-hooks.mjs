@@ -34,7 +34,7 @@ export function makeCheck(root, production) {
     if (rel[0] !== "node_modules") return; // our own code (or outside the checkout: Node's, /tmp)
     // The innermost package: node_modules/<name or @scope/name>[/node_modules/<...>]…
     const parts = [];
-    for (let i = 0; i < rel.length && rel[i] === "node_modules"; ) {
+    for (let i = 0; i < rel.length && rel[i] === "node_modules";) {
       const n = rel[i + 1]?.startsWith("@") ? 3 : 2;
       parts.push(...rel.slice(i, i + n));
       i += n;

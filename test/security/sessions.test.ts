@@ -36,9 +36,17 @@ async function liveSession(who: { userId?: string; staffId?: string }) {
 }
 
 const ageLastSeen = (sessionId: string, minutes: number) =>
-  t.db.updateTable("sessions").set({ last_seen_at: sql`now() - make_interval(mins => ${minutes})` }).where("id", "=", sessionId).execute();
+  t.db
+    .updateTable("sessions")
+    .set({ last_seen_at: sql`now() - make_interval(mins => ${minutes})` })
+    .where("id", "=", sessionId)
+    .execute();
 const ageSignIn = (sessionId: string, minutes: number) =>
-  t.db.updateTable("sessions").set({ created_at: sql`now() - make_interval(mins => ${minutes})` }).where("id", "=", sessionId).execute();
+  t.db
+    .updateTable("sessions")
+    .set({ created_at: sql`now() - make_interval(mins => ${minutes})` })
+    .where("id", "=", sessionId)
+    .execute();
 
 const staffId = async (role: string) =>
   (await t.db.selectFrom("staff").select("id").where("email", "=", `${role}@switchboard.test`).executeTakeFirstOrThrow()).id;
@@ -59,7 +67,9 @@ async function signInAgainFrom(ua: UserAgent, html: string, email: string): Prom
   expect(start.status).toBe(302);
   const authorize = new URL(start.location!);
   const picker = await ua.request(authorize.toString());
-  const hidden = Object.fromEntries([...picker.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], m[2].replace(/&amp;/g, "&")]));
+  const hidden = Object.fromEntries(
+    [...picker.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], m[2].replace(/&amp;/g, "&")]),
+  );
   const chosen = await ua.request(authorize.origin + authorize.pathname, {
     form: { ...hidden, choice: "custom", email, name: email.split("@")[0], email_verified: "true" },
   });
@@ -69,7 +79,13 @@ async function signInAgainFrom(ua: UserAgent, html: string, email: string): Prom
 /** The audit rows written as `actorId` after the row `since` (the sign-in writes one of its own). */
 const auditsBy = (actorId: string, since: string) =>
   t.db.selectFrom("audit_log").select("action").where("actor_id", "=", actorId).where("id", ">", since).execute();
-const lastAuditId = async () => (await t.db.selectFrom("audit_log").select((eb) => eb.fn.max("id").as("id")).executeTakeFirstOrThrow()).id ?? "0";
+const lastAuditId = async () =>
+  (
+    await t.db
+      .selectFrom("audit_log")
+      .select((eb) => eb.fn.max("id").as("id"))
+      .executeTakeFirstOrThrow()
+  ).id ?? "0";
 
 describe("idle timeout", () => {
   it("V7.3.1 idle timeout: a customer session unused for longer than 24 hours is refused and signed out, saying why", async () => {

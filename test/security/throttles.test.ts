@@ -85,7 +85,9 @@ describe("password sign-in throttle", () => {
     const a = await passwordLogin();
     const { evaluated, verify } = countingVerify();
     const outcomes = await Promise.all(
-      Array.from({ length: 15 }, (_, i) => checkPasswordSignIn(t.db, { loginId: a.loginId, username: a.username, password: `wrong-${i}`, ip: freshIp() }, verify)),
+      Array.from({ length: 15 }, (_, i) =>
+        checkPasswordSignIn(t.db, { loginId: a.loginId, username: a.username, password: `wrong-${i}`, ip: freshIp() }, verify),
+      ),
     );
     expect(evaluated).toHaveLength(5);
     expect(outcomes.filter((o) => !o.ok && o.reason === "invalid")).toHaveLength(5);
@@ -96,7 +98,9 @@ describe("password sign-in throttle", () => {
   it("V6.3.1 brute force over HTTP: 15 concurrent wrong passwords get exactly 5 answers 401 (each one argon2) and 10 answers 429", async () => {
     const a = await passwordLogin();
     const ip = freshIp();
-    const posts = await Promise.all(Array.from({ length: 15 }, (_, i) => preparedSignIn({ account: a.loginId, username: a.username, password: `wrong-${i}` }, ip)));
+    const posts = await Promise.all(
+      Array.from({ length: 15 }, (_, i) => preparedSignIn({ account: a.loginId, username: a.username, password: `wrong-${i}` }, ip)),
+    );
     const statuses = (await Promise.all(posts.map((post) => post()))).map((r) => r.status);
     expect(statuses.filter((s) => s === 401)).toHaveLength(5);
     expect(statuses.filter((s) => s === 429)).toHaveLength(10);
@@ -113,7 +117,9 @@ describe("password sign-in throttle", () => {
       const a = await passwordLogin();
       const { evaluated, verify } = countingVerify();
       const passwords = Array.from({ length: 10 }, (_, i) => (i === rightAt ? a.password : `wrong-${i}`));
-      const outcomes = await Promise.all(passwords.map((password) => checkPasswordSignIn(t.db, { loginId: a.loginId, username: a.username, password, ip: freshIp() }, verify)));
+      const outcomes = await Promise.all(
+        passwords.map((password) => checkPasswordSignIn(t.db, { loginId: a.loginId, username: a.username, password, ip: freshIp() }, verify)),
+      );
       const right = outcomes[rightAt]!;
       const wrongEvaluated = evaluated.filter((p) => p !== a.password).length;
       expect(wrongEvaluated).toBeLessThanOrEqual(5);
@@ -132,7 +138,10 @@ describe("password sign-in throttle", () => {
       } else expect(hits).toBe(10);
       // Either way the guesses around it keep the login locked: the right password is now refused unevaluated.
       const before = evaluated.length;
-      expect(await checkPasswordSignIn(t.db, { loginId: a.loginId, username: a.username, password: a.password, ip: freshIp() }, verify)).toMatchObject({ ok: false, reason: "locked" });
+      expect(await checkPasswordSignIn(t.db, { loginId: a.loginId, username: a.username, password: a.password, ip: freshIp() }, verify)).toMatchObject({
+        ok: false,
+        reason: "locked",
+      });
       expect(evaluated).toHaveLength(before);
     },
   );
@@ -141,20 +150,34 @@ describe("password sign-in throttle", () => {
     const a = await passwordLogin();
     const { evaluated, verify } = countingVerify();
     for (let i = 0; i < 5; i++) {
-      expect(await checkPasswordSignIn(t.db, { loginId: a.loginId, username: a.username, password: `wrong-${i}`, ip: freshIp() }, verify)).toEqual({ ok: false, reason: "invalid" });
+      expect(await checkPasswordSignIn(t.db, { loginId: a.loginId, username: a.username, password: `wrong-${i}`, ip: freshIp() }, verify)).toEqual({
+        ok: false,
+        reason: "invalid",
+      });
     }
-    expect(await checkPasswordSignIn(t.db, { loginId: a.loginId, username: a.username, password: a.password, ip: freshIp() }, verify)).toEqual({ ok: false, reason: "locked", retryAfterMinutes: 15 });
+    expect(await checkPasswordSignIn(t.db, { loginId: a.loginId, username: a.username, password: a.password, ip: freshIp() }, verify)).toEqual({
+      ok: false,
+      reason: "locked",
+      retryAfterMinutes: 15,
+    });
     expect(evaluated).toHaveLength(5);
   });
 
   it("V6.3.1 brute force: a correct password forgives the typos before it (the next typo is not a lockout) and its own address attempt", async () => {
     const a = await passwordLogin();
     const ip = freshIp();
-    for (let i = 0; i < 4; i++) expect(await checkPasswordSignIn(t.db, { loginId: a.loginId, username: a.username, password: `typo-${i}`, ip })).toMatchObject({ reason: "invalid" });
-    expect(await checkPasswordSignIn(t.db, { loginId: a.loginId, username: a.username, password: a.password, ip })).toMatchObject({ ok: true, userId: a.userId });
+    for (let i = 0; i < 4; i++)
+      expect(await checkPasswordSignIn(t.db, { loginId: a.loginId, username: a.username, password: `typo-${i}`, ip })).toMatchObject({ reason: "invalid" });
+    expect(await checkPasswordSignIn(t.db, { loginId: a.loginId, username: a.username, password: a.password, ip })).toMatchObject({
+      ok: true,
+      userId: a.userId,
+    });
     expect(await hitsOf(loginKey(a.loginId, a.username))).toBe(0);
     expect(await hitsOf(`ip:${ip}`)).toBe(4);
-    expect(await checkPasswordSignIn(t.db, { loginId: a.loginId, username: a.username, password: "one-more-typo", ip })).toEqual({ ok: false, reason: "invalid" });
+    expect(await checkPasswordSignIn(t.db, { loginId: a.loginId, username: a.username, password: "one-more-typo", ip })).toEqual({
+      ok: false,
+      reason: "invalid",
+    });
   });
 });
 
@@ -171,7 +194,15 @@ async function inviter(email = `owner-${crypto.randomUUID()}@example.com`) {
   return { ua, ...made };
 }
 const alert = (html: string) => pageText(/<div class="alert error" role="alert">([\s\S]*?)<\/div>/.exec(html)?.[1] ?? "").trim();
-const mailsTo = (to: string) => t.db.selectFrom("mail_outbox").select(["subject", "text_body"]).where("kind", "=", "invitation").where("to_address", "=", to).orderBy("created_at").orderBy("id").execute();
+const mailsTo = (to: string) =>
+  t.db
+    .selectFrom("mail_outbox")
+    .select(["subject", "text_body"])
+    .where("kind", "=", "invitation")
+    .where("to_address", "=", to)
+    .orderBy("created_at")
+    .orderBy("id")
+    .execute();
 const invite = (ua: UserAgent, email: string) => ua.submit(MEMBERS, MEMBERS, { intent: "invite", email, role: "member" });
 const resend = (ua: UserAgent, invitationId: string) => ua.submit(MEMBERS, MEMBERS, { intent: "resend", invitationId });
 
@@ -189,7 +220,9 @@ describe("invitation limits", () => {
       if (hop.status === 429) refusal = alert(hop.body);
     }
     expect(statuses).toEqual([200, 200, 429, 429, 429, 429, 429, 429, 429, 429]);
-    expect(refusal).toMatch(/^stranger@example\.com has been sent 3 invitation mails in the last day, the most Switchboard sends to one address\. Try again in \d+ hours?\.$/);
+    expect(refusal).toMatch(
+      /^stranger@example\.com has been sent 3 invitation mails in the last day, the most Switchboard sends to one address\. Try again in \d+ hours?\.$/,
+    );
     const mails = await mailsTo(to);
     expect(mails).toHaveLength(3);
     const lastToken = /\/invitations\/([A-Za-z0-9_-]{43})/.exec(mails[2]!.text_body)![1]!;
@@ -236,7 +269,9 @@ describe("invitation limits", () => {
     const { id } = await t.db.selectFrom("invitations").select("id").executeTakeFirstOrThrow();
     const page = await o.ua.get(MEMBERS);
     const csrf = UserAgent.csrfFrom(page.body);
-    const statuses = await Promise.all(Array.from({ length: 10 }, () => o.ua.request(MEMBERS, { form: { csrf, intent: "resend", invitationId: id } }).then((h) => h.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 10 }, () => o.ua.request(MEMBERS, { form: { csrf, intent: "resend", invitationId: id } }).then((h) => h.status)),
+    );
     expect(statuses.filter((s) => s === 200)).toHaveLength(2);
     expect(statuses.filter((s) => s === 429)).toHaveLength(8);
     expect(await mailsTo(to)).toHaveLength(3);

@@ -112,8 +112,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (failed.length) {
       throw new AggregateError(
         failed.map((f) => f.reason),
-        `Test global setup failed: ${failed.map((f) => String(f.reason?.message ?? f.reason)).join("; ")}\n` +
-          `Recent server output:\n${logs.join("\n")}`,
+        `Test global setup failed: ${failed.map((f) => String(f.reason?.message ?? f.reason)).join("; ")}\n` + `Recent server output:\n${logs.join("\n")}`,
       );
     }
   } catch (err) {

@@ -25,7 +25,11 @@ const services = () => ({
 
 async function accountWithSessions(sessions: number) {
   const db = t.db;
-  const user = await db.insertInto("users").values({ email: `u${Math.random()}@example.com`, provider: "google" }).returning("id").executeTakeFirstOrThrow();
+  const user = await db
+    .insertInto("users")
+    .values({ email: `u${Math.random()}@example.com`, provider: "google" })
+    .returning("id")
+    .executeTakeFirstOrThrow();
   const account = await db.insertInto("accounts").values({ name: "Acme" }).returning("id").executeTakeFirstOrThrow();
   await db.insertInto("memberships").values({ account_id: account.id, user_id: user.id, role: "owner" }).execute();
   for (let i = 0; i < sessions; i++) {
@@ -81,11 +85,14 @@ describe("blockAccount", () => {
     expect(await auditActions(accountId)).toEqual(BLOCK_AUDIT);
     // "All workflows for account X" is one visibility query (eventually consistent: poll).
     await expect
-      .poll(async () => {
-        const ids: string[] = [];
-        for await (const w of t.temporal.client.workflow.list({ query: `AccountId = '${accountId}'` })) ids.push(w.workflowId);
-        return ids;
-      }, { timeout: 15_000 })
+      .poll(
+        async () => {
+          const ids: string[] = [];
+          for await (const w of t.temporal.client.workflow.list({ query: `AccountId = '${accountId}'` })) ids.push(w.workflowId);
+          return ids;
+        },
+        { timeout: 15_000 },
+      )
       .toEqual([blockWorkflowId(accountId)]);
   });
 
@@ -110,7 +117,11 @@ describe("blockAccount", () => {
       },
     };
     const out = await t.temporal.runWorker(flaky, async () => {
-      const started = await requestStatusChange(services(), { accountId, action: "block", reasonCode: "security", reasonText: "x", staffId }, { type: "staff", id: staffId });
+      const started = await requestStatusChange(
+        services(),
+        { accountId, action: "block", reasonCode: "security", reasonText: "x", staffId },
+        { type: "staff", id: staffId },
+      );
       if (!started.ok) throw new Error(started.message);
       return t.temporal.client.workflow.getHandle(started.workflowId).result();
     });
@@ -126,11 +137,19 @@ describe("blockAccount", () => {
   it("a second block while one runs is refused with a clear message and writes nothing (found by the model test)", async () => {
     const { accountId, staffId } = await accountWithSessions(0);
     // No worker: the first workflow stays running.
-    const first = await requestStatusChange(services(), { accountId, action: "block", reasonCode: "abuse", reasonText: "x", staffId }, { type: "staff", id: staffId });
+    const first = await requestStatusChange(
+      services(),
+      { accountId, action: "block", reasonCode: "abuse", reasonText: "x", staffId },
+      { type: "staff", id: staffId },
+    );
     const audits = async () => (await t.db.selectFrom("audit_log").select("id").where("actor_id", "=", staffId).execute()).length;
     expect(first.ok).toBe(true);
     const auditsBefore = await audits();
-    const second = await requestStatusChange(services(), { accountId, action: "block", reasonCode: "abuse", reasonText: "y", staffId }, { type: "staff", id: staffId });
+    const second = await requestStatusChange(
+      services(),
+      { accountId, action: "block", reasonCode: "abuse", reasonText: "y", staffId },
+      { type: "staff", id: staffId },
+    );
     expect(second).toEqual({ ok: false, message: "A block of this account is already running. Wait for it to finish." });
     const rows = await t.db.selectFrom("account_status_changes").select(["status", "error"]).orderBy("created_at").execute();
     expect(rows.map((r) => r.status)).toEqual(["pending"]);
@@ -145,7 +164,11 @@ describe("unblockAccount", () => {
     await t.db.updateTable("accounts").set({ status: "blocked", blocked_reason_code: "abuse" }).where("id", "=", accountId).execute();
     const run = () =>
       t.temporal.runWorker(realActivities(t.db), async () => {
-        const started = await requestStatusChange(services(), { accountId, action: "unblock", reasonCode: "unblock", reasonText: "appeal ok", staffId }, { type: "staff", id: staffId });
+        const started = await requestStatusChange(
+          services(),
+          { accountId, action: "unblock", reasonCode: "unblock", reasonText: "appeal ok", staffId },
+          { type: "staff", id: staffId },
+        );
         if (!started.ok) throw new Error(started.message);
         expect(started.workflowId).toBe(unblockWorkflowId(accountId));
         return t.temporal.client.workflow.getHandle(started.workflowId).result();

@@ -58,7 +58,11 @@ async function personWithHistory(who: LocalIdentity, temporal = t.temporal) {
   await postLedgerEntry(t.db, { accountId, amountCents: -1_234n, kind: "usage", idempotencyKey: "u", actor: system });
   const subscriptionIds = await setUserSubscriptions(t.db, userId, new Set(["product_updates", "newsletter"]), { type: "user", id: userId });
   // Mirror the subscriptions at the provider as the app does, and wait for the mirror.
-  const services = { temporal: temporal.client, config: parseConfig({ TEMPORAL_TASK_QUEUE: temporal.taskQueue, ...providerEnv }), logger: createLogger("silent", "test") };
+  const services = {
+    temporal: temporal.client,
+    config: parseConfig({ TEMPORAL_TASK_QUEUE: temporal.taskQueue, ...providerEnv }),
+    logger: createLogger("silent", "test"),
+  };
   await temporal.runWorker(realActivities(t.db, t.app.url, { mailingProvider }), async () => {
     await mirrorSubscriptions(services, subscriptionIds);
     for (const id of subscriptionIds) await temporal.client.workflow.getHandle(subscriptionSyncWorkflowId(id)).result();
@@ -67,16 +71,35 @@ async function personWithHistory(who: LocalIdentity, temporal = t.temporal) {
 
   const ticket = await t.db
     .insertInto("support_tickets")
-    .values({ kind: "email_transfer", source: "web", status: "rejected", old_account_id: accountId, requester_user_id: userId, sender_address: who.email, new_address: "elsewhere@example.net", checks: "[]" })
+    .values({
+      kind: "email_transfer",
+      source: "web",
+      status: "rejected",
+      old_account_id: accountId,
+      requester_user_id: userId,
+      sender_address: who.email,
+      new_address: "elsewhere@example.net",
+      checks: "[]",
+    })
     .returning("id")
     .executeTakeFirstOrThrow();
-  await t.db.insertInto("ticket_notes").values({ ticket_id: ticket.id, staff_id: null, body: `${who.name} called about ${who.email}` }).execute();
+  await t.db
+    .insertInto("ticket_notes")
+    .values({ ticket_id: ticket.id, staff_id: null, body: `${who.name} called about ${who.email}` })
+    .execute();
   await enqueueMail(t.db, { to: who.email, subject: `Hello ${who.name}`, text: "hi", kind: "test", dedupeKey: `hello:${userId}` }, "outbox");
   // Someone else's account invited this person (their address sits in another account's invitation).
   const cluster = await accountWithKey(t.db, { plan: "gpu_cluster" });
   await t.db
     .insertInto("invitations")
-    .values({ account_id: cluster.accountId, email: who.email.toLowerCase(), role: "member", token_hash: randomBytes(32), invited_by: cluster.userId, expires_at: new Date(Date.now() + 86_400_000) })
+    .values({
+      account_id: cluster.accountId,
+      email: who.email.toLowerCase(),
+      role: "member",
+      token_hash: randomBytes(32),
+      invited_by: cluster.userId,
+      expires_at: new Date(Date.now() + 86_400_000),
+    })
     .execute();
   return { me, key, userId, accountId, subscriptionIds };
 }
@@ -95,7 +118,8 @@ describe("self-service deletion", () => {
     expect(profile.body).toContain('href="/settings/delete-account"');
     const page = await p.me.get("/settings/delete-account");
     const text = pageText(page.body);
-    for (const phrase of ["personal data", "unsubscribes you from all mailing lists", "cannot be undone", "can never be used again"]) expect(text).toContain(phrase);
+    for (const phrase of ["personal data", "unsubscribes you from all mailing lists", "cannot be undone", "can never be used again"])
+      expect(text).toContain(phrase);
 
     // The scan below can find the person: before the deletion, it does.
     const subject = localSubject("google", email);
@@ -134,7 +158,10 @@ describe("self-service deletion", () => {
       "completed",
     ]);
     expect(provider.state().contacts[p.userId]).toBeUndefined();
-    expect((await t.db.selectFrom("accounts").select(["status", "name"]).where("id", "=", p.accountId).executeTakeFirstOrThrow())).toEqual({ status: "deleted", name: "Deleted account" });
+    expect(await t.db.selectFrom("accounts").select(["status", "name"]).where("id", "=", p.accountId).executeTakeFirstOrThrow()).toEqual({
+      status: "deleted",
+      name: "Deleted account",
+    });
 
     // The confirmation went out (kept in the outbox here) and was then erased with the rest.
     const confirmation = await t.db.selectFrom("mail_outbox").select(["to_address", "status"]).where("kind", "=", "deletion_confirmation").execute();
@@ -197,7 +224,11 @@ describe("self-service deletion", () => {
     const forged = await me.request("/settings/delete-account", { form: { email: who.email, csrf: "forged" } });
     expect(forged.status).toBe(403);
 
-    const other = await t.db.insertInto("users").values({ email: "member@example.com", name: "M", provider: "google" }).returning("id").executeTakeFirstOrThrow();
+    const other = await t.db
+      .insertInto("users")
+      .values({ email: "member@example.com", name: "M", provider: "google" })
+      .returning("id")
+      .executeTakeFirstOrThrow();
     await t.db.insertInto("memberships").values({ account_id: accountId, user_id: other.id, role: "member" }).execute();
     const withMembers = await requestDeletion(me, who.email);
     expect(withMembers.status).toBe(409);
@@ -205,7 +236,11 @@ describe("self-service deletion", () => {
     await t.db.deleteFrom("memberships").where("user_id", "=", other.id).execute();
     await t.db.deleteFrom("users").where("id", "=", other.id).execute();
 
-    await t.db.updateTable("sessions").set({ created_at: sql`now() - interval '11 minutes'` }).where("user_id", "=", userId).execute();
+    await t.db
+      .updateTable("sessions")
+      .set({ created_at: sql`now() - interval '11 minutes'` })
+      .where("user_id", "=", userId)
+      .execute();
     const page = await me.get("/settings/delete-account");
     expect(pageText(page.body)).toContain("sign in again first");
     expect(page.body).not.toContain('name="email"');
@@ -213,7 +248,11 @@ describe("self-service deletion", () => {
     expect(stale.status).toBe(403);
     expect(pageText(stale.body)).toContain("sign in again first");
 
-    await t.db.updateTable("sessions").set({ created_at: sql`now()` }).where("user_id", "=", userId).execute();
+    await t.db
+      .updateTable("sessions")
+      .set({ created_at: sql`now()` })
+      .where("user_id", "=", userId)
+      .execute();
     expect(await checksum()).toBe(before);
     // After a fresh sign-in, the same request goes through.
     expect((await requestDeletion(me, who.email)).status).toBe(302);
@@ -238,7 +277,15 @@ describe("deletion against a failing provider and a crashing worker", () => {
     const child = fork(path.join(root, "test/fixtures/crashing-worker.ts"), [], {
       cwd: root,
       execArgv: ["--import", "tsx"],
-      env: { NODE_ENV: "test", PATH: process.env.PATH, DATABASE_URL: t.databaseUrl, TEMPORAL_ADDRESS: inject("temporalAddress"), TASK_QUEUE: taskQueue, CRASH_AT: crashAt, ...providerEnv },
+      env: {
+        NODE_ENV: "test",
+        PATH: process.env.PATH,
+        DATABASE_URL: t.databaseUrl,
+        TEMPORAL_ADDRESS: inject("temporalAddress"),
+        TASK_QUEUE: taskQueue,
+        CRASH_AT: crashAt,
+        ...providerEnv,
+      },
       stdio: ["ignore", "ignore", "pipe", "ipc"],
     });
     return new Promise((resolve, reject) => {
@@ -259,7 +306,11 @@ describe("deletion against a failing provider and a crashing worker", () => {
         const child = await crashingWorker(env.taskQueue, crashAt);
         const died = new Promise<NodeJS.Signals | null>((r) => child.once("exit", (_c, signal) => r(signal)));
         const app = { ...t.app.services, temporal: env.client, config: parseConfig({ TEMPORAL_TASK_QUEUE: env.taskQueue, ...providerEnv }) };
-        const started = await startDeletion(app, { accountId: p.accountId, source: "self", userId: p.userId, staffId: null, reason: "" }, { type: "user", id: p.userId });
+        const started = await startDeletion(
+          app,
+          { accountId: p.accountId, source: "self", userId: p.userId, staffId: null, reason: "" },
+          { type: "user", id: p.userId },
+        );
         expect(started.ok).toBe(true);
         const handle = env.client.workflow.getHandle(deleteWorkflowId(p.accountId));
         const result = await died.then(() => env.runWorker(realActivities(t.db, t.app.url, { mailingProvider }), () => handle.result()));
@@ -269,10 +320,17 @@ describe("deletion against a failing provider and a crashing worker", () => {
     for (const c of cases) {
       expect(c.signal, c.crashAt).toBe("SIGKILL");
       expect(c.result, c.crashAt).toEqual({ outcome: "deleted" });
-      const steps = (await t.db.selectFrom("account_deletions").select("steps").where("account_id", "=", c.p.accountId).executeTakeFirstOrThrow()).steps.map((s) => s.step);
+      const steps = (await t.db.selectFrom("account_deletions").select("steps").where("account_id", "=", c.p.accountId).executeTakeFirstOrThrow()).steps.map(
+        (s) => s.step,
+      );
       expect(new Set(steps).size, `${c.crashAt}: each step recorded once`).toBe(steps.length);
       expect(steps.at(-1)).toBe("completed");
-      const mails = await t.db.selectFrom("mail_outbox").select("id").where("kind", "=", "deletion_confirmation").where("related_id", "=", c.p.accountId).execute();
+      const mails = await t.db
+        .selectFrom("mail_outbox")
+        .select("id")
+        .where("kind", "=", "deletion_confirmation")
+        .where("related_id", "=", c.p.accountId)
+        .execute();
       expect(mails, `${c.crashAt}: one confirmation`).toHaveLength(1);
       const deleted = await t.db.selectFrom("audit_log").select("id").where("action", "=", "account.deleted").where("target_id", "=", c.p.accountId).execute();
       expect(deleted, c.crashAt).toHaveLength(1);

@@ -13,7 +13,11 @@ import { historyText } from "../helpers/pii-scan.js";
 const t = useSuite();
 
 async function staff(role: "support" | "operator" | "admin", n = 1) {
-  const row = await t.db.insertInto("staff").values({ email: `${role}${n}.${crypto.randomUUID()}@switchboard.test`, role }).returning("id").executeTakeFirstOrThrow();
+  const row = await t.db
+    .insertInto("staff")
+    .values({ email: `${role}${n}.${crypto.randomUUID()}@switchboard.test`, role })
+    .returning("id")
+    .executeTakeFirstOrThrow();
   return { staffId: row.id, role };
 }
 
@@ -29,11 +33,19 @@ async function pair(oldBalance = 4_200n, newBalance = 0n) {
 async function confirmAsNewOwner(ticketId: string, handle: { signal: (s: typeof confirmTransferSignal) => Promise<void> }) {
   let text = "";
   await expect
-    .poll(async () => {
-      const m = await t.db.selectFrom("mail_outbox").select("text_body").where("related_id", "=", ticketId).where("kind", "=", "transfer_confirmation").executeTakeFirst();
-      text = m?.text_body ?? "";
-      return text.length > 0;
-    }, { timeout: 15_000 })
+    .poll(
+      async () => {
+        const m = await t.db
+          .selectFrom("mail_outbox")
+          .select("text_body")
+          .where("related_id", "=", ticketId)
+          .where("kind", "=", "transfer_confirmation")
+          .executeTakeFirst();
+        text = m?.text_body ?? "";
+        return text.length > 0;
+      },
+      { timeout: 15_000 },
+    )
     .toBe(true);
   const token = /confirm-transfer\/([A-Za-z0-9_-]{43})/.exec(text)![1];
   expect(await markConfirmed(t.db, ticketId, token, { type: "user", id: null })).toBe(true);
@@ -48,7 +60,10 @@ describe("emailTransfer", () => {
     const approver = await staff("support");
     const before = (await ledgerSum(t.db, old.accountId)) + (await ledgerSum(t.db, fresh.accountId));
     const result = await t.temporal.runWorker(realActivities(t.db), async () => {
-      const { ticketId, handle } = await startTestTransfer({ db: t.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue }, { requesterUserId: old.userId, oldAccountId: old.accountId, newAddress: newEmail });
+      const { ticketId, handle } = await startTestTransfer(
+        { db: t.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue },
+        { requesterUserId: old.userId, oldAccountId: old.accountId, newAddress: newEmail },
+      );
       await confirmAsNewOwner(ticketId, handle);
       await expect.poll(() => step(handle), { timeout: 15_000 }).toBe("awaiting_approval");
       await handle.executeUpdate(approveTransferUpdate, { args: [approver] });
@@ -64,7 +79,12 @@ describe("emailTransfer", () => {
     expect(oldAcct).toMatchObject({ status: "blocked", blocked_reason_code: "transferred", transferred_to_account_id: fresh.accountId, balance_cents: "0" });
     expect(newAcct).toMatchObject({ status: "active", balance_cents: "4500", plan: "scale" });
     expect((await ledgerSum(t.db, old.accountId)) + (await ledgerSum(t.db, fresh.accountId))).toBe(before);
-    const pairRows = await t.db.selectFrom("ledger_entries").select(["kind", "amount_cents"]).where("idempotency_key", "=", `transfer:${result.ticketId}`).orderBy("kind").execute();
+    const pairRows = await t.db
+      .selectFrom("ledger_entries")
+      .select(["kind", "amount_cents"])
+      .where("idempotency_key", "=", `transfer:${result.ticketId}`)
+      .orderBy("kind")
+      .execute();
     expect(pairRows).toEqual([
       { kind: "transfer_in", amount_cents: "4200" },
       { kind: "transfer_out", amount_cents: "-4200" },
@@ -73,7 +93,7 @@ describe("emailTransfer", () => {
     expect(oldKey.status).toBe("revoked");
     const ticket = await t.db.selectFrom("support_tickets").selectAll().where("id", "=", result.ticketId).executeTakeFirstOrThrow();
     expect(ticket).toMatchObject({ status: "completed", transferred_cents: "4200" });
-    const mails = (await t.db.selectFrom("mail_outbox").select(["kind", "to_address"]).where("related_id", "=", result.ticketId).orderBy("kind").execute());
+    const mails = await t.db.selectFrom("mail_outbox").select(["kind", "to_address"]).where("related_id", "=", result.ticketId).orderBy("kind").execute();
     expect(mails).toEqual([
       { kind: "transfer_completed_new", to_address: newEmail },
       { kind: "transfer_completed_old", to_address: oldEmail },
@@ -84,7 +104,10 @@ describe("emailTransfer", () => {
   it("a failed check rejects the ticket with its reasons and tells the requester", async () => {
     const { old } = await pair();
     const out = await t.temporal.runWorker(realActivities(t.db), async () => {
-      const { ticketId, handle } = await startTestTransfer({ db: t.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue }, { requesterUserId: old.userId, oldAccountId: old.accountId, newAddress: "nobody-here@example.com" });
+      const { ticketId, handle } = await startTestTransfer(
+        { db: t.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue },
+        { requesterUserId: old.userId, oldAccountId: old.accountId, newAddress: "nobody-here@example.com" },
+      );
       return { ticketId, result: await handle.result() };
     });
     expect(out.result).toEqual({ outcome: "rejected" });
@@ -101,9 +124,17 @@ describe("emailTransfer", () => {
     const { old, newEmail } = await pair();
     const s1 = await staff("support");
     const out = await t.temporal.runWorker(realActivities(t.db), async () => {
-      const { ticketId, handle } = await startTestTransfer({ db: t.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue }, { requesterUserId: old.userId, oldAccountId: old.accountId, newAddress: newEmail, confirmWithinMs: 2_000 });
+      const { ticketId, handle } = await startTestTransfer(
+        { db: t.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue },
+        { requesterUserId: old.userId, oldAccountId: old.accountId, newAddress: newEmail, confirmWithinMs: 2_000 },
+      );
       await expect.poll(() => step(handle), { timeout: 15_000 }).toBe("awaiting_confirmation");
-      const mail = await t.db.selectFrom("mail_outbox").select("text_body").where("related_id", "=", ticketId).where("kind", "=", "transfer_confirmation").executeTakeFirstOrThrow();
+      const mail = await t.db
+        .selectFrom("mail_outbox")
+        .select("text_body")
+        .where("related_id", "=", ticketId)
+        .where("kind", "=", "transfer_confirmation")
+        .executeTakeFirstOrThrow();
       await markConfirmed(t.db, ticketId, /confirm-transfer\/([A-Za-z0-9_-]{43})/.exec(mail.text_body)![1], { type: "user", id: null }); // no signal
       await expect.poll(() => step(handle), { timeout: 15_000 }).toBe("awaiting_approval");
       await handle.executeUpdate(approveTransferUpdate, { args: [s1] });
@@ -115,7 +146,10 @@ describe("emailTransfer", () => {
   it("without confirmation in time the ticket expires and the requester is told", async () => {
     const { old, newEmail } = await pair();
     const out = await t.temporal.runWorker(realActivities(t.db), async () => {
-      const { ticketId, handle } = await startTestTransfer({ db: t.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue }, { requesterUserId: old.userId, oldAccountId: old.accountId, newAddress: newEmail, confirmWithinMs: 1_500 });
+      const { ticketId, handle } = await startTestTransfer(
+        { db: t.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue },
+        { requesterUserId: old.userId, oldAccountId: old.accountId, newAddress: newEmail, confirmWithinMs: 1_500 },
+      );
       return { ticketId, result: await handle.result() };
     });
     expect(out.result).toEqual({ outcome: "expired" });
@@ -128,7 +162,10 @@ describe("emailTransfer", () => {
     const { old, fresh, newEmail } = await pair(250_000n);
     const [s1, s2, op] = [await staff("support", 1), await staff("support", 2), await staff("operator")];
     const ticketId = await t.temporal.runWorker(realActivities(t.db), async () => {
-      const { ticketId, handle } = await startTestTransfer({ db: t.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue }, { requesterUserId: old.userId, oldAccountId: old.accountId, newAddress: newEmail, secondApproverAboveCents: 100_000n });
+      const { ticketId, handle } = await startTestTransfer(
+        { db: t.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue },
+        { requesterUserId: old.userId, oldAccountId: old.accountId, newAddress: newEmail, secondApproverAboveCents: 100_000n },
+      );
       await expect.poll(() => step(handle), { timeout: 15_000 }).toBe("awaiting_confirmation");
       await expect(handle.executeUpdate(approveTransferUpdate, { args: [s1] })).rejects.toThrow(WorkflowUpdateFailedError); // not yet confirmed
       await confirmAsNewOwner(ticketId, handle);
@@ -141,8 +178,15 @@ describe("emailTransfer", () => {
       expect(await handle.result()).toEqual({ outcome: "completed" });
       return ticketId;
     });
-    expect((await t.db.selectFrom("accounts").select("balance_cents").where("id", "=", fresh.accountId).executeTakeFirstOrThrow()).balance_cents).toBe("250000");
-    const decisions = await t.db.selectFrom("ticket_decisions").select(["staff_id", "decision"]).where("ticket_id", "=", ticketId).orderBy("created_at").execute();
+    expect((await t.db.selectFrom("accounts").select("balance_cents").where("id", "=", fresh.accountId).executeTakeFirstOrThrow()).balance_cents).toBe(
+      "250000",
+    );
+    const decisions = await t.db
+      .selectFrom("ticket_decisions")
+      .select(["staff_id", "decision"])
+      .where("ticket_id", "=", ticketId)
+      .orderBy("created_at")
+      .execute();
     expect(decisions).toEqual([
       { staff_id: s1.staffId, decision: "approve" },
       { staff_id: s2.staffId, decision: "approve" },
@@ -150,14 +194,20 @@ describe("emailTransfer", () => {
     // Removing a staff member keeps their decision on the ticket.
     const { removeStaff } = await import("../../app/models/staff.server.js");
     expect(await removeStaff(t.db, s1.staffId, { type: "system", id: null })).toEqual({ ok: true });
-    expect(await t.db.selectFrom("ticket_decisions").select("staff_id").where("ticket_id", "=", ticketId).orderBy("created_at").execute()).toEqual([{ staff_id: null }, { staff_id: s2.staffId }]);
+    expect(await t.db.selectFrom("ticket_decisions").select("staff_id").where("ticket_id", "=", ticketId).orderBy("created_at").execute()).toEqual([
+      { staff_id: null },
+      { staff_id: s2.staffId },
+    ]);
   });
 
   it("a rejection closes the ticket and changes no account", async () => {
     const { old, newEmail } = await pair();
     const s1 = await staff("admin");
     const out = await t.temporal.runWorker(realActivities(t.db), async () => {
-      const { ticketId, handle } = await startTestTransfer({ db: t.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue }, { requesterUserId: old.userId, oldAccountId: old.accountId, newAddress: newEmail });
+      const { ticketId, handle } = await startTestTransfer(
+        { db: t.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue },
+        { requesterUserId: old.userId, oldAccountId: old.accountId, newAddress: newEmail },
+      );
       await confirmAsNewOwner(ticketId, handle);
       await expect.poll(() => step(handle), { timeout: 15_000 }).toBe("awaiting_approval");
       await handle.executeUpdate(rejectTransferUpdate, { args: [s1] });
@@ -179,11 +229,20 @@ describe("emailTransfer", () => {
     });
     const s1 = await staff("support");
     const out = await t.temporal.runWorker(realActivities(t.db), async () => {
-      const { ticketId, handle } = await startTestTransfer({ db: t.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue }, { requesterUserId: old.userId, oldAccountId: old.accountId, newAddress: newEmail });
+      const { ticketId, handle } = await startTestTransfer(
+        { db: t.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue },
+        { requesterUserId: old.userId, oldAccountId: old.accountId, newAddress: newEmail },
+      );
       await confirmAsNewOwner(ticketId, handle);
       await expect.poll(() => step(handle), { timeout: 15_000 }).toBe("awaiting_approval");
       const { postLedgerEntry } = await import("../../app/models/ledger.server.js");
-      await postLedgerEntry(t.db, { accountId: fresh.accountId, amountCents: -5_000n, kind: "usage", idempotencyKey: "spend", actor: { type: "system", id: null } });
+      await postLedgerEntry(t.db, {
+        accountId: fresh.accountId,
+        amountCents: -5_000n,
+        kind: "usage",
+        idempotencyKey: "spend",
+        actor: { type: "system", id: null },
+      });
       await handle.executeUpdate(approveTransferUpdate, { args: [s1] });
       return { ticketId, result: await handle.result() };
     });

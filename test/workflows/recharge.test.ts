@@ -37,7 +37,11 @@ describe("recharge", () => {
     expect(account.balance_cents).toBe("5000");
     expect(await ledgerSum(t.db, a.accountId)).toBe(5_000n);
     expect(await rechargeEntries(a.accountId)).toHaveLength(1);
-    const rule = await t.db.selectFrom("recharge_rules").select(["last_outcome", "paused_reason"]).where("account_id", "=", a.accountId).executeTakeFirstOrThrow();
+    const rule = await t.db
+      .selectFrom("recharge_rules")
+      .select(["last_outcome", "paused_reason"])
+      .where("account_id", "=", a.accountId)
+      .executeTakeFirstOrThrow();
     expect(rule).toEqual({ last_outcome: "recharged", paused_reason: null });
   });
 
@@ -67,7 +71,11 @@ describe("recharge", () => {
     expect(await rechargeEntries(a.accountId)).toHaveLength(1);
     // The provider saw one charge for this run, however often it was asked.
     const { runId } = await t.temporal.client.workflow.getHandle(rechargeWorkflowId(a.accountId)).describe();
-    const provider = await t.db.selectFrom("test_payment_charges").select(["amount_cents", "outcome"]).where("idempotency_key", "=", `recharge:${runId}`).execute();
+    const provider = await t.db
+      .selectFrom("test_payment_charges")
+      .select(["amount_cents", "outcome"])
+      .where("idempotency_key", "=", `recharge:${runId}`)
+      .execute();
     expect(provider).toEqual([{ amount_cents: "4500", outcome: "approved" }]);
     expect(await ledgerSum(t.db, a.accountId)).toBe(5_000n);
   });
@@ -79,10 +87,19 @@ describe("recharge", () => {
       return t.temporal.client.workflow.getHandle(rechargeWorkflowId(a.accountId)).result();
     });
     expect(result).toEqual({ outcome: "declined", code: "card_declined" });
-    const rule = await t.db.selectFrom("recharge_rules").select(["last_outcome", "paused_reason", "enabled"]).where("account_id", "=", a.accountId).executeTakeFirstOrThrow();
+    const rule = await t.db
+      .selectFrom("recharge_rules")
+      .select(["last_outcome", "paused_reason", "enabled"])
+      .where("account_id", "=", a.accountId)
+      .executeTakeFirstOrThrow();
     expect(rule).toEqual({ last_outcome: "declined: card_declined", paused_reason: "card_declined", enabled: true });
     expect(await rechargeEntries(a.accountId)).toHaveLength(0);
-    const audit = await t.db.selectFrom("audit_log").select("details").where("action", "=", "billing.recharge_declined").where("target_id", "=", a.accountId).execute();
+    const audit = await t.db
+      .selectFrom("audit_log")
+      .select("details")
+      .where("action", "=", "billing.recharge_declined")
+      .where("target_id", "=", a.accountId)
+      .execute();
     expect(audit).toHaveLength(1);
 
     // Paused: another debit below the threshold does not start a new run.

@@ -31,14 +31,23 @@ describe.runIf(record)("record workflow histories", () => {
   it("a completed email transfer and the block it ran", async () => {
     const old = await accountWithKey(t.db, { balanceCents: 1_000n, email: "record-old@example.com" });
     await accountWithKey(t.db, { email: "record-new@example.com" });
-    const staff = await t.db.insertInto("staff").values({ email: "record-support@switchboard.test", role: "support" }).returning("id").executeTakeFirstOrThrow();
+    const staff = await t.db
+      .insertInto("staff")
+      .values({ email: "record-support@switchboard.test", role: "support" })
+      .returning("id")
+      .executeTakeFirstOrThrow();
     await t.temporal.runWorker(realActivities(t.db), async () => {
       const { ticketId, handle } = await startTestTransfer(
         { db: t.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue },
         { requesterUserId: old.userId, oldAccountId: old.accountId, newAddress: "record-new@example.com" },
       );
       await expect.poll(async () => (await handle.query(transferStatusQuery)).step, { timeout: 15_000 }).toBe("awaiting_confirmation");
-      const mail = await t.db.selectFrom("mail_outbox").select("text_body").where("related_id", "=", ticketId).where("kind", "=", "transfer_confirmation").executeTakeFirstOrThrow();
+      const mail = await t.db
+        .selectFrom("mail_outbox")
+        .select("text_body")
+        .where("related_id", "=", ticketId)
+        .where("kind", "=", "transfer_confirmation")
+        .executeTakeFirstOrThrow();
       const token = /confirm-transfer\/([A-Za-z0-9_-]{43})/.exec(mail.text_body)![1];
       await markConfirmed(t.db, ticketId, token, { type: "user", id: null });
       await handle.signal(confirmTransferSignal);
@@ -70,9 +79,16 @@ describe.runIf(record)("record workflow histories", () => {
 
   it("a recharge", async () => {
     const a = await accountWithKey(t.db, { balanceCents: 500n, email: "record-recharge@example.com" });
-    await t.db.insertInto("recharge_rules").values({ account_id: a.accountId, enabled: true, threshold_cents: "1000", target_cents: "5000", payment_method: "test_card_approve" }).execute();
+    await t.db
+      .insertInto("recharge_rules")
+      .values({ account_id: a.accountId, enabled: true, threshold_cents: "1000", target_cents: "5000", payment_method: "test_card_approve" })
+      .execute();
     await t.temporal.runWorker(realActivities(t.db), async () => {
-      const handle = await t.temporal.client.workflow.start("recharge", { taskQueue: t.temporal.taskQueue, workflowId: `recharge:${a.accountId}`, args: [{ accountId: a.accountId }] });
+      const handle = await t.temporal.client.workflow.start("recharge", {
+        taskQueue: t.temporal.taskQueue,
+        workflowId: `recharge:${a.accountId}`,
+        args: [{ accountId: a.accountId }],
+      });
       await handle.result();
       await writeFile(path.join(dir, "recharge-completed.history.bin"), encode(await handle.fetchHistory()));
     });
@@ -82,8 +98,17 @@ describe.runIf(record)("record workflow histories", () => {
     const a = await accountWithKey(t.db, { balanceCents: 250n, email: "record-delete@example.com" });
     await setUserSubscriptions(t.db, a.userId, new Set(["newsletter"]), { type: "user", id: a.userId });
     await t.temporal.runWorker(realActivities(t.db), async () => {
-      const services = { db: t.db, temporal: t.temporal.client, config: parseConfig({ TEMPORAL_TASK_QUEUE: t.temporal.taskQueue }), logger: createLogger("silent", "record") };
-      const started = await startDeletion(services, { accountId: a.accountId, source: "self", userId: a.userId, staffId: null, reason: "" }, { type: "user", id: a.userId });
+      const services = {
+        db: t.db,
+        temporal: t.temporal.client,
+        config: parseConfig({ TEMPORAL_TASK_QUEUE: t.temporal.taskQueue }),
+        logger: createLogger("silent", "record"),
+      };
+      const started = await startDeletion(
+        services,
+        { accountId: a.accountId, source: "self", userId: a.userId, staffId: null, reason: "" },
+        { type: "user", id: a.userId },
+      );
       if (!started.ok) throw new Error(started.message);
       const handle = t.temporal.client.workflow.getHandle(started.workflowId);
       await handle.result();

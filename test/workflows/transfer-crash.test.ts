@@ -34,7 +34,14 @@ function crashingWorker(taskQueue: string, crashAt: string): Promise<ChildProces
   const child = fork(path.join(root, "test/fixtures/crashing-worker.ts"), [], {
     cwd: root,
     execArgv: ["--import", "tsx"],
-    env: { NODE_ENV: "test", PATH: process.env.PATH, DATABASE_URL: t.databaseUrl, TEMPORAL_ADDRESS: inject("temporalAddress"), TASK_QUEUE: taskQueue, CRASH_AT: crashAt },
+    env: {
+      NODE_ENV: "test",
+      PATH: process.env.PATH,
+      DATABASE_URL: t.databaseUrl,
+      TEMPORAL_ADDRESS: inject("temporalAddress"),
+      TASK_QUEUE: taskQueue,
+      CRASH_AT: crashAt,
+    },
     stdio: ["ignore", "ignore", "pipe", "ipc"],
   });
   return new Promise((resolve, reject) => {
@@ -50,7 +57,11 @@ async function runCase(crashAt: string) {
     const newEmail = `crash-new-${suffix}@example.com`;
     const old = await accountWithKey(t.db, { balanceCents: 7_700n, email: `crash-old-${suffix}@example.com` });
     const fresh = await accountWithKey(t.db, { balanceCents: 100n, email: newEmail });
-    const support = await t.db.insertInto("staff").values({ email: `crash-${suffix}@switchboard.test`, role: "support" }).returning("id").executeTakeFirstOrThrow();
+    const support = await t.db
+      .insertInto("staff")
+      .values({ email: `crash-${suffix}@switchboard.test`, role: "support" })
+      .returning("id")
+      .executeTakeFirstOrThrow();
     const sumBefore = (await ledgerSum(t.db, old.accountId)) + (await ledgerSum(t.db, fresh.accountId));
 
     const child = await crashingWorker(env.taskQueue, crashAt);
@@ -68,7 +79,12 @@ async function runCase(crashAt: string) {
       while (!approved && Date.now() < deadline) {
         const ticket = await getTicket(t.db, ticketId);
         if (!confirmed && ticket?.status === "awaiting_confirmation") {
-          const mail = await t.db.selectFrom("mail_outbox").select("text_body").where("related_id", "=", ticketId).where("kind", "=", "transfer_confirmation").executeTakeFirstOrThrow();
+          const mail = await t.db
+            .selectFrom("mail_outbox")
+            .select("text_body")
+            .where("related_id", "=", ticketId)
+            .where("kind", "=", "transfer_confirmation")
+            .executeTakeFirstOrThrow();
           const token = /confirm-transfer\/([A-Za-z0-9_-]{43})/.exec(mail.text_body)![1];
           await markConfirmed(t.db, ticketId, token, { type: "user", id: null });
           await handle.signal(confirmTransferSignal);
@@ -93,7 +109,12 @@ async function runCase(crashAt: string) {
 
     expect(signal, `${crashAt}: the worker was killed at the boundary`).toBe("SIGKILL");
     expect(result, crashAt).toEqual({ outcome: "completed" });
-    const pair = await t.db.selectFrom("ledger_entries").select(["kind", "amount_cents"]).where("idempotency_key", "=", `transfer:${ticketId}`).orderBy("kind").execute();
+    const pair = await t.db
+      .selectFrom("ledger_entries")
+      .select(["kind", "amount_cents"])
+      .where("idempotency_key", "=", `transfer:${ticketId}`)
+      .orderBy("kind")
+      .execute();
     expect(pair, crashAt).toEqual([
       { kind: "transfer_in", amount_cents: "7700" },
       { kind: "transfer_out", amount_cents: "-7700" },

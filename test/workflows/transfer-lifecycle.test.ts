@@ -33,7 +33,11 @@ const services = () => ({
 });
 
 async function staff(role: "support" | "admin" = "support") {
-  const row = await t.db.insertInto("staff").values({ email: `${role}.${crypto.randomUUID()}@switchboard.test`, role }).returning("id").executeTakeFirstOrThrow();
+  const row = await t.db
+    .insertInto("staff")
+    .values({ email: `${role}.${crypto.randomUUID()}@switchboard.test`, role })
+    .returning("id")
+    .executeTakeFirstOrThrow();
   return { staffId: row.id, role };
 }
 
@@ -45,17 +49,27 @@ async function pair(oldBalance = 4_200n) {
 }
 
 const ticket = (id: string) => t.db.selectFrom("support_tickets").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
-const account = (id: string) => t.db.selectFrom("accounts").select(["status", "balance_cents", "blocked_reason_code"]).where("id", "=", id).executeTakeFirstOrThrow();
+const account = (id: string) =>
+  t.db.selectFrom("accounts").select(["status", "balance_cents", "blocked_reason_code"]).where("id", "=", id).executeTakeFirstOrThrow();
 const transferPair = (ticketId: string) => t.db.selectFrom("ledger_entries").select("kind").where("idempotency_key", "=", `transfer:${ticketId}`).execute();
-const mails = (ticketId: string, kind: string) => t.db.selectFrom("mail_outbox").select("kind").where("related_id", "=", ticketId).where("kind", "=", kind).execute();
+const mails = (ticketId: string, kind: string) =>
+  t.db.selectFrom("mail_outbox").select("kind").where("related_id", "=", ticketId).where("kind", "=", kind).execute();
 const step = async (h: { query: (q: typeof transferStatusQuery) => Promise<{ step: string }> }) => (await h.query(transferStatusQuery)).step;
 
 /** Starts a transfer and takes it to `until`, the new address confirming as a person would (the mailed token). */
 async function transferUntil(until: "awaiting_confirmation" | "awaiting_approval", oldBalance = 4_200n) {
   const p = await pair(oldBalance);
-  const started = await startTestTransfer({ db: t.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue }, { requesterUserId: p.old.userId, oldAccountId: p.old.accountId, newAddress: p.newEmail });
+  const started = await startTestTransfer(
+    { db: t.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue },
+    { requesterUserId: p.old.userId, oldAccountId: p.old.accountId, newAddress: p.newEmail },
+  );
   await expect.poll(() => step(started.handle), POLL).toBe("awaiting_confirmation");
-  const mail = await t.db.selectFrom("mail_outbox").select("text_body").where("related_id", "=", started.ticketId).where("kind", "=", "transfer_confirmation").executeTakeFirstOrThrow();
+  const mail = await t.db
+    .selectFrom("mail_outbox")
+    .select("text_body")
+    .where("related_id", "=", started.ticketId)
+    .where("kind", "=", "transfer_confirmation")
+    .executeTakeFirstOrThrow();
   const token = /confirm-transfer\/([A-Za-z0-9_-]{43})/.exec(mail.text_body)![1];
   if (until === "awaiting_approval") {
     expect(await markConfirmed(t.db, started.ticketId, token, { type: "user", id: p.fresh.userId })).toBe(true);
@@ -72,13 +86,17 @@ async function expectNothingMoved(p: { old: { accountId: string }; fresh: { acco
   for (const id of [p.old.accountId, p.fresh.accountId]) expect(String(await ledgerSum(t.db, id))).toBe((await account(id)).balance_cents);
 }
 
-const run = <T,>(fn: () => Promise<T>) => t.temporal.runWorker(realActivities(t.db), fn);
+const run = <T>(fn: () => Promise<T>) => t.temporal.runWorker(realActivities(t.db), fn);
 
 describe("the other party acts while the transfer waits", () => {
   it("the new account deletes itself after confirming: the transfer fails at once with the reason, an approval is refused, nothing moves", async () => {
     await run(async () => {
       const p = await transferUntil("awaiting_approval");
-      const deleted = await startDeletion(services(), { accountId: p.fresh.accountId, source: "self", userId: p.fresh.userId, staffId: null, reason: "" }, { type: "user", id: p.fresh.userId });
+      const deleted = await startDeletion(
+        services(),
+        { accountId: p.fresh.accountId, source: "self", userId: p.fresh.userId, staffId: null, reason: "" },
+        { type: "user", id: p.fresh.userId },
+      );
       expect(deleted.ok).toBe(true);
       expect(await p.handle.result()).toEqual({ outcome: "failed" });
       expect(await ticket(p.ticketId)).toMatchObject({ status: "failed", failure_reason: "new_account_deleted", step: "failed_while_awaiting_approval" });
@@ -92,7 +110,11 @@ describe("the other party acts while the transfer waits", () => {
     await run(async () => {
       const p = await transferUntil("awaiting_approval");
       const s = await staff();
-      const block = await requestStatusChange(services(), { accountId: p.fresh.accountId, action: "block", reasonCode: "fraud", reasonText: "test", staffId: s.staffId }, { type: "staff", id: s.staffId });
+      const block = await requestStatusChange(
+        services(),
+        { accountId: p.fresh.accountId, action: "block", reasonCode: "fraud", reasonText: "test", staffId: s.staffId },
+        { type: "staff", id: s.staffId },
+      );
       expect(block.ok).toBe(true);
       expect(await p.handle.result()).toEqual({ outcome: "failed" });
       expect(await ticket(p.ticketId)).toMatchObject({ status: "failed", failure_reason: "new_account_not_active" });
@@ -105,7 +127,15 @@ describe("the other party acts while the transfer waits", () => {
     await run(async () => {
       const p = await transferUntil("awaiting_confirmation");
       const s = await staff();
-      expect((await requestStatusChange(services(), { accountId: p.fresh.accountId, action: "block", reasonCode: "abuse", reasonText: "test", staffId: s.staffId }, { type: "staff", id: s.staffId })).ok).toBe(true);
+      expect(
+        (
+          await requestStatusChange(
+            services(),
+            { accountId: p.fresh.accountId, action: "block", reasonCode: "abuse", reasonText: "test", staffId: s.staffId },
+            { type: "staff", id: s.staffId },
+          )
+        ).ok,
+      ).toBe(true);
       expect(await p.handle.result()).toEqual({ outcome: "failed" });
       expect(await markConfirmed(t.db, p.ticketId, p.token, { type: "user", id: p.fresh.userId })).toBe(false);
       await expect(p.handle.executeUpdate(approveTransferUpdate, { args: [s] })).rejects.toThrow();
@@ -116,10 +146,22 @@ describe("the other party acts while the transfer waits", () => {
   it("the new account is deleted before it confirms: the ticket ends at once (no 7-day wait), its link dies, and the old account may be deleted", async () => {
     await run(async () => {
       const p = await transferUntil("awaiting_confirmation");
-      expect((await startDeletion(services(), { accountId: p.fresh.accountId, source: "self", userId: p.fresh.userId, staffId: null, reason: "" }, { type: "user", id: p.fresh.userId })).ok).toBe(true);
+      expect(
+        (
+          await startDeletion(
+            services(),
+            { accountId: p.fresh.accountId, source: "self", userId: p.fresh.userId, staffId: null, reason: "" },
+            { type: "user", id: p.fresh.userId },
+          )
+        ).ok,
+      ).toBe(true);
       expect(await p.handle.result()).toEqual({ outcome: "failed" });
       expect((await findConfirmation(t.db, p.token)).ok).toBe(false);
-      const oldDeleted = await startDeletion(services(), { accountId: p.old.accountId, source: "self", userId: p.old.userId, staffId: null, reason: "" }, { type: "user", id: p.old.userId });
+      const oldDeleted = await startDeletion(
+        services(),
+        { accountId: p.old.accountId, source: "self", userId: p.old.userId, staffId: null, reason: "" },
+        { type: "user", id: p.old.userId },
+      );
       expect(oldDeleted.ok).toBe(true);
     });
   });
@@ -127,7 +169,11 @@ describe("the other party acts while the transfer waits", () => {
   it("the old account deletes itself while its transfer waits: the deletion goes ahead and the transfer ends", async () => {
     await run(async () => {
       const p = await transferUntil("awaiting_confirmation");
-      const deleted = await startDeletion(services(), { accountId: p.old.accountId, source: "self", userId: p.old.userId, staffId: null, reason: "" }, { type: "user", id: p.old.userId });
+      const deleted = await startDeletion(
+        services(),
+        { accountId: p.old.accountId, source: "self", userId: p.old.userId, staffId: null, reason: "" },
+        { type: "user", id: p.old.userId },
+      );
       expect(deleted.ok).toBe(true);
       expect(await p.handle.result()).toEqual({ outcome: "failed" });
       expect(await ticket(p.ticketId)).toMatchObject({ status: "failed", failure_reason: "old_account_deleted" });
@@ -194,7 +240,11 @@ describe("staff stop the workflow", () => {
       expect(await transferWorkflowState(services(), p.handle.workflowId)).toBe("TERMINATED");
       expect((await ticket(p.ticketId)).status).toBe("awaiting_approval");
       const s = await staff();
-      const closed = await closeOrphanedTransfer(services(), { ticketId: p.ticketId, workflowId: p.handle.workflowId, staffId: s.staffId, reason: "terminated by mistake" }, { type: "staff", id: s.staffId });
+      const closed = await closeOrphanedTransfer(
+        services(),
+        { ticketId: p.ticketId, workflowId: p.handle.workflowId, staffId: s.staffId, reason: "terminated by mistake" },
+        { type: "staff", id: s.staffId },
+      );
       expect(closed).toEqual({ ok: true, status: "cancelled" });
       expect(await ticket(p.ticketId)).toMatchObject({ status: "cancelled", failure_reason: "closed_by_staff" });
       expect((await findConfirmation(t.db, p.token)).ok).toBe(false);
@@ -207,14 +257,24 @@ describe("staff stop the workflow", () => {
       const p = await transferUntil("awaiting_approval");
       const s = await staff();
       await p.handle.executeUpdate(approveTransferUpdate, { args: [s] });
-      const blockRow = () => t.db.selectFrom("account_status_changes").select(["status"]).where("reason_text", "=", `ticket:${p.ticketId}`).where("action", "=", "block").executeTakeFirst();
+      const blockRow = () =>
+        t.db
+          .selectFrom("account_status_changes")
+          .select(["status"])
+          .where("reason_text", "=", `ticket:${p.ticketId}`)
+          .where("action", "=", "block")
+          .executeTakeFirst();
       await expect.poll(async () => (await blockRow()) !== undefined, POLL).toBe(true);
       await p.handle.terminate("operator test");
       // The child was abandoned, not terminated with its parent: it finishes (or, if it never started, its request is failed by the close).
       let closed = { ok: false } as Awaited<ReturnType<typeof closeOrphanedTransfer>>;
       await expect
         .poll(async () => {
-          closed = await closeOrphanedTransfer(services(), { ticketId: p.ticketId, workflowId: p.handle.workflowId, staffId: s.staffId, reason: "terminated mid-block" }, { type: "staff", id: s.staffId });
+          closed = await closeOrphanedTransfer(
+            services(),
+            { ticketId: p.ticketId, workflowId: p.handle.workflowId, staffId: s.staffId, reason: "terminated mid-block" },
+            { type: "staff", id: s.staffId },
+          );
           return closed.ok;
         }, POLL)
         .toBe(true);
@@ -237,10 +297,21 @@ describe("staff stop the workflow", () => {
       await p.handle.terminate("operator test");
       const changeId = await createStatusChange(
         t.db,
-        { accountId: p.old.accountId, action: "block", reasonCode: "transferred", reasonText: `ticket:${p.ticketId}`, staffId: null, transferToAccountId: p.fresh.accountId },
+        {
+          accountId: p.old.accountId,
+          action: "block",
+          reasonCode: "transferred",
+          reasonText: `ticket:${p.ticketId}`,
+          staffId: null,
+          transferToAccountId: p.fresh.accountId,
+        },
         { type: "system", id: null },
       );
-      const closed = await closeOrphanedTransfer(services(), { ticketId: p.ticketId, workflowId: p.handle.workflowId, staffId: s.staffId, reason: "terminated mid-step" }, { type: "staff", id: s.staffId });
+      const closed = await closeOrphanedTransfer(
+        services(),
+        { ticketId: p.ticketId, workflowId: p.handle.workflowId, staffId: s.staffId, reason: "terminated mid-step" },
+        { type: "staff", id: s.staffId },
+      );
       expect(closed).toEqual({ ok: true, status: "cancelled" });
       expect((await t.db.selectFrom("account_status_changes").select("status").where("id", "=", changeId).executeTakeFirstOrThrow()).status).toBe("failed");
       await expectNothingMoved(p);
@@ -251,7 +322,11 @@ describe("staff stop the workflow", () => {
     await run(async () => {
       const p = await transferUntil("awaiting_confirmation");
       const s = await staff();
-      const closed = await closeOrphanedTransfer(services(), { ticketId: p.ticketId, workflowId: p.handle.workflowId, staffId: s.staffId, reason: "x" }, { type: "staff", id: s.staffId });
+      const closed = await closeOrphanedTransfer(
+        services(),
+        { ticketId: p.ticketId, workflowId: p.handle.workflowId, staffId: s.staffId, reason: "x" },
+        { type: "staff", id: s.staffId },
+      );
       expect(closed.ok).toBe(false);
       expect((await ticket(p.ticketId)).status).toBe("awaiting_confirmation");
       await p.handle.terminate("cleanup");

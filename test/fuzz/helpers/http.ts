@@ -59,9 +59,19 @@ export class HttpClient {
       let r: http.ClientRequest;
       try {
         const headers: Record<string, string> = { ...req.headers };
-        if (req.body && headers["Content-Length"] === undefined && headers["Transfer-Encoding"] === undefined) headers["Content-Length"] = String(req.body.length);
+        if (req.body && headers["Content-Length"] === undefined && headers["Transfer-Encoding"] === undefined)
+          headers["Content-Length"] = String(req.body.length);
         // Answers may carry long headers (a redirect back to a long URL): read them like a browser would.
-        r = http.request({ host: this.host, port: this.port, method: req.method, path: req.path, headers, agent: this.agent, setHost: headers.Host === undefined, maxHeaderSize: 256 * 1024 });
+        r = http.request({
+          host: this.host,
+          port: this.port,
+          method: req.method,
+          path: req.path,
+          headers,
+          agent: this.agent,
+          setHost: headers.Host === undefined,
+          maxHeaderSize: 256 * 1024,
+        });
       } catch (err) {
         // The client refused to send it (e.g. an invalid method token): not the server's fault, not sent.
         done({ status: -1, head: "", location: null, error: `client refused: ${(err as Error).message}` });
@@ -79,12 +89,22 @@ export class HttpClient {
           size += c.length;
         });
         res.on("end", () =>
-          done({ status: res.statusCode ?? 0, head: Buffer.concat(chunks).toString("utf8").slice(0, 600), location: (res.headers.location as string | undefined) ?? null, error: null }),
+          done({
+            status: res.statusCode ?? 0,
+            head: Buffer.concat(chunks).toString("utf8").slice(0, 600),
+            location: (res.headers.location as string | undefined) ?? null,
+            error: null,
+          }),
         );
         res.on("error", (err) => done({ status: res.statusCode ?? 0, head: "", location: null, error: `response: ${err.message}` }));
       });
       r.on("error", (err) =>
-        done({ status: 0, head: "", location: null, error: `${(err as NodeJS.ErrnoException).code ?? ""} ${err.message}${r.reusedSocket ? " (on a reused connection)" : ""}`.trim() }),
+        done({
+          status: 0,
+          head: "",
+          location: null,
+          error: `${(err as NodeJS.ErrnoException).code ?? ""} ${err.message}${r.reusedSocket ? " (on a reused connection)" : ""}`.trim(),
+        }),
       );
       if (req.body && req.body.length > 0) r.end(req.body);
       else r.end();

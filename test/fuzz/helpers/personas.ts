@@ -100,7 +100,13 @@ export class Personas {
     for (const c of input.customers) {
       const ua = new UserAgent(this.appUrl);
       await ua.signIn(c.provider, { email: c.email });
-      const user = await this.db.selectFrom("users").innerJoin("memberships", "memberships.user_id", "users.id").select(["users.id", "memberships.account_id"]).where("users.email", "=", c.email).where("memberships.role", "=", "owner").executeTakeFirstOrThrow();
+      const user = await this.db
+        .selectFrom("users")
+        .innerJoin("memberships", "memberships.user_id", "users.id")
+        .select(["users.id", "memberships.account_id"])
+        .where("users.email", "=", c.email)
+        .where("memberships.role", "=", "owner")
+        .executeTakeFirstOrThrow();
       this.all.set(c.name, { name: c.name, ua, extraCookie: "", healthPath: "/settings/profile", email: c.email, accountId: user.account_id, userId: user.id });
     }
     for (const role of ["support", "operator", "admin"] as const) {
@@ -109,7 +115,14 @@ export class Personas {
       this.all.set(role, { name: role, ua, extraCookie: "", healthPath: "/console", email: `${role}@switchboard.test`, role });
     }
     const pw = new UserAgent(this.appUrl);
-    this.all.set("pwuser", { name: "pwuser", ua: pw, extraCookie: "", healthPath: "/login/password/change", accountId: input.passwordAccountId, password: await input.makePasswordLogin() });
+    this.all.set("pwuser", {
+      name: "pwuser",
+      ua: pw,
+      extraCookie: "",
+      healthPath: "/login/password/change",
+      accountId: input.passwordAccountId,
+      password: await input.makePasswordLogin(),
+    });
     await this.signInWithPassword(this.get("pwuser"));
 
     // Forged and dead sessions, each with a CSRF cookie of its own (so only the session is wrong).
@@ -122,7 +135,12 @@ export class Personas {
     const sessionValue = async (value: unknown) => (await signed.serialize(value)).split(";")[0]!;
     this.all.set("forgedSession", { name: "forgedSession", ua: await jar(), extraCookie: "sb_session=eyJmb3JnZWQiOnRydWV9.Zm9yZ2Vk", healthPath: null });
     this.all.set("signedUnknownSession", { name: "signedUnknownSession", ua: await jar(), extraCookie: await sessionValue("x".repeat(43)), healthPath: null });
-    this.all.set("signedNonStringSession", { name: "signedNonStringSession", ua: await jar(), extraCookie: await sessionValue({ token: ["a"], admin: true }), healthPath: null });
+    this.all.set("signedNonStringSession", {
+      name: "signedNonStringSession",
+      ua: await jar(),
+      extraCookie: await sessionValue({ token: ["a"], admin: true }),
+      healthPath: null,
+    });
     const alice = this.get("alice");
     const aliceSession = /sb_session=([^;]+)/.exec(alice.ua.cookieHeader(this.appUrl))![1]!;
     const tampered = aliceSession.slice(0, 10) + (aliceSession[10] === "A" ? "B" : "A") + aliceSession.slice(11);
@@ -161,7 +179,12 @@ export class Personas {
           .execute();
       }
       if (p.accountId) {
-        await this.db.updateTable("accounts").set({ status: "active", blocked_reason_code: null, blocked_at: null }).where("id", "=", p.accountId).where("status", "!=", "active").execute();
+        await this.db
+          .updateTable("accounts")
+          .set({ status: "active", blocked_reason_code: null, blocked_at: null })
+          .where("id", "=", p.accountId)
+          .where("status", "!=", "active")
+          .execute();
       }
       if (p.name === "pwuser") {
         await this.db.updateTable("accounts").set({ password_logins_enabled: true, plan: "scale" }).where("id", "=", p.accountId!).execute();

@@ -58,19 +58,7 @@ export type CsrfMode = "valid" | "none" | "forged" | "otherPersona" | "emptyStri
 export const REFUSED_CSRF: readonly CsrfMode[] = ["none", "forged", "otherPersona", "emptyString", "tamperedToken", "asFile", "cookieOnlyNoToken"];
 
 export type BodyKind =
-  | "none"
-  | "form"
-  | "rawForm"
-  | "multipart"
-  | "badMultipart"
-  | "json"
-  | "badJson"
-  | "deepJson"
-  | "text"
-  | "bytes"
-  | "huge"
-  | "overLimit"
-  | "chunkedHuge";
+  "none" | "form" | "rawForm" | "multipart" | "badMultipart" | "json" | "badJson" | "deepJson" | "text" | "bytes" | "huge" | "overLimit" | "chunkedHuge";
 
 export type Auth = "none" | "valid" | "revoked" | "forged" | "malformed" | "basic";
 export type Signature = "none" | "valid" | "validUpper" | "forged" | "otherSecret" | "malformed" | "otherBody" | "stale";
@@ -115,7 +103,12 @@ export function headerSafe(s: string): string {
 /** Deterministic "random" bytes: the same seed and request index give the same forgery. */
 function detBytes(n: number, ...salt: (string | number)[]): Buffer {
   const out: Buffer[] = [];
-  for (let i = 0; out.length * 32 < n; i++) out.push(createHash("sha256").update(`${FUZZ_SEED}:${salt.join(":")}:${i}`).digest());
+  for (let i = 0; out.length * 32 < n; i++)
+    out.push(
+      createHash("sha256")
+        .update(`${FUZZ_SEED}:${salt.join(":")}:${i}`)
+        .digest(),
+    );
   return Buffer.concat(out).subarray(0, n);
 }
 
@@ -170,12 +163,31 @@ function valueArb(world: World, route: RouteInfo | undefined, field: string): fc
 
 function buildValueArb(world: World, route: RouteInfo | undefined, field: string): fc.Arbitrary<string> {
   const literals = route?.literals.filter((l) => l !== "") ?? [];
-  const ids = [...world.accountIds, ...world.userIds, ...world.staffIds, ...world.ticketIds, ...world.keyIds, ...world.invitationIds, ...world.sessionIds, ...world.runIds];
+  const ids = [
+    ...world.accountIds,
+    ...world.userIds,
+    ...world.staffIds,
+    ...world.ticketIds,
+    ...world.keyIds,
+    ...world.invitationIds,
+    ...world.sessionIds,
+    ...world.runIds,
+  ];
   const byName: fc.Arbitrary<string>[] = [];
-  if (/id$|Id$|^run$|Token$/.test(field)) byName.push(fc.constantFrom(...ids), fc.uuid(), fc.uuid().map((u) => u.toUpperCase()));
+  if (/id$|Id$|^run$|Token$/.test(field))
+    byName.push(
+      fc.constantFrom(...ids),
+      fc.uuid(),
+      fc.uuid().map((u) => u.toUpperCase()),
+    );
   if (/email|Address|^from$|^to$/i.test(field))
-    byName.push(fc.constantFrom(...world.emails), fc.emailAddress(), fc.constantFrom("new-owner@example.com", "ALICE@EXAMPLE.COM", " bob@example.com ", "a@b", "\u0430lice@example.com", "x@xn--80ak6aa92e.com"));
-  if (/Dollars|amount|cents/i.test(field)) byName.push(fc.constantFrom(...NUMBERS, "10", "10.50", "-5", "-100.00", "0", "0.01", "99999999.99", "1000000"), fc.integer().map(String));
+    byName.push(
+      fc.constantFrom(...world.emails),
+      fc.emailAddress(),
+      fc.constantFrom("new-owner@example.com", "ALICE@EXAMPLE.COM", " bob@example.com ", "a@b", "\u0430lice@example.com", "x@xn--80ak6aa92e.com"),
+    );
+  if (/Dollars|amount|cents/i.test(field))
+    byName.push(fc.constantFrom(...NUMBERS, "10", "10.50", "-5", "-100.00", "0", "0.01", "99999999.99", "1000000"), fc.integer().map(String));
   if (/page|before/i.test(field)) byName.push(fc.constantFrom(...NUMBERS, ...world.ledgerIds, "1", "2", "10000", "10001"));
   if (/username|loginId|account/i.test(field)) byName.push(fc.constantFrom(...world.usernames, ...world.loginIds, "ada", "Ada", "a", "x".repeat(41)));
   if (/password|current|next|repeat/i.test(field)) byName.push(fc.constantFrom("correct horse battery staple", "password1234", "x".repeat(1025), "short"));
@@ -197,11 +209,17 @@ function fieldsArb(world: World, route: RouteInfo | undefined, structured: boole
 function buildFieldsArb(world: World, route: RouteInfo | undefined, structured: boolean): fc.Arbitrary<[string, string][]> {
   const names = route?.fields.length ? route.fields : ["intent", "name", "email", "id"];
   const known = fc.constantFrom(...names).chain((name) => fc.tuple(fc.constant(name), valueArb(world, route, name)));
-  const junk = fc.tuple(fc.oneof(nastyString({ maxLength: 20 }), fc.constantFrom("__proto__", "constructor", "csrf", "intent", "_data", "", "a[b]", "a.b")), nastyString({ maxLength: 30 }));
+  const junk = fc.tuple(
+    fc.oneof(nastyString({ maxLength: 20 }), fc.constantFrom("__proto__", "constructor", "csrf", "intent", "_data", "", "a[b]", "a.b")),
+    nastyString({ maxLength: 30 }),
+  );
   if (structured) {
     // Every field the route mentions, once, plus sometimes a repeat or a stray.
     return fc
-      .tuple(fc.tuple(...names.map((n) => fc.option(valueArb(world, route, n), { freq: 5, nil: undefined }))), fc.array(fc.oneof(known, junk), { maxLength: 2 }))
+      .tuple(
+        fc.tuple(...names.map((n) => fc.option(valueArb(world, route, n), { freq: 5, nil: undefined }))),
+        fc.array(fc.oneof(known, junk), { maxLength: 2 }),
+      )
       .map(([values, extra]) => [...names.flatMap((n, i) => (values[i] === undefined ? [] : [[n, values[i]!] as [string, string]])), ...extra]);
   }
   return fc.array(fc.oneof({ weight: 4, arbitrary: known }, { weight: 1, arbitrary: junk }), { maxLength: 8 });
@@ -232,7 +250,12 @@ function paramArb(world: World, pattern: string, param: string): fc.Arbitrary<st
     { weight: 2, arbitrary: fc.tuple(realArb, fc.nat()).map(([r, n]) => enc(mutate(r, n))) },
     { weight: 2, arbitrary: fc.uuid().map(enc) },
     { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z0-9_-]{43}$/) },
-    { weight: 3, arbitrary: nastyString({ maxLength: 60 }).filter((s) => s.length > 0).map(enc) },
+    {
+      weight: 3,
+      arbitrary: nastyString({ maxLength: 60 })
+        .filter((s) => s.length > 0)
+        .map(enc),
+    },
     { weight: 1, arbitrary: fc.constantFrom(...BAD_PERCENT, "..", ".", "%2e%2e", "a%2Fb", "linkedin", "GOOGLE", "x".repeat(5000), "v1.not-a-uuid.sig") },
   );
 }
@@ -296,7 +319,13 @@ export function targetArb(world: World, routes: RouteInfo[]): fc.Arbitrary<Targe
   const dataSuffix = (t: Target): Target => ({ ...t, path: `${t.path === "/" ? "/_root" : t.path.replace(/\/$/, "")}.data`, route: `${t.route}.data` });
   return fc.oneof(
     { weight: 30, arbitrary: fc.constantFrom(...routes).chain((r) => routeTarget(world, r)) },
-    { weight: 4, arbitrary: fc.constantFrom(...routes).chain((r) => routeTarget(world, r)).map(dataSuffix) },
+    {
+      weight: 4,
+      arbitrary: fc
+        .constantFrom(...routes)
+        .chain((r) => routeTarget(world, r))
+        .map(dataSuffix),
+    },
     { weight: 3, arbitrary: fc.constantFrom("/v1/account", "/v1/usage").map((p) => ({ path: p, route: p })) },
     { weight: 2, arbitrary: fc.constant({ path: "/hooks/inbound-email", route: "/hooks/inbound-email" }) },
     { weight: 1, arbitrary: fc.constant({ path: "/healthz", route: "/healthz" }) },
@@ -313,12 +342,44 @@ function queryArb(world: World, info: RouteInfo | undefined): fc.Arbitrary<strin
 }
 
 function buildQueryArb(world: World, info: RouteInfo | undefined): fc.Arbitrary<string> {
-  const names = [...(info?.fields ?? []), "next", "page", "before", "beforeId", "q", "status", "_data", "_routes", "index", "run", "welcome", "sent", "ended", "error"];
+  const names = [
+    ...(info?.fields ?? []),
+    "next",
+    "page",
+    "before",
+    "beforeId",
+    "q",
+    "status",
+    "_data",
+    "_routes",
+    "index",
+    "run",
+    "welcome",
+    "sent",
+    "ended",
+    "error",
+  ];
   const pair = fc.tuple(
     fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...names) }, { weight: 1, arbitrary: nastyString({ maxLength: 15 }) }),
     fc.oneof(
       { weight: 3, arbitrary: valueArb(world, info, "q") },
-      { weight: 2, arbitrary: fc.constantFrom("/", "/settings", "//evil.example", "/\\evil.example", "https://evil.example", "/\u00e9t\u00e9", "/\u2713", "/%E2%9C%93", "/console?x=1", "routes/console", "root", "routes/_index") },
+      {
+        weight: 2,
+        arbitrary: fc.constantFrom(
+          "/",
+          "/settings",
+          "//evil.example",
+          "/\\evil.example",
+          "https://evil.example",
+          "/\u00e9t\u00e9",
+          "/\u2713",
+          "/%E2%9C%93",
+          "/console?x=1",
+          "routes/console",
+          "root",
+          "routes/_index",
+        ),
+      },
       { weight: 1, arbitrary: fc.constantFrom(...world.ledgerIds, "9999999999999999999", "2026-13-45 25:61:61", "0000-01-01 00:00:00") },
     ),
   );
@@ -326,7 +387,10 @@ function buildQueryArb(world: World, info: RouteInfo | undefined): fc.Arbitrary<
     { weight: 4, arbitrary: fc.constant("") },
     { weight: 6, arbitrary: fc.array(pair, { minLength: 1, maxLength: 4 }).map((ps) => `?${ps.map(([k, v]) => `${enc(k)}=${enc(v)}`).join("&")}`) },
     { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...BAD_PERCENT), fc.constantFrom(...names)).map(([b, k]) => `?${k}=${b}&${b}=1`) },
-    { weight: 1, arbitrary: fc.constantFrom("?", "?&&&", "?=", "?a", "?a=1&a=2&a=3", `?${"a=1&".repeat(2000)}`, "?next=%2F%2Fevil.example", "?next=/%E2%9C%93") },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom("?", "?&&&", "?=", "?a", "?a=1&a=2&a=3", `?${"a=1&".repeat(2000)}`, "?next=%2F%2Fevil.example", "?next=/%E2%9C%93"),
+    },
   );
 }
 
@@ -336,7 +400,7 @@ const CONTENT_TYPES = [
   "application/x-www-form-urlencoded; charset=\u00ff",
   "multipart/form-data",
   "multipart/form-data; boundary=",
-  "multipart/form-data; boundary=\"unterminated",
+  'multipart/form-data; boundary="unterminated',
   "application/json",
   "application/json; charset=latin1",
   "text/plain",
@@ -352,7 +416,7 @@ const CONTENT_TYPES = [
 
 function headersArb(): fc.Arbitrary<Record<string, string>> {
   /** Present once in `every` requests. */
-  const maybe = <T,>(a: fc.Arbitrary<T>, every = 5) => fc.oneof({ weight: every - 1, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: a });
+  const maybe = <T>(a: fc.Arbitrary<T>, every = 5) => fc.oneof({ weight: every - 1, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: a });
   return fc
     .record({
       accept: maybe(fc.constantFrom("text/html", "application/json", "*/*", "text/x-script", "\u00ff", "text/html;q=2")),
@@ -363,7 +427,19 @@ function headersArb(): fc.Arbitrary<Record<string, string>> {
       userAgent: maybe(nastyString({ maxLength: 100 }).map(headerSafe)),
       acceptLanguage: maybe(fc.constantFrom("de-DE", "x".repeat(3000), "*;q=0.5, \u00e9")),
       encoding: maybe(fc.constantFrom("gzip", "br", "deflate", "identity", "x-unknown"), 25),
-      cookieJunk: maybe(fc.constantFrom("sb_session=", "sb_session=%E0%A4%A", "sb_csrf=\"quoted\"", "sb_next=%2F%2Fevil.example", "sb_session=a; sb_session=b", `big=${"x".repeat(6000)}`, "=; ;;", "sb_reveal=garbage"), 8),
+      cookieJunk: maybe(
+        fc.constantFrom(
+          "sb_session=",
+          "sb_session=%E0%A4%A",
+          'sb_csrf="quoted"',
+          "sb_next=%2F%2Fevil.example",
+          "sb_session=a; sb_session=b",
+          `big=${"x".repeat(6000)}`,
+          "=; ;;",
+          "sb_reveal=garbage",
+        ),
+        8,
+      ),
     })
     .map((h) => {
       const out: Record<string, string> = {};
@@ -416,7 +492,8 @@ function bodyKindArb(method: string): fc.Arbitrary<BodyKind> {
 }
 
 function buildBodyKindArb(method: string): fc.Arbitrary<BodyKind> {
-  if (method === "GET" || method === "HEAD") return fc.oneof({ weight: 20, arbitrary: fc.constant<BodyKind>("none") }, { weight: 1, arbitrary: fc.constantFrom<BodyKind>("form", "json", "text") });
+  if (method === "GET" || method === "HEAD")
+    return fc.oneof({ weight: 20, arbitrary: fc.constant<BodyKind>("none") }, { weight: 1, arbitrary: fc.constantFrom<BodyKind>("form", "json", "text") });
   return fc.oneof(
     { weight: 4, arbitrary: fc.constant<BodyKind>("none") },
     { weight: 30, arbitrary: fc.constant<BodyKind>("form") },
@@ -469,7 +546,18 @@ const rawTextArb = fc.oneof(
 // ---------------------------------------------------------------------------
 // The three families
 
-function common(world: World, routes: RouteInfo[], options: { family: Spec["family"]; method?: fc.Arbitrary<string>; persona?: fc.Arbitrary<PersonaName>; csrf?: fc.Arbitrary<CsrfMode>; target?: fc.Arbitrary<Target>; structured?: boolean }): fc.Arbitrary<Spec> {
+function common(
+  world: World,
+  routes: RouteInfo[],
+  options: {
+    family: Spec["family"];
+    method?: fc.Arbitrary<string>;
+    persona?: fc.Arbitrary<PersonaName>;
+    csrf?: fc.Arbitrary<CsrfMode>;
+    target?: fc.Arbitrary<Target>;
+    structured?: boolean;
+  },
+): fc.Arbitrary<Spec> {
   return fc
     .record({
       target: options.target ?? targetArb(world, routes),
@@ -491,24 +579,22 @@ function common(world: World, routes: RouteInfo[], options: { family: Spec["fami
       }),
     )
     .chain(({ base, query, body, fields }) =>
-      contentTypeFor(body).map(
-        (contentType): Spec => ({
-          family: options.family,
-          method: base.method,
-          persona: base.persona,
-          path: base.target.path,
-          route: base.target.route,
-          query,
-          csrf: base.csrf,
-          body,
-          fields,
-          contentType,
-          headers: { ...base.headers, ...base.host },
-          auth: base.auth,
-          signature: base.signature,
-          raw: base.raw,
-        }),
-      ),
+      contentTypeFor(body).map((contentType): Spec => ({
+        family: options.family,
+        method: base.method,
+        persona: base.persona,
+        path: base.target.path,
+        route: base.target.route,
+        query,
+        csrf: base.csrf,
+        body,
+        fields,
+        contentType,
+        headers: { ...base.headers, ...base.host },
+        auth: base.auth,
+        signature: base.signature,
+        raw: base.raw,
+      })),
     );
 }
 
@@ -526,7 +612,11 @@ export function deepSpec(world: World, routes: RouteInfo[]): fc.Arbitrary<Spec> 
     csrf: fc.constant<CsrfMode>("valid"),
     target: fc.constantFrom(...actionRoutes).chain((r) => routeTarget(world, r)),
     structured: true,
-  }).map((s) => ({ ...s, body: s.body === "none" || s.body === "huge" || s.body === "overLimit" ? "form" : s.body, headers: Object.fromEntries(Object.entries(s.headers).filter(([k]) => k !== "Host" && !k.startsWith("X-Forwarded-H"))) }));
+  }).map((s) => ({
+    ...s,
+    body: s.body === "none" || s.body === "huge" || s.body === "overLimit" ? "form" : s.body,
+    headers: Object.fromEntries(Object.entries(s.headers).filter(([k]) => k !== "Host" && !k.startsWith("X-Forwarded-H"))),
+  }));
 }
 
 /**
@@ -562,25 +652,31 @@ export function refusalSpec(world: World, routes: RouteInfo[]): fc.Arbitrary<Spe
       },
       {
         weight: 2,
-        arbitrary: common(world, routes, { family: "refusal", target: fc.constant({ path: "/hooks/inbound-email", route: "/hooks/inbound-email" }) }).chain((s) =>
-          fc.constantFrom<Signature>("none", "forged", "otherSecret", "malformed", "otherBody", "stale").map((signature) => ({ ...s, signature })),
+        arbitrary: common(world, routes, { family: "refusal", target: fc.constant({ path: "/hooks/inbound-email", route: "/hooks/inbound-email" }) }).chain(
+          (s) => fc.constantFrom<Signature>("none", "forged", "otherSecret", "malformed", "otherBody", "stale").map((signature) => ({ ...s, signature })),
         ),
       },
       {
         weight: 2,
-        arbitrary: common(world, routes, { family: "refusal", target: fc.constantFrom("/v1/account", "/v1/usage").map((p) => ({ path: p, route: p })) }).chain((s) =>
-          fc.constantFrom<Auth>("none", "revoked", "forged", "malformed", "basic").map((auth) => ({ ...s, auth })),
+        arbitrary: common(world, routes, { family: "refusal", target: fc.constantFrom("/v1/account", "/v1/usage").map((p) => ({ path: p, route: p })) }).chain(
+          (s) => fc.constantFrom<Auth>("none", "revoked", "forged", "malformed", "basic").map((auth) => ({ ...s, auth })),
         ),
       },
       {
         weight: 1,
-        arbitrary: common(world, routes, { family: "refusal", method: fc.constantFrom("PUT", "DELETE", "PATCH", "POST"), target: fc.constantFrom("/v1/account", "/v1/usage").map((p) => ({ path: p, route: p })) }).filter(
-          (s) => !(s.path === "/v1/usage" && s.method === "POST"),
-        ),
+        arbitrary: common(world, routes, {
+          family: "refusal",
+          method: fc.constantFrom("PUT", "DELETE", "PATCH", "POST"),
+          target: fc.constantFrom("/v1/account", "/v1/usage").map((p) => ({ path: p, route: p })),
+        }).filter((s) => !(s.path === "/v1/usage" && s.method === "POST")),
       },
       {
         weight: 2,
-        arbitrary: common(world, routes, { family: "refusal", method: fc.constantFrom("GET", "POST", "PUT"), target: forgedUnsubscribe.map((t) => ({ path: `/unsubscribe/${t}`, route: "/unsubscribe/:token" })) }),
+        arbitrary: common(world, routes, {
+          family: "refusal",
+          method: fc.constantFrom("GET", "POST", "PUT"),
+          target: forgedUnsubscribe.map((t) => ({ path: `/unsubscribe/${t}`, route: "/unsubscribe/:token" })),
+        }),
       },
       {
         weight: 3,
@@ -627,7 +723,14 @@ function multipart(fields: [string, string][], withFile: boolean): Buffer {
   for (const [k, v] of fields) {
     parts.push(Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="${k.replace(/["\r\n]/g, "_")}"\r\n\r\n${v}\r\n`));
   }
-  if (withFile) parts.push(Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="../../\u00e9.txt"\r\nContent-Type: application/x-msdownload\r\n\r\n`), detBytes(64, "file", fields.length), Buffer.from("\r\n"));
+  if (withFile)
+    parts.push(
+      Buffer.from(
+        `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="../../\u00e9.txt"\r\nContent-Type: application/x-msdownload\r\n\r\n`,
+      ),
+      detBytes(64, "file", fields.length),
+      Buffer.from("\r\n"),
+    );
   parts.push(Buffer.from(`--${BOUNDARY}--\r\n`));
   return Buffer.concat(parts);
 }
@@ -636,7 +739,10 @@ function hookJson(fields: [string, string][], raw: string): string {
   const f = Object.fromEntries(fields);
   const pick = (k: string, fallback: string) => (k in f ? f[k]! : fallback);
   // One message id per distinct mail: posting the same mail again is a duplicate, as from a real sender.
-  const messageId = `<${createHash("sha256").update(JSON.stringify([fields, raw])).digest("hex").slice(0, 32)}@fuzz.example>`;
+  const messageId = `<${createHash("sha256")
+    .update(JSON.stringify([fields, raw]))
+    .digest("hex")
+    .slice(0, 32)}@fuzz.example>`;
   return JSON.stringify({
     message_id: pick("message_id", messageId),
     from: pick("from", "Alice <alice@example.com>"),
@@ -703,7 +809,12 @@ export function materialize(spec: Spec, ctx: Context, index: number): WireReques
       body = Buffer.from(formText());
       break;
     case "rawForm":
-      body = Buffer.concat([Buffer.from(formText() + "&"), Buffer.from(spec.raw, "latin1"), Buffer.from(`&${BAD_PERCENT[index % BAD_PERCENT.length]}=${BAD_PERCENT[(index + 3) % BAD_PERCENT.length]}&`), BAD_UTF8[index % BAD_UTF8.length]!]);
+      body = Buffer.concat([
+        Buffer.from(formText() + "&"),
+        Buffer.from(spec.raw, "latin1"),
+        Buffer.from(`&${BAD_PERCENT[index % BAD_PERCENT.length]}=${BAD_PERCENT[(index + 3) % BAD_PERCENT.length]}&`),
+        BAD_UTF8[index % BAD_UTF8.length]!,
+      ]);
       break;
     case "multipart":
       body = multipart(spec.csrf === "asFile" ? [...fields, ["csrf", token]] : fields, index % 3 === 0);
@@ -717,12 +828,23 @@ export function materialize(spec: Spec, ctx: Context, index: number): WireReques
       break;
     case "badMultipart": {
       const full = multipart(fields, true);
-      const cuts = [full.subarray(0, Math.floor(full.length / 2)), Buffer.from(full.toString("latin1").replace(/--\r\n$/, "")), Buffer.from(`--wrong\r\n\r\n${spec.raw}`), Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data\r\n\r\nno-name\r\n--${BOUNDARY}--\r\n`)];
+      const cuts = [
+        full.subarray(0, Math.floor(full.length / 2)),
+        Buffer.from(full.toString("latin1").replace(/--\r\n$/, "")),
+        Buffer.from(`--wrong\r\n\r\n${spec.raw}`),
+        Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data\r\n\r\nno-name\r\n--${BOUNDARY}--\r\n`),
+      ];
       body = cuts[index % cuts.length];
       break;
     }
     case "json":
-      body = Buffer.from(spec.path.startsWith("/hooks") ? hookJson(fields, spec.raw) : spec.path.startsWith("/v1/usage") ? JSON.stringify(usageBody(fields, index)) : JSON.stringify(Object.fromEntries(fields)));
+      body = Buffer.from(
+        spec.path.startsWith("/hooks")
+          ? hookJson(fields, spec.raw)
+          : spec.path.startsWith("/v1/usage")
+            ? JSON.stringify(usageBody(fields, index))
+            : JSON.stringify(Object.fromEntries(fields)),
+      );
       break;
     case "badJson":
     case "text":
@@ -794,7 +916,7 @@ function usageBody(fields: [string, string][], index: number): unknown {
   const amounts: unknown[] = [1, 0, -1, 1.5, 100_000_001, "5", null, 1e308, Number.MAX_SAFE_INTEGER, [], {}];
   return {
     amount_cents: "amount_cents" in f ? f.amount_cents : amounts[index % amounts.length],
-    idempotency_key: index % 4 === 0 ? f.name ?? "" : `fuzz-${index}`,
+    idempotency_key: index % 4 === 0 ? (f.name ?? "") : `fuzz-${index}`,
   };
 }
 

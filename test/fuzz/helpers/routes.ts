@@ -36,7 +36,7 @@ export function patternOf(routeName: string): string {
   return `/${segments.join("/")}`;
 }
 
-const unique = <T,>(xs: T[]) => [...new Set(xs)];
+const unique = <T>(xs: T[]) => [...new Set(xs)];
 
 export function readRoutes(): RouteInfo[] {
   const files = readdirSync(ROUTES_DIR).filter((f) => /\.(tsx?|jsx?)$/.test(f) && !/\.test\./.test(f));

@@ -57,7 +57,7 @@ export const INJECTIONS: readonly string[] = [
   "${7*7}",
   "{{7*7}}",
   "<script>alert(1)</script>",
-  "\"><img src=x onerror=alert(1)>",
+  '"><img src=x onerror=alert(1)>',
   "javascript:alert(1)",
   "../../../../etc/passwd",
   "..\\..\\windows",
@@ -121,7 +121,22 @@ export const BAD_UTF8: readonly Buffer[] = [
 ];
 
 /** Percent-encodings that decode to nothing sensible. */
-export const BAD_PERCENT: readonly string[] = ["%", "%z", "%zz", "%%", "%00", "%C0%AF", "%ED%A0%80", "%FF", "%2F", "%5C", "%2e%2e", "%252F", "%0d%0a", "%u0041"];
+export const BAD_PERCENT: readonly string[] = [
+  "%",
+  "%z",
+  "%zz",
+  "%%",
+  "%00",
+  "%C0%AF",
+  "%ED%A0%80",
+  "%FF",
+  "%2F",
+  "%5C",
+  "%2e%2e",
+  "%252F",
+  "%0d%0a",
+  "%u0041",
+];
 
 /** Any of the above, or generated unicode of a few shapes, sometimes repeated into a long run. */
 export function nastyString(options: { maxLength?: number } = {}): fc.Arbitrary<string> {

@@ -24,7 +24,12 @@ export interface V1Answer {
 }
 
 /** A /v1 request with `Authorization: Bearer <key>`, as an integration makes it (from outside the browser). */
-export async function v1(app: Newcomer, key: string, path: string, init: { method?: string; json?: unknown; headers?: Record<string, string> } = {}): Promise<V1Answer> {
+export async function v1(
+  app: Newcomer,
+  key: string,
+  path: string,
+  init: { method?: string; json?: unknown; headers?: Record<string, string> } = {},
+): Promise<V1Answer> {
   const res = await fetch(`${app.url}${path}`, {
     method: init.method ?? (init.json === undefined ? "GET" : "POST"),
     headers: {

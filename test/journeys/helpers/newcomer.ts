@@ -66,7 +66,10 @@ export function useNewcomerApp(): Newcomer {
 async function resetToDemo(s: Newcomer): Promise<void> {
   // Workflows left running by an earlier journey would act on rows that are about to go.
   for await (const w of s.temporal.workflow.list({ query: "ExecutionStatus = 'Running'" })) {
-    await s.temporal.workflow.getHandle(w.workflowId, w.runId).terminate("journey reset").catch(() => {});
+    await s.temporal.workflow
+      .getHandle(w.workflowId, w.runId)
+      .terminate("journey reset")
+      .catch(() => {});
   }
   await truncateAll(s.db);
   await seedDemoData(s.db, s.config);
@@ -113,7 +116,10 @@ export async function journey(name: string, pages: { context: BrowserContext; pa
   try {
     await steps();
     const reports = cspReportsLogged() - reportsBefore;
-    const problems = [...pages.flatMap((p) => p.problems), ...(reports > 0 ? [`the web process received ${reports} CSP violation report(s) (see its log)`] : [])];
+    const problems = [
+      ...pages.flatMap((p) => p.problems),
+      ...(reports > 0 ? [`the web process received ${reports} CSP violation report(s) (see its log)`] : []),
+    ];
     if (problems.length) throw new Error(`page problems:\n${problems.join("\n")}`);
   } catch (err) {
     await Promise.all(pages.map((p, i) => screenshot(p.page, `${name}-${i}`).catch(() => {})));
