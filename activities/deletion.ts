@@ -7,7 +7,7 @@ import { ApplicationFailure } from "@temporalio/activity";
 import { sql } from "kysely";
 import type { Config } from "../app/config.server.js";
 import { deliveryMode, enqueueMail } from "../app/mail/mailer.server.js";
-import type { MailingProvider } from "../app/mailing/provider.server.js";
+import type { MailingProvider } from "../app/mailing-lists/provider.server.js";
 import { revokeAccountKeys } from "../app/models/api-keys.server.js";
 import { writeAudit } from "../app/models/audit.server.js";
 import { liveDeletionOf, recordDeletionStep } from "../app/models/deletions.server.js";

@@ -3,7 +3,7 @@
  * They return ids, counts and codes only, never personal data.
  */
 import type { Config } from "../app/config.server.js";
-import type { MailingProvider } from "../app/mailing/provider.server.js";
+import type { MailingProvider } from "../app/mailing-lists/provider.server.js";
 import type { PaymentProvider } from "../app/payments/payment-provider.js";
 import type { Db } from "../db/connection.js";
 import { accountStatusActivities } from "./account-status.js";

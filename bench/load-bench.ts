@@ -22,12 +22,12 @@ import { fileURLToPath } from "node:url";
 import { Client, Connection } from "@temporalio/client";
 import exitHook from "async-exit-hook";
 import { parseConfig } from "../app/config.server.js";
-import { startDeletion } from "../app/deletions.server.js";
+import { startDeletion } from "../app/services/deletion.server.js";
 import { createLogger } from "../app/logger.server.js";
 import { createMainKey } from "../app/models/api-keys.server.js";
 import { postLedgerEntry } from "../app/models/ledger.server.js";
 import { createWebTransferTicket, markConfirmed } from "../app/models/tickets.server.js";
-import { startTransfer } from "../app/transfers.server.js";
+import { startTransferWorkflow } from "../app/services/transfer.server.js";
 import { createDb, type Db } from "../db/connection.js";
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPostgresHandle } from "../db/embedded-postgres.js";
 import { migrateToLatest } from "../db/migrate.js";
@@ -373,7 +373,7 @@ async function main(): Promise<number> {
           { type: "user", id: pair.old.userId },
         );
         tickets.push(ticketId);
-        track(await startTransfer(services, ticketId));
+        track(await startTransferWorkflow(services, ticketId));
       }
     })(),
     (async () => {

@@ -7,7 +7,7 @@
  */
 import { config as processConfig, type Config } from "../app/config.server.js";
 import { deliveryMode, enqueueMail } from "../app/mail/mailer.server.js";
-import { listMail } from "../app/mailing/list-mail.server.js";
+import { listMail } from "../app/mailing-lists/list-mail.server.js";
 import { createMainKey } from "../app/models/api-keys.server.js";
 import { SYSTEM, writeAudit } from "../app/models/audit.server.js";
 import { postLedgerEntry } from "../app/models/ledger.server.js";

@@ -1,6 +1,6 @@
 /**
  * A real local HTTP server standing in for an external mailing-list provider
- * (the generic API of app/mailing/provider.server.ts), for development and
+ * (the generic API of app/mailing-lists/provider.server.ts), for development and
  * tests. It keeps contacts in memory and can be told to fail or be slow, so
  * that unsubscribing is a real network call that can fail and be retried.
  *

@@ -9,7 +9,7 @@ import express from "express";
 import { createV1Handler } from "../app/api/v1.server.js";
 import { BodyTooLargeError, bodyLimitFor, countedBody, describeBytes } from "../app/http/body-limit.js";
 import { HSTS, PERMISSIONS_POLICY, isPrivatePath, newCspNonce, securityHeaders } from "../app/http/security-headers.js";
-import type { Services } from "../app/services.server.js";
+import type { Services } from "../app/context.server.js";
 
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 const parsesAsHost = (host: string) => {

@@ -7,12 +7,12 @@ import { createActivities } from "../activities/index.js";
 import { TestPaymentProvider } from "../app/payments/test-payment-provider.server.js";
 import { configOrExit, refuseDevelopmentSecretsOrExit } from "../app/config.server.js";
 import { createLogger } from "../app/logger.server.js";
-import { temporalConnectionOptions } from "../app/temporal-connection.server.js";
+import { temporalConnectionOptions } from "../app/temporal/client.server.js";
 import { createDb } from "../db/connection.js";
 import { MailDispatcher } from "../app/mail/dispatcher.server.js";
 import { MailBodyRetention } from "../app/mail/retention.server.js";
 import { createSmtpTransport } from "../app/mail/mailer.server.js";
-import { mailingProviderFrom } from "../app/mailing/provider.server.js";
+import { mailingProviderFrom } from "../app/mailing-lists/provider.server.js";
 import { WORKFLOWS_SOURCE } from "./workflow-bundle.js";
 
 const config = configOrExit();

@@ -7,7 +7,7 @@ import type { WorkflowHandle } from "@temporalio/client";
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createEmailTransferTicket, createWebTransferTicket, markConfirmed } from "../app/models/tickets.server.js";
-import { startTransfer } from "../app/transfers.server.js";
+import { startTransferWorkflow } from "../app/services/transfer.server.js";
 import type { TicketStatus } from "../db/schema.js";
 import { confirmTransferSignal, transferStatusQuery } from "../workflows/shared.js";
 import { accountWithKey } from "./helpers/accounts.js";
@@ -66,7 +66,7 @@ async function startTicket(p: Awaited<ReturnType<typeof pair>>) {
     { requesterUserId: p.old.userId, oldAccountId: p.old.accountId, newAddress: p.newEmail },
     { type: "user", id: p.old.userId },
   );
-  const workflowId = await startTransfer(t.app.services, ticketId);
+  const workflowId = await startTransferWorkflow(t.app.services, ticketId);
   const handle = t.temporal.client.workflow.getHandle(workflowId);
   started.push(handle);
   return { ticketId, handle, page: `/console/tickets/${ticketId}` };

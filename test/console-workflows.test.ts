@@ -9,7 +9,7 @@ import { Context } from "@temporalio/activity";
 import type { WorkflowHandle } from "@temporalio/client";
 import { ApplicationFailure } from "@temporalio/common";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { requestStatusChange } from "../app/status-changes.server.js";
+import { requestStatusChange } from "../app/services/account-status.server.js";
 import { transferStatusQuery } from "../workflows/shared.js";
 import { accountWithKey } from "./helpers/accounts.js";
 import { realActivities } from "./helpers/activities.js";

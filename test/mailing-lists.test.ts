@@ -6,8 +6,8 @@
  */
 import { sql } from "kysely";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { httpMailingProvider } from "../app/mailing/provider.server.js";
-import { signUnsubscribeToken } from "../app/mailing/unsubscribe-token.server.js";
+import { httpMailingProvider } from "../app/mailing-lists/provider.server.js";
+import { signUnsubscribeToken } from "../app/mailing-lists/unsubscribe-token.server.js";
 import type { Db } from "../db/connection.js";
 import { DEMO_MAILING_ID, seedDemoData } from "../db/demo-seed.js";
 import { startLocalMailingProvider, type LocalMailingProvider } from "../dev/local-mailing-provider.js";

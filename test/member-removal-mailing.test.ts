@@ -7,8 +7,8 @@
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../app/config.server.js";
 import { createLogger } from "../app/logger.server.js";
-import { httpMailingProvider } from "../app/mailing/provider.server.js";
-import { mirrorSubscriptions } from "../app/mailing/subscription-sync.server.js";
+import { httpMailingProvider } from "../app/mailing-lists/provider.server.js";
+import { mirrorSubscriptions } from "../app/services/mailing-sync.server.js";
 import { setUserSubscriptions } from "../app/models/mailing.server.js";
 import { startLocalMailingProvider } from "../dev/local-mailing-provider.js";
 import { contactErasureWorkflowId, subscriptionSyncWorkflowId } from "../workflows/shared.js";

@@ -9,19 +9,6 @@ const acts = proxyActivities<Activities>({
   retry: { initialInterval: "1 second", backoffCoefficient: 2, maximumInterval: "1 minute" },
 });
 
-/**
- * The request row is committed in the same transaction that starts this
- * workflow, so the first step may run a moment before it is visible: it is
- * retried. If the row never appears (that transaction rolled back), give up
- * after 10 minutes having done nothing. A time limit, not a count: a worker
- * that dies mid-attempt must not use up the deletion's chances.
- */
-const begin = proxyActivities<Activities>({
-  startToCloseTimeout: "30 seconds",
-  scheduleToCloseTimeout: "10 minutes",
-  retry: { initialInterval: "1 second", backoffCoefficient: 2, maximumInterval: "30 seconds" },
-});
-
 /** The mailing-list provider is outside our control: retry without limit, at most every 5 minutes. */
 const provider = proxyActivities<Activities>({
   startToCloseTimeout: "30 seconds",
@@ -46,7 +33,7 @@ export async function deleteAccount({ accountId }: DeleteAccountInput): Promise<
   setHandler(deletionProgressQuery, () => progress);
   try {
     // 1. Keys and sessions again (the request did it; this guards against anything since).
-    const { listIds, waitingTransfers } = await begin.beginDeletion(accountId);
+    const { listIds, waitingTransfers } = await acts.beginDeletion(accountId);
     // A transfer from or to this account can no longer go ahead: it re-checks and ends.
     await nudgeTransfers(waitingTransfers);
 

@@ -16,7 +16,7 @@ import type { Db } from "../../db/connection.js";
 import type { Logger } from "../logger.server.js";
 import { parseBearer } from "../models/api-key-format.server.js";
 import { postLedgerEntry } from "../models/ledger.server.js";
-import { startRecharge } from "../recharge.server.js";
+import { startRecharge } from "../services/recharge.server.js";
 import { decodeUtf8, faultPath, findTextFault, storableText, textProblemMessage } from "../validation/text.js";
 import { AccountSnapshots, type AccountSnapshot } from "./account-snapshots.server.js";
 import { ChangeFeed } from "./change-feed.server.js";
@@ -194,7 +194,7 @@ export function createV1Handler(deps: V1Deps): (req: IncomingMessage, res: Serve
         // Started before answering (rarely needed, so the debit path stays lean): once the
         // client has its answer, the recharge is already on its way.
         if (result.status === "created" && result.rechargeDue) {
-          await startRecharge(deps.temporal, deps.taskQueue, accountId, deps.logger);
+          await startRecharge({ temporal: deps.temporal, logger: deps.logger, config: { temporal: { taskQueue: deps.taskQueue } } }, accountId);
         }
         send(res, result.status === "created" ? 201 : 200, body);
       }

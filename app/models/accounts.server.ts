@@ -20,6 +20,17 @@ export interface AccountListRow {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (s: string) => UUID.test(s);
 
+/** A block (or unblock) of this account that has not finished yet, if any. */
+export async function inFlightStatusChange(db: DbOrTrx, accountId: string, action: StatusChangeAction) {
+  return db
+    .selectFrom("account_status_changes")
+    .select("id")
+    .where("account_id", "=", accountId)
+    .where("action", "=", action)
+    .where("status", "in", ["pending", "running"])
+    .executeTakeFirst();
+}
+
 /** Search by account id (exact) or by any member's email (substring); newest first, paged. */
 export async function searchAccounts(db: DbOrTrx, query: string, page: number): Promise<{ rows: AccountListRow[]; hasMore: boolean }> {
   const q = query.trim().toLowerCase();
@@ -55,6 +66,12 @@ export async function searchAccounts(db: DbOrTrx, query: string, page: number): 
     .offset((page - 1) * ACCOUNTS_PAGE_SIZE)
     .execute();
   return { rows: rows.slice(0, ACCOUNTS_PAGE_SIZE), hasMore: rows.length > ACCOUNTS_PAGE_SIZE };
+}
+
+/** The account's status, or null when there is no such account. */
+export async function getAccountStatus(db: DbOrTrx, id: string): Promise<AccountStatus | null> {
+  const row = await db.selectFrom("accounts").select("status").where("id", "=", id).executeTakeFirst();
+  return row?.status ?? null;
 }
 
 export async function getAccount(db: DbOrTrx, id: string) {

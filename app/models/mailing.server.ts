@@ -86,3 +86,28 @@ export async function unsubscribeById(trx: DbOrTrx, subscriptionId: string, acto
   });
   return true;
 }
+
+/** A list mail, "sending" from the start; its workflow sends it. */
+export async function createMailing(db: DbOrTrx, input: { listId: string; subject: string; text: string; staffId: string }, actor: Actor): Promise<string> {
+  const row = await db
+    .insertInto("list_mailings")
+    .values({ list_id: input.listId, subject: input.subject, text_body: input.text, created_by: input.staffId })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  // Ids and codes only: the subject and text are not for the audit trail.
+  await writeAudit(db, actor, { action: "mailing.created", targetType: "list_mailing", targetId: row.id, details: { list: input.listId } });
+  return row.id;
+}
+
+/** A mailing whose workflow never started would say "sending" for ever: it failed. */
+export async function markMailingNotStarted(db: DbOrTrx, mailingId: string, actor: Actor): Promise<void> {
+  const done = await db
+    .updateTable("list_mailings")
+    .set({ status: "failed", completed_at: sql`now()` })
+    .where("id", "=", mailingId)
+    .where("status", "=", "sending")
+    .executeTakeFirst();
+  if (Number(done.numUpdatedRows) > 0) {
+    await writeAudit(db, actor, { action: "mailing.failed", targetType: "list_mailing", targetId: mailingId, details: { reason: "workflow_not_started" } });
+  }
+}

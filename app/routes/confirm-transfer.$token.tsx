@@ -19,7 +19,7 @@ import { writeAudit } from "../models/audit.server.js";
 import { getHomeSummary } from "../models/home.server.js";
 import { revokeSession } from "../models/sessions.server.js";
 import { findConfirmation, markConfirmed } from "../models/tickets.server.js";
-import { signalTransferConfirmed } from "../transfers.server.js";
+import { signalTransferConfirmed } from "../services/transfer.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Confirm the transfer · Switchboard" }];
 

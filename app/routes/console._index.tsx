@@ -11,7 +11,7 @@ import {
   getMedianCompletionMinutes,
   getTicketOverview,
 } from "../models/console-overview.server.js";
-import { countWorkflows } from "../workflow-counts.server.js";
+import { countWorkflows } from "../temporal/counts.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Console · Switchboard" }];
 

@@ -16,13 +16,13 @@ import { postStaffCreditChange } from "../models/ledger.server.js";
 import { recentAuditFor, type Actor } from "../models/audit.server.js";
 import { getBalance, listLedger } from "../models/ledger.server.js";
 import { formatCents, parseDollarsToCents } from "../models/money.js";
-import { requestStatusChange } from "../status-changes.server.js";
-import { startDeletion } from "../deletions.server.js";
+import { requestStatusChange } from "../services/account-status.server.js";
+import { startDeletion } from "../services/deletion.server.js";
 import { DELETION_REASON_MAX, deletionRefusalMessage, deletionsOfAccount } from "../models/deletions.server.js";
-import type { Services } from "../services.server.js";
+import type { Services } from "../context.server.js";
 import { AuditTable } from "../components/audit-table.js";
 import { WorkflowList, workflowHref } from "../components/workflow-list.js";
-import { listWorkflows } from "../workflow-history.server.js";
+import { listWorkflows } from "../temporal/history.server.js";
 import { changePlan, PLAN_REASON_MAX } from "../models/account-plan.server.js";
 import { listPasswordLogins, setPasswordLogins } from "../models/password-logins.server.js";
 import { PLAN_CAPABILITIES, PLAN_LABEL, PLANS, planAllows, type Capability } from "../models/plans.js";
@@ -242,7 +242,7 @@ async function deleteOnRequest(services: Services, accountId: string, form: Form
   }
   const started = await startDeletion(services, { accountId, source: "support", userId: null, staffId: actor.id, reason: parsed.data.reason }, actor);
   if (!started.ok) return answer({ error: started.message }, started.status);
-  throw redirect(`/console/accounts/${accountId}?deletion=started`);
+  throw redirect(`/console/accounts/${accountId}?deletion=${started.started ? "started" : "not_started"}`);
 }
 
 type Db = Services["db"];

@@ -13,12 +13,12 @@ import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { z } from "zod";
 import type { DbOrTrx } from "../../db/connection.js";
 import type { StaffRole } from "../../db/schema.js";
-import { listMailingWorkflowId, type ListMailingInput } from "../../workflows/shared.js";
+import { listMailingWorkflowId } from "../../workflows/shared.js";
+import { sendListMailing } from "../services/list-mailing.server.js";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { requireStaff } from "../auth/session.server.js";
 import { Alert, Badge, EmptyState, When } from "../components/ui.js";
 import { workflowHref } from "../components/workflow-list.js";
-import { writeAudit, type Actor } from "../models/audit.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Lists · Console" }];
 
@@ -50,29 +50,6 @@ async function recentMailings(db: DbOrTrx) {
     .orderBy("m.id", "desc")
     .limit(RECENT)
     .execute();
-}
-
-async function createMailing(db: DbOrTrx, input: { listId: string; subject: string; text: string; staffId: string }, actor: Actor): Promise<string> {
-  const row = await db
-    .insertInto("list_mailings")
-    .values({ list_id: input.listId, subject: input.subject, text_body: input.text, created_by: input.staffId })
-    .returning("id")
-    .executeTakeFirstOrThrow();
-  // Ids and codes only: the subject and text are not for the audit trail.
-  await writeAudit(db, actor, { action: "mailing.created", targetType: "list_mailing", targetId: row.id, details: { list: input.listId } });
-  return row.id;
-}
-
-async function markNotStarted(db: DbOrTrx, mailingId: string, actor: Actor): Promise<void> {
-  const done = await db
-    .updateTable("list_mailings")
-    .set({ status: "failed", completed_at: sql`now()` })
-    .where("id", "=", mailingId)
-    .where("status", "=", "sending")
-    .executeTakeFirst();
-  if (Number(done.numUpdatedRows) > 0) {
-    await writeAudit(db, actor, { action: "mailing.failed", targetType: "list_mailing", targetId: mailingId, details: { reason: "workflow_not_started" } });
-  }
 }
 
 // ---- loader and action ----
@@ -123,7 +100,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const form = await readFormWithCsrf(request, context);
   const p = await requireStaff(request, context, SEND_ROLES);
   if (form.get("intent") !== "send") throw new Response("Unknown request: reload the page and try again.", { status: 400 });
-  const { db, temporal, config, logger } = context.services;
+  const { db } = context.services;
   const values: Record<Field, string> = {
     listId: String(form.get("listId") ?? "").slice(0, 64),
     subject: String(form.get("subject") ?? "").slice(0, SUBJECT_MAX * 2),
@@ -145,16 +122,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
 
   const actor = { type: "staff" as const, id: p.staff.id, ip: context.ip };
   const { listId, subject, body } = parsed.data;
-  const mailingId = await db.transaction().execute((trx) => createMailing(trx, { listId, subject, text: body, staffId: p.staff.id }, actor));
-  const args: [ListMailingInput] = [{ mailingId }];
-  try {
-    await temporal.workflow.start("listMailing", { taskQueue: config.temporal.taskQueue, workflowId: listMailingWorkflowId(mailingId), args });
-  } catch (err) {
-    // Without its workflow the row would say "sending" for ever: mark it failed and say so.
-    logger.error({ err: (err as Error).name, mailingId }, "list mailing workflow did not start");
-    await db.transaction().execute((trx) => markNotStarted(trx, mailingId, actor));
-    return fail({ error: "The workflow service did not accept the mailing, so nothing was sent. Try again in a moment." }, 503);
-  }
+  const sent = await sendListMailing(context.services, { listId, subject, text: body, staffId: p.staff.id }, actor);
+  if (!sent.started) return fail({ error: "The workflow service did not accept the mailing, so nothing was sent. Try again in a moment." }, 503);
+  const { mailingId } = sent;
   throw redirect(`/console/lists?sent=${mailingId}`);
 }
 

@@ -25,10 +25,11 @@ import {
   requesterAddressForStaff,
   setDecisionReason,
 } from "../models/tickets.server.js";
-import { closeOrphanedTransfer, decideTransfer, NOT_WAITING, transferLiveStatus, transferWorkflowState } from "../transfers.server.js";
+import { closeOrphanedTransfer, decideTransfer, NOT_WAITING, transferLiveStatus } from "../services/transfer.server.js";
+import { workflowState as transferWorkflowState } from "../temporal/history.server.js";
 import { AuditTable } from "../components/audit-table.js";
 import { WorkflowList } from "../components/workflow-list.js";
-import { listWorkflows } from "../workflow-history.server.js";
+import { listWorkflows } from "../temporal/history.server.js";
 
 const ACT_ROLES = ["support", "admin"] as const satisfies readonly StaffRole[];
 

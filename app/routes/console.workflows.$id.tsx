@@ -12,7 +12,7 @@ import { useStepUp } from "../components/step-up.js";
 import { Alert, Badge, EmptyState, When } from "../components/ui.js";
 import { formatDuration, statusClass } from "../components/workflow-list.js";
 import type { Actor } from "../models/audit.server.js";
-import { actOnWorkflow, describeWorkflow, isRunId, isWorkflowId, type TimelineBar } from "../workflow-history.server.js";
+import { actOnWorkflow, describeWorkflow, isRunId, isWorkflowId, type TimelineBar } from "../temporal/history.server.js";
 
 /** Support watches; operators and admins act. */
 const ACT_ROLES = ["operator", "admin"] as const satisfies readonly StaffRole[];

@@ -3,7 +3,7 @@ import { Form, Link, useLoaderData } from "@remix-run/react";
 import { requireStaff } from "../auth/session.server.js";
 import { Alert } from "../components/ui.js";
 import { WorkflowList } from "../components/workflow-list.js";
-import { listWorkflows, WORKFLOW_STATUSES, WORKFLOW_TYPES, WorkflowFilter } from "../workflow-history.server.js";
+import { listWorkflows, WORKFLOW_STATUSES, WORKFLOW_TYPES, WorkflowFilter } from "../temporal/history.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Workflows · Console" }];
 

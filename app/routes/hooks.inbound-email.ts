@@ -19,9 +19,8 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { z } from "zod";
 import { EmailSchema } from "../models/email.server.js";
-import { claimInboundMessage, releaseInboundMessage, setInboundMessageTicket, ticketOfInboundMessage } from "../models/inbound-messages.server.js";
-import { createEmailTransferTicket, setTicketStatus } from "../models/tickets.server.js";
-import { startTransfer } from "../transfers.server.js";
+import { ticketOfInboundMessage } from "../models/inbound-messages.server.js";
+import { requestTransferByEmail } from "../services/transfer.server.js";
 import { decodeUtf8, faultPath, findTextFault, textProblemReason } from "../validation/text.js";
 
 /** Mails are text; 256 KB is generous for a request and keeps a flood of large posts cheap to refuse. */
@@ -125,34 +124,19 @@ export async function action({ request, context }: ActionFunctionArgs) {
   }
 
   const verdict = isPass(mail.spf) && isPass(mail.dkim) ? "pass" : "fail";
-  // The message id is claimed in the ticket's transaction: two deliveries of one mail, even at once, make one ticket.
-  const ticketId = await db.transaction().execute(async (trx) => {
-    if (!(await claimInboundMessage(trx, mail.message_id))) return null;
-    const id = await createEmailTransferTicket(
-      trx,
-      { senderAddress: sender, senderVerdict: verdict, newAddress },
-      { type: "system", id: "inbound-email", ip: context.ip },
-    );
-    await setInboundMessageTicket(trx, mail.message_id, id);
-    return id;
-  });
-  if (ticketId === null) {
+  const requested = await requestTransferByEmail(
+    context.services,
+    { messageId: mail.message_id, senderAddress: sender, senderVerdict: verdict, newAddress },
+    { type: "system", id: "inbound-email", ip: context.ip },
+  );
+  if (!requested.ok) {
     const earlier = await ticketOfInboundMessage(db, mail.message_id);
     logger.info({ ticketId: earlier }, "inbound email delivered again: no second ticket");
     return Response.json({ ticket_id: earlier, duplicate: true }, { status: 200, headers: { "Cache-Control": "no-store" } });
   }
-  try {
-    await startTransfer(context.services, ticketId);
-  } catch (err) {
-    // Close the ticket rather than leave it open with no workflow; the service retries the delivery,
-    // so the message id is released with it and the retry makes a new ticket.
-    logger.error({ err, ticketId }, "transfer workflow did not start for an inbound request");
-    await db.transaction().execute(async (trx) => {
-      await setTicketStatus(trx, ticketId, "failed", "not_started", { failureReason: "workflow_not_started" });
-      await releaseInboundMessage(trx, mail.message_id);
-    });
-    return fail(503, "unavailable", "The request could not be processed just now. Retry later.", { headers: { "Retry-After": "60" } });
-  }
+  // Not started: the ticket was closed and the message id released, so the service's retry makes a new ticket.
+  if (!requested.started) return fail(503, "unavailable", "The request could not be processed just now. Retry later.", { headers: { "Retry-After": "60" } });
+  const { ticketId } = requested;
   logger.info({ ticketId, verdict }, "inbound transfer request accepted");
   return Response.json({ ticket_id: ticketId }, { status: 202, headers: { "Cache-Control": "no-store" } });
 }

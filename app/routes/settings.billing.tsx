@@ -13,7 +13,7 @@ import { formatCents, parseDollarsToCents, centsToDollarsInput, formatSignedCent
 import { can } from "../models/permissions.js";
 import { getRechargeRule } from "../models/recharge-rules.server.js";
 import { TEST_PAYMENT_METHODS } from "../payments/payment-provider.js";
-import { saveRechargeRuleAndCheck, type SavedRule } from "../recharge.server.js";
+import { saveRechargeRuleAndCheck, type SavedRule } from "../services/recharge.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Billing · Switchboard" }];
 

@@ -11,7 +11,7 @@ import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { clearSessionCookie, requireUser } from "../auth/session.server.js";
 import { Alert } from "../components/ui.js";
-import { startDeletion } from "../deletions.server.js";
+import { startDeletion } from "../services/deletion.server.js";
 // The component shows these words too: a .server module is empty in the browser bundle (test/route-client-code.test.ts).
 import { deletionRefusalMessage, RECENT_SIGN_IN_MS } from "../models/deletion-refusals.js";
 import { checkSelfServiceConfirmation } from "../models/deletions.server.js";

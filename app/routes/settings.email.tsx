@@ -15,8 +15,8 @@ import { Alert, Badge, EmptyState, When } from "../components/ui.js";
 import { normalizeEmail } from "../models/email.server.js";
 import { getHomeSummary } from "../models/home.server.js";
 import { getMembershipRole } from "../models/memberships.server.js";
-import { createWebTransferTicket, openTransferOf, setTicketStatus, transfersRequestedBy } from "../models/tickets.server.js";
-import { startTransfer } from "../transfers.server.js";
+import { openTransferOf, transfersRequestedBy } from "../models/tickets.server.js";
+import { requestTransferFromSettings } from "../services/transfer.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Email address · Switchboard" }];
 
@@ -97,23 +97,20 @@ export async function action({ request, context }: ActionFunctionArgs) {
     );
   }
 
-  // A second submit (double click, back button) lands on the transfer already under way instead of a second ticket.
-  const open = await openTransferOf(db, p.accountId);
-  if (open) {
-    if (open.requester_user_id === p.userId) throw redirect(`/support/tickets/${open.id}`);
+  const actor = { type: "user" as const, id: p.userId, ip: context.ip };
+  const requested = await requestTransferFromSettings(
+    context.services,
+    { requesterUserId: p.userId, oldAccountId: p.accountId, newAddress: parsed.data.newAddress },
+    actor,
+  );
+  if (!requested.ok) {
+    if (requested.ownRequest) throw redirect(`/support/tickets/${requested.openTicketId}`);
     return failed({ error: "A transfer of this account is already in progress. Wait until it has finished." }, 409);
   }
-
-  const actor = { type: "user" as const, id: p.userId, ip: context.ip };
-  const ticketId = await createWebTransferTicket(db, { requesterUserId: p.userId, oldAccountId: p.accountId, newAddress: parsed.data.newAddress }, actor);
-  try {
-    await startTransfer(context.services, ticketId);
-  } catch (err) {
-    // Without its workflow the ticket would sit "open" forever and block every new request: close it, say so.
-    context.services.logger.error({ err, ticketId }, "transfer workflow did not start");
-    await setTicketStatus(db, ticketId, "failed", "not_started", { failureReason: "workflow_not_started" });
+  if (!requested.started) {
     return failed({ error: "We could not start your request just now; nothing has changed. Try again in a few minutes.", newAddress: typed, confirmed }, 503);
   }
+  const { ticketId } = requested;
   throw redirect(`/support/tickets/${ticketId}`);
 }
 

@@ -29,7 +29,7 @@ import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { requireUser } from "../auth/session.server.js";
 import { Alert, Badge, EmptyState, When } from "../components/ui.js";
 import { deliveryMode } from "../mail/mailer.server.js";
-import { endMembership } from "../members.server.js";
+import { endMembership } from "../services/members.server.js";
 import { keysCreatedBy } from "../models/api-keys.server.js";
 import { getHomeSummary } from "../models/home.server.js";
 import { createInvitation, invitationLimitsFrom, pendingInvitations, resendInvitation, revokeInvitation } from "../models/invitations.server.js";
@@ -287,21 +287,19 @@ export async function action({ request, context }: ActionFunctionArgs) {
     case "resend": {
       const parsed = InvitationId.safeParse(fields);
       if (!parsed.success) return result(request, { error: UNKNOWN }, 400);
-      const sent = await db
-        .transaction()
-        .execute((trx) =>
-          resendInvitation(
-            trx,
-            {
-              accountId,
-              invitationId: parsed.data.invitationId,
-              publicUrl: config.publicUrl,
-              mode: deliveryMode(config),
-              limits: invitationLimitsFrom(config),
-            },
-            actor,
-          ),
-        );
+      const sent = await db.transaction().execute((trx) =>
+        resendInvitation(
+          trx,
+          {
+            accountId,
+            invitationId: parsed.data.invitationId,
+            publicUrl: config.publicUrl,
+            mode: deliveryMode(config),
+            limits: invitationLimitsFrom(config),
+          },
+          actor,
+        ),
+      );
       if (!sent.ok) return result(request, { error: sent.message }, sent.status);
       return result(request, { notice: "Invitation sent again with a new link, valid for 7 days. The previous link no longer works." });
     }

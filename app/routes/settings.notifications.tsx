@@ -12,7 +12,7 @@ import { z } from "zod";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { requireUser } from "../auth/session.server.js";
 import { Alert } from "../components/ui.js";
-import { mirrorSubscriptions } from "../mailing/subscription-sync.server.js";
+import { mirrorSubscriptions } from "../services/mailing-sync.server.js";
 import { listMailingLists, setUserSubscriptions, userSubscriptions } from "../models/mailing.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Notifications · Switchboard" }];

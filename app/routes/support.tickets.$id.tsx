@@ -18,7 +18,7 @@ import { getHomeSummary } from "../models/home.server.js";
 import { formatCents } from "../models/money.js";
 import { OPEN_STATUSES, WAITING_STATUSES, getTicket } from "../models/tickets.server.js";
 import { transferFailureReason } from "../models/transfer-failures.js";
-import { withdrawTransfer } from "../transfers.server.js";
+import { withdrawTransfer } from "../services/transfer.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Your transfer request · Switchboard" }];
 

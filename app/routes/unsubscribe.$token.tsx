@@ -9,7 +9,7 @@
  *
  * No sign-in and no CSRF token, on purpose: the signed token in the path is
  * the capability. It names exactly one subscription and carries an HMAC only
- * the server can make (app/mailing/unsubscribe-token.server.ts), so a forged
+ * the server can make (app/mailing-lists/unsubscribe-token.server.ts), so a forged
  * or cross-site request cannot name anything its sender did not already hold
  * a valid link for, and the worst it can do is the harmless, idempotent act
  * the link's holder could do anyway: take that one subscription off its list.
@@ -23,8 +23,8 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { data } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, type ShouldRevalidateFunction } from "@remix-run/react";
 import { Alert, TopBar } from "../components/ui.js";
-import { verifyUnsubscribeToken } from "../mailing/unsubscribe-token.server.js";
-import { mirrorSubscriptions } from "../mailing/subscription-sync.server.js";
+import { verifyUnsubscribeToken } from "../mailing-lists/unsubscribe-token.server.js";
+import { mirrorSubscriptions } from "../services/mailing-sync.server.js";
 import { getSubscription, unsubscribeById } from "../models/mailing.server.js";
 import { maskEmail } from "../models/email.server.js";
 import { noStoreUnlessFetched, passCacheControl } from "../http/no-store.js";

@@ -7,24 +7,17 @@
  * twice (an ambiguous commit is looked up before it is retried).
  */
 import { randomBytes } from "node:crypto";
-import {
-  ActivityFailure,
-  TimeoutFailure,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowFailedError,
-  WorkflowNotFoundError,
-  type Client,
-} from "@temporalio/client";
+import { ActivityFailure, TimeoutFailure, WorkflowFailedError, WorkflowNotFoundError, type Client } from "@temporalio/client";
 import type { Config } from "../../app/config.server.js";
-import { startDeletion } from "../../app/deletions.server.js";
+import { startDeletion } from "../../app/services/deletion.server.js";
 import type { Logger } from "../../app/logger.server.js";
 import { postLedgerEntry } from "../../app/models/ledger.server.js";
 import { setUserSubscriptions } from "../../app/models/mailing.server.js";
 import { createSession } from "../../app/models/sessions.server.js";
-import { createWebTransferTicket, markConfirmed, setTicketWorkflow } from "../../app/models/tickets.server.js";
-import { decideTransfer, signalTransferConfirmed, startTransfer } from "../../app/transfers.server.js";
+import { createWebTransferTicket, markConfirmed } from "../../app/models/tickets.server.js";
+import { decideTransfer, signalTransferConfirmed, startTransferWorkflow } from "../../app/services/transfer.server.js";
 import type { Db } from "../../db/connection.js";
-import { deleteWorkflowId, transferWorkflowId } from "../../workflows/shared.js";
+import { deleteWorkflowId } from "../../workflows/shared.js";
 import { accountWithKey } from "../helpers/accounts.js";
 import { log, sleep, type MailSink } from "./infra.js";
 
@@ -274,15 +267,8 @@ async function ensureTicket(deps: Deps, tr: TransferCase): Promise<string> {
 
 async function ensureTransferStarted(deps: Deps, tr: TransferCase, ticketId: string): Promise<string> {
   return retrying(deps, tr, `transfer ${tr.index}: start`, async () => {
-    try {
-      return await startTransfer(deps, ticketId);
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      // Started by an earlier attempt whose answer was lost; finish what startTransfer does after the start.
-      const workflowId = transferWorkflowId(ticketId);
-      await setTicketWorkflow(deps.db, ticketId, workflowId);
-      return workflowId;
-    }
+    // A retry after a lost answer links the run the earlier attempt started.
+    return await startTransferWorkflow(deps, ticketId);
   });
 }
 
@@ -376,18 +362,28 @@ export async function driveTransfer(deps: Deps, tr: TransferCase, staffIds: stri
 
 export async function driveDeletion(deps: Deps, del: DeletionCase): Promise<void> {
   del.startedAt = Date.now();
+  // A request recorded while Temporal refused its start is started again the way support does it (source "support").
+  let restartAsSupport = false;
   try {
     del.workflowId = await retrying(deps, del, `deletion ${del.index}: start`, async () => {
       const started = await startDeletion(
         deps,
-        { accountId: del.accountId, source: "self", userId: del.userId, staffId: null, reason: "" },
-        { type: "user", id: del.userId },
+        restartAsSupport
+          ? { accountId: del.accountId, source: "support", userId: null, staffId: null, reason: "started again after Temporal refused" }
+          : { accountId: del.accountId, source: "self", userId: del.userId, staffId: null, reason: "" },
+        restartAsSupport ? { type: "system", id: "faults-support" } : { type: "user", id: del.userId },
       );
-      if (started.ok) return started.workflowId;
+      if (started.ok && started.started) return started.workflowId;
+      if (started.ok) {
+        restartAsSupport = true;
+        throw new Error("deletion recorded, but its workflow did not start");
+      }
       if (started.status === 409) {
         // An earlier attempt committed, but its answer was lost.
         const live = await deps.db.selectFrom("account_deletions").select("workflow_id").where("account_id", "=", del.accountId).executeTakeFirst();
         if (live?.workflow_id) return live.workflow_id;
+        // Committed, but its start was refused and that answer lost too.
+        restartAsSupport = true;
       }
       throw new Error(`startDeletion: ${started.status} ${started.message}`);
     });

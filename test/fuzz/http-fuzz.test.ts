@@ -55,8 +55,8 @@ import { createInvitation, invitationLimitsFrom } from "../../app/models/invitat
 import { postLedgerEntry } from "../../app/models/ledger.server.js";
 import { createPasswordLogin, setPasswordLogins } from "../../app/models/password-logins.server.js";
 import { createWebTransferTicket, issueConfirmToken, setTicketStatus } from "../../app/models/tickets.server.js";
-import { startTransfer } from "../../app/transfers.server.js";
-import { signUnsubscribeToken } from "../../app/mailing/unsubscribe-token.server.js";
+import { startTransferWorkflow } from "../../app/services/transfer.server.js";
+import { signUnsubscribeToken } from "../../app/mailing-lists/unsubscribe-token.server.js";
 import { seedDemoData } from "../../db/demo-seed.js";
 import { accountWithKey } from "../helpers/accounts.js";
 import { useSuite } from "../helpers/suite.js";
@@ -183,23 +183,21 @@ async function buildWorld(): Promise<Setup> {
 
   // Invitations on Dan's GPU Cluster account; the token is only in the mail.
   for (const email of ["newcomer@example.com", "alice@example.com"]) {
-    await db
-      .transaction()
-      .execute((trx) =>
-        createInvitation(
-          trx,
-          {
-            accountId: dan.accountId,
-            email,
-            role: "member",
-            invitedBy: dan.userId,
-            publicUrl: app.config.publicUrl,
-            mode: "outbox",
-            limits: invitationLimitsFrom(app.config),
-          },
-          { type: "user", id: dan.userId },
-        ),
-      );
+    await db.transaction().execute((trx) =>
+      createInvitation(
+        trx,
+        {
+          accountId: dan.accountId,
+          email,
+          role: "member",
+          invitedBy: dan.userId,
+          publicUrl: app.config.publicUrl,
+          mode: "outbox",
+          limits: invitationLimitsFrom(app.config),
+        },
+        { type: "user", id: dan.userId },
+      ),
+    );
   }
   const invitationTokens = (await db.selectFrom("mail_outbox").select("text_body").where("kind", "=", "invitation").execute()).flatMap((m) =>
     [...m.text_body.matchAll(/\/invitations\/([A-Za-z0-9_-]{43})/g)].map((x) => x[1]!),
@@ -211,7 +209,7 @@ async function buildWorld(): Promise<Setup> {
   const closed = await createWebTransferTicket(db, { requesterUserId: bob.userId, oldAccountId: bob.accountId, newAddress: "bob-new@example.com" }, system);
   await setTicketStatus(db, closed, "rejected", "rejected");
   const confirming = await createWebTransferTicket(db, { requesterUserId: alice.userId, oldAccountId: alice.accountId, newAddress: "dan@example.com" }, system);
-  const workflowId = await startTransfer(app.services, confirming);
+  const workflowId = await startTransferWorkflow(app.services, confirming);
   await db.updateTable("support_tickets").set({ status: "awaiting_confirmation", new_account_id: dan.accountId }).where("id", "=", confirming).execute();
   const confirmToken = await issueConfirmToken(db, confirming, new Date(Date.now() + 24 * 3600_000));
 

@@ -16,7 +16,7 @@ import { dictionary } from "@zxcvbn-ts/language-common";
 import fc from "fast-check";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signUnsubscribeToken, verifyUnsubscribeToken } from "../../app/mailing/unsubscribe-token.server.js";
+import { signUnsubscribeToken, verifyUnsubscribeToken } from "../../app/mailing-lists/unsubscribe-token.server.js";
 import { listOutbox, OUTBOX_PAGE_SIZE } from "../../app/mail/mailer.server.js";
 import { safeRedirect } from "../../app/auth/safe-redirect.js";
 import { newPasswordProblem, PASSWORD_MAX, PASSWORD_MIN } from "../../app/auth/passwords.server.js";
@@ -37,7 +37,7 @@ import { findInvitation, INVITATION_TOKEN } from "../../app/models/invitations.s
 import { listLedger, newerLedgerCursor, postLedgerEntry } from "../../app/models/ledger.server.js";
 import { centsToDollarsInput, formatCents, formatSignedCents, parseDollarsToCents } from "../../app/models/money.js";
 import { createWebTransferTicket, findConfirmation, issueConfirmToken } from "../../app/models/tickets.server.js";
-import { visibilityQuery, WorkflowFilter, WORKFLOW_STATUSES, WORKFLOW_TYPES } from "../../app/workflow-history.server.js";
+import { visibilityQuery, WorkflowFilter, WORKFLOW_STATUSES, WORKFLOW_TYPES } from "../../app/temporal/history.server.js";
 import { accountWithKey } from "../helpers/accounts.js";
 import { freshDatabase, type FreshDatabase } from "../helpers/database.js";
 import { FUZZ_RUNS, FUZZ_SEED } from "./helpers/config.js";
@@ -328,7 +328,7 @@ describe("email addresses (app/models/email.server.ts)", () => {
 
 // ---------------------------------------------------------------------------
 
-describe("one-click unsubscribe tokens (app/mailing/unsubscribe-token.server.ts)", () => {
+describe("one-click unsubscribe tokens (app/mailing-lists/unsubscribe-token.server.ts)", () => {
   const secrets = ["fuzz-unsubscribe-secret-one", "fuzz-unsubscribe-secret-old"];
 
   it("a signed token verifies, with the current or any older secret first in the list", () => {
@@ -606,7 +606,7 @@ describe("the audit query (app/models/audit-search.server.ts)", () => {
 
 // ---------------------------------------------------------------------------
 
-describe("the workflow filter (app/workflow-history.server.ts WorkflowFilter)", () => {
+describe("the workflow filter (app/temporal/history.server.ts WorkflowFilter)", () => {
   const KEYS = ["type", "status", "from", "to", "account", "ticket", "page"] as const;
   const dateLike = fc.oneof(
     fc.stringMatching(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2})?$/),

@@ -1,7 +1,7 @@
 /** The real activities with the shipped test payment provider, as the worker builds them. */
 import { createActivities } from "../../activities/index.js";
 import { parseConfig } from "../../app/config.server.js";
-import type { MailingProvider } from "../../app/mailing/provider.server.js";
+import type { MailingProvider } from "../../app/mailing-lists/provider.server.js";
 import { TestPaymentProvider } from "../../app/payments/test-payment-provider.server.js";
 import type { Db } from "../../db/connection.js";
 import { TEST_TOMBSTONE_SECRET } from "./test-secrets.js";

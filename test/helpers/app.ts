@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ServerBuild } from "@remix-run/node";
 import { parseConfig, type Config } from "../../app/config.server.js";
 import { createLogger } from "../../app/logger.server.js";
-import { createServices, type Services } from "../../app/services.server.js";
+import { createServices, type Services } from "../../app/context.server.js";
 import type { Db } from "../../db/connection.js";
 import { startLocalOAuthServer, type LocalIdentity, type LocalOAuthServer } from "../../dev/local-oauth-server.js";
 import { freePort } from "../../dev/temporal-dev-server.js";

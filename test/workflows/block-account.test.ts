@@ -2,9 +2,10 @@
  * blockAccount / unblockAccount on the real Temporal dev server with a real
  * worker and real activities against PostgreSQL.
  */
+import { createLogger } from "../../app/logger.server.js";
 import { beforeEach, describe, expect, it } from "vitest";
 import { realActivities } from "../helpers/activities.js";
-import { requestStatusChange } from "../../app/status-changes.server.js";
+import { requestStatusChange } from "../../app/services/account-status.server.js";
 import { createSession } from "../../app/models/sessions.server.js";
 import { parseConfig } from "../../app/config.server.js";
 import { blockWorkflowId, statusChangeProgressQuery, unblockWorkflowId } from "../../workflows/shared.js";
@@ -21,6 +22,7 @@ const services = () => ({
   db: t.db,
   temporal: t.temporal.client,
   config: parseConfig({ TEMPORAL_TASK_QUEUE: t.temporal.taskQueue }),
+  logger: createLogger("silent", "test"),
 });
 
 async function accountWithSessions(sessions: number) {

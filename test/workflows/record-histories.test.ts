@@ -10,8 +10,8 @@ import { fileURLToPath } from "node:url";
 import { temporal } from "@temporalio/proto";
 import { describe, expect, it } from "vitest";
 import { markConfirmed } from "../../app/models/tickets.server.js";
-import { requestStatusChange } from "../../app/status-changes.server.js";
-import { startDeletion } from "../../app/deletions.server.js";
+import { requestStatusChange } from "../../app/services/account-status.server.js";
+import { startDeletion } from "../../app/services/deletion.server.js";
 import { createLogger } from "../../app/logger.server.js";
 import { setUserSubscriptions } from "../../app/models/mailing.server.js";
 import { parseConfig } from "../../app/config.server.js";
@@ -66,7 +66,7 @@ describe.runIf(record)("record workflow histories", () => {
     const staff = await t.db.insertInto("staff").values({ email: "record-admin@switchboard.test", role: "admin" }).returning("id").executeTakeFirstOrThrow();
     await t.temporal.runWorker(realActivities(t.db), async () => {
       const started = await requestStatusChange(
-        { db: t.db, temporal: t.temporal.client, config: parseConfig({ TEMPORAL_TASK_QUEUE: t.temporal.taskQueue }) },
+        { db: t.db, temporal: t.temporal.client, config: parseConfig({ TEMPORAL_TASK_QUEUE: t.temporal.taskQueue }), logger: createLogger("silent", "record") },
         { accountId: a.accountId, action: "unblock", reasonCode: "unblock", reasonText: "recorded", staffId: staff.id },
         { type: "staff", id: staff.id },
       );

@@ -8,13 +8,14 @@
 import { WorkflowFailedError, WorkflowUpdateFailedError } from "@temporalio/client";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../app/config.server.js";
-import { startDeletion } from "../../app/deletions.server.js";
+import { startDeletion } from "../../app/services/deletion.server.js";
 import { createLogger } from "../../app/logger.server.js";
 import { ledgerSum } from "../../app/models/ledger.server.js";
 import { createStatusChange } from "../../app/models/accounts.server.js";
 import { findConfirmation, markConfirmed } from "../../app/models/tickets.server.js";
-import { requestStatusChange } from "../../app/status-changes.server.js";
-import { closeOrphanedTransfer, transferWorkflowState, withdrawTransfer } from "../../app/transfers.server.js";
+import { requestStatusChange } from "../../app/services/account-status.server.js";
+import { closeOrphanedTransfer, withdrawTransfer } from "../../app/services/transfer.server.js";
+import { workflowState as transferWorkflowState } from "../../app/temporal/history.server.js";
 import { approveTransferUpdate, confirmTransferSignal, transferStatusQuery, withdrawTransferUpdate } from "../../workflows/shared.js";
 import { accountWithKey } from "../helpers/accounts.js";
 import { realActivities } from "../helpers/activities.js";

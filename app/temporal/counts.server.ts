@@ -1,5 +1,5 @@
 /** The dashboard's workflow numbers, from Temporal's visibility; null when Temporal does not answer in time. */
-import type { Services } from "./services.server.js";
+import type { Services } from "../context.server.js";
 
 const DEADLINE_MS = 1_500;
 

@@ -1,5 +1,5 @@
 /** How web and worker reach Temporal: the dev server locally, a cluster or Temporal Cloud in production. */
-import type { Config } from "./config.server.js";
+import type { Config } from "../config.server.js";
 
 export function temporalConnectionOptions(config: Config) {
   const address = config.temporal.address ?? `127.0.0.1:${config.temporal.devPort}`;

@@ -7,11 +7,14 @@
 import { QueryNotRegisteredError, WorkflowNotFoundError, type Client } from "@temporalio/client";
 import type { Payload } from "@temporalio/common";
 import { z } from "zod";
-import type { Db } from "../db/connection.js";
-import { writeAudit, type Actor } from "./models/audit.server.js";
-import type { Services } from "./services.server.js";
+import type { Db } from "../../db/connection.js";
+import { writeAudit, type Actor } from "../models/audit.server.js";
+import type { Services } from "../context.server.js";
+import * as workflows from "../../workflows/index.js";
 
-export const WORKFLOW_TYPES = ["blockAccount", "unblockAccount", "emailTransfer", "recharge", "deleteAccount", "syncSubscription", "listMailing"] as const;
+/** Every workflow type the worker runs, from the worker's own list (workflows/index.ts). */
+export type WorkflowType = keyof typeof workflows;
+export const WORKFLOW_TYPES = Object.keys(workflows).sort() as [WorkflowType, ...WorkflowType[]];
 export const WORKFLOW_STATUSES = ["Running", "Completed", "Failed", "Terminated", "Canceled", "TimedOut"] as const;
 export type WorkflowStatusName = (typeof WORKFLOW_STATUSES)[number] | "ContinuedAsNew" | "Unknown";
 
@@ -592,4 +595,26 @@ export async function actOnWorkflow(
 
 function recordAction(db: Db, actor: Actor, workflowId: string, action: WorkflowAction, details: Record<string, unknown>) {
   return writeAudit(db, actor, { action: ACTION_AUDIT[action], targetType: "workflow", targetId: workflowId, details });
+}
+
+/** A page render or a precondition must not hang on Temporal: past this, the caller decides without it. */
+const STATE_TIMEOUT_MS = 1_500;
+
+/**
+ * How a workflow stands, from Temporal itself: "running", the name of the way it
+ * closed (e.g. "TERMINATED"), "NOT_FOUND", or null when Temporal did not answer.
+ */
+export async function workflowState(services: Pick<Services, "temporal">, workflowId: string): Promise<string | null> {
+  const { temporal } = services;
+  try {
+    const d = await temporal.withDeadline(Date.now() + STATE_TIMEOUT_MS, () => temporal.workflow.getHandle(workflowId).describe());
+    return d.status.name === "RUNNING" ? "running" : d.status.name;
+  } catch (err) {
+    return err instanceof WorkflowNotFoundError ? "NOT_FOUND" : null;
+  }
+}
+
+/** True only when Temporal says the workflow runs now (an unanswered question counts as not running). */
+export async function workflowIsRunning(services: Pick<Services, "temporal">, workflowId: string): Promise<boolean> {
+  return (await workflowState(services, workflowId)) === "running";
 }

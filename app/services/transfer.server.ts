@@ -5,48 +5,143 @@
  * @temporalio/client must never reach the browser build.
  */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from "@temporalio/client";
-import { WorkflowIdReusePolicy } from "@temporalio/common";
+import type { Transaction } from "kysely";
+import type { Db } from "../../db/connection.js";
+import type { Database } from "../../db/schema.js";
 import {
   approveTransferUpdate,
   blockWorkflowId,
   confirmTransferSignal,
-  forAccount,
   rejectTransferUpdate,
-  ticketIdAttribute,
   transferStatusQuery,
   transferWorkflowId,
   unblockWorkflowId,
   withdrawTransferUpdate,
   type TransferDecision,
-  type TransferInput,
   type TransferStatus,
-} from "../workflows/shared.js";
-import { deliveryMode, enqueueMail } from "./mail/mailer.server.js";
-import type { Actor } from "./models/audit.server.js";
-import { recordStatusChangeStep } from "./models/accounts.server.js";
-import { closeOrphanedTicket, getTicket, requesterAddress, setTicketWorkflow, unfinishedTransferStep } from "./models/tickets.server.js";
-import type { Services } from "./services.server.js";
+} from "../../workflows/shared.js";
+import { emailTransfer } from "../../workflows/email-transfer.js";
+import { deliveryMode, enqueueMail } from "../mail/mailer.server.js";
+import type { Actor } from "../models/audit.server.js";
+import { recordStatusChangeStep } from "../models/accounts.server.js";
+import { claimInboundMessage, releaseInboundMessage, setInboundMessageTicket } from "../models/inbound-messages.server.js";
+import {
+  closeOrphanedTicket,
+  createEmailTransferTicket,
+  createWebTransferTicket,
+  getTicket,
+  openTransferOf,
+  requesterAddress,
+  setTicketStatus,
+  setTicketWorkflow,
+  unfinishedTransferStep,
+} from "../models/tickets.server.js";
+import type { Services } from "../context.server.js";
+import { commitThenStart, startWorkflow, workflowRun, type StartRequest } from "../temporal/start.server.js";
+import { workflowState } from "../temporal/history.server.js";
 
-export async function startTransfer(services: Pick<Services, "db" | "temporal" | "config">, ticketId: string): Promise<string> {
-  const { config } = services;
-  const ticket = await getTicket(services.db, ticketId);
-  const workflowId = transferWorkflowId(ticketId);
-  const args: [TransferInput] = [
-    {
-      ticketId,
-      confirmWithinMs: config.transfer.confirmWithinMs,
-      secondApproverAboveCents: String(config.transfer.secondApproverAboveCents),
-    },
-  ];
-  await services.temporal.workflow.start("emailTransfer", {
-    taskQueue: config.temporal.taskQueue,
-    workflowId,
-    args,
-    typedSearchAttributes: [{ key: ticketIdAttribute, value: ticketId }, ...(ticket?.old_account_id ? forAccount(ticket.old_account_id) : [])],
-    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+type TransferDeps = Pick<Services, "db" | "temporal" | "config" | "logger">;
+
+/** The workflow for a committed ticket: one per ticket, ever (its id says so). */
+function transferWorkflow(
+  config: Services["config"],
+  ticket: { id: string; oldAccountId: string | null },
+  overrides: { confirmWithinMs?: number; secondApproverAboveCents?: bigint } = {},
+): StartRequest<typeof emailTransfer> {
+  return workflowRun(emailTransfer, {
+    workflowId: transferWorkflowId(ticket.id),
+    args: [
+      {
+        ticketId: ticket.id,
+        confirmWithinMs: overrides.confirmWithinMs ?? config.transfer.confirmWithinMs,
+        secondApproverAboveCents: String(overrides.secondApproverAboveCents ?? config.transfer.secondApproverAboveCents),
+      },
+    ],
+    ticketId: ticket.id,
+    accountId: ticket.oldAccountId ?? undefined,
+    policy: "once",
   });
-  await setTicketWorkflow(services.db, ticketId, workflowId);
-  return workflowId;
+}
+
+/** Without its workflow a ticket would sit "open" forever and block every new request: it is closed, saying why. */
+const closeNotStarted = (db: Db | Transaction<Database>, ticketId: string) =>
+  setTicketStatus(db, ticketId, "failed", "not_started", { failureReason: "workflow_not_started" });
+
+export type RequestTransferResult =
+  { ok: true; ticketId: string; started: boolean } | { ok: false; reason: "already_open"; openTicketId: string; ownRequest: boolean };
+
+/** From Settings → Email: the signed-in owner of the old account asks to move it to a new address. */
+export async function requestTransferFromSettings(
+  services: TransferDeps,
+  input: { requesterUserId: string; oldAccountId: string; newAddress: string },
+  actor: Actor,
+): Promise<RequestTransferResult> {
+  const result = await commitThenStart(services, {
+    commit: async (trx) => {
+      // A second submit (double click, back button) lands on the transfer already under way instead of a second ticket.
+      const open = await openTransferOf(trx, input.oldAccountId);
+      if (open)
+        return { ok: false as const, reason: "already_open" as const, openTicketId: open.id, ownRequest: open.requester_user_id === input.requesterUserId };
+      return { ok: true as const, ticketId: await createWebTransferTicket(trx, input, actor) };
+    },
+    workflow: (c) => transferWorkflow(services.config, { id: c.ticketId, oldAccountId: input.oldAccountId }),
+    link: (db, c, workflowId) => setTicketWorkflow(db, c.ticketId, workflowId),
+    notStarted: (db, c) => closeNotStarted(db, c.ticketId),
+  });
+  if (!result.ok) return result;
+  return { ok: true, ticketId: result.ticketId, started: result.start?.started === true };
+}
+
+export type InboundTransferResult = { ok: true; ticketId: string; started: boolean } | { ok: false; reason: "duplicate" };
+
+/**
+ * From an inbound mail. The message id is claimed in the ticket's transaction: two
+ * deliveries of one mail, even at once, make one ticket. Should the workflow not
+ * start, the message id is released with the ticket's close, so the sender's
+ * retry makes a new ticket.
+ */
+export async function requestTransferByEmail(
+  services: TransferDeps,
+  input: { messageId: string; senderAddress: string; senderVerdict: "pass" | "fail"; newAddress: string },
+  actor: Actor,
+): Promise<InboundTransferResult> {
+  const result = await commitThenStart(services, {
+    commit: async (trx) => {
+      if (!(await claimInboundMessage(trx, input.messageId))) return { ok: false as const, reason: "duplicate" as const };
+      const ticketId = await createEmailTransferTicket(trx, input, actor);
+      await setInboundMessageTicket(trx, input.messageId, ticketId);
+      return { ok: true as const, ticketId };
+    },
+    workflow: (c) => transferWorkflow(services.config, { id: c.ticketId, oldAccountId: null }),
+    link: (db, c, workflowId) => setTicketWorkflow(db, c.ticketId, workflowId),
+    notStarted: (db, c) =>
+      db.transaction().execute(async (trx) => {
+        await closeNotStarted(trx, c.ticketId);
+        await releaseInboundMessage(trx, input.messageId);
+      }),
+  });
+  if (!result.ok) return result;
+  return { ok: true, ticketId: result.ticketId, started: result.start?.started === true };
+}
+
+/**
+ * Starts the workflow of a ticket already committed (tests and fault scenarios
+ * make tickets directly); throws when Temporal refuses. Idempotent: a second
+ * call for the same ticket links the run the first one started. Optional overrides
+ * shorten the confirmation window or the two-approver threshold.
+ */
+export async function startTransferWorkflow(
+  services: Pick<Services, "db" | "temporal" | "config">,
+  ticketId: string,
+  overrides: { confirmWithinMs?: number; secondApproverAboveCents?: bigint } = {},
+): Promise<string> {
+  const ticket = await getTicket(services.db, ticketId);
+  const request = transferWorkflow(services.config, { id: ticketId, oldAccountId: ticket?.old_account_id ?? null }, overrides);
+  const start = await startWorkflow(services, request);
+  // Already started (an earlier attempt whose answer was lost): link it all the same.
+  if (!start.started && start.reason !== "already_running") throw new Error(`transfer workflow not started: ${start.error}`);
+  await setTicketWorkflow(services.db, ticketId, request.workflowId);
+  return request.workflowId;
 }
 
 /**
@@ -132,20 +227,6 @@ export async function withdrawTransfer(services: Pick<Services, "temporal" | "lo
   }
 }
 
-/**
- * How the ticket's workflow stands, from Temporal itself: "running", the name of
- * the way it closed (e.g. "TERMINATED"), or null when Temporal did not answer.
- */
-export async function transferWorkflowState(services: Pick<Services, "temporal">, workflowId: string): Promise<string | null> {
-  const { temporal } = services;
-  try {
-    const d = await temporal.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => temporal.workflow.getHandle(workflowId).describe());
-    return d.status.name === "RUNNING" ? "running" : d.status.name;
-  } catch (err) {
-    return err instanceof WorkflowNotFoundError ? "NOT_FOUND" : null;
-  }
-}
-
 export type CloseOrphanResult = { ok: true; status: "completed" | "cancelled" } | { ok: false; message: string };
 
 /**
@@ -158,7 +239,7 @@ export async function closeOrphanedTransfer(
   input: { ticketId: string; workflowId: string; staffId: string; reason: string },
   actor: Actor,
 ): Promise<CloseOrphanResult> {
-  const state = await transferWorkflowState(services, input.workflowId);
+  const state = await workflowState(services, input.workflowId);
   if (state === null) return { ok: false, message: "The workflow service did not answer, so the ticket was left as it is. Try again in a moment." };
   if (state === "running")
     return { ok: false, message: "Its workflow is still running, so it will close the ticket itself. Cancel the workflow if it must stop." };
@@ -166,7 +247,7 @@ export async function closeOrphanedTransfer(
   // (the transfer was terminated in between) or was stopped is recorded as failed, so it cannot hold the ticket.
   const step = await unfinishedTransferStep(services.db, input.ticketId);
   if (step) {
-    const stepState = await transferWorkflowState(services, step.action === "block" ? blockWorkflowId(step.account_id) : unblockWorkflowId(step.account_id));
+    const stepState = await workflowState(services, step.action === "block" ? blockWorkflowId(step.account_id) : unblockWorkflowId(step.account_id));
     if (stepState === null || stepState === "running") {
       return {
         ok: false,
