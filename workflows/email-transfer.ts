@@ -11,6 +11,7 @@ import {
   proxyActivities,
   setHandler,
 } from "@temporalio/workflow";
+import { staffCan } from "../app/permissions.js";
 import type { Activities } from "../activities/index.js";
 import { blockAccount, unblockAccount } from "./block-account.js";
 import {
@@ -35,7 +36,6 @@ const acts = proxyActivities<Activities>({
   retry: { initialInterval: "1 second", backoffCoefficient: 2, maximumInterval: "1 minute", maximumAttempts: 10 },
 });
 
-const DECIDING_ROLES: TransferDecision["role"][] = ["support", "admin"];
 /** The steps in which the transfer waits on people: it may be withdrawn, and ends if either account goes away. */
 const WAITING: TransferStep[] = ["verifying", "awaiting_confirmation", "awaiting_approval"];
 
@@ -83,7 +83,7 @@ export async function emailTransfer(input: TransferInput): Promise<TransferResul
     nudged = true;
   });
   const validateDecision = (decision: TransferDecision) => {
-    if (!DECIDING_ROLES.includes(decision.role)) throw new Error("Approving or rejecting a transfer needs the support or admin role.");
+    if (!staffCan(decision.role, "decide_transfers")) throw new Error("Approving or rejecting a transfer needs the support or admin role.");
     if (withdrawing) throw new Error("The requester withdrew this request.");
     if (status.step !== "awaiting_approval") throw new Error(`This ticket is not waiting for a decision (it is ${status.step.replace(/_/g, " ")}).`);
     // Decided already (or being decided), though the step has not moved on yet: a late decision would land on a closing ticket.

@@ -1,6 +1,7 @@
 /** Who is asking: the session behind the cookie, and the guards loaders call first. */
 import { redirect, type AppLoadContext } from "@remix-run/node";
 import type { StaffRole } from "../../db/schema.js";
+import { staffCan, staffRolesFor, type StaffAction } from "../permissions.js";
 import { SYSTEM, writeAudit } from "../models/audit.server.js";
 import { createSession, findSessionByToken, revokeSession, touchSession, type ActiveSession } from "../models/sessions.server.js";
 import type { SignInOutcome } from "../models/sign-in.server.js";
@@ -129,13 +130,15 @@ export const NOT_FOUND = () => new Response("Not Found", { status: 404 });
 
 /**
  * Staff only. Signed out → sign in; signed in but not staff → 404 (the console
- * does not admit it exists), audited; staff without the role → 403.
+ * does not admit it exists), audited; staff whose role may not take the action
+ * (app/permissions.ts) → 403.
  */
 export async function requireStaff(
   request: Request,
   context: AppLoadContext,
-  roles: readonly StaffRole[] = ["support", "operator", "admin"],
+  action: StaffAction = "view_console",
 ): Promise<Principal & { staff: NonNullable<Principal["staff"]> }> {
+  const roles = staffRolesFor(action);
   const p = await getPrincipal(request, context);
   if (!p) loginRedirect(request);
   if (!p.staff) {
@@ -151,7 +154,7 @@ export async function requireStaff(
     );
     throw NOT_FOUND();
   }
-  if (!roles.includes(p.staff.role)) {
+  if (!staffCan(p.staff.role, action)) {
     if (refusalsAudited.has(context)) throw new Response(`This needs the ${roles.join(" or ")} role. Ask an admin if you need it.`, { status: 403 });
     refusalsAudited.add(context);
     await writeAudit(

@@ -121,7 +121,6 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.account.name ?? "Account"} · Console` }];
 
-const ACT_ROLES = ["support", "admin"] as const;
 const Action = z.discriminatedUnion("intent", [
   z.object({
     intent: z.literal("block"),
@@ -158,7 +157,7 @@ const STEP_UP: readonly StepUpAction[] = [
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const form = await readFormWithCsrf(request, context);
-  const p = await requireStaff(request, context, ACT_ROLES);
+  const p = await requireStaff(request, context, "act_on_accounts");
   const { db } = context.services;
   const account = await getAccount(db, params.id ?? "");
   if (!account) throw NOT_FOUND();

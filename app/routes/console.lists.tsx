@@ -12,17 +12,16 @@ import { sql } from "kysely";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { z } from "zod";
 import type { DbOrTrx } from "../../db/connection.js";
-import type { StaffRole } from "../../db/schema.js";
 import { listMailingWorkflowId } from "../../workflows/shared.js";
 import { sendListMailing } from "../services/list-mailing.server.js";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { requireStaff } from "../auth/session.server.js";
+import { staffCan } from "../permissions.js";
 import { Alert, Badge, EmptyState, When } from "../components/ui.js";
 import { workflowHref } from "../components/workflow-list.js";
 
 export const meta: MetaFunction = () => [{ title: "Lists · Console" }];
 
-const SEND_ROLES = ["admin"] as const satisfies readonly StaffRole[];
 const SUBJECT_MAX = 200;
 const BODY_MAX = 20_000;
 const RECENT = 20;
@@ -72,7 +71,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       completedAt: m.completed_at,
       workflowHref: workflowHref({ workflowId: listMailingWorkflowId(m.id) }),
     })),
-    canSend: (SEND_ROLES as readonly StaffRole[]).includes(p.staff.role),
+    canSend: staffCan(p.staff.role, "send_list_mail"),
     sent: sent ? { subject: sent.subject, list: sent.listName, workflowHref: workflowHref({ workflowId: listMailingWorkflowId(sent.id) }) } : null,
   };
 }
@@ -98,7 +97,7 @@ type SendOutcome = { errors: Partial<Record<Field, string>>; error: string | nul
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const form = await readFormWithCsrf(request, context);
-  const p = await requireStaff(request, context, SEND_ROLES);
+  const p = await requireStaff(request, context, "send_list_mail");
   if (form.get("intent") !== "send") throw new Response("Unknown request: reload the page and try again.", { status: 400 });
   const { db } = context.services;
   const values: Record<Field, string> = {

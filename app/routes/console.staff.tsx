@@ -9,14 +9,12 @@ import { useStepUp } from "../components/step-up.js";
 import { Alert, When } from "../components/ui.js";
 import { EmailSchema } from "../models/email.server.js";
 import { addStaff, listStaff, removeStaff, setStaffRole } from "../models/staff.server.js";
-import { STAFF_ROLES } from "../models/staff-roles.js";
+import { STAFF_ROLES } from "../permissions.js";
 
 export const meta: MetaFunction = () => [{ title: "Staff · Console" }];
 
-const ADMIN = ["admin"] as const;
-
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  const p = await requireStaff(request, context, ADMIN);
+  const p = await requireStaff(request, context, "manage_staff");
   return { me: p.staff.id, staff: await listStaff(context.services.db) };
 }
 
@@ -35,7 +33,7 @@ const STEP_UP: readonly StepUpAction[] = [
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const form = await readFormWithCsrf(request, context);
-  const p = await requireStaff(request, context, ADMIN);
+  const p = await requireStaff(request, context, "manage_staff");
   await requireRecentStaffSignIn(request, context, p, form, STEP_UP);
   const parsed = Action.safeParse(Object.fromEntries(form));
   if (!parsed.success) {

@@ -5,10 +5,10 @@ import { useEffect } from "react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { z } from "zod";
 import type { Db } from "../../db/connection.js";
-import type { StaffRole } from "../../db/schema.js";
 import type { TransferDecision } from "../../workflows/shared.js";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { NOT_FOUND, requireStaff } from "../auth/session.server.js";
+import { staffCan } from "../permissions.js";
 import { requireRecentStaffSignIn, type StepUpAction } from "../auth/step-up.server.js";
 import { Alert, Badge, EmptyState, When } from "../components/ui.js";
 import { getAccount, getAccountMembers, isUuid } from "../models/accounts.server.js";
@@ -30,8 +30,6 @@ import { workflowState as transferWorkflowState } from "../temporal/history.serv
 import { AuditTable } from "../components/audit-table.js";
 import { WorkflowList } from "../components/workflow-list.js";
 import { listWorkflows } from "../temporal/history.server.js";
-
-const ACT_ROLES = ["support", "admin"] as const satisfies readonly StaffRole[];
 
 /** What each verification code means, in words a support person reads aloud. */
 const CHECK_LABELS: Record<string, string> = {
@@ -137,7 +135,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     decisions,
     notes,
     audit,
-    canAct: (ACT_ROLES as readonly StaffRole[]).includes(p.staff.role),
+    canAct: staffCan(p.staff.role, "decide_transfers"),
     awaitingApproval,
     /** A second click would only be refused by the workflow: the button is not offered again. */
     iApproved: decisions.some((x) => x.staff_id === p.staff.id && x.decision === "approve"),
@@ -187,7 +185,7 @@ const STEP_UP: readonly StepUpAction[] = [{ intent: "approve", label: "Approve t
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const form = await readFormWithCsrf(request, context);
-  const p = await requireStaff(request, context, ACT_ROLES);
+  const p = await requireStaff(request, context, "decide_transfers");
   const { db } = context.services;
   const id = params.id ?? "";
   const ticket = isUuid(id) ? await getTicket(db, id) : undefined;

@@ -4,9 +4,9 @@ import { Form, Link, useActionData, useLoaderData, useRevalidator } from "@remix
 import { useEffect } from "react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { z } from "zod";
-import type { StaffRole } from "../../db/schema.js";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { NOT_FOUND, requireStaff } from "../auth/session.server.js";
+import { staffCan } from "../permissions.js";
 import { requireRecentStaffSignIn, type StepUpAction } from "../auth/step-up.server.js";
 import { useStepUp } from "../components/step-up.js";
 import { Alert, Badge, EmptyState, When } from "../components/ui.js";
@@ -15,7 +15,6 @@ import type { Actor } from "../models/audit.server.js";
 import { actOnWorkflow, describeWorkflow, isRunId, isWorkflowId, type TimelineBar } from "../temporal/history.server.js";
 
 /** Support watches; operators and admins act. */
-const ACT_ROLES = ["operator", "admin"] as const satisfies readonly StaffRole[];
 
 /** The workflow id from the path and the run from `?run=`; anything malformed names no workflow. */
 function target(params: LoaderFunctionArgs["params"], request: Request) {
@@ -39,7 +38,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   return {
     wf,
     now: Date.now(),
-    canAct: (ACT_ROLES as readonly StaffRole[]).includes(p.staff.role),
+    canAct: staffCan(p.staff.role, "act_on_workflows"),
     temporalUi: config.temporal.uiUrl
       ? `${config.temporal.uiUrl}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(wf.workflowId)}/${encodeURIComponent(wf.runId)}`
       : null,
@@ -82,7 +81,7 @@ const STEP_UP: readonly StepUpAction[] = [{ intent: "terminate", label: "Termina
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const form = await readFormWithCsrf(request, context);
-  const p = await requireStaff(request, context, ACT_ROLES);
+  const p = await requireStaff(request, context, "act_on_workflows");
   const workflowId = params.id ?? "";
   if (!isWorkflowId(workflowId)) throw NOT_FOUND();
   const intent = form.get("intent");

@@ -20,7 +20,7 @@ import {
   regenerateMainKey,
 } from "../models/api-keys.server.js";
 import { getHomeSummary } from "../models/home.server.js";
-import { can } from "../models/permissions.js";
+import { can } from "../permissions.js";
 import { NO_STORE, fetchedByScript, passCacheControl } from "../http/no-store.js";
 
 export const meta: MetaFunction = () => [{ title: "API keys · Switchboard" }];

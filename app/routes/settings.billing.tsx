@@ -10,7 +10,7 @@ import { Alert, Badge, EmptyState, When } from "../components/ui.js";
 import { getMembershipRole } from "../models/memberships.server.js";
 import { getBalance, listLedger, newerLedgerCursor } from "../models/ledger.server.js";
 import { formatCents, parseDollarsToCents, centsToDollarsInput, formatSignedCents } from "../models/money.js";
-import { can } from "../models/permissions.js";
+import { can } from "../permissions.js";
 import { getRechargeRule } from "../models/recharge-rules.server.js";
 import { TEST_PAYMENT_METHODS } from "../payments/payment-provider.js";
 import { saveRechargeRuleAndCheck, type SavedRule } from "../services/recharge.server.js";
