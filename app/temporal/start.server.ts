@@ -16,7 +16,23 @@ import type { Transaction } from "kysely";
 import type { Db } from "../../db/connection.js";
 import type { Database } from "../../db/schema.js";
 import type { Services } from "../context.server.js";
+import * as workflows from "../../workflows/index.js";
 import { accountIdAttribute, ticketIdAttribute } from "../../workflows/shared.js";
+
+/**
+ * A workflow's type is the name the worker exports it under (workflows/index.ts),
+ * looked up here rather than read from the function: a bundler may rename a
+ * function whose name collides (esbuild made `unblockAccount` "unblockAccount2"
+ * beside the model of the same name), and Temporal would then be asked for a type
+ * no worker has.
+ */
+const TYPE_NAMES = new Map<Workflow, string>(Object.entries(workflows).map(([name, fn]) => [fn as Workflow, name]));
+
+export function workflowTypeName(workflow: Workflow): string {
+  const name = TYPE_NAMES.get(workflow);
+  if (!name) throw new Error("This workflow is not one the worker runs: export it from workflows/index.ts.");
+  return name;
+}
 
 /**
  * How a workflow id may be reused:
@@ -69,9 +85,9 @@ export async function startWorkflow<W extends Workflow>(services: StartDeps, req
     if (req.signal) {
       // signalWithStart always joins a running workflow; the reuse policy still applies to a closed one.
       const { workflowIdConflictPolicy: _, ...rest } = options;
-      await temporal.workflow.signalWithStart(req.workflow, { ...rest, signal: req.signal, signalArgs: [] } as never);
+      await temporal.workflow.signalWithStart<W, []>(workflowTypeName(req.workflow), { ...rest, signal: req.signal, signalArgs: [] } as never);
     } else {
-      await temporal.workflow.start(req.workflow, options);
+      await temporal.workflow.start<W>(workflowTypeName(req.workflow), options);
     }
     return { started: true, workflowId: req.workflowId };
   } catch (err) {
