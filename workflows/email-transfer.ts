@@ -15,6 +15,7 @@ import { staffCan } from "../app/permissions.js";
 import type { Activities } from "../activities/index.js";
 import { blockAccount, unblockAccount } from "./block-account.js";
 import {
+  approvalsNeededFor,
   approveTransferUpdate,
   blockWorkflowId,
   confirmTransferSignal,
@@ -171,7 +172,7 @@ export async function emailTransfer(input: TransferInput): Promise<TransferResul
     const verdict = await acts.verifyTransfer({ ticketId, confirmWithinMs: input.confirmWithinMs });
     status.failedChecks = verdict.failed;
     if (!verdict.ok || !verdict.oldAccountId || !verdict.newAccountId) return await finish("rejected", "rejected");
-    status.approvalsNeeded = BigInt(verdict.oldBalanceCents) > BigInt(input.secondApproverAboveCents) ? 2 : 1;
+    status.approvalsNeeded = approvalsNeededFor(verdict.oldBalanceCents, input.secondApproverAboveCents);
 
     status.step = "awaiting_confirmation";
     const deadline = Date.now() + input.confirmWithinMs;

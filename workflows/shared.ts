@@ -67,6 +67,15 @@ export interface TransferStatus {
 
 export type TransferResult = { outcome: "completed" | "rejected" | "expired" | "withdrawn" | "failed" };
 
+/**
+ * How many different staff must approve: two when the old account's balance is
+ * above the threshold. Pure, so the workflow (from the balance at verification)
+ * and the console (from the balance now, when the workflow does not answer) agree.
+ */
+export function approvalsNeededFor(oldBalanceCents: string | bigint, secondApproverAboveCents: string | number | bigint): 1 | 2 {
+  return BigInt(oldBalanceCents) > BigInt(secondApproverAboveCents) ? 2 : 1;
+}
+
 /** Staff decisions carry ids and a role only; reasons stay in the database. */
 export interface TransferDecision {
   staffId: string;
