@@ -1,7 +1,21 @@
 /**
- * The web's side of the emailTransfer workflow: starting it for a ticket (one
- * per ticket: its id says so), asking its live status, and staff decisions
- * (updates whose validators have the last word). A .server module:
+ * The email transfer, start here. A transfer moves everything on an old account
+ * (credits, plan, settings) to the account on a new address: a request → verify
+ * → the new address confirms → staff approve (two above a balance) → the old
+ * account is blocked → the move, exactly once → both addresses are told. Read it
+ * in layer order:
+ *
+ *   app/services/transfer.server.ts  this file: every intent, one function each (ask from Settings or by
+ *                                    mail, confirm by the mailed link, approve or reject, withdraw, note,
+ *                                    close by hand); the only code that starts or talks to the workflow
+ *   workflows/email-transfer.ts      the process: its steps, deadlines and who may decide (update validators)
+ *   workflows/shared.ts              its input, status, signal and update names, approvalsNeededFor
+ *   activities/transfer.ts           each step's work (verify, block, migrate, mail), idempotent
+ *   app/models/tickets.server.ts     the support_tickets rows: checks, statuses, confirm tokens, decisions,
+ *                                    notes; app/models/transfer-failures.ts: each failure code in words
+ *
+ * The pages read through app/presenters/{console-ticket,console-tickets,support-ticket,email-settings}.server.ts;
+ * transferLiveStatus (below) is the workflow's own query they ask. A .server module:
  * @temporalio/client must never reach the browser build.
  */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from "@temporalio/client";
@@ -22,6 +36,7 @@ import {
 } from "../../workflows/shared.js";
 import { emailTransfer } from "../../workflows/email-transfer.js";
 import { deliveryMode, enqueueMail } from "../mail/mailer.server.js";
+import { transferClosedByStaffMail } from "../mail/templates/transfer.js";
 import type { Actor } from "../models/audit.server.js";
 import { recordStatusChangeStep } from "../models/accounts.server.js";
 import { claimInboundMessage, releaseInboundMessage, setInboundMessageTicket } from "../models/inbound-messages.server.js";
@@ -274,11 +289,7 @@ export async function closeOrphanedTransfer(
           trx,
           {
             to,
-            subject: result.status === "completed" ? "Your Switchboard account was moved" : "Your email transfer request was closed",
-            text:
-              result.status === "completed"
-                ? `Your account was moved to your new address. See ${services.config.publicUrl}/support/tickets/${input.ticketId}.`
-                : `Support closed your request to move your Switchboard account; nothing was moved. See ${services.config.publicUrl}/support/tickets/${input.ticketId} or reply to support.`,
+            ...transferClosedByStaffMail({ publicUrl: services.config.publicUrl, ticketId: input.ticketId, status: result.status }),
             kind: "transfer_closed_by_staff",
             dedupeKey: `transfer:${input.ticketId}:closed_by_staff`,
             related: { type: "ticket", id: input.ticketId },
