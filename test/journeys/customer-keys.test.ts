@@ -4,6 +4,9 @@
  * creates a named additional key, uses both on /v1, regenerates the main key
  * through the ⋯ menu (the old one is dead at once, the new one works, the
  * additional key is untouched), and deletes the additional key (dead at once).
+ * A key is copied with the copy button (read back from the real clipboard);
+ * without JavaScript the menu and confirmation steps work as plain links and
+ * forms, and every page that shows a key is one nobody stores.
  */
 import { describe, expect, it } from "vitest";
 import { accountOf, accountStatusWith, KEY, signIn, v1 } from "./helpers/customer.js";
@@ -73,6 +76,83 @@ describe.skipIf(!chromiumPath)("customer: API keys", () => {
         ["additional", "revoked"],
         ["main", "active"],
       ]);
+    });
+  });
+  it("sign up shows the key; an additional key is copied and works; regenerating kills the old main key", async () => {
+    const p = await openPage(app, { contextOptions: { permissions: ["clipboard-read", "clipboard-write"] } });
+    await journey("customer-keys-copy", [p], async () => {
+      const { page } = p;
+      const welcomeResponse = page.waitForResponse((r) => r.url() === `${app.url}/settings/api-keys?welcome`);
+      await signIn(page, app, "Google", "journey@example.com");
+      // Responses that carry a key must not be stored by any cache.
+      expect((await welcomeResponse).headers()["cache-control"]).toBe("no-store");
+
+      await expect.poll(() => page.url()).toBe(`${app.url}/settings/api-keys?welcome`);
+      await page.getByRole("heading", { name: "Welcome to Switchboard" }).waitFor();
+      await page.getByText("it will not be shown again").first().waitFor();
+      const firstMain = await page.getByLabel("Your main API key").inputValue();
+      expect(firstMain).toMatch(KEY);
+
+      await page.getByLabel("Key name").fill("Laptop");
+      await page.getByRole("button", { name: "Create key" }).click();
+      await page.getByRole("heading", { name: "New key “Laptop”" }).waitFor();
+      const shown = await page.getByLabel("API key “Laptop”").inputValue();
+      expect(shown).toMatch(KEY);
+      await page.getByRole("region", { name: "New key “Laptop”" }).getByRole("button", { name: "Copy key" }).click();
+      await page.getByText("Copied to the clipboard.").waitFor();
+      const copied = await page.evaluate(() => navigator.clipboard.readText());
+      expect(copied).toBe(shown);
+      expect(await accountStatusWith(app, copied)).toBe(200);
+      // The reveal was the action's answer only: the welcome key is gone from the page.
+      expect(await page.getByLabel("Your main API key").count()).toBe(0);
+
+      await page.getByLabel("Key actions", { exact: true }).click();
+      await page.getByRole("link", { name: "Regenerate API key" }).click();
+      await page.getByRole("heading", { name: "Regenerate the main API key?" }).waitFor();
+      await page.getByRole("button", { name: "Regenerate API key" }).click();
+      await page.getByRole("heading", { name: "Your new main key" }).waitFor();
+      const newMain = await page.getByLabel("New main API key").inputValue();
+      expect(newMain).toMatch(KEY);
+      expect(newMain).not.toBe(firstMain);
+      await expect.poll(() => new URL(page.url()).search).toBe(""); // the answer shows on the list, not on the confirm step
+      expect(await page.getByRole("heading", { name: "Regenerate the main API key?" }).count()).toBe(0);
+
+      expect(await accountStatusWith(app, firstMain)).toBe(401);
+      expect(await accountStatusWith(app, newMain)).toBe(200);
+      expect(await accountStatusWith(app, copied)).toBe(200); // additional keys are untouched by a regenerate
+    });
+  });
+
+  it("works without JavaScript: the menu, the confirmation steps, and each key shown once in a page nobody stores", async () => {
+    const p = await openPage(app, { javaScript: false, contextOptions: { javaScriptEnabled: false } });
+    await journey("customer-keys-nojs", [p], async () => {
+      const { page } = p;
+      await signIn(page, app, "Google", "nojs@example.com");
+      await page.waitForURL(`${app.url}/settings/api-keys?welcome`);
+      const firstMain = await page.getByLabel("Your main API key").inputValue();
+      expect(firstMain).toMatch(KEY);
+      expect(await page.getByRole("button", { name: "Copy key" }).count()).toBe(0); // a button that could do nothing is not offered
+
+      await page.getByLabel("Key name").fill("Build server");
+      await page.getByRole("button", { name: "Create key" }).click();
+      const created = await page.getByLabel("API key “Build server”").inputValue();
+      expect(await accountStatusWith(app, created)).toBe(200);
+
+      await page.getByLabel("Key actions", { exact: true }).click(); // <details> opens natively
+      await page.getByRole("link", { name: "Regenerate API key" }).click();
+      const answer = page.waitForResponse((r) => r.request().method() === "POST");
+      await page.getByRole("button", { name: "Regenerate API key" }).click();
+      expect((await answer).headers()["cache-control"]).toBe("no-store");
+      const newMain = await page.getByLabel("New main API key").inputValue();
+      expect(await accountStatusWith(app, firstMain)).toBe(401);
+      expect(await accountStatusWith(app, newMain)).toBe(200);
+
+      await page.getByLabel("Key actions for Build server").click();
+      await page.getByRole("link", { name: "Delete key" }).click();
+      await page.getByRole("heading", { name: "Delete the key “Build server”?" }).waitFor();
+      await page.getByRole("button", { name: "Delete key" }).click();
+      await page.getByText("was deleted. It no longer works.").waitFor();
+      expect(await accountStatusWith(app, created)).toBe(401);
     });
   });
 });
