@@ -6,6 +6,14 @@ export type Db = Kysely<Database>;
 /** Repository functions take either the pool or an open transaction first. */
 export type DbOrTrx = Kysely<Database> | Transaction<Database>;
 
+/**
+ * Runs `fn` in the caller's transaction when it is one, else in a new one: a model
+ * step that must be atomic works alone and inside a larger intent alike.
+ */
+export function inTransaction<T>(db: DbOrTrx, fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  return db.isTransaction ? fn(db as Transaction<Database>) : db.transaction().execute(fn);
+}
+
 // Return int8 (bigint) columns as strings; money and ids are never squeezed through a float.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
 

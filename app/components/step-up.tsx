@@ -8,6 +8,7 @@ import { useRef } from "react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { Alert } from "./ui.js";
 import { ProviderSignInButtons } from "./provider-sign-in.js";
+import { providerName } from "../models/sign-in-method.js";
 
 /** What the console layout's loader says about a console action that asked for a fresh sign-in. */
 export interface StepUpView {
@@ -43,8 +44,6 @@ export function useStepUp(intent?: string): StepUpView | null {
   const view = kept.current;
   return view && (intent === undefined || view.intent === intent) ? view : null;
 }
-
-const PROVIDER_LABEL = { google: "Google", github: "GitHub" } as const;
 
 /** Above the console page, where the layout renders it. */
 export function StepUpNotice() {
@@ -85,7 +84,7 @@ function StepUpMessage({ view }: { view: StepUpView }) {
         <Form method="post" reloadDocument action={`/auth/${view.signIn.provider}?next=${encodeURIComponent(next)}`}>
           <AuthenticityTokenInput />
           <button type="submit" className="btn primary">
-            {`Sign in again with ${PROVIDER_LABEL[view.signIn.provider]}`}
+            {`Sign in again with ${providerName(view.signIn.provider)}`}
           </button>
         </Form>
       ) : (

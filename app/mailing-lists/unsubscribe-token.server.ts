@@ -5,9 +5,9 @@
  * secret signs; every secret verifies (rotation without breaking sent mail).
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { isUuid } from "../validation/ids.js";
 
 const VERSION = "v1";
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const mac = (secret: string, subscriptionId: string) =>
   createHmac("sha256", secret).update(`list-unsubscribe:${VERSION}:${subscriptionId}`).digest().subarray(0, 24);
@@ -22,7 +22,8 @@ export function signUnsubscribeToken(secrets: readonly string[], subscriptionId:
 export function verifyUnsubscribeToken(secrets: readonly string[], token: string): string | null {
   if (token.length > 200) return null;
   const [version, subscriptionId, signature, ...rest] = token.split(".");
-  if (version !== VERSION || !subscriptionId || !signature || rest.length > 0 || !UUID.test(subscriptionId)) return null;
+  if (version !== VERSION || !subscriptionId || !signature || rest.length > 0 || !isUuid(subscriptionId) || subscriptionId !== subscriptionId.toLowerCase())
+    return null;
   if (!/^[A-Za-z0-9_-]{32}$/.test(signature)) return null;
   const given = Buffer.from(signature, "base64url");
   return secrets.some((s) => timingSafeEqual(mac(s, subscriptionId), given)) ? subscriptionId : null;

@@ -1,6 +1,7 @@
 /** Accounts as support staff see them: search, detail, and the status changes workflows make. */
 import { sql } from "kysely";
-import type { DbOrTrx } from "../../db/connection.js";
+import { inTransaction, type DbOrTrx } from "../../db/connection.js";
+import { isUuid } from "../validation/ids.js";
 import type { AccountStatus, Plan, StatusChange, StatusChangeAction, StatusChangeStep } from "../../db/schema.js";
 import { writeAudit, type Actor } from "./audit.server.js";
 import { revokeAccountSessions } from "./sessions.server.js";
@@ -16,9 +17,6 @@ export interface AccountListRow {
   owner_email: string | null;
   owner_provider: string | null;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (s: string) => UUID.test(s);
 
 /** A block (or unblock) of this account that has not finished yet, if any. */
 export async function inFlightStatusChange(db: DbOrTrx, accountId: string, action: StatusChangeAction) {
@@ -205,7 +203,7 @@ export async function recordStatusChangeStep(
       });
     }
   };
-  await (db.isTransaction ? run(db) : db.transaction().execute(run));
+  await inTransaction(db, run);
 }
 
 /**
@@ -266,4 +264,9 @@ export async function endAccountSessions(db: DbOrTrx, accountId: string, reason:
     details: { count: ended, reason },
   });
   return ended;
+}
+
+/** Whether password logins are on for the account, and the identifier people sign in with. */
+export async function getPasswordLoginAccess(db: DbOrTrx, accountId: string) {
+  return db.selectFrom("accounts").select(["password_logins_enabled", "login_id"]).where("id", "=", accountId).executeTakeFirstOrThrow();
 }

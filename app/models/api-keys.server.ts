@@ -5,7 +5,7 @@
  * Revocation notifies every web process through a trigger (see migrations).
  */
 import { sql } from "kysely";
-import type { Db, DbOrTrx } from "../../db/connection.js";
+import { inTransaction, type DbOrTrx } from "../../db/connection.js";
 import type { ApiKeyKind } from "../../db/schema.js";
 import { apiKeyDisplayParts, generateApiKey, hashApiKey, isWellFormedApiKey } from "./api-key-format.server.js";
 import { planAllows, plansWith } from "./plans.js";
@@ -45,8 +45,6 @@ async function insertKey(trx: DbOrTrx, input: { accountId: string; kind: ApiKeyK
 export async function createMainKey(trx: DbOrTrx, accountId: string, createdBy: string | null): Promise<CreatedKey> {
   return insertKey(trx, { accountId, kind: "main", name: "Main key", createdBy });
 }
-
-const inTransaction = <T>(db: DbOrTrx, fn: (trx: DbOrTrx) => Promise<T>) => (db.isTransaction ? fn(db) : (db as Db).transaction().execute(fn));
 
 /** Serializes key changes per account (the account row is the lock). */
 async function lockAccount(trx: DbOrTrx, accountId: string) {

@@ -6,7 +6,7 @@
  * idempotency key unique per account, so a retried request posts once.
  */
 import { sql } from "kysely";
-import type { Db, DbOrTrx } from "../../db/connection.js";
+import { inTransaction, type Db, type DbOrTrx } from "../../db/connection.js";
 import type { AccountStatus, LedgerKind, Plan } from "../../db/schema.js";
 import { writeAudit, type Actor } from "./audit.server.js";
 
@@ -122,7 +122,7 @@ export async function postLedgerEntry(
       rechargeDue,
     };
   };
-  return db.isTransaction ? run(db) : (db as Db).transaction().execute(run);
+  return inTransaction(db, run);
 }
 
 export async function getBalance(db: DbOrTrx, accountId: string) {

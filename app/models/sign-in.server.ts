@@ -13,6 +13,7 @@ import type { Db, DbOrTrx } from "../../db/connection.js";
 import type { AccountStatus, Database, Provider, SignInProvider, StaffRole } from "../../db/schema.js";
 import { writeAudit, type Actor } from "./audit.server.js";
 import { createMainKey } from "./api-keys.server.js";
+import { providerName } from "./sign-in-method.js";
 import { isEmailTombstoned, normalizeEmail } from "./email.server.js";
 import { erasePerson } from "./erasure.server.js";
 import { acceptInvitation, findInvitation } from "./invitations.server.js";
@@ -43,8 +44,7 @@ export type SignInOutcome =
     }
   | { ok: false; reason: RefusalReason; boundProvider?: Provider; userId?: string; accountId?: string };
 
-const PROVIDER_LABEL: Record<Provider, string> = { google: "Google", github: "GitHub", linkedin: "LinkedIn" };
-export const providerLabel = (p: Provider) => PROVIDER_LABEL[p];
+export const providerLabel = (p: Provider) => providerName(p);
 
 /** The words a person sees for each refusal (the first sentence of other_provider is exact, by spec). */
 export function refusalMessage(reason: RefusalReason, provider?: Provider, boundProvider?: Provider): string[] {

@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { NOT_FOUND, requireStaff } from "../auth/session.server.js";
 import { Badge, When } from "../components/ui.js";
-import { isUuid } from "../models/accounts.server.js";
+import { isUuid } from "../validation/ids.js";
 import { MASK, mailLinksShownInFull, maskLinkTokens } from "../mail/link-tokens.js";
 import { getOutboxMail } from "../mail/mailer.server.js";
 

@@ -20,7 +20,8 @@ import { signUnsubscribeToken, verifyUnsubscribeToken } from "../../app/mailing-
 import { listOutbox, OUTBOX_PAGE_SIZE } from "../../app/mail/mailer.server.js";
 import { safeRedirect } from "../../app/auth/safe-redirect.js";
 import { newPasswordProblem, PASSWORD_MAX, PASSWORD_MIN } from "../../app/auth/passwords.server.js";
-import { getAccount, isUuid } from "../../app/models/accounts.server.js";
+import { getAccount } from "../../app/models/accounts.server.js";
+import { isUuid } from "../../app/validation/ids.js";
 import {
   apiKeyDisplayParts,
   generateApiKey,
