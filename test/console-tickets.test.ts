@@ -14,6 +14,7 @@ import { accountWithKey } from "./helpers/accounts.js";
 import { realActivities } from "./helpers/activities.js";
 import { truncateAll } from "./helpers/database.js";
 import { historyText } from "./helpers/pii-scan.js";
+import { staffAgentByEmail, staffIdByEmail } from "./helpers/staff.js";
 import { useSuite } from "./helpers/suite.js";
 import { pageText, UserAgent } from "./helpers/user-agent.js";
 
@@ -42,12 +43,8 @@ afterEach(async () => {
   for (const h of started.splice(0)) await h.terminate("test over").catch(() => undefined); // already finished: nothing to end
 });
 
-async function staffAgent(email: StaffEmail) {
-  const ua = new UserAgent(t.app.url);
-  await ua.signIn("github", { email });
-  return ua;
-}
-const staffId = async (email: StaffEmail) => (await t.db.selectFrom("staff").select("id").where("email", "=", email).executeTakeFirstOrThrow()).id;
+const staffAgent = (email: StaffEmail) => staffAgentByEmail(t.app.url, email);
+const staffId = (email: StaffEmail) => staffIdByEmail(t.db, email);
 
 /** Old and new accounts, each owned by a user with a real address and holding one API key. */
 async function pair(oldBalance: bigint, newBalance = 0n) {

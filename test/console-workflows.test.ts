@@ -10,23 +10,18 @@ import type { WorkflowHandle } from "@temporalio/client";
 import { ApplicationFailure } from "@temporalio/common";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { requestStatusChange } from "../app/services/account-status.server.js";
+import type { StaffRole } from "../db/schema.js";
 import { transferStatusQuery } from "../workflows/shared.js";
 import { accountWithKey } from "./helpers/accounts.js";
 import { realActivities } from "./helpers/activities.js";
 import { truncateAll } from "./helpers/database.js";
 import { historyText } from "./helpers/pii-scan.js";
+import { seedStaffOfEachRole, staffAgent as staffAgentFor, staffEmail, staffIdByEmail } from "./helpers/staff.js";
 import { useSuite } from "./helpers/suite.js";
 import { startTestTransfer } from "./helpers/transfers.js";
 import { pageText, UserAgent } from "./helpers/user-agent.js";
 
 const t = useSuite({ app: true });
-
-const STAFF = [
-  { email: "support@switchboard.test", role: "support" },
-  { email: "operator@switchboard.test", role: "operator" },
-  { email: "admin@switchboard.test", role: "admin" },
-] as const;
-type StaffEmail = (typeof STAFF)[number]["email"];
 
 /** Visibility is eventually consistent: list assertions poll up to this long. */
 const VISIBLE_WITHIN = { timeout: 15_000, interval: 250 };
@@ -34,21 +29,14 @@ const VISIBLE_WITHIN = { timeout: 15_000, interval: 250 };
 const started: WorkflowHandle[] = [];
 beforeEach(async () => {
   await truncateAll(t.db);
-  await t.db
-    .insertInto("staff")
-    .values(STAFF.map((s) => ({ ...s })))
-    .execute();
+  await seedStaffOfEachRole(t.db);
 });
 afterEach(async () => {
   for (const h of started.splice(0)) await h.terminate("test over").catch(() => undefined); // already finished: nothing to end
 });
 
-async function staffAgent(email: StaffEmail) {
-  const ua = new UserAgent(t.app.url);
-  await ua.signIn("github", { email });
-  return ua;
-}
-const staffId = async (email: StaffEmail) => (await t.db.selectFrom("staff").select("id").where("email", "=", email).executeTakeFirstOrThrow()).id;
+const staffAgent = (role: StaffRole) => staffAgentFor(t.app.url, role);
+const staffId = (role: StaffRole) => staffIdByEmail(t.db, staffEmail(role));
 /** An old account and, owned by the new address, the account it moves to: verification passes and the transfer waits for confirmation. */
 async function transferPair() {
   const n = crypto.randomUUID().slice(0, 8);
@@ -60,7 +48,7 @@ const page = (workflowId: string) => `/console/workflows/${encodeURIComponent(wo
 
 /** A block the way the console asks for one; the handle of the workflow it started. */
 async function block(accountId: string) {
-  const sid = await staffId("support@switchboard.test");
+  const sid = await staffId("support");
   const r = await requestStatusChange(
     t.app.services,
     { accountId, action: "block", reasonCode: "abuse", reasonText: "test", staffId: sid },
@@ -127,7 +115,7 @@ describe("the workflow list", () => {
 
     // No worker: this block stays running until an operator terminates it from its page.
     const running = await block(stuck.accountId);
-    const operator = await staffAgent("operator@switchboard.test");
+    const operator = await staffAgent("operator");
     const terminated = await operator.submit(page(running.workflowId), page(running.workflowId), {
       intent: "terminate",
       run: (await running.describe()).runId,
@@ -137,7 +125,7 @@ describe("the workflow list", () => {
     expect(pageText(terminated.body)).toContain("Terminated.");
     expect(await statusOf(running)).toBe("TERMINATED");
 
-    const support = await staffAgent("support@switchboard.test");
+    const support = await staffAgent("support");
     await pollList(support, `/console/workflows?account=${done.accountId}`, (x) => x.includes(completed.workflowId) && x.includes("completed"));
     await pollList(support, `/console/workflows?account=${done.accountId}&status=Completed&type=blockAccount`, (x) => x.includes(completed.workflowId));
     await pollList(support, `/console/workflows?account=${failing.accountId}&status=Failed`, (x) => x.includes(failed.workflowId) && x.includes("failed"));
@@ -165,7 +153,7 @@ describe("the workflow list", () => {
   });
 
   it("answers 400 to a bad filter, never 500, and is staff only", async () => {
-    const support = await staffAgent("support@switchboard.test");
+    const support = await staffAgent("support");
     for (const q of [
       "status=Bogus",
       "type=deleteEverything",
@@ -194,7 +182,7 @@ describe("the workflow list", () => {
 describe("the workflow page", () => {
   it("shows a transfer's current step and its ticket; a block's account", async () => {
     const old = await transferPair();
-    const support = await staffAgent("support@switchboard.test");
+    const support = await staffAgent("support");
     await t.temporal.runWorker(realActivities(t.db, t.app.url), async () => {
       const transfer = await startTestTransfer(
         { db: t.db, temporal: t.temporal.client, taskQueue: t.temporal.taskQueue },
@@ -240,7 +228,7 @@ describe("the workflow page", () => {
       await h.result();
       return h;
     });
-    const operator = await staffAgent("operator@switchboard.test");
+    const operator = await staffAgent("operator");
     const text = pageText((await operator.get(page(h.workflowId))).body);
     const item = text.slice(text.indexOf("markStatusChangeRunning"), text.indexOf("setAccountBlocked"));
     expect(item).toContain("Attempt 1: failed — database hiccup");
@@ -258,8 +246,8 @@ describe("actions on a workflow", () => {
     const b = await accountWithKey(t.db);
     const first = await block(a.accountId); // no worker: both stay running
     const second = await block(b.accountId);
-    const operator = await staffAgent("operator@switchboard.test");
-    const opId = await staffId("operator@switchboard.test");
+    const operator = await staffAgent("operator");
+    const opId = await staffId("operator");
 
     const noReason = await operator.submit(page(first.workflowId), page(first.workflowId), {
       intent: "terminate",
@@ -311,7 +299,7 @@ describe("actions on a workflow", () => {
     const a = await accountWithKey(t.db);
     const h = await block(a.accountId);
     const runId = (await h.describe()).runId;
-    const support = await staffAgent("support@switchboard.test");
+    const support = await staffAgent("support");
     const sup = await support.submit(page(h.workflowId), page(h.workflowId), { intent: "terminate", run: runId, reason: "x" });
     expect(sup.status).toBe(403);
 
@@ -336,7 +324,7 @@ describe("actions on a workflow", () => {
         return real.markStatusChangeRunning(changeId);
       },
     };
-    const operator = await staffAgent("operator@switchboard.test");
+    const operator = await staffAgent("operator");
     await t.temporal.runWorker(flaky, async () => {
       const h = await block(a.accountId);
       const runId = (await h.describe()).runId;
