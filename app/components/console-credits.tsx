@@ -3,7 +3,10 @@ import { Form } from "@remix-run/react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import type { LedgerKind } from "../../db/schema.js";
 import { formatCents, formatSignedCents } from "../models/money.js";
-import { Alert, Badge, EmptyState, When } from "./ui.js";
+import { Field, SelectField, type FieldErrors } from "./forms.js";
+import { useStepUp } from "./step-up.js";
+import { DataTable, type Column } from "./table.js";
+import { Alert, Badge, When } from "./ui.js";
 
 export interface ConsoleLedgerRow {
   id: string;
@@ -21,11 +24,25 @@ export type CreditsField = "amountDollars" | "kind" | "reason";
 export interface CreditsOutcome {
   error: string | null;
   notice: string | null;
-  fieldErrors: Partial<Record<CreditsField, string>>;
+  fieldErrors: FieldErrors<CreditsField>;
   values: { amountDollars: string; kind: string; reason: string } | null;
   /** The entry a successful post made: a new one empties the form. */
   postedId: string | null;
 }
+
+const LEDGER_COLUMNS: readonly Column<ConsoleLedgerRow>[] = [
+  { header: "When", cell: (e) => <When at={e.at} /> },
+  { header: "Kind", cell: (e) => <Badge value={e.kind} /> },
+  { header: "Amount", cell: (e) => formatSignedCents(e.amountCents), className: "mono" },
+  { header: "Balance after", cell: (e) => formatCents(e.balanceAfterCents), className: "mono" },
+  { header: "By", cell: (e) => e.actorType.replace(/_/g, " ") },
+  { header: "Note", cell: (e) => e.note ?? <span className="muted">—</span> },
+];
+
+const KIND_OPTIONS = [
+  { value: "grant", label: "Grant (adds credits)" },
+  { value: "adjustment", label: "Adjustment (adds or takes away)" },
+];
 
 export function ConsoleCredits(props: {
   balanceCents: string;
@@ -36,8 +53,21 @@ export function ConsoleCredits(props: {
   formToken: string;
   outcome: CreditsOutcome | null;
 }) {
-  const { balanceCents, creditLimitCents, ledger, canAdjust, formToken, outcome } = props;
-  const errors = outcome?.fieldErrors ?? {};
+  const { balanceCents, creditLimitCents, ledger, canAdjust, formToken } = props;
+  // After a fresh sign-in (step-up) the form comes back filled in as it was posted.
+  const kept = useStepUp("adjust")?.values;
+  const outcome =
+    props.outcome ??
+    (kept
+      ? {
+          error: null,
+          notice: null,
+          fieldErrors: {},
+          postedId: null,
+          values: { amountDollars: kept.amountDollars ?? "", kind: kept.kind ?? "grant", reason: kept.reason ?? "" },
+        }
+      : null);
+  const errors: CreditsOutcome["fieldErrors"] = outcome?.fieldErrors ?? {};
   const values = outcome?.values ?? { amountDollars: "", kind: "grant", reason: "" };
   return (
     <section className="card" aria-labelledby="credits-h">
@@ -54,40 +84,7 @@ export function ConsoleCredits(props: {
       </dl>
 
       <h3>Latest ledger entries</h3>
-      {ledger.length === 0 ? (
-        <EmptyState>No ledger entries yet.</EmptyState>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Amount</th>
-                <th scope="col">Balance after</th>
-                <th scope="col">By</th>
-                <th scope="col">Note</th>
-              </tr>
-            </thead>
-            <tbody>
-              {ledger.map((e) => (
-                <tr key={e.id}>
-                  <td>
-                    <When at={e.at} />
-                  </td>
-                  <td>
-                    <Badge value={e.kind} />
-                  </td>
-                  <td className="mono">{formatSignedCents(e.amountCents)}</td>
-                  <td className="mono">{formatCents(e.balanceAfterCents)}</td>
-                  <td>{e.actorType.replace(/_/g, " ")}</td>
-                  <td>{e.note ?? <span className="muted">—</span>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable caption="Ledger entries, newest first" columns={LEDGER_COLUMNS} rows={ledger} rowKey={(e) => e.id} empty="No ledger entries yet." />
 
       {canAdjust ? (
         <Form key={outcome?.postedId ?? "adjust"} method="post" aria-labelledby="adjust-h" style={{ marginTop: "1rem" }} noValidate>
@@ -97,66 +94,28 @@ export function ConsoleCredits(props: {
           <AuthenticityTokenInput />
           <input type="hidden" name="adjustToken" value={formToken} />
           <div className="grid">
-            <div className="field">
-              <label htmlFor="credits-amount">Amount in dollars</label>
-              <input
-                id="credits-amount"
-                name="amountDollars"
-                type="text"
-                inputMode="decimal"
-                autoComplete="off"
-                defaultValue={values.amountDollars}
-                aria-invalid={errors.amountDollars ? true : undefined}
-                aria-describedby={errors.amountDollars ? "credits-amount-error credits-amount-hint" : "credits-amount-hint"}
-              />
-              <div id="credits-amount-hint" className="hint">
-                Like 10 or 10.50. Negative takes credits away (adjustments only).
-              </div>
-              {errors.amountDollars ? (
-                <div id="credits-amount-error" className="field-error">
-                  {errors.amountDollars}
-                </div>
-              ) : null}
-            </div>
-            <div className="field">
-              <label htmlFor="credits-kind">Type of entry</label>
-              <select
-                id="credits-kind"
-                name="kind"
-                defaultValue={values.kind}
-                aria-invalid={errors.kind ? true : undefined}
-                aria-describedby={errors.kind ? "credits-kind-error" : undefined}
-              >
-                <option value="grant">Grant (adds credits)</option>
-                <option value="adjustment">Adjustment (adds or takes away)</option>
-              </select>
-              {errors.kind ? (
-                <div id="credits-kind-error" className="field-error">
-                  {errors.kind}
-                </div>
-              ) : null}
-            </div>
-          </div>
-          <div className="field">
-            <label htmlFor="credits-reason">Why (for the record)</label>
-            <textarea
-              id="credits-reason"
-              name="reason"
-              rows={2}
-              maxLength={500}
-              defaultValue={values.reason}
-              aria-invalid={errors.reason ? true : undefined}
-              aria-describedby={errors.reason ? "credits-reason-error credits-reason-hint" : "credits-reason-hint"}
+            <Field
+              id="credits-amount"
+              label="Amount in dollars"
+              hint="Like 10 or 10.50. Negative takes credits away (adjustments only)."
+              error={errors.amountDollars}
+              input={{ name: "amountDollars", type: "text", inputMode: "decimal", autoComplete: "off", defaultValue: values.amountDollars }}
             />
-            <div id="credits-reason-hint" className="hint">
-              Required, up to 500 characters. Kept on the ledger entry for staff; the customer does not see it.
-            </div>
-            {errors.reason ? (
-              <div id="credits-reason-error" className="field-error">
-                {errors.reason}
-              </div>
-            ) : null}
+            <SelectField
+              id="credits-kind"
+              label="Type of entry"
+              options={KIND_OPTIONS}
+              error={errors.kind}
+              select={{ name: "kind", defaultValue: values.kind }}
+            />
           </div>
+          <Field
+            id="credits-reason"
+            label="Why (for the record)"
+            hint="Required, up to 500 characters. Kept on the ledger entry for staff; the customer does not see it."
+            error={errors.reason}
+            textarea={{ name: "reason", rows: 2, maxLength: 500, defaultValue: values.reason }}
+          />
           <button type="submit" name="intent" value="adjust" className="btn primary">
             Post to the ledger
           </button>

@@ -73,3 +73,8 @@ export async function changePlan(
   });
   return { ok: true, changed: true };
 }
+
+/** The account's plan and password-login switch, locked: what a plan change is about to change from. */
+export async function lockPlanOf(trx: DbOrTrx, accountId: string) {
+  return trx.selectFrom("accounts").select(["plan", "password_logins_enabled"]).where("id", "=", accountId).forUpdate().executeTakeFirst();
+}

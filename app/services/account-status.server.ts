@@ -5,7 +5,7 @@
  */
 import type { StatusChangeAction } from "../../db/schema.js";
 import type { Actor } from "../models/audit.server.js";
-import { createStatusChange, inFlightStatusChange, recordStatusChangeStep, setStatusChangeWorkflow } from "../models/accounts.server.js";
+import { createStatusChange, getAccountStatus, inFlightStatusChange, recordStatusChangeStep, setStatusChangeWorkflow } from "../models/accounts.server.js";
 import type { Services } from "../context.server.js";
 import { commitThenStart, workflowRun } from "../temporal/start.server.js";
 import { workflowIsRunning } from "../temporal/history.server.js";
@@ -51,4 +51,24 @@ export async function requestStatusChange(
     };
   }
   return { ok: true, changeId: result.changeId, workflowId };
+}
+
+/**
+ * Block or unblock as the console asks: only an active account can be blocked
+ * and only a blocked one unblocked; anything else is refused before anything
+ * is written. (The workflows themselves accept a repeat: "already blocked".)
+ */
+export async function requestStatusChangeByStaff(
+  services: Pick<Services, "db" | "temporal" | "config" | "logger">,
+  input: { accountId: string; action: StatusChangeAction; reasonCode: string; reasonText: string; staffId: string },
+  actor: Actor,
+): Promise<StartResult> {
+  const status = await getAccountStatus(services.db, input.accountId);
+  if (input.action === "block" && status !== "active") {
+    return { ok: false, message: `This account is ${status}; only an active account can be blocked.` };
+  }
+  if (input.action === "unblock" && status !== "blocked") {
+    return { ok: false, message: `This account is ${status}; only a blocked account can be unblocked.` };
+  }
+  return requestStatusChange(services, input, actor);
 }
