@@ -8,8 +8,9 @@
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { sql } from "kysely";
 import type { DbOrTrx } from "../../db/connection.js";
-import type { InvitedRole, Plan } from "../../db/schema.js";
+import type { AccountStatus, InvitedRole, Plan } from "../../db/schema.js";
 import { enqueueMail, type DeliveryMode } from "../mail/mailer.server.js";
+import { invitationMail } from "../mail/templates/invitations.js";
 import { writeAudit, type Actor } from "./audit.server.js";
 import { normalizeEmail } from "./email.server.js";
 import { planAllows, plansWith } from "./plans.js";
@@ -103,13 +104,7 @@ async function sendInvitationMail(
     trx,
     {
       to: input.email,
-      // Not the account's name: that is text the inviter chose (by default their own name), and a
-      // subject is what a stranger's mailbox shows first. The body names the account, in quotes.
-      subject: "You are invited to an account on Switchboard",
-      text:
-        `You are invited to join "${account.name}" on Switchboard as ${input.role === "admin" ? "an admin" : "a member"}.\n\n` +
-        `Accept by signing in with Google or GitHub as ${input.email}:\n\n${input.publicUrl}/invitations/${input.token}\n\n` +
-        `The link expires in 7 days. If you did not expect this, ignore this mail.`,
+      ...invitationMail({ publicUrl: input.publicUrl, accountName: account.name, role: input.role, email: input.email, token: input.token }),
       kind: "invitation",
       dedupeKey: `invitation:${input.id}:${input.sentCount}`,
       related: { type: "account", id: input.accountId },
@@ -284,6 +279,16 @@ export async function findInvitation(db: DbOrTrx, token: string): Promise<Invita
   if (!row || !row.email) return { state: "not_found" };
   const state = row.accepted_at ? "accepted" : row.revoked_at ? "revoked" : row.expires_at.getTime() < Date.now() ? "expired" : "valid";
   return { state, id: row.id, accountId: row.account_id, accountName: row.name, email: row.email, role: row.role, expiresAt: row.expires_at };
+}
+
+/** The signed-in person an invitation is for, or not: their id and (provider-verified) address. */
+export async function findInvitee(db: DbOrTrx, userId: string): Promise<{ id: string; email: string | null } | undefined> {
+  return db.selectFrom("users").select(["id", "email"]).where("id", "=", userId).executeTakeFirst();
+}
+
+/** The inviting account's plan and status: an invitation works only while it is active and has user management. */
+export async function invitingAccount(db: DbOrTrx, accountId: string): Promise<{ plan: Plan; status: AccountStatus } | undefined> {
+  return db.selectFrom("accounts").select(["plan", "status"]).where("id", "=", accountId).executeTakeFirst();
 }
 
 export type AcceptRefusal = "not_found" | "expired" | "revoked" | "accepted" | "wrong_email" | "plan" | "inactive";

@@ -6,6 +6,7 @@ import { revokeKeysCreatedBy, type MemberKeysRevoked } from "./api-keys.server.j
 import { writeAudit, type Actor } from "./audit.server.js";
 import { erasePerson } from "./erasure.server.js";
 import { planAllows, plansWith } from "./plans.js";
+import { revokeSession } from "./sessions.server.js";
 
 /** The user's role on the account, or null when they are not (or no longer) a member. */
 export async function getMembershipRole(db: DbOrTrx, accountId: string, userId: string): Promise<MemberRole | null> {
@@ -25,6 +26,12 @@ export async function listMembers(db: DbOrTrx, accountId: string) {
     .orderBy(sql`CASE memberships.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END`)
     .orderBy("memberships.created_at")
     .execute();
+}
+
+/** How the members page and its notices name a person: a password login by its username. */
+export function memberLabel(m: { name: string | null; email: string | null; username: string | null }): string {
+  if (m.username) return m.username;
+  return m.name && m.email ? `${m.name} (${m.email})` : (m.email ?? m.name ?? "this person");
 }
 
 /** Every live account the user belongs to, for the account switcher. */
@@ -172,4 +179,34 @@ export async function handOverOwnership(trx: DbOrTrx, accountId: string, fromUse
     details: { from_user_id: fromUserId, to_user_id: toUserId },
   });
   return { ok: true };
+}
+
+/**
+ * After leaving an account, the leaver's own session moves to another live
+ * account of theirs; with none (they may all be blocked) it ends like the
+ * others on the account they left. True when it moved.
+ */
+export async function moveSessionAfterLeaving(trx: DbOrTrx, sessionId: string, userId: string, leftAccountId: string): Promise<boolean> {
+  const next = (await accountsOfUser(trx, userId)).find((a) => a.id !== leftAccountId);
+  if (next) await trx.updateTable("sessions").set({ account_id: next.id }).where("id", "=", sessionId).execute();
+  else await revokeSession(trx, sessionId, "left_account");
+  return next !== undefined;
+}
+
+// ---- the members as an account's deletion works through them ----
+
+export async function memberUserIds(db: DbOrTrx, accountId: string): Promise<string[]> {
+  return (await db.selectFrom("memberships").select("user_id").where("account_id", "=", accountId).execute()).map((m) => m.user_id);
+}
+
+/** The members who still have an address, with it. */
+export async function memberAddresses(db: DbOrTrx, accountId: string): Promise<{ id: string; email: string }[]> {
+  const users = await db
+    .selectFrom("memberships")
+    .innerJoin("users", "users.id", "memberships.user_id")
+    .select(["users.id", "users.email"])
+    .where("memberships.account_id", "=", accountId)
+    .where("users.email", "is not", null)
+    .execute();
+  return users.map((u) => ({ id: u.id, email: u.email! }));
 }

@@ -101,6 +101,12 @@ export async function listPasswordLogins(db: DbOrTrx, accountId: string) {
     .execute();
 }
 
+/** The account's plan and whether support turned password logins on, with the identifier people sign in with. */
+export async function passwordLoginSettings(db: DbOrTrx, accountId: string): Promise<{ plan: Plan; enabled: boolean; loginId: string | null }> {
+  const account = await db.selectFrom("accounts").select(["plan", "password_logins_enabled", "login_id"]).where("id", "=", accountId).executeTakeFirstOrThrow();
+  return { plan: account.plan, enabled: account.password_logins_enabled, loginId: account.login_id };
+}
+
 /** Why the account cannot have password logins made right now, or null. */
 async function loginsRefusal(trx: DbOrTrx, accountId: string): Promise<Refused | null> {
   const account = await trx.selectFrom("accounts").select(["plan", "password_logins_enabled", "status"]).where("id", "=", accountId).executeTakeFirst();
@@ -273,4 +279,16 @@ export async function changePassword(
     .execute();
   await writeAudit(trx, actor, { action: "password_login.password_changed", targetType: "account", targetId: row.account_id, details: { user_id: userId } });
   return { ok: true };
+}
+
+/** The person's password login on this account (its username and the account's name), or null when they sign in otherwise. */
+export async function passwordLoginOf(db: DbOrTrx, userId: string, accountId: string) {
+  const row = await db
+    .selectFrom("password_logins")
+    .innerJoin("accounts", "accounts.id", "password_logins.account_id")
+    .select(["password_logins.username", "accounts.name as accountName"])
+    .where("password_logins.user_id", "=", userId)
+    .where("password_logins.account_id", "=", accountId)
+    .executeTakeFirst();
+  return row ?? null;
 }

@@ -15,8 +15,9 @@
  *   on; a new or reset login's one-time password is shown once, never cached.
  * - Build: access is shared with additional API keys.
  *
- * Every change is one action dispatching on `intent`; a bad request answers
- * 400 and changes nothing, someone who may not manage answers 403.
+ * Every change is one action dispatching on `intent` to one function of
+ * app/services/members.server.ts; a bad request answers 400 and changes
+ * nothing, someone who may not manage answers 403.
  */
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
@@ -24,21 +25,27 @@ import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { useEffect, useState } from "react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { z } from "zod";
-import type { MemberRole } from "../../db/schema.js";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
-import { requireUser } from "../auth/session.server.js";
+import { clearSessionCookie, requireUser } from "../auth/session.server.js";
+import { fieldErrorsOf, type FieldErrors as FormFieldErrors } from "../components/forms.js";
 import { Alert, Badge, EmptyState, When } from "../components/ui.js";
-import { deliveryMode } from "../mail/mailer.server.js";
-import { endMembership } from "../services/members.server.js";
-import { keysCreatedBy } from "../models/api-keys.server.js";
-import { getHomeSummary } from "../models/home.server.js";
-import { createInvitation, invitationLimitsFrom, pendingInvitations, resendInvitation, revokeInvitation } from "../models/invitations.server.js";
-import { accountsOfUser, getMembershipRole, handOverOwnership, listMembers, memberManagementRefusal, setMemberRole } from "../models/memberships.server.js";
-import { createPasswordLogin, listPasswordLogins, resetPasswordLogin } from "../models/password-logins.server.js";
-import { PLAN_LABEL, planAllows, plansWith } from "../models/plans.js";
 import { NO_STORE, fetchedByScript, passCacheControl } from "../http/no-store.js";
-import { clearSessionCookie } from "../auth/session.server.js";
-import { revokeSession } from "../models/sessions.server.js";
+import { getMembershipRole } from "../models/memberships.server.js";
+import { loadMembersPage, type ConfirmData, type ConfirmKey } from "../presenters/members-page.server.js";
+import {
+  changeMemberRole,
+  createLogin,
+  handOverAccount,
+  inviteMember,
+  leaveAccount,
+  manageRefusal,
+  removeFromAccount,
+  removeLogin,
+  resendMemberInvitation,
+  resetLogin,
+  revokeMemberInvitation,
+  type MembersOutcome,
+} from "../services/members.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Members · Switchboard" }];
 
@@ -46,135 +53,24 @@ export const meta: MetaFunction = () => [{ title: "Members · Switchboard" }];
 export const headers = passCacheControl;
 
 const PAGE = "/settings/members";
-const canManageRole = (role: MemberRole) => role === "owner" || role === "admin";
 
 const Query = z.object({
   confirm: z.enum(["remove", "handover", "remove_login", "leave"]).optional(),
   user: z.string().uuid().optional(),
 });
 
-type Section = "members" | "password_logins" | "keys";
-
-function memberLabel(m: { name: string | null; email: string | null; username: string | null }): string {
-  if (m.username) return m.username;
-  return m.name && m.email ? `${m.name} (${m.email})` : (m.email ?? m.name ?? "this person");
-}
-
-/** What removal revokes, as the keys page shows them. */
-async function keyList(db: Parameters<typeof keysCreatedBy>[0], accountId: string, userId: string) {
-  return (await keysCreatedBy(db, accountId, userId)).map((k) => ({ id: k.id, kind: k.kind, name: k.name, display: `${k.prefix}…${k.last4}` }));
-}
-
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const p = await requireUser(request, context);
-  const { db } = context.services;
-  const home = await getHomeSummary(db, p.userId, p.accountId);
-  if (!home) throw new Response("You are not a member of this account.", { status: 403 });
-  const { plan } = home.account;
-  const role = home.role;
-  const canManage = canManageRole(role);
-  const section: Section = planAllows(plan, "user_management") ? "members" : planAllows(plan, "password_logins") ? "password_logins" : "keys";
   const url = new URL(request.url);
-
-  const rows = section === "keys" ? [] : await listMembers(db, p.accountId);
-  const members = rows.map((m) => ({
-    id: m.id,
-    name: m.name,
-    email: m.email,
-    username: m.username,
-    passwordLogin: m.provider === "password",
-    role: m.role,
-    joinedAt: m.created_at,
-    label: memberLabel(m),
-  }));
-  const invitations =
-    section === "members" && canManage
-      ? (await pendingInvitations(db, p.accountId)).map((i) => ({
-          id: i.id,
-          email: i.email ?? "",
-          role: i.role,
-          sentAt: i.last_sent_at,
-          sentCount: i.sent_count,
-          expiresAt: i.expires_at,
-          expired: i.expired,
-        }))
-      : [];
-
-  let passwordLogins: {
-    enabled: boolean;
-    loginId: string | null;
-    logins: { userId: string; username: string; mustChange: boolean; createdAt: Date; passwordChangedAt: Date | null }[];
-  } | null = null;
-  if (section === "password_logins") {
-    const account = await db.selectFrom("accounts").select(["password_logins_enabled", "login_id"]).where("id", "=", p.accountId).executeTakeFirstOrThrow();
-    const logins = await listPasswordLogins(db, p.accountId);
-    passwordLogins = {
-      enabled: account.password_logins_enabled,
-      loginId: account.login_id,
-      logins: logins.map((l) => ({
-        userId: l.user_id,
-        username: l.username,
-        mustChange: l.must_change,
-        createdAt: l.created_at,
-        passwordChangedAt: l.password_changed_at,
-      })),
-    };
-  }
-
-  // A confirmation step for removal, leaving and hand-over; a malformed or stale link is just the page.
+  // A malformed or stale confirmation link is just the page.
   const query = Query.safeParse(Object.fromEntries(url.searchParams));
-  let confirm: ConfirmData | null = null;
-  if (query.success && query.data.confirm === "leave") {
-    const self = members.find((m) => m.id === p.userId);
-    const elsewhere = (await accountsOfUser(db, p.userId)).some((a) => a.id !== p.accountId);
-    confirm = {
-      kind: "leave",
-      target: self && self.role !== "owner" ? { id: self.id, label: self.label, keys: await keyList(db, p.accountId, self.id) } : null,
-      lastAccount: !elsewhere,
-    };
-  } else if (canManage && query.success && query.data.confirm) {
-    const kind = query.data.confirm;
-    const candidates =
-      kind === "handover"
-        ? role === "owner"
-          ? members.filter((m) => m.role === "admin" && !m.passwordLogin)
-          : []
-        : kind === "remove"
-          ? section === "members"
-            ? members.filter((m) => m.role !== "owner" && m.id !== p.userId)
-            : []
-          : members.filter((m) => m.passwordLogin);
-    const target = candidates.find((m) => m.id === query.data.user);
-    if (kind !== "handover" || role === "owner") {
-      confirm = {
-        kind,
-        target: target ? { id: target.id, label: target.label, keys: kind === "handover" ? [] : await keyList(db, p.accountId, target.id) } : null,
-        lastAccount: false,
-      };
-    }
-  }
-
-  const joined = url.searchParams.has("joined")
-    ? `You joined ${home.account.name} as ${role === "admin" ? "an admin" : role === "member" ? "a member" : "its owner"}. Settings now act on this account.`
-    : null;
-  const left = url.searchParams.has("left") ? `You left the account. Settings now act on ${home.account.name}.` : null;
-
-  return {
-    accountName: home.account.name,
-    planLabel: PLAN_LABEL[plan],
-    userManagementPlans: plansWith("user_management"),
-    passwordLoginPlans: plansWith("password_logins"),
-    section,
-    role,
-    canManage,
-    me: p.userId,
-    members,
-    invitations,
-    passwordLogins,
-    confirm,
-    joined,
-    left,
-  };
+  const page = await loadMembersPage(context.services, p, {
+    confirm: query.success && query.data.confirm ? { kind: query.data.confirm, userId: query.data.user } : undefined,
+    joined: url.searchParams.has("joined"),
+    left: url.searchParams.has("left"),
+  });
+  if (!page) throw new Response("You are not a member of this account.", { status: 403 });
+  return page;
 }
 
 // ---- the action ----
@@ -201,7 +97,7 @@ const UsernameSchema = z.object({
   username: z.string({ message: "Enter a username." }).trim().min(1, "Enter a username.").max(40, "A username is at most 40 characters."),
 });
 
-type FieldErrors = { email?: string; role?: string; username?: string };
+type FieldErrors = FormFieldErrors<"email" | "role" | "username">;
 type ActionResult = {
   notice: string | null;
   error: string | null;
@@ -216,205 +112,93 @@ const result = (request: Request, r: Partial<ActionResult>, status = 200) =>
     { notice: null, error: null, errors: {}, values: { email: "", role: "member", username: "" }, revealed: null, newMainKey: null, ...r },
     { status, headers: (r.revealed || r.newMainKey) && !fetchedByScript(request) ? NO_STORE : undefined },
   );
-const UNKNOWN = "Unknown request: reload the page and try again.";
-
-function fieldErrors(issues: z.ZodIssue[]): FieldErrors {
-  const errors: FieldErrors = {};
-  for (const issue of issues) {
-    const field = issue.path[0];
-    if ((field === "email" || field === "role" || field === "username") && !errors[field]) errors[field] = issue.message;
+/** A service's outcome as the page's answer; `values` refill the form a refusal came from. */
+const reply = (request: Request, outcome: MembersOutcome, values?: ActionResult["values"]) => {
+  if (!outcome.ok) {
+    const refill = values ? { values } : {};
+    return outcome.field
+      ? result(request, { errors: { [outcome.field]: outcome.message }, ...refill }, outcome.status)
+      : result(request, { error: outcome.message, ...refill }, outcome.status);
   }
-  return errors;
-}
+  return result(request, { notice: outcome.notice ?? null, revealed: outcome.revealed ?? null, newMainKey: outcome.newMainKey ?? null });
+};
+const UNKNOWN = "Unknown request: reload the page and try again.";
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const form = await readFormWithCsrf(request, context);
   const p = await requireUser(request, context);
-  const { db, config } = context.services;
+  const { services } = context;
   const fields = Object.fromEntries(form);
   const intent = Intent.safeParse(fields);
   if (!intent.success) return result(request, { error: UNKNOWN }, 400);
-  const role = await getMembershipRole(db, p.accountId, p.userId);
+  const role = await getMembershipRole(services.db, p.accountId, p.userId);
   if (!role) throw new Response("You are not a member of this account.", { status: 403 });
   const actor = { type: "user" as const, id: p.userId, ip: context.ip };
   const accountId = p.accountId;
 
-  if (intent.data.intent === "leave") return leave(request, context, p);
-
-  // Who may do it comes before what was typed: a member learns nothing from a form they may not use.
-  if (MEMBER_INTENTS.has(intent.data.intent)) {
-    const refusal = await memberManagementRefusal(db, accountId, role);
-    if (refusal && !refusal.ok) return result(request, { error: refusal.message }, refusal.status);
-  } else {
-    const account = await db.selectFrom("accounts").select("plan").where("id", "=", accountId).executeTakeFirstOrThrow();
-    if (!planAllows(account.plan, "password_logins")) {
-      return result(request, { error: `Username/password logins are available on the ${plansWith("password_logins")} plans.` }, 403);
-    }
-    if (!canManageRole(role)) return result(request, { error: "Only the account's owner and admins manage password logins." }, 403);
+  if (intent.data.intent === "leave") {
+    const left = await leaveAccount(services, { accountId, userId: p.userId, sessionId: p.sessionId }, actor);
+    if (!left.ok) return result(request, { error: left.message }, left.status);
+    if (left.then === "moved") throw redirect(`${PAGE}?left`);
+    throw redirect(left.then === "erased" ? "/login?ended=left" : "/login?signedOut", { headers: { "Set-Cookie": await clearSessionCookie(context) } });
   }
 
-  const members = async () => listMembers(db, accountId);
-  const labelOf = async (userId: string) => {
-    const m = (await members()).find((x) => x.id === userId);
-    return m ? memberLabel(m) : "that person";
-  };
+  // Who may do it comes before what was typed: a member learns nothing from a form they may not use.
+  const refusal = await manageRefusal(services, accountId, role, MEMBER_INTENTS.has(intent.data.intent) ? "members" : "password_logins");
+  if (refusal) return result(request, { error: refusal.message }, refusal.status);
 
   switch (intent.data.intent) {
     case "invite": {
       const values = { email: String(fields.email ?? "").slice(0, MAX_ADDRESS * 2), role: String(fields.role ?? "member").slice(0, 20), username: "" };
       const parsed = InviteSchema.safeParse(fields);
-      if (!parsed.success) return result(request, { errors: fieldErrors(parsed.error.issues), values }, 400);
-      const created = await db.transaction().execute((trx) =>
-        createInvitation(
-          trx,
-          {
-            accountId,
-            email: parsed.data.email,
-            role: parsed.data.role,
-            invitedBy: p.userId,
-            publicUrl: config.publicUrl,
-            mode: deliveryMode(config),
-            limits: invitationLimitsFrom(config),
-          },
-          actor,
-        ),
-      );
-      if (!created.ok) return result(request, { error: created.message, values }, created.status);
-      return result(request, {
-        notice: `Invitation sent to ${parsed.data.email.toLowerCase()} as ${parsed.data.role}. The link works for 7 days.`,
-      });
+      if (!parsed.success) return result(request, { errors: fieldErrorsOf(parsed.error, ["email", "role"]).fieldErrors, values }, 400);
+      return reply(request, await inviteMember(services, { accountId, ...parsed.data, invitedBy: p.userId }, actor), values);
     }
     case "resend": {
       const parsed = InvitationId.safeParse(fields);
       if (!parsed.success) return result(request, { error: UNKNOWN }, 400);
-      const sent = await db.transaction().execute((trx) =>
-        resendInvitation(
-          trx,
-          {
-            accountId,
-            invitationId: parsed.data.invitationId,
-            publicUrl: config.publicUrl,
-            mode: deliveryMode(config),
-            limits: invitationLimitsFrom(config),
-          },
-          actor,
-        ),
-      );
-      if (!sent.ok) return result(request, { error: sent.message }, sent.status);
-      return result(request, { notice: "Invitation sent again with a new link, valid for 7 days. The previous link no longer works." });
+      return reply(request, await resendMemberInvitation(services, { accountId, invitationId: parsed.data.invitationId }, actor));
     }
     case "revoke": {
       const parsed = InvitationId.safeParse(fields);
       if (!parsed.success) return result(request, { error: UNKNOWN }, 400);
-      const revoked = await db.transaction().execute((trx) => revokeInvitation(trx, accountId, parsed.data.invitationId, actor));
-      if (!revoked.ok) return result(request, { error: revoked.message }, revoked.status);
-      return result(request, { notice: "Invitation revoked. Its link no longer works." });
+      return reply(request, await revokeMemberInvitation(services, { accountId, invitationId: parsed.data.invitationId }, actor));
     }
     case "set_role": {
       const parsed = SetRole.safeParse(fields);
       if (!parsed.success) return result(request, { error: UNKNOWN }, 400);
-      const label = await labelOf(parsed.data.userId);
-      const changed = await db.transaction().execute((trx) => setMemberRole(trx, accountId, parsed.data.userId, parsed.data.role, actor));
-      if (!changed.ok) return result(request, { error: changed.message }, changed.status);
-      return result(request, { notice: `${label} is now ${parsed.data.role === "admin" ? "an admin" : "a member"}.` });
+      return reply(request, await changeMemberRole(services, { accountId, ...parsed.data }, actor));
     }
     case "remove": {
       const parsed = UserId.safeParse(fields);
       if (!parsed.success) return result(request, { error: UNKNOWN }, 400);
-      if (parsed.data.userId === p.userId) {
-        return result(request, { error: "You cannot remove yourself. Ask the owner or another admin to remove you." }, 409);
-      }
-      const label = await labelOf(parsed.data.userId);
-      const removed = await endMembership(context.services, { accountId, userId: parsed.data.userId }, actor);
-      if (!removed.ok) return result(request, { error: removed.message }, removed.status);
-      // This process forgets the dead keys' verdicts now; the others on the database notification.
-      if (removed.keys.revoked.length) context.services.api.verifier.forgetAccount(accountId);
-      return result(request, {
-        notice: `${label} was removed from this account. Their sessions on it have ended. ${keysNotice(removed.keys.revoked, "their")}`,
-        newMainKey: mainKeyShown(removed.keys.newMainKey),
-      });
+      return reply(request, await removeFromAccount(services, { accountId, userId: parsed.data.userId, removedBy: p.userId }, actor));
     }
     case "handover": {
       const parsed = UserId.safeParse(fields);
       if (!parsed.success) return result(request, { error: UNKNOWN }, 400);
-      const label = await labelOf(parsed.data.userId);
-      const handed = await db.transaction().execute((trx) => handOverOwnership(trx, accountId, p.userId, parsed.data.userId, actor));
-      if (!handed.ok) return result(request, { error: handed.message }, handed.status);
-      return result(request, { notice: `${label} is now the owner of this account. You are an admin.` });
+      return reply(request, await handOverAccount(services, { accountId, fromUserId: p.userId, toUserId: parsed.data.userId }, actor));
     }
     case "create_login": {
       const values = { email: "", role: "member", username: String(fields.username ?? "").slice(0, 80) };
       const parsed = UsernameSchema.safeParse(fields);
-      if (!parsed.success) return result(request, { errors: fieldErrors(parsed.error.issues), values }, 400);
-      const created = await db
-        .transaction()
-        .execute((trx) => createPasswordLogin(trx, { accountId, username: parsed.data.username, createdBy: p.userId }, actor));
-      if (!created.ok) {
-        return created.status === 400
-          ? result(request, { errors: { username: created.message }, values }, 400)
-          : result(request, { error: created.message, values }, created.status);
-      }
-      return result(request, { revealed: { username: created.username, password: created.initialPassword, reset: false } });
+      if (!parsed.success) return result(request, { errors: fieldErrorsOf(parsed.error, ["username"]).fieldErrors, values }, 400);
+      return reply(request, await createLogin(services, { accountId, username: parsed.data.username, createdBy: p.userId }, actor), values);
     }
     case "reset_login": {
       const parsed = UserId.safeParse(fields);
       if (!parsed.success) return result(request, { error: UNKNOWN }, 400);
-      const reset = await db.transaction().execute((trx) => resetPasswordLogin(trx, accountId, parsed.data.userId, actor));
-      if (!reset.ok) return result(request, { error: reset.message }, reset.status);
-      return result(request, { revealed: { username: reset.username, password: reset.initialPassword, reset: true } });
+      return reply(request, await resetLogin(services, { accountId, userId: parsed.data.userId }, actor));
     }
     case "remove_login": {
       const parsed = UserId.safeParse(fields);
       if (!parsed.success) return result(request, { error: UNKNOWN }, 400);
-      const login = (await listPasswordLogins(db, accountId)).find((l) => l.user_id === parsed.data.userId);
-      if (!login) return result(request, { error: "No such login on this account." }, 404);
-      const removed = await endMembership(context.services, { accountId, userId: login.user_id }, actor);
-      if (!removed.ok) return result(request, { error: removed.message }, removed.status);
-      if (removed.keys.revoked.length) context.services.api.verifier.forgetAccount(accountId);
-      return result(request, {
-        notice: `The login ${login.username} was removed. It can no longer sign in, and its sessions have ended. ${keysNotice(removed.keys.revoked, "its")}`,
-        newMainKey: mainKeyShown(removed.keys.newMainKey),
-      });
+      return reply(request, await removeLogin(services, { accountId, userId: parsed.data.userId }, actor));
     }
   }
 }
 
-type RevokedKeys = { kind: string; name: string; prefix: string; last4: string }[];
-function keysNotice(keys: RevokedKeys, whose: "their" | "its" | "your"): string {
-  if (keys.length === 0) return `No API keys were made by ${whose === "your" ? "you" : whose === "its" ? "it" : "them"}.`;
-  const list = keys.map((k) => `“${k.name}” (${k.prefix}…${k.last4})`).join(", ");
-  return `${keys.length === 1 ? `${cap(whose)} key` : `${cap(whose)} ${keys.length} keys`} stopped working: ${list}.`;
-}
 const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
-const mainKeyShown = (k: { plaintext: string; prefix: string; last4: string } | null) =>
-  k ? { plaintext: k.plaintext, display: `${k.prefix}…${k.last4}` } : null;
-
-/**
- * Leaving: anyone but the owner. With other accounts the session moves to one
- * of them; with none, the person is erased and signed out.
- */
-async function leave(request: Request, context: ActionFunctionArgs["context"], p: Awaited<ReturnType<typeof requireUser>>) {
-  const actor = { type: "user" as const, id: p.userId, ip: context.ip };
-  let moved = false;
-  const left = await endMembership(
-    context.services,
-    { accountId: p.accountId, userId: p.userId, how: "left", keepSessionId: p.sessionId },
-    actor,
-    async (trx, removed) => {
-      if (removed.personErased) return;
-      const next = (await accountsOfUser(trx, p.userId)).find((a) => a.id !== p.accountId);
-      // Their other accounts may all be blocked: then this session ends like the others on the account they left.
-      if (next) await trx.updateTable("sessions").set({ account_id: next.id }).where("id", "=", p.sessionId).execute();
-      else await revokeSession(trx, p.sessionId, "left_account");
-      moved = next !== undefined;
-    },
-  );
-  if (!left.ok) return result(request, { error: left.message }, left.status);
-  if (left.keys.revoked.length) context.services.api.verifier.forgetAccount(p.accountId);
-  if (left.personErased) throw redirect("/login?ended=left", { headers: { "Set-Cookie": await clearSessionCookie(context) } });
-  if (!moved) throw redirect("/login?signedOut", { headers: { "Set-Cookie": await clearSessionCookie(context) } });
-  throw redirect(`${PAGE}?left`);
-}
 
 // ---- the page ----
 
@@ -562,14 +346,6 @@ function MemberActions({ member, me }: { member: Member; me: string }) {
     </div>
   );
 }
-
-type ConfirmKey = { id: string; kind: string; name: string; display: string };
-type ConfirmData = {
-  kind: "remove" | "handover" | "remove_login" | "leave";
-  target: { id: string; label: string; keys: ConfirmKey[] } | null;
-  /** Leaving: this is the person's only account, so leaving erases them. */
-  lastAccount: boolean;
-};
 
 /** "their 2 keys will stop working", and which: the person who confirms knows what breaks. */
 function KeysThatStop({ keys, whose }: { keys: ConfirmKey[]; whose: "their" | "its" | "your" }) {
