@@ -349,6 +349,18 @@ export async function findConfirmation(db: DbOrTrx, token: string): Promise<Conf
   return { ok: true, ticketId: t.id, newAccountId: t.new_account_id };
 }
 
+/** The link as the signed-in account may use it: only the new account's owner confirms; anyone else is "wrong_account". */
+export async function findConfirmationFor(
+  db: DbOrTrx,
+  token: string,
+  accountId: string,
+): Promise<{ ok: true; ticketId: string } | { ok: false; reason: Extract<ConfirmLookup, { ok: false }>["reason"] | "wrong_account" }> {
+  const lookup = await findConfirmation(db, token);
+  if (!lookup.ok) return lookup;
+  if (lookup.newAccountId !== accountId) return { ok: false, reason: "wrong_account" };
+  return { ok: true, ticketId: lookup.ticketId };
+}
+
 /** Marks the ticket confirmed, once; the caller then signals the workflow. */
 export async function markConfirmed(db: DbOrTrx, ticketId: string, token: string, actor: Actor): Promise<boolean> {
   const result = await db
@@ -406,6 +418,12 @@ export async function addTicketNote(db: DbOrTrx, ticketId: string, staffId: stri
 }
 
 // ---- reads for the pages ----
+
+/** A transfer ticket as its requester may see it; undefined for anyone else (their pages answer 404). */
+export async function transferTicketOfRequester(db: DbOrTrx, ticketId: string, userId: string) {
+  const ticket = await getTicket(db, ticketId);
+  return ticket && ticket.kind === "email_transfer" && ticket.requester_user_id === userId ? ticket : undefined;
+}
 
 /** The account's transfer in progress, if any. */
 export async function openTransferOf(db: DbOrTrx, accountId: string) {

@@ -16,14 +16,12 @@ import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { clearSessionCookie, requireUser, type Principal } from "../auth/session.server.js";
 import { Alert, TopBar } from "../components/ui.js";
 import { writeAudit } from "../models/audit.server.js";
-import { getHomeSummary } from "../models/home.server.js";
 import { revokeSession } from "../models/sessions.server.js";
-import { findConfirmation, markConfirmed } from "../models/tickets.server.js";
-import { signalTransferConfirmed } from "../services/transfer.server.js";
+import { loadConfirmTransferPage, type ConfirmPageState as State, type ConfirmTransferPage as View } from "../presenters/confirm-transfer.server.js";
+import { confirmTransferByToken } from "../services/transfer.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Confirm the transfer · Switchboard" }];
 
-type State = "ready" | "confirmed" | "unknown" | "used" | "expired" | "closed" | "wrong_account" | "recorded";
 const STATUS: Record<State, number> = {
   ready: 200,
   confirmed: 200,
@@ -36,22 +34,10 @@ const STATUS: Record<State, number> = {
   recorded: 202,
 };
 
-interface View {
-  state: State;
-  email: string | null;
-  accountName: string | null;
-}
-
 /** Same checks for GET and POST: who is signed in, and what the token still allows. */
 async function inspect(request: Request, context: LoaderFunctionArgs["context"], token: string) {
   const p = await requireUser(request, context); // signed out → /login?next=<this path>
-  const { db } = context.services;
-  const home = await getHomeSummary(db, p.userId, p.accountId);
-  const lookup = await findConfirmation(db, token);
-  const base = { email: home?.user.email ?? null, accountName: home?.account.name ?? null };
-  if (!lookup.ok) return { p, lookup: null, view: { state: lookup.reason, ...base } satisfies View };
-  if (lookup.newAccountId !== p.accountId) return { p, lookup: null, view: { state: "wrong_account", ...base } satisfies View };
-  return { p, lookup, view: { state: "ready", ...base } satisfies View };
+  return { p, view: await loadConfirmTransferPage(context.services, { token, userId: p.userId, accountId: p.accountId }) };
 }
 
 /** The action's answer is the page; reloading the loader after it would only turn "confirmed" into "already used". */
@@ -68,20 +54,10 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const form = await readFormWithCsrf(request, context);
   const token = params.token ?? "";
   if (form.get("intent") === "switch_account") return switchAccount(request, context, token);
-  const { p, lookup, view } = await inspect(request, context, token);
-  if (!lookup) return answer(view);
-  const { db, logger } = context.services;
-  // The conditional update decides who confirmed: a second POST (double click, another tab) changes nothing.
-  const first = await markConfirmed(db, lookup.ticketId, token, { type: "user", id: p.userId, ip: context.ip });
-  if (!first) return answer({ ...view, state: "used" });
-  try {
-    await signalTransferConfirmed(context.services, lookup.ticketId);
-  } catch (err) {
-    // Recorded, but the workflow did not hear it (Temporal unreachable): it finds the confirmation when its deadline comes; say so and log the ticket id.
-    logger.error({ err, ticketId: lookup.ticketId }, "transfer confirmation recorded but not signalled");
-    return answer({ ...view, state: "recorded" });
-  }
-  return answer({ ...view, state: "confirmed" });
+  const { p, view } = await inspect(request, context, token);
+  if (view.state !== "ready") return answer(view);
+  const state = await confirmTransferByToken(context.services, { token, accountId: p.accountId }, { type: "user", id: p.userId, ip: context.ip });
+  return answer({ ...view, state });
 }
 
 /** Signed in as the wrong account: sign out and come back here through sign-in with the new address. */

@@ -19,7 +19,6 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { z } from "zod";
 import { EmailSchema } from "../models/email.server.js";
-import { ticketOfInboundMessage } from "../models/inbound-messages.server.js";
 import { requestTransferByEmail } from "../services/transfer.server.js";
 import { decodeUtf8, faultPath, findTextFault, textProblemReason } from "../validation/text.js";
 
@@ -63,7 +62,7 @@ const Inbound = z.object({
 
 export async function action({ request, context }: ActionFunctionArgs) {
   if (request.method !== "POST") return methodNotAllowed();
-  const { config, db, logger } = context.services;
+  const { config, logger } = context.services;
   const secret = config.inboundEmailSecret;
   if (!secret) {
     // Refuse rather than accept unsigned mail: a forged request could move someone's account.
@@ -130,9 +129,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
     { type: "system", id: "inbound-email", ip: context.ip },
   );
   if (!requested.ok) {
-    const earlier = await ticketOfInboundMessage(db, mail.message_id);
-    logger.info({ ticketId: earlier }, "inbound email delivered again: no second ticket");
-    return Response.json({ ticket_id: earlier, duplicate: true }, { status: 200, headers: { "Cache-Control": "no-store" } });
+    logger.info({ ticketId: requested.ticketId }, "inbound email delivered again: no second ticket");
+    return Response.json({ ticket_id: requested.ticketId, duplicate: true }, { status: 200, headers: { "Cache-Control": "no-store" } });
   }
   // Not started: the ticket was closed and the message id released, so the service's retry makes a new ticket.
   if (!requested.started) return fail(503, "unavailable", "The request could not be processed just now. Retry later.", { headers: { "Retry-After": "60" } });

@@ -11,11 +11,10 @@ import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { z } from "zod";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { requireUser } from "../auth/session.server.js";
+import { Field, fieldErrorsOf, type FieldErrors as ErrorsOf } from "../components/forms.js";
 import { Alert, Badge, EmptyState, When } from "../components/ui.js";
-import { normalizeEmail } from "../models/email.server.js";
-import { getHomeSummary } from "../models/home.server.js";
 import { getMembershipRole } from "../models/memberships.server.js";
-import { openTransferOf, transfersRequestedBy } from "../models/tickets.server.js";
+import { loadEmailSettingsPage } from "../presenters/email-settings.server.js";
 import { requestTransferFromSettings } from "../services/transfer.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Email address · Switchboard" }];
@@ -34,25 +33,7 @@ async function ownerOnly(request: Request, context: LoaderFunctionArgs["context"
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const p = await ownerOnly(request, context);
-  const { db } = context.services;
-  const [home, open, tickets] = await Promise.all([
-    getHomeSummary(db, p.userId, p.accountId),
-    openTransferOf(db, p.accountId),
-    transfersRequestedBy(db, p.userId),
-  ]);
-  return {
-    currentAddress: home?.user.email ?? null,
-    // Only the requester may open a ticket's page; anyone else on the account is told without a link.
-    open: open ? { id: open.id, yours: open.requester_user_id === p.userId } : null,
-    tickets: tickets.map((t) => ({
-      id: t.id,
-      status: t.status,
-      source: t.source,
-      newAddress: t.new_address,
-      createdAt: t.created_at,
-      closedAt: t.closed_at,
-    })),
-  };
+  return loadEmailSettingsPage(context.services, { userId: p.userId, accountId: p.accountId });
 }
 
 const MAX_ADDRESS = 320;
@@ -66,7 +47,8 @@ const RequestSchema = z.object({
   confirm: z.literal("yes", { errorMap: () => ({ message: "Tick the box to confirm that you understand this account will be blocked." }) }),
 });
 
-type FieldErrors = { newAddress?: string; confirm?: string };
+const FIELDS = ["newAddress", "confirm"] as const;
+type FieldErrors = ErrorsOf<(typeof FIELDS)[number]>;
 type ActionResult = { errors: FieldErrors; error: string | null; newAddress: string; confirmed: boolean };
 const failed = (r: Partial<ActionResult>, status: number) =>
   data<ActionResult>({ errors: {}, error: null, newAddress: "", confirmed: false, ...r }, { status });
@@ -74,28 +56,12 @@ const failed = (r: Partial<ActionResult>, status: number) =>
 export async function action({ request, context }: ActionFunctionArgs) {
   const form = await readFormWithCsrf(request, context);
   const p = await ownerOnly(request, context);
-  const { db } = context.services;
   // What was typed and ticked comes back into the form, so a correction is one change (also without JavaScript).
   const typed = String(form.get("newAddress") ?? "").slice(0, MAX_ADDRESS * 2);
   const confirmed = form.get("confirm") === "yes";
 
   const parsed = RequestSchema.safeParse(Object.fromEntries(form));
-  if (!parsed.success) {
-    const errors: FieldErrors = {};
-    for (const issue of parsed.error.issues) {
-      const field = issue.path[0];
-      if ((field === "newAddress" || field === "confirm") && !errors[field]) errors[field] = issue.message;
-    }
-    return failed({ errors, newAddress: typed, confirmed }, 400);
-  }
-
-  const home = await getHomeSummary(db, p.userId, p.accountId);
-  if (home?.user.email && normalizeEmail(home.user.email) === normalizeEmail(parsed.data.newAddress)) {
-    return failed(
-      { errors: { newAddress: "That is this account's current address. Enter the address of your new account." }, newAddress: typed, confirmed },
-      400,
-    );
-  }
+  if (!parsed.success) return failed({ errors: fieldErrorsOf(parsed.error, FIELDS).fieldErrors, newAddress: typed, confirmed }, 400);
 
   const actor = { type: "user" as const, id: p.userId, ip: context.ip };
   const requested = await requestTransferFromSettings(
@@ -104,6 +70,12 @@ export async function action({ request, context }: ActionFunctionArgs) {
     actor,
   );
   if (!requested.ok) {
+    if (requested.reason === "same_address") {
+      return failed(
+        { errors: { newAddress: "That is this account's current address. Enter the address of your new account." }, newAddress: typed, confirmed },
+        400,
+      );
+    }
     if (requested.ownRequest) throw redirect(`/support/tickets/${requested.openTicketId}`);
     return failed({ error: "A transfer of this account is already in progress. Wait until it has finished." }, 409);
   }
@@ -223,28 +195,13 @@ function TransferRequestForm({ errors, error, newAddress, confirmed }: { errors:
     <Form method="post" action="/settings/email" aria-labelledby="request-h">
       <AuthenticityTokenInput />
       {error ? <Alert kind="error" lines={[error]} /> : null}
-      <div className="field">
-        <label htmlFor="new-address">New email address</label>
-        <input
-          id="new-address"
-          name="newAddress"
-          type="email"
-          required
-          maxLength={MAX_ADDRESS}
-          autoComplete="email"
-          defaultValue={newAddress}
-          aria-invalid={errors.newAddress ? true : undefined}
-          aria-describedby={errors.newAddress ? "new-address-error new-address-hint" : "new-address-hint"}
-        />
-        <div id="new-address-hint" className="hint">
-          The address your new account signs in with. Create that account first.
-        </div>
-        {errors.newAddress ? (
-          <div id="new-address-error" className="field-error" role="alert">
-            {errors.newAddress}
-          </div>
-        ) : null}
-      </div>
+      <Field
+        id="new-address"
+        label="New email address"
+        hint="The address your new account signs in with. Create that account first."
+        error={errors.newAddress}
+        input={{ name: "newAddress", type: "email", required: true, maxLength: MAX_ADDRESS, autoComplete: "email", defaultValue: newAddress }}
+      />
       <div className="field">
         <label htmlFor="confirm-block" style={{ fontWeight: 400, display: "flex", gap: ".5rem", alignItems: "start" }}>
           <input

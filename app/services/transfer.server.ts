@@ -37,18 +37,26 @@ import {
 import { emailTransfer } from "../../workflows/email-transfer.js";
 import { deliveryMode, enqueueMail } from "../mail/mailer.server.js";
 import { transferClosedByStaffMail } from "../mail/templates/transfer.js";
-import type { Actor } from "../models/audit.server.js";
+import { writeAudit, type Actor } from "../models/audit.server.js";
 import { recordStatusChangeStep } from "../models/accounts.server.js";
-import { claimInboundMessage, releaseInboundMessage, setInboundMessageTicket } from "../models/inbound-messages.server.js";
+import { normalizeEmail } from "../models/email.server.js";
+import { getHomeSummary } from "../models/home.server.js";
+import { claimInboundMessage, releaseInboundMessage, setInboundMessageTicket, ticketOfInboundMessage } from "../models/inbound-messages.server.js";
 import {
+  addTicketNote,
   closeOrphanedTicket,
   createEmailTransferTicket,
   createWebTransferTicket,
+  findConfirmationFor,
   getTicket,
+  markConfirmed,
+  OPEN_STATUSES,
   openTransferOf,
   requesterAddress,
+  setDecisionReason,
   setTicketStatus,
   setTicketWorkflow,
+  transferTicketOfRequester,
   unfinishedTransferStep,
 } from "../models/tickets.server.js";
 import type { Services } from "../context.server.js";
@@ -83,7 +91,9 @@ const closeNotStarted = (db: Db | Transaction<Database>, ticketId: string) =>
   setTicketStatus(db, ticketId, "failed", "not_started", { failureReason: "workflow_not_started" });
 
 export type RequestTransferResult =
-  { ok: true; ticketId: string; started: boolean } | { ok: false; reason: "already_open"; openTicketId: string; ownRequest: boolean };
+  | { ok: true; ticketId: string; started: boolean }
+  | { ok: false; reason: "already_open"; openTicketId: string; ownRequest: boolean }
+  | { ok: false; reason: "same_address" };
 
 /** From Settings → Email: the signed-in owner of the old account asks to move it to a new address. */
 export async function requestTransferFromSettings(
@@ -91,6 +101,9 @@ export async function requestTransferFromSettings(
   input: { requesterUserId: string; oldAccountId: string; newAddress: string },
   actor: Actor,
 ): Promise<RequestTransferResult> {
+  // The address this account signs in with is never the one to move it to.
+  const home = await getHomeSummary(services.db, input.requesterUserId, input.oldAccountId);
+  if (home?.user.email && normalizeEmail(home.user.email) === normalizeEmail(input.newAddress)) return { ok: false, reason: "same_address" };
   const result = await commitThenStart(services, {
     commit: async (trx) => {
       // A second submit (double click, back button) lands on the transfer already under way instead of a second ticket.
@@ -107,7 +120,8 @@ export async function requestTransferFromSettings(
   return { ok: true, ticketId: result.ticketId, started: result.start?.started === true };
 }
 
-export type InboundTransferResult = { ok: true; ticketId: string; started: boolean } | { ok: false; reason: "duplicate" };
+/** A duplicate names the ticket the first delivery made (null if that one was since released). */
+export type InboundTransferResult = { ok: true; ticketId: string; started: boolean } | { ok: false; reason: "duplicate"; ticketId: string | null };
 
 /**
  * From an inbound mail. The message id is claimed in the ticket's transaction: two
@@ -135,7 +149,7 @@ export async function requestTransferByEmail(
         await releaseInboundMessage(trx, input.messageId);
       }),
   });
-  if (!result.ok) return result;
+  if (!result.ok) return { ok: false, reason: "duplicate", ticketId: await ticketOfInboundMessage(services.db, input.messageId) };
   return { ok: true, ticketId: result.ticketId, started: result.start?.started === true };
 }
 
@@ -168,12 +182,38 @@ export async function signalTransferConfirmed(services: Pick<Services, "temporal
   await services.temporal.workflow.getHandle(transferWorkflowId(ticketId)).signal(confirmTransferSignal);
 }
 
+export type ConfirmByTokenResult = Extract<Awaited<ReturnType<typeof findConfirmationFor>>, { ok: false }>["reason"] | "used" | "confirmed" | "recorded";
+
+/**
+ * The mailed link: the owner of the new address, signed in on the new account,
+ * confirms. The conditional update decides who confirmed, so a second POST (double
+ * click, another tab) changes nothing. "recorded": stored (it counts), but the
+ * workflow did not hear it; it finds the confirmation when its deadline comes.
+ */
+export async function confirmTransferByToken(
+  services: Pick<Services, "db" | "temporal" | "logger">,
+  input: { token: string; accountId: string },
+  actor: Actor,
+): Promise<ConfirmByTokenResult> {
+  const lookup = await findConfirmationFor(services.db, input.token, input.accountId);
+  if (!lookup.ok) return lookup.reason;
+  if (!(await markConfirmed(services.db, lookup.ticketId, input.token, actor))) return "used";
+  try {
+    await signalTransferConfirmed(services, lookup.ticketId);
+  } catch (err) {
+    // Temporal unreachable: log the ticket id, so support can find it if the requester asks.
+    services.logger.error({ err, ticketId: lookup.ticketId }, "transfer confirmation recorded but not signalled");
+    return "recorded";
+  }
+  return "confirmed";
+}
+
 /** A page render must not hang on Temporal: past this, the page shows what the database recorded. */
 const QUERY_TIMEOUT_MS = 1_500;
 /** An approval runs one short activity; past this the person is told to reload rather than left waiting. */
 const UPDATE_TIMEOUT_MS = 15_000;
 
-export const NOT_WAITING = "This ticket is no longer waiting for a decision.";
+const NOT_WAITING = "This ticket is no longer waiting for a decision.";
 
 /** The workflow's own view (step, approvals); null when it does not answer in time, or is gone. */
 export async function transferLiveStatus(services: Pick<Services, "temporal">, workflowId: string): Promise<TransferStatus | null> {
@@ -218,7 +258,54 @@ export async function decideTransfer(
   }
 }
 
+export type TicketDecisionResult =
+  { ok: true; intent: "approve"; approvals: number; approvalsNeeded: number } | { ok: true; intent: "reject" } | { ok: false; message: string };
+
+/**
+ * Staff approve or reject a ticket; the workflow's validator has the last word.
+ * The workflow records the decision itself (an id and a verdict); a rejection's
+ * reason is written here, to the database only, never into the history.
+ */
+export async function decideTransferTicket(
+  services: Pick<Services, "db" | "temporal" | "logger">,
+  input: { ticketId: string; staff: TransferDecision } & ({ intent: "approve" } | { intent: "reject"; reason: string }),
+  actor: Actor,
+): Promise<TicketDecisionResult> {
+  const ticket = await getTicket(services.db, input.ticketId);
+  // A closed ticket's workflow is finished (or about to be): no need to ask Temporal.
+  if (!ticket?.workflow_id || !OPEN_STATUSES.includes(ticket.status)) return { ok: false, message: NOT_WAITING };
+  const result = await decideTransfer(services, ticket.workflow_id, input.intent, input.staff);
+  if (!result.ok) return result;
+  if (input.intent === "approve") return { ok: true, intent: "approve", approvals: result.status.approvals, approvalsNeeded: result.status.approvalsNeeded };
+  const { reason, staff } = input;
+  await services.db.transaction().execute(async (trx) => {
+    await setDecisionReason(trx, ticket.id, staff.staffId, reason);
+    await writeAudit(trx, actor, {
+      action: "ticket.rejection_reason_recorded",
+      targetType: "ticket",
+      targetId: ticket.id,
+      details: { staff_id: staff.staffId, length: reason.length },
+    });
+  });
+  return { ok: true, intent: "reject" };
+}
+
+/** A staff note on a ticket (the requester never sees notes). */
+export async function addStaffNote(services: Pick<Services, "db">, input: { ticketId: string; staffId: string; body: string }, actor: Actor): Promise<void> {
+  await services.db.transaction().execute((trx) => addTicketNote(trx, input.ticketId, input.staffId, input.body, actor));
+}
+
 export type WithdrawResult = { ok: true } | { ok: false; message: string };
+
+/** The requester withdraws their own request; for anyone else the ticket does not exist ("not_found"). */
+export async function withdrawOwnTransfer(
+  services: Pick<Services, "db" | "temporal" | "logger">,
+  input: { ticketId: string; userId: string },
+): Promise<WithdrawResult | "not_found"> {
+  const ticket = await transferTicketOfRequester(services.db, input.ticketId, input.userId);
+  if (!ticket) return "not_found";
+  return withdrawTransfer(services, ticket.id);
+}
 
 /** The requester takes their request back; the workflow's validator refuses when it is too late. */
 export async function withdrawTransfer(services: Pick<Services, "temporal" | "logger">, ticketId: string): Promise<WithdrawResult> {
@@ -243,6 +330,17 @@ export async function withdrawTransfer(services: Pick<Services, "temporal" | "lo
 }
 
 export type CloseOrphanResult = { ok: true; status: "completed" | "cancelled" } | { ok: false; message: string };
+
+/** Staff close a ticket by hand: only one with a workflow, and only once that workflow has stopped (closeOrphanedTransfer). */
+export async function closeTransferByHand(
+  services: Pick<Services, "db" | "temporal" | "config" | "logger">,
+  input: { ticketId: string; staffId: string; reason: string },
+  actor: Actor,
+): Promise<CloseOrphanResult> {
+  const ticket = await getTicket(services.db, input.ticketId);
+  if (!ticket?.workflow_id) return { ok: false, message: "This ticket has no workflow; it is closed by its own steps." };
+  return closeOrphanedTransfer(services, { ...input, workflowId: ticket.workflow_id }, actor);
+}
 
 /**
  * Staff close, by hand, an open ticket whose workflow ended without closing it
