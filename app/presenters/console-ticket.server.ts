@@ -1,0 +1,129 @@
+/**
+ * The console's ticket page (/console/tickets/:id): the ticket, both accounts
+ * side by side, the workflow's live view while it answers (else what the
+ * database recorded), decisions, notes, audit rows and the ticket's workflows.
+ */
+import type { StaffRole } from "../../db/schema.js";
+import { approvalsNeededFor } from "../../workflows/shared.js";
+import type { Services } from "../context.server.js";
+import { getAccount, getAccountMembers } from "../models/accounts.server.js";
+import { listAccountKeys } from "../models/api-keys.server.js";
+import { recentAuditFor } from "../models/audit.server.js";
+import { getBalance } from "../models/ledger.server.js";
+import { getTicket, listTicketDecisions, listTicketNotes, OPEN_STATUSES, requesterAddressForStaff } from "../models/tickets.server.js";
+import { staffCan } from "../permissions.js";
+import { transferLiveStatus } from "../services/transfer.server.js";
+import { listWorkflows, workflowState } from "../temporal/history.server.js";
+import { isUuid } from "../validation/ids.js";
+
+/** One side of the transfer as support compares them; null fields when there is no such account (yet). */
+async function accountSide(db: Services["db"], accountId: string | null, address: string | null) {
+  const account = accountId ? await getAccount(db, accountId) : undefined;
+  if (!account) return { address, account: null };
+  const [members, balance, keys] = await Promise.all([getAccountMembers(db, account.id), getBalance(db, account.id), listAccountKeys(db, account.id)]);
+  return {
+    address,
+    account: {
+      id: account.id,
+      name: account.name,
+      plan: account.plan,
+      status: account.status,
+      ownerProvider: members.find((m) => m.role === "owner")?.provider ?? null,
+      balanceCents: balance?.balance_cents ?? "0",
+      activeKeys: keys.length,
+    },
+  };
+}
+
+export type AccountSide = Awaited<ReturnType<typeof accountSide>>;
+export type ConsoleTicketPage = NonNullable<Awaited<ReturnType<typeof loadConsoleTicketPage>>>;
+
+/** The ticket's id as stored, before an action asks for anything else; null when there is no such ticket (a malformed id is none). */
+export async function findConsoleTicketId(services: Pick<Services, "db">, ticketId: string): Promise<string | null> {
+  return (isUuid(ticketId) ? await getTicket(services.db, ticketId) : undefined)?.id ?? null;
+}
+
+/** The page for one ticket as this staff member sees it, or null when there is no such ticket. */
+export async function loadConsoleTicketPage(
+  services: Pick<Services, "db" | "temporal" | "config">,
+  input: { ticketId: string; staff: { id: string; role: StaffRole } },
+) {
+  const { db, config } = services;
+  const ticket = isUuid(input.ticketId) ? await getTicket(db, input.ticketId) : undefined;
+  if (!ticket) return null;
+  const open = OPEN_STATUSES.includes(ticket.status);
+
+  const [oldAddress, decisions, notes, audit, live, workflows] = await Promise.all([
+    requesterAddressForStaff(db, ticket.id),
+    listTicketDecisions(db, ticket.id),
+    listTicketNotes(db, ticket.id),
+    recentAuditFor(db, { type: "ticket", id: ticket.id }, 100),
+    // Only a running workflow answers without a replay; a closed ticket is read from the database alone.
+    open && ticket.workflow_id ? transferLiveStatus(services, ticket.workflow_id) : Promise.resolve(null),
+    listWorkflows(services, { ticket: ticket.id }, 1_500),
+  ]);
+  const [oldSide, newSide] = await Promise.all([
+    accountSide(db, ticket.old_account_id, oldAddress),
+    accountSide(db, ticket.new_account_id, ticket.new_address),
+  ]);
+  // An open ticket whose workflow does not answer may be orphaned: terminated, so nothing will ever close it.
+  const state = open && ticket.workflow_id && live === null ? await workflowState(services, ticket.workflow_id) : null;
+  const orphanedBy = state && state !== "running" ? state.toLowerCase().replace(/_/g, " ") : null;
+
+  const now = Date.now();
+  const confirmation = ticket.confirmed_at
+    ? ({ state: "confirmed", at: ticket.confirmed_at } as const)
+    : ticket.confirm_expires_at && (ticket.status === "expired" || ticket.confirm_expires_at.getTime() <= now)
+      ? ({ state: "expired", at: ticket.confirm_expires_at } as const)
+      : ticket.confirm_expires_at && ticket.status === "awaiting_confirmation"
+        ? ({ state: "waiting", at: ticket.confirm_expires_at } as const)
+        : ({ state: ticket.status === "open" ? "not_yet" : "not_asked", at: null } as const);
+
+  // Without the workflow's answer, the database still knows the approvals; the number needed follows the
+  // workflow's own rule, but from the old balance as it is now, not at verification.
+  const approvalsInDb = decisions.filter((d) => d.decision === "approve").length;
+  const neededFromDb = oldSide.account ? approvalsNeededFor(oldSide.account.balanceCents, config.transfer.secondApproverAboveCents) : 1;
+  const awaitingApproval = live ? live.step === "awaiting_approval" : ticket.status === "awaiting_approval";
+
+  return {
+    workflows: workflows.ok ? workflows.rows : null,
+    ticket: {
+      id: ticket.id,
+      kind: ticket.kind,
+      status: ticket.status,
+      step: live?.step ?? ticket.step,
+      source: ticket.source,
+      senderVerdict: ticket.sender_verdict,
+      checks: ticket.checks,
+      failureReason: ticket.failure_reason,
+      transferredCents: ticket.transferred_cents,
+      workflowId: ticket.workflow_id,
+      createdAt: ticket.created_at,
+      closedAt: ticket.closed_at,
+      open,
+    },
+    oldSide,
+    newSide,
+    confirmation,
+    approvals: {
+      count: live?.approvals ?? approvalsInDb,
+      needed: live?.approvalsNeeded ?? neededFromDb,
+      fromWorkflow: live !== null,
+    },
+    workflowSilent: open && ticket.workflow_id !== null && live === null && orphanedBy === null,
+    /** The way the workflow ended ("terminated", …) when it left this ticket open; staff close it by hand. */
+    orphanedBy,
+    decisions,
+    notes,
+    audit,
+    canAct: staffCan(input.staff.role, "decide_transfers"),
+    awaitingApproval,
+    /** A second click would only be refused by the workflow: the button is not offered again. */
+    iApproved: decisions.some((x) => x.staff_id === input.staff.id && x.decision === "approve"),
+    // Without JavaScript a meta refresh follows the steps the workflow takes on its own; while it waits
+    // for a person it would wipe a half-typed reason, so the page then stays put.
+    refreshWithoutJs: ticket.status === "open" || ticket.status === "transferring",
+    temporalUi: config.temporal.uiUrl ?? null,
+    namespace: config.temporal.namespace,
+  };
+}
