@@ -4,11 +4,9 @@ import { z } from "zod";
 import type { TicketStatus } from "../../db/schema.js";
 import { requireStaff } from "../auth/session.server.js";
 import { Badge, EmptyState, When } from "../components/ui.js";
-import { FINAL_STATUSES, listTicketQueue, OPEN_STATUSES } from "../models/tickets.server.js";
+import { loadConsoleTicketsPage, TICKET_STATUSES } from "../presenters/console-tickets.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Tickets · Console" }];
-
-const PAGE_SIZE = 25;
 
 /** "unresolved" (every open status, the default) and "all" are groups; anything else is one status. */
 type Filter = "unresolved" | "all" | TicketStatus;
@@ -28,42 +26,13 @@ function querySchema(statuses: readonly TicketStatus[]) {
   });
 }
 
-/** "5 min", "3 h", "2 d": how long a ticket has been in the queue, coarse on purpose. */
-function age(from: Date, now: Date): string {
-  const minutes = Math.max(0, Math.floor((now.getTime() - from.getTime()) / 60_000));
-  if (minutes < 60) return `${minutes} min`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 48) return `${hours} h`;
-  return `${Math.floor(hours / 24)} d`;
-}
-
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireStaff(request, context);
-  const { db } = context.services;
-  const statuses = [...OPEN_STATUSES, ...FINAL_STATUSES];
-  const parsed = querySchema(statuses).safeParse(Object.fromEntries(new URL(request.url).searchParams));
+  const parsed = querySchema(TICKET_STATUSES).safeParse(Object.fromEntries(new URL(request.url).searchParams));
   if (!parsed.success) {
-    throw new Response(`Unknown ticket filter. Use one of: unresolved, all, ${statuses.join(", ")}.`, { status: 400 });
+    throw new Response(`Unknown ticket filter. Use one of: unresolved, all, ${TICKET_STATUSES.join(", ")}.`, { status: 400 });
   }
-  const { page } = parsed.data;
-  const filter = parsed.data.status as Filter;
-  const { countRows, rows } = await listTicketQueue(db, filter, page);
-
-  const counts = Object.fromEntries(statuses.map((s) => [s, 0])) as Record<TicketStatus, number>;
-  for (const c of countRows) counts[c.status] = Number(c.n);
-  const now = new Date();
-  return {
-    filter,
-    page,
-    statuses,
-    openStatuses: [...OPEN_STATUSES],
-    counts,
-    unresolved: OPEN_STATUSES.reduce((n, s) => n + counts[s], 0),
-    total: statuses.reduce((n, s) => n + counts[s], 0),
-    hasMore: rows.length > PAGE_SIZE,
-    // Ages are worked out here, so server and browser render the same text.
-    rows: rows.slice(0, PAGE_SIZE).map((r) => ({ ...r, age: age(r.created_at, now) })),
-  };
+  return loadConsoleTicketsPage(context.services, { filter: parsed.data.status as Filter, page: parsed.data.page });
 }
 
 const label = (s: string) => s.replace(/_/g, " ");
