@@ -169,3 +169,13 @@ export async function listUserSessions(db: DbOrTrx, userId: string) {
     .orderBy("last_seen_at", "desc")
     .execute();
 }
+
+/** Who a session signed in as and when: what a confirmation that needs a recent sign-in checks. */
+export async function sessionSignInOf(db: DbOrTrx, sessionId: string) {
+  return db
+    .selectFrom("sessions")
+    .innerJoin("users", "users.id", "sessions.user_id")
+    .select(["sessions.created_at as signedInAt", "users.email", "users.provider"])
+    .where("sessions.id", "=", sessionId)
+    .executeTakeFirstOrThrow();
+}

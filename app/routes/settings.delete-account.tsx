@@ -13,10 +13,9 @@ import { clearSessionCookie, requireUser } from "../auth/session.server.js";
 import { Alert } from "../components/ui.js";
 import { startDeletion } from "../services/deletion.server.js";
 // The component shows these words too: a .server module is empty in the browser bundle (test/route-client-code.test.ts).
-import { deletionRefusalMessage, RECENT_SIGN_IN_MS } from "../models/deletion-refusals.js";
+import { deletionRefusalMessage } from "../models/deletion-refusals.js";
 import { checkSelfServiceConfirmation } from "../models/deletions.server.js";
-import { providerLabel } from "../models/sign-in.server.js";
-import { waitingTransfersOf } from "../models/tickets.server.js";
+import { deletionSignIn, loadDeleteAccountPage } from "../presenters/delete-account-page.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Delete your account · Switchboard" }];
 
@@ -26,39 +25,19 @@ const PASSWORD_LOGIN = () =>
     status: 403,
   });
 
-async function who(request: Request, context: LoaderFunctionArgs["context"]) {
-  const p = await requireUser(request, context);
-  const { db } = context.services;
-  const row = await db
-    .selectFrom("sessions")
-    .innerJoin("users", "users.id", "sessions.user_id")
-    .select(["sessions.created_at as signedInAt", "users.email", "users.provider"])
-    .where("sessions.id", "=", p.sessionId)
-    .executeTakeFirstOrThrow();
-  return { p, ...row };
-}
-
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  const { p, email, provider, signedInAt } = await who(request, context);
-  if (provider === "password") throw PASSWORD_LOGIN();
-  const fresh = Date.now() - signedInAt.getTime() <= RECENT_SIGN_IN_MS;
-  return {
-    email,
-    // Said before anything is typed: deleting ends the transfer (nothing moves).
-    transferWaiting: (await waitingTransfersOf(context.services.db, p.accountId)).length > 0,
-    provider: provider === "github" ? "github" : "google",
-    providerName: providerLabel(provider === "github" ? "github" : "google"),
-    fresh,
-    // Minutes left to confirm before a fresh sign-in is needed again (shown, never enforced client-side).
-    minutesLeft: fresh ? Math.max(0, Math.floor((RECENT_SIGN_IN_MS - (Date.now() - signedInAt.getTime())) / 60_000)) : 0,
-  };
+  const p = await requireUser(request, context);
+  const page = await loadDeleteAccountPage(context.services, p);
+  if (!page) throw PASSWORD_LOGIN();
+  return page;
 }
 
 type ActionResult = { error: string; typed: string };
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const form = await readFormWithCsrf(request, context);
-  const { p, email, provider, signedInAt } = await who(request, context);
+  const p = await requireUser(request, context);
+  const { email, provider, signedInAt } = await deletionSignIn(context.services, p.sessionId);
   if (provider === "password") throw PASSWORD_LOGIN();
   const typed = String(form.get("email") ?? "").slice(0, 640);
   const refusal = checkSelfServiceConfirmation({ typedEmail: typed, userEmail: email, signedInAt });
