@@ -111,3 +111,112 @@ export async function markMailingNotStarted(db: DbOrTrx, mailingId: string, acto
     await writeAudit(db, actor, { action: "mailing.failed", targetType: "list_mailing", targetId: mailingId, details: { reason: "workflow_not_started" } });
   }
 }
+
+/** The address a subscription's mail goes to (null: the person has none any more). */
+export async function subscriberEmail(db: DbOrTrx, userId: string): Promise<string | null> {
+  const row = await db.selectFrom("users").select("email").where("id", "=", userId).executeTakeFirst();
+  return row?.email ?? null;
+}
+
+/** Every list in its order, with how many people are on it now (the console's Lists page). */
+export async function listsWithSubscriberCounts(db: DbOrTrx) {
+  const rows = await db
+    .selectFrom("mailing_lists as l")
+    .leftJoin("mailing_subscriptions as s", (j) => j.onRef("s.list_id", "=", "l.id").on("s.subscribed", "=", true))
+    .select(["l.id", "l.name", "l.description"])
+    .select(sql<string>`count(s.id)`.as("subscribers"))
+    .groupBy(["l.id", "l.name", "l.description", "l.position"])
+    .orderBy("l.position")
+    .execute();
+  return rows.map((r) => ({ ...r, subscribers: Number(r.subscribers) }));
+}
+
+/** The newest mails sent to a list, with the list's name. */
+export async function recentListMailings(db: DbOrTrx, limit: number) {
+  return db
+    .selectFrom("list_mailings as m")
+    .innerJoin("mailing_lists as l", "l.id", "m.list_id")
+    .select(["m.id", "m.subject", "m.status", "m.recipients", "m.created_at", "m.completed_at", "l.name as listName"])
+    .orderBy("m.created_at", "desc")
+    .orderBy("m.id", "desc")
+    .limit(limit)
+    .execute();
+}
+
+// ---- what the mailing workflows read and write ----
+
+/** The lists any of these people is (or was) on, each once, in id order. */
+export async function listIdsOfUsers(db: DbOrTrx, userIds: string[]): Promise<string[]> {
+  if (userIds.length === 0) return [];
+  const lists = await db.selectFrom("mailing_subscriptions").select("list_id").distinct().where("user_id", "in", userIds).orderBy("list_id").execute();
+  return lists.map((l) => l.list_id);
+}
+
+/** Off the list in the database (not audited per person: the deletion's step record says it). */
+export async function unsubscribeUsersFromList(db: DbOrTrx, userIds: string[], listId: string): Promise<void> {
+  await db
+    .updateTable("mailing_subscriptions")
+    .set({ subscribed: false, changed_at: sql`now()` })
+    .where("user_id", "in", userIds)
+    .where("list_id", "=", listId)
+    .where("subscribed", "=", true)
+    .execute();
+}
+
+/** A subscription as the provider is told of it, with its person's address (null once they were erased). */
+export async function subscriptionForProvider(db: DbOrTrx, subscriptionId: string) {
+  return db
+    .selectFrom("mailing_subscriptions as s")
+    .innerJoin("users as u", "u.id", "s.user_id")
+    .select(["s.user_id", "s.list_id", "s.subscribed", "u.email"])
+    .where("s.id", "=", subscriptionId)
+    .executeTakeFirst();
+}
+
+export async function markSubscriptionSynced(db: DbOrTrx, subscriptionId: string): Promise<void> {
+  await db
+    .updateTable("mailing_subscriptions")
+    .set({ provider_synced_at: sql`now()` })
+    .where("id", "=", subscriptionId)
+    .execute();
+}
+
+/** A list mail with its list, as its workflow sends it. */
+export async function getMailingWithList(db: DbOrTrx, mailingId: string) {
+  return db
+    .selectFrom("list_mailings as m")
+    .innerJoin("mailing_lists as l", "l.id", "m.list_id")
+    .select(["m.id", "m.subject", "m.text_body", "l.id as listId", "l.name as listName"])
+    .where("m.id", "=", mailingId)
+    .executeTakeFirst();
+}
+
+/** The next `limit` subscribers of the list who have an address, keyset by subscription id (after `after`). */
+export async function subscribedAddressesAfter(
+  db: DbOrTrx,
+  input: { listId: string; after: string | null; limit: number },
+): Promise<{ id: string; email: string }[]> {
+  const subs = await db
+    .selectFrom("mailing_subscriptions as s")
+    .innerJoin("users as u", "u.id", "s.user_id")
+    .select(["s.id", "u.email"])
+    .where("s.list_id", "=", input.listId)
+    .where("s.subscribed", "=", true)
+    .where("u.email", "is not", null)
+    .$if(input.after !== null, (q) => q.where("s.id", ">", input.after!))
+    .orderBy("s.id")
+    .limit(input.limit)
+    .execute();
+  return subs.map((s) => ({ id: s.id, email: s.email! }));
+}
+
+/** Sending → sent with its recipient count, once. True when this call changed it. */
+export async function markMailingSent(db: DbOrTrx, mailingId: string, recipients: number): Promise<boolean> {
+  const done = await db
+    .updateTable("list_mailings")
+    .set({ status: "sent", recipients, completed_at: sql`now()` })
+    .where("id", "=", mailingId)
+    .where("status", "=", "sending")
+    .executeTakeFirst();
+  return Number(done.numUpdatedRows) > 0;
+}

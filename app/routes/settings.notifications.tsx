@@ -1,8 +1,7 @@
 /**
  * Settings → Notifications: which mailing lists the signed-in person is on.
- * One form saves the whole set (ticked = subscribed); the model audits every
- * change, and after the transaction commits each changed subscription is
- * mirrored to the mailing-list provider (when one is configured).
+ * One form saves the whole set (ticked = subscribed): app/services/notifications.server.ts
+ * audits every change and mirrors it to the mailing-list provider (when one is configured).
  */
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data } from "@remix-run/node";
@@ -12,15 +11,14 @@ import { z } from "zod";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { requireUser } from "../auth/session.server.js";
 import { Alert } from "../components/ui.js";
-import { mirrorSubscriptions } from "../services/mailing-sync.server.js";
-import { listMailingLists, setUserSubscriptions, userSubscriptions } from "../models/mailing.server.js";
+import { loadNotificationsPage } from "../presenters/notifications-page.server.js";
+import { saveSubscriptions } from "../services/notifications.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Notifications · Switchboard" }];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const p = await requireUser(request, context);
-  const lists = await userSubscriptions(context.services.db, p.userId);
-  return { lists: lists.map((l) => ({ id: l.listId, name: l.name, description: l.description, subscribed: l.subscribed })) };
+  return loadNotificationsPage(context.services, p.userId);
 }
 
 /** Ticked boxes arrive as repeated `list` fields; an id is a short slug (the lists table's own check). */
@@ -31,21 +29,16 @@ type ActionResult = { saved: boolean; changed: number; error: string | null };
 export async function action({ request, context }: ActionFunctionArgs) {
   const form = await readFormWithCsrf(request, context);
   const p = await requireUser(request, context);
-  const { db } = context.services;
   const parsed = Lists.safeParse(form.getAll("list"));
-  const known = new Set((await listMailingLists(db)).map((l) => l.id));
-  if (!parsed.success || parsed.data.some((id) => !known.has(id))) {
+  const saved = parsed.success ? await saveSubscriptions(context.services, p.userId, parsed.data, { type: "user", id: p.userId, ip: context.ip }) : null;
+  if (!saved?.ok) {
     // Nothing is saved: a half-applied set would be worse than none.
     return data<ActionResult>(
       { saved: false, changed: 0, error: "One of the lists you chose does not exist (any more). Nothing was changed: reload the page and choose again." },
       { status: 400 },
     );
   }
-  const actor = { type: "user" as const, id: p.userId, ip: context.ip };
-  const changed = await db.transaction().execute((trx) => setUserSubscriptions(trx, p.userId, new Set(parsed.data), actor));
-  // After the commit: the workflow reads the row as committed.
-  await mirrorSubscriptions(context.services, changed);
-  return data<ActionResult>({ saved: true, changed: changed.length, error: null });
+  return data<ActionResult>({ saved: true, changed: saved.changed, error: null });
 }
 
 export default function NotificationsPage() {

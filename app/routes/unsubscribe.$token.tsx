@@ -24,9 +24,8 @@ import { data } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, type ShouldRevalidateFunction } from "@remix-run/react";
 import { Alert, TopBar } from "../components/ui.js";
 import { verifyUnsubscribeToken } from "../mailing-lists/unsubscribe-token.server.js";
-import { mirrorSubscriptions } from "../services/mailing-sync.server.js";
-import { getSubscription, unsubscribeById } from "../models/mailing.server.js";
-import { maskEmail } from "../models/email.server.js";
+import { loadUnsubscribePage, subscriptionListName, type UnsubscribeView } from "../presenters/unsubscribe-page.server.js";
+import { unsubscribeByLink } from "../services/notifications.server.js";
 import { noStoreUnlessFetched, passCacheControl } from "../http/no-store.js";
 
 export const meta: MetaFunction = () => [
@@ -46,11 +45,7 @@ export const headers = passCacheControl;
 /** The action's answer is the page: reloading the loader after it would turn "unsubscribed" into "not subscribed". */
 export const shouldRevalidate: ShouldRevalidateFunction = ({ actionResult, defaultShouldRevalidate }) => (actionResult ? false : defaultShouldRevalidate);
 
-type View =
-  | { state: "confirm"; list: string; who: string | null; error: string | null }
-  | { state: "unsubscribed"; list: string }
-  | { state: "not_subscribed"; list: string | null }
-  | { state: "invalid" };
+type View = UnsubscribeView;
 
 const answer = (request: Request, view: View, status = 200) => data<View>(view, { status, headers: pageHeaders(request) });
 const INVALID: View = { state: "invalid" };
@@ -58,15 +53,9 @@ const ONE_CLICK_BODY =
   "This address unsubscribes with a form post whose body is List-Unsubscribe=One-Click (RFC 8058). Open the link from the mail and press the button.";
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const { db, config } = context.services;
-  const subscriptionId = verifyUnsubscribeToken(config.unsubscribe.secrets, params.token ?? "");
+  const subscriptionId = verifyUnsubscribeToken(context.services.config.unsubscribe.secrets, params.token ?? "");
   if (!subscriptionId) return answer(request, INVALID, 400);
-  const sub = await getSubscription(db, subscriptionId);
-  // The row is gone when its person was erased.
-  if (!sub || !sub.subscribed) return answer(request, { state: "not_subscribed", list: sub?.listName ?? null });
-  const person = await db.selectFrom("users").select("email").where("id", "=", sub.user_id).executeTakeFirst();
-  if (!person?.email) return answer(request, { state: "not_subscribed", list: sub.listName });
-  return answer(request, { state: "confirm", list: sub.listName, who: maskEmail(person.email), error: null });
+  return answer(request, await loadUnsubscribePage(context.services, subscriptionId));
 }
 
 /** application/x-www-form-urlencoded (what RFC 8058 prescribes) or multipart/form-data (what some clients send). */
@@ -76,8 +65,7 @@ function isFormBody(request: Request): boolean {
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const { db, config } = context.services;
-  const subscriptionId = verifyUnsubscribeToken(config.unsubscribe.secrets, params.token ?? "");
+  const subscriptionId = verifyUnsubscribeToken(context.services.config.unsubscribe.secrets, params.token ?? "");
   if (!subscriptionId) return answer(request, INVALID, 400);
 
   let oneClick = false;
@@ -88,19 +76,11 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       oneClick = false; // an unreadable body is a wrong body
     }
   }
-  const sub = await getSubscription(db, subscriptionId);
   if (!oneClick) {
-    const list = sub?.listName ?? "this list";
+    const list = (await subscriptionListName(context.services, subscriptionId)) ?? "this list";
     return answer(request, { state: "confirm", list, who: null, error: ONE_CLICK_BODY }, 400);
   }
-  if (!sub) return answer(request, { state: "not_subscribed", list: null });
-
-  const actor = { type: "anonymous" as const, id: null, ip: context.ip };
-  const changed = await db.transaction().execute((trx) => unsubscribeById(trx, subscriptionId, actor));
-  if (!changed) return answer(request, { state: "not_subscribed", list: sub.listName });
-  // After the commit: the provider's copy follows the database.
-  await mirrorSubscriptions(context.services, [subscriptionId]);
-  return answer(request, { state: "unsubscribed", list: sub.listName });
+  return answer(request, await unsubscribeByLink(context.services, subscriptionId, { type: "anonymous", id: null, ip: context.ip }));
 }
 
 export default function UnsubscribePage() {
