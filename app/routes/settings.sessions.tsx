@@ -6,15 +6,14 @@ import { z } from "zod";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { clearSessionCookie, requireUser } from "../auth/session.server.js";
 import { When } from "../components/ui.js";
-import { writeAudit } from "../models/audit.server.js";
-import { listUserSessions, revokeSession, revokeUserSessions } from "../models/sessions.server.js";
+import { loadSessionsPage } from "../presenters/sessions-page.server.js";
+import { endAllSessions, endOwnSession } from "../services/customer-sessions.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Sessions · Switchboard" }];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const p = await requireUser(request, context);
-  const sessions = await listUserSessions(context.services.db, p.userId);
-  return { current: p.sessionId, sessions };
+  return loadSessionsPage(context.services, p);
 }
 
 const Intent = z.discriminatedUnion("intent", [
@@ -27,19 +26,15 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const p = await requireUser(request, context);
   const parsed = Intent.safeParse(Object.fromEntries(form));
   if (!parsed.success) throw new Response("Unknown request: reload the page and try again.", { status: 400 });
-  const { db } = context.services;
   const actor = { type: "user" as const, id: p.userId, ip: context.ip };
   if (parsed.data.intent === "end_all") {
-    const ended = await revokeUserSessions(db, p.userId, "signed_out_everywhere");
-    await writeAudit(db, actor, { action: "auth.sign_out_everywhere", targetType: "user", targetId: p.userId, details: { count: ended } });
+    await endAllSessions(context.services, p.userId, actor);
     throw redirect("/login?signedOut", { headers: { "Set-Cookie": await clearSessionCookie(context) } });
   }
   const { sessionId } = parsed.data;
-  // Only the person's own sessions: the list is theirs, an id from elsewhere is a 404.
-  const own = (await listUserSessions(db, p.userId)).some((s) => s.id === sessionId);
-  if (!own) throw new Response("That session does not exist or has already ended.", { status: 404 });
-  await revokeSession(db, sessionId, "signed_out_remotely");
-  await writeAudit(db, actor, { action: "auth.session_ended", targetType: "session", targetId: sessionId });
+  if (!(await endOwnSession(context.services, p.userId, sessionId, actor))) {
+    throw new Response("That session does not exist or has already ended.", { status: 404 });
+  }
   if (sessionId === p.sessionId) {
     throw redirect("/login?signedOut", { headers: { "Set-Cookie": await clearSessionCookie(context) } });
   }

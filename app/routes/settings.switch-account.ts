@@ -9,7 +9,7 @@ import { z } from "zod";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { safeRedirect } from "../auth/safe-redirect.js";
 import { requireUser } from "../auth/session.server.js";
-import { switchSessionAccount } from "../models/memberships.server.js";
+import { switchAccount } from "../services/customer-sessions.server.js";
 
 export const loader = () => new Response("Switch accounts with the account switcher in Settings.", { status: 405, headers: { Allow: "POST" } });
 
@@ -25,7 +25,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (!parsed.success) throw new Response("Choose one of your accounts from the list, then press Switch.", { status: 400 });
   const { accountId, next } = parsed.data;
   if (accountId !== p.accountId) {
-    const switched = await switchSessionAccount(context.services.db, p.sessionId, p.userId, accountId, { type: "user", id: p.userId, ip: context.ip });
+    const switched = await switchAccount(context.services, p, accountId, { type: "user", id: p.userId, ip: context.ip });
     if (!switched) throw new Response("You are not a member of that account, so you cannot act on it.", { status: 403 });
   }
   throw redirect(safeRedirect(next, "/settings/profile"));
