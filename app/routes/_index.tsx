@@ -2,24 +2,20 @@ import { redirect, type LoaderFunctionArgs } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { getPrincipal, PASSWORD_CHANGE_PATH } from "../auth/session.server.js";
 import { Alert, Badge, TopBar, When } from "../components/ui.js";
-import { getHomeSummary } from "../models/home.server.js";
 import { formatCents } from "../models/money.js";
 import { PLAN_LABEL } from "../models/plans.js";
 import { signInMethodLabel } from "../models/sign-in-method.js";
+import { loadHomePage } from "../presenters/home.server.js";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const principal = await getPrincipal(request, context);
   if (principal?.mustChangePassword) throw redirect(PASSWORD_CHANGE_PATH);
-  if (!principal?.userId || !principal.accountId) return { home: null, isStaff: principal?.staff != null, rebound: null };
-  const home = await getHomeSummary(context.services.db, principal.userId, principal.accountId);
-  const query = new URL(request.url).searchParams;
-  const rebound = query.get("rebound");
-  return {
-    home,
-    isStaff: principal.staff != null,
-    rebound: rebound === "google" || rebound === "github" ? rebound : null,
-    passwordChanged: query.get("password") === "changed",
-  };
+  if (!principal?.userId || !principal.accountId) return { home: null, isStaff: principal?.staff != null, rebound: null, passwordChanged: false };
+  return loadHomePage(
+    context.services,
+    { userId: principal.userId, accountId: principal.accountId, isStaff: principal.staff != null },
+    new URL(request.url).searchParams,
+  );
 }
 
 export default function Index() {

@@ -1,14 +1,11 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireUser } from "../auth/session.server.js";
-import { writeAudit } from "../models/audit.server.js";
-import { exportPersonalData } from "../models/personal-data.server.js";
+import { exportMyData } from "../services/personal-data.server.js";
 
 /** "Download my data": a JSON attachment, never cached, audited (without its contents). */
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const p = await requireUser(request, context);
-  const { db } = context.services;
-  const data = await exportPersonalData(db, p.userId);
-  await writeAudit(db, { type: "user", id: p.userId, ip: context.ip }, { action: "user.data_exported", targetType: "user", targetId: p.userId });
+  const data = await exportMyData(context.services, p.userId, { type: "user", id: p.userId, ip: context.ip });
   return new Response(JSON.stringify(data, null, 2), {
     headers: {
       "Content-Type": "application/json; charset=utf-8",

@@ -2,16 +2,16 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { requireUser } from "../auth/session.server.js";
 import { When } from "../components/ui.js";
-import { getHomeSummary } from "../models/home.server.js";
 import { signInMethodLabel } from "../models/sign-in-method.js";
+import { loadProfilePage } from "../presenters/profile-page.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Profile · Switchboard" }];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const p = await requireUser(request, context);
-  const home = await getHomeSummary(context.services.db, p.userId, p.accountId);
-  if (!home) throw new Response("Not Found", { status: 404 });
-  return { user: home.user, account: home.account };
+  const page = await loadProfilePage(context.services, p);
+  if (!page) throw new Response("Not Found", { status: 404 });
+  return page;
 }
 
 export default function ProfilePage() {

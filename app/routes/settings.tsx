@@ -3,23 +3,11 @@ import { Form, NavLink, Outlet, useLoaderData, useLocation } from "@remix-run/re
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { requireUser } from "../auth/session.server.js";
 import { TopBar } from "../components/ui.js";
-import { getHomeSummary } from "../models/home.server.js";
-import { accountsOfUser } from "../models/memberships.server.js";
-import { PLAN_LABEL } from "../models/plans.js";
+import { loadSettingsLayout } from "../presenters/settings-layout.server.js";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const p = await requireUser(request, context);
-  const { db } = context.services;
-  const [home, accounts] = await Promise.all([getHomeSummary(db, p.userId, p.accountId), accountsOfUser(db, p.userId)]);
-  return {
-    // A username/password login has no email: its username names it.
-    email: home?.user.email ?? home?.user.name ?? null,
-    accountName: home?.account.name ?? "",
-    accountId: p.accountId,
-    isStaff: p.staff !== null,
-    // The switcher only when there is somewhere else to go.
-    accounts: accounts.length > 1 ? accounts.map((a) => ({ id: a.id, label: `${a.name} (${PLAN_LABEL[a.plan]}, ${a.role})` })) : [],
-  };
+  return loadSettingsLayout(context.services, { userId: p.userId, accountId: p.accountId, isStaff: p.staff !== null });
 }
 
 export default function Settings() {
