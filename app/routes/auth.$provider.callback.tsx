@@ -6,8 +6,8 @@ import { safeRedirect } from "../auth/safe-redirect.js";
 import { renewedCsrfCookie } from "../auth/csrf.server.js";
 import { revealCookie } from "../auth/reveal-once.server.js";
 import { startSession } from "../auth/session.server.js";
-import { writeAudit } from "../models/audit.server.js";
-import { resolveSignIn, type ProviderIdentity } from "../models/sign-in.server.js";
+import type { ProviderIdentity } from "../models/sign-in.server.js";
+import { recordProviderFailure, signInWithProvider } from "../services/sign-in.server.js";
 
 /**
  * The provider sends the browser back here. The strategy checks the state
@@ -35,24 +35,13 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     if (err instanceof Response && err.status >= 300 && err.status < 400) throw err;
     // Forged or missing state, a bad code, the provider refusing: logged and audited by kind, never with the raw values.
     services.logger.warn({ provider, reason: err instanceof Error ? err.message.slice(0, 120) : "unknown" }, "oauth callback failed");
-    await writeAudit(
-      services.db,
-      { type: "anonymous", id: null, ip: context.ip },
-      {
-        action: "auth.sign_in_refused",
-        details: { provider, reason: "oauth_failed" },
-      },
-    );
+    await recordProviderFailure(services, provider, context.ip);
     throw redirect(`/login?error=oauth&provider=${provider}`, { headers: clearing(clearState) });
   }
 
   // Sign-in that started on an invitation page: a new person joins that account (see resolveSignIn).
   const invitationToken = /^\/invitations\/([A-Za-z0-9_-]{43})$/.exec(readNext(request) ?? "")?.[1] ?? null;
-  const outcome = await resolveSignIn(services.db, identity, {
-    tombstoneSecret: services.config.tombstoneSecret,
-    ip: context.ip,
-    invitationToken,
-  });
+  const outcome = await signInWithProvider(services, identity, { ip: context.ip, invitationToken });
   if (!outcome.ok) {
     const q = new URLSearchParams({ error: outcome.reason, provider });
     if (outcome.boundProvider) q.set("bound", outcome.boundProvider);

@@ -15,8 +15,8 @@ import { z } from "zod";
 import { readFormWithCsrf, renewedCsrfCookie } from "../auth/csrf.server.js";
 import { getPrincipal, PASSWORD_CHANGE_PATH, startSession } from "../auth/session.server.js";
 import { Alert, TopBar } from "../components/ui.js";
-import { writeAudit } from "../models/audit.server.js";
-import { checkPasswordSignIn, LOGIN_ID, passwordSignInMessage, type PasswordSignIn } from "../models/password-logins.server.js";
+import { LOGIN_ID, passwordSignInMessage, type PasswordSignIn } from "../models/password-logins.server.js";
+import { signInWithPassword } from "../services/passwords.server.js";
 import { noStoreUnlessFetched, passCacheControl } from "../http/no-store.js";
 
 export const meta: MetaFunction = () => [{ title: "Sign in with a username and password · Switchboard" }];
@@ -57,7 +57,6 @@ interface ActionResult {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const form = await readFormWithCsrf(request, context);
-  const { db } = context.services;
   const typed = {
     loginId: String(form.get("account") ?? "").slice(0, FIELD_MAX * 2),
     username: String(form.get("username") ?? "").slice(0, FIELD_MAX * 2),
@@ -69,30 +68,12 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const parsed = Fields.safeParse({ loginId: typed.loginId, username: typed.username, password: form.get("password") ?? "" });
   if (!parsed.success) return answer(parsed.error.issues[0]?.message ?? "Fill in every field.", 400);
 
-  const outcome = await checkPasswordSignIn(db, { ...parsed.data, ip: context.ip });
+  const outcome = await signInWithPassword(context.services, parsed.data, context.ip);
   if (!outcome.ok) {
-    await writeAudit(
-      db,
-      { type: "anonymous", id: null, ip: context.ip },
-      {
-        action: "auth.sign_in_refused",
-        details: { provider: "password", reason: outcome.reason },
-      },
-    );
     const retry = outcome.reason === "locked" ? { "Retry-After": String((outcome.retryAfterMinutes ?? 15) * 60) } : undefined;
     return answer(passwordSignInMessage(outcome.reason, outcome.retryAfterMinutes), STATUS[outcome.reason], retry);
   }
 
-  await writeAudit(
-    db,
-    { type: "user", id: outcome.userId, ip: context.ip },
-    {
-      action: "auth.sign_in",
-      targetType: "account",
-      targetId: outcome.accountId,
-      details: { provider: "password", password_change_required: outcome.mustChange },
-    },
-  );
   const cookie = await startSession(request, context, { userId: outcome.userId, accountId: outcome.accountId, staff: null }, "password", {
     passwordChangeRequired: outcome.mustChange,
   });

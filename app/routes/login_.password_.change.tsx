@@ -15,9 +15,10 @@ import { z } from "zod";
 import { readFormWithCsrf, renewedCsrfCookie } from "../auth/csrf.server.js";
 import { PASSWORD_MIN } from "../auth/passwords.server.js";
 import { getPrincipal, startSession } from "../auth/session.server.js";
+import { fieldErrorsOf } from "../components/forms.js";
 import { Alert, TopBar } from "../components/ui.js";
-import { changePassword } from "../models/password-logins.server.js";
-import { revokeUserSessions } from "../models/sessions.server.js";
+import { loadChangePasswordPage } from "../presenters/change-password-page.server.js";
+import { changeOwnPassword } from "../services/passwords.server.js";
 import { noStoreUnlessFetched, passCacheControl } from "../http/no-store.js";
 
 export const meta: MetaFunction = () => [{ title: "Choose a new password · Switchboard" }];
@@ -32,13 +33,7 @@ const PASSWORD_INPUT_MAX = 1024;
 async function who(request: Request, context: LoaderFunctionArgs["context"]) {
   const p = await getPrincipal(request, context);
   if (!p || !p.userId || !p.accountId) throw redirect("/login/password");
-  const login = await context.services.db
-    .selectFrom("password_logins")
-    .innerJoin("accounts", "accounts.id", "password_logins.account_id")
-    .select(["password_logins.username", "accounts.name as accountName"])
-    .where("password_logins.user_id", "=", p.userId)
-    .where("password_logins.account_id", "=", p.accountId)
-    .executeTakeFirst();
+  const login = await loadChangePasswordPage(context.services, { userId: p.userId, accountId: p.accountId });
   if (!login) throw redirect("/settings/profile");
   return { p: p as typeof p & { userId: string; accountId: string }, ...login };
 }
@@ -48,7 +43,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return data({ username, accountName, forced: p.mustChangePassword, min: PASSWORD_MIN }, { headers: pageHeaders(request) });
 }
 
-type Field = "current" | "next" | "repeat";
+const FIELDS = ["current", "next", "repeat"] as const;
+type Field = (typeof FIELDS)[number];
 interface ActionResult {
   error: string;
   field: Field;
@@ -70,20 +66,17 @@ export async function action({ request, context }: ActionFunctionArgs) {
 
   const parsed = Fields.safeParse({ current: form.get("current") ?? "", next: form.get("next") ?? "", repeat: form.get("repeat") ?? "" });
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue?.path[0];
-    return refuse(field === "next" || field === "repeat" ? field : "current", issue?.message ?? "Fill in every field.");
+    // One field at a time, the first the form shows.
+    const { fieldErrors, formError } = fieldErrorsOf(parsed.error, FIELDS);
+    const first = FIELDS.find((f) => fieldErrors[f]);
+    return first ? refuse(first, fieldErrors[first]!) : refuse("current", formError ?? "Fill in every field.");
   }
   const { current, next, repeat } = parsed.data;
   if (next !== repeat) return refuse("repeat", "The two new passwords are not the same. Type the new password twice.");
 
   const actor = { type: "user" as const, id: p.userId, ip: context.ip };
-  const changed = await context.services.db.transaction().execute(async (trx) => {
-    const result = await changePassword(trx, p.userId, { current, next }, actor);
-    // A new password ends every other session of this login (this one is replaced below).
-    if (result.ok) await revokeUserSessions(trx, p.userId, "password_changed", p.sessionId);
-    return result;
-  });
+  // A new password ends every other session of this login (this one is replaced below).
+  const changed = await changeOwnPassword(context.services, { userId: p.userId, keepSessionId: p.sessionId }, { current, next }, actor);
   if (!changed.ok) return refuse(changed.field, changed.message);
 
   // A fresh session without the restriction; startSession ends the current one.
