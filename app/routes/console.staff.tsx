@@ -6,10 +6,12 @@ import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { requireStaff } from "../auth/session.server.js";
 import { requireRecentStaffSignIn, type StepUpAction } from "../auth/step-up.server.js";
 import { useStepUp } from "../components/step-up.js";
+import { DataTable, type Column } from "../components/table.js";
 import { Alert, When } from "../components/ui.js";
 import { EmailSchema } from "../models/email.server.js";
-import { addStaff, listStaff, removeStaff, setStaffRole } from "../models/staff.server.js";
+import { listStaff } from "../models/staff.server.js";
 import { STAFF_ROLES } from "../permissions.js";
+import { addStaffMember, removeStaffMember, setStaffMemberRole } from "../services/staff.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Staff · Console" }];
 
@@ -40,14 +42,15 @@ export async function action({ request, context }: ActionFunctionArgs) {
     const issue = parsed.error.issues[0];
     return { ok: false as const, message: issue?.path[0] === "email" ? "Enter a valid email address." : "The form was incomplete." };
   }
-  const { db } = context.services;
+  const { services } = context;
   const actor = { type: "staff" as const, id: p.staff.id, ip: context.ip };
   const input = parsed.data;
-  const result = await db.transaction().execute((trx) => {
-    if (input.intent === "add") return addStaff(trx, input.email, input.role, actor);
-    if (input.intent === "set_role") return setStaffRole(trx, input.staffId, input.role, actor);
-    return removeStaff(trx, input.staffId, actor);
-  });
+  const result =
+    input.intent === "add"
+      ? await addStaffMember(services, input, actor)
+      : input.intent === "set_role"
+        ? await setStaffMemberRole(services, input, actor)
+        : await removeStaffMember(services, input, actor);
   return result.ok ? { ok: true as const, message: "Saved." } : { ok: false as const, message: result.message };
 }
 
@@ -57,65 +60,57 @@ export default function StaffPage() {
   // Filled in again after a fresh sign-in (step-up).
   const keptAdd = useStepUp("add")?.values;
   const keptRole = useStepUp("set_role")?.values;
+  const columns: Column<(typeof staff)[number]>[] = [
+    {
+      header: "Email",
+      cell: (s) => (
+        <>
+          {s.email} {s.id === me ? <strong>(you)</strong> : null}
+        </>
+      ),
+    },
+    {
+      header: "Role",
+      cell: (s) => (
+        <Form method="post" className="row">
+          <AuthenticityTokenInput />
+          <input type="hidden" name="staffId" value={s.id} />
+          <label className="sr-only" htmlFor={`role-${s.id}`}>
+            Role of {s.email}
+          </label>
+          <select id={`role-${s.id}`} name="role" defaultValue={keptRole?.staffId === s.id ? keptRole.role : s.role} style={{ width: "auto" }}>
+            {STAFF_ROLES.map((r) => (
+              <option key={r}>{r}</option>
+            ))}
+          </select>
+          <button className="btn" name="intent" value="set_role" type="submit">
+            Set role
+          </button>
+        </Form>
+      ),
+    },
+    { header: "Signs in with", cell: (s) => s.provider ?? "not yet signed in" },
+    { header: "Added", cell: (s) => <When at={s.created_at} /> },
+    {
+      key: "remove",
+      header: <span className="sr-only">Remove</span>,
+      cell: (s) => (
+        <Form method="post">
+          <AuthenticityTokenInput />
+          <input type="hidden" name="staffId" value={s.id} />
+          <button className="btn danger" name="intent" value="remove" type="submit">
+            Remove
+          </button>
+        </Form>
+      ),
+    },
+  ];
   return (
     <main className="page">
       <h1>Staff</h1>
       {result ? <Alert kind={result.ok ? "ok" : "error"} lines={[result.message]} /> : null}
       <p className="muted">Support verifies tickets and blocks accounts; operators watch and act on workflows; admins also manage staff.</p>
-      <div className="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Email</th>
-              <th scope="col">Role</th>
-              <th scope="col">Signs in with</th>
-              <th scope="col">Added</th>
-              <th scope="col">
-                <span className="sr-only">Remove</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {staff.map((s) => (
-              <tr key={s.id}>
-                <td>
-                  {s.email} {s.id === me ? <strong>(you)</strong> : null}
-                </td>
-                <td>
-                  <Form method="post" className="row">
-                    <AuthenticityTokenInput />
-                    <input type="hidden" name="staffId" value={s.id} />
-                    <label className="sr-only" htmlFor={`role-${s.id}`}>
-                      Role of {s.email}
-                    </label>
-                    <select id={`role-${s.id}`} name="role" defaultValue={keptRole?.staffId === s.id ? keptRole.role : s.role} style={{ width: "auto" }}>
-                      {STAFF_ROLES.map((r) => (
-                        <option key={r}>{r}</option>
-                      ))}
-                    </select>
-                    <button className="btn" name="intent" value="set_role" type="submit">
-                      Set role
-                    </button>
-                  </Form>
-                </td>
-                <td>{s.provider ?? "not yet signed in"}</td>
-                <td>
-                  <When at={s.created_at} />
-                </td>
-                <td>
-                  <Form method="post">
-                    <AuthenticityTokenInput />
-                    <input type="hidden" name="staffId" value={s.id} />
-                    <button className="btn danger" name="intent" value="remove" type="submit">
-                      Remove
-                    </button>
-                  </Form>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable caption="Staff members" columns={columns} rows={staff} rowKey={(s) => s.id} empty="No staff members." />
       <Form method="post" className="card row" style={{ marginTop: "1rem" }} aria-labelledby="add-staff-h">
         <h2 id="add-staff-h" className="sr-only">
           Add staff member
