@@ -2,8 +2,9 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { requireStaff } from "../auth/session.server.js";
-import { Badge, EmptyState, When } from "../components/ui.js";
-import { searchAccounts } from "../models/accounts.server.js";
+import { DataTable, type Column } from "../components/table.js";
+import { Badge, When } from "../components/ui.js";
+import { searchAccounts, type AccountListRow } from "../models/accounts.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Accounts · Console" }];
 
@@ -21,6 +22,23 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return { q, page, ...result };
 }
 
+const COLUMNS: readonly Column<AccountListRow>[] = [
+  {
+    header: "Account",
+    cell: (r) => (
+      <>
+        <Link to={`/console/accounts/${r.id}`}>{r.name}</Link>
+        <div className="muted mono">{r.id}</div>
+      </>
+    ),
+  },
+  { header: "Owner", cell: (r) => r.owner_email ?? "—" },
+  { header: "Signs in with", cell: (r) => r.owner_provider ?? "—" },
+  { header: "Plan", cell: (r) => r.plan.replace("_", " ") },
+  { header: "Status", cell: (r) => <Badge value={r.status} /> },
+  { header: "Created", cell: (r) => <When at={r.created_at} /> },
+];
+
 export default function AccountsList() {
   const { q, page, rows, hasMore } = useLoaderData<typeof loader>();
   const pageLink = (p: number) => `?${new URLSearchParams({ q, page: String(p) })}`;
@@ -36,42 +54,14 @@ export default function AccountsList() {
           Search
         </button>
       </Form>
-      <div className="table-wrap" style={{ marginTop: "1rem" }}>
-        {rows.length === 0 ? (
-          <EmptyState>{q ? `No account matches “${q}”.` : "No accounts yet."}</EmptyState>
-        ) : (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Account</th>
-                <th scope="col">Owner</th>
-                <th scope="col">Signs in with</th>
-                <th scope="col">Plan</th>
-                <th scope="col">Status</th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((r) => (
-                <tr key={r.id}>
-                  <td>
-                    <Link to={`/console/accounts/${r.id}`}>{r.name}</Link>
-                    <div className="muted mono">{r.id}</div>
-                  </td>
-                  <td>{r.owner_email ?? "—"}</td>
-                  <td>{r.owner_provider ?? "—"}</td>
-                  <td>{r.plan.replace("_", " ")}</td>
-                  <td>
-                    <Badge value={r.status} />
-                  </td>
-                  <td>
-                    <When at={r.created_at} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+      <div style={{ marginTop: "1rem" }}>
+        <DataTable
+          caption="Accounts, newest first"
+          columns={COLUMNS}
+          rows={rows}
+          rowKey={(r) => r.id}
+          empty={q ? `No account matches “${q}”.` : "No accounts yet."}
+        />
       </div>
       <nav className="pager" aria-label="Pages">
         {page > 1 ? <Link to={pageLink(page - 1)}>← Previous</Link> : <span />}
