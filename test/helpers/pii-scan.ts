@@ -5,6 +5,7 @@
  */
 import { sql } from "kysely";
 import type { WorkflowHandle } from "@temporalio/client";
+import type { temporal } from "@temporalio/proto";
 import type { Db } from "../../db/connection.js";
 
 /** Every row of every application table, one line per row (PostgreSQL's row-to-text). */
@@ -21,7 +22,12 @@ export async function databaseText(db: Db): Promise<string> {
 
 /** A history as JSON, every byte array decoded as UTF-8 (payloads are JSON bytes). */
 export async function historyText(handle: WorkflowHandle): Promise<string> {
-  return JSON.stringify(decodedBytes(await handle.fetchHistory()));
+  return recordedHistoryText(await handle.fetchHistory());
+}
+
+/** The same for a history already fetched, or read from a recording (test/fixtures/histories). */
+export function recordedHistoryText(history: temporal.api.history.v1.IHistory): string {
+  return JSON.stringify(decodedBytes(history));
 }
 
 /**
