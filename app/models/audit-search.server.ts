@@ -8,6 +8,7 @@ import { sql, type SelectQueryBuilder } from "kysely";
 import { z } from "zod";
 import type { Db, DbOrTrx } from "../../db/connection.js";
 import type { ActorType, AuditRow, Database } from "../../db/schema.js";
+import { parseUtc } from "../validation/dates.js";
 import { storableText } from "../validation/text.js";
 
 export const AUDIT_PAGE_SIZE = 50;
@@ -34,23 +35,8 @@ export interface AuditPage {
 
 export const ACTOR_TYPES = ["user", "staff", "system", "workflow", "anonymous", "api_key"] as const satisfies readonly ActorType[];
 
-/**
- * A date and time typed by a person or carried in a link, read as UTC unless it
- * names an offset: `2026-11-27`, `2026-11-27T08:30`, `2026-11-27 08:30:15.123`,
- * `2026-11-27T08:30:00Z`, `…+01:00`. Calendar-checked (Date would turn 31 Feb into 3 Mar).
- */
-export function parseUtc(text: string): Date | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/i.exec(text.trim());
-  if (!m) return null;
-  const [y, mo, d, h = 0, mi = 0, s = 0] = m.slice(1, 7).map((v) => (v === undefined ? undefined : Number(v))) as number[];
-  const ms = m[7] ? Number(m[7].slice(0, 3).padEnd(3, "0")) : 0;
-  const t = Date.UTC(y, mo - 1, d, h, mi, s, ms);
-  const back = new Date(t);
-  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) return null;
-  const zone = m[8] && m[8].toUpperCase() !== "Z" ? /^([+-])(\d{2}):?(\d{2})$/.exec(m[8]) : null;
-  const offsetMinutes = zone ? (zone[1] === "-" ? -1 : 1) * (Number(zone[2]) * 60 + Number(zone[3])) : 0;
-  return new Date(t - offsetMinutes * 60_000);
-}
+/** Filters and links name their times through the console's one date reader. */
+export { parseUtc };
 
 // A bare "?field=" is what an empty form field sends: no filter, not an error.
 const blank = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : typeof v === "string" ? v.trim() : v);
