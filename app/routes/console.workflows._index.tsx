@@ -3,44 +3,15 @@ import { Form, Link, useLoaderData } from "@remix-run/react";
 import { requireStaff } from "../auth/session.server.js";
 import { Alert } from "../components/ui.js";
 import { WorkflowList } from "../components/workflow-list.js";
-import { listWorkflows, WORKFLOW_STATUSES, WORKFLOW_TYPES, WorkflowFilter } from "../temporal/history.server.js";
+import { loadWorkflowsPage } from "../presenters/console-workflows.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Workflows · Console" }];
 
-const FIELDS = ["type", "status", "from", "to", "account", "ticket"] as const;
-
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireStaff(request, context);
-  const params = new URL(request.url).searchParams;
-  const parsed = WorkflowFilter.safeParse(Object.fromEntries(params));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = String(issue?.path[0] ?? "filter");
-    throw new Response(`Bad ${field}: ${issue?.message ?? "not a valid value"} Fix the filter and try again.`, { status: 400 });
-  }
-  const filter = parsed.data;
-  if (filter.from && filter.to && filter.from > filter.to) {
-    throw new Response("Bad time range: 'from' is after 'to'. Fix the filter and try again.", { status: 400 });
-  }
-  const result = await listWorkflows(context.services, filter);
-  if (!result.ok && result.badPage) throw new Response(result.message, { status: 400 });
-  // The form shows what was asked, as typed; the query was built from the validated values only.
-  const values = Object.fromEntries(FIELDS.map((f) => [f, params.get(f) ?? ""])) as Record<(typeof FIELDS)[number], string>;
-  const filtered = FIELDS.some((f) => values[f] !== "");
-  const kept = Object.fromEntries(FIELDS.filter((f) => values[f]).map((f) => [f, values[f]]));
-  const next = result.ok && result.nextPageToken ? `?${new URLSearchParams({ ...kept, page: result.nextPageToken })}` : null;
-  const first = `?${new URLSearchParams(kept)}`;
-  return {
-    values,
-    filtered,
-    types: [...WORKFLOW_TYPES],
-    statuses: [...WORKFLOW_STATUSES],
-    rows: result.ok ? result.rows : [],
-    error: result.ok ? null : result.message,
-    next,
-    first,
-    paged: Boolean(filter.page),
-  };
+  const found = await loadWorkflowsPage(context.services, new URL(request.url).searchParams);
+  if (!found.ok) throw new Response(found.message, { status: 400 });
+  return found.page;
 }
 
 export default function Workflows() {

@@ -7,10 +7,10 @@
 import { QueryNotRegisteredError, WorkflowNotFoundError, type Client } from "@temporalio/client";
 import type { Payload } from "@temporalio/common";
 import { z } from "zod";
-import type { Db } from "../../db/connection.js";
-import { writeAudit, type Actor } from "../models/audit.server.js";
 import type { Services } from "../context.server.js";
 import * as workflows from "../../workflows/index.js";
+import { endOfUtcDay, parseUtc } from "../validation/dates.js";
+import { UUID } from "../validation/ids.js";
 
 /** Every workflow type the worker runs, from the worker's own list (workflows/index.ts). */
 export type WorkflowType = keyof typeof workflows;
@@ -18,21 +18,9 @@ export const WORKFLOW_TYPES = Object.keys(workflows).sort() as [WorkflowType, ..
 export const WORKFLOW_STATUSES = ["Running", "Completed", "Failed", "Terminated", "Canceled", "TimedOut"] as const;
 export type WorkflowStatusName = (typeof WORKFLOW_STATUSES)[number] | "ContinuedAsNew" | "Unknown";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** "2025-01-31" or "2025-01-31T14:05" (what <input type="datetime-local"> sends), read as UTC. */
 const WHEN = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2})?$/;
 const PAGE_SIZE = 25;
-
-/** A date JavaScript would roll over (31 April → 1 May, hour 24) does not exist: its day must survive the round trip. */
-function realDay(s: string): boolean {
-  if (!WHEN.test(s)) return true; // the regex reports it
-  const day = new Date(`${s.slice(0, 10)}T00:00:00Z`);
-  return (
-    !Number.isNaN(day.getTime()) &&
-    day.toISOString().slice(0, 10) === s.slice(0, 10) &&
-    (s.length === 10 || (Number(s.slice(11, 13)) < 24 && Number(s.slice(14, 16)) < 60))
-  );
-}
 
 const blankIsUnset = (v: unknown) => (v === "" || v === null ? undefined : v);
 const when = (end: boolean) =>
@@ -41,10 +29,16 @@ const when = (end: boolean) =>
     z
       .string()
       .regex(WHEN, "Use a date like 2025-01-31 or 2025-01-31T14:05.")
-      // A bare date as the end of a range means "through that day".
-      .refine((s) => realDay(s), "That date does not exist.")
-      .transform((s) => new Date(s.length === 10 ? `${s}T${end ? "23:59:59.999" : "00:00:00"}Z` : `${s}:00Z`))
-      .refine((d) => !Number.isNaN(d.getTime()), "That date does not exist.")
+      .transform((s, ctx) => {
+        // A date JavaScript would roll over (31 April → 1 May, hour 24) does not exist.
+        const at = parseUtc(s);
+        if (!at) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: "That date does not exist." });
+          return z.NEVER;
+        }
+        // A bare date as the end of a range means "through that day".
+        return end && s.length === 10 ? endOfUtcDay(at) : at;
+      })
       .optional(),
   );
 
@@ -160,7 +154,7 @@ export async function listWorkflows(services: TemporalServices, filter: Workflow
     });
     const token = res.nextPageToken && res.nextPageToken.length > 0 ? Buffer.from(res.nextPageToken).toString("base64url") : null;
     return { ok: true, rows, nextPageToken: token };
-  } catch (err) {
+  } catch {
     // A page token the server cannot read (edited, or from another filter) is the link's fault, not the service's;
     // which error the server gives for it depends on its visibility store, so any failure with a token counts.
     if (filter.page) return { ok: false, message: "That page link is no longer valid. Start again from the first page.", badPage: true };
@@ -169,11 +163,6 @@ export async function listWorkflows(services: TemporalServices, filter: Workflow
 }
 
 // ---- one workflow ----
-
-/** Workflow ids are ours (`block-account:<uuid>` and the like); anything else cannot name one. */
-export const WORKFLOW_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/;
-export const isWorkflowId = (s: string) => WORKFLOW_ID.test(s);
-export const isRunId = (s: string) => UUID.test(s);
 
 export interface PendingActivity {
   activityId: string;
@@ -515,86 +504,22 @@ function attemptsUpTo(attempt: number, lastFailure: string | null, current: BarO
   return list;
 }
 
-// ---- actions ----
-
-export type WorkflowAction = "cancel" | "terminate" | "retry";
-export type ActResult = { ok: true; message: string } | { ok: false; message: string; status: number };
-
-const ACTION_AUDIT: Record<WorkflowAction, string> = {
-  cancel: "workflow.cancel_requested",
-  terminate: "workflow.terminated",
-  retry: "workflow.retry_requested",
-};
+// ---- before an action ----
 
 /**
- * Cancel, terminate or "retry now" a running workflow, audited with the staff member's identity.
- *
- * "Retry now" resets the activities that are backing off between attempts (ResetActivity, offered by
- * the server since 1.27 and enabled on the 1.29 dev server): each starts its next attempt at once,
- * with the same input and inside the same workflow run. Nothing is replayed and no step the workflow
- * already took runs again, so it is as safe as the ordinary retry the server would have made a few
- * seconds later. (Attempt counting starts over, which gives the activity its full retry budget again.)
- * A workflow reset (ResetWorkflowExecution to the last workflow task) was rejected: it starts a new run,
- * re-executes every activity after the reset point, and `recharge` keys its charge on the run id, so a
- * reset could charge a card twice. When no activity is waiting for its next attempt there is nothing
- * to retry, and the request is refused rather than turned into something heavier.
- *
- * Reasons stay in Switchboard's audit log: Temporal gets a fixed text, so a history never holds words
- * an operator typed (they may name a person).
+ * How one run stands right now, and the activities it is waiting on: what cancel, terminate and
+ * "retry now" (app/services/workflow-actions.server.ts) check first. Throws WorkflowNotFoundError when
+ * the run is gone, and whatever the client throws when Temporal does not answer.
  */
-export async function actOnWorkflow(
-  services: Pick<Services, "temporal" | "config" | "db">,
-  target: { workflowId: string; runId: string },
-  action: WorkflowAction,
-  reason: string,
-  actor: Actor & { id: string },
-): Promise<ActResult> {
-  const { temporal, config, db } = services;
-  const handle = temporal.workflow.getHandle(target.workflowId, target.runId);
-  const identity = `switchboard-console:${actor.id}`;
-  let details: Record<string, unknown> = { run_id: target.runId, reason };
-  try {
-    const description = await temporal.withDeadline(Date.now() + DESCRIBE_TIMEOUT_MS, () => handle.describe());
-    const status = STATUS_BY_NUMBER[description.raw.workflowExecutionInfo?.status ?? 0] ?? "Unknown";
-    if (status !== "Running") {
-      return { ok: false, status: 409, message: `This workflow is ${status.toLowerCase()}: there is nothing to ${action}.` };
-    }
-    if (action === "cancel") {
-      await handle.cancel();
-    } else if (action === "terminate") {
-      await handle.terminate(`Terminated from the Switchboard console by staff ${actor.id}; the reason is in Switchboard's audit log.`);
-    } else {
-      // Only activities between attempts: one running now is already being retried (or is on its first try).
-      const waiting = (description.raw.pendingActivities ?? []).filter((a) => a.state === 1 && (a.attempt ?? 1) > 1);
-      if (waiting.length === 0) {
-        return { ok: false, status: 409, message: "No activity of this workflow is waiting for its next attempt, so there is nothing to retry now." };
-      }
-      for (const a of waiting) {
-        await temporal.workflowService.resetActivity({
-          namespace: config.temporal.namespace,
-          execution: { workflowId: target.workflowId, runId: target.runId },
-          identity,
-          id: a.activityId ?? "",
-        });
-      }
-      details = { ...details, activities: waiting.map((a) => ({ id: a.activityId, type: a.activityType?.name, attempt: a.attempt })) };
-    }
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return { ok: false, status: 404, message: "This workflow no longer exists." };
-    return { ok: false, status: 502, message: "The workflow service did not carry it out. Reload the page and try again." };
-  }
-  await recordAction(db, actor, target.workflowId, action, details);
-  const message =
-    action === "cancel"
-      ? "Cancellation requested. The workflow runs its clean-up and stops."
-      : action === "terminate"
-        ? "Terminated. The workflow stopped at once; no clean-up ran."
-        : "Retrying now: the waiting activities start their next attempt.";
-  return { ok: true, message };
-}
-
-function recordAction(db: Db, actor: Actor, workflowId: string, action: WorkflowAction, details: Record<string, unknown>) {
-  return writeAudit(db, actor, { action: ACTION_AUDIT[action], targetType: "workflow", targetId: workflowId, details });
+export async function runStatus(services: Pick<Services, "temporal">, target: { workflowId: string; runId: string }) {
+  const { temporal } = services;
+  const description = await temporal.withDeadline(Date.now() + DESCRIBE_TIMEOUT_MS, () =>
+    temporal.workflow.getHandle(target.workflowId, target.runId).describe(),
+  );
+  return {
+    status: STATUS_BY_NUMBER[description.raw.workflowExecutionInfo?.status ?? 0] ?? ("Unknown" as WorkflowStatusName),
+    pendingActivities: description.raw.pendingActivities ?? [],
+  };
 }
 
 /** A page render or a precondition must not hang on Temporal: past this, the caller decides without it. */
