@@ -4,45 +4,24 @@ import { useEffect } from "react";
 import { requireStaff } from "../auth/session.server.js";
 import { DailyBars } from "../components/daily-chart.js";
 import { Badge, EmptyState, When } from "../components/ui.js";
-import {
-  getConsoleOverview,
-  getDailyCompletions,
-  getDeletionOverview,
-  getMedianCompletionMinutes,
-  getTicketOverview,
-} from "../models/console-overview.server.js";
-import { countWorkflows } from "../temporal/counts.server.js";
+import { loadOverviewPage } from "../presenters/console-overview.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Console · Switchboard" }];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireStaff(request, context);
-  const { db } = context.services;
-  const [overview, tickets, daily, medianMinutes, deletions, workflows] = await Promise.all([
-    getConsoleOverview(db),
-    getTicketOverview(db),
-    getDailyCompletions(db),
-    getMedianCompletionMinutes(db),
-    getDeletionOverview(db),
-    countWorkflows(context.services),
-  ]);
-  // The link to "failed in the last 24 h" carries the same window the count used.
-  const dayAgo = new Date(Date.now() - 24 * 3600_000).toISOString().slice(0, 16);
-  return { ...overview, tickets, daily, medianMinutes, deletions, workflows, dayAgo };
+  return loadOverviewPage(context.services);
 }
 
-const WAITING_ON_PEOPLE = ["awaiting_confirmation", "awaiting_approval"];
-
 export default function ConsoleDashboard() {
-  const { accountsByStatus, recentChanges, tickets, daily, medianMinutes, deletions, workflows, dayAgo } = useLoaderData<typeof loader>();
+  const { accountsByStatus, recentChanges, tickets, openTickets, waitingOnPeople, daily, medianMinutes, deletions, workflows, dayAgo } =
+    useLoaderData<typeof loader>();
   const revalidator = useRevalidator();
   // With JavaScript the dashboard keeps itself current; without, it is a plain page.
   useEffect(() => {
     const t = setInterval(() => revalidator.state === "idle" && revalidator.revalidate(), 10_000);
     return () => clearInterval(t);
   }, [revalidator]);
-  const waitingOnPeople = WAITING_ON_PEOPLE.reduce((n, s) => n + (tickets.openByStatus[s] ?? 0), 0);
-  const openTickets = Object.values(tickets.openByStatus).reduce((a, b) => a + b, 0);
 
   return (
     <main className="page">
