@@ -2,25 +2,14 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { NOT_FOUND, requireStaff } from "../auth/session.server.js";
 import { Badge, When } from "../components/ui.js";
-import { isUuid } from "../validation/ids.js";
-import { MASK, mailLinksShownInFull, maskLinkTokens } from "../mail/link-tokens.js";
-import { getOutboxMail } from "../mail/mailer.server.js";
+import { MASK } from "../mail/link-tokens.js";
+import { loadMailMessagePage } from "../presenters/console-mail.server.js";
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   await requireStaff(request, context);
-  const { config, db } = context.services;
-  const stored = isUuid(params.id ?? "") ? await getOutboxMail(db, params.id!) : undefined;
-  if (!stored) throw NOT_FOUND();
-  // Masked here, in the loader: what a loader returns reaches the browser whole (Remix embeds it in the page).
-  const linksInFull = mailLinksShownInFull(stored, config);
-  const show = (s: string) => (linksInFull ? s : maskLinkTokens(s));
-  const mail = {
-    ...stored,
-    subject: show(stored.subject),
-    text_body: show(stored.text_body),
-    headers: Object.fromEntries(Object.entries(stored.headers).map(([k, v]) => [k, show(String(v))])),
-  };
-  return { mail, linksInFull, retentionDays: config.mailBodyRetentionDays };
+  const page = await loadMailMessagePage(context.services, params.id ?? "");
+  if (!page) throw NOT_FOUND();
+  return page;
 }
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.mail.subject ?? "Mail"} · Console` }];

@@ -3,7 +3,8 @@ import { Link, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { requireStaff } from "../auth/session.server.js";
 import { Badge, EmptyState, When } from "../components/ui.js";
-import { deliveryMode, listOutbox } from "../mail/mailer.server.js";
+import { loadMailPage } from "../presenters/console-mail.server.js";
+import { parseUtc } from "../validation/dates.js";
 
 export const meta: MetaFunction = () => [{ title: "Mail · Console" }];
 
@@ -14,27 +15,16 @@ const Cursor = z.object({
     .max(40)
     .regex(/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)$/)
     // The shape is not enough: month 13, hour 25 or a year 0 would reach PostgreSQL's cast and fail there.
-    .refine((s) => realTimestamp(s)),
+    .refine((s) => parseUtc(s) !== null),
   beforeId: z.string().uuid(),
 });
-
-/** A cursor's timestamp names a real instant: each field in range and the date exists (no 30 February). */
-function realTimestamp(s: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:([+-])(\d{2}):?(\d{2})?|Z)$/.exec(s);
-  if (!m) return false;
-  const [y, mo, d, h, mi, se] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
-  const offsetOk = !m[7] || (Number(m[8]) <= 15 && Number(m[9] ?? 0) < 60);
-  const date = new Date(Date.UTC(y, mo - 1, d));
-  return y >= 1 && offsetOk && h < 24 && mi < 60 && se < 60 && date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
-}
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireStaff(request, context);
   const params = Object.fromEntries(new URL(request.url).searchParams);
   const cursor = params.before ? Cursor.safeParse(params) : null;
   if (cursor && !cursor.success) throw new Response("That page link is broken: go back to the first page.", { status: 400 });
-  const page = await listOutbox(context.services.db, cursor?.success ? { createdAt: cursor.data.before, id: cursor.data.beforeId } : undefined);
-  return { ...page, mode: deliveryMode(context.services.config), production: context.services.config.isProduction, paged: cursor !== null };
+  return loadMailPage(context.services, cursor?.success ? { createdAt: cursor.data.before, id: cursor.data.beforeId } : undefined);
 }
 
 export default function MailPage() {
