@@ -3,60 +3,20 @@ import { Form, Link, useLoaderData } from "@remix-run/react";
 import { requireStaff } from "../auth/session.server.js";
 import { AuditTable } from "../components/audit-table.js";
 import { Alert } from "../components/ui.js";
-import { ACTOR_TYPES, auditFilterParams, parseAuditQuery, searchAudit } from "../models/audit-search.server.js";
+import { loadAuditPage, type AuditFormValues } from "../presenters/audit-search.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Audit · Console" }];
-
-const FIELDS = ["actor_type", "actor_id", "action", "target_type", "target_id", "from", "to"] as const;
-type Values = Record<(typeof FIELDS)[number], string>;
-
-/** A UTC instant as a datetime-local input shows it (the field has no zone; the label says UTC). */
-const localValue = (d: Date | undefined) => {
-  if (!d) return "";
-  const iso = d.toISOString();
-  return d.getUTCMilliseconds() === 0 ? iso.slice(0, 19) : iso.slice(0, 23);
-};
 
 // Every staff role reads the trail (requireStaff's default): support looks up what happened to an account, operators and admins audit.
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireStaff(request, context);
-  const params = new URL(request.url).searchParams;
-  const parsed = parseAuditQuery(params);
-  const actorTypes = [...ACTOR_TYPES];
-  if (!parsed.ok) {
-    // The form comes back with what was typed and the problem, so it can be fixed; nothing is queried.
-    const values = Object.fromEntries(FIELDS.map((f) => [f, (params.get(f) ?? "").slice(0, 200)])) as Values;
-    return data(
-      { error: parsed.message, errorField: parsed.field, values, actorTypes, rows: [], nextBefore: null, paged: false, filterQuery: "" },
-      { status: 400 },
-    );
-  }
-  const { filter, before } = parsed;
-  const page = await searchAudit(context.services.db, filter, before);
-  const values: Values = {
-    actor_type: filter.actorType ?? "",
-    actor_id: filter.actorId ?? "",
-    action: filter.action ?? "",
-    target_type: filter.targetType ?? "",
-    target_id: filter.targetId ?? "",
-    from: localValue(filter.from),
-    to: localValue(filter.to),
-  };
-  return {
-    error: null,
-    errorField: null,
-    values,
-    actorTypes,
-    rows: page.rows,
-    nextBefore: page.nextBefore,
-    paged: before !== undefined,
-    filterQuery: auditFilterParams(filter).toString(),
-  };
+  const found = await loadAuditPage(context.services, new URL(request.url).searchParams);
+  return found.ok ? found.page : data(found.page, { status: 400 });
 }
 
 export default function AuditPage() {
   const { error, errorField, values, actorTypes, rows, nextBefore, paged, filterQuery } = useLoaderData<typeof loader>();
-  const field = (name: keyof Values, label: string, props: React.InputHTMLAttributes<HTMLInputElement> = {}) => (
+  const field = (name: keyof AuditFormValues, label: string, props: React.InputHTMLAttributes<HTMLInputElement> = {}) => (
     <div className="field">
       <label htmlFor={name}>{label}</label>
       <input

@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireStaff } from "../auth/session.server.js";
-import { auditCsvRows, parseAuditQuery } from "../models/audit-search.server.js";
+import { auditCsvExport } from "../presenters/audit-search.server.js";
 
 /** 20261127T083001Z: sortable, and safe in a file name on every system. */
 const stamp = (d: Date) =>
@@ -16,12 +16,10 @@ const stamp = (d: Date) =>
  */
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireStaff(request, context);
-  const parsed = parseAuditQuery(new URL(request.url).searchParams);
-  if (!parsed.ok) {
-    return new Response(`${parsed.message}\n`, { status: 400, headers: { "Content-Type": "text/plain; charset=utf-8" } });
-  }
-  const { db, logger } = context.services;
-  const chunks = auditCsvRows(db, parsed.filter);
+  const csv = auditCsvExport(context.services, new URL(request.url).searchParams);
+  if (!csv.ok) return new Response(`${csv.message}\n`, { status: 400, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+  const { chunks } = csv;
+  const { logger } = context.services;
   const encoder = new TextEncoder();
   const body = new ReadableStream<Uint8Array>({
     // pull: the next batch is read only when the client has taken the previous one (back-pressure).
