@@ -8,9 +8,10 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { requireStaff } from "../auth/session.server.js";
-import { Badge, EmptyState, When } from "../components/ui.js";
+import { DataTable } from "../components/table.js";
+import { Badge, When } from "../components/ui.js";
 import { workflowHref } from "../components/workflow-list.js";
-import { listDeletions } from "../models/deletions.server.js";
+import { loadDeletionsPage } from "../presenters/console-deletions.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Deletions · Console" }];
 
@@ -22,16 +23,6 @@ const Query = z.object({
   status: z.preprocess((v) => (v === "" ? undefined : v), z.enum(FILTERS).default("all")),
   page: z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().int().min(1).max(10_000).default(1)),
 });
-
-/** "just now", "5 min ago", "3 h ago", "2 d ago": worked out on the server so both renders agree. */
-function ago(from: Date, now: Date): string {
-  const minutes = Math.max(0, Math.floor((now.getTime() - from.getTime()) / 60_000));
-  if (minutes < 1) return "just now";
-  if (minutes < 60) return `${minutes} min ago`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 48) return `${hours} h ago`;
-  return `${Math.floor(hours / 24)} d ago`;
-}
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireStaff(request, context);
@@ -47,25 +38,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     );
   }
   const { status, page } = parsed.data;
-  const { rows, hasMore } = await listDeletions(context.services.db, status, page);
-  const now = new Date();
-  return {
-    filter: status as Filter,
-    page,
-    hasMore,
-    rows: rows.map((r) => ({
-      id: r.id,
-      accountId: r.account_id,
-      source: r.source,
-      staffEmail: r.staff_email,
-      status: r.status,
-      steps: r.steps,
-      error: r.error,
-      workflowId: r.workflow_id,
-      createdAt: r.created_at,
-      ago: ago(new Date(r.created_at), now),
-    })),
-  };
+  return loadDeletionsPage(context.services, status, page);
 }
 
 export default function DeletionsPage() {
@@ -84,59 +57,51 @@ export default function DeletionsPage() {
           </Link>
         ))}
       </nav>
-      <div className="table-wrap">
-        {rows.length === 0 ? (
-          <EmptyState>
-            {page > 1 ? "No more deletions on this page." : filter === "all" ? "No account has been deleted yet." : `No ${filter} deletions.`}
-          </EmptyState>
-        ) : (
-          <table>
-            <caption className="sr-only">Account deletions, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Requested</th>
-                <th scope="col">Account</th>
-                <th scope="col">Source</th>
-                <th scope="col">Status</th>
-                <th scope="col">Steps</th>
-                <th scope="col">Error</th>
-                <th scope="col">Workflow</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((r) => (
-                <tr key={r.id}>
-                  <td>
-                    <When at={r.createdAt} />
-                    <br />
-                    <span className="muted">{r.ago}</span>
-                  </td>
-                  <td>
-                    <Link to={`/console/accounts/${r.accountId}`} className="mono">
-                      {r.accountId}
-                    </Link>
-                  </td>
-                  <td>{r.source === "self" ? "self-service" : `support (${r.staffEmail ?? "staff removed"})`}</td>
-                  <td>
-                    <Badge value={r.status} />
-                  </td>
-                  <td>
-                    <ul className="chips" aria-label="Steps">
-                      {r.steps.map((s) => (
-                        <li key={s.step} className={s.step === "failed" ? "failed" : undefined}>
-                          {`${s.step.replace(/_/g, " ")}: ${s.outcome}`}
-                        </li>
-                      ))}
-                    </ul>
-                  </td>
-                  <td>{r.error ? <code className="field-error">{r.error}</code> : <span className="muted">—</span>}</td>
-                  <td>{r.workflowId ? <Link to={workflowHref({ workflowId: r.workflowId })}>history</Link> : <span className="muted">—</span>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
+      <DataTable
+        caption="Account deletions, newest first"
+        rows={rows}
+        rowKey={(r) => r.id}
+        empty={page > 1 ? "No more deletions on this page." : filter === "all" ? "No account has been deleted yet." : `No ${filter} deletions.`}
+        columns={[
+          {
+            header: "Requested",
+            cell: (r) => (
+              <>
+                <When at={r.createdAt} />
+                <br />
+                <span className="muted">{r.ago}</span>
+              </>
+            ),
+          },
+          {
+            header: "Account",
+            cell: (r) => (
+              <Link to={`/console/accounts/${r.accountId}`} className="mono">
+                {r.accountId}
+              </Link>
+            ),
+          },
+          { header: "Source", cell: (r) => (r.source === "self" ? "self-service" : `support (${r.staffEmail ?? "staff removed"})`) },
+          { header: "Status", cell: (r) => <Badge value={r.status} /> },
+          {
+            header: "Steps",
+            cell: (r) => (
+              <ul className="chips" aria-label="Steps">
+                {r.steps.map((s) => (
+                  <li key={s.step} className={s.step === "failed" ? "failed" : undefined}>
+                    {`${s.step.replace(/_/g, " ")}: ${s.outcome}`}
+                  </li>
+                ))}
+              </ul>
+            ),
+          },
+          { header: "Error", cell: (r) => (r.error ? <code className="field-error">{r.error}</code> : <span className="muted">—</span>) },
+          {
+            header: "Workflow",
+            cell: (r) => (r.workflowId ? <Link to={workflowHref({ workflowId: r.workflowId })}>history</Link> : <span className="muted">—</span>),
+          },
+        ]}
+      />
       <nav className="pager" aria-label="Pages">
         {page > 1 ? <Link to={link(filter, page - 1)}>← Newer</Link> : <span />}
         {hasMore ? <Link to={link(filter, page + 1)}>Older →</Link> : <span />}
