@@ -5,17 +5,14 @@ import { requireStaff } from "../auth/session.server.js";
 import { stepUpForPage } from "../auth/step-up.server.js";
 import { StepUpNotice } from "../components/step-up.js";
 import { TopBar } from "../components/ui.js";
-import { getStaffMember } from "../models/staff.server.js";
+import { loadConsoleLayout } from "../presenters/console-layout.server.js";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const p = await requireStaff(request, context);
-  const me = await getStaffMember(context.services.db, p.staff.id);
+  const layout = await loadConsoleLayout(context.services, p.staff);
   // A console action that asked for a fresh sign-in: its notice and kept form (app/auth/step-up.server.ts).
   const stepUp = await stepUpForPage(request, context, p);
-  return data(
-    { role: p.staff.role, email: me?.email ?? "", stepUp: stepUp.view },
-    stepUp.setCookie ? { headers: { "Set-Cookie": stepUp.setCookie } } : undefined,
-  );
+  return data({ ...layout, stepUp: stepUp.view }, stepUp.setCookie ? { headers: { "Set-Cookie": stepUp.setCookie } } : undefined);
 }
 
 export default function ConsoleLayout() {
