@@ -469,7 +469,7 @@ async function main(): Promise<number> {
       },
     });
   } catch (err) {
-    throw new Error(`${err instanceof Error ? err.message : String(err)}\nPostgreSQL output:\n${pgLog.join("\n")}`);
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\nPostgreSQL output:\n${pgLog.join("\n")}`, { cause: err });
   }
   await ensureDatabase(pg.serverUrl, "bench");
   const databaseUrl = pg.urlFor("bench");
@@ -559,7 +559,7 @@ async function main(): Promise<number> {
   const bareO = outcomes.find((o) => o.scenario.id === "bare");
   const getO = outcomes.find((o) => o.scenario.id === "get");
   let goalLine = "The goal needs both (a) and (b) in the run.";
-  let goalMet: boolean | null = null;
+  let goalMet: boolean | null;
   let cpuLine = "";
   if (bareO && getO) {
     const ratio = getO.result.requests.average / bareO.result.requests.average;
@@ -709,7 +709,7 @@ function autocannonVersion(): string {
   }
 }
 
-let code = 1;
+let code: number;
 try {
   code = await main();
 } catch (err) {

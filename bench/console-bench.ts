@@ -293,7 +293,7 @@ async function main(): Promise<number> {
       },
     });
   } catch (err) {
-    throw new Error(`${err instanceof Error ? err.message : String(err)}\nPostgreSQL output:\n${pgLog.join("\n")}`);
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\nPostgreSQL output:\n${pgLog.join("\n")}`, { cause: err });
   }
   await ensureDatabase(pgHandle.serverUrl, "bench");
   db = openDb(pgHandle.urlFor("bench"));
@@ -360,7 +360,7 @@ ${plans.length ? `\n### Plans of the scenarios that miss the goal\n\n${plans.joi
   return misses.length ? 1 : 0;
 }
 
-let code = 1;
+let code: number;
 try {
   code = await main();
 } catch (err) {

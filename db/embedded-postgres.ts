@@ -84,6 +84,7 @@ export async function startEmbeddedPostgres(options: {
     throw new Error(
       `Embedded PostgreSQL did not start on port ${options.port} with data in ${databaseDir}` +
         (err ? `: ${String(err)}` : " (is the port taken? set EMBEDDED_PG_PORT)"),
+      { cause: err },
     );
   }
   const urlFor = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}`;

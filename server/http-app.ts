@@ -42,7 +42,7 @@ function requestHygiene(trustProxy: boolean): express.RequestHandler {
     const origin = req.headers.origin;
     // Every method but GET: Remix's single-fetch runs its origin check on HEAD and OPTIONS `.data` requests too.
     if (req.method !== "GET" && origin !== undefined) {
-      let sameOrigin = false;
+      let sameOrigin: boolean;
       try {
         sameOrigin = new URL(origin).host === host;
       } catch {

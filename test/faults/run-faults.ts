@@ -492,7 +492,7 @@ for (const what of ["uncaughtException", "unhandledRejection"] as const) {
   });
 }
 
-let code = 1;
+let code: number;
 try {
   code = await main();
 } catch (err) {

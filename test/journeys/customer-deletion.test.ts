@@ -64,9 +64,9 @@ describe.skipIf(!chromiumPath)("customer: account deletion", () => {
       // The same email, through either provider, creates nothing.
       const before = await signInFootprint(app);
       await signIn(page, app, "GitHub", email);
-      expect(await loginAlert(page, app)).toContain(TOMBSTONED);
+      expect(await loginAlert(page)).toContain(TOMBSTONED);
       await signIn(page, app, "Google", email);
-      expect(await loginAlert(page, app)).toContain(TOMBSTONED);
+      expect(await loginAlert(page)).toContain(TOMBSTONED);
       expect(await signInFootprint(app)).toEqual(before);
     });
   });

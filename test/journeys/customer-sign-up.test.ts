@@ -49,7 +49,7 @@ describe.skipIf(!chromiumPath)("customer: sign up", () => {
       // The same person tries GitHub in another browser: refused, told which provider to use, nothing created.
       const before = await signInFootprint(app);
       await signIn(other.page, app, "GitHub", email);
-      const alert = await loginAlert(other.page, app);
+      const alert = await loginAlert(other.page);
       expect(alert).toContain(REFUSED);
       expect(alert).toContain("Sign in with Google instead.");
       expect(await signInFootprint(app)).toEqual(before);
@@ -92,7 +92,7 @@ describe.skipIf(!chromiumPath)("customer: sign up", () => {
       // Google now: refused with the lock's sentence, pointed at GitHub, nothing created.
       const before = await signInFootprint(app);
       await signIn(google.page, app, "Google", email);
-      const alert = await loginAlert(google.page, app);
+      const alert = await loginAlert(google.page);
       expect(alert).toContain(REFUSED);
       expect(alert).toContain("Sign in with GitHub instead.");
       expect(await signInFootprint(app)).toEqual(before);

@@ -194,7 +194,7 @@ describe("V15.2.3 the built web, worker and migrate need nothing but production 
     try {
       await wait();
     } catch (err) {
-      throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- process output ---\n${text().slice(-4000)}`);
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- process output ---\n${text().slice(-4000)}`, { cause: err });
     }
   }
 

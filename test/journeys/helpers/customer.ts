@@ -19,7 +19,6 @@ export const WORKFLOW_DEADLINE_MS = 60_000;
 export interface V1Answer {
   status: number;
   /** The parsed JSON answer (loosely typed: journeys assert on its fields). */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: any;
 }
 
@@ -96,7 +95,7 @@ export async function signIn(page: Page, app: Newcomer, provider: "Google" | "Gi
 }
 
 /** The sign-in page's refusal, after a refused sign-in: the alert's text. */
-export async function loginAlert(page: Page, app: Newcomer): Promise<string> {
+export async function loginAlert(page: Page): Promise<string> {
   await expect.poll(() => new URL(page.url()).pathname).toBe("/login");
   const alert = page.locator(".alert").first();
   await alert.waitFor();

@@ -123,7 +123,9 @@ export async function journey(name: string, pages: { context: BrowserContext; pa
     if (problems.length) throw new Error(`page problems:\n${problems.join("\n")}`);
   } catch (err) {
     await Promise.all(pages.map((p, i) => screenshot(p.page, `${name}-${i}`).catch(() => {})));
-    throw new Error(`${err instanceof Error ? err.message : String(err)}\nPage problems: ${pages.flatMap((p) => p.problems).join("\n") || "none"}`);
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\nPage problems: ${pages.flatMap((p) => p.problems).join("\n") || "none"}`, {
+      cause: err,
+    });
   } finally {
     await Promise.all(pages.map((p) => p.context.close()));
   }
