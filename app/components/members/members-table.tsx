@@ -1,0 +1,94 @@
+/** Who belongs to the account, with the owner's and admins' actions on each; on Build, sharing by keys instead. */
+import { Form, Link } from "@remix-run/react";
+import { AuthenticityTokenInput } from "remix-utils/csrf/react";
+import type { Member, MembersPage } from "../../presenters/members-page.server.js";
+import { Badge, When } from "../ui.js";
+import { MEMBERS_PAGE } from "./action-data.js";
+
+export function SharedByKeys({ plans, loginPlans }: { plans: string; loginPlans: string }) {
+  return (
+    <div className="stack" aria-labelledby="share-h">
+      <h2 id="share-h">Share access with additional API keys</h2>
+      <p>
+        User management, inviting other people to this account, is available on the {plans} plan. On the Build plan, others use Switchboard through your account
+        with additional API keys: create a named key for each person or service, share it with them, and delete it when they no longer need it. Your own sign-in
+        stays yours.
+      </p>
+      <p>
+        <Link to="/settings/api-keys" className="btn primary">
+          Create an additional API key
+        </Link>
+      </p>
+      <p className="muted">Username/password logins for several people are available on the {loginPlans} plans.</p>
+    </div>
+  );
+}
+
+export function MembersTable({ page }: { page: MembersPage }) {
+  const { members, canManage, me } = page;
+  return (
+    <>
+      <div className="table-wrap">
+        <table>
+          <caption className="sr-only">People who belong to this account</caption>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Email</th>
+              <th scope="col">Role</th>
+              <th scope="col">Joined</th>
+              {canManage ? (
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              ) : null}
+            </tr>
+          </thead>
+          <tbody>
+            {members.map((m) => (
+              <tr key={m.id}>
+                <td>
+                  {m.name ?? <span className="muted">—</span>}
+                  {m.id === me ? <span className="muted"> (you)</span> : null}
+                </td>
+                <td>{m.email ?? (m.username ? <span className="muted">{`password login ${m.username}`}</span> : <span className="muted">—</span>)}</td>
+                <td>
+                  <Badge value={m.role} />
+                </td>
+                <td>
+                  <When at={m.joinedAt} />
+                </td>
+                {canManage ? (
+                  <td>
+                    <MemberActions member={m} me={me} />
+                  </td>
+                ) : null}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {canManage ? null : <p className="muted">You can see who belongs to this account. Only its owner and admins invite, change or remove members.</p>}
+    </>
+  );
+}
+
+function MemberActions({ member, me }: { member: Member; me: string }) {
+  if (member.role === "owner" || member.id === me) return null;
+  const to = member.role === "admin" ? "member" : "admin";
+  return (
+    <div className="row" style={{ alignItems: "center" }}>
+      <Form method="post" action={MEMBERS_PAGE} className="inline">
+        <AuthenticityTokenInput />
+        <input type="hidden" name="userId" value={member.id} />
+        <input type="hidden" name="role" value={to} />
+        <button type="submit" name="intent" value="set_role" className="btn" aria-label={`Make ${member.label} ${to === "admin" ? "an admin" : "a member"}`}>
+          {to === "admin" ? "Make admin" : "Make member"}
+        </button>
+      </Form>
+      <Link to={`?confirm=remove&user=${member.id}`} className="danger-link" aria-label={`Remove ${member.label}`}>
+        Remove
+      </Link>
+    </div>
+  );
+}
