@@ -20,13 +20,12 @@ import { WorkflowList } from "../components/workflow-list.js";
 import { PLAN_REASON_MAX } from "../models/account-plan.server.js";
 import type { Actor } from "../models/audit.server.js";
 import { BLOCK_REASON_CODES } from "../models/block-reasons.js";
-import { DELETION_REASON_MAX, deletionRefusalMessage } from "../models/deletions.server.js";
-import { PLANS } from "../models/plans.js";
+import { DELETION_REASON_MAX } from "../models/deletions.server.js";
 import { consoleAccountId, loadConsoleAccountPage } from "../presenters/console-account.server.js";
 import { requestStatusChangeByStaff } from "../services/account-status.server.js";
 import { postStaffCredits, StaffCreditForm } from "../services/credits.server.js";
-import { startDeletion } from "../services/deletion.server.js";
-import { changeAccountPlan, setAccountPasswordLogins } from "../services/plan.server.js";
+import { startDeletion, SupportDeletionForm } from "../services/deletion.server.js";
+import { changeAccountPlan, PasswordLoginsForm, PlanChangeForm, setAccountPasswordLogins } from "../services/plan.server.js";
 import { endSessionsOfAccount } from "../services/sessions.server.js";
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
@@ -48,22 +47,6 @@ const Action = z.discriminatedUnion("intent", [
   z.object({ intent: z.literal("unblock"), reasonText: z.string().trim().min(1, "Say why, for the record.").max(1000) }),
   z.object({ intent: z.literal("end_sessions") }),
 ]);
-const PlanChange = z.object({
-  plan: z.enum(PLANS, { errorMap: () => ({ message: "Choose one of the plans." }) }),
-  reason: z
-    .string()
-    .trim()
-    .min(1, "Say why the plan changes, for the record (for example, the ticket or contract).")
-    .max(PLAN_REASON_MAX, `Keep the reason to ${PLAN_REASON_MAX} characters.`),
-});
-const PasswordLoginsToggle = z.object({
-  enabled: z.enum(["on", "off"], { errorMap: () => ({ message: "Choose whether to turn password logins on or off." }) }),
-});
-const DeletionForm = z.object({
-  reason: z.string().trim().min(1, deletionRefusalMessage("reason_missing")).max(DELETION_REASON_MAX, `Keep the reason to ${DELETION_REASON_MAX} characters.`),
-  confirm: z.literal("yes", { errorMap: () => ({ message: "Tick “I understand this cannot be undone” to go ahead." }) }),
-});
-
 /** Moving money, deleting and changing the plan need a recent sign-in (app/auth/step-up.server.ts). */
 const STEP_UP: readonly StepUpAction[] = [
   { intent: "adjust", label: "Grant or adjust credits", fields: ["amountDollars", "kind", "reason"], anchor: "adjust-h" },
@@ -113,7 +96,7 @@ async function deleteOnRequest(services: Services, accountId: string, form: Form
   const reason = String(form.get("reason") ?? "").slice(0, DELETION_REASON_MAX + 100);
   const answer = (o: Partial<DeletionOutcome>, status: number) =>
     data({ error: null, notice: null, deletion: { error: null, fieldErrors: {}, reason, ...o } satisfies DeletionOutcome }, { status });
-  const parsed = DeletionForm.safeParse({ reason, confirm: form.get("confirm") ?? undefined });
+  const parsed = SupportDeletionForm.safeParse({ reason, confirm: form.get("confirm") ?? undefined });
   if (!parsed.success) {
     return answer(
       { error: "Nothing was changed. Fix the fields marked below.", fieldErrors: fieldErrorsOf(parsed.error, ["reason", "confirm"]).fieldErrors },
@@ -133,7 +116,7 @@ async function changePlan(services: Services, accountId: string, form: FormData,
       { error: o.error ?? null, notice: o.notice ?? null, planForm: { fieldErrors: o.fieldErrors ?? {}, values } },
       { status },
     );
-  const parsed = PlanChange.safeParse(values);
+  const parsed = PlanChangeForm.safeParse(values);
   if (!parsed.success) {
     return answer(
       { error: "The plan was not changed. Fix the fields marked below.", fieldErrors: fieldErrorsOf(parsed.error, ["plan", "reason"]).fieldErrors },
@@ -152,7 +135,7 @@ async function togglePasswordLogins(services: Services, accountId: string, form:
       { error: o.error ?? null, notice: o.notice ?? null, passwordLogins: "answered" },
       { status },
     );
-  const parsed = PasswordLoginsToggle.safeParse({ enabled: form.get("enabled") ?? undefined });
+  const parsed = PasswordLoginsForm.safeParse({ enabled: form.get("enabled") ?? undefined });
   if (!parsed.success) return answer({ error: parsed.error.issues[0]?.message ?? "The form was incomplete." }, 400);
   const result = await setAccountPasswordLogins(services, { accountId, enabled: parsed.data.enabled === "on" }, actor);
   return result.ok ? answer({ notice: result.notice }, 200) : answer({ error: result.message }, result.status);

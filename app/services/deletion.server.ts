@@ -6,8 +6,10 @@
  * and its row is recorded as failed at "not_started": the console lists it and
  * support starts it again.
  */
+import { z } from "zod";
 import type { Actor } from "../models/audit.server.js";
 import {
+  DELETION_REASON_MAX,
   deletionRefusalMessage,
   recordDeletionStep,
   requestAccountDeletion,
@@ -19,6 +21,12 @@ import type { Services } from "../context.server.js";
 import { commitThenStart, workflowRun } from "../temporal/start.server.js";
 import { deleteAccount } from "../../workflows/delete-account.js";
 import { deleteWorkflowId } from "../../workflows/shared.js";
+
+/** The console's "Delete account (on the person's request)" form: where the person asked, and the ticked confirmation. */
+export const SupportDeletionForm = z.object({
+  reason: z.string().trim().min(1, deletionRefusalMessage("reason_missing")).max(DELETION_REASON_MAX, `Keep the reason to ${DELETION_REASON_MAX} characters.`),
+  confirm: z.literal("yes", { errorMap: () => ({ message: "Tick “I understand this cannot be undone” to go ahead." }) }),
+});
 
 export type StartDeletionResult = { ok: true; deletionId: string; workflowId: string; started: boolean } | { ok: false; status: 409 | 503; message: string };
 

@@ -3,12 +3,28 @@
  * only some plans allow). What a new plan no longer allows stops in the same
  * transaction (app/models/account-plan.server.ts); the notice says what stopped.
  */
+import { z } from "zod";
 import type { Plan } from "../../db/schema.js";
 import type { Services } from "../context.server.js";
-import { changePlan, lockPlanOf } from "../models/account-plan.server.js";
+import { changePlan, lockPlanOf, PLAN_REASON_MAX } from "../models/account-plan.server.js";
 import type { Actor } from "../models/audit.server.js";
 import { setPasswordLogins } from "../models/password-logins.server.js";
-import { PLAN_LABEL, planAllows } from "../models/plans.js";
+import { PLAN_LABEL, PLANS, planAllows } from "../models/plans.js";
+
+/** The console's "Change plan" form. */
+export const PlanChangeForm = z.object({
+  plan: z.enum(PLANS, { errorMap: () => ({ message: "Choose one of the plans." }) }),
+  reason: z
+    .string()
+    .trim()
+    .min(1, "Say why the plan changes, for the record (for example, the ticket or contract).")
+    .max(PLAN_REASON_MAX, `Keep the reason to ${PLAN_REASON_MAX} characters.`),
+});
+
+/** The console's "Password logins" switch. */
+export const PasswordLoginsForm = z.object({
+  enabled: z.enum(["on", "off"], { errorMap: () => ({ message: "Choose whether to turn password logins on or off." }) }),
+});
 
 export type PlanServiceResult = { ok: true; notice: string } | { ok: false; status: 400 | 403 | 404 | 409; message: string };
 
