@@ -5,6 +5,7 @@
  * clients can unsubscribe with a POST, no sign-in needed.
  */
 import type { OutgoingMail } from "../mail/mailer.server.js";
+import { listMailingMail } from "../mail/templates/mailing.js";
 import { signUnsubscribeToken } from "./unsubscribe-token.server.js";
 
 export const unsubscribeUrl = (publicUrl: string, secrets: readonly string[], subscriptionId: string) =>
@@ -24,12 +25,7 @@ export function listMail(input: {
   const host = new URL(input.publicUrl).hostname;
   return {
     to: input.to,
-    subject: input.subject,
-    text:
-      `${input.text.trimEnd()}\n\n-- \n` +
-      `You receive this because you subscribed to "${input.list.name}" from Switchboard.\n` +
-      `Unsubscribe with one click: ${url}\n` +
-      `Manage your subscriptions: ${input.publicUrl}/settings/notifications\n`,
+    ...listMailingMail({ publicUrl: input.publicUrl, listName: input.list.name, unsubscribeUrl: url, subject: input.subject, text: input.text }),
     kind: `list:${input.list.id}`,
     dedupeKey: `list-mailing:${input.mailingId}:${input.subscriptionId}`,
     related: { type: "list_mailing", id: input.mailingId },
