@@ -1,5 +1,6 @@
 /** Activities of the recharge workflow: plan, charge (idempotent at the provider), credit (idempotent in the ledger). */
 import type { Db } from "../db/connection.js";
+import { accountBalanceAndStatus } from "../app/models/accounts.server.js";
 import { writeAudit } from "../app/models/audit.server.js";
 import { postLedgerEntry } from "../app/models/ledger.server.js";
 import { getRechargeRule, recordRechargeOutcome } from "../app/models/recharge-rules.server.js";
@@ -10,10 +11,7 @@ export function rechargeActivities({ db, payments }: { db: Db; payments: Payment
   return {
     /** How much to charge now (amounts are not PII), or null when the rule no longer calls for it. */
     async planRecharge(accountId: string): Promise<{ amountCents: string; paymentMethod: string } | null> {
-      const [rule, account] = await Promise.all([
-        getRechargeRule(db, accountId),
-        db.selectFrom("accounts").select(["balance_cents", "status"]).where("id", "=", accountId).executeTakeFirst(),
-      ]);
+      const [rule, account] = await Promise.all([getRechargeRule(db, accountId), accountBalanceAndStatus(db, accountId)]);
       if (!rule || !rule.enabled || rule.paused_reason || !account || account.status !== "active") return null;
       const balance = BigInt(account.balance_cents);
       if (balance >= BigInt(rule.threshold_cents)) return null;

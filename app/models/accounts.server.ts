@@ -270,3 +270,61 @@ export async function endAccountSessions(db: DbOrTrx, accountId: string, reason:
 export async function getPasswordLoginAccess(db: DbOrTrx, accountId: string) {
   return db.selectFrom("accounts").select(["password_logins_enabled", "login_id"]).where("id", "=", accountId).executeTakeFirstOrThrow();
 }
+
+// ---- the account row as the workflows' steps read and write it ----
+
+/** Locks the accounts' rows, always in id order: two transactions locking the same pair never deadlock. */
+export async function lockAccountsInIdOrder(db: DbOrTrx, accountIds: string[]): Promise<void> {
+  await db.selectFrom("accounts").select("id").where("id", "in", accountIds).orderBy("id").forUpdate().execute();
+}
+
+/** Who blocked the account and why: enough to tell whose block it is. `lock` holds the row until the caller's transaction ends. */
+export async function accountBlockState(db: DbOrTrx, accountId: string, opts: { lock?: boolean } = {}) {
+  return db
+    .selectFrom("accounts")
+    .select(["status", "blocked_reason_code", "transferred_to_account_id"])
+    .where("id", "=", accountId)
+    .$if(opts.lock === true, (q) => q.forUpdate())
+    .executeTakeFirst();
+}
+
+/** Balance and status, as the recharge workflow decides on them. */
+export async function accountBalanceAndStatus(db: DbOrTrx, accountId: string) {
+  return db.selectFrom("accounts").select(["balance_cents", "status"]).where("id", "=", accountId).executeTakeFirst();
+}
+
+/** Balance and plan, as an email transfer moves them. */
+export async function accountBalanceAndPlan(db: DbOrTrx, accountId: string) {
+  return db.selectFrom("accounts").select(["balance_cents", "plan"]).where("id", "=", accountId).executeTakeFirstOrThrow();
+}
+
+/** The plan an email transfer carries over: the receiving account takes what the old one had, nothing else to undo. */
+export async function setTransferredPlan(db: DbOrTrx, accountId: string, plan: Plan): Promise<void> {
+  await db.updateTable("accounts").set({ plan }).where("id", "=", accountId).execute();
+}
+
+/** A deletion's last step: deleting → deleted, once. True when this call changed it. */
+export async function markAccountDeleted(db: DbOrTrx, accountId: string): Promise<boolean> {
+  const changed = await db.updateTable("accounts").set({ status: "deleted" }).where("id", "=", accountId).where("status", "=", "deleting").executeTakeFirst();
+  return Number(changed.numUpdatedRows) > 0;
+}
+
+/**
+ * The block or unblock request an email transfer made for this account (its
+ * reason_text names the ticket), so that a retried step finds it rather than
+ * making a second. A block is matched on its reason code too.
+ */
+export async function transferStatusChangeOf(
+  db: DbOrTrx,
+  input: { accountId: string; action: StatusChangeAction; ticketId: string; reasonCode?: string },
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom("account_status_changes")
+    .select("id")
+    .where("account_id", "=", input.accountId)
+    .where("action", "=", input.action)
+    .$if(input.reasonCode !== undefined, (q) => q.where("reason_code", "=", input.reasonCode!))
+    .where("reason_text", "=", `ticket:${input.ticketId}`)
+    .executeTakeFirst();
+  return row?.id;
+}

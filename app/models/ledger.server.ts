@@ -203,3 +203,14 @@ export async function postStaffCreditChange(
     return { status: result.status, entry: result.entry };
   });
 }
+
+/** The amount of the account's entry under this idempotency key, if it was posted. */
+export async function ledgerAmountByKey(db: DbOrTrx, accountId: string, idempotencyKey: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom("ledger_entries")
+    .select("amount_cents")
+    .where("account_id", "=", accountId)
+    .where("idempotency_key", "=", idempotencyKey)
+    .executeTakeFirst();
+  return row?.amount_cents;
+}

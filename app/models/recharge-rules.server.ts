@@ -56,3 +56,16 @@ export async function recordRechargeOutcome(db: DbOrTrx, accountId: string, outc
     .where("account_id", "=", accountId)
     .execute();
 }
+
+/** An email transfer moves the rule: the new account gets the old one's (replacing its own), the old one's is turned off. */
+export async function moveRechargeRule(db: DbOrTrx, fromAccountId: string, toAccountId: string): Promise<void> {
+  const rule = await db.selectFrom("recharge_rules").selectAll().where("account_id", "=", fromAccountId).executeTakeFirst();
+  if (!rule) return;
+  const { account_id: _drop, ...copy } = rule;
+  await db
+    .insertInto("recharge_rules")
+    .values({ ...copy, account_id: toAccountId })
+    .onConflict((oc) => oc.column("account_id").doUpdateSet(copy))
+    .execute();
+  await db.updateTable("recharge_rules").set({ enabled: false }).where("account_id", "=", fromAccountId).execute();
+}

@@ -6,10 +6,20 @@
 import { createHash, randomBytes } from "node:crypto";
 import { sql } from "kysely";
 import type { DbOrTrx } from "../../db/connection.js";
-import type { TicketCheck, TicketStatus } from "../../db/schema.js";
-import { unblockAccount } from "./accounts.server.js";
+import type { AccountStatus, TicketCheck, TicketStatus } from "../../db/schema.js";
+import {
+  accountBalanceAndPlan,
+  accountBlockState,
+  createStatusChange,
+  lockAccountsInIdOrder,
+  setTransferredPlan,
+  transferStatusChangeOf,
+  unblockAccount,
+} from "./accounts.server.js";
 import { writeAudit, type Actor } from "./audit.server.js";
 import { normalizeEmail } from "./email.server.js";
+import { ledgerAmountByKey, postLedgerEntry } from "./ledger.server.js";
+import { moveRechargeRule } from "./recharge-rules.server.js";
 
 export const FINAL_STATUSES: readonly TicketStatus[] = ["completed", "rejected", "expired", "withdrawn", "cancelled", "failed"];
 export const OPEN_STATUSES: readonly TicketStatus[] = ["open", "awaiting_confirmation", "awaiting_approval", "transferring"];
@@ -204,6 +214,18 @@ export async function setTicketStatus(
 // ---- both parties, re-checked whenever the transfer moves on ----
 
 /**
+ * The old account is blocked by this very transfer ("transferred", to the
+ * transfer's new account): the state its migration needs, and the only block
+ * the transfer may lift again. Someone else's block is not the transfer's.
+ */
+export function blockedByThisTransfer(
+  old: { status: AccountStatus; blocked_reason_code: string | null; transferred_to_account_id: string | null } | undefined,
+  newAccountId: string | null,
+): boolean {
+  return old?.status === "blocked" && old.blocked_reason_code === "transferred" && old.transferred_to_account_id === newAccountId;
+}
+
+/**
  * Why the transfer can no longer go ahead, as codes (empty: it can): both
  * accounts must still be active. With `lock`, both rows are locked in id order
  * first (the caller's transaction then holds them until it commits, so no
@@ -227,8 +249,7 @@ export async function transferPartyProblems(
   const fresh = rows.find((r) => r.id === t.new_account_id);
   const problems: string[] = [];
   if (opts.oldBlockedByThisTransfer) {
-    if (old?.status !== "blocked" || old.blocked_reason_code !== "transferred" || old.transferred_to_account_id !== t.new_account_id)
-      problems.push("old_account_not_blocked_for_transfer");
+    if (!blockedByThisTransfer(old, t.new_account_id)) problems.push("old_account_not_blocked_for_transfer");
   } else if (old?.status !== "active") {
     problems.push(old?.status === "deleting" || old?.status === "deleted" ? "old_account_deleted" : "old_account_not_active");
   }
@@ -307,15 +328,148 @@ export async function closeOrphanedTicket(
   await db.insertInto("ticket_notes").values({ ticket_id: input.ticketId, staff_id: input.staffId, body: input.reason }).execute();
   await writeAudit(db, actor, { action: "ticket.closed_by_hand", targetType: "ticket", targetId: input.ticketId, details: { status } });
   if (migrated || !t.old_account_id) return { status };
-  const old = await db
-    .selectFrom("accounts")
-    .select(["status", "blocked_reason_code", "transferred_to_account_id"])
-    .where("id", "=", t.old_account_id)
-    .executeTakeFirst();
-  const blockedByUs = old?.status === "blocked" && old.blocked_reason_code === "transferred" && old.transferred_to_account_id === t.new_account_id;
   // In the same transaction: no moment in which a cancelled transfer leaves its old account blocked as "transferred".
-  if (blockedByUs) await unblockAccount(db, t.old_account_id, actor);
+  if (blockedByThisTransfer(await accountBlockState(db, t.old_account_id), t.new_account_id)) await unblockAccount(db, t.old_account_id, actor);
   return { status };
+}
+
+// ---- the transfer's steps (its workflow's activities call these in their transaction) ----
+
+/** Why a step of the transfer cannot go on: `code` is what the workflow reads, `message` what the failure says. */
+export interface TransferStepRefusal {
+  ok: false;
+  code: string;
+  message: string;
+}
+
+const TICKET_INCOMPLETE: TransferStepRefusal = { ok: false, code: "ticket_incomplete", message: "ticket lost its accounts" };
+const partiesRefusal = (problems: string[]): TransferStepRefusal => ({
+  ok: false,
+  code: problems.join(","),
+  message: `the transfer can no longer go ahead: ${problems.join(",")}`,
+});
+
+/** Locked until the caller's transaction ends, so a confirmation cannot land between reading it and expiring the ticket. */
+export async function ticketConfirmedAtForUpdate(db: DbOrTrx, ticketId: string): Promise<Date | null> {
+  const t = await db.selectFrom("support_tickets").select("confirmed_at").where("id", "=", ticketId).forUpdate().executeTakeFirst();
+  return t?.confirmed_at ?? null;
+}
+
+/** Confirmed by the new address: now staff decide. */
+export async function markTicketAwaitingApproval(db: DbOrTrx, ticketId: string): Promise<void> {
+  await db
+    .updateTable("support_tickets")
+    .set({ status: "awaiting_approval", step: "awaiting_approval", updated_at: sql`now()` })
+    .where("id", "=", ticketId)
+    .where("status", "=", "awaiting_confirmation")
+    .execute();
+}
+
+/**
+ * Before the block: both accounts re-checked with their rows locked (so neither can be
+ * deleted or blocked until the caller's transaction commits), then the request row the
+ * blockAccount child works from (reason "transferred"). A retry finds the row it made before.
+ */
+export async function requestTransferBlock(
+  db: DbOrTrx,
+  ticketId: string,
+  actor: Actor,
+): Promise<{ ok: true; changeId: string; oldAccountId: string } | TransferStepRefusal> {
+  const t = await getTicket(db, ticketId);
+  if (!t?.old_account_id || !t.new_account_id) return TICKET_INCOMPLETE;
+  const problems = await transferPartyProblems(db, ticketId, { lock: true });
+  if (problems.length > 0) return partiesRefusal(problems);
+  await db
+    .updateTable("support_tickets")
+    .set({ status: "transferring", step: "blocking_old_account", updated_at: sql`now()` })
+    .where("id", "=", ticketId)
+    .where("status", "in", ["awaiting_approval", "transferring"])
+    .execute();
+  const existing = await transferStatusChangeOf(db, { accountId: t.old_account_id, action: "block", reasonCode: "transferred", ticketId });
+  const changeId =
+    existing ??
+    (await createStatusChange(
+      db,
+      {
+        accountId: t.old_account_id,
+        action: "block",
+        reasonCode: "transferred",
+        reasonText: `ticket:${ticketId}`,
+        staffId: null,
+        transferToAccountId: t.new_account_id,
+      },
+      actor,
+    ));
+  return { ok: true, changeId, oldAccountId: t.old_account_id };
+}
+
+/** The unblock that undoes this transfer's block; null when the account is not (or no longer) blocked by it. */
+export async function requestTransferUnblock(
+  db: DbOrTrx,
+  ticketId: string,
+  actor: Actor,
+): Promise<{ ok: true; changeId: string; oldAccountId: string } | TransferStepRefusal | null> {
+  const t = await getTicket(db, ticketId);
+  if (!t?.old_account_id) return TICKET_INCOMPLETE;
+  const old = await accountBlockState(db, t.old_account_id, { lock: true });
+  const existing = await transferStatusChangeOf(db, { accountId: t.old_account_id, action: "unblock", ticketId });
+  // Someone else's block (or none) is not ours to lift. A retry finds the row it made before.
+  if (!existing && !blockedByThisTransfer(old, t.new_account_id)) return null;
+  const changeId =
+    existing ??
+    (await createStatusChange(
+      db,
+      { accountId: t.old_account_id, action: "unblock", reasonCode: "transfer_failed", reasonText: `ticket:${ticketId}`, staffId: null },
+      actor,
+    ));
+  return { ok: true, changeId, oldAccountId: t.old_account_id };
+}
+
+/**
+ * The move itself, in the caller's transaction: the whole balance as a
+ * transfer_out/transfer_in pair (idempotency key transfer:<ticketId>), plan and
+ * recharge rule. A retry after a crash finds the pair and does nothing more. On
+ * a refusal the caller must roll back: a ledger refusal may follow one posted half.
+ */
+export async function migrateTransferTicket(
+  db: DbOrTrx,
+  ticketId: string,
+  actor: Actor,
+): Promise<{ ok: true; transferredCents: string } | TransferStepRefusal> {
+  const t = await getTicket(db, ticketId);
+  if (!t?.old_account_id || !t.new_account_id) return TICKET_INCOMPLETE;
+  const [oldId, newId] = [t.old_account_id, t.new_account_id];
+  // Both rows locked, always in the same order: two transfers never deadlock.
+  await lockAccountsInIdOrder(db, [oldId, newId]);
+  const done = await ledgerAmountByKey(db, oldId, `transfer:${ticketId}`);
+  if (done !== undefined) return { ok: true, transferredCents: (-BigInt(done)).toString() };
+  // Checked again under the locks: the old account blocked by this very transfer, the new one still active.
+  const problems = await transferPartyProblems(db, ticketId, { oldBlockedByThisTransfer: true });
+  if (problems.length > 0) return partiesRefusal(problems);
+  const old = await accountBalanceAndPlan(db, oldId);
+  const amount = BigInt(old.balance_cents);
+  if (amount !== 0n) {
+    const out = await postLedgerEntry(db, { accountId: oldId, amountCents: -amount, kind: "transfer_out", idempotencyKey: `transfer:${ticketId}`, actor });
+    const inn = await postLedgerEntry(db, { accountId: newId, amountCents: amount, kind: "transfer_in", idempotencyKey: `transfer:${ticketId}`, actor });
+    if (out.status !== "created" || inn.status !== "created") {
+      // e.g. the new account spent meanwhile and cannot take the old debt: the caller rolls back, nothing is committed.
+      return { ok: false, code: "ledger_refused", message: `ledger refused the transfer (${out.status}/${inn.status})` };
+    }
+  }
+  await setTransferredPlan(db, newId, old.plan);
+  await moveRechargeRule(db, oldId, newId);
+  await db
+    .updateTable("support_tickets")
+    .set({ transferred_cents: amount.toString(), step: "migrated", updated_at: sql`now()` })
+    .where("id", "=", ticketId)
+    .execute();
+  await writeAudit(db, actor, {
+    action: "ticket.migrated",
+    targetType: "ticket",
+    targetId: ticketId,
+    details: { from_account_id: oldId, to_account_id: newId, amount_cents: amount.toString(), plan: old.plan },
+  });
+  return { ok: true, transferredCents: amount.toString() };
 }
 
 // ---- confirmation by the new address ----
