@@ -95,3 +95,26 @@ export function createSmtpTransport(smtpUrl: string) {
   return nodemailer.createTransport(smtpUrl);
 }
 export type SmtpTransport = ReturnType<typeof createSmtpTransport>;
+
+/** The statuses of the mails of this kind enqueued about one thing (e.g. an account's deletion confirmations). */
+export async function outboxStatusesOf(db: DbOrTrx, related: { type: string; id: string }, kind: string) {
+  const rows = await db
+    .selectFrom("mail_outbox")
+    .select("status")
+    .where("related_type", "=", related.type)
+    .where("related_id", "=", related.id)
+    .where("kind", "=", kind)
+    .execute();
+  return rows.map((r) => r.status);
+}
+
+/** How many mails were enqueued about one thing (e.g. a list mailing's recipients). */
+export async function countOutboxMailsOf(db: DbOrTrx, related: { type: string; id: string }): Promise<number> {
+  const { n } = await db
+    .selectFrom("mail_outbox")
+    .select((eb) => eb.fn.countAll<string>().as("n"))
+    .where("related_type", "=", related.type)
+    .where("related_id", "=", related.id)
+    .executeTakeFirstOrThrow();
+  return Number(n);
+}

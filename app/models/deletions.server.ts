@@ -171,3 +171,8 @@ export async function deletionsOfAccount(db: DbOrTrx, accountId: string) {
     .orderBy("created_at", "desc")
     .execute();
 }
+
+/** The workflow took the deletion up: pending → running, once. */
+export async function markDeletionRunning(db: DbOrTrx, accountId: string): Promise<void> {
+  await db.updateTable("account_deletions").set({ status: "running" }).where("account_id", "=", accountId).where("status", "=", "pending").execute();
+}
