@@ -1,11 +1,18 @@
 /** Activities of the mailing-list workflows: mirror a subscription to the provider, send a list mail. */
 import { ApplicationFailure } from "@temporalio/activity";
-import { sql } from "kysely";
 import type { Config } from "../app/config.server.js";
-import { deliveryMode, enqueueMail } from "../app/mail/mailer.server.js";
+import { countOutboxMailsOf, deliveryMode, enqueueMail } from "../app/mail/mailer.server.js";
 import { listMail } from "../app/mailing-lists/list-mail.server.js";
 import { MailingProviderError, type MailingProvider } from "../app/mailing-lists/provider.server.js";
 import { writeAudit } from "../app/models/audit.server.js";
+import { isPersonErased } from "../app/models/erasure.server.js";
+import {
+  getMailingWithList,
+  markMailingSent,
+  markSubscriptionSynced,
+  subscribedAddressesAfter,
+  subscriptionForProvider,
+} from "../app/models/mailing.server.js";
 import type { Db } from "../db/connection.js";
 import { actor } from "./common.js";
 
@@ -32,12 +39,7 @@ export function mailingActivities({
     /** Pushes the subscription's current state; "gone" once its person was erased. */
     async pushSubscription(subscriptionId: string): Promise<"subscribed" | "unsubscribed" | "gone" | "no_provider"> {
       if (!mailingProvider) return "no_provider";
-      const row = await db
-        .selectFrom("mailing_subscriptions as s")
-        .innerJoin("users as u", "u.id", "s.user_id")
-        .select(["s.user_id", "s.list_id", "s.subscribed", "u.email"])
-        .where("s.id", "=", subscriptionId)
-        .executeTakeFirst();
+      const row = await subscriptionForProvider(db, subscriptionId);
       if (!row || !row.email) return "gone";
       try {
         if (row.subscribed) await mailingProvider.subscribe(row.list_id, { id: row.user_id, email: row.email });
@@ -45,35 +47,16 @@ export function mailingActivities({
       } catch (err) {
         providerFailure(err);
       }
-      await db
-        .updateTable("mailing_subscriptions")
-        .set({ provider_synced_at: sql`now()` })
-        .where("id", "=", subscriptionId)
-        .execute();
+      await markSubscriptionSynced(db, subscriptionId);
       return row.subscribed ? "subscribed" : "unsubscribed";
     },
 
     /** Enqueues the next batch (keyset by subscription id); mail dedupe keys make a retried batch add nothing. */
     async enqueueListMailingBatch(input: { mailingId: string; after: string | null }): Promise<{ enqueued: number; next: string | null }> {
       return db.transaction().execute(async (trx) => {
-        const mailing = await trx
-          .selectFrom("list_mailings as m")
-          .innerJoin("mailing_lists as l", "l.id", "m.list_id")
-          .select(["m.id", "m.subject", "m.text_body", "l.id as listId", "l.name as listName"])
-          .where("m.id", "=", input.mailingId)
-          .executeTakeFirst();
+        const mailing = await getMailingWithList(trx, input.mailingId);
         if (!mailing) throw ApplicationFailure.nonRetryable("mailing not found", "mailing_not_found");
-        const subs = await trx
-          .selectFrom("mailing_subscriptions as s")
-          .innerJoin("users as u", "u.id", "s.user_id")
-          .select(["s.id", "u.email"])
-          .where("s.list_id", "=", mailing.listId)
-          .where("s.subscribed", "=", true)
-          .where("u.email", "is not", null)
-          .$if(input.after !== null, (q) => q.where("s.id", ">", input.after!))
-          .orderBy("s.id")
-          .limit(BATCH)
-          .execute();
+        const subs = await subscribedAddressesAfter(trx, { listId: mailing.listId, after: input.after, limit: BATCH });
         let enqueued = 0;
         for (const s of subs) {
           const mail = listMail({
@@ -82,7 +65,7 @@ export function mailingActivities({
             mailingId: mailing.id,
             list: { id: mailing.listId, name: mailing.listName },
             subscriptionId: s.id,
-            to: s.email!,
+            to: s.email,
             subject: mailing.subject,
             text: mailing.text_body,
           });
@@ -100,8 +83,7 @@ export function mailingActivities({
      */
     async eraseErasedPersonContact(userId: string): Promise<"erased" | "no_provider"> {
       if (!mailingProvider) return "no_provider";
-      const user = await db.selectFrom("users").select("erased_at").where("id", "=", userId).executeTakeFirst();
-      if (!user?.erased_at) throw ApplicationFailure.create({ message: "the person is not erased (yet)", type: "person_not_erased" });
+      if (!(await isPersonErased(db, userId))) throw ApplicationFailure.create({ message: "the person is not erased (yet)", type: "person_not_erased" });
       try {
         await mailingProvider.eraseContact(userId);
       } catch (err) {
@@ -112,22 +94,11 @@ export function mailingActivities({
 
     async finishListMailing(mailingId: string): Promise<number> {
       return db.transaction().execute(async (trx) => {
-        const { n } = await trx
-          .selectFrom("mail_outbox")
-          .select((eb) => eb.fn.countAll<string>().as("n"))
-          .where("related_type", "=", "list_mailing")
-          .where("related_id", "=", mailingId)
-          .executeTakeFirstOrThrow();
-        const done = await trx
-          .updateTable("list_mailings")
-          .set({ status: "sent", recipients: Number(n), completed_at: sql`now()` })
-          .where("id", "=", mailingId)
-          .where("status", "=", "sending")
-          .executeTakeFirst();
-        if (Number(done.numUpdatedRows) > 0) {
-          await writeAudit(trx, actor(), { action: "mailing.sent", targetType: "list_mailing", targetId: mailingId, details: { recipients: Number(n) } });
+        const n = await countOutboxMailsOf(trx, { type: "list_mailing", id: mailingId });
+        if (await markMailingSent(trx, mailingId, n)) {
+          await writeAudit(trx, actor(), { action: "mailing.sent", targetType: "list_mailing", targetId: mailingId, details: { recipients: n } });
         }
-        return Number(n);
+        return n;
       });
     },
   };

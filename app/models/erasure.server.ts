@@ -26,6 +26,7 @@
  *   ledger, keys and tickets refer to it by id.
  */
 import { sql, type Transaction } from "kysely";
+import type { DbOrTrx } from "../../db/connection.js";
 import type { Database } from "../../db/schema.js";
 import { writeAudit, type Actor } from "./audit.server.js";
 import { normalizeEmail, writeEmailTombstone } from "./email.server.js";
@@ -259,4 +260,10 @@ export async function erasePerson(trx: Trx, userId: string, reason: "last_member
   await forgetAuditAddresses(trx, null, [userId]);
   await writeAudit(trx, actor, { action: "user.erased", targetType: "user", targetId: userId, details: { reason } });
   return { erased: true, sessionsEnded: Number(ended.numUpdatedRows) };
+}
+
+/** Whether the person reads as erased (false too when there is no such person, or not yet in this snapshot). */
+export async function isPersonErased(db: DbOrTrx, userId: string): Promise<boolean> {
+  const user = await db.selectFrom("users").select("erased_at").where("id", "=", userId).executeTakeFirst();
+  return Boolean(user?.erased_at);
 }
