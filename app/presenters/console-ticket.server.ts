@@ -4,7 +4,7 @@
  * database recorded), decisions, notes, audit rows and the ticket's workflows.
  */
 import type { StaffRole } from "../../db/schema.js";
-import { approvalsNeededFor } from "../../workflows/shared.js";
+import { approvalsNeededFor, transferStatusQuery, type TransferStatus } from "../../workflows/shared.js";
 import type { Services } from "../context.server.js";
 import { getAccount, getAccountMembers } from "../models/accounts.server.js";
 import { listAccountKeys } from "../models/api-keys.server.js";
@@ -12,9 +12,22 @@ import { recentAuditFor } from "../models/audit.server.js";
 import { getBalance } from "../models/ledger.server.js";
 import { getTicket, listTicketDecisions, listTicketNotes, OPEN_STATUSES, requesterAddressForStaff } from "../models/tickets.server.js";
 import { staffCan } from "../permissions.js";
-import { transferLiveStatus } from "../services/transfer.server.js";
 import { listWorkflows, workflowState } from "../temporal/history.server.js";
 import { isUuid } from "../validation/ids.js";
+
+/** A page render must not hang on Temporal: past this, the page shows what the database recorded. */
+const QUERY_TIMEOUT_MS = 1_500;
+
+/** The workflow's own view (step, approvals); null when it does not answer in time, or is gone. */
+async function transferLiveStatus(services: Pick<Services, "temporal">, workflowId: string): Promise<TransferStatus | null> {
+  const { temporal } = services;
+  try {
+    // The deadline ends the gRPC call itself: a query with no worker polling would otherwise wait for the server's own timeout.
+    return await temporal.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => temporal.workflow.getHandle(workflowId).query(transferStatusQuery));
+  } catch {
+    return null;
+  }
+}
 
 /** One side of the transfer as support compares them; null fields when there is no such account (yet). */
 async function accountSide(db: Services["db"], accountId: string | null, address: string | null) {

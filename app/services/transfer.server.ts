@@ -14,8 +14,8 @@
  *   app/models/tickets.server.ts     the support_tickets rows: checks, statuses, confirm tokens, decisions,
  *                                    notes; app/models/transfer-failures.ts: each failure code in words
  *
- * The pages read through app/presenters/{console-ticket,console-tickets,support-ticket,email-settings}.server.ts;
- * transferLiveStatus (below) is the workflow's own query they ask. A .server module:
+ * The pages read through app/presenters/{console-ticket,console-tickets,support-ticket,email-settings,
+ * confirm-transfer}.server.ts (the console's asks the workflow's own status query). A .server module:
  * @temporalio/client must never reach the browser build.
  */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from "@temporalio/client";
@@ -27,7 +27,6 @@ import {
   blockWorkflowId,
   confirmTransferSignal,
   rejectTransferUpdate,
-  transferStatusQuery,
   transferWorkflowId,
   unblockWorkflowId,
   withdrawTransferUpdate,
@@ -208,23 +207,10 @@ export async function confirmTransferByToken(
   return "confirmed";
 }
 
-/** A page render must not hang on Temporal: past this, the page shows what the database recorded. */
-const QUERY_TIMEOUT_MS = 1_500;
 /** An approval runs one short activity; past this the person is told to reload rather than left waiting. */
 const UPDATE_TIMEOUT_MS = 15_000;
 
 const NOT_WAITING = "This ticket is no longer waiting for a decision.";
-
-/** The workflow's own view (step, approvals); null when it does not answer in time, or is gone. */
-export async function transferLiveStatus(services: Pick<Services, "temporal">, workflowId: string): Promise<TransferStatus | null> {
-  const { temporal } = services;
-  try {
-    // The deadline ends the gRPC call itself: a query with no worker polling would otherwise wait for the server's own timeout.
-    return await temporal.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => temporal.workflow.getHandle(workflowId).query(transferStatusQuery));
-  } catch {
-    return null;
-  }
-}
 
 export type DecideResult = { ok: true; status: TransferStatus } | { ok: false; message: string };
 
