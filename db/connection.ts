@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, type Transaction } from "kysely";
+import { Kysely, PostgresDialect, sql, type Transaction } from "kysely";
 import pg from "pg";
 import type { Database } from "./schema.js";
 
@@ -24,4 +24,12 @@ export function createDb(connectionString: string, options: { max?: number } = {
   // The same for a client checked out (in a transaction) when the server goes away: its query fails, the process lives.
   pool.on("connect", (client) => client.on("error", () => {}));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** True when PostgreSQL answers a query (the health check). */
+export async function databaseAnswers(db: Db): Promise<boolean> {
+  return sql`SELECT 1`.execute(db).then(
+    () => true,
+    () => false,
+  );
 }

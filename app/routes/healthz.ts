@@ -1,24 +1,12 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { sql } from "kysely";
-
-const withTimeout = <T>(p: Promise<T>, ms: number) => Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timeout")), ms))]);
+import { checkHealth } from "../presenters/health.server.js";
 
 /** 200 when PostgreSQL and Temporal both answer; 503 naming what is down. */
 export async function loader({ context }: LoaderFunctionArgs) {
-  const { db, temporal } = context.services;
-  const [dbUp, temporalUp] = await Promise.all([
-    withTimeout(sql`SELECT 1`.execute(db), 2000).then(
-      () => true,
-      () => false,
-    ),
-    withTimeout(temporal.workflowService.getSystemInfo({}), 2000).then(
-      () => true,
-      () => false,
-    ),
-  ]);
-  const ok = dbUp && temporalUp;
+  const health = await checkHealth(context.services);
+  const ok = health.db && health.temporal;
   return Response.json(
-    { ok, db: dbUp ? "up" : "down", temporal: temporalUp ? "up" : "down" },
+    { ok, db: health.db ? "up" : "down", temporal: health.temporal ? "up" : "down" },
     { status: ok ? 200 : 503, headers: { "Cache-Control": "no-store" } },
   );
 }
