@@ -1,4 +1,5 @@
 /** Who belongs to an account, and as what; the account switcher; members managed by owners and admins. */
+import { can } from "../permissions.js";
 import { sql, type Transaction } from "kysely";
 import type { DbOrTrx } from "../../db/connection.js";
 import type { Database, MemberRole, Plan } from "../../db/schema.js";
@@ -73,7 +74,7 @@ export async function memberManagementRefusal(db: DbOrTrx, accountId: string, ac
   const account = await db.selectFrom("accounts").select("plan").where("id", "=", accountId).executeTakeFirst();
   if (!account || !planAllows(account.plan as Plan, "user_management"))
     return refuse(403, `User management is available on the ${plansWith("user_management")} plan only.`);
-  if (actingRole !== "owner" && actingRole !== "admin") return refuse(403, "Only the account's owner and admins manage members.");
+  if (!actingRole || !can(actingRole, "manage_members")) return refuse(403, "Only the account's owner and admins manage members.");
   return null;
 }
 
