@@ -36,6 +36,23 @@ export function FieldError({ id, error }: { id: string; error: string | null | u
   );
 }
 
+/** aria-describedby for a field: its error first, then its hint. */
+const describedBy = (id: string, hint: React.ReactNode, error: string | null | undefined) =>
+  [error ? `${id}-error` : null, hint ? `${id}-hint` : null].filter(Boolean).join(" ") || undefined;
+
+function HintAndError({ id, hint, error }: { id: string; hint: React.ReactNode; error: string | null | undefined }) {
+  return (
+    <>
+      {hint ? (
+        <div id={`${id}-hint`} className="hint">
+          {hint}
+        </div>
+      ) : null}
+      <FieldError id={`${id}-error`} error={error} />
+    </>
+  );
+}
+
 type InputProps = Omit<React.InputHTMLAttributes<HTMLInputElement>, "id" | "aria-invalid" | "aria-describedby">;
 
 /**
@@ -49,7 +66,10 @@ export function Field({
   error,
   input,
   textarea,
+  className,
 }: {
+  /** Extra classes on the wrapper (e.g. "grow" in a row of fields). */
+  className?: string;
   id: string;
   label: React.ReactNode;
   hint?: React.ReactNode;
@@ -58,18 +78,13 @@ export function Field({
   /** A textarea instead of an input. */
   textarea?: Omit<React.TextareaHTMLAttributes<HTMLTextAreaElement>, "id" | "aria-invalid" | "aria-describedby">;
 }) {
-  const described = [error ? `${id}-error` : null, hint ? `${id}-hint` : null].filter(Boolean).join(" ") || undefined;
+  const described = describedBy(id, hint, error);
   const aria = { "aria-invalid": error ? true : undefined, "aria-describedby": described };
   return (
-    <div className="field">
+    <div className={className ? `field ${className}` : "field"}>
       <label htmlFor={id}>{label}</label>
       {textarea ? <textarea id={id} {...aria} {...textarea} /> : <input id={id} {...aria} {...input} />}
-      {hint ? (
-        <div id={`${id}-hint`} className="hint">
-          {hint}
-        </div>
-      ) : null}
-      <FieldError id={`${id}-error`} error={error} />
+      <HintAndError id={id} hint={hint} error={error} />
     </div>
   );
 }
@@ -90,7 +105,7 @@ export function SelectField({
   options: readonly { value: string; label: string }[];
   select?: Omit<React.SelectHTMLAttributes<HTMLSelectElement>, "id" | "aria-invalid" | "aria-describedby">;
 }) {
-  const described = [error ? `${id}-error` : null, hint ? `${id}-hint` : null].filter(Boolean).join(" ") || undefined;
+  const described = describedBy(id, hint, error);
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
@@ -101,12 +116,7 @@ export function SelectField({
           </option>
         ))}
       </select>
-      {hint ? (
-        <div id={`${id}-hint`} className="hint">
-          {hint}
-        </div>
-      ) : null}
-      <FieldError id={`${id}-error`} error={error} />
+      <HintAndError id={id} hint={hint} error={error} />
     </div>
   );
 }

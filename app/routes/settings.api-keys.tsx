@@ -8,7 +8,7 @@ import { requireUser } from "../auth/session.server.js";
 import { fieldErrorsOf } from "../components/forms.js";
 import { ConfirmStep, CreateKeyForm } from "../components/api-keys/key-forms.js";
 import { KeysTable } from "../components/api-keys/keys-table.js";
-import { RevealedKey } from "../components/api-keys/revealed-key.js";
+import { RevealedSecret } from "../components/revealed-secret.js";
 import { Alert, EmptyState } from "../components/ui.js";
 import { KEY_NAME_MAX } from "../models/api-keys.server.js";
 import { getMembershipRole } from "../models/memberships.server.js";
@@ -16,6 +16,13 @@ import { can } from "../permissions.js";
 import { loadApiKeysPage } from "../presenters/api-keys-page.server.js";
 import { createNamedKey, deleteNamedKey, regenerateAccountMainKey } from "../services/keys.server.js";
 import { NO_STORE, fetchedByScript, passCacheControl } from "../http/no-store.js";
+
+const KEY_NOTE = (
+  <>
+    <strong>Copy this key now: it will not be shown again.</strong> Keep it in a password manager or your deployment's secret store. Switchboard keeps only a
+    fingerprint of it.
+  </>
+);
 
 export const meta: MetaFunction = () => [{ title: "API keys · Switchboard" }];
 
@@ -147,21 +154,27 @@ export default function ApiKeysPage() {
             {welcomeKey ? (
               <>
                 <p>Your account is ready. This is its main API key:</p>
-                <RevealedKey id="welcome-key" label="Your main API key" value={welcomeKey} />
+                <RevealedSecret id="welcome-key" what="key" note={KEY_NOTE} label="Your main API key" value={welcomeKey} />
               </>
             ) : (
               <p>Your main API key was shown once, when your account was created. If you did not copy it, regenerate it from the ⋯ menu next to it below.</p>
             )}
           </section>
         ) : welcomeKey ? (
-          <RevealedKey id="welcome-key" label="Your main API key" value={welcomeKey} />
+          <RevealedSecret id="welcome-key" what="key" note={KEY_NOTE} label="Your main API key" value={welcomeKey} />
         ) : null}
 
         {revealed ? (
           <section aria-labelledby="revealed-h" className="stack" style={{ marginBottom: "1rem" }}>
             <h2 id="revealed-h">{revealed.kind === "main" ? "Your new main key" : `New key “${revealed.name}”`}</h2>
             {revealed.kind === "main" ? <p>The previous main key has stopped working.</p> : null}
-            <RevealedKey id="revealed-key" label={revealed.kind === "main" ? "New main API key" : `API key “${revealed.name}”`} value={revealed.plaintext} />
+            <RevealedSecret
+              id="revealed-key"
+              what="key"
+              note={KEY_NOTE}
+              label={revealed.kind === "main" ? "New main API key" : `API key “${revealed.name}”`}
+              value={revealed.plaintext}
+            />
           </section>
         ) : null}
 

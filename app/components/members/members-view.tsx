@@ -7,7 +7,7 @@ import { ConfirmStep } from "./confirm-step.js";
 import { HandOver, InviteForm, PendingInvitations } from "./invitations.js";
 import { MembersTable, SharedByKeys } from "./members-table.js";
 import { PasswordLogins } from "./password-logins.js";
-import { RevealedSecret } from "./revealed-secret.js";
+import { RevealedSecret } from "../revealed-secret.js";
 
 export function MembersView({ page, outcome }: { page: MembersPage; outcome: MembersActionData | null }) {
   return (
@@ -25,7 +25,19 @@ export function MembersView({ page, outcome }: { page: MembersPage; outcome: Mem
           <section aria-labelledby="new-main-h" className="stack" style={{ marginBottom: "1rem" }}>
             <h2 id="new-main-h">{`The account's new main key (${outcome.newMainKey.display})`}</h2>
             <p>The main key they had made stopped working, so the account has a new one. Switch your integrations to it.</p>
-            <RevealedSecret id="new-main-key" what="key" label="The account's new main API key" value={outcome.newMainKey.plaintext} />
+            <RevealedSecret
+              id="new-main-key"
+              what="key"
+              minWidth="16rem"
+              note={
+                <>
+                  <strong>Copy this key now: it will not be shown again.</strong> Switchboard keeps only a hash of it. If you lose it, regenerate the main key
+                  under API keys.
+                </>
+              }
+              label="The account's new main API key"
+              value={outcome.newMainKey.plaintext}
+            />
           </section>
         ) : null}
         {page.confirm && !outcome ? <ConfirmStep confirm={page.confirm} /> : null}

@@ -5,7 +5,7 @@ import type { MembersPage } from "../../presenters/members-page.server.js";
 import { FieldError } from "../forms.js";
 import { Badge, EmptyState, When } from "../ui.js";
 import { MEMBERS_PAGE, type MembersActionData } from "./action-data.js";
-import { RevealedSecret } from "./revealed-secret.js";
+import { RevealedSecret } from "../revealed-secret.js";
 
 type PasswordLoginsData = NonNullable<MembersPage["passwordLogins"]>;
 
@@ -46,7 +46,19 @@ export function PasswordLogins({
         <section aria-labelledby="revealed-h" className="stack" style={{ marginBottom: "1rem" }}>
           <h3 id="revealed-h">{revealed.reset ? `New one-time password for ${revealed.username}` : `Login ${revealed.username} created`}</h3>
           {revealed.reset ? <p>Its previous password no longer works, and its sessions have ended.</p> : null}
-          <RevealedSecret id="revealed-password" what="password" label={`One-time password for ${revealed.username}`} value={revealed.password} />
+          <RevealedSecret
+            id="revealed-password"
+            what="password"
+            minWidth="16rem"
+            note={
+              <>
+                <strong>Copy this password now: it will not be shown again.</strong> Give it to the person privately; it works for one sign-in, after which they
+                choose their own. Switchboard keeps only a hash of it.
+              </>
+            }
+            label={`One-time password for ${revealed.username}`}
+            value={revealed.password}
+          />
         </section>
       ) : null}
       {logins.logins.length === 0 ? (

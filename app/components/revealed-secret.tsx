@@ -1,14 +1,29 @@
-/** A secret shown once (Settings → API keys): readonly, so it can be selected without JavaScript, with a copy button once JavaScript runs. */
+/**
+ * A secret shown once (an API key, a one-time password): readonly, so it can be
+ * selected and copied without JavaScript, with a copy button once JavaScript runs.
+ */
 import { useEffect, useState } from "react";
 
-export function RevealedKey({ id, label, value }: { id: string; label: string; value: string }) {
+export function RevealedSecret({
+  id,
+  what,
+  label,
+  value,
+  note,
+  minWidth = "20rem",
+}: {
+  id: string;
+  what: "key" | "password";
+  label: string;
+  value: string;
+  /** What to do with it, shown above (starting "Copy this … now"). */
+  note: React.ReactNode;
+  minWidth?: string;
+}) {
   return (
     <div className="stack">
       <div className="alert info" role="note">
-        <p>
-          <strong>Copy this key now: it will not be shown again.</strong> Keep it in a password manager or your deployment's secret store. Switchboard keeps
-          only a fingerprint of it.
-        </p>
+        <p>{note}</p>
       </div>
       <label htmlFor={id}>{label}</label>
       <div className="row" style={{ alignItems: "center" }}>
@@ -21,15 +36,15 @@ export function RevealedKey({ id, label, value }: { id: string; label: string; v
           spellCheck={false}
           autoComplete="off"
           onFocus={(e) => e.currentTarget.select()}
-          style={{ flex: 1, minWidth: "20rem" }}
+          style={{ flex: 1, minWidth }}
         />
-        <CopyButton targetId={id} value={value} />
+        <CopyButton targetId={id} what={what} value={value} />
       </div>
     </div>
   );
 }
 
-function CopyButton({ targetId, value }: { targetId: string; value: string }) {
+function CopyButton({ targetId, what, value }: { targetId: string; what: "key" | "password"; value: string }) {
   // Rendered only once JavaScript runs: without it the button could do nothing, and the input is the way to copy.
   const [ready, setReady] = useState(false);
   const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
@@ -40,7 +55,7 @@ function CopyButton({ targetId, value }: { targetId: string; value: string }) {
       await navigator.clipboard.writeText(value);
       setState("copied");
     } catch {
-      // No clipboard access (permissions, insecure origin): leave the key selected for a manual copy.
+      // No clipboard access (permissions, insecure origin): leave the secret selected for a manual copy.
       const input = document.getElementById(targetId);
       if (input instanceof HTMLInputElement) input.select();
       setState("failed");
@@ -49,10 +64,10 @@ function CopyButton({ targetId, value }: { targetId: string; value: string }) {
   return (
     <>
       <button type="button" className="btn" onClick={copy} aria-describedby={`${targetId}-copy-status`}>
-        Copy key
+        {what === "password" ? "Copy password" : "Copy key"}
       </button>
       <span id={`${targetId}-copy-status`} role="status" className={state === "failed" ? "field-error" : "muted"}>
-        {state === "copied" ? "Copied to the clipboard." : state === "failed" ? "Could not copy: the key is selected, copy it with your keyboard." : ""}
+        {state === "copied" ? "Copied to the clipboard." : state === "failed" ? `Could not copy: the ${what} is selected, copy it with your keyboard.` : ""}
       </span>
     </>
   );
