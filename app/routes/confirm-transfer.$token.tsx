@@ -15,8 +15,7 @@ import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { clearSessionCookie, requireUser, type Principal } from "../auth/session.server.js";
 import { Alert, TopBar } from "../components/ui.js";
-import { writeAudit } from "../models/audit.server.js";
-import { revokeSession } from "../models/sessions.server.js";
+import { signOut } from "../services/customer-sessions.server.js";
 import { loadConfirmTransferPage, type ConfirmPageState as State, type ConfirmTransferPage as View } from "../presenters/confirm-transfer.server.js";
 import { confirmTransferByToken } from "../services/transfer.server.js";
 
@@ -63,16 +62,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 /** Signed in as the wrong account: sign out and come back here through sign-in with the new address. */
 async function switchAccount(request: Request, context: ActionFunctionArgs["context"], token: string): Promise<never> {
   const p: Principal = await requireUser(request, context);
-  await revokeSession(context.services.db, p.sessionId, "signed_out");
-  await writeAudit(
-    context.services.db,
-    { type: "user", id: p.userId, ip: context.ip },
-    {
-      action: "auth.sign_out",
-      targetType: "session",
-      targetId: p.sessionId,
-    },
-  );
+  await signOut(context.services, p.sessionId, { type: "user", id: p.userId, ip: context.ip });
   const next = `/confirm-transfer/${encodeURIComponent(token)}`;
   throw redirect(`/login?next=${encodeURIComponent(next)}`, { headers: { "Set-Cookie": await clearSessionCookie(context) } });
 }

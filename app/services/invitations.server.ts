@@ -5,10 +5,10 @@
  */
 import type { Principal } from "../auth/session.server.js";
 import type { Services } from "../context.server.js";
-import { writeAudit, type Actor } from "../models/audit.server.js";
+import type { Actor } from "../models/audit.server.js";
 import { acceptInvitation, findInvitee, type AcceptRefusal } from "../models/invitations.server.js";
 import { switchSessionAccount } from "../models/memberships.server.js";
-import { revokeSession } from "../models/sessions.server.js";
+import { signOut } from "./customer-sessions.server.js";
 
 export async function joinInvitedAccount(
   services: Pick<Services, "db">,
@@ -40,8 +40,5 @@ export async function switchToInvitedAccount(
 export async function signOutForInvitation(services: Pick<Services, "db">, principal: Principal | null, ip: string | null): Promise<void> {
   if (!principal) return;
   const actor: Actor = principal.userId ? { type: "user", id: principal.userId, ip } : { type: "staff", id: principal.staff?.id ?? null, ip };
-  await services.db.transaction().execute(async (trx) => {
-    await revokeSession(trx, principal.sessionId, "signed_out");
-    await writeAudit(trx, actor, { action: "auth.sign_out", targetType: "session", targetId: principal.sessionId });
-  });
+  await signOut(services, principal.sessionId, actor);
 }
