@@ -6,9 +6,14 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 // Type-only imports cross layers freely: they vanish at build time.
-const layer = (files, group, message) => ({
+const layer = (files, group, message, { typesToo = [] } = {}) => ({
   files,
-  rules: { "@typescript-eslint/no-restricted-imports": ["error", { patterns: [{ group, message, allowTypeImports: true }] }] },
+  rules: {
+    "@typescript-eslint/no-restricted-imports": [
+      "error",
+      { patterns: [{ group, message, allowTypeImports: true }, ...(typesToo.length ? [{ group: typesToo, message, allowTypeImports: false }] : [])] },
+    ],
+  },
 });
 
 export default tseslint.config(
@@ -37,28 +42,18 @@ export default tseslint.config(
   { files: ["test/**", "**/*.test.ts"], rules: { "@typescript-eslint/no-explicit-any": "off" } },
   layer(
     ["app/routes/**"],
-    ["**/db/*", "!**/db/schema*", "kysely", "@temporalio/*", "**/temporal/*"],
+    ["kysely", "@temporalio/*", "**/temporal/*"],
     "Routes parse, require, then call a presenter (reads) or a service (writes): no database, no Temporal here.",
+    // Not even types: a route takes the shapes it renders from its presenter.
+    { typesToo: ["**/db/*"] },
   ),
   layer(["app/models/**"], ["**/temporal/*", "@temporalio/*", "**/services/*"], "Models are tables only: they never call Temporal or a service."),
   layer(["app/presenters/**"], ["**/services/*", "**/temporal/start*"], "Presenters read; writes belong to services."),
   layer(["activities/**"], ["kysely"], "Activities are thin: they call models and services, no SQL."),
   layer(
     ["workflows/**"],
-    [
-      "../app/*",
-      "!../app/permissions*",
-      "../db/*",
-      "../activities/*",
-      "../server/*",
-      "kysely",
-      "pg",
-      "node:*",
-      "@temporalio/client",
-      "@temporalio/worker",
-      "@temporalio/activity",
-    ],
-    "Workflows import only @temporalio/workflow, their shared definitions, the permissions table and types.",
+    ["../app/*", "../db/*", "../activities/*", "../server/*", "kysely", "pg", "node:*", "@temporalio/client", "@temporalio/worker", "@temporalio/activity"],
+    "Workflows import only @temporalio/workflow, their own shared definitions and types.",
   ),
   layer(["app/components/**"], ["**/*.server*", "**/db/*", "!**/db/schema*", "kysely", "@temporalio/*"], "Components run in the browser: no server modules."),
 );

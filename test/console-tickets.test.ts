@@ -6,15 +6,16 @@
 import type { WorkflowHandle } from "@temporalio/client";
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createEmailTransferTicket, createWebTransferTicket, markConfirmed } from "../app/models/tickets.server.js";
+import { createEmailTransferTicket, createWebTransferTicket } from "../app/models/tickets.server.js";
 import { startTransferWorkflow } from "../app/services/transfer.server.js";
 import type { TicketStatus } from "../db/schema.js";
-import { confirmTransferSignal, transferStatusQuery } from "../workflows/shared.js";
+import { transferStatusQuery } from "../workflows/shared.js";
 import { accountWithKey } from "./helpers/accounts.js";
 import { realActivities } from "./helpers/activities.js";
 import { truncateAll } from "./helpers/database.js";
 import { historyText } from "./helpers/pii-scan.js";
 import { staffAgentByEmail, staffIdByEmail } from "./helpers/staff.js";
+import { confirmWithMailedToken } from "./helpers/transfers.js";
 import { useSuite } from "./helpers/suite.js";
 import { pageText, UserAgent } from "./helpers/user-agent.js";
 
@@ -73,26 +74,7 @@ const step = async (handle: WorkflowHandle) => (await handle.query(transferStatu
 
 /** The new owner follows the link from the outbox mail; then the ticket waits for staff. Needs a running worker. */
 async function confirmAsNewOwner(ticketId: string, handle: WorkflowHandle) {
-  let text = "";
-  await expect
-    .poll(
-      async () => {
-        const m = await t.db
-          .selectFrom("mail_outbox")
-          .select("text_body")
-          .where("related_id", "=", ticketId)
-          .where("kind", "=", "transfer_confirmation")
-          .executeTakeFirst();
-        text = m?.text_body ?? "";
-        return text.length > 0;
-      },
-      { timeout: 15_000 },
-    )
-    .toBe(true);
-  const token = /confirm-transfer\/([A-Za-z0-9_-]{43})/.exec(text)?.[1];
-  if (!token) throw new Error("no confirmation link in the mail");
-  expect(await markConfirmed(t.db, ticketId, token, { type: "user", id: null })).toBe(true);
-  await handle.signal(confirmTransferSignal);
+  await confirmWithMailedToken(t.db, ticketId, handle);
   await expect.poll(() => step(handle), { timeout: 15_000 }).toBe("awaiting_approval");
 }
 

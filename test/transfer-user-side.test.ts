@@ -13,6 +13,7 @@ import { realActivities } from "./helpers/activities.js";
 import { truncateAll } from "./helpers/database.js";
 import { SIGNATURE_HEADER, inboundSignature, nowSeconds, signedInboundHeaders } from "./helpers/inbound-mail.js";
 import { useSuite } from "./helpers/suite.js";
+import { endTicketWorkflows } from "./helpers/transfers.js";
 import { UserAgent, pageText } from "./helpers/user-agent.js";
 import { signUpOwner } from "./helpers/sign-up.js";
 
@@ -21,15 +22,7 @@ const t = useSuite({ app: true, appEnv: { INBOUND_EMAIL_SECRET: SECRET } });
 
 beforeEach(async () => {
   // A workflow left waiting by the previous test would otherwise wake on the next worker and find its ticket gone.
-  const started = await t.db.selectFrom("support_tickets").select("workflow_id").where("workflow_id", "is not", null).execute();
-  await Promise.all(
-    started.map((r) =>
-      t.temporal.client.workflow
-        .getHandle(r.workflow_id!)
-        .terminate("test cleanup")
-        .catch(() => undefined),
-    ),
-  );
+  await endTicketWorkflows(t.db, t.temporal.client);
   await truncateAll(t.db);
 });
 

@@ -11,7 +11,7 @@ import {
   proxyActivities,
   setHandler,
 } from "@temporalio/workflow";
-import { staffCan } from "../app/permissions.js";
+import { staffCan } from "./staff-permissions.js";
 import type { Activities } from "../activities/index.js";
 import { blockAccount, unblockAccount } from "./block-account.js";
 import {

@@ -1,5 +1,8 @@
 /** The console's ticket queue (/console/tickets): counts per status and one page of tickets, open ones first. */
 import type { TicketStatus } from "../../db/schema.js";
+
+/** The page names statuses by this type (routes take their types from their presenter). */
+export type { TicketStatus };
 import type { Services } from "../context.server.js";
 import { FINAL_STATUSES, listTicketQueue, OPEN_STATUSES, QUEUE_PAGE_SIZE, type QueueFilter } from "../models/tickets.server.js";
 

@@ -5,6 +5,9 @@
  * forwarded.
  */
 import type { InvitedRole } from "../../db/schema.js";
+
+/** The page words the role by this type (routes take their types from their presenter). */
+export type { InvitedRole };
 import type { Principal } from "../auth/session.server.js";
 import type { Services } from "../context.server.js";
 import { maskEmail, normalizeEmail } from "../models/email.server.js";

@@ -1,10 +1,9 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
-import type { TicketStatus } from "../../db/schema.js";
 import { requireStaff } from "../auth/session.server.js";
 import { Badge, EmptyState, When } from "../components/ui.js";
-import { loadConsoleTicketsPage, TICKET_STATUSES } from "../presenters/console-tickets.server.js";
+import { loadConsoleTicketsPage, TICKET_STATUSES, type TicketStatus } from "../presenters/console-tickets.server.js";
 
 export const meta: MetaFunction = () => [{ title: "Tickets · Console" }];
 

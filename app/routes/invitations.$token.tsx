@@ -19,14 +19,13 @@ import type { ActionFunctionArgs, AppLoadContext, LoaderFunctionArgs, MetaFuncti
 import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, type ShouldRevalidateFunction } from "@remix-run/react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
-import type { InvitedRole } from "../../db/schema.js";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { clearSessionCookie, getPrincipal, PASSWORD_CHANGE_PATH, requireUser } from "../auth/session.server.js";
 import { Alert, TopBar } from "../components/ui.js";
 import type { AcceptRefusal } from "../models/invitations.server.js";
 import { noStoreUnlessFetched, passCacheControl } from "../http/no-store.js";
 import { ProviderSignInButtons } from "../components/provider-sign-in.js";
-import { joinRefused, loadInvitationPage, type InvitationSummary, type InvitationView } from "../presenters/invitation-page.server.js";
+import { joinRefused, loadInvitationPage, type InvitationSummary, type InvitationView, type InvitedRole } from "../presenters/invitation-page.server.js";
 import { joinInvitedAccount, signOutForInvitation, switchToInvitedAccount } from "../services/invitations.server.js";
 
 export const meta: MetaFunction = () => [

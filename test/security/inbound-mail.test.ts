@@ -11,6 +11,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { truncateAll } from "../helpers/database.js";
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, inboundSignature, nowSeconds, signedInboundHeaders } from "../helpers/inbound-mail.js";
 import { useSuite } from "../helpers/suite.js";
+import { endTicketWorkflows } from "../helpers/transfers.js";
 
 const SECRET = "security-inbound-email-secret-0123456789abcdef";
 const t = useSuite({ app: true, appEnv: { INBOUND_EMAIL_SECRET: SECRET } });
@@ -18,15 +19,7 @@ const HOOK = "/hooks/inbound-email";
 
 beforeEach(async () => {
   // No worker runs here; end the workflows the accepted mails started so nothing is left behind.
-  const started = await t.db.selectFrom("support_tickets").select("workflow_id").where("workflow_id", "is not", null).execute();
-  await Promise.all(
-    started.map((r) =>
-      t.temporal.client.workflow
-        .getHandle(r.workflow_id!)
-        .terminate("test cleanup")
-        .catch(() => undefined),
-    ),
-  );
+  await endTicketWorkflows(t.db, t.temporal.client);
   await truncateAll(t.db);
 });
 

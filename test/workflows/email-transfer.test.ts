@@ -7,7 +7,7 @@ import { approveTransferUpdate, confirmTransferSignal, rejectTransferUpdate, tra
 import { accountWithKey } from "../helpers/accounts.js";
 import { realActivities } from "../helpers/activities.js";
 import { useSuite } from "../helpers/suite.js";
-import { startTestTransfer } from "../helpers/transfers.js";
+import { confirmWithMailedToken, startTestTransfer } from "../helpers/transfers.js";
 import { historyText } from "../helpers/pii-scan.js";
 
 const t = useSuite();
@@ -31,25 +31,7 @@ async function pair(oldBalance = 4_200n, newBalance = 0n) {
 
 /** Reads the confirmation link from the outbox, as the new owner would, and confirms. */
 async function confirmAsNewOwner(ticketId: string, handle: { signal: (s: typeof confirmTransferSignal) => Promise<void> }) {
-  let text = "";
-  await expect
-    .poll(
-      async () => {
-        const m = await t.db
-          .selectFrom("mail_outbox")
-          .select("text_body")
-          .where("related_id", "=", ticketId)
-          .where("kind", "=", "transfer_confirmation")
-          .executeTakeFirst();
-        text = m?.text_body ?? "";
-        return text.length > 0;
-      },
-      { timeout: 15_000 },
-    )
-    .toBe(true);
-  const token = /confirm-transfer\/([A-Za-z0-9_-]{43})/.exec(text)![1];
-  expect(await markConfirmed(t.db, ticketId, token, { type: "user", id: null })).toBe(true);
-  await handle.signal(confirmTransferSignal);
+  await confirmWithMailedToken(t.db, ticketId, handle);
 }
 
 const step = async (handle: { query: (q: typeof transferStatusQuery) => Promise<{ step: string }> }) => (await handle.query(transferStatusQuery)).step;

@@ -42,7 +42,7 @@ import { realActivities } from "../helpers/activities.js";
 import { recordedHistoryText } from "../helpers/pii-scan.js";
 import { useSuite } from "../helpers/suite.js";
 import { TEST_TOMBSTONE_SECRET } from "../helpers/test-secrets.js";
-import { startTestTransfer } from "../helpers/transfers.js";
+import { confirmWithMailedToken, startTestTransfer } from "../helpers/transfers.js";
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), "../fixtures/histories");
 const record = process.env.RECORD_HISTORIES === "1";
@@ -104,15 +104,7 @@ async function transferUntil(
   );
   await expect.poll(() => step(started.handle), POLL).toBe("awaiting_confirmation");
   if (until === "awaiting_approval") {
-    const mail = await t.db
-      .selectFrom("mail_outbox")
-      .select("text_body")
-      .where("related_id", "=", started.ticketId)
-      .where("kind", "=", "transfer_confirmation")
-      .executeTakeFirstOrThrow();
-    const token = /confirm-transfer\/([A-Za-z0-9_-]{43})/.exec(mail.text_body)![1];
-    expect(await markConfirmed(t.db, started.ticketId, token, { type: "user", id: fresh.userId })).toBe(true);
-    await started.handle.signal(confirmTransferSignal);
+    await confirmWithMailedToken(t.db, started.ticketId, started.handle, fresh.userId);
     await expect.poll(() => step(started.handle), POLL).toBe("awaiting_approval");
   }
   return { old, fresh, ...started, personal: [oldEmail, newEmail] };

@@ -16,12 +16,12 @@ import { findConfirmation, markConfirmed } from "../../app/models/tickets.server
 import { requestStatusChange } from "../../app/services/account-status.server.js";
 import { closeOrphanedTransfer, withdrawTransfer } from "../../app/services/transfer.server.js";
 import { workflowState as transferWorkflowState } from "../../app/temporal/history.server.js";
-import { approveTransferUpdate, confirmTransferSignal, transferStatusQuery, withdrawTransferUpdate } from "../../workflows/shared.js";
+import { approveTransferUpdate, transferStatusQuery, withdrawTransferUpdate } from "../../workflows/shared.js";
 import { accountWithKey } from "../helpers/accounts.js";
 import { realActivities } from "../helpers/activities.js";
 import { useSuite } from "../helpers/suite.js";
 import { TEST_TOMBSTONE_SECRET } from "../helpers/test-secrets.js";
-import { startTestTransfer } from "../helpers/transfers.js";
+import { confirmationToken, confirmWithMailedToken, startTestTransfer } from "../helpers/transfers.js";
 
 const t = useSuite();
 const POLL = { timeout: 20_000, interval: 100 };
@@ -65,16 +65,9 @@ async function transferUntil(until: "awaiting_confirmation" | "awaiting_approval
     { requesterUserId: p.old.userId, oldAccountId: p.old.accountId, newAddress: p.newEmail },
   );
   await expect.poll(() => step(started.handle), POLL).toBe("awaiting_confirmation");
-  const mail = await t.db
-    .selectFrom("mail_outbox")
-    .select("text_body")
-    .where("related_id", "=", started.ticketId)
-    .where("kind", "=", "transfer_confirmation")
-    .executeTakeFirstOrThrow();
-  const token = /confirm-transfer\/([A-Za-z0-9_-]{43})/.exec(mail.text_body)![1];
+  const token = await confirmationToken(t.db, started.ticketId);
   if (until === "awaiting_approval") {
-    expect(await markConfirmed(t.db, started.ticketId, token, { type: "user", id: p.fresh.userId })).toBe(true);
-    await started.handle.signal(confirmTransferSignal);
+    await confirmWithMailedToken(t.db, started.ticketId, started.handle, p.fresh.userId);
     await expect.poll(() => step(started.handle), POLL).toBe("awaiting_approval");
   }
   return { ...p, ...started, token };
