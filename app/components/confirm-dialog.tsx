@@ -1,0 +1,95 @@
+/**
+ * A confirmation before an action that is hard to undo (block, approve,
+ * delete, terminate, grant, regenerate…).
+ *
+ * With JavaScript: a trigger button opens a modal `<dialog>` (showModal keeps
+ * focus inside it and makes the rest of the page inert; Escape closes it) and
+ * focus returns to the trigger when it closes. Without JavaScript, and until
+ * the page has hydrated: the same content in a `<details>` disclosure, so the
+ * confirmation step is never skipped. `children` is the form that does the
+ * action; its submit button is the real confirmation.
+ */
+import { useEffect, useId, useRef } from "react";
+import { useHydrated } from "remix-utils/use-hydrated";
+
+export type ConfirmActionProps = {
+  /** The trigger's text: what the person is about to do ("Block account"). */
+  label: string;
+  /** The dialog's heading, as a question ("Block alice@example.com?"). */
+  title: string;
+  /** What happens, in a sentence or two. */
+  description?: React.ReactNode;
+  tone?: "danger" | "normal";
+  /** Closes the dialog from outside (e.g. once the action's answer arrived). */
+  open?: boolean;
+  onOpenChange?: (open: boolean) => void;
+  triggerClassName?: string;
+  children: React.ReactNode;
+};
+
+export function ConfirmAction({ label, title, description, tone = "danger", open, onOpenChange, triggerClassName, children }: ConfirmActionProps) {
+  const hydrated = useHydrated();
+  const dialogRef = useRef<HTMLDialogElement>(null);
+  const triggerRef = useRef<HTMLButtonElement>(null);
+  const titleId = useId();
+  const triggerClass = triggerClassName ?? `btn${tone === "danger" ? " danger" : ""}`;
+
+  useEffect(() => {
+    const dialog = dialogRef.current;
+    if (!dialog || open === undefined) return;
+    if (open && !dialog.open) dialog.showModal();
+    if (!open && dialog.open) dialog.close();
+  }, [open, hydrated]);
+
+  if (!hydrated) {
+    return (
+      <details className="confirm">
+        <summary className={triggerClass}>{label}</summary>
+        <div className="confirm-panel" role="group" aria-labelledby={titleId}>
+          <h3 id={titleId}>{title}</h3>
+          {description}
+          {children}
+        </div>
+      </details>
+    );
+  }
+
+  const close = () => dialogRef.current?.close();
+  return (
+    <>
+      <button
+        type="button"
+        ref={triggerRef}
+        className={triggerClass}
+        aria-haspopup="dialog"
+        onClick={() => {
+          dialogRef.current?.showModal();
+          onOpenChange?.(true);
+        }}
+      >
+        {label}
+      </button>
+      <dialog
+        ref={dialogRef}
+        className="confirm-dialog"
+        aria-labelledby={titleId}
+        onClose={() => {
+          onOpenChange?.(false);
+          // Back to where the person was, unless the action moved focus on purpose (a revealed key).
+          if (document.activeElement === document.body || dialogRef.current?.contains(document.activeElement)) triggerRef.current?.focus();
+        }}
+        // The action's form submits from inside the dialog: close it so the answer (an alert, a revealed key) is visible.
+        onSubmit={() => queueMicrotask(close)}
+      >
+        <h2 id={titleId}>{title}</h2>
+        {description}
+        {children}
+        <p className="dialog-cancel">
+          <button type="button" className="btn" onClick={close}>
+            Cancel
+          </button>
+        </p>
+      </dialog>
+    </>
+  );
+}
