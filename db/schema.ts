@@ -229,6 +229,9 @@ export interface SupportTicketsTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   closed_at: NullableTimestamp;
+  /** The staff member working the ticket (app/models/tickets.server.ts: setTicketClaim); null: unclaimed. */
+  claimed_by: string | null;
+  claimed_at: NullableTimestamp;
 }
 
 export interface TicketDecisionsTable {
@@ -237,6 +240,19 @@ export interface TicketDecisionsTable {
   staff_id: string | null;
   decision: "approve" | "reject";
   reason: string | null;
+  created_at: Timestamp;
+}
+
+/** The console lists a saved view belongs to. */
+export type SavedViewList = "tickets" | "workflows" | "accounts" | "deletions";
+
+/** A staff member's named filters for one console list (the list's query string, re-validated when opened). */
+export interface SavedViewsTable {
+  id: Generated<string>;
+  staff_id: string;
+  list: SavedViewList;
+  name: string;
+  query: string;
   created_at: Timestamp;
 }
 
@@ -357,6 +373,7 @@ export interface Database {
   inbound_messages: InboundMessagesTable;
   ticket_decisions: TicketDecisionsTable;
   ticket_notes: TicketNotesTable;
+  saved_views: SavedViewsTable;
   mailing_lists: MailingListsTable;
   mailing_subscriptions: MailingSubscriptionsTable;
   list_mailings: ListMailingsTable;

@@ -637,14 +637,28 @@ export async function requesterAddressForStaff(db: DbOrTrx, ticketId: string): P
 
 export const QUEUE_PAGE_SIZE = 25;
 export type QueueFilter = "unresolved" | "all" | TicketStatus;
+/** Whose tickets: "mine" (claimed by the staff member asking), "unclaimed", or "all". */
+export type ClaimFilter = "all" | "mine" | "unclaimed";
+/** "queue": open first, the longest waiting at the top, then closed ones newest first; "oldest"/"newest": by age alone. */
+export type QueueSort = "queue" | "oldest" | "newest";
+
+/** Narrowing and order beyond the status; without them, every claim and the queue's own order. */
+export interface QueueOptions {
+  claim?: ClaimFilter;
+  sort?: QueueSort;
+  /** Who asks: "mine" means claimed by them. */
+  staffId?: string;
+}
 
 /**
- * The support queue: open tickets first, the one waiting longest at the top;
- * closed ones after, newest first. Tickets are sorted and paged on their own
- * table, and only the page's rows are joined to account names and requester
- * addresses (joining every ticket first made "all" 200 ms at a million accounts).
+ * The support queue, one page. Tickets are sorted and paged on their own
+ * table, and only the page's rows are joined to account names, requester
+ * addresses and claimants (joining every ticket first made "all" 200 ms at a
+ * million accounts). The counts per status are over every ticket, whatever the filter.
  */
-export async function listTicketQueue(db: DbOrTrx, filter: QueueFilter, page: number) {
+export async function listTicketQueue(db: DbOrTrx, filter: QueueFilter, page: number, opts: QueueOptions = {}) {
+  const { claim = "all", sort = "queue", staffId } = opts;
+  if (claim === "mine" && !staffId) throw new Error("listTicketQueue: claim 'mine' needs the staff id");
   const open = sql<boolean>`status IN (${sql.join([...OPEN_STATUSES])})`;
   const [countRows, tickets] = await Promise.all([
     db
@@ -654,25 +668,36 @@ export async function listTicketQueue(db: DbOrTrx, filter: QueueFilter, page: nu
       .execute(),
     db
       .selectFrom("support_tickets")
-      .select(["id", "kind", "status", "step", "source", "created_at", "old_account_id", "requester_user_id", "sender_address"])
+      .select(["id", "kind", "status", "step", "source", "created_at", "old_account_id", "requester_user_id", "sender_address", "claimed_by", "claimed_at"])
       .$if(filter === "unresolved", (qb) => qb.where("status", "in", OPEN_STATUSES))
       .$if(filter !== "unresolved" && filter !== "all", (qb) => qb.where("status", "=", filter as TicketStatus))
-      .orderBy(sql`CASE WHEN ${open} THEN 0 ELSE 1 END`)
-      .orderBy(sql`CASE WHEN ${open} THEN created_at END`, (ob) => ob.asc().nullsLast())
-      .orderBy("created_at", "desc")
+      .$if(claim === "mine", (qb) => qb.where("claimed_by", "=", staffId as string))
+      .$if(claim === "unclaimed", (qb) => qb.where("claimed_by", "is", null))
+      .$if(sort === "queue", (qb) =>
+        qb
+          .orderBy(sql`CASE WHEN ${open} THEN 0 ELSE 1 END`)
+          .orderBy(sql`CASE WHEN ${open} THEN created_at END`, (ob) => ob.asc().nullsLast())
+          .orderBy("created_at", "desc"),
+      )
+      .$if(sort === "oldest", (qb) => qb.orderBy("created_at", "asc"))
+      .$if(sort === "newest", (qb) => qb.orderBy("created_at", "desc"))
       .orderBy("id")
       .limit(QUEUE_PAGE_SIZE + 1)
       .offset((page - 1) * QUEUE_PAGE_SIZE)
       .execute(),
   ]);
-  const accountIds = [...new Set(tickets.map((r) => r.old_account_id).filter((x): x is string => x !== null))];
-  const userIds = [...new Set(tickets.map((r) => r.requester_user_id).filter((x): x is string => x !== null))];
-  const [accounts, users] = await Promise.all([
+  const ids = (xs: (string | null)[]) => [...new Set(xs.filter((x): x is string => x !== null))];
+  const accountIds = ids(tickets.map((r) => r.old_account_id));
+  const userIds = ids(tickets.map((r) => r.requester_user_id));
+  const staffIds = ids(tickets.map((r) => r.claimed_by));
+  const [accounts, users, staff] = await Promise.all([
     accountIds.length ? db.selectFrom("accounts").select(["id", "name"]).where("id", "in", accountIds).execute() : [],
     userIds.length ? db.selectFrom("users").select(["id", "email"]).where("id", "in", userIds).execute() : [],
+    staffIds.length ? db.selectFrom("staff").select(["id", "email"]).where("id", "in", staffIds).execute() : [],
   ]);
   const accountName = new Map(accounts.map((a) => [a.id, a.name]));
   const userEmail = new Map(users.map((u) => [u.id, u.email]));
+  const staffEmail = new Map(staff.map((s) => [s.id, s.email]));
   const rows = tickets.map((r) => ({
     id: r.id,
     kind: r.kind,
@@ -684,6 +709,50 @@ export async function listTicketQueue(db: DbOrTrx, filter: QueueFilter, page: nu
     old_account_name: r.old_account_id ? (accountName.get(r.old_account_id) ?? null) : null,
     // Who asked: the mail's sender, or the signed-in requester.
     requester_address: r.sender_address ?? (r.requester_user_id ? (userEmail.get(r.requester_user_id) ?? null) : null),
+    claimed_by: r.claimed_by,
+    claimed_by_email: r.claimed_by ? (staffEmail.get(r.claimed_by) ?? null) : null,
   }));
   return { countRows, rows };
+}
+
+// ---- claims: one staff member works a ticket at a time ----
+
+/** Who has the ticket now (and whether it is still open); undefined when there is no such ticket. */
+export async function ticketClaim(db: DbOrTrx, ticketId: string) {
+  return db
+    .selectFrom("support_tickets")
+    .leftJoin("staff", "staff.id", "support_tickets.claimed_by")
+    .select(["support_tickets.status", "support_tickets.claimed_by", "support_tickets.claimed_at", "staff.email as claimed_by_email"])
+    .where("support_tickets.id", "=", ticketId)
+    .executeTakeFirst();
+}
+
+/**
+ * Claims an open ticket for `staffId`. One conditional UPDATE: with
+ * `from: null` only while nobody has it, with `from: <staff id>` (taking over)
+ * only while that person still has it. Two agents claiming at the same instant
+ * both reach the row; the second waits for the first's row lock, re-reads the
+ * condition and matches nothing, so exactly one wins. Returns whether it moved.
+ */
+export async function setTicketClaim(db: DbOrTrx, input: { ticketId: string; staffId: string; from: string | null }): Promise<boolean> {
+  const result = await db
+    .updateTable("support_tickets")
+    .set({ claimed_by: input.staffId, claimed_at: sql`now()` })
+    .where("id", "=", input.ticketId)
+    .where("status", "in", OPEN_STATUSES)
+    .$if(input.from === null, (qb) => qb.where("claimed_by", "is", null))
+    .$if(input.from !== null, (qb) => qb.where("claimed_by", "=", input.from as string))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** Gives up `staffId`'s claim; false when they did not (or no longer) have it. */
+export async function clearTicketClaim(db: DbOrTrx, input: { ticketId: string; staffId: string }): Promise<boolean> {
+  const result = await db
+    .updateTable("support_tickets")
+    .set({ claimed_by: null, claimed_at: null })
+    .where("id", "=", input.ticketId)
+    .where("claimed_by", "=", input.staffId)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }
