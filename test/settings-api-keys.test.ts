@@ -103,6 +103,71 @@ async function signUpWithoutLanding(email: string) {
   return ua;
 }
 
+describe("the page around the keys", () => {
+  it("is titled, puts “Create key” above the keys table, and offers a quickstart curl line with the revealed key that works as written", async () => {
+    const { ua, landed } = await signUp("kim@example.com");
+    const key = onlyKey(landed);
+    expect(landed.body).toContain("<title>API keys · Settings · Switchboard</title>");
+    expect(landed.body.indexOf("Create key")).toBeGreaterThan(0);
+    expect(landed.body.indexOf("Create key")).toBeLessThan(landed.body.indexOf("This account&#x27;s API keys"));
+    // The table scrolls inside its own focusable, labelled region (no sideways page scroll on a phone).
+    expect(landed.body).toMatch(/<div class="table-scroll" role="region" aria-label="This account&#x27;s API keys" tabindex="0">/);
+
+    const text = pageText(landed.body);
+    const command = /curl -H "Authorization: Bearer (tgp_v1_[A-Za-z0-9_-]{43})" (\S+)/.exec(text);
+    expect(command?.[1]).toBe(key);
+    expect(command?.[2]).toBe(`${t.app.url}/v1/account`);
+    const asWritten = await fetch(command![2], { headers: { Authorization: `Bearer ${command![1]}` } });
+    expect(asWritten.status).toBe(200);
+
+    // A key revealed by an action comes with its own line; the list afterwards carries none.
+    const created = await ua.submit(KEYS, KEYS, { intent: "create", name: "CI" });
+    const ciKey = onlyKey(created);
+    expect(pageText(created.body)).toContain(`curl -H "Authorization: Bearer ${ciKey}" ${t.app.url}/v1/account`);
+    expect(pageText((await ua.get(KEYS)).body)).not.toContain("curl");
+  });
+
+  it("shows each key's spend this calendar month (UTC), from the usage the API debited with that key", async () => {
+    const { ua, landed, accountId } = await signUp("kim@example.com");
+    const mainKey = onlyKey(landed);
+    const ciKey = onlyKey(await ua.submit(KEYS, KEYS, { intent: "create", name: "CI" }));
+    const use = async (key: string, cents: number, idem: string) => {
+      const res = await fetch(`${t.app.url}/v1/usage`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ amount_cents: cents, idempotency_key: idem }),
+      });
+      expect(res.status).toBeLessThan(300);
+    };
+    await use(mainKey, 250, "m1");
+    await use(mainKey, 1000, "m2");
+    await use(ciKey, 125, "c1");
+    const ci = (await activeKeys(accountId)).find((k) => k.name === "CI")!;
+    // Last month's usage is not this month's spend.
+    await t.db
+      .insertInto("ledger_entries")
+      .values({
+        account_id: accountId,
+        amount_cents: -9900,
+        kind: "usage",
+        idempotency_key: "last-month",
+        balance_after_cents: -9900,
+        actor_type: "api_key",
+        actor_id: ci.id,
+        created_at: sql<Date>`date_trunc('month', now()) - interval '1 day'`,
+      })
+      .execute();
+
+    const page = await ua.get(KEYS);
+    expect(pageText(page.body)).toContain("Spend this month");
+    const rows = [...page.body.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) => pageText(m[1]));
+    const rowOf = (key: string) => rows.find((r) => r.includes(`${key.slice(0, 11)}…${key.slice(-4)}`));
+    expect(rowOf(mainKey)).toContain("$12.50");
+    expect(rowOf(ciKey)).toContain("$1.25");
+    expect(rowOf(ciKey)).not.toContain("$100.25");
+  });
+});
+
 describe("regenerating the main key", () => {
   it("a welcome key regenerated before it was shown is never shown (it is dead)", async () => {
     const ua = await signUpWithoutLanding("kim@example.com");

@@ -44,7 +44,8 @@ export function RevealedSecret({
   );
 }
 
-function CopyButton({ targetId, what, value }: { targetId: string; what: "key" | "password"; value: string }) {
+/** Copies `value`; where the clipboard is refused, selects the element `targetId` (an input, or the text of a <pre>) for a manual copy. */
+export function CopyButton({ targetId, what, value }: { targetId: string; what: "key" | "password" | "command"; value: string }) {
   // Rendered only once JavaScript runs: without it the button could do nothing, and the input is the way to copy.
   const [ready, setReady] = useState(false);
   const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
@@ -56,15 +57,16 @@ function CopyButton({ targetId, what, value }: { targetId: string; what: "key" |
       setState("copied");
     } catch {
       // No clipboard access (permissions, insecure origin): leave the secret selected for a manual copy.
-      const input = document.getElementById(targetId);
-      if (input instanceof HTMLInputElement) input.select();
+      const target = document.getElementById(targetId);
+      if (target instanceof HTMLInputElement) target.select();
+      else if (target) window.getSelection()?.selectAllChildren(target);
       setState("failed");
     }
   };
   return (
     <>
       <button type="button" className="btn" onClick={copy} aria-describedby={`${targetId}-copy-status`}>
-        {what === "password" ? "Copy password" : "Copy key"}
+        {what === "password" ? "Copy password" : what === "command" ? "Copy command" : "Copy key"}
       </button>
       <span id={`${targetId}-copy-status`} role="status" className={state === "failed" ? "field-error" : "muted"}>
         {state === "copied" ? "Copied to the clipboard." : state === "failed" ? `Could not copy: the ${what} is selected, copy it with your keyboard.` : ""}

@@ -1,12 +1,15 @@
 /**
- * Settings → API keys: the account's active keys as the page lists them, the
- * confirmation step a link asked for, and a new account's main key when the
- * reveal cookie still holds it and it is still that account's live main key.
+ * Settings → API keys: the account's active keys as the page lists them (with
+ * each key's spend this month), the confirmation step a link asked for, and a
+ * new account's main key when the reveal cookie still holds it and it is still
+ * that account's live main key.
  */
 import type { Services } from "../context.server.js";
 import { isActiveMainKeyOf, KEY_NAME_MAX, listAccountKeys, MAX_ADDITIONAL_KEYS } from "../models/api-keys.server.js";
 import { getMembershipRole } from "../models/memberships.server.js";
+import { formatCents } from "../models/money.js";
 import { coarseLastUsed } from "../models/relative-time.js";
+import { monthSpendByKey } from "../models/usage.server.js";
 import { can } from "../permissions.js";
 
 export interface ListedKey {
@@ -17,6 +20,8 @@ export interface ListedKey {
   createdAt: Date;
   createdBy: string | null;
   lastUsed: string;
+  /** Usage debits this calendar month, UTC ("$0.00" when none). */
+  spentThisMonth: string;
   status: string;
 }
 
@@ -24,7 +29,7 @@ export type KeyConfirmation = { kind: "regenerate" | "delete"; key: ListedKey | 
 
 /** null: the person may not see this account's keys. */
 export async function loadApiKeysPage(
-  services: Pick<Services, "db">,
+  services: Pick<Services, "db" | "config">,
   who: { userId: string; accountId: string },
   input: {
     /** What a confirm link asked for (only honoured for those who may manage keys). */
@@ -39,6 +44,7 @@ export async function loadApiKeysPage(
   const canManage = can(role, "manage_keys");
   const rows = await listAccountKeys(db, who.accountId);
   const now = new Date();
+  const spend = await monthSpendByKey(db, who.accountId, now);
   const keys: ListedKey[] = rows.map((k) => ({
     id: k.id,
     kind: k.kind,
@@ -47,6 +53,7 @@ export async function loadApiKeysPage(
     createdAt: k.created_at,
     createdBy: k.created_by_email,
     lastUsed: coarseLastUsed(k.last_used_at, now),
+    spentThisMonth: formatCents(spend.get(k.id) ?? 0),
     status: k.status,
   }));
   const welcomeKey = input.sealedKey && (await isActiveMainKeyOf(db, who.accountId, input.sealedKey)) ? input.sealedKey : null;
@@ -67,5 +74,7 @@ export async function loadApiKeysPage(
     keyNameMax: KEY_NAME_MAX,
     welcomeKey,
     confirm,
+    /** Where /v1 answers, for the quickstart's curl line (the API is served on the app's own origin). */
+    apiBase: services.config.publicUrl,
   };
 }

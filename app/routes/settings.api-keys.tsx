@@ -1,6 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data } from "@remix-run/node";
 import { useActionData, useLoaderData } from "@remix-run/react";
+import { useEffect, useRef } from "react";
 import { z } from "zod";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { clearRevealCookie, readRevealCookie } from "../auth/reveal-once.server.js";
@@ -8,10 +9,12 @@ import { requireUser } from "../auth/session.server.js";
 import { fieldErrorsOf } from "../components/forms.js";
 import { ConfirmStep, CreateKeyForm } from "../components/api-keys/key-forms.js";
 import { KeysTable } from "../components/api-keys/keys-table.js";
+import { Quickstart } from "../components/api-keys/quickstart.js";
 import { RevealedSecret } from "../components/revealed-secret.js";
-import { Alert, EmptyState } from "../components/ui.js";
+import { Alert } from "../components/ui.js";
 import { KEY_NAME_MAX } from "../models/api-keys.server.js";
 import { getMembershipRole } from "../models/memberships.server.js";
+import { pageTitle } from "../page-title.js";
 import { can } from "../permissions.js";
 import { loadApiKeysPage } from "../presenters/api-keys-page.server.js";
 import { createNamedKey, deleteNamedKey, regenerateAccountMainKey } from "../services/keys.server.js";
@@ -24,7 +27,7 @@ const KEY_NOTE = (
   </>
 );
 
-export const meta: MetaFunction = () => [{ title: "API keys · Switchboard" }];
+export const meta: MetaFunction = () => pageTitle("API keys", "Settings");
 
 /** A page that carries a key is never stored: the loader (welcome reveal) and the action (new key) say so (app/http/no-store.ts). */
 export const headers = passCacheControl;
@@ -131,86 +134,91 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function ApiKeysPage() {
-  const { canManage, keys, additionalCount, maxAdditional, keyNameMax, welcome, welcomeKey, confirm } = useLoaderData<typeof loader>();
+  const { canManage, keys, additionalCount, maxAdditional, keyNameMax, welcome, welcomeKey, confirm, apiBase } = useLoaderData<typeof loader>();
   const outcome = useActionData<typeof action>();
   const revealed = outcome?.revealed ?? null;
   const mainKey = keys.find((k) => k.kind === "main");
+  const outcomeRef = useRef<HTMLDivElement>(null);
+
+  // Focus follows the answer: to a revealed key (ready to copy), else to what the action said (the row it acted on may be gone).
+  useEffect(() => {
+    if (!outcome) return;
+    if (outcome.revealed) document.getElementById("revealed-key")?.focus();
+    else if (outcome.notice || outcome.error) outcomeRef.current?.focus();
+  }, [outcome]);
 
   return (
-    <>
-      <section className="card" aria-labelledby="keys-h">
-        <h1 id="keys-h">API keys</h1>
-        <p className="muted">
-          Every API request sends one of these keys as <code>Authorization: Bearer &lt;key&gt;</code>. Any key gives full access to this account's resources and
-          credits.
-        </p>
+    <section className="card" aria-labelledby="keys-h">
+      <h1 id="keys-h">API keys</h1>
+      <p className="muted">
+        Every API request sends one of these keys as <code>Authorization: Bearer &lt;key&gt;</code>. Any key gives full access to this account's resources and
+        credits.
+      </p>
+      <div ref={outcomeRef} tabIndex={-1}>
         {outcome?.error ? <Alert kind="error" lines={[outcome.error]} /> : null}
         {outcome?.notice ? <Alert kind="ok" lines={[outcome.notice]} /> : null}
+      </div>
 
-        {/* A key just revealed by the action takes the stage (while the list reloads, both would otherwise show). */}
-        {revealed ? null : welcome ? (
-          <section aria-labelledby="welcome-h" className="stack" style={{ marginBottom: "1rem" }}>
-            <h2 id="welcome-h">Welcome to Switchboard</h2>
-            {welcomeKey ? (
-              <>
-                <p>Your account is ready. This is its main API key:</p>
-                <RevealedSecret id="welcome-key" what="key" note={KEY_NOTE} label="Your main API key" value={welcomeKey} />
-              </>
-            ) : (
-              <p>Your main API key was shown once, when your account was created. If you did not copy it, regenerate it from the ⋯ menu next to it below.</p>
-            )}
-          </section>
-        ) : welcomeKey ? (
-          <RevealedSecret id="welcome-key" what="key" note={KEY_NOTE} label="Your main API key" value={welcomeKey} />
-        ) : null}
+      {/* A key just revealed by the action takes the stage (while the list reloads, both would otherwise show). */}
+      {revealed ? null : welcome ? (
+        <section aria-labelledby="welcome-h" className="stack reveal">
+          <h2 id="welcome-h">Welcome to Switchboard</h2>
+          {welcomeKey ? (
+            <>
+              <p>Your account is ready. This is its main API key:</p>
+              <RevealedSecret id="welcome-key" what="key" note={KEY_NOTE} label="Your main API key" value={welcomeKey} minWidth="12rem" />
+              <Quickstart apiBase={apiBase} apiKey={welcomeKey} />
+            </>
+          ) : (
+            <p>Your main API key was shown once, when your account was created. If you did not copy it, regenerate it from the ⋯ menu next to it below.</p>
+          )}
+        </section>
+      ) : welcomeKey ? (
+        <section aria-label="Your main API key" className="stack reveal">
+          <RevealedSecret id="welcome-key" what="key" note={KEY_NOTE} label="Your main API key" value={welcomeKey} minWidth="12rem" />
+          <Quickstart apiBase={apiBase} apiKey={welcomeKey} />
+        </section>
+      ) : null}
 
-        {revealed ? (
-          <section aria-labelledby="revealed-h" className="stack" style={{ marginBottom: "1rem" }}>
-            <h2 id="revealed-h">{revealed.kind === "main" ? "Your new main key" : `New key “${revealed.name}”`}</h2>
-            {revealed.kind === "main" ? <p>The previous main key has stopped working.</p> : null}
-            <RevealedSecret
-              id="revealed-key"
-              what="key"
-              note={KEY_NOTE}
-              label={revealed.kind === "main" ? "New main API key" : `API key “${revealed.name}”`}
-              value={revealed.plaintext}
-            />
-          </section>
-        ) : null}
-
-        {/* Once the step was answered, its question is gone (even while the list reloads). */}
-        {confirm && !outcome ? <ConfirmStep confirm={confirm} /> : null}
-
-        <KeysTable keys={keys} canManage={canManage} />
-        {!mainKey ? <p className="muted">This account has no active main key.</p> : null}
-        {!canManage ? <p className="muted">You can see this account's keys. Only its owners and admins can create, delete or regenerate them.</p> : null}
-      </section>
-
-      <section className="card" aria-labelledby="additional-h">
-        <h2 id="additional-h">Additional keys</h2>
-        {additionalCount === 0 ? (
-          <EmptyState>
-            <p>No additional keys yet.</p>
-            <p>
-              On the Build plan, additional keys are how you share access: give each person or service its own named key, and delete it when they no longer need
-              it. Your main key stays untouched.
-            </p>
-          </EmptyState>
-        ) : (
-          <p className="muted">
-            {additionalCount} of {maxAdditional} additional keys in use. Deleting one stops it at once.
-          </p>
-        )}
-        {canManage ? (
-          // A new key per created key: the form starts empty again after a success, with or without JavaScript.
-          <CreateKeyForm
-            key={outcome?.revealed?.display ?? "create"}
-            maxLength={keyNameMax}
-            nameError={outcome?.nameError ?? null}
-            name={outcome?.name ?? ""}
+      {revealed ? (
+        <section aria-labelledby="revealed-h" className="stack reveal">
+          <h2 id="revealed-h">{revealed.kind === "main" ? "Your new main key" : `New key “${revealed.name}”`}</h2>
+          {revealed.kind === "main" ? <p>The previous main key has stopped working.</p> : null}
+          <RevealedSecret
+            id="revealed-key"
+            what="key"
+            note={KEY_NOTE}
+            label={revealed.kind === "main" ? "New main API key" : `API key “${revealed.name}”`}
+            value={revealed.plaintext}
+            minWidth="12rem"
           />
-        ) : null}
-      </section>
-    </>
+          <Quickstart apiBase={apiBase} apiKey={revealed.plaintext} />
+        </section>
+      ) : null}
+
+      {/* Once the step was answered, its question is gone (even while the list reloads). */}
+      {confirm && !outcome ? <ConfirmStep confirm={confirm} /> : null}
+
+      {canManage ? (
+        // A new form per created key: it starts empty again after a success, with or without JavaScript.
+        <CreateKeyForm key={outcome?.revealed?.display ?? "create"} maxLength={keyNameMax} nameError={outcome?.nameError ?? null} name={outcome?.name ?? ""} />
+      ) : null}
+      {additionalCount === 0 ? (
+        <p className="muted">
+          No additional keys yet. On the Build plan, additional keys are how you share access: give each person or service its own named key, and delete it when
+          they no longer need it. Your main key stays untouched.
+        </p>
+      ) : (
+        <p className="muted">
+          {additionalCount} of {maxAdditional} additional keys in use. Deleting one stops it at once.
+        </p>
+      )}
+
+      <h2 id="list-h">Your keys</h2>
+      <KeysTable keys={keys} canManage={canManage} />
+      {!mainKey ? <p className="muted">This account has no active main key.</p> : null}
+      <p className="muted">Spend is this calendar month's usage (UTC) made with each key; Billing has the history.</p>
+      {!canManage ? <p className="muted">You can see this account's keys. Only its owners and admins can create, delete or regenerate them.</p> : null}
+    </section>
   );
 }

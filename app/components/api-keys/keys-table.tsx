@@ -1,6 +1,11 @@
 /** Settings → API keys: the account's keys, with each row's ⋯ menu for those who may manage them. */
 import { Link } from "@remix-run/react";
+import { useHydrated } from "remix-utils/use-hydrated";
+import { ConfirmAction } from "../confirm-dialog.js";
+import { DataTable, type Column } from "../table.js";
 import { Badge, When } from "../ui.js";
+import { KEYS_PAGE, KeyActionForm, keyConfirmation } from "./key-forms.js";
+import { RowMenu } from "./row-menu.js";
 
 export interface KeyRow {
   id: string;
@@ -10,62 +15,58 @@ export interface KeyRow {
   createdAt: string | Date;
   createdBy: string | null;
   lastUsed: string;
+  /** Usage debits this calendar month (UTC), formatted ("$12.50"). */
+  spentThisMonth: string;
   status: string;
 }
 
+// Ids, dates and amounts stay on one line (cell-nowrap); names and addresses wrap inside a bounded width (cell-text).
+const COLUMNS: Column<KeyRow>[] = [
+  { header: "Name", cell: (k) => k.name, className: "cell-text" },
+  { header: "Kind", cell: (k) => k.kind },
+  { header: "Key", cell: (k) => <span className="mono">{k.display}</span>, className: "cell-nowrap" },
+  { header: "Created", cell: (k) => <When at={k.createdAt} />, className: "cell-nowrap" },
+  { header: "Created by", cell: (k) => k.createdBy ?? <span className="muted">—</span>, className: "cell-text" },
+  { header: "Last used", cell: (k) => k.lastUsed, className: "cell-nowrap" },
+  { header: "Spend this month", cell: (k) => k.spentThisMonth, className: "cell-nowrap cell-num" },
+  { header: "Status", cell: (k) => <Badge value={k.status} /> },
+];
+
+const ACTIONS: Column<KeyRow> = {
+  key: "actions",
+  header: <span className="sr-only">Actions</span>,
+  cell: (k) => <KeyActions keyRow={k} />,
+  className: "cell-menu",
+};
+
 export function KeysTable({ keys, canManage }: { keys: readonly KeyRow[]; canManage: boolean }) {
   return (
-    <div className="table-wrap">
-      <table>
-        <caption className="sr-only">This account's API keys</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Kind</th>
-            <th scope="col">Key</th>
-            <th scope="col">Created</th>
-            <th scope="col">Created by</th>
-            <th scope="col">Last used</th>
-            <th scope="col">Status</th>
-            {canManage ? (
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            ) : null}
-          </tr>
-        </thead>
-        <tbody>
-          {keys.map((k) => (
-            <tr key={k.id}>
-              <td>{k.name}</td>
-              <td>{k.kind}</td>
-              <td className="mono">{k.display}</td>
-              <td>
-                <When at={k.createdAt} />
-              </td>
-              <td>{k.createdBy ?? <span className="muted">—</span>}</td>
-              <td>{k.lastUsed}</td>
-              <td>
-                <Badge value={k.status} />
-              </td>
-              {canManage ? (
-                <td>
-                  {/* <details> opens without JavaScript; each item is a link to a confirmation step. */}
-                  <details>
-                    <summary
-                      aria-label={k.kind === "main" ? "Key actions" : `Key actions for ${k.name}`}
-                      style={{ cursor: "pointer", listStyle: "none", padding: "0 .4rem" }}
-                    >
-                      ⋯
-                    </summary>
-                    {k.kind === "main" ? <Link to="?confirm=regenerate">Regenerate API key</Link> : <Link to={`?confirm=delete&key=${k.id}`}>Delete key</Link>}
-                  </details>
-                </td>
-              ) : null}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      caption="This account's API keys"
+      columns={canManage ? [...COLUMNS, ACTIONS] : COLUMNS}
+      rows={keys}
+      rowKey={(k) => k.id}
+      empty={<p>This account has no active keys.</p>}
+    />
+  );
+}
+
+/** With JavaScript each item opens a confirmation dialog; without, it links to the confirmation step. */
+function KeyActions({ keyRow }: { keyRow: KeyRow }) {
+  const hydrated = useHydrated();
+  const kind = keyRow.kind === "main" ? "regenerate" : "delete";
+  const text = keyConfirmation(kind, keyRow);
+  return (
+    <RowMenu label={keyRow.kind === "main" ? "Key actions" : `Key actions for ${keyRow.name}`}>
+      {hydrated ? (
+        <ConfirmAction label={text.button} title={text.title} description={<p>{text.body}</p>} triggerClassName="row-menu-item">
+          <KeyActionForm kind={kind} keyTarget={keyRow} />
+        </ConfirmAction>
+      ) : (
+        <Link to={kind === "regenerate" ? `${KEYS_PAGE}?confirm=regenerate` : `${KEYS_PAGE}?confirm=delete&key=${keyRow.id}`} className="row-menu-item">
+          {text.button}
+        </Link>
+      )}
+    </RowMenu>
   );
 }
