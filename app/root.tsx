@@ -1,16 +1,20 @@
 import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data } from "@remix-run/node";
-import { Links, Meta, Outlet, Scripts, ScrollRestoration, isRouteErrorResponse, useLoaderData, useRouteError } from "@remix-run/react";
+import { Links, Meta, Outlet, Scripts, ScrollRestoration, useLoaderData } from "@remix-run/react";
 import { AuthenticityTokenProvider } from "remix-utils/csrf/react";
+import { ErrorPage, errorView } from "./components/error-page.js";
+import { PendingSubmits } from "./components/pending-submits.js";
+import { TopBar } from "./components/ui.js";
 import { useCspNonce } from "./http/csp-nonce.js";
+import { pageTitle } from "./page-title.js";
 import styles from "./styles/app.css";
 
 export const links: LinksFunction = () => [
   { rel: "stylesheet", href: styles },
-  // No favicon file: an empty data URL keeps browsers from requesting (and 404ing on) /favicon.ico.
-  { rel: "icon", href: "data:," },
+  { rel: "icon", href: "/favicon.svg", type: "image/svg+xml" },
 ];
-export const meta: MetaFunction = () => [{ title: "Switchboard" }];
+/** Pages name themselves (app/page-title.ts); this is the title of a page that failed above any layout. */
+export const meta: MetaFunction = ({ error }) => pageTitle(error ? errorView(error).title : null);
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   let [csrf, cookie] = await context.services.csrf.commitToken(request);
@@ -27,6 +31,8 @@ export function Layout({ children }: { children: React.ReactNode }) {
       <head>
         <meta charSet="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
+        {/* Light and dark: the tokens in app/styles/app.css follow prefers-color-scheme. */}
+        <meta name="color-scheme" content="light dark" />
         <Meta />
         <Links />
       </head>
@@ -43,31 +49,20 @@ export default function App() {
   const { csrf } = useLoaderData<typeof loader>();
   return (
     <AuthenticityTokenProvider token={csrf}>
+      <PendingSubmits />
       <Outlet />
     </AuthenticityTokenProvider>
   );
 }
 
+/** A page that failed outside the settings and console layouts (their own boundaries keep their bars). */
 export function ErrorBoundary() {
-  const error = useRouteError();
-  let title = "Something went wrong";
-  let message = "An unexpected error happened. Try again in a moment; if it keeps happening, contact support.";
-  if (isRouteErrorResponse(error)) {
-    title = error.status === 404 ? "Page not found" : `${error.status} ${error.statusText || "Error"}`;
-    message =
-      typeof error.data === "string" && error.data && error.data !== "Not Found"
-        ? error.data
-        : error.status === 404
-          ? "There is nothing at this address. Check the link, or go back to the start page."
-          : message;
-  }
   return (
-    <main className="page narrow">
-      <h1>{title}</h1>
-      <p role="alert">{message}</p>
-      <p>
-        <a href="/">Go to the start page</a>
-      </p>
-    </main>
+    <>
+      <TopBar links={[{ to: "/", label: "Home" }]} contentTarget={false} />
+      <main className="page narrow" id="content" tabIndex={-1}>
+        <ErrorPage home={{ to: "/", label: "Go to the start page" }} />
+      </main>
+    </>
   );
 }

@@ -1,11 +1,14 @@
-import { redirect, type LoaderFunctionArgs } from "@remix-run/node";
+import { redirect, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { getPrincipal, PASSWORD_CHANGE_PATH } from "../auth/session.server.js";
-import { Alert, Badge, TopBar, When } from "../components/ui.js";
+import { Alert, Badge, customerLinks, TopBar, When } from "../components/ui.js";
 import { formatCents } from "../models/money.js";
 import { PLAN_LABEL } from "../models/plans.js";
 import { signInMethodLabel } from "../models/sign-in-method.js";
 import { loadHomePage } from "../presenters/home.server.js";
+import { pageTitle } from "../page-title.js";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => pageTitle(data?.home ? "Home" : null);
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const principal = await getPrincipal(request, context);
@@ -41,10 +44,7 @@ export default function Index() {
   }
   return (
     <>
-      <TopBar
-        links={[{ to: "/", label: "Home" }, { to: "/settings/sessions", label: "Settings" }, ...(isStaff ? [{ to: "/console", label: "Console" }] : [])]}
-        who={home.user.email ?? home.user.name}
-      />
+      <TopBar links={customerLinks(isStaff)} who={home.user.email ?? home.user.name} />
       <main className="page">
         <h1>{home.account.name}</h1>
         {passwordChanged ? <Alert kind="ok" lines={["Your new password is set. Use it from now on."]} /> : null}

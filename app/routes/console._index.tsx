@@ -5,8 +5,9 @@ import { requireStaff } from "../auth/session.server.js";
 import { DailyBars } from "../components/daily-chart.js";
 import { Badge, EmptyState, When } from "../components/ui.js";
 import { loadOverviewPage } from "../presenters/console-overview.server.js";
+import { pageTitle } from "../page-title.js";
 
-export const meta: MetaFunction = () => [{ title: "Console · Switchboard" }];
+export const meta: MetaFunction = () => pageTitle("Dashboard", "Console");
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireStaff(request, context);

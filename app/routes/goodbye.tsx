@@ -1,8 +1,9 @@
 /** Where a person lands after confirming the deletion of their account: signed out, told what happens next. */
 import type { MetaFunction } from "@remix-run/node";
 import { TopBar } from "../components/ui.js";
+import { pageTitle } from "../page-title.js";
 
-export const meta: MetaFunction = () => [{ title: "Your account is being deleted · Switchboard" }];
+export const meta: MetaFunction = () => pageTitle("Your account is being deleted");
 
 export default function Goodbye() {
   return (

@@ -7,8 +7,9 @@ import { safeRedirect } from "../auth/safe-redirect.js";
 import { Alert, TopBar } from "../components/ui.js";
 import { loginMessage } from "../auth/login-messages.server.js";
 import { ProviderSignInButtons } from "../components/provider-sign-in.js";
+import { pageTitle } from "../page-title.js";
 
-export const meta: MetaFunction = () => [{ title: "Sign in · Switchboard" }];
+export const meta: MetaFunction = () => pageTitle("Sign in");
 
 const Query = z.object({
   next: z.string().optional(),

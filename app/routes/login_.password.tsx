@@ -18,8 +18,9 @@ import { Alert, TopBar } from "../components/ui.js";
 import { LOGIN_ID, passwordSignInMessage, type PasswordSignIn } from "../models/password-logins.server.js";
 import { signInWithPassword } from "../services/passwords.server.js";
 import { noStoreUnlessFetched, passCacheControl } from "../http/no-store.js";
+import { pageTitle } from "../page-title.js";
 
-export const meta: MetaFunction = () => [{ title: "Sign in with a username and password · Switchboard" }];
+export const meta: MetaFunction = () => pageTitle("Sign in with a username and password");
 
 /** The answer carries what was typed back into the form: never stored by a cache (documents only; see settings.api-keys.tsx). */
 const pageHeaders = noStoreUnlessFetched;

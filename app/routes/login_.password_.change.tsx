@@ -20,8 +20,9 @@ import { Alert, TopBar } from "../components/ui.js";
 import { loadChangePasswordPage } from "../presenters/change-password-page.server.js";
 import { changeOwnPassword } from "../services/passwords.server.js";
 import { noStoreUnlessFetched, passCacheControl } from "../http/no-store.js";
+import { pageTitle } from "../page-title.js";
 
-export const meta: MetaFunction = () => [{ title: "Choose a new password · Switchboard" }];
+export const meta: MetaFunction = () => pageTitle("Choose a new password");
 
 /** Documents only: Chromium cuts no-store `.data` streams short (see settings.api-keys.tsx). */
 const pageHeaders = noStoreUnlessFetched;

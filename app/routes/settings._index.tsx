@@ -1,3 +1,3 @@
 import { redirect } from "@remix-run/node";
 
-export const loader = () => redirect("/settings/sessions");
+export const loader = () => redirect("/settings/profile");

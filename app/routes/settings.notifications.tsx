@@ -13,8 +13,9 @@ import { requireUser } from "../auth/session.server.js";
 import { Alert } from "../components/ui.js";
 import { loadNotificationsPage } from "../presenters/notifications-page.server.js";
 import { saveSubscriptions } from "../services/notifications.server.js";
+import { pageTitle } from "../page-title.js";
 
-export const meta: MetaFunction = () => [{ title: "Notifications · Switchboard" }];
+export const meta: MetaFunction = () => pageTitle("Notifications", "Settings");
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const p = await requireUser(request, context);

@@ -4,8 +4,9 @@ import { requireUser } from "../auth/session.server.js";
 import { When } from "../components/ui.js";
 import { signInMethodLabel } from "../models/sign-in-method.js";
 import { loadProfilePage } from "../presenters/profile-page.server.js";
+import { pageTitle } from "../page-title.js";
 
-export const meta: MetaFunction = () => [{ title: "Profile · Switchboard" }];
+export const meta: MetaFunction = () => pageTitle("Profile", "Settings");
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const p = await requireUser(request, context);

@@ -8,8 +8,9 @@ import { clearSessionCookie, requireUser } from "../auth/session.server.js";
 import { When } from "../components/ui.js";
 import { loadSessionsPage } from "../presenters/sessions-page.server.js";
 import { endAllSessions, endOwnSession } from "../services/customer-sessions.server.js";
+import { pageTitle } from "../page-title.js";
 
-export const meta: MetaFunction = () => [{ title: "Sessions · Switchboard" }];
+export const meta: MetaFunction = () => pageTitle("Sessions", "Settings");
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const p = await requireUser(request, context);
