@@ -3,9 +3,14 @@ import { Form, Link, useLoaderData } from "@remix-run/react";
 import { requireStaff } from "../auth/session.server.js";
 import { AuditTable } from "../components/audit-table.js";
 import { Alert } from "../components/ui.js";
+import { useAutoRefresh } from "../hooks/use-auto-refresh.js";
+import { pageTitle } from "../page-title.js";
 import { loadAuditPage, type AuditFormValues } from "../presenters/audit-search.server.js";
 
-export const meta: MetaFunction = () => [{ title: "Audit · Console" }];
+export const meta: MetaFunction<typeof loader> = () => pageTitle("Audit", "Console");
+
+/** The newest page follows the trail as it grows; older pages are history and stay still. */
+const REFRESH_MS = 10_000;
 
 // Every staff role reads the trail (requireStaff's default): support looks up what happened to an account, operators and admins audit.
 export async function loader({ request, context }: LoaderFunctionArgs) {
@@ -16,6 +21,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export default function AuditPage() {
   const { error, errorField, values, actorTypes, rows, nextBefore, paged, filterQuery } = useLoaderData<typeof loader>();
+  useAutoRefresh(REFRESH_MS, !paged && !error);
   const field = (name: keyof AuditFormValues, label: string, props: React.InputHTMLAttributes<HTMLInputElement> = {}) => (
     <div className="field">
       <label htmlFor={name}>{label}</label>
@@ -58,6 +64,7 @@ export default function AuditPage() {
             ))}
           </select>
         </div>
+        {field("actor_email", "Actor email", { type: "email", placeholder: "alice@example.com", autoComplete: "off" })}
         {field("actor_id", "Actor id")}
         {field("action", "Action (exact, or prefix*)", { placeholder: "account.*" })}
         {field("target_type", "Target type", { placeholder: "account" })}
