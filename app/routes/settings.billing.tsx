@@ -6,15 +6,17 @@ import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { requireUser } from "../auth/session.server.js";
 import { LedgerHistory } from "../components/billing/ledger-history.js";
 import { isTestMethod, RechargeRule, type RuleField, type RuleValues } from "../components/billing/recharge-rule.js";
+import { UsageChart } from "../components/billing/usage-chart.js";
 import { fieldErrorsOf, type FieldErrors } from "../components/forms.js";
 import { Alert } from "../components/ui.js";
 import { getMembershipRole } from "../models/memberships.server.js";
 import { formatCents, parseDollarsToCents } from "../models/money.js";
+import { pageTitle } from "../page-title.js";
 import { can } from "../permissions.js";
 import { loadBillingPage, rechargeThresholdFloor } from "../presenters/billing-page.server.js";
 import { saveRechargeRuleAndCheck, type SavedRule } from "../services/recharge.server.js";
 
-export const meta: MetaFunction = () => [{ title: "Billing · Switchboard" }];
+export const meta: MetaFunction = () => pageTitle("Billing", "Settings");
 
 const Query = z.object({
   // The keyset cursor is a ledger entry id (bigserial): digits only, within int8.
@@ -120,7 +122,7 @@ function savedMessage(resumed: boolean, recharge: SavedRule["recharge"], thresho
 }
 
 export default function BillingPage() {
-  const { canManage, balanceCents, creditLimitCents, ledger, olderCursor, newer, rule } = useLoaderData<typeof loader>();
+  const { canManage, balanceCents, creditLimitCents, usage, ledger, olderCursor, newer, rule } = useLoaderData<typeof loader>();
   const outcome = useActionData<typeof action>();
   const floor = formatCents(-BigInt(creditLimitCents));
 
@@ -155,6 +157,7 @@ export default function BillingPage() {
         </p>
       </section>
 
+      <UsageChart {...usage} />
       <RechargeRule rule={rule} canManage={canManage} floor={floor} outcome={outcome} />
       <LedgerHistory ledger={ledger} olderCursor={olderCursor} newer={newer} />
     </>

@@ -2,7 +2,8 @@
 import { Link } from "@remix-run/react";
 import type { LedgerKind } from "../../../db/schema.js";
 import { formatCents, formatSignedCents } from "../../models/money.js";
-import { Badge, EmptyState, When } from "../ui.js";
+import { DataTable } from "../table.js";
+import { Badge, When } from "../ui.js";
 
 const KIND_LABELS: Record<LedgerKind, string> = {
   grant: "Credit grant",
@@ -35,38 +36,32 @@ export function LedgerHistory({
   return (
     <section className="card" aria-labelledby="ledger-h">
       <h2 id="ledger-h">History</h2>
-      {ledger.length === 0 ? (
-        <EmptyState>{newer ? "No older entries." : "No credits or usage yet."}</EmptyState>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <caption className="sr-only">Credit history, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">What</th>
-                <th scope="col">Amount</th>
-                <th scope="col">Balance after</th>
-              </tr>
-            </thead>
-            <tbody>
-              {ledger.map((e) => (
-                <tr key={e.id}>
-                  <td>
-                    <When at={e.at} />
-                  </td>
-                  <td>
-                    <Badge value={e.kind} /> {KIND_LABELS[e.kind]}
-                    {e.note ? <div className="muted">{e.note}</div> : null}
-                  </td>
-                  <td className="mono">{formatSignedCents(e.amountCents)}</td>
-                  <td className="mono">{formatCents(e.balanceAfterCents)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <p>
+        <a href="/settings/billing/ledger.csv" download>
+          Download CSV
+        </a>{" "}
+        <span className="muted">(every entry, oldest first; dates in UTC, amounts in dollars)</span>
+      </p>
+      <DataTable
+        caption="Credit history, newest first"
+        columns={[
+          { header: "When", cell: (e: LedgerRow) => <When at={e.at} /> },
+          {
+            header: "What",
+            cell: (e: LedgerRow) => (
+              <>
+                <Badge value={e.kind} /> {KIND_LABELS[e.kind]}
+                {e.note ? <div className="muted">{e.note}</div> : null}
+              </>
+            ),
+          },
+          { header: "Amount", className: "mono", cell: (e: LedgerRow) => formatSignedCents(e.amountCents) },
+          { header: "Balance after", className: "mono", cell: (e: LedgerRow) => formatCents(e.balanceAfterCents) },
+        ]}
+        rows={ledger}
+        rowKey={(e) => e.id}
+        empty={newer ? "No older entries." : "No credits or usage yet."}
+      />
       <nav className="pager" aria-label="History pages">
         {newer ? <Link to={newer.cursor ? `?before=${newer.cursor}` : "/settings/billing"}>← Newer</Link> : <span />}
         {olderCursor ? <Link to={`?before=${olderCursor}`}>Older →</Link> : <span />}
