@@ -43,7 +43,8 @@ export function ConfirmAction({ label, title, description, tone = "danger", open
 
   if (!hydrated) {
     return (
-      <details className="confirm">
+      // open: a form answered with errors comes back open, so they show without JavaScript too.
+      <details className="confirm" open={open}>
         <summary className={triggerClass}>{label}</summary>
         <div className="confirm-panel" role="group" aria-labelledby={titleId}>
           <h3 id={titleId}>{title}</h3>

@@ -3,11 +3,13 @@ import type { Plan, StaffRole } from "../../db/schema.js";
 import type { Services } from "../context.server.js";
 import { countActiveAccountSessions, getAccount, getAccountMembers, getPasswordLoginAccess, listStatusChanges } from "../models/accounts.server.js";
 import { PLAN_REASON_MAX } from "../models/account-plan.server.js";
+import { listAccountKeys } from "../models/api-keys.server.js";
 import { recentAuditFor } from "../models/audit.server.js";
 import { DELETION_REASON_MAX, deletionsOfAccount } from "../models/deletions.server.js";
 import { getBalance, listLedger } from "../models/ledger.server.js";
 import { listPasswordLogins } from "../models/password-logins.server.js";
 import { PLAN_CAPABILITIES, PLAN_LABEL, PLANS, planAllows, type Capability } from "../models/plans.js";
+import { monthSpendByKey } from "../models/usage.server.js";
 import { staffCan } from "../permissions.js";
 import { listWorkflows } from "../temporal/history.server.js";
 
@@ -18,6 +20,9 @@ const CAPABILITY_LABEL: Record<Capability, string> = {
   password_logins: "username/password logins",
 };
 const capabilities = (plan: Plan) => PLAN_CAPABILITIES[plan].map((c) => CAPABILITY_LABEL[c]);
+
+/** The overview's "recent activity": the last few audit rows; the full trail is one link away. */
+const RECENT_ACTIVITY = 5;
 
 /** The account's id as stored, or null when there is no such account (a malformed id is none): what an action checks first. */
 export async function consoleAccountId(services: Pick<Services, "db">, accountId: string): Promise<string | null> {
@@ -34,10 +39,11 @@ export async function loadConsoleAccountPage(
   const { db, config } = services;
   const account = await getAccount(db, input.accountId);
   if (!account) return null;
-  const [members, changes, audit, activeSessions, balance, ledger, deletions, workflows, logins, passwordAccess] = await Promise.all([
+  const now = new Date();
+  const [members, changes, audit, activeSessions, balance, ledger, deletions, workflows, logins, passwordAccess, keys, spend] = await Promise.all([
     getAccountMembers(db, account.id),
     listStatusChanges(db, account.id),
-    recentAuditFor(db, { type: "account", id: account.id }),
+    recentAuditFor(db, { type: "account", id: account.id }, RECENT_ACTIVITY),
     countActiveAccountSessions(db, account.id),
     getBalance(db, account.id),
     listLedger(db, account.id),
@@ -45,14 +51,29 @@ export async function loadConsoleAccountPage(
     listWorkflows(services, { account: account.id }, 1_500),
     listPasswordLogins(db, account.id),
     getPasswordLoginAccess(db, account.id),
+    listAccountKeys(db, account.id),
+    monthSpendByKey(db, account.id, now),
   ]);
   const canAct = staffCan(input.role, "act_on_accounts");
   // A deletion whose workflow failed leaves the account "deleting" with no live deletion: support may start it again.
   const liveDeletion = deletions.some((d) => d.status !== "failed");
   const deletable = account.status === "active" || (account.status === "deleting" && !liveDeletion);
+  const owner = members.find((m) => m.role === "owner");
   return {
     account,
+    /** The tab's title: the owner's address is what support searches by (the page shows it too); the name when it is erased. */
+    title: owner?.email ?? account.name,
     members,
+    // Support answers "which key is this?" from the display form alone: never the secret, never its hash (listAccountKeys selects neither).
+    keys: keys.map((k) => ({
+      id: k.id,
+      kind: k.kind,
+      name: k.name,
+      display: `${k.prefix}…${k.last4}`,
+      createdAt: k.created_at,
+      lastUsedAt: k.last_used_at,
+      monthSpendCents: spend.get(k.id) ?? "0",
+    })),
     changes,
     deletions: deletions.map((d) => ({
       id: d.id,
@@ -73,6 +94,7 @@ export async function loadConsoleAccountPage(
       notStarted: input.deletionParam === "not_started",
     },
     audit,
+    auditHref: `/console/audit?${new URLSearchParams({ target_type: "account", target_id: account.id })}`,
     activeSessions,
     workflows: workflows.ok ? workflows.rows : null,
     credits: {

@@ -1,22 +1,21 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
-import { Link, useActionData, useLoaderData, useRevalidator } from "@remix-run/react";
-import { useEffect } from "react";
+import { Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { NOT_FOUND, requireStaff } from "../auth/session.server.js";
 import { requireRecentStaffSignIn, type StepUpAction } from "../auth/step-up.server.js";
 import type { Services } from "../context.server.js";
-import { AuditTable } from "../components/audit-table.js";
-import { AccountFacts } from "../components/console-account/account-facts.js";
-import { DeletionCard, type DeletionOutcome } from "../components/console-account/deletion-card.js";
+import { AccountActions } from "../components/console-account/actions.js";
+import type { DeletionOutcome } from "../components/console-account/deletion-card.js";
 import { DeletionHistory, StatusChangeHistory } from "../components/console-account/history.js";
-import { PlanCard, type PlanOutcome } from "../components/console-account/plan-card.js";
-import { StatusActions } from "../components/console-account/status-actions.js";
+import { AccountFacts, AccountKeys, AccountMembers, RecentActivity } from "../components/console-account/overview.js";
+import type { PlanOutcome } from "../components/console-account/plan-card.js";
 import { ConsoleCredits, type CreditsOutcome } from "../components/console-credits.js";
 import { fieldErrorsOf } from "../components/forms.js";
 import { Alert, Badge } from "../components/ui.js";
 import { WorkflowList } from "../components/workflow-list.js";
+import { useAutoRefresh } from "../hooks/use-auto-refresh.js";
 import { PLAN_REASON_MAX } from "../models/account-plan.server.js";
 import type { Actor } from "../models/audit.server.js";
 import { BLOCK_REASON_CODES } from "../models/block-reasons.js";
@@ -27,6 +26,7 @@ import { postStaffCredits, StaffCreditForm } from "../services/credits.server.js
 import { startDeletion, SupportDeletionForm } from "../services/deletion.server.js";
 import { changeAccountPlan, PasswordLoginsForm, PlanChangeForm, setAccountPasswordLogins } from "../services/plan.server.js";
 import { endSessionsOfAccount } from "../services/sessions.server.js";
+import { pageTitle } from "../page-title.js";
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const p = await requireStaff(request, context);
@@ -36,7 +36,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   return page;
 }
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.account.name ?? "Account"} · Console` }];
+// The owner's address in the tab title: personal data in a staff machine's history, as the page itself shows it to staff.
+export const meta: MetaFunction<typeof loader> = ({ data }) => pageTitle(data?.title ?? "Account", "Accounts", "Console");
 
 const Action = z.discriminatedUnion("intent", [
   z.object({
@@ -167,18 +168,16 @@ export default function AccountPage() {
   const page = useLoaderData<typeof loader>();
   const { account, changes, deletions, deletion, canAct } = page;
   const result = useActionData<typeof action>();
-  const revalidator = useRevalidator();
   const deleting = deletions.some((d) => d.status === "pending" || d.status === "running");
   const inFlight = deleting || changes.some((c) => c.status === "pending" || c.status === "running");
-  useEffect(() => {
-    if (!inFlight) return;
-    const t = setInterval(() => revalidator.state === "idle" && revalidator.revalidate(), 1000);
-    return () => clearInterval(t);
-  }, [inFlight, revalidator]);
+  // A running block, unblock or deletion is followed to its end.
+  useAutoRefresh(1000, inFlight);
+  const credits = result && "credits" in result ? result.credits : null;
+  const notice = result?.notice ?? credits?.notice;
 
   return (
     <main className="page">
-      {/* Without JavaScript the page still follows a running block to its end; with it, the revalidator does. */}
+      {/* Without JavaScript the page still follows a running block to its end. */}
       {inFlight ? (
         <noscript>
           <meta httpEquiv="refresh" content="2" />
@@ -190,8 +189,9 @@ export default function AccountPage() {
       <h1>
         {account.name} <Badge value={account.status} />
       </h1>
+      {page.title !== account.name ? <p className="muted">{page.title}</p> : null}
       {result?.error ? <Alert kind="error" lines={[result.error]} /> : null}
-      {result?.notice ? <Alert kind="ok" lines={[result.notice]} /> : null}
+      {notice ? <Alert kind="ok" lines={[notice]} /> : null}
       {deletion.started && !result ? (
         <Alert
           kind="ok"
@@ -203,14 +203,27 @@ export default function AccountPage() {
       {deletion.notStarted && !result ? (
         <Alert kind="error" lines={["The deletion is recorded, but its workflow did not start; start it again below."]} />
       ) : null}
-      <AccountFacts {...page} />
 
-      <ConsoleCredits {...page.credits} canAdjust={canAct} outcome={result && "credits" in result ? result.credits : null} />
-      {canAct ? <StatusActions status={account.status} inFlight={inFlight} /> : null}
-      {canAct ? <PlanCard {...page} outcome={result && "planForm" in result ? result.planForm : null} /> : null}
-      {canAct ? <DeletionCard status={account.status} deletion={deletion} outcome={result && "deletion" in result ? result.deletion : null} /> : null}
-      <DeletionHistory deletions={deletions} />
+      <AccountFacts {...page} />
+      <AccountKeys keys={page.keys} />
+      <AccountMembers members={page.members} />
+      <RecentActivity audit={page.audit} auditHref={page.auditHref} />
+
+      {canAct ? (
+        <AccountActions
+          page={page}
+          inFlight={inFlight}
+          outcomes={{
+            credits,
+            plan: result && "planForm" in result ? result.planForm : null,
+            deletion: result && "deletion" in result ? result.deletion : null,
+          }}
+        />
+      ) : null}
+
       <StatusChangeHistory {...page} />
+      <DeletionHistory deletions={deletions} />
+      <ConsoleCredits ledger={page.credits.ledger} />
 
       <section className="card" aria-labelledby="workflows-h">
         <h2 id="workflows-h">Workflows</h2>
@@ -219,11 +232,6 @@ export default function AccountPage() {
         ) : (
           <p className="muted">Temporal did not answer; the workflows are in the Workflows page once it does.</p>
         )}
-      </section>
-
-      <section className="card">
-        <h2>Recent audit</h2>
-        <AuditTable rows={page.audit} empty="No audit rows for this account." />
       </section>
     </main>
   );

@@ -8,17 +8,20 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
+import { useState } from "react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { z } from "zod";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { requireStaff } from "../auth/session.server.js";
+import { ConfirmAction } from "../components/confirm-dialog.js";
 import { Field, fieldErrorsOf, SelectField, type FieldErrors } from "../components/forms.js";
 import { DataTable } from "../components/table.js";
 import { Alert, Badge, When } from "../components/ui.js";
+import { pageTitle } from "../page-title.js";
 import { isMailingList, loadListsPage } from "../presenters/console-lists.server.js";
 import { sendListMailing } from "../services/list-mailing.server.js";
 
-export const meta: MetaFunction = () => [{ title: "Lists · Console" }];
+export const meta: MetaFunction = () => pageTitle("Mailing lists", "Console");
 
 const SUBJECT_MAX = 200;
 const BODY_MAX = 20_000;
@@ -156,8 +159,11 @@ export default function ListsPage() {
 function SendForm({ lists, outcome }: { lists: { id: string; name: string; subscribers: number }[]; outcome: SendOutcome | null }) {
   const errors = outcome?.errors ?? {};
   const values = outcome?.values ?? { listId: "", subject: "", body: "" };
+  // The mail is written on the page; only sending it asks first. The form's own errors come back on the page (no browser
+  // validation: a required field outside the open dialog could not take focus), so the dialog closes as the form submits.
+  const [confirming, setConfirming] = useState(false);
   return (
-    <Form method="post" action="/console/lists" aria-labelledby="send-h">
+    <Form method="post" action="/console/lists" aria-labelledby="send-h" noValidate onSubmit={() => setConfirming(false)}>
       <AuthenticityTokenInput />
       {outcome?.error ? <Alert kind="error" lines={[outcome.error]} /> : null}
       <SelectField
@@ -183,9 +189,17 @@ function SendForm({ lists, outcome }: { lists: { id: string; name: string; subsc
         hint="Plain text. Each mail ends with the person's own one-click unsubscribe link and a link to their Settings → Notifications."
         textarea={{ name: "body", required: true, rows: 10, maxLength: BODY_MAX, defaultValue: values.body }}
       />
-      <button type="submit" name="intent" value="send" className="btn primary">
-        Send to every subscriber
-      </button>
+      <ConfirmAction
+        label="Send to every subscriber…"
+        title="Send this mail to every subscriber of the list?"
+        description={<p>One mail per subscriber goes to the outbox at once, each with its own unsubscribe link. A sent mail cannot be called back.</p>}
+        open={confirming}
+        onOpenChange={setConfirming}
+      >
+        <button type="submit" name="intent" value="send" className="btn danger">
+          Send to every subscriber
+        </button>
+      </ConfirmAction>
     </Form>
   );
 }

@@ -3,6 +3,7 @@ import { Link, useLoaderData } from "@remix-run/react";
 import { NOT_FOUND, requireStaff } from "../auth/session.server.js";
 import { Badge, When } from "../components/ui.js";
 import { MASK } from "../mail/link-tokens.js";
+import { pageTitle } from "../page-title.js";
 import { loadMailMessagePage } from "../presenters/console-mail.server.js";
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
@@ -12,7 +13,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   return page;
 }
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.mail.subject ?? "Mail"} · Console` }];
+export const meta: MetaFunction<typeof loader> = ({ data }) => pageTitle(data?.mail.subject ?? "Mail", "Mail", "Console");
 
 /** Plain text with its http(s) links made clickable (the text itself is never HTML); a masked link is text, as it leads nowhere. */
 function Linkified({ text }: { text: string }) {
@@ -45,7 +46,8 @@ export default function MailMessage() {
       </p>
       <h1>{mail.subject}</h1>
       <section className="card">
-        <dl className="facts">
+        {/* Long addresses and header values wrap instead of widening the page on a phone. */}
+        <dl className="facts" style={{ overflowWrap: "anywhere" }}>
           <dt>To</dt>
           <dd>{mail.to_address ?? "(erased)"}</dd>
           <dt>Kind</dt>

@@ -2,11 +2,13 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { requireStaff } from "../auth/session.server.js";
-import { Badge, EmptyState, When } from "../components/ui.js";
+import { DataTable, type Column } from "../components/table.js";
+import { Badge, When } from "../components/ui.js";
+import { pageTitle } from "../page-title.js";
 import { loadMailPage } from "../presenters/console-mail.server.js";
 import { parseUtc } from "../validation/dates.js";
 
-export const meta: MetaFunction = () => [{ title: "Mail · Console" }];
+export const meta: MetaFunction = () => pageTitle("Mail", "Console");
 
 // A PostgreSQL timestamptz as text (e.g. 2026-11-27 08:30:01.123456+00) and an id.
 const Cursor = z.object({
@@ -27,6 +29,23 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return loadMailPage(context.services, cursor?.success ? { createdAt: cursor.data.before, id: cursor.data.beforeId } : undefined);
 }
 
+type Row = ReturnType<typeof useLoaderData<typeof loader>>["rows"][number];
+const COLUMNS: readonly Column<Row>[] = [
+  { header: "Created", cell: (m) => <When at={m.created_at} /> },
+  { header: "To", cell: (m) => m.to_address ?? <span className="muted">(erased)</span> },
+  { header: "Subject", cell: (m) => <Link to={`/console/mail/${m.id}`}>{m.subject}</Link> },
+  { header: "Kind", cell: (m) => m.kind.replace(/_/g, " ") },
+  {
+    header: "Status",
+    cell: (m) => (
+      <>
+        <Badge value={m.status} />
+        {m.body_purged_at ? <span className="muted"> · body purged</span> : null}
+      </>
+    ),
+  },
+];
+
 export default function MailPage() {
   const { rows, next, mode, production, paged } = useLoaderData<typeof loader>();
   return (
@@ -39,41 +58,7 @@ export default function MailPage() {
             ? "No SMTP server is configured (SMTP_URL), so this outbox is the mailbox: open a mail to read it and follow its links."
             : "Every mail Switchboard sends, as the outbox records it; the worker delivers pending ones over SMTP. Links in delivered mail show their tokens masked."}
       </p>
-      <div className="table-wrap">
-        {rows.length === 0 ? (
-          <EmptyState>No mail yet.</EmptyState>
-        ) : (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Created</th>
-                <th scope="col">To</th>
-                <th scope="col">Subject</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Status</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((m) => (
-                <tr key={m.id}>
-                  <td>
-                    <When at={m.created_at} />
-                  </td>
-                  <td>{m.to_address ?? <span className="muted">(erased)</span>}</td>
-                  <td>
-                    <Link to={`/console/mail/${m.id}`}>{m.subject}</Link>
-                  </td>
-                  <td>{m.kind.replace(/_/g, " ")}</td>
-                  <td>
-                    <Badge value={m.status} />
-                    {m.body_purged_at ? <span className="muted"> · body purged</span> : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
+      <DataTable caption="Mail, newest first" columns={COLUMNS} rows={rows} rowKey={(m) => m.id} empty="No mail yet." />
       <nav className="pager" aria-label="Pages">
         {paged ? <Link to="/console/mail">← Newest</Link> : <span />}
         {next ? <Link to={`?${new URLSearchParams({ before: next.createdAt, beforeId: next.id })}`}>Older →</Link> : <span />}

@@ -1,19 +1,22 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
+import { useEffect, useState } from "react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { z } from "zod";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { requireStaff } from "../auth/session.server.js";
 import { requireRecentStaffSignIn, type StepUpAction } from "../auth/step-up.server.js";
+import { ConfirmAction } from "../components/confirm-dialog.js";
 import { useStepUp } from "../components/step-up.js";
 import { DataTable, type Column } from "../components/table.js";
 import { Alert, When } from "../components/ui.js";
 import { EmailSchema } from "../models/email.server.js";
 import { listStaff } from "../models/staff.server.js";
+import { pageTitle } from "../page-title.js";
 import { STAFF_ROLES } from "../permissions.js";
 import { addStaffMember, removeStaffMember, setStaffMemberRole } from "../services/staff.server.js";
 
-export const meta: MetaFunction = () => [{ title: "Staff · Console" }];
+export const meta: MetaFunction = () => pageTitle("Staff", "Console");
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const p = await requireStaff(request, context, "manage_staff");
@@ -54,12 +57,34 @@ export async function action({ request, context }: ActionFunctionArgs) {
   return result.ok ? { ok: true as const, message: "Saved." } : { ok: false as const, message: result.message };
 }
 
+const ROLE_DOES: Record<(typeof STAFF_ROLES)[number], string> = {
+  support: "verifies tickets, blocks and unblocks accounts, grants credits",
+  operator: "watches and acts on workflows",
+  admin: "everything support and operators do, and manages staff",
+};
+
+/**
+ * Reopens a confirmation after a fresh sign-in (step-up) brought its form back
+ * (the person presses its button once more). Not while a sign-in is still
+ * asked for: the notice above the page holds the sign-in buttons.
+ */
+function useReopen(kept: object | null) {
+  const [open, setOpen] = useState(kept !== null);
+  useEffect(() => {
+    if (kept) setOpen(true);
+  }, [kept]);
+  return { open, onOpenChange: setOpen };
+}
+
 export default function StaffPage() {
   const { me, staff } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   // Filled in again after a fresh sign-in (step-up).
-  const keptAdd = useStepUp("add")?.values;
-  const keptRole = useStepUp("set_role")?.values;
+  const stepUpAdd = useStepUp("add");
+  const keptAdd = stepUpAdd?.values;
+  const stepUpRole = useStepUp("set_role");
+  const keptRole = stepUpRole?.values;
+  const addDialog = useReopen(stepUpAdd && !stepUpAdd.signInNeeded ? stepUpAdd : null);
   const columns: Column<(typeof staff)[number]>[] = [
     {
       header: "Email",
@@ -69,39 +94,29 @@ export default function StaffPage() {
         </>
       ),
     },
-    {
-      header: "Role",
-      cell: (s) => (
-        <Form method="post" className="row">
-          <AuthenticityTokenInput />
-          <input type="hidden" name="staffId" value={s.id} />
-          <label className="sr-only" htmlFor={`role-${s.id}`}>
-            Role of {s.email}
-          </label>
-          <select id={`role-${s.id}`} name="role" defaultValue={keptRole?.staffId === s.id ? keptRole.role : s.role} style={{ width: "auto" }}>
-            {STAFF_ROLES.map((r) => (
-              <option key={r}>{r}</option>
-            ))}
-          </select>
-          <button className="btn" name="intent" value="set_role" type="submit">
-            Set role
-          </button>
-        </Form>
-      ),
-    },
+    { header: "Role", cell: (s) => s.role },
     { header: "Signs in with", cell: (s) => s.provider ?? "not yet signed in" },
     { header: "Added", cell: (s) => <When at={s.created_at} /> },
     {
-      key: "remove",
-      header: <span className="sr-only">Remove</span>,
+      key: "actions",
+      header: <span className="sr-only">Actions</span>,
       cell: (s) => (
-        <Form method="post">
-          <AuthenticityTokenInput />
-          <input type="hidden" name="staffId" value={s.id} />
-          <button className="btn danger" name="intent" value="remove" type="submit">
-            Remove
-          </button>
-        </Form>
+        <div className="row">
+          <RoleChange member={s} kept={stepUpRole && !stepUpRole.signInNeeded && keptRole?.staffId === s.id ? stepUpRole : null} />
+          <ConfirmAction
+            label="Remove"
+            title={`Remove ${s.email} from staff?`}
+            description={<p>Their console sessions end at once and they can no longer open the console.</p>}
+          >
+            <Form method="post">
+              <AuthenticityTokenInput />
+              <input type="hidden" name="staffId" value={s.id} />
+              <button className="btn danger" name="intent" value="remove" type="submit">
+                Remove from staff
+              </button>
+            </Form>
+          </ConfirmAction>
+        </div>
       ),
     },
   ];
@@ -111,27 +126,73 @@ export default function StaffPage() {
       {result ? <Alert kind={result.ok ? "ok" : "error"} lines={[result.message]} /> : null}
       <p className="muted">Support verifies tickets and blocks accounts; operators watch and act on workflows; admins also manage staff.</p>
       <DataTable caption="Staff members" columns={columns} rows={staff} rowKey={(s) => s.id} empty="No staff members." />
-      <Form method="post" className="card row" style={{ marginTop: "1rem" }} aria-labelledby="add-staff-h">
-        <h2 id="add-staff-h" className="sr-only">
-          Add staff member
-        </h2>
+      <div style={{ marginTop: "1rem" }}>
+        <ConfirmAction
+          label="Add staff member"
+          title="Add a staff member?"
+          tone="normal"
+          description={<p>They open the console once they sign in with this address; the role decides what they can do there.</p>}
+          {...addDialog}
+        >
+          <Form method="post" className="stack" aria-labelledby="add-staff-h">
+            <h3 id="add-staff-h" className="sr-only">
+              Add staff member
+            </h3>
+            <AuthenticityTokenInput />
+            <div>
+              <label htmlFor="new-email">Email</label>
+              <input id="new-email" name="email" type="email" required defaultValue={keptAdd?.email ?? ""} />
+            </div>
+            <RoleSelect id="new-role" label="Role" defaultValue={keptAdd?.role ?? "support"} />
+            <button className="btn primary" name="intent" value="add" type="submit">
+              Add staff member
+            </button>
+          </Form>
+        </ConfirmAction>
+      </div>
+    </main>
+  );
+}
+
+function RoleSelect({ id, label, defaultValue }: { id: string; label: string; defaultValue: string }) {
+  return (
+    <div>
+      <label htmlFor={id}>{label}</label>
+      <select id={id} name="role" defaultValue={defaultValue} aria-describedby={`${id}-what`}>
+        {STAFF_ROLES.map((r) => (
+          <option key={r} value={r}>
+            {r}
+          </option>
+        ))}
+      </select>
+      <ul id={`${id}-what`} className="muted">
+        {STAFF_ROLES.map((r) => (
+          <li key={r}>{`${r}: ${ROLE_DOES[r]}`}</li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+/** "Change role" per member: the new role is chosen inside the confirmation, so a role is never granted by one stray click. */
+function RoleChange({ member, kept }: { member: { id: string; email: string; role: string }; kept: { values: Record<string, string> } | null }) {
+  const dialog = useReopen(kept);
+  return (
+    <ConfirmAction
+      label="Change role"
+      title={`Change the role of ${member.email}?`}
+      tone="normal"
+      description={<p>{`Now ${member.role}. The new role applies to their next page load.`}</p>}
+      {...dialog}
+    >
+      <Form method="post" className="stack">
         <AuthenticityTokenInput />
-        <div className="grow">
-          <label htmlFor="new-email">Email</label>
-          <input id="new-email" name="email" type="email" required defaultValue={keptAdd?.email ?? ""} />
-        </div>
-        <div>
-          <label htmlFor="new-role">Role</label>
-          <select id="new-role" name="role" defaultValue={keptAdd?.role ?? "support"}>
-            {STAFF_ROLES.map((r) => (
-              <option key={r}>{r}</option>
-            ))}
-          </select>
-        </div>
-        <button className="btn primary" name="intent" value="add" type="submit">
-          Add staff member
+        <input type="hidden" name="staffId" value={member.id} />
+        <RoleSelect id={`role-${member.id}`} label={`New role of ${member.email}`} defaultValue={kept?.values.role ?? member.role} />
+        <button className="btn primary" name="intent" value="set_role" type="submit">
+          Set role
         </button>
       </Form>
-    </main>
+    </ConfirmAction>
   );
 }
