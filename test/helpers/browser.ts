@@ -28,7 +28,7 @@ export function watchPage(page: Page, options: { javaScript?: boolean; ignoreAbo
   return problems;
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: "Bad Request", 403: "Forbidden", 409: "Conflict" };
+const STATUS_TEXT: Record<number, string> = { 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict" };
 
 /** Clicks "Sign in with …" and types the email at the local OAuth stand-in. */
 export async function signInAtStandIn(page: Page, appUrl: string, provider: "Google" | "GitHub", email: string): Promise<void> {

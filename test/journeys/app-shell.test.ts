@@ -1,0 +1,96 @@
+/**
+ * Journey: the shell every page shares, used the way people use it (issue 19).
+ * On a 375 px phone the top bar collapses into a Menu that opens, navigates
+ * and closes with Escape; the skip link jumps past the bar and the settings
+ * tabs; a POST slowed to 2.5 s shows it is working and cannot be sent twice;
+ * an unknown console address renders inside the console (no hydration error).
+ */
+import { describe, expect, it } from "vitest";
+import { signIn } from "./helpers/customer.js";
+import { chromiumPath, journey, openPage, useNewcomerApp } from "./helpers/newcomer.js";
+import { signInAsStaff } from "./helpers/staff.js";
+
+const app = useNewcomerApp();
+const PHONE = { viewport: { width: 375, height: 740 } };
+
+const noPageScroll = (page: import("playwright-core").Page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+
+describe.skipIf(!chromiumPath)("the shell", () => {
+  it("on a phone: the Menu opens, goes to Settings → Profile, and Escape closes it; the skip link lands past the tabs", async () => {
+    const p = await openPage(app, { contextOptions: PHONE });
+    await journey("shell-phone", [p], async () => {
+      const { page } = p;
+      await signIn(page, app, "Google", "phone-shell@example.com");
+      await page.getByRole("heading", { name: "Welcome to Switchboard" }).waitFor();
+      expect(await noPageScroll(page)).toBe(true);
+      // Collapsed: the wide bar's links are not shown, the Menu is.
+      const menu = page.locator(".topbar-menu > summary");
+      await expect.poll(() => page.getByRole("link", { name: "Settings" }).count()).toBe(0);
+      await menu.click();
+      await page.getByRole("link", { name: "Settings" }).click();
+      await page.waitForURL(`${app.url}/settings/profile`);
+      expect(await page.locator(".topbar-menu").getAttribute("open")).toBeNull(); // navigating closed it
+      await expect.poll(() => page.locator('nav[aria-label="Settings"] a[aria-current="page"]').innerText()).toBe("Profile");
+
+      await menu.click();
+      await page.getByRole("link", { name: "Home" }).focus();
+      await page.keyboard.press("Escape");
+      expect(await page.locator(".topbar-menu").getAttribute("open")).toBeNull();
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Menu");
+
+      // The skip link is the first stop and lands on the tab's content, past the bar, the switcher and the tabs.
+      await page.goto(`${app.url}/settings/api-keys`);
+      await page.keyboard.press("Tab");
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+      await page.keyboard.press("Enter");
+      await page.keyboard.press("Tab");
+      expect(await page.evaluate(() => !!document.activeElement?.closest("#content"))).toBe(true);
+    });
+  });
+
+  it("a slow POST shows it is working and cannot be sent twice", async () => {
+    const p = await openPage(app);
+    await journey("shell-pending", [p], async () => {
+      const { page } = p;
+      await signIn(page, app, "GitHub", "slow-network@example.com");
+      await page.goto(`${app.url}/settings/api-keys`);
+      let posts = 0;
+      // The network is slow, not the app: every POST of this page is held 2.5 s before it leaves the browser.
+      await page.route(
+        (u) => u.pathname.startsWith("/settings/api-keys"),
+        async (route) => {
+          if (route.request().method() !== "POST") return route.continue();
+          posts++;
+          await new Promise((r) => setTimeout(r, 2500));
+          await route.continue();
+        },
+      );
+      await page.getByLabel("Key name").fill("Slow one");
+      const create = page.getByRole("button", { name: "Create key" });
+      await create.click();
+      await expect.poll(() => create.isDisabled()).toBe(true);
+      expect(await create.getAttribute("aria-busy")).toBe("true");
+      await create.click({ force: true }).catch(() => {}); // a second click while pending does nothing
+      await page.getByRole("heading", { name: "New key “Slow one”" }).waitFor();
+      expect(posts).toBe(1);
+      await expect.poll(() => create.isDisabled()).toBe(false);
+      const keys = await app.db.selectFrom("api_keys").select("id").where("name", "=", "Slow one").execute();
+      expect(keys).toHaveLength(1);
+    });
+  });
+
+  it("an unknown console address renders inside the console, with a title and without hydration errors", async () => {
+    const p = await openPage(app, { expectStatuses: [404] });
+    await journey("shell-console-404", [p], async () => {
+      const { page } = p;
+      await signInAsStaff(page, app, "support");
+      await page.goto(`${app.url}/console/nope`);
+      await page.getByRole("heading", { name: "Page not found" }).waitFor();
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Tickets" }).waitFor();
+      expect(await page.title()).toBe("Page not found · Console · Switchboard");
+      // Client-side too: following a link to an unknown address keeps the shell.
+      await page.getByRole("link", { name: "Go to the dashboard" }).click();
+      await page.getByRole("heading", { name: "Dashboard", exact: true }).waitFor();
+    });
+  });
+});
