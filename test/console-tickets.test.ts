@@ -192,14 +192,14 @@ describe("the ticket page", () => {
       expect(text).toContain("Current step awaiting approval");
       expect(text).toMatch(/Confirmation by the new address Confirmed \d{4}-/);
       expect(text).toContain("Approvals 0 of 1 needed");
-      expect(html).toContain(">Approve transfer</button>");
+      expect(html).toContain(">Yes, approve the transfer</button>");
       expect(html).toContain('<label for="reject-reason">');
 
       const seen = await operator.get(page);
       expect(seen.status).toBe(200);
       expect(pageText(seen.body)).toContain(p.newEmail);
-      expect(seen.body).not.toContain("Approve transfer</button>");
-      expect(seen.body).not.toContain("Reject transfer</button>");
+      expect(seen.body).not.toContain("approve the transfer</button>");
+      expect(seen.body).not.toContain("reject the transfer</button>");
       expect(seen.body).not.toContain('name="body"');
       const csrf = UserAgent.csrfFrom(seen.body);
       expect((await operator.request(page, { form: { csrf, intent: "approve" } })).status).toBe(403);
@@ -318,7 +318,7 @@ describe("the ticket page", () => {
       const mine = (await support.get(page)).body;
       expect(pageText(mine)).toContain("Approvals 1 of 2 needed");
       expect(pageText(mine)).toContain("You approved this ticket");
-      expect(mine).not.toContain("Approve transfer</button>"); // a stale page can still post it:
+      expect(mine).not.toContain("approve the transfer</button>"); // a stale page can still post it:
 
       const again = await support.submit(page, page, { intent: "approve" });
       expect(again.status).toBe(409);
@@ -378,7 +378,7 @@ describe("the ticket page", () => {
     expect(await decisions(id)).toEqual([]);
     const bad = await support.submit(page, page, { intent: "teleport" });
     expect(bad.status).toBe(400);
-    expect(pageText(bad.body)).toContain("Choose Approve, Reject or Add note.");
+    expect(pageText(bad.body)).toContain("Choose Claim, Approve, Reject or Add note.");
   });
 
   it("staff add notes (1..2000 characters), listed and audited", async () => {

@@ -10,7 +10,7 @@ import { getAccount, getAccountMembers } from "../models/accounts.server.js";
 import { listAccountKeys } from "../models/api-keys.server.js";
 import { recentAuditFor } from "../models/audit.server.js";
 import { getBalance } from "../models/ledger.server.js";
-import { getTicket, listTicketDecisions, listTicketNotes, OPEN_STATUSES, requesterAddressForStaff } from "../models/tickets.server.js";
+import { getTicket, listTicketDecisions, listTicketNotes, OPEN_STATUSES, requesterAddressForStaff, ticketClaim } from "../models/tickets.server.js";
 import { staffCan } from "../permissions.js";
 import { listWorkflows, workflowState } from "../temporal/history.server.js";
 import { isUuid } from "../validation/ids.js";
@@ -66,7 +66,7 @@ export async function loadConsoleTicketPage(
   if (!ticket) return null;
   const open = OPEN_STATUSES.includes(ticket.status);
 
-  const [oldAddress, decisions, notes, audit, live, workflows] = await Promise.all([
+  const [oldAddress, decisions, notes, audit, live, workflows, claim] = await Promise.all([
     requesterAddressForStaff(db, ticket.id),
     listTicketDecisions(db, ticket.id),
     listTicketNotes(db, ticket.id),
@@ -74,6 +74,7 @@ export async function loadConsoleTicketPage(
     // Only a running workflow answers without a replay; a closed ticket is read from the database alone.
     open && ticket.workflow_id ? transferLiveStatus(services, ticket.workflow_id) : Promise.resolve(null),
     listWorkflows(services, { ticket: ticket.id }, 1_500),
+    ticketClaim(db, ticket.id),
   ]);
   const [oldSide, newSide] = await Promise.all([
     accountSide(db, ticket.old_account_id, oldAddress),
@@ -117,6 +118,10 @@ export async function loadConsoleTicketPage(
     },
     oldSide,
     newSide,
+    /** Who works the ticket; `mine` when it is the staff member looking. */
+    claim: claim?.claimed_by
+      ? { staffId: claim.claimed_by, email: claim.claimed_by_email, at: claim.claimed_at, mine: claim.claimed_by === input.staff.id }
+      : null,
     confirmation,
     approvals: {
       count: live?.approvals ?? approvalsInDb,

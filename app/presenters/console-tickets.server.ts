@@ -1,10 +1,27 @@
-/** The console's ticket queue (/console/tickets): counts per status and one page of tickets, open ones first. */
-import type { TicketStatus } from "../../db/schema.js";
-
-/** The page names statuses by this type (routes take their types from their presenter). */
-export type { TicketStatus };
+/**
+ * The console's ticket queue (/console/tickets): counts per status, one page
+ * of tickets (by status, claim and age), who has each one, and this staff
+ * member's saved views of the queue.
+ */
+import type { StaffRole, TicketStatus } from "../../db/schema.js";
 import type { Services } from "../context.server.js";
-import { FINAL_STATUSES, listTicketQueue, OPEN_STATUSES, QUEUE_PAGE_SIZE, type QueueFilter } from "../models/tickets.server.js";
+import { savedViewsOf, viewQueryOf } from "../models/saved-views.server.js";
+import {
+  FINAL_STATUSES,
+  listTicketQueue,
+  OPEN_STATUSES,
+  QUEUE_PAGE_SIZE,
+  type ClaimFilter,
+  type QueueFilter,
+  type QueueSort,
+} from "../models/tickets.server.js";
+import { queueQuery } from "../components/tickets/queue-query.js";
+import { staffCan } from "../permissions.js";
+
+/** The page names statuses, claims and sorts by these types (routes take their types from their presenter). */
+export type { ClaimFilter, QueueSort, TicketStatus };
+export const CLAIM_FILTERS: readonly ClaimFilter[] = ["all", "mine", "unclaimed"];
+export const QUEUE_SORTS: readonly QueueSort[] = ["queue", "oldest", "newest"];
 
 /** Every status, open ones first: the filters the queue offers besides "unresolved" and "all". */
 export const TICKET_STATUSES: readonly TicketStatus[] = [...OPEN_STATUSES, ...FINAL_STATUSES];
@@ -18,16 +35,29 @@ function age(from: Date, now: Date): string {
   return `${Math.floor(hours / 24)} d`;
 }
 
-export async function loadConsoleTicketsPage(services: Pick<Services, "db">, input: { filter: QueueFilter; page: number }) {
-  const { filter, page } = input;
+export async function loadConsoleTicketsPage(
+  services: Pick<Services, "db">,
+  input: { filter: QueueFilter; claim: ClaimFilter; sort: QueueSort; page: number; staff: { id: string; role: StaffRole } },
+) {
+  const { filter, claim, sort, page, staff } = input;
   const statuses = [...TICKET_STATUSES];
-  const { countRows, rows } = await listTicketQueue(services.db, filter, page);
+  // The filters as a query string, defaults left out: what "Save view" keeps, and how a saved view is recognised.
+  const query = viewQueryOf("tickets", queueQuery({ status: filter, claim, sort }));
+  const [{ countRows, rows }, views] = await Promise.all([
+    listTicketQueue(services.db, filter, page, { claim, sort, staffId: staff.id }),
+    savedViewsOf(services.db, staff.id, "tickets", "/console/tickets"),
+  ]);
   const counts = Object.fromEntries(statuses.map((s) => [s, 0])) as Record<TicketStatus, number>;
   for (const c of countRows) counts[c.status] = Number(c.n);
   const now = new Date();
   return {
     filter,
+    claim,
+    sort,
     page,
+    query,
+    views,
+    canClaim: staffCan(staff.role, "decide_transfers"),
     statuses,
     openStatuses: [...OPEN_STATUSES],
     counts,
@@ -35,6 +65,11 @@ export async function loadConsoleTicketsPage(services: Pick<Services, "db">, inp
     total: statuses.reduce((n, s) => n + counts[s], 0),
     hasMore: rows.length > QUEUE_PAGE_SIZE,
     // Ages are worked out here, so server and browser render the same text.
-    rows: rows.slice(0, QUEUE_PAGE_SIZE).map((r) => ({ ...r, age: age(r.created_at, now) })),
+    rows: rows.slice(0, QUEUE_PAGE_SIZE).map((r) => ({
+      ...r,
+      age: age(r.created_at, now),
+      open: OPEN_STATUSES.includes(r.status),
+      claimedByMe: r.claimed_by === staff.id,
+    })),
   };
 }

@@ -1,7 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data } from "@remix-run/node";
-import { Link, useActionData, useLoaderData, useRevalidator } from "@remix-run/react";
-import { useEffect } from "react";
+import { Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { NOT_FOUND, requireStaff } from "../auth/session.server.js";
@@ -9,12 +8,16 @@ import { requireRecentStaffSignIn, type StepUpAction } from "../auth/step-up.ser
 import { AuditTable } from "../components/audit-table.js";
 import { fieldErrorsOf } from "../components/forms.js";
 import { AccountCard, label, ProgressCard, VerificationCard } from "../components/tickets/console-ticket-facts.js";
-import { DecisionCard, NotesCard, type TicketOutcome } from "../components/tickets/console-ticket-forms.js";
+import { ClaimCard, DecisionCard, NotesCard, type TicketOutcome } from "../components/tickets/console-ticket-forms.js";
 import { Badge, When } from "../components/ui.js";
 import { WorkflowList } from "../components/workflow-list.js";
+import { useAutoRefresh } from "../hooks/use-auto-refresh.js";
 import type { Actor } from "../models/audit.server.js";
+import { pageTitle } from "../page-title.js";
 import { findConsoleTicketId, loadConsoleTicketPage } from "../presenters/console-ticket.server.js";
+import { claimTicket, releaseTicket, takeOverTicket } from "../services/ticket-claims.server.js";
 import { addStaffNote, closeTransferByHand, decideTransferTicket } from "../services/transfer.server.js";
+import { isUuid } from "../validation/ids.js";
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const p = await requireStaff(request, context);
@@ -23,7 +26,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   return page;
 }
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `Ticket ${data?.ticket.id.slice(0, 8) ?? ""} · Console` }];
+export const meta: MetaFunction<typeof loader> = ({ data }) => pageTitle(data ? `Ticket ${data.ticket.id.slice(0, 8)}…` : "Ticket not found", "Console");
 
 const Action = z.discriminatedUnion(
   "intent",
@@ -37,12 +40,16 @@ const Action = z.discriminatedUnion(
       intent: z.literal("close_orphan"),
       reason: z.string().trim().min(1, "Say why the ticket is closed by hand, for the record.").max(1000, "Keep the reason to 1000 characters."),
     }),
+    z.object({ intent: z.literal("claim") }),
+    z.object({ intent: z.literal("release") }),
+    // The claimant the person saw when confirming the take-over.
+    z.object({ intent: z.literal("take_over"), from: z.string().refine(isUuid, "Reload the page: the ticket's claim is not what the form expected.") }),
     z.object({
       intent: z.literal("note"),
       body: z.string().trim().min(1, "Write the note first.").max(2000, "Keep the note to 2000 characters."),
     }),
   ],
-  { errorMap: () => ({ message: "Choose Approve, Reject or Add note." }) },
+  { errorMap: () => ({ message: "Choose Claim, Approve, Reject or Add note." }) },
 );
 
 const FIELDS = ["reason", "body"] as const;
@@ -56,9 +63,17 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if (!ticketId) throw NOT_FOUND();
 
   const raw = { reason: String(form.get("reason") ?? ""), body: String(form.get("body") ?? "") };
-  const formOf = form.get("intent") === "note" ? "note" : "decision";
+  const intent = String(form.get("intent") ?? "");
+  const formOf: TicketOutcome["form"] =
+    intent === "note"
+      ? "note"
+      : intent === "close_orphan"
+        ? "close"
+        : intent === "claim" || intent === "release" || intent === "take_over"
+          ? "claim"
+          : "decision";
   const answer = (o: Partial<TicketOutcome>, status: number) =>
-    data({ form: formOf, error: null, notice: null, fieldErrors: {}, values: {}, noteKey: null, ...o } satisfies TicketOutcome, { status });
+    data({ form: formOf, intent, error: null, notice: null, fieldErrors: {}, values: {}, noteKey: null, ...o } satisfies TicketOutcome, { status });
 
   const parsed = Action.safeParse(Object.fromEntries(form));
   if (!parsed.success) {
@@ -70,6 +85,17 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   // Approving moves the old account's credits: it needs a recent sign-in (app/auth/step-up.server.ts).
   await requireRecentStaffSignIn(request, context, p, form, STEP_UP);
   const actor: Actor = { type: "staff", id: p.staff.id, ip: context.ip };
+
+  if (input.intent === "claim" || input.intent === "release" || input.intent === "take_over") {
+    const who = { ticketId, staffId: p.staff.id };
+    const claimed =
+      input.intent === "claim"
+        ? await claimTicket(context.services, who, actor)
+        : input.intent === "release"
+          ? await releaseTicket(context.services, who, actor)
+          : await takeOverTicket(context.services, { ...who, fromStaffId: input.from }, actor);
+    return claimed.ok ? answer({ notice: claimed.message }, 200) : answer({ error: claimed.message }, 409);
+  }
 
   if (input.intent === "note") {
     await addStaffNote(context.services, { ticketId, staffId: p.staff.id, body: input.body }, actor);
@@ -109,12 +135,8 @@ export default function TicketPage() {
   const d = useLoaderData<typeof loader>();
   const { ticket } = d;
   const result = useActionData<typeof action>();
-  const revalidator = useRevalidator();
-  useEffect(() => {
-    if (!ticket.open) return;
-    const t = setInterval(() => revalidator.state === "idle" && revalidator.revalidate(), 2000);
-    return () => clearInterval(t);
-  }, [ticket.open, revalidator]);
+  // An open ticket follows its workflow's steps (and who has it); a closed one no longer changes.
+  useAutoRefresh(2000, ticket.open);
 
   return (
     <main className="page">
@@ -140,7 +162,8 @@ export default function TicketPage() {
         ) : null}
       </p>
 
-      <ProgressCard page={d} />
+      <ClaimCard page={d} outcome={result?.form === "claim" ? result : null} />
+      <ProgressCard page={d} closeOutcome={result?.form === "close" ? result : null} />
 
       <div className="grid">
         <AccountCard title="old" side={d.oldSide} />

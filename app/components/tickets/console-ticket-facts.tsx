@@ -4,6 +4,8 @@
  */
 import { Form, Link } from "@remix-run/react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
+import { ConfirmAction } from "../confirm-dialog.js";
+import { useReopen, type TicketOutcome } from "./console-ticket-forms.js";
 import type { AccountSide, ConsoleTicketPage } from "../../presenters/console-ticket.server.js";
 import { formatCents } from "../../models/money.js";
 import { Alert, Badge, EmptyState, When } from "../ui.js";
@@ -24,11 +26,14 @@ const checkLabel = (code: string) => CHECK_LABELS[code] ?? code.replace(/_/g, " 
 
 export const label = (s: string) => s.replace(/_/g, " ");
 
-export function ProgressCard({ page: d }: { page: ConsoleTicketPage }) {
+/** `closeOutcome`: the answer to closing by hand, when it was refused (it shows inside the confirmation, opened again). */
+export function ProgressCard({ page: d, closeOutcome }: { page: ConsoleTicketPage; closeOutcome: TicketOutcome | null }) {
   const { ticket, confirmation, approvals } = d;
+  const closeOpen = useReopen(closeOutcome?.error ? closeOutcome : null);
   return (
     <section className="card" aria-labelledby="progress-h">
       <h2 id="progress-h">Progress</h2>
+      {closeOutcome?.notice ? <Alert kind="ok" lines={[closeOutcome.notice]} /> : null}
       <dl className="facts" aria-live="polite">
         <dt>Current step</dt>
         <dd>
@@ -106,14 +111,23 @@ export function ProgressCard({ page: d }: { page: ConsoleTicketPage }) {
             ]}
           />
           {d.canAct ? (
-            <Form method="post" className="stack">
-              <AuthenticityTokenInput />
-              <label htmlFor="orphan-reason">Why it is closed by hand</label>
-              <textarea id="orphan-reason" name="reason" rows={2} required maxLength={1000} />
-              <button type="submit" name="intent" value="close_orphan" className="btn">
-                Close ticket by hand
-              </button>
-            </Form>
+            <ConfirmAction
+              label="Close ticket by hand"
+              title="Close this ticket by hand?"
+              open={closeOpen.open}
+              onOpenChange={closeOpen.onOpenChange}
+              description={<p>It is marked completed if the credits had moved, else cancelled; the requester is told. It cannot be reopened.</p>}
+            >
+              <Form method="post" className="stack">
+                <AuthenticityTokenInput />
+                <label htmlFor="orphan-reason">Why it is closed by hand</label>
+                <textarea id="orphan-reason" name="reason" rows={2} required maxLength={1000} defaultValue={closeOutcome?.values.reason ?? ""} />
+                {closeOutcome?.error ? <Alert kind="error" lines={[closeOutcome.error]} /> : null}
+                <button type="submit" name="intent" value="close_orphan" className="btn danger">
+                  Yes, close it
+                </button>
+              </Form>
+            </ConfirmAction>
           ) : null}
         </>
       ) : null}
