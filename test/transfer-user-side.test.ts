@@ -170,25 +170,38 @@ describe("the confirmation link", () => {
       const token = await confirmationToken(id);
       const path = `/confirm-transfer/${token}`;
 
+      // Signed out: the page says why a sign-in is needed and as which address (masked), then links to sign-in and back.
       const anon = new UserAgent(t.app.url);
       const out = await anon.request(path);
-      expect(out.status).toBe(302);
-      expect(out.location).toBe(`${t.app.url}/login?next=${encodeURIComponent(path)}`);
+      expect(out.status).toBe(200);
+      const outText = pageText(out.body);
+      expect(outText).toContain("Sign in to confirm the transfer");
+      expect(outText).toContain("Sign in as n…@example.com");
+      expect(out.body).toContain(`href="/login?next=${encodeURIComponent(path)}"`);
+      expect(outText).not.toContain("new@example.com");
+      expect(outText).not.toContain("old@example.com");
+      expect(outText).not.toContain("$"); // no balance for a signed-out visitor
+      const confirmAnon = await anon.request(path, { form: { intent: "confirm" } });
+      expect(confirmAnon.status).toBe(403); // no session, no CSRF: nothing confirmed
 
       const wrong = await other.ua.get(path);
       expect(wrong.status).toBe(403);
       expect(pageText(wrong.body)).toContain("Sign in with the new address");
       expect(wrong.body).toContain('value="switch_account"');
       expect(pageText(wrong.body)).not.toContain("old@example.com");
+      expect(pageText(wrong.body)).toContain("(n…@example.com)");
 
       // Signing in with the new address from the login page comes back to the link.
       const landed = await anon.signIn("google", { email: "new@example.com" }, path);
       expect(landed.status).toBe(200);
       expect(new URL(landed.url).pathname).toBe(path);
       const text = pageText(landed.body);
-      expect(text).toContain("your previous account's credits");
-      expect(text).toContain("your previous account is blocked");
-      expect(text).not.toContain("old@example.com"); // never the old address
+      // Signed in as the new address: what moves, from which account, to which.
+      expect(text).toContain("From the account of old@example.com");
+      expect(text).toContain("Credit $0.00 as of now");
+      expect(text).toContain("Plan Build");
+      expect(text).toContain("signed in as new@example.com");
+      expect(text).toContain("the previous account is blocked");
       expect((await ticket(id)).confirmed_at).toBeNull(); // looking changes nothing
 
       const csrf = UserAgent.csrfFrom(landed.body);
@@ -229,7 +242,9 @@ describe("the confirmation link", () => {
       const res = await other.ua.request(path, { form: { csrf: UserAgent.csrfFrom(page.body), intent: "switch_account" } });
       expect(res.status).toBe(302);
       expect(res.location).toBe(`${t.app.url}/login?next=${encodeURIComponent(path)}`);
-      expect((await other.ua.request(path)).status).toBe(302); // signed out now
+      const signedOut = await other.ua.request(path); // signed out now: the page asks to sign in as the new address
+      expect(signedOut.status).toBe(200);
+      expect(pageText(signedOut.body)).toContain("Sign in to confirm the transfer");
       expect((await ticket(id)).confirmed_at).toBeNull();
     });
   });
