@@ -24,10 +24,22 @@ export type ConfirmActionProps = {
   open?: boolean;
   onOpenChange?: (open: boolean) => void;
   triggerClassName?: string;
+  /** The trigger's accessible name where its text alone is ambiguous (a "Remove" in every table row). */
+  triggerAriaLabel?: string;
   children: React.ReactNode;
 };
 
-export function ConfirmAction({ label, title, description, tone = "danger", open, onOpenChange, triggerClassName, children }: ConfirmActionProps) {
+export function ConfirmAction({
+  label,
+  title,
+  description,
+  tone = "danger",
+  open,
+  onOpenChange,
+  triggerClassName,
+  triggerAriaLabel,
+  children,
+}: ConfirmActionProps) {
   const hydrated = useHydrated();
   const dialogRef = useRef<HTMLDialogElement>(null);
   const triggerRef = useRef<HTMLButtonElement>(null);
@@ -45,7 +57,9 @@ export function ConfirmAction({ label, title, description, tone = "danger", open
     return (
       // open: a form answered with errors comes back open, so they show without JavaScript too.
       <details className="confirm" open={open}>
-        <summary className={triggerClass}>{label}</summary>
+        <summary className={triggerClass} aria-label={triggerAriaLabel}>
+          {label}
+        </summary>
         <div className="confirm-panel" role="group" aria-labelledby={titleId}>
           <h3 id={titleId}>{title}</h3>
           {description}
@@ -62,6 +76,7 @@ export function ConfirmAction({ label, title, description, tone = "danger", open
         type="button"
         ref={triggerRef}
         className={triggerClass}
+        aria-label={triggerAriaLabel}
         aria-haspopup="dialog"
         onClick={() => {
           dialogRef.current?.showModal();
