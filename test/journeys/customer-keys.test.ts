@@ -2,11 +2,12 @@
  * Journey: API keys from the customer's side, against the app as `npm start`
  * runs it. A new person (GitHub) gets the main key on the welcome page,
  * creates a named additional key, uses both on /v1, regenerates the main key
- * through the ⋯ menu (the old one is dead at once, the new one works, the
- * additional key is untouched), and deletes the additional key (dead at once).
- * A key is copied with the copy button (read back from the real clipboard);
- * without JavaScript the menu and confirmation steps work as plain links and
- * forms, and every page that shows a key is one nobody stores.
+ * through the ⋯ menu and its confirmation dialog (the old one is dead at once,
+ * the new one works, the additional key is untouched), and deletes the
+ * additional key (dead at once). A key and the quickstart's curl line are
+ * copied with their copy buttons (read back from the real clipboard); without
+ * JavaScript the menu and confirmation steps work as plain links and forms,
+ * and every page that shows a key is one nobody stores.
  */
 import { describe, expect, it } from "vitest";
 import { accountOf, accountStatusWith, KEY, signIn, v1 } from "./helpers/customer.js";
@@ -33,7 +34,6 @@ describe.skipIf(!chromiumPath)("customer: API keys", () => {
       const named = await page.getByLabel("API key “CI runner”").inputValue();
       expect(named).toMatch(KEY);
       expect(named).not.toBe(firstMain);
-      await page.getByRole("heading", { name: "Additional keys" }).waitFor();
       await page
         .getByText(`${named.slice(-4)}`)
         .first()
@@ -45,11 +45,13 @@ describe.skipIf(!chromiumPath)("customer: API keys", () => {
       expect(viaNamed.body.id).toBe(accountId);
       expect(await accountStatusWith(app, firstMain)).toBe(200);
 
-      // Regenerated through the ⋯ menu and its confirmation.
+      // Regenerated through the ⋯ menu and its confirmation dialog; opening the menu moves no column.
+      const widths = () => page.locator("th").evaluateAll((ths) => ths.map((th) => Math.round(th.getBoundingClientRect().width)));
+      const before = await widths();
       await page.getByLabel("Key actions", { exact: true }).click();
-      await page.getByRole("link", { name: "Regenerate API key" }).click();
-      await page.getByRole("heading", { name: "Regenerate the main API key?" }).waitFor();
+      expect(await widths()).toEqual(before);
       await page.getByRole("button", { name: "Regenerate API key" }).click();
+      await page.getByRole("dialog", { name: "Regenerate the main API key?" }).getByRole("button", { name: "Regenerate API key" }).click();
       await page.getByRole("heading", { name: "Your new main key" }).waitFor();
       const newMain = await page.getByLabel("New main API key").inputValue();
       expect(newMain).toMatch(KEY);
@@ -63,9 +65,8 @@ describe.skipIf(!chromiumPath)("customer: API keys", () => {
 
       // Deleted: the named key stops at once; the main key goes on.
       await page.getByLabel("Key actions for CI runner").click();
-      await page.getByRole("link", { name: "Delete key" }).click();
-      await page.getByRole("heading", { name: "Delete the key “CI runner”?" }).waitFor();
       await page.getByRole("button", { name: "Delete key" }).click();
+      await page.getByRole("dialog", { name: "Delete the key “CI runner”?" }).getByRole("button", { name: "Delete key" }).click();
       await page.getByText("was deleted. It no longer works.").waitFor();
       expect(await accountStatusWith(app, named)).toBe(401);
       expect(await accountStatusWith(app, newMain)).toBe(200);
@@ -103,13 +104,15 @@ describe.skipIf(!chromiumPath)("customer: API keys", () => {
       const copied = await page.evaluate(() => navigator.clipboard.readText());
       expect(copied).toBe(shown);
       expect(await accountStatusWith(app, copied)).toBe(200);
+      // The quickstart's curl line carries the same key, and copies as a whole.
+      await page.getByRole("region", { name: "New key “Laptop”" }).getByRole("button", { name: "Copy command" }).click();
+      await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(`curl -H "Authorization: Bearer ${shown}" ${app.url}/v1/account`);
       // The reveal was the action's answer only: the welcome key is gone from the page.
       expect(await page.getByLabel("Your main API key").count()).toBe(0);
 
       await page.getByLabel("Key actions", { exact: true }).click();
-      await page.getByRole("link", { name: "Regenerate API key" }).click();
-      await page.getByRole("heading", { name: "Regenerate the main API key?" }).waitFor();
       await page.getByRole("button", { name: "Regenerate API key" }).click();
+      await page.getByRole("dialog", { name: "Regenerate the main API key?" }).getByRole("button", { name: "Regenerate API key" }).click();
       await page.getByRole("heading", { name: "Your new main key" }).waitFor();
       const newMain = await page.getByLabel("New main API key").inputValue();
       expect(newMain).toMatch(KEY);
