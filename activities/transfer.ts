@@ -9,6 +9,7 @@ import { writeAudit } from "../app/models/audit.server.js";
 import {
   getTicket,
   issueConfirmToken,
+  listTicketDecisions,
   markTicketAwaitingApproval,
   migrateTransferTicket,
   recordDecision,
@@ -51,6 +52,9 @@ const refused = (r: TransferStepRefusal): never => {
   throw ApplicationFailure.nonRetryable(r.message, r.code);
 };
 
+/** How long the rejection mail waits for the reason staff typed (written by the web process just after the decision). */
+const REASON_WAIT_MS = 5_000;
+
 export function transferActivities({ db, config }: { db: Db; config: Pick<Config, "publicUrl" | "smtpUrl"> }) {
   const mode = deliveryMode(config);
   const { publicUrl } = config;
@@ -63,6 +67,21 @@ export function transferActivities({ db, config }: { db: Db; config: Pick<Config
       { to, ...mail, kind: `transfer_${what}`, dedupeKey: `transfer:${ticketId}:${what}`, related: { type: "ticket", id: ticketId } },
       mode,
     );
+  }
+
+  /**
+   * The reason staff gave for a rejection, for the requester's mail. It never passes through the workflow (its history
+   * keeps ids only): the web process writes it right after the workflow accepted the rejection, so it may land a moment
+   * after this step starts. Waited for briefly; if it never comes (the web process stopped in between), the mail goes
+   * without it.
+   */
+  async function rejectionReason(ticketId: string): Promise<string | null> {
+    const deadline = Date.now() + REASON_WAIT_MS;
+    for (;;) {
+      const reason = (await listTicketDecisions(db, ticketId)).find((d) => d.decision === "reject")?.reason ?? null;
+      if (reason !== null || Date.now() >= deadline) return reason;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   return {
@@ -131,9 +150,10 @@ export function transferActivities({ db, config }: { db: Db; config: Pick<Config
     },
 
     async closeRejectedTransfer(ticketId: string): Promise<void> {
+      const reason = await rejectionReason(ticketId);
       await db.transaction().execute(async (trx) => {
         if (!(await setTicketStatus(trx, ticketId, "rejected", "rejected_by_staff"))) return;
-        await tellRequester(trx, ticketId, "rejected_by_staff", transferDeclinedMail({ publicUrl, ticketId }));
+        await tellRequester(trx, ticketId, "rejected_by_staff", transferDeclinedMail({ publicUrl, ticketId, reason }));
       });
     },
 

@@ -8,7 +8,7 @@ import type { Services } from "../context.server.js";
 import { getAccountStatus } from "../models/accounts.server.js";
 import { getHomeSummary } from "../models/home.server.js";
 import { formatCents } from "../models/money.js";
-import { OPEN_STATUSES, transferTicketOfRequester, WAITING_STATUSES } from "../models/tickets.server.js";
+import { listTicketDecisions, OPEN_STATUSES, transferTicketOfRequester, WAITING_STATUSES } from "../models/tickets.server.js";
 import { transferFailureReason } from "../models/transfer-failures.js";
 
 /** Every check code the verification records, in plain English: what it means when it passed, and when it did not. */
@@ -82,7 +82,13 @@ interface TicketFacts {
   /** The ticket's last step; a failure records where it happened (`failed_while_<step>`). */
   step: string;
   oldAccountBlocked: boolean;
+  /** Approvals recorded so far (a large balance needs two). */
+  approvals: number;
+  /** What support wrote when they declined; the requester is shown it (the console's reject form says so). */
+  rejectionReason: string | null;
 }
+
+const utc = (d: Date) => `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 
 /** Failures recorded while the ticket still waited on people: nothing had been approved. */
 const failedBeforeApproval = (t: TicketFacts) => t.status === "failed" && /^failed_while_(verifying|awaiting_)/.test(t.step);
@@ -107,7 +113,7 @@ function stagesOf(t: TicketFacts): Stage[] {
   const isOpen = (OPEN_STATUSES as readonly string[]).includes(t.status);
   const stateAt = (i: number): StageState => (i < reached ? "done" : i > reached ? "todo" : isOpen ? "current" : "failed");
 
-  const until = t.confirmExpiresAt ? `${t.confirmExpiresAt.toISOString().slice(0, 16).replace("T", " ")} UTC` : null;
+  const until = t.confirmExpiresAt ? utc(t.confirmExpiresAt) : null;
   const details: Record<StageState, string | null>[] = [
     { done: t.source === "email" ? "By mail from your address." : "From Settings → Email.", current: null, failed: null, todo: null },
     { done: "Every check passed.", current: "Checking the request…", failed: "The request did not pass every check.", todo: null },
@@ -117,7 +123,12 @@ function stagesOf(t: TicketFacts): Stage[] {
       failed: `The new address did not confirm${until ? ` before ${until}` : " in time"}.`,
       todo: null,
     },
-    { done: null, current: "Support is reviewing the request.", failed: "Support declined the request.", todo: null },
+    {
+      done: null,
+      current: t.approvals > 0 ? "One approval is in; a second support member must approve too." : "Support is reviewing the request.",
+      failed: "Support declined the request.",
+      todo: null,
+    },
     {
       done: "Its API keys and sessions no longer work.",
       current: "Blocking the old account…",
@@ -150,14 +161,55 @@ function stagesOf(t: TicketFacts): Stage[] {
   });
 }
 
+const ASK_AGAIN = "You can ask again from Settings → Email.";
+
+/**
+ * The box at the top: true in the ticket's state, and saying what happens next.
+ * Each open state says who is being waited on and whether it can still be
+ * withdrawn; each closed one what changed (nothing, or everything) and what to do now.
+ */
 function outcomeOf(t: TicketFacts): { kind: "ok" | "error" | "info"; lines: string[] } {
   const failedChecks = t.checks.filter((c) => !c.passed);
+  const newAddress = t.newAddress ?? "the new address";
   switch (t.status) {
+    case "open":
+      return {
+        kind: "info",
+        lines: [
+          "Checking your request: both accounts and the new address. This takes a few seconds.",
+          `Next: we mail ${newAddress} a link to confirm. This page updates by itself.`,
+        ],
+      };
+    case "awaiting_confirmation":
+      return {
+        kind: "info",
+        lines: [
+          `Waiting for ${newAddress} to confirm. We mailed it a link: open it, sign in with that address and confirm${t.confirmExpiresAt ? ` before ${utc(t.confirmExpiresAt)}` : ""}. Without the confirmation nothing moves.`,
+          "Next: support reviews the request. Your account works as before until support approves, and you can withdraw the request until then.",
+        ],
+      };
+    case "awaiting_approval":
+      return {
+        kind: "info",
+        lines: [
+          `${newAddress} confirmed. Support is reviewing the request now; nothing has moved yet and your account works as before.`,
+          ...(t.approvals > 0 ? ["One member of support approved; because of the balance, a second must approve too."] : []),
+          `Next: once approved, this account is blocked and its credits, plan and settings move to the account on ${newAddress}. You can withdraw the request until support decides.`,
+        ],
+      };
+    case "transferring":
+      return {
+        kind: "info",
+        lines: [
+          `Approved by support. The move is running: this account ${t.oldAccountBlocked ? "is blocked" : "is being blocked"} and its credits, plan and settings are moving to the account on ${newAddress}. It can no longer be withdrawn.`,
+          "Next: both addresses get a mail when it is done, in a minute or two. If a step fails, everything is undone and this account works again. This page updates by itself.",
+        ],
+      };
     case "completed":
       return {
         kind: "ok",
         lines: [
-          `Done. ${formatCents(t.transferredCents ?? "0")} of credit, your plan and settings now belong to the account on ${t.newAddress ?? "your new address"}, and the old account is blocked.`,
+          `Done. ${formatCents(t.transferredCents ?? "0")} of credit, your plan and settings now belong to the account on ${newAddress}, and the old account is blocked.`,
           "Update your integrations to use the new account's API key, and sign in with the new address from now on.",
         ],
       };
@@ -165,28 +217,26 @@ function outcomeOf(t: TicketFacts): { kind: "ok" | "error" | "info"; lines: stri
       if (failedChecks.length > 0) {
         return {
           kind: "error",
-          lines: ["Rejected: we could not verify this request, so nothing changed.", ...failedChecks.map((c) => checkWords(c.code, false))],
+          lines: ["Rejected: we could not verify this request, so nothing changed.", ...failedChecks.map((c) => checkWords(c.code, false)), ASK_AGAIN],
         };
       }
       return {
         kind: "error",
         lines: [
           "Rejected: support declined this request. Nothing was moved and your account works as before.",
-          "Reply to the mail we sent you if you have questions.",
+          ...(t.rejectionReason ? [`Support's reason: “${t.rejectionReason}”`] : []),
+          "Reply to the mail we sent you if you have questions, or ask again from Settings → Email.",
         ],
       };
     case "expired":
       return {
         kind: "error",
-        lines: ["Expired: the new address did not confirm in time, so nothing was moved.", "You can ask again from Settings → Email."],
+        lines: ["Expired: the new address did not confirm in time, so nothing was moved and your account works as before.", ASK_AGAIN],
       };
     case "withdrawn":
       return {
         kind: "info",
-        lines: [
-          "Withdrawn: you took this request back, so nothing was moved and the confirmation link no longer works.",
-          "You can ask again from Settings → Email.",
-        ],
+        lines: ["Withdrawn: you took this request back, so nothing was moved and the confirmation link no longer works.", ASK_AGAIN],
       };
     case "cancelled":
       return {
@@ -201,11 +251,9 @@ function outcomeOf(t: TicketFacts): { kind: "ok" | "error" | "info"; lines: stri
         kind: "error",
         lines: [
           `Failed: ${transferFailureReason(t.failureReason)}. Nothing was moved and your old account keeps its balance${t.oldAccountBlocked ? "" : " and works"}.`,
-          failedBeforeApproval(t) ? "You can ask again from Settings → Email." : "Support will be in touch.",
+          failedBeforeApproval(t) ? ASK_AGAIN : "Support will be in touch.",
         ],
       };
-    default:
-      return { kind: "info", lines: ["In progress. This page updates by itself."] };
   }
 }
 
@@ -216,9 +264,10 @@ export async function loadSupportTicketPage(services: Pick<Services, "db">, inpu
   const { db } = services;
   const ticket = await transferTicketOfRequester(db, input.ticketId, input.userId);
   if (!ticket) return null;
-  const [home, oldAccountStatus] = await Promise.all([
+  const [home, oldAccountStatus, decisions] = await Promise.all([
     getHomeSummary(db, input.userId, input.accountId),
     ticket.old_account_id ? getAccountStatus(db, ticket.old_account_id) : Promise.resolve(null),
+    listTicketDecisions(db, ticket.id),
   ]);
   const facts: TicketFacts = {
     status: ticket.status,
@@ -233,6 +282,9 @@ export async function loadSupportTicketPage(services: Pick<Services, "db">, inpu
     failureReason: ticket.failure_reason,
     step: ticket.step,
     oldAccountBlocked: oldAccountStatus === "blocked",
+    approvals: decisions.filter((d) => d.decision === "approve").length,
+    // Only the reason reaches the requester, never who decided.
+    rejectionReason: ticket.step === "rejected_by_staff" ? (decisions.find((d) => d.decision === "reject")?.reason ?? null) : null,
   };
   return {
     email: home?.user.email ?? null,

@@ -5,17 +5,19 @@
  */
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data } from "@remix-run/node";
-import { Form, Link, useActionData, useLoaderData, useNavigation, useRevalidator } from "@remix-run/react";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
-import { useEffect } from "react";
 import { z } from "zod";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { NOT_FOUND, requireUser } from "../auth/session.server.js";
 import { Alert, Badge, TopBar, When } from "../components/ui.js";
+import { useAutoRefresh } from "../hooks/use-auto-refresh.js";
+import { pageTitle } from "../page-title.js";
 import { loadSupportTicketPage, type StageState } from "../presenters/support-ticket.server.js";
 import { withdrawOwnTransfer } from "../services/transfer.server.js";
 
-export const meta: MetaFunction = () => [{ title: "Your transfer request · Switchboard" }];
+export const meta: MetaFunction<typeof loader> = ({ data: page }) =>
+  pageTitle(page ? `Transfer request: ${page.ticket.status.replace(/_/g, " ")}` : "Transfer request", "Support");
 
 const Params = z.object({ id: z.string().uuid() });
 
@@ -47,12 +49,7 @@ export default function TicketPage() {
   const { email, ticket, open, withdrawable, stages, checks, outcome } = useLoaderData<typeof loader>();
   const withdrawal = useActionData<typeof action>();
   const navigation = useNavigation();
-  const revalidator = useRevalidator();
-  useEffect(() => {
-    if (!open) return;
-    const timer = setInterval(() => revalidator.state === "idle" && revalidator.revalidate(), REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [open, revalidator]);
+  useAutoRefresh(REFRESH_MS, open);
 
   return (
     <>

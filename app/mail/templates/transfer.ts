@@ -36,11 +36,14 @@ export function transferExpiredMail(input: { publicUrl: string }): MailWords {
   };
 }
 
-/** Staff rejected it. */
-export function transferDeclinedMail(input: { publicUrl: string; ticketId: string }): MailWords {
+/** Staff rejected it; `reason`: what they wrote for the requester (null: none was recorded in time, the ticket page shows it once it is). */
+export function transferDeclinedMail(input: { publicUrl: string; ticketId: string; reason: string | null }): MailWords {
+  const why = input.reason ? `\n\nSupport's reason:\n${input.reason}\n\n` : " ";
   return {
     subject: "Your email transfer request was declined",
-    text: `Support declined your request to move your account. See ${ticketUrl(input.publicUrl, input.ticketId)} or reply to support.`,
+    text:
+      `Support declined your request to move your Switchboard account. Nothing was moved and your account works as before.${why}` +
+      `See ${ticketUrl(input.publicUrl, input.ticketId)}, reply to support if you have questions, or ask again from ${input.publicUrl}/settings/email.`,
   };
 }
 
