@@ -6,7 +6,7 @@
  */
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
-import { Form, useActionData, useLoaderData } from "@remix-run/react";
+import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { clearSessionCookie, requireUser } from "../auth/session.server.js";
@@ -15,9 +15,10 @@ import { startDeletion } from "../services/deletion.server.js";
 // The component shows these words too: a .server module is empty in the browser bundle (test/route-client-code.test.ts).
 import { deletionRefusalMessage } from "../models/deletion-refusals.js";
 import { checkSelfServiceConfirmation } from "../models/deletions.server.js";
-import { deletionSignIn, loadDeleteAccountPage } from "../presenters/delete-account-page.server.js";
+import { deletionSignIn, loadDeleteAccountPage, type TransferInProgress } from "../presenters/delete-account-page.server.js";
+import { pageTitle } from "../page-title.js";
 
-export const meta: MetaFunction = () => [{ title: "Delete your account · Switchboard" }];
+export const meta: MetaFunction<typeof loader> = () => pageTitle("Delete your account", "Settings");
 
 const SELF = "/settings/delete-account";
 const PASSWORD_LOGIN = () =>
@@ -54,11 +55,14 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function DeleteAccountPage() {
-  const { email, provider, providerName, fresh, minutesLeft, transferWaiting } = useLoaderData<typeof loader>();
+  const { email, provider, providerName, fresh, minutesLeft, transfer } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
+  // While an approved move runs, a deletion is refused: no form to fill in for nothing.
+  const canDelete = transfer?.phase !== "moving";
   return (
     <section className="card danger-zone" aria-labelledby="delete-h">
       <h1 id="delete-h">Delete your account</h1>
+      {transfer ? <TransferNotice transfer={transfer} /> : null}
       <p>Deleting your Switchboard account:</p>
       <ul>
         <li>stops every API key at once and signs you out everywhere;</li>
@@ -76,17 +80,9 @@ export default function DeleteAccountPage() {
         confirming the deletion.
       </p>
 
-      {transferWaiting ? (
-        <Alert
-          kind="info"
-          lines={[
-            "An email transfer involving this account is in progress. Deleting the account ends that transfer: nothing is moved, and whoever asked for it is told.",
-          ]}
-        />
-      ) : null}
       {result?.error ? <Alert kind="error" lines={[result.error]} /> : null}
 
-      {fresh ? (
+      {!canDelete ? null : fresh ? (
         <Form method="post" className="stack">
           <AuthenticityTokenInput />
           <label>
@@ -121,5 +117,44 @@ export default function DeleteAccountPage() {
         <a href="/settings/profile">Keep my account</a>
       </p>
     </section>
+  );
+}
+
+/** Said first, before anything is typed: what deleting does to the transfer in progress. */
+function TransferNotice({ transfer }: { transfer: TransferInProgress }) {
+  const follow = transfer.ticketId ? (
+    <p>
+      <Link to={`/support/tickets/${transfer.ticketId}`}>Follow the transfer</Link>
+    </p>
+  ) : null;
+  if (transfer.phase === "moving") {
+    const which = transfer.side === "moving_away" ? "of this account" : "into this account";
+    return (
+      <div className="alert error" role="status">
+        <p>
+          <strong>{`An approved email transfer ${which} is running right now.`}</strong> The account cannot be deleted while its credits move; that takes a
+          minute or two. Reload this page once it has finished.
+        </p>
+        {follow}
+      </div>
+    );
+  }
+  const waitingFor =
+    transfer.waitingFor === "confirmation"
+      ? " It is waiting for the new address to confirm."
+      : transfer.waitingFor === "approval"
+        ? " It is waiting for support's approval."
+        : "";
+  const what = transfer.side === "moving_away" ? "this account is being moved to a new address" : "this account is set to receive another account";
+  const effect = transfer.side === "moving_away" ? "so this account's credits are lost with it" : "and the other account keeps its credits";
+  return (
+    <div className="alert info" role="status">
+      <p>
+        <strong>{`An email transfer is in progress: ${what}.`}</strong>
+        {waitingFor}
+      </p>
+      <p>{`Deleting this account ends that transfer: nothing is moved, ${effect}, and whoever asked for the transfer is told.`}</p>
+      {follow}
+    </div>
   );
 }

@@ -14,10 +14,11 @@ import { requireUser } from "../auth/session.server.js";
 import { Field, fieldErrorsOf, type FieldErrors as ErrorsOf } from "../components/forms.js";
 import { Alert, Badge, EmptyState, When } from "../components/ui.js";
 import { getMembershipRole } from "../models/memberships.server.js";
+import { pageTitle } from "../page-title.js";
 import { loadEmailSettingsPage } from "../presenters/email-settings.server.js";
 import { requestTransferFromSettings } from "../services/transfer.server.js";
 
-export const meta: MetaFunction = () => [{ title: "Email address · Switchboard" }];
+export const meta: MetaFunction<typeof loader> = () => pageTitle("Email address", "Settings");
 
 const OWNER_ONLY = () =>
   new Response("Only the account's owner can move it to a new email address. Ask the owner to do it from their Settings → Email.", {
