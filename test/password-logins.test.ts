@@ -281,7 +281,7 @@ describe("password logins switched on and off by support", () => {
     const ua = await signedInLogin({ ...a, loginId: loginId!, username: "lin", initialPassword: login.initialPassword, loginUserId: login.userId });
     expect((await ua.request("/settings/api-keys")).status).toBe(200);
     // The console lists the login by its username (it has no email).
-    expect(pageText((await support.get(accountPage(a.accountId))).body)).toContain("lin — member, signs in with a username and password");
+    expect(pageText((await support.get(accountPage(a.accountId))).body)).toContain("lin member username and password");
 
     const off = await support.submit(accountPage(a.accountId), accountPage(a.accountId), { intent: "password_logins", enabled: "off" });
     expect(off.status).toBe(200);

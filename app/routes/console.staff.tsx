@@ -1,12 +1,12 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
-import { useEffect, useState } from "react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { z } from "zod";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { requireStaff } from "../auth/session.server.js";
 import { requireRecentStaffSignIn, type StepUpAction } from "../auth/step-up.server.js";
 import { ConfirmAction } from "../components/confirm-dialog.js";
+import { useConfirmOpen } from "../components/console-account/use-confirm-open.js";
 import { useStepUp } from "../components/step-up.js";
 import { DataTable, type Column } from "../components/table.js";
 import { Alert, When } from "../components/ui.js";
@@ -63,19 +63,6 @@ const ROLE_DOES: Record<(typeof STAFF_ROLES)[number], string> = {
   admin: "everything support and operators do, and manages staff",
 };
 
-/**
- * Reopens a confirmation after a fresh sign-in (step-up) brought its form back
- * (the person presses its button once more). Not while a sign-in is still
- * asked for: the notice above the page holds the sign-in buttons.
- */
-function useReopen(kept: object | null) {
-  const [open, setOpen] = useState(kept !== null);
-  useEffect(() => {
-    if (kept) setOpen(true);
-  }, [kept]);
-  return { open, onOpenChange: setOpen };
-}
-
 export default function StaffPage() {
   const { me, staff } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
@@ -83,8 +70,9 @@ export default function StaffPage() {
   const stepUpAdd = useStepUp("add");
   const keptAdd = stepUpAdd?.values;
   const stepUpRole = useStepUp("set_role");
+  // Back from a fresh sign-in (not while one is still asked for: the notice above the page holds its buttons), the form opens again.
   const keptRole = stepUpRole?.values;
-  const addDialog = useReopen(stepUpAdd && !stepUpAdd.signInNeeded ? stepUpAdd : null);
+  const addDialog = useConfirmOpen(stepUpAdd && !stepUpAdd.signInNeeded ? stepUpAdd : null);
   const columns: Column<(typeof staff)[number]>[] = [
     {
       header: "Email",
@@ -176,7 +164,7 @@ function RoleSelect({ id, label, defaultValue }: { id: string; label: string; de
 
 /** "Change role" per member: the new role is chosen inside the confirmation, so a role is never granted by one stray click. */
 function RoleChange({ member, kept }: { member: { id: string; email: string; role: string }; kept: { values: Record<string, string> } | null }) {
-  const dialog = useReopen(kept);
+  const dialog = useConfirmOpen(kept);
   return (
     <ConfirmAction
       label="Change role"
