@@ -1,16 +1,17 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data } from "@remix-run/node";
-import { Link, useActionData, useLoaderData, useRevalidator } from "@remix-run/react";
-import { useEffect } from "react";
+import { Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { NOT_FOUND, requireStaff } from "../auth/session.server.js";
 import { requireRecentStaffSignIn, type StepUpAction } from "../auth/step-up.server.js";
 import { WorkflowActions, type WorkflowOutcome } from "../components/console/workflow-actions.js";
-import { WorkflowTimeline } from "../components/console/workflow-timeline.js";
+import { Instant, WorkflowLink, WorkflowsAround, WorkflowTimeline } from "../components/console/workflow-timeline.js";
 import { fieldErrorsOf } from "../components/forms.js";
 import { useStepUp } from "../components/step-up.js";
-import { Badge, When } from "../components/ui.js";
+import { Badge } from "../components/ui.js";
+import { useAutoRefresh } from "../hooks/use-auto-refresh.js";
+import { pageTitle } from "../page-title.js";
 import { formatDuration, statusClass } from "../components/workflow-list.js";
 import { loadWorkflowPage } from "../presenters/console-workflow.server.js";
 import { actOnWorkflow } from "../services/workflow-actions.server.js";
@@ -34,7 +35,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   return found.page;
 }
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.wf.workflowId ?? "Workflow"} · Console` }];
+export const meta: MetaFunction<typeof loader> = ({ data }) => pageTitle(data ? `Workflow ${data.wf.workflowId}` : "Workflow", "Console");
 
 const INCOMPLETE = "The form was incomplete. Reload the page and try again.";
 const Run = z.string({ message: INCOMPLETE }).refine(isRunId, INCOMPLETE);
@@ -95,16 +96,11 @@ const SHOWN_LIVE = (v: unknown) =>
   typeof v === "string" || typeof v === "number" || typeof v === "boolean" || (Array.isArray(v) && v.every((x) => typeof x === "string"));
 
 export default function WorkflowPage() {
-  const { wf, now, canAct, temporalUi } = useLoaderData<typeof loader>();
+  const { wf, now, canAct, temporalUi, parent, children, signalled, related, aroundKnown, inputLabels } = useLoaderData<typeof loader>();
   const outcome = useActionData<typeof action>();
   const keptTerminate = useStepUp("terminate")?.values; // filled in again after a fresh sign-in
   const running = wf.status === "Running";
-  const revalidator = useRevalidator();
-  useEffect(() => {
-    if (!running) return;
-    const t = setInterval(() => revalidator.state === "idle" && revalidator.revalidate(), 2000);
-    return () => clearInterval(t);
-  }, [running, revalidator]);
+  useAutoRefresh(2000, running);
   const start = wf.startTime ? new Date(wf.startTime).getTime() : now;
   const end = wf.closeTime ? new Date(wf.closeTime).getTime() : now;
   const live = wf.live === "no_query" ? null : wf.live;
@@ -122,7 +118,7 @@ export default function WorkflowPage() {
       <p>
         <Link to="/console/workflows">← Workflows</Link>
       </p>
-      <h1>
+      <h1 className="workflow-title">
         <span className="mono">{wf.workflowId}</span> <Badge value={statusClass(wf.status)} />
       </h1>
       <p className="muted">
@@ -162,13 +158,21 @@ export default function WorkflowPage() {
               </div>
             ) : null}
           </dd>
+          {parent ? (
+            <>
+              <dt>Parent</dt>
+              <dd>
+                <WorkflowLink w={parent} />
+              </dd>
+            </>
+          ) : null}
           <dt>Started</dt>
           <dd>
-            <When at={wf.startTime} />
+            <Instant at={wf.startTime} />
           </dd>
           <dt>Closed</dt>
           <dd>
-            <When at={wf.closeTime} />
+            <Instant at={wf.closeTime} />
           </dd>
           <dt>Duration</dt>
           <dd>
@@ -179,9 +183,10 @@ export default function WorkflowPage() {
             <>
               <dt>Account</dt>
               <dd>
-                <Link to={`/console/accounts/${wf.input.accountId}`} className="mono">
-                  {wf.input.accountId}
+                <Link to={`/console/accounts/${wf.input.accountId}`} title={wf.input.accountId}>
+                  {inputLabels.account?.label ?? <span className="mono">{wf.input.accountId}</span>}
                 </Link>
+                {inputLabels.account?.detail ? <span className="muted"> · {inputLabels.account.detail}</span> : null}
               </dd>
             </>
           ) : null}
@@ -189,9 +194,10 @@ export default function WorkflowPage() {
             <>
               <dt>Ticket</dt>
               <dd>
-                <Link to={`/console/tickets/${wf.input.ticketId}`} className="mono">
-                  {wf.input.ticketId}
+                <Link to={`/console/tickets/${wf.input.ticketId}`} title={wf.input.ticketId}>
+                  {inputLabels.ticket?.label ?? <span className="mono">{wf.input.ticketId}</span>}
                 </Link>
+                {inputLabels.ticket?.detail ? <span className="muted"> · {inputLabels.ticket.detail}</span> : null}
               </dd>
             </>
           ) : null}
@@ -209,8 +215,9 @@ export default function WorkflowPage() {
         {wf.pending.length === 0 ? (
           <p className="muted">{running ? "None: the workflow is waiting (for a signal, a timer or a decision)." : "None."}</p>
         ) : (
-          <div className="table-wrap">
+          <div className="table-scroll" role="region" aria-label="Pending activities" tabIndex={0}>
             <table>
+              <caption className="sr-only">Pending activities</caption>
               <thead>
                 <tr>
                   <th scope="col">Activity</th>
@@ -231,7 +238,7 @@ export default function WorkflowPage() {
                     </td>
                     <td>{a.lastFailure ?? <span className="muted">—</span>}</td>
                     <td>
-                      <When at={a.nextAttemptAt} />
+                      <Instant at={a.nextAttemptAt} />
                     </td>
                   </tr>
                 ))}
@@ -242,6 +249,7 @@ export default function WorkflowPage() {
       </section>
 
       <WorkflowTimeline timeline={wf.timeline} events={wf.events} start={start} end={end} />
+      <WorkflowsAround childWorkflows={children} signalled={signalled} related={related} known={aroundKnown} />
       <WorkflowActions runId={wf.runId} canAct={canAct} running={running} outcome={outcome} keptTerminateReason={keptTerminate?.reason} />
     </main>
   );

@@ -11,6 +11,7 @@ import type { Services } from "../context.server.js";
 import * as workflows from "../../workflows/index.js";
 import { endOfUtcDay, parseUtc } from "../validation/dates.js";
 import { UUID } from "../validation/ids.js";
+import { isWorkflowId } from "../validation/workflow-ids.js";
 
 /** Every workflow type the worker runs, from the worker's own list (workflows/index.ts). */
 export type WorkflowType = keyof typeof workflows;
@@ -123,6 +124,23 @@ const durationOf = (start: Date | null, close: Date | null, now: number) => (sta
 
 type TemporalServices = Pick<Services, "temporal" | "config">;
 
+type Execution = NonNullable<Awaited<ReturnType<Client["workflowService"]["listWorkflowExecutions"]>>["executions"]>[number];
+
+/** One visibility entry as a list row. */
+function rowOf(e: Execution, now: number): WorkflowRow {
+  const start = tsToDate(e.startTime);
+  const close = tsToDate(e.closeTime);
+  return {
+    workflowId: e.execution?.workflowId ?? "",
+    runId: e.execution?.runId ?? "",
+    type: e.type?.name ?? "",
+    status: STATUS_BY_NUMBER[e.status ?? 0] ?? "Unknown",
+    startTime: iso(start),
+    closeTime: iso(close),
+    durationMs: durationOf(start, close, now),
+  };
+}
+
 /** `deadlineMs`: pages that only show a list beside other things wait less for Temporal than the list page does. */
 export async function listWorkflows(services: TemporalServices, filter: WorkflowFilter, deadlineMs = 5_000): Promise<ListResult> {
   const { temporal, config } = services;
@@ -139,19 +157,7 @@ export async function listWorkflows(services: TemporalServices, filter: Workflow
       }),
     );
     const now = Date.now();
-    const rows = (res.executions ?? []).map((e): WorkflowRow => {
-      const start = tsToDate(e.startTime);
-      const close = tsToDate(e.closeTime);
-      return {
-        workflowId: e.execution?.workflowId ?? "",
-        runId: e.execution?.runId ?? "",
-        type: e.type?.name ?? "",
-        status: STATUS_BY_NUMBER[e.status ?? 0] ?? "Unknown",
-        startTime: iso(start),
-        closeTime: iso(close),
-        durationMs: durationOf(start, close, now),
-      };
-    });
+    const rows = (res.executions ?? []).map((e) => rowOf(e, now));
     const token = res.nextPageToken && res.nextPageToken.length > 0 ? Buffer.from(res.nextPageToken).toString("base64url") : null;
     return { ok: true, rows, nextPageToken: token };
   } catch {
@@ -159,6 +165,40 @@ export async function listWorkflows(services: TemporalServices, filter: Workflow
     // which error the server gives for it depends on its visibility store, so any failure with a token counts.
     if (filter.page) return { ok: false, message: "That page link is no longer valid. Start again from the first page.", badPage: true };
     return { ok: false, message: "The workflow service did not answer. Try again in a moment.", badPage: false };
+  }
+}
+
+/**
+ * The workflows about these accounts or tickets (their AccountId/TicketId search attribute, or the
+ * well-known ids of older starts) and these workflow ids, with their status, in one visibility query.
+ * Null when Temporal did not answer in time: the page says so and shows the rest.
+ */
+export async function workflowsAbout(
+  services: TemporalServices,
+  about: { accountIds: readonly string[]; ticketIds: readonly string[]; workflowIds: readonly string[] },
+  deadlineMs = 2_000,
+): Promise<WorkflowRow[] | null> {
+  // Only ids of the shapes we write reach the query: nothing in it is free text.
+  const accounts = [...new Set(about.accountIds)].filter((id) => UUID.test(id));
+  const tickets = [...new Set(about.ticketIds)].filter((id) => UUID.test(id));
+  const ids = new Set(about.workflowIds.filter(isWorkflowId));
+  for (const a of accounts) for (const id of [`block-account:${a}`, `unblock-account:${a}`, `recharge:${a}`, `delete:${a}`]) ids.add(id);
+  for (const t of tickets) ids.add(`transfer:${t}`);
+  const parts = [
+    ...accounts.map((a) => `AccountId = ${quote(a)}`),
+    ...tickets.map((t) => `TicketId = ${quote(t)}`),
+    ...[...ids].map((id) => `WorkflowId = ${quote(id)}`),
+  ];
+  if (parts.length === 0) return [];
+  const { temporal, config } = services;
+  try {
+    const res = await temporal.withDeadline(Date.now() + deadlineMs, () =>
+      temporal.workflowService.listWorkflowExecutions({ namespace: config.temporal.namespace, query: parts.join(" OR "), pageSize: 50 }),
+    );
+    const now = Date.now();
+    return (res.executions ?? []).map((e) => rowOf(e, now));
+  } catch {
+    return null;
   }
 }
 
@@ -195,6 +235,22 @@ export interface TimelineBar {
   outcome: BarOutcome;
   failure: string | null;
   attempts: TimelineAttempt[];
+  /** A timer: how long it was set for. */
+  timerMs: number | null;
+  /** A timer: its summary in the workflow code, when the code gave one (user metadata). */
+  summary: string | null;
+  /** A timer: the last activity scheduled before it, i.e. the step it guards. */
+  after: string | null;
+  /** A child workflow: which one, so the page links to it. */
+  child: { workflowId: string; runId: string | null } | null;
+}
+
+/** Another workflow this one names in its history: a child it started, or one it signalled. */
+export interface NamedWorkflow {
+  workflowId: string;
+  runId: string | null;
+  type: string | null;
+  how: "child" | "signalled";
 }
 
 export interface RawEvent {
@@ -213,6 +269,10 @@ export interface WorkflowDetails {
   durationMs: number | null;
   taskQueue: string;
   input: { accountId: string | null; changeId: string | null; ticketId: string | null };
+  /** The workflow that started this one as its child. */
+  parent: { workflowId: string; runId: string | null } | null;
+  /** Children started and workflows signalled, from the history, in order. */
+  named: NamedWorkflow[];
   /** The workflow's own `status` query's answer; "no_query" for workflow types without one; null when it did not answer (or the run is over). */
   live: Record<string, unknown> | "no_query" | null;
   pending: PendingActivity[];
@@ -260,6 +320,8 @@ export async function describeWorkflow(services: TemporalServices, workflowId: s
   }));
 
   const timeline = buildTimeline(events as HistoryEvent[], pending);
+  await timerSummaries(temporal, events as HistoryEvent[], timeline);
+  const parentExecution = description.raw.workflowExecutionInfo?.parentExecution;
   const closing = (events as HistoryEvent[]).find((e) => e.workflowExecutionFailedEventAttributes);
 
   return {
@@ -272,6 +334,8 @@ export async function describeWorkflow(services: TemporalServices, workflowId: s
     durationMs: durationOf(start, close, Date.now()),
     taskQueue: description.taskQueue,
     input: await inputIds(temporal, events[0] as HistoryEvent | undefined),
+    parent: parentExecution?.workflowId ? { workflowId: parentExecution.workflowId, runId: parentExecution.runId || null } : null,
+    named: namedWorkflows(events as HistoryEvent[]),
     live,
     pending,
     timeline,
@@ -310,6 +374,51 @@ async function inputIds(temporal: Client, first: HistoryEvent | undefined): Prom
   }
 }
 
+/** Decodes a payload the way results are decoded (codecs in reverse, then the converter); null when it is not text. */
+async function payloadText(temporal: Client, payload: Payload): Promise<string | null> {
+  try {
+    const converter = temporal.options.loadedDataConverter;
+    let payloads = [payload];
+    for (const codec of [...converter.payloadCodecs].reverse()) payloads = await codec.decode(payloads);
+    const value = converter.payloadConverter.fromPayload<unknown>(payloads[0]!);
+    return typeof value === "string" ? value.slice(0, 200) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A timer's summary, where the workflow code gave it one (`sleep(ms, { summary })`): it names the timer better than its number. */
+async function timerSummaries(temporal: Client, events: HistoryEvent[], timeline: TimelineBar[]) {
+  for (const e of events) {
+    const summary = e.timerStartedEventAttributes ? e.userMetadata?.summary : null;
+    if (!summary) continue;
+    const bar = timeline.find((b) => b.key === `t${num(e.eventId)}`);
+    if (bar) bar.summary = await payloadText(temporal, summary as Payload);
+  }
+}
+
+/** Children started and workflows signalled (a deletion nudging waiting transfers), each once, in history order. */
+export function namedWorkflows(events: HistoryEvent[]): NamedWorkflow[] {
+  const out = new Map<string, NamedWorkflow>();
+  for (const e of events) {
+    const c = e.startChildWorkflowExecutionInitiatedEventAttributes;
+    if (c?.workflowId && !out.has(c.workflowId))
+      out.set(c.workflowId, { workflowId: c.workflowId, runId: null, type: c.workflowType?.name ?? null, how: "child" });
+    const started = e.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
+    if (started?.workflowId && out.has(started.workflowId)) out.get(started.workflowId)!.runId = started.runId || null;
+    const s = e.signalExternalWorkflowExecutionInitiatedEventAttributes?.workflowExecution;
+    if (s?.workflowId && !out.has(s.workflowId)) out.set(s.workflowId, { workflowId: s.workflowId, runId: s.runId || null, type: null, how: "signalled" });
+  }
+  return [...out.values()];
+}
+
+/** How long a protobuf Duration is, in milliseconds. */
+function durationMs(d: RawTimestamp | null | undefined): number | null {
+  if (!d) return null;
+  const s = d.seconds === null || d.seconds === undefined ? 0 : typeof d.seconds === "object" ? d.seconds.toNumber() : Number(d.seconds);
+  return s * 1000 + Math.floor((d.nanos ?? 0) / 1e6);
+}
+
 // ---- the history as a timeline ----
 
 /** The parts of a history event this module reads; the SDK hands back protobuf objects of this shape. */
@@ -317,6 +426,7 @@ interface HistoryEvent {
   eventId?: { toNumber(): number } | number | null;
   eventTime?: RawTimestamp | null;
   [attributes: string]: unknown;
+  userMetadata?: { summary?: unknown } | null;
   workflowExecutionStartedEventAttributes?: { input?: { payloads?: unknown[] | null } | null } | null;
   workflowExecutionFailedEventAttributes?: { failure?: Failure | null } | null;
   activityTaskScheduledEventAttributes?: { activityId?: string | null; activityType?: { name?: string | null } | null } | null;
@@ -325,12 +435,16 @@ interface HistoryEvent {
   activityTaskFailedEventAttributes?: { scheduledEventId?: Long; failure?: Failure | null } | null;
   activityTaskTimedOutEventAttributes?: { scheduledEventId?: Long; failure?: Failure | null } | null;
   activityTaskCanceledEventAttributes?: { scheduledEventId?: Long } | null;
-  timerStartedEventAttributes?: { timerId?: string | null } | null;
+  timerStartedEventAttributes?: { timerId?: string | null; startToFireTimeout?: RawTimestamp | null } | null;
   timerFiredEventAttributes?: { startedEventId?: Long } | null;
   timerCanceledEventAttributes?: { startedEventId?: Long } | null;
   startChildWorkflowExecutionInitiatedEventAttributes?: { workflowId?: string | null; workflowType?: { name?: string | null } | null } | null;
   startChildWorkflowExecutionFailedEventAttributes?: { initiatedEventId?: Long } | null;
-  childWorkflowExecutionStartedEventAttributes?: { initiatedEventId?: Long } | null;
+  childWorkflowExecutionStartedEventAttributes?: {
+    initiatedEventId?: Long;
+    workflowExecution?: { workflowId?: string | null; runId?: string | null } | null;
+  } | null;
+  signalExternalWorkflowExecutionInitiatedEventAttributes?: { workflowExecution?: { workflowId?: string | null; runId?: string | null } | null } | null;
   childWorkflowExecutionCompletedEventAttributes?: { initiatedEventId?: Long } | null;
   childWorkflowExecutionFailedEventAttributes?: { initiatedEventId?: Long; failure?: Failure | null } | null;
   childWorkflowExecutionCanceledEventAttributes?: { initiatedEventId?: Long } | null;
@@ -382,6 +496,7 @@ export function buildTimeline(events: HistoryEvent[], pending: PendingActivity[]
   const lastFailures = new Map<number, string | null>();
   const updates = new Map<string, TimelineBar>();
   const out: TimelineBar[] = [];
+  let lastActivity: string | null = null;
   const at = (e: HistoryEvent) => iso(tsToDate(e.eventTime));
   const close = (id: Long, e: HistoryEvent, outcome: BarOutcome, failure: Failure | null | undefined = null) => {
     const bar = bars.get(num(id));
@@ -406,7 +521,12 @@ export function buildTimeline(events: HistoryEvent[], pending: PendingActivity[]
         outcome: "running",
         failure: null,
         attempts: [],
+        timerMs: null,
+        summary: null,
+        after: null,
+        child: null,
       };
+      lastActivity = bar.label;
       bars.set(id, bar);
       out.push(bar);
       const p = pending.find((x) => x.activityId === s.activityId);
@@ -434,6 +554,8 @@ export function buildTimeline(events: HistoryEvent[], pending: PendingActivity[]
       close(a.activityTaskCanceledEventAttributes.scheduledEventId, e, "canceled");
     } else if (a.timerStartedEventAttributes) {
       const bar = newBar(`t${id}`, "timer", `timer ${a.timerStartedEventAttributes.timerId ?? ""}`.trim(), at(e));
+      bar.timerMs = durationMs(a.timerStartedEventAttributes.startToFireTimeout);
+      bar.after = lastActivity;
       bars.set(id, bar);
       out.push(bar);
     } else if (a.timerFiredEventAttributes) {
@@ -443,6 +565,7 @@ export function buildTimeline(events: HistoryEvent[], pending: PendingActivity[]
     } else if (a.startChildWorkflowExecutionInitiatedEventAttributes) {
       const c = a.startChildWorkflowExecutionInitiatedEventAttributes;
       const bar = newBar(`c${id}`, "child", `${c.workflowType?.name ?? "child"} (${c.workflowId ?? ""})`, at(e));
+      bar.child = c.workflowId ? { workflowId: c.workflowId, runId: null } : null;
       bars.set(id, bar);
       out.push(bar);
     } else if (a.startChildWorkflowExecutionFailedEventAttributes) {
@@ -450,6 +573,8 @@ export function buildTimeline(events: HistoryEvent[], pending: PendingActivity[]
     } else if (a.childWorkflowExecutionStartedEventAttributes) {
       const bar = bars.get(num(a.childWorkflowExecutionStartedEventAttributes.initiatedEventId));
       if (bar) bar.startedAt = at(e);
+      const runId = a.childWorkflowExecutionStartedEventAttributes.workflowExecution?.runId;
+      if (bar?.child && runId) bar.child.runId = runId;
     } else if (a.childWorkflowExecutionCompletedEventAttributes) {
       close(a.childWorkflowExecutionCompletedEventAttributes.initiatedEventId, e, "completed");
     } else if (a.childWorkflowExecutionFailedEventAttributes) {
@@ -494,7 +619,21 @@ export function buildTimeline(events: HistoryEvent[], pending: PendingActivity[]
 }
 
 function newBar(key: string, kind: BarKind, label: string, scheduledAt: string | null): TimelineBar {
-  return { key, kind, label, scheduledAt, startedAt: null, endedAt: null, outcome: "running", failure: null, attempts: [] };
+  return {
+    key,
+    kind,
+    label,
+    scheduledAt,
+    startedAt: null,
+    endedAt: null,
+    outcome: "running",
+    failure: null,
+    attempts: [],
+    timerMs: null,
+    summary: null,
+    after: null,
+    child: null,
+  };
 }
 
 function attemptsUpTo(attempt: number, lastFailure: string | null, current: BarOutcome): TimelineAttempt[] {
