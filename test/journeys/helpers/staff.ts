@@ -85,3 +85,14 @@ export async function reloadUntilVisible(page: Page, locator: Locator, timeout =
     )
     .toBe(true);
 }
+
+/**
+ * Follows a link of the top bar at any width: in the row of links on a wide
+ * screen, through the "Menu" disclosure where the bar has collapsed (a phone,
+ * 200 % zoom).
+ */
+export async function navTo(page: Page, label: string): Promise<void> {
+  const link = page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: label, exact: true }).filter({ visible: true });
+  if ((await link.count()) === 0) await page.locator("summary", { hasText: "Menu" }).filter({ visible: true }).click();
+  await link.first().click();
+}
