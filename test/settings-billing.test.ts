@@ -43,6 +43,15 @@ describe("balance and history", () => {
     expect(body).toContain("+$25.00");
   });
 
+  it("is titled Billing, links the ledger's CSV, and shows the history in a focusable table region", async () => {
+    const { ua, accountId } = await signUp();
+    await post(accountId, 100n, "hello");
+    const page = await ua.get(BILLING);
+    expect(page.body).toContain("<title>Billing · Settings · Switchboard</title>");
+    expect(page.body).toMatch(/<div class="table-scroll" role="region" aria-label="Credit history, newest first" tabindex="0">/);
+    expect(page.body).toMatch(/<a href="\/settings\/billing\/ledger\.csv" download="">Download CSV<\/a>/);
+  });
+
   it("pages the ledger newest first with Older/Newer keyset links", async () => {
     const { ua, accountId } = await signUp();
     for (let n = 1; n <= 60; n++) await post(accountId, BigInt(n), `entry-${String(n).padStart(2, "0")}`);
