@@ -96,7 +96,8 @@ export function TopBar({
       <a className="skip-link" href="#content">
         Skip to content
       </a>
-      <header className="topbar">
+      {/* "many": a bar with more links than fit beside a search box collapses earlier (app.css). */}
+      <header className={links.length > 5 ? "topbar many" : "topbar"}>
         <Link to="/" className="brand">
           <img src="/favicon.svg" alt="" width={20} height={20} />
           Switchboard

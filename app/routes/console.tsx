@@ -3,6 +3,7 @@ import { data } from "@remix-run/node";
 import { Outlet, useLoaderData, useRouteLoaderData } from "@remix-run/react";
 import { requireStaff } from "../auth/session.server.js";
 import { stepUpForPage } from "../auth/step-up.server.js";
+import { ConsoleSearchBox } from "../components/console/search-box.js";
 import { ErrorPage, errorView } from "../components/error-page.js";
 import { StepUpNotice } from "../components/step-up.js";
 import { TopBar, type TopBarLink } from "../components/ui.js";
@@ -35,7 +36,7 @@ function consoleLinks(role: string): TopBarLink[] {
 }
 
 function ConsoleBar({ role, email }: { role: string; email: string }) {
-  return <TopBar links={consoleLinks(role)} who={`${email} (${role})`} contentTarget={false} />;
+  return <TopBar links={consoleLinks(role)} who={`${email} (${role})`} search={<ConsoleSearchBox />} contentTarget={false} />;
 }
 
 export default function ConsoleLayout() {
