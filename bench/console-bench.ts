@@ -17,12 +17,16 @@
  * Measuring over HTTP would add those and the noise of a second process
  * sharing 2 CPUs with the client, without telling more about the queries.
  *
+ * The search box's scenarios (\`console search …\`) time its whole presenter:
+ * accounts and tickets searched in parallel, as the page loads them.
+ *
  * Environment: BENCH_SAMPLES (default 200), BENCH_WARMUP (default 20),
  * SEED_ACCOUNTS / SEED_AUDIT_ROWS / SEED_TICKETS (a smaller run leaves
  * BENCHMARKS.md alone), BENCH_EXPLAIN=all (print every scenario's plans, not
  * only those that miss the goal).
  */
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, promises as fs, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -36,6 +40,7 @@ import { recentAuditFor } from "../app/models/audit.server.js";
 import { deletionsOfAccount } from "../app/models/deletions.server.js";
 import { getBalance, listLedger } from "../app/models/ledger.server.js";
 import { listTicketQueue } from "../app/models/tickets.server.js";
+import { loadConsoleSearchPage } from "../app/presenters/console-search.server.js";
 import "../db/connection.js"; // its int8 type parser: the app reads bigints as strings, and so does the bench
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPostgresHandle } from "../db/embedded-postgres.js";
 import { migrateToLatest } from "../db/migrate.js";
@@ -137,8 +142,30 @@ function scenarios(accounts: number): Scenario[] {
       return `${Number(r.n).toLocaleString("en-US")} users match`;
     },
   });
+  // The search box (/console/search): its presenter is all database work (no Temporal call).
+  const everywhere = (q: string, what: string): Scenario => ({
+    id: `search-everywhere:${q}`,
+    label: `console search \`${q}\` (${what})`,
+    run: (d) => loadConsoleSearchPage({ db: d }, q),
+    describe: async (d) => {
+      const r = await loadConsoleSearchPage({ db: d }, q);
+      const n = (f: { total: number; more: boolean }) => `${f.total.toLocaleString("en-US")}${f.more ? "+" : ""}`;
+      return `${n(r.accounts)} accounts, ${n(r.tickets)} tickets, ${r.workflows.length} workflow links`;
+    },
+  });
+  // Account 1's key: its last four are md5('1')'s characters 29–32 (scripts/seed-large.ts).
+  const lastFourOfAccount1 = createHash("md5").update("1").digest("hex").slice(28, 32);
   // Email numbers are a permutation of 1..N; `user<k>` matches the numbers starting with k.
   return [
+    everywhere("user12345", "rare"),
+    everywhere("user123", "mid: ~1,111 addresses"),
+    everywhere("user1", "common: ~111,000 addresses"),
+    everywhere("example.com", "every address"),
+    everywhere("45678", "inside the number and the name"),
+    everywhere("new123", "tickets' new addresses"),
+    everywhere(lastFourOfAccount1, "a key's last four"),
+    everywhere(seedId("account", 1), "an account id"),
+    everywhere(`block-account:${seedId("account", 1)}`, "a workflow id"),
     search("user12345", "rare"),
     search("user123", "less rare"),
     search("45678", "inside the number"),
@@ -349,6 +376,7 @@ ${table}
 
 Server time is the time of the loader's database work, measured in the bench
 process around the model functions the loader calls (\`searchAccounts\`;
+the search box's presenter \`loadConsoleSearchPage\`, every group at once;
 \`getAccount\` then members, status changes, audit, active sessions, balance,
 ledger in parallel; \`searchAudit\`; the ticket queue's count and page queries,
 copied from the route), on a pool of 10 connections like the web's. Not

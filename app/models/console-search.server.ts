@@ -5,7 +5,7 @@
  * costs what one that matches a thousand does, and the page says "1,000+".
  * The indexes each query leans on are in db/migrations/2026_12_06_0300_c_console_search.ts.
  */
-import { sql } from "kysely";
+import { sql, type RawBuilder } from "kysely";
 import type { DbOrTrx } from "../../db/connection.js";
 import type { AccountStatus, Plan, TicketStatus } from "../../db/schema.js";
 import { isUuid } from "../validation/ids.js";
@@ -37,29 +37,39 @@ export interface AccountHit {
 
 export interface Found<T> {
   hits: T[];
-  /** Distinct matches, at most SEARCH_COUNT_CAP. */
+  /** Distinct matches counted, at most SEARCH_COUNT_CAP. */
   total: number;
-  /** There are more than `total`. */
+  /** There may be more than `total` (a branch stopped at its limit). */
   more: boolean;
 }
 
-interface Match {
-  id: string;
-  field: string;
-  value: string;
-}
+/** Every branch yields (id, rank, field, value, branch): lower ranks are better matches. */
+type Branch = RawBuilder<unknown>;
+const branch = (n: number, query: RawBuilder<unknown>): Branch =>
+  sql`(SELECT id, rank, field, value, ${sql.lit(n)} AS branch FROM (${query}) AS ${sql.raw(`b${n}(id, rank, field, value)`)})`;
 
-/** The matches of several queries, best first, one per id, counted up to the cap. */
-function merge<F extends string>(lists: { rows: Match[]; field?: F }[]): { matches: (Match & { field: F })[]; total: number; more: boolean } {
-  const byId = new Map<string, Match & { field: F }>();
-  let truncated = false;
-  for (const list of lists) {
-    if (list.rows.length >= LIMIT) truncated = true;
-    for (const r of list.rows) if (!byId.has(r.id)) byId.set(r.id, r as Match & { field: F });
-  }
-  const matches = [...byId.values()];
-  return { matches, total: Math.min(matches.length, SEARCH_COUNT_CAP), more: truncated || matches.length > SEARCH_COUNT_CAP };
-}
+/**
+ * `m` (every branch's rows) → `best` (one row per id, its best match) → the
+ * first SEARCH_SHOWN by rank, with the count of distinct ids and whether any
+ * branch (or `alsoCutOff`, about a CTE the branches read) stopped at LIMIT.
+ * `ctes` come first: branches may read them. `m` is read twice, so it is
+ * computed once.
+ */
+const ranked = (ctes: RawBuilder<unknown>[], branches: Branch[], alsoCutOff: RawBuilder<boolean> = sql`false`) => sql`
+  WITH ${sql.join([...ctes, sql`m AS (${sql.join(branches, sql` UNION ALL `)})`])},
+  best AS (SELECT DISTINCT ON (id) id, rank, field, value FROM m ORDER BY id, rank, value),
+  top AS (SELECT id, rank, field, value FROM best ORDER BY rank, value, id LIMIT ${sql.lit(SEARCH_SHOWN)}),
+  tally AS (SELECT (SELECT count(*) FROM best)::int AS total,
+                   coalesce((SELECT bool_or(n >= ${sql.lit(LIMIT)}) FROM (SELECT count(*) AS n FROM m GROUP BY branch) AS c), false) OR ${alsoCutOff} AS truncated)`;
+
+const found = <T>(rows: (T & { total: number; truncated: boolean })[]): Found<T> => {
+  const total = rows[0]?.total ?? 0;
+  return {
+    hits: rows.map(({ total: _t, truncated: _c, ...hit }) => hit as T),
+    total: Math.min(total, SEARCH_COUNT_CAP),
+    more: (rows[0]?.truncated ?? false) || total > SEARCH_COUNT_CAP,
+  };
+};
 
 /** A key as support reads it off a customer's screen: `tgp_v1_AbCd`, `tgp_v1_AbCd…wxyz`, the whole key, or its last four. */
 function keyParts(term: string): { prefix?: string; prefixStart?: string; last4?: string } | null {
@@ -73,90 +83,64 @@ function keyParts(term: string): { prefix?: string; prefixStart?: string; last4?
 }
 
 /**
- * Accounts by id, a member's id, a member's email (exact or prefix first,
- * then any part), a key's prefix or last four, the account's or a member's
- * name (any part, any case). `term` is trimmed and at least SEARCH_MIN_LENGTH long.
+ * Accounts by id, a member's id, a member's email (exact or start first, then
+ * any part), a key's prefix or last four, the account's or a member's name
+ * (any part, any case). `term` is trimmed and at least SEARCH_MIN_LENGTH long.
  */
 export async function searchAccountsEverywhere(db: DbOrTrx, term: string): Promise<Found<AccountHit>> {
   const lower = term.toLowerCase();
-  const none = Promise.resolve([] as Match[]);
-  const membersByEmail = (pattern: string) =>
-    db
-      .selectFrom("users as u")
-      .innerJoin("memberships as m", "m.user_id", "u.id")
-      .select(["m.account_id as id", "u.email as value"])
-      .where("u.email", "like", pattern)
-      .limit(LIMIT)
-      .execute()
-      .then((rows) => rows.map((r) => ({ id: r.id, field: "email", value: r.value ?? "" })));
-
+  const uuid = isUuid(lower) ? lower : null;
   const key = keyParts(term);
-  const [byId, byMemberId, byKey, byEmailStart, byAccountName, byMemberName] = await Promise.all([
-    isUuid(lower) ? db.selectFrom("accounts").select("id").where("id", "=", lower).execute() : Promise.resolve([]),
-    isUuid(lower) ? db.selectFrom("memberships").select(["account_id as id"]).where("user_id", "=", lower).limit(LIMIT).execute() : Promise.resolve([]),
-    key
-      ? db
-          .selectFrom("api_keys")
-          .select(["account_id as id", "prefix", "last4", "status"])
-          .$if(key.prefix !== undefined, (qb) => qb.where("prefix", "=", key.prefix!))
-          .$if(key.prefixStart !== undefined, (qb) => qb.where("prefix", "like", `${literal(key.prefixStart!)}%`))
-          .$if(key.last4 !== undefined, (qb) => qb.where("last4", "=", key.last4!))
-          .limit(LIMIT)
-          .execute()
-          .then((rows) => rows.map((r) => ({ id: r.id, field: "key", value: `${r.prefix}…${r.last4}${r.status === "revoked" ? " (revoked)" : ""}` })))
-      : none,
-    membersByEmail(`${literal(lower)}%`),
-    db
-      .selectFrom("accounts")
-      .select(["id", "name as value"])
-      .where("name", "ilike", `%${literal(term)}%`)
-      .limit(LIMIT)
-      .execute()
-      .then((rows) => rows.map((r) => ({ ...r, field: "account name" }))),
-    db
-      .selectFrom("users as u")
-      .innerJoin("memberships as m", "m.user_id", "u.id")
-      .select(["m.account_id as id", "u.name as value"])
-      .where("u.name", "ilike", `%${literal(term)}%`)
-      .limit(LIMIT)
-      .execute()
-      .then((rows) => rows.map((r) => ({ id: r.id, field: "member name", value: r.value ?? "" }))),
-  ]);
-  // Any part of an address only when its start did not already fill the count: `user1` has 100,000
-  // addresses starting so, and a trigram search of it is the slowest query here.
-  const byEmailPart = byEmailStart.length < LIMIT ? await membersByEmail(`%${literal(lower)}%`) : [];
-  const exactEmail = byEmailStart.filter((r) => r.value === lower);
-
-  const { matches, total, more } = merge<AccountMatchField>([
-    { rows: byId.map((r) => ({ id: r.id, field: "account id", value: r.id })) },
-    { rows: byMemberId.map((r) => ({ id: r.id, field: "member id", value: lower })) },
-    { rows: exactEmail },
-    { rows: byKey },
-    { rows: byEmailStart },
-    { rows: byEmailPart },
-    { rows: byAccountName },
-    { rows: byMemberName },
-  ]);
-  const shown = matches.slice(0, SEARCH_SHOWN);
-  const rows = shown.length
-    ? await db
-        .selectFrom("accounts")
-        .leftJoin("memberships as owner_m", (j) => j.onRef("owner_m.account_id", "=", "accounts.id").on("owner_m.role", "=", "owner"))
-        .leftJoin("users as owner", "owner.id", "owner_m.user_id")
-        .select(["accounts.id", "accounts.name", "accounts.plan", "accounts.status", "owner.email as owner_email"])
-        .where(
-          "accounts.id",
-          "in",
-          shown.map((m) => m.id),
-        )
-        .execute()
-    : [];
-  const byAccount = new Map(rows.map((r) => [r.id, r]));
-  const hits = shown.flatMap((m) => {
-    const a = byAccount.get(m.id);
-    return a ? [{ ...a, field: m.field, value: m.value }] : [];
-  });
-  return { hits, total, more };
+  const anyPart = `%${literal(lower)}%`;
+  const nameLike = `%${literal(term)}%`;
+  const branches: Branch[] = [];
+  if (uuid) {
+    branches.push(branch(1, sql`SELECT id, 0 AS rank, 'account id' AS field, id::text AS value FROM accounts WHERE id = ${uuid}::uuid`));
+    branches.push(branch(2, sql`SELECT account_id AS id, 0, 'member id', user_id::text FROM memberships WHERE user_id = ${uuid}::uuid LIMIT ${LIMIT}`));
+  }
+  if (key) {
+    const where = [
+      key.prefix !== undefined ? sql`prefix = ${key.prefix}` : null,
+      key.prefixStart !== undefined ? sql`prefix LIKE ${`${literal(key.prefixStart)}%`}` : null,
+      key.last4 !== undefined ? sql`last4 = ${key.last4}` : null,
+    ].filter((c) => c !== null);
+    branches.push(
+      branch(
+        3,
+        sql`SELECT account_id AS id, 1, 'key', prefix || '…' || last4 || CASE WHEN status = 'revoked' THEN ' (revoked)' ELSE '' END
+            FROM api_keys WHERE ${sql.join(where, sql` AND `)} LIMIT ${LIMIT}`,
+      ),
+    );
+  }
+  branches.push(
+    branch(4, sql`SELECT id, CASE WHEN value = ${lower} THEN 0 ELSE 2 END, 'email', value FROM email_start`),
+    // Any part of an address only when its start did not already fill the count: `user1` starts
+    // 100,000 addresses, and a trigram search of it is the slowest query here. (An InitPlan: the
+    // scan does not run at all when the start is full.)
+    branch(
+      5,
+      sql`SELECT m.account_id AS id, 3, 'email', u.email FROM users u JOIN memberships m ON m.user_id = u.id
+          WHERE u.email LIKE ${anyPart} AND (SELECT count(*) FROM email_start) < ${LIMIT} LIMIT ${LIMIT}`,
+    ),
+    branch(6, sql`SELECT id, 4, 'account name', name FROM accounts WHERE name ILIKE ${nameLike} LIMIT ${LIMIT}`),
+    branch(
+      7,
+      sql`SELECT m.account_id AS id, 5, 'member name', u.name FROM users u JOIN memberships m ON m.user_id = u.id
+          WHERE u.name ILIKE ${nameLike} LIMIT ${LIMIT}`,
+    ),
+  );
+  const emailStart = sql`email_start AS MATERIALIZED (
+    SELECT m.account_id AS id, u.email AS value FROM users u JOIN memberships m ON m.user_id = u.id
+    WHERE u.email LIKE ${`${literal(lower)}%`} LIMIT ${LIMIT})`;
+  const { rows } = await sql<AccountHit & { total: number; truncated: boolean }>`
+    ${ranked([emailStart], branches)}
+    SELECT top.id, a.name, a.plan, a.status, owner.email AS owner_email, top.field, top.value, tally.total, tally.truncated
+    FROM top JOIN accounts a ON a.id = top.id
+    LEFT JOIN memberships om ON om.account_id = a.id AND om.role = 'owner'
+    LEFT JOIN users owner ON owner.id = om.user_id
+    CROSS JOIN tally
+    ORDER BY top.rank, top.value, top.id`.execute(db);
+  return found(rows);
 }
 
 export type TicketMatchField = "ticket id" | "requester" | "from address" | "new address";
@@ -178,52 +162,28 @@ export interface TicketHit {
  */
 export async function searchTicketsEverywhere(db: DbOrTrx, term: string): Promise<Found<TicketHit>> {
   const lower = term.toLowerCase();
-  const part = `%${literal(lower)}%`;
-  const [byId, byAddress, byRequester] = await Promise.all([
-    isUuid(lower) ? db.selectFrom("support_tickets").select("id").where("id", "=", lower).execute() : Promise.resolve([]),
-    db
-      .selectFrom("support_tickets")
-      .select(["id", "sender_address", "new_address"])
-      .where((eb) => eb.or([eb("sender_address", "like", part), eb("new_address", "like", part)]))
-      .limit(LIMIT)
-      .execute(),
-    // By the start of the address only: any part would join every ticket to its requester first.
-    db
-      .selectFrom("users as u")
-      .innerJoin("support_tickets as t", "t.requester_user_id", "u.id")
-      .select(["t.id", "u.email"])
-      .where("u.email", "like", `${literal(lower)}%`)
-      .limit(LIMIT)
-      .execute(),
-  ]);
-  const { matches, total, more } = merge<TicketMatchField>([
-    { rows: byId.map((r) => ({ id: r.id, field: "ticket id", value: r.id })) },
-    { rows: byRequester.map((r) => ({ id: r.id, field: "requester", value: r.email ?? "" })) },
-    {
-      rows: byAddress.map((r) =>
-        r.sender_address?.includes(lower)
-          ? { id: r.id, field: "from address", value: r.sender_address }
-          : { id: r.id, field: "new address", value: r.new_address ?? "" },
-      ),
-    },
-  ]);
-  const shown = matches.slice(0, SEARCH_SHOWN);
-  const rows = shown.length
-    ? await db
-        .selectFrom("support_tickets as t")
-        .leftJoin("users as u", "u.id", "t.requester_user_id")
-        .select(["t.id", "t.status", "t.created_at", "t.new_address", sql<string | null>`coalesce(t.sender_address, u.email)`.as("requester_address")])
-        .where(
-          "t.id",
-          "in",
-          shown.map((m) => m.id),
-        )
-        .execute()
-    : [];
-  const byTicket = new Map(rows.map((r) => [r.id, r]));
-  const hits = shown.flatMap((m) => {
-    const t = byTicket.get(m.id);
-    return t ? [{ ...t, field: m.field, value: m.value }] : [];
-  });
-  return { hits, total, more };
+  const anyPart = `%${literal(lower)}%`;
+  const branches: Branch[] = [];
+  if (isUuid(lower))
+    branches.push(branch(1, sql`SELECT id, 0 AS rank, 'ticket id' AS field, id::text AS value FROM support_tickets WHERE id = ${lower}::uuid`));
+  branches.push(
+    // The requesters first, by the start of their address (any part would join every ticket to its requester).
+    branch(2, sql`SELECT t.id, 1, 'requester', r.email FROM requesters r JOIN support_tickets t ON t.requester_user_id = r.id LIMIT ${LIMIT}`),
+    branch(
+      4,
+      sql`SELECT id, 2, CASE WHEN sender_address LIKE ${anyPart} THEN 'from address' ELSE 'new address' END,
+                 CASE WHEN sender_address LIKE ${anyPart} THEN sender_address ELSE new_address END
+          FROM support_tickets WHERE sender_address LIKE ${anyPart} OR new_address LIKE ${anyPart} LIMIT ${LIMIT}`,
+    ),
+  );
+  const requesters = sql`requesters AS MATERIALIZED (SELECT id, email FROM users WHERE email LIKE ${`${literal(lower)}%`} LIMIT ${LIMIT})`;
+  const { rows } = await sql<TicketHit & { total: number; truncated: boolean }>`
+    ${ranked([requesters], branches, sql<boolean>`(SELECT count(*) FROM requesters) >= ${LIMIT}`)}
+    SELECT top.id, t.status, t.created_at, t.new_address, coalesce(t.sender_address, u.email) AS requester_address, top.field, top.value,
+           tally.total, tally.truncated
+    FROM top JOIN support_tickets t ON t.id = top.id
+    LEFT JOIN users u ON u.id = t.requester_user_id
+    CROSS JOIN tally
+    ORDER BY top.rank, top.value, top.id`.execute(db);
+  return found(rows);
 }

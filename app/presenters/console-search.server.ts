@@ -22,7 +22,7 @@ import { isUuid } from "../validation/ids.js";
 import { isWorkflowId } from "../validation/workflow-ids.js";
 
 export type { AccountHit, TicketHit } from "../models/console-search.server.js";
-export { SEARCH_COUNT_CAP, SEARCH_MIN_LENGTH, SEARCH_SHOWN } from "../models/console-search.server.js";
+export { SEARCH_MIN_LENGTH } from "../models/console-search.server.js";
 
 /** `block-account:`, `transfer:`…: read off the functions that make the ids, so the two cannot drift. */
 const WORKFLOW_ID_PREFIXES = [

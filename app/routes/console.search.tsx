@@ -5,8 +5,8 @@ import { requireStaff } from "../auth/session.server.js";
 import { ConsoleSearchBox } from "../components/console/search-box.js";
 import { Alert, Badge, When } from "../components/ui.js";
 import { pageTitle } from "../page-title.js";
-import { loadConsoleSearchPage, SEARCH_COUNT_CAP, SEARCH_MIN_LENGTH, type ConsoleSearchPage } from "../presenters/console-search.server.js";
-import { findUrlEncodedFault, storableText } from "../validation/text.js";
+import { loadConsoleSearchPage, SEARCH_MIN_LENGTH, type ConsoleSearchPage } from "../presenters/console-search.server.js";
+import { storableText } from "../validation/text.js";
 
 const MAX_LENGTH = 200;
 const HINT = "Search by email, name, account or ticket id, a key's prefix (tgp_v1_AbCd) or last four, a ticket's address, or a workflow id.";
@@ -29,9 +29,10 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const url = new URL(request.url);
   const typed = (url.searchParams.get("q") ?? "").slice(0, MAX_LENGTH);
   const refuse = (message: string, status: number) => data<Refused>({ term: typed, message, refused: status >= 400, results: null }, { status });
-  // Percent-escapes that are not UTF-8 (`%ED%A0%80`, a lone surrogate) would reach the parser as U+FFFD.
-  if (findUrlEncodedFault(new TextEncoder().encode(url.search.slice(1)))) return refuse("The search must be valid UTF-8 text. Remove the odd character and try again.", 400);
-  const parsed = Query.safeParse(Object.fromEntries(url.searchParams));
+  // Percent-escapes that are not UTF-8 (`%ED%A0%80`, a lone surrogate; `%FF`) reach the loader as U+FFFD:
+  // the bytes are gone by then (Remix re-serializes the query), and no stored text is searched by it.
+  if (typed.includes("\uFFFD")) return refuse("The search must be valid UTF-8 text. Remove the odd character and try again.", 400);
+  const parsed = Query.safeParse({ q: url.searchParams.get("q") ?? undefined });
   if (!parsed.success) return refuse(`${parsed.error.issues[0]?.message ?? "That is not a search."} Try again.`, 400);
   const term = parsed.data.q;
   if (term === "") return refuse(HINT, 200);
@@ -41,13 +42,15 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => pageTitle(data?.results ? `Search “${data.term.slice(0, 40)}”` : "Search", "Console");
 
-const count = (n: number, more: boolean) => (more ? `${SEARCH_COUNT_CAP.toLocaleString("en-US")}+` : n.toLocaleString("en-US"));
+/** "12", or "1,000+" / "607+" when a limit stopped the count. */
+const count = (n: number, more: boolean) => `${n.toLocaleString("en-US")}${more ? "+" : ""}`;
 
 /** "3", or "10 of 1,000+" when not every match is shown. */
 function GroupHeading({ id, title, shown, total, more }: { id: string; title: string; shown: number; total: number; more: boolean }) {
   return (
     <h2 id={id}>
-      {title} <span className="muted">· {shown < total || more ? `${shown} of ${count(total, more)}` : total}</span>
+      {`${title} `}
+      <span className="muted">{`· ${shown < total || more ? `${shown} of ${count(total, more)}` : total}`}</span>
     </h2>
   );
 }
@@ -63,7 +66,8 @@ function Accounts({ found }: { found: ConsoleSearchPage["accounts"] }) {
             <Link to={`/console/accounts/${a.id}`}>{a.name}</Link> <Badge value={a.status} />
             <div className="muted">{a.owner_email ?? "no owner address"}</div>
             <div className="muted">
-              {a.field}: <span className="mono">{a.value}</span>
+              {`${a.field}: `}
+              <span className="mono">{a.value}</span>
             </div>
           </li>
         ))}
@@ -89,11 +93,12 @@ function Tickets({ found }: { found: ConsoleSearchPage["tickets"] }) {
               Ticket {t.id.slice(0, 8)}…
             </Link>{" "}
             <Badge value={t.status} />
+            <div className="muted">{`${t.requester_address ?? "unknown requester"} → ${t.new_address ?? "—"}`}</div>
             <div className="muted">
-              {t.requester_address ?? "unknown requester"} → {t.new_address ?? "—"}
-            </div>
-            <div className="muted">
-              {t.field}: <span className="mono">{t.value}</span> · opened <When at={t.created_at} />
+              {`${t.field}: `}
+              <span className="mono">{t.value}</span>
+              {" · opened "}
+              <When at={t.created_at} />
             </div>
           </li>
         ))}
@@ -107,7 +112,7 @@ function Workflows({ hits }: { hits: ConsoleSearchPage["workflows"] }) {
   return (
     <section aria-labelledby="found-workflows" className="search-group">
       <h2 id="found-workflows">
-        Workflows <span className="muted">· {hits.length}</span>
+        Workflows <span className="muted">{`· ${hits.length}`}</span>
       </h2>
       <ul className="search-hits">
         {hits.map((w) => (
@@ -126,7 +131,7 @@ export default function ConsoleSearch() {
   const { term, message, refused, results } = useLoaderData<typeof loader>();
   return (
     <main className="page stack">
-      <h1>{results ? <>Search: “{term}”</> : "Search"}</h1>
+      <h1>{results ? `Search: “${term}”` : "Search"}</h1>
       {/* The page's own box: at phone width the top bar's sits in the collapsed menu. */}
       <ConsoleSearchBox shortcut={false} />
       {message ? <Alert kind={refused ? "error" : "info"} lines={[message]} /> : null}
