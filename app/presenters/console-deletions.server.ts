@@ -1,7 +1,11 @@
-/** Console → Deletions: one page of account deletions, newest first, with each step the deleteAccount workflow recorded. */
+/**
+ * Console → Deletions: one page of account deletions, newest first, with each
+ * step the deleteAccount workflow recorded, and this staff member's saved views of the list.
+ */
 import type { DeletionState } from "../../db/schema.js";
 import type { Services } from "../context.server.js";
 import { listDeletions } from "../models/deletions.server.js";
+import { savedViewsOf, viewQueryOf } from "../models/saved-views.server.js";
 
 /** "just now", "5 min ago", "3 h ago", "2 d ago": worked out on the server so both renders agree. */
 function ago(from: Date, now: Date): string {
@@ -13,13 +17,20 @@ function ago(from: Date, now: Date): string {
   return `${Math.floor(hours / 24)} d ago`;
 }
 
-export async function loadDeletionsPage(services: Pick<Services, "db">, status: "all" | DeletionState, page: number) {
-  const { rows, hasMore } = await listDeletions(services.db, status, page);
+export async function loadDeletionsPage(services: Pick<Services, "db">, input: { status: "all" | DeletionState; page: number; staffId: string }) {
+  const { status, page, staffId } = input;
+  const [{ rows, hasMore }, views] = await Promise.all([
+    listDeletions(services.db, status, page),
+    savedViewsOf(services.db, staffId, "deletions", "/console/deletions"),
+  ]);
   const now = new Date();
   return {
     filter: status,
     page,
     hasMore,
+    views,
+    /** The filter as a saved view keeps it ("all", the default, is no filter). */
+    query: viewQueryOf("deletions", new URLSearchParams(status === "all" ? {} : { status })),
     rows: rows.map((r) => ({
       id: r.id,
       accountId: r.account_id,

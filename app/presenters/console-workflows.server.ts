@@ -2,15 +2,16 @@
  * Console → Workflows: one page of the visibility list for a filter, the
  * filter as it was typed (for the form), and the links to the next and first
  * page. The filter is validated here (WorkflowFilter): nothing typed reaches
- * the visibility query unchecked.
+ * the visibility query unchecked. With it, this staff member's saved views of the list.
  */
 import type { Services } from "../context.server.js";
+import { savedViewsOf, viewQueryOf } from "../models/saved-views.server.js";
 import { listWorkflows, WORKFLOW_STATUSES, WORKFLOW_TYPES, WorkflowFilter } from "../temporal/history.server.js";
 
 const FIELDS = ["type", "status", "from", "to", "account", "ticket"] as const;
 
 /** `ok: false`: the filter or page link is wrong, and `message` says how (a 400). */
-export async function loadWorkflowsPage(services: Pick<Services, "temporal" | "config">, params: URLSearchParams) {
+export async function loadWorkflowsPage(services: Pick<Services, "db" | "temporal" | "config">, params: URLSearchParams, staffId: string) {
   const parsed = WorkflowFilter.safeParse(Object.fromEntries(params));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -21,7 +22,7 @@ export async function loadWorkflowsPage(services: Pick<Services, "temporal" | "c
   if (filter.from && filter.to && filter.from > filter.to) {
     return { ok: false as const, message: "Bad time range: 'from' is after 'to'. Fix the filter and try again." };
   }
-  const result = await listWorkflows(services, filter);
+  const [result, views] = await Promise.all([listWorkflows(services, filter), savedViewsOf(services.db, staffId, "workflows", "/console/workflows")]);
   if (!result.ok && result.badPage) return { ok: false as const, message: result.message };
   // The form shows what was asked, as typed; the query was built from the validated values only.
   const values = Object.fromEntries(FIELDS.map((f) => [f, params.get(f) ?? ""])) as Record<(typeof FIELDS)[number], string>;
@@ -41,6 +42,9 @@ export async function loadWorkflowsPage(services: Pick<Services, "temporal" | "c
       next,
       first,
       paged: Boolean(filter.page),
+      views,
+      /** The filters as a saved view keeps them (no page). */
+      query: viewQueryOf("workflows", params),
     },
   };
 }

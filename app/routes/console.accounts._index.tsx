@@ -1,12 +1,19 @@
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, Link, useLoaderData } from "@remix-run/react";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { data } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
+import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { requireStaff } from "../auth/session.server.js";
+import { SavedViews } from "../components/console/saved-views.js";
 import { DataTable, type Column } from "../components/table.js";
 import { Badge, When } from "../components/ui.js";
+import { useAutoRefresh } from "../hooks/use-auto-refresh.js";
 import { searchAccounts, type AccountListRow } from "../models/accounts.server.js";
+import { savedViewsOf } from "../models/saved-views.server.js";
+import { pageTitle } from "../page-title.js";
+import { runSavedViewForm } from "../services/saved-views.server.js";
 
-export const meta: MetaFunction = () => [{ title: "Accounts · Console" }];
+export const meta: MetaFunction<typeof loader> = () => pageTitle("Accounts", "Console");
 
 const Query = z.object({
   q: z.string().max(200).default(""),
@@ -14,12 +21,27 @@ const Query = z.object({
 });
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  await requireStaff(request, context);
+  const p = await requireStaff(request, context);
   const parsed = Query.safeParse(Object.fromEntries(new URL(request.url).searchParams));
   if (!parsed.success) throw new Response("The search is too long (200 characters at most).", { status: 400 });
   const { q, page } = parsed.data;
-  const result = await searchAccounts(context.services.db, q, page);
-  return { q, page, ...result };
+  const [result, views] = await Promise.all([
+    searchAccounts(context.services.db, q, page),
+    savedViewsOf(context.services.db, p.staff.id, "accounts", "/console/accounts"),
+  ]);
+  return { q, page, ...result, views };
+}
+
+/** The saved views' forms (save the search shown, delete a view). */
+export async function action({ request, context }: ActionFunctionArgs) {
+  const form = await readFormWithCsrf(request, context);
+  const p = await requireStaff(request, context);
+  const { outcome, status } = await runSavedViewForm(
+    context.services,
+    { staffId: p.staff.id, list: "accounts", form },
+    { type: "staff", id: p.staff.id, ip: context.ip },
+  );
+  return data(outcome, { status });
 }
 
 const COLUMNS: readonly Column<AccountListRow>[] = [
@@ -40,7 +62,11 @@ const COLUMNS: readonly Column<AccountListRow>[] = [
 ];
 
 export default function AccountsList() {
-  const { q, page, rows, hasMore } = useLoaderData<typeof loader>();
+  const { q, page, rows, hasMore, views } = useLoaderData<typeof loader>();
+  const outcome = useActionData<typeof action>() ?? null;
+  // As the dashboard does: new accounts and status changes appear while the page is open (JavaScript); without it, Refresh.
+  useAutoRefresh(10_000);
+  const query = q.trim() ? new URLSearchParams({ q: q.trim() }).toString() : "";
   const pageLink = (p: number) => `?${new URLSearchParams({ q, page: String(p) })}`;
   return (
     <main className="page">
@@ -53,6 +79,9 @@ export default function AccountsList() {
         <button type="submit" className="btn primary">
           Search
         </button>
+        <Link to={pageLink(page)} className="btn">
+          Refresh
+        </Link>
       </Form>
       <div style={{ marginTop: "1rem" }}>
         <DataTable
@@ -68,6 +97,7 @@ export default function AccountsList() {
         <span className="muted">Page {page}</span>
         {hasMore ? <Link to={pageLink(page + 1)}>Next →</Link> : <span />}
       </nav>
+      <SavedViews noun="accounts" views={views} query={query} currentHref={query ? `/console/accounts?${query}` : "/console/accounts"} outcome={outcome} />
     </main>
   );
 }

@@ -4,16 +4,22 @@
  * recorded. For every staff role: watching only; deletions are started on the
  * account page.
  */
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Link, useLoaderData } from "@remix-run/react";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { data } from "@remix-run/node";
+import { Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
+import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { requireStaff } from "../auth/session.server.js";
+import { SavedViews } from "../components/console/saved-views.js";
 import { DataTable } from "../components/table.js";
 import { Badge, When } from "../components/ui.js";
 import { workflowHref } from "../components/workflow-list.js";
+import { useAutoRefresh } from "../hooks/use-auto-refresh.js";
+import { pageTitle } from "../page-title.js";
 import { loadDeletionsPage } from "../presenters/console-deletions.server.js";
+import { runSavedViewForm } from "../services/saved-views.server.js";
 
-export const meta: MetaFunction = () => [{ title: "Deletions · Console" }];
+export const meta: MetaFunction<typeof loader> = () => pageTitle("Deletions", "Console");
 
 const FILTERS = ["all", "pending", "running", "completed", "failed"] as const;
 type Filter = (typeof FILTERS)[number];
@@ -25,7 +31,7 @@ const Query = z.object({
 });
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  await requireStaff(request, context);
+  const p = await requireStaff(request, context);
   const params = new URL(request.url).searchParams;
   const parsed = Query.safeParse({ status: params.get("status") ?? undefined, page: params.get("page") ?? undefined });
   if (!parsed.success) {
@@ -38,11 +44,26 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     );
   }
   const { status, page } = parsed.data;
-  return loadDeletionsPage(context.services, status, page);
+  return loadDeletionsPage(context.services, { status, page, staffId: p.staff.id });
+}
+
+/** The saved views' forms (save the filter shown, delete a view). */
+export async function action({ request, context }: ActionFunctionArgs) {
+  const form = await readFormWithCsrf(request, context);
+  const p = await requireStaff(request, context);
+  const { outcome, status } = await runSavedViewForm(
+    context.services,
+    { staffId: p.staff.id, list: "deletions", form },
+    { type: "staff", id: p.staff.id, ip: context.ip },
+  );
+  return data(outcome, { status });
 }
 
 export default function DeletionsPage() {
-  const { filter, page, hasMore, rows } = useLoaderData<typeof loader>();
+  const { filter, page, hasMore, rows, views, query } = useLoaderData<typeof loader>();
+  const outcome = useActionData<typeof action>() ?? null;
+  // As the dashboard does: each deletion's steps move on while the page is open (JavaScript); without it, Refresh.
+  useAutoRefresh(10_000);
   const link = (f: Filter, p = 1) => `?${new URLSearchParams({ status: f, ...(p > 1 ? { page: String(p) } : {}) })}`;
   return (
     <main className="page">
@@ -56,6 +77,9 @@ export default function DeletionsPage() {
             {f === "all" ? "All" : <Badge value={f} />}
           </Link>
         ))}
+        <Link to={link(filter, page)} className="btn">
+          Refresh
+        </Link>
       </nav>
       <DataTable
         caption="Account deletions, newest first"
@@ -106,6 +130,7 @@ export default function DeletionsPage() {
         {page > 1 ? <Link to={link(filter, page - 1)}>← Newer</Link> : <span />}
         {hasMore ? <Link to={link(filter, page + 1)}>Older →</Link> : <span />}
       </nav>
+      <SavedViews noun="deletions" views={views} query={query} currentHref={query ? `/console/deletions?${query}` : "/console/deletions"} outcome={outcome} />
     </main>
   );
 }

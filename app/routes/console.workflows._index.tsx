@@ -1,21 +1,42 @@
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, Link, useLoaderData } from "@remix-run/react";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { data } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
+import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { requireStaff } from "../auth/session.server.js";
+import { SavedViews } from "../components/console/saved-views.js";
 import { Alert } from "../components/ui.js";
 import { WorkflowList } from "../components/workflow-list.js";
+import { useAutoRefresh } from "../hooks/use-auto-refresh.js";
+import { pageTitle } from "../page-title.js";
 import { loadWorkflowsPage } from "../presenters/console-workflows.server.js";
+import { runSavedViewForm } from "../services/saved-views.server.js";
 
-export const meta: MetaFunction = () => [{ title: "Workflows · Console" }];
+export const meta: MetaFunction<typeof loader> = () => pageTitle("Workflows", "Console");
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  await requireStaff(request, context);
-  const found = await loadWorkflowsPage(context.services, new URL(request.url).searchParams);
+  const p = await requireStaff(request, context);
+  const found = await loadWorkflowsPage(context.services, new URL(request.url).searchParams, p.staff.id);
   if (!found.ok) throw new Response(found.message, { status: 400 });
   return found.page;
 }
 
+/** The saved views' forms (save the filters shown, delete a view). */
+export async function action({ request, context }: ActionFunctionArgs) {
+  const form = await readFormWithCsrf(request, context);
+  const p = await requireStaff(request, context);
+  const { outcome, status } = await runSavedViewForm(
+    context.services,
+    { staffId: p.staff.id, list: "workflows", form },
+    { type: "staff", id: p.staff.id, ip: context.ip },
+  );
+  return data(outcome, { status });
+}
+
 export default function Workflows() {
-  const { values, filtered, types, statuses, rows, error, next, first, paged } = useLoaderData<typeof loader>();
+  const { values, filtered, types, statuses, rows, error, next, first, paged, views, query } = useLoaderData<typeof loader>();
+  const outcome = useActionData<typeof action>() ?? null;
+  // As the dashboard does: new and finished workflows appear while the page is open (JavaScript); without it, Refresh.
+  useAutoRefresh(10_000);
   return (
     <main className="page">
       <h1>Workflows</h1>
@@ -73,6 +94,9 @@ export default function Workflows() {
               Clear
             </Link>
           ) : null}
+          <Link to={first} className="btn">
+            Refresh
+          </Link>
         </div>
       </Form>
       {error ? <Alert kind="error" lines={[error]} /> : null}
@@ -93,6 +117,7 @@ export default function Workflows() {
         {paged ? <Link to={first}>← First page</Link> : <span />}
         {next ? <Link to={next}>Next page →</Link> : <span />}
       </nav>
+      <SavedViews noun="workflows" views={views} query={query} currentHref={query ? `/console/workflows?${query}` : "/console/workflows"} outcome={outcome} />
     </main>
   );
 }

@@ -54,7 +54,8 @@ export async function takeOverTicket(
   actor: Actor,
 ): Promise<ClaimResult> {
   const { db } = services;
-  if (input.fromStaffId === input.staffId) return { ok: true, message: "You have this ticket." };
+  // A form naming oneself as the claimant changes nothing: the answer says whether one has it.
+  if (input.fromStaffId === input.staffId) return refusal(db, input.ticketId, input.staffId, "take_over");
   const won = await db.transaction().execute(async (trx) => {
     if (!(await setTicketClaim(trx, { ticketId: input.ticketId, staffId: input.staffId, from: input.fromStaffId }))) return false;
     await writeAudit(trx, actor, {
