@@ -1,10 +1,11 @@
 /**
- * Journey: support blocks bob's account from the console with a reason (the
- * blockAccount workflow on the app's own worker); bob's next page load lands
- * on sign-in saying the account is blocked, and signing in is refused; support
- * unblocks it; bob signs in again.
+ * Journey: support blocks bob's account from the console with a reason, in
+ * its confirmation dialog (opening it changes nothing; the blockAccount
+ * workflow runs on the app's own worker); bob's next page load lands on
+ * sign-in saying the account is blocked, and signing in is refused; support
+ * unblocks it, confirmed the same way; bob signs in again.
  */
-import { describe, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { signInAtStandIn } from "../helpers/browser.js";
 import { chromiumPath, journey, openPage, useNewcomerApp } from "./helpers/newcomer.js";
 import { demoUser, openAccountInConsole, signInAsCustomer, signInAsStaff, WORKFLOW_DEADLINE_MS } from "./helpers/staff.js";
@@ -22,9 +23,24 @@ describe.skipIf(!chromiumPath)("staff block", () => {
 
       await signInAsStaff(support.page, app, "support");
       await openAccountInConsole(support.page, "bob@", bob.accountName);
-      await support.page.getByLabel("Reason", { exact: true }).selectOption("abuse");
-      await support.page.getByLabel(/^Details/).fill("Card testing reported by the bank (ticket 4711)");
+      // The account's overview comes first; the block waits behind Actions and asks before it does anything.
+      await support.page.getByRole("heading", { level: 2, name: "Overview" }).waitFor();
+      await support.page.getByRole("region", { name: "Active API keys of this account" }).getByText(/…/).first().waitFor();
+      const changes = () => app.db.selectFrom("account_status_changes").select("id").execute();
+      const before = await changes();
       await support.page.getByRole("button", { name: "Block account" }).click();
+      const blockDialog = support.page.getByRole("dialog", { name: `Block ${bob.email}?` });
+      await blockDialog.waitFor();
+      // Cancel closes it and focus returns to the button; nothing was asked of the workflow.
+      await blockDialog.getByRole("button", { name: "Cancel" }).click();
+      await blockDialog.waitFor({ state: "hidden" });
+      expect(await support.page.getByRole("button", { name: "Block account" }).evaluate((el) => el === document.activeElement)).toBe(true);
+      expect(await changes()).toEqual(before);
+      await support.page.getByRole("button", { name: "Block account" }).click();
+      await blockDialog.getByLabel("Reason", { exact: true }).selectOption("abuse");
+      await blockDialog.getByLabel(/^Details/).fill("Card testing reported by the bank (ticket 4711)");
+      await blockDialog.getByRole("button", { name: "Block account" }).click();
+      await blockDialog.waitFor({ state: "hidden" });
       // The page follows the block until its workflow completes.
       const blockCard = support.page.locator(".card", { hasText: "Card testing reported by the bank" });
       await blockCard.locator(".badge.completed").waitFor({ timeout: WORKFLOW_DEADLINE_MS });
@@ -41,8 +57,10 @@ describe.skipIf(!chromiumPath)("staff block", () => {
       await customer.page.waitForURL(/\/login\?error=blocked/);
       await customer.page.getByText("This account is blocked.").waitFor();
 
-      await support.page.getByLabel("Why unblock").fill("Bank confirmed the charges were the customer's own");
       await support.page.getByRole("button", { name: "Unblock account" }).click();
+      const unblockDialog = support.page.getByRole("dialog", { name: `Unblock ${bob.email}?` });
+      await unblockDialog.getByLabel("Why unblock").fill("Bank confirmed the charges were the customer's own");
+      await unblockDialog.getByRole("button", { name: "Unblock account" }).click();
       const unblockCard = support.page.locator(".card", { hasText: "Bank confirmed the charges" });
       await unblockCard.locator(".badge.completed").waitFor({ timeout: WORKFLOW_DEADLINE_MS });
       await support.page.getByRole("heading", { level: 1, name: bob.accountName }).locator(".badge.active").waitFor();

@@ -30,7 +30,9 @@ describe.skipIf(!chromiumPath)("staff deletion", () => {
 
       await signInAsStaff(support.page, app, "support");
       await openAccountInConsole(support.page, "alice@", alice.accountName);
-      const form = support.page.locator("section", { has: support.page.getByRole("heading", { name: "Delete account (on the person's request)" }) });
+      // Under the account page's Actions, behind its confirmation dialog.
+      await support.page.getByRole("button", { name: "Delete this account" }).click();
+      const form = support.page.getByRole("dialog", { name: `Delete ${alice.email} on the person's request?` });
       await form.getByLabel("Reason for the deletion").fill(reason);
       await form.getByLabel("I understand this cannot be undone").check();
       await form.getByRole("button", { name: "Delete this account" }).click();

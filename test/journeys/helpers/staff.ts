@@ -43,7 +43,8 @@ export async function openAccountInConsole(page: Page, search: string, accountNa
   await page.getByRole("navigation").getByRole("link", { name: "Accounts", exact: true }).click();
   await page.getByRole("heading", { name: "Accounts", exact: true }).waitFor();
   await page.getByLabel("Search by email (any part) or account id").fill(search);
-  await page.getByRole("button", { name: "Search", exact: true }).click();
+  // The page's own Search (the console bar has one too).
+  await page.locator("#content").getByRole("button", { name: "Search", exact: true }).click();
   await page.getByRole("link", { name: accountName, exact: true }).click();
   await page.getByRole("heading", { level: 1, name: accountName }).waitFor();
 }
