@@ -9,7 +9,9 @@
  */
 import { sql } from "kysely";
 import { beforeEach, describe, expect, it } from "vitest";
+import { createAdditionalKey } from "../app/models/api-keys.server.js";
 import { setPasswordLogins } from "../app/models/password-logins.server.js";
+import { loadMembersPage } from "../app/presenters/members-page.server.js";
 import type { Plan } from "../db/schema.js";
 import { accountWithKey } from "./helpers/accounts.js";
 import { truncateAll } from "./helpers/database.js";
@@ -559,6 +561,38 @@ describe("managing members", () => {
       expect(text(res)).toContain("Only the account's owner and admins manage members.");
     }
     expect(await snapshot()).toEqual(before);
+  });
+});
+
+describe("confirmations on the members page", () => {
+  it("each removable person and leaving carry the keys that would stop, so the dialogs (JavaScript) say what the steps (links) say", async () => {
+    const o = await owner();
+    const m = await join(o.ua, "mo@example.com", "member");
+    const key = await createAdditionalKey(t.db, o.accountId, "Mo's laptop", m.userId, { type: "user", id: m.userId });
+    if (!key.ok) throw new Error("no key");
+    const display = `${key.key.prefix}…${key.key.last4}`;
+
+    const byOwner = (await loadMembersPage({ db: t.db }, { userId: o.userId, accountId: o.accountId }, { joined: false, left: false }))!;
+    expect(byOwner.members.find((x) => x.id === m.userId)!.keys).toEqual([{ id: key.key.id, kind: "additional", name: "Mo's laptop", display }]);
+    expect(byOwner.members.find((x) => x.id === o.userId)!.keys).toEqual([]); // the owner is never removable
+    expect(byOwner.leave).toBeNull(); // the owner cannot leave
+
+    const byMember = (await loadMembersPage({ db: t.db }, { userId: m.userId, accountId: o.accountId }, { joined: false, left: false }))!;
+    expect(byMember.leave).toMatchObject({ kind: "leave", target: { id: m.userId, keys: [{ display }] }, lastAccount: true });
+    expect(byMember.members.every((x) => x.keys.length === 0)).toBe(true); // a member removes nobody
+    // The link's step says the same as the dialog would.
+    const step = await o.ua.get(`${PAGE}?confirm=remove&user=${m.userId}`);
+    expect(text(step)).toContain(`“Mo's laptop” ${display}`);
+  });
+
+  it("revoking an invitation asks first, without JavaScript too (the form sits in a disclosure); the page is titled", async () => {
+    const o = await owner();
+    await invite(o.ua, "ivy@example.com");
+    const page = await o.ua.get(PAGE);
+    expect(page.body).toContain("<title>Members · Settings · Switchboard</title>");
+    expect(page.body).toMatch(
+      /<details class="confirm"><summary class="btn" aria-label="Revoke the invitation to ivy@example.com">Revoke<\/summary>[\s\S]*?Revoke the invitation to ivy@example.com\?[\s\S]*?name="intent" value="revoke"[\s\S]*?<\/details>/,
+    );
   });
 });
 

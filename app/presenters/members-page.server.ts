@@ -1,7 +1,9 @@
 /**
  * Settings → Members: what the page shows for the account's plan (members and
  * invitations, password logins, or sharing by keys), and the confirmation step
- * a link asked for, with the keys that removal or leaving would revoke.
+ * a link asked for, with the keys that removal or leaving would revoke. The
+ * same keys travel with each removable person and with "leave", for the
+ * confirmation dialogs the page opens with JavaScript (no link, no reload).
  */
 import type { Services } from "../context.server.js";
 import { keysCreatedBy } from "../models/api-keys.server.js";
@@ -47,16 +49,21 @@ export async function loadMembersPage(
   const section: MembersSection = planAllows(plan, "user_management") ? "members" : planAllows(plan, "password_logins") ? "password_logins" : "keys";
 
   const rows = section === "keys" ? [] : await listMembers(db, who.accountId);
-  const members = rows.map((m) => ({
-    id: m.id,
-    name: m.name,
-    email: m.email,
-    username: m.username,
-    passwordLogin: m.provider === "password",
-    role: m.role,
-    joinedAt: m.created_at,
-    label: memberLabel(m),
-  }));
+  // Who this person may remove: the keys each removal would revoke, said in its dialog.
+  const removable = (m: (typeof rows)[number]) => canManage && m.role !== "owner" && m.id !== who.userId;
+  const members = await Promise.all(
+    rows.map(async (m) => ({
+      id: m.id,
+      name: m.name,
+      email: m.email,
+      username: m.username,
+      passwordLogin: m.provider === "password",
+      role: m.role,
+      joinedAt: m.created_at,
+      label: memberLabel(m),
+      keys: removable(m) ? await keyList(db, who.accountId, m.id) : [],
+    })),
+  );
   const invitations =
     section === "members" && canManage
       ? (await pendingInvitations(db, who.accountId)).map((i) => ({
@@ -73,7 +80,7 @@ export async function loadMembersPage(
   let passwordLogins: {
     enabled: boolean;
     loginId: string | null;
-    logins: { userId: string; username: string; mustChange: boolean; createdAt: Date; passwordChangedAt: Date | null }[];
+    logins: { userId: string; username: string; mustChange: boolean; createdAt: Date; passwordChangedAt: Date | null; keys: ConfirmKey[] }[];
   } | null = null;
   if (section === "password_logins") {
     const settings = await passwordLoginSettings(db, who.accountId);
@@ -87,19 +94,26 @@ export async function loadMembersPage(
         mustChange: l.must_change,
         createdAt: l.created_at,
         passwordChangedAt: l.password_changed_at,
+        // A login is a member of the account: its keys were read with the members.
+        keys: members.find((m) => m.id === l.user_id)?.keys ?? [],
       })),
     };
   }
 
+  // Leaving, for everyone but the owner: the step a link opens, and the dialog the page opens itself.
+  const self = members.find((m) => m.id === who.userId);
+  const leave: ConfirmData | null =
+    section !== "keys" && role !== "owner"
+      ? {
+          kind: "leave",
+          target: self && self.role !== "owner" ? { id: self.id, label: self.label, keys: await keyList(db, who.accountId, self.id) } : null,
+          lastAccount: !(await accountsOfUser(db, who.userId)).some((a) => a.id !== who.accountId),
+        }
+      : null;
+
   let confirm: ConfirmData | null = null;
   if (input.confirm?.kind === "leave") {
-    const self = members.find((m) => m.id === who.userId);
-    const elsewhere = (await accountsOfUser(db, who.userId)).some((a) => a.id !== who.accountId);
-    confirm = {
-      kind: "leave",
-      target: self && self.role !== "owner" ? { id: self.id, label: self.label, keys: await keyList(db, who.accountId, self.id) } : null,
-      lastAccount: !elsewhere,
-    };
+    confirm = leave ?? { kind: "leave", target: null, lastAccount: false };
   } else if (canManage && input.confirm) {
     const { kind, userId } = input.confirm;
     const candidates =
@@ -116,7 +130,7 @@ export async function loadMembersPage(
     if (kind !== "handover" || role === "owner") {
       confirm = {
         kind,
-        target: target ? { id: target.id, label: target.label, keys: kind === "handover" ? [] : await keyList(db, who.accountId, target.id) } : null,
+        target: target ? { id: target.id, label: target.label, keys: kind === "handover" ? [] : target.keys } : null,
         lastAccount: false,
       };
     }
@@ -140,6 +154,7 @@ export async function loadMembersPage(
     invitations,
     passwordLogins,
     confirm,
+    leave,
     joined,
     left,
   };

@@ -30,6 +30,7 @@ import { MEMBERS_PAGE as PAGE, type MembersActionData as ActionResult } from "..
 import { MembersView } from "../components/members/members-view.js";
 import { NO_STORE, fetchedByScript, passCacheControl } from "../http/no-store.js";
 import { getMembershipRole } from "../models/memberships.server.js";
+import { pageTitle } from "../page-title.js";
 import { loadMembersPage } from "../presenters/members-page.server.js";
 import {
   changeMemberRole,
@@ -46,7 +47,7 @@ import {
   type MembersOutcome,
 } from "../services/members.server.js";
 
-export const meta: MetaFunction = () => [{ title: "Members · Switchboard" }];
+export const meta: MetaFunction = () => pageTitle("Members", "Settings");
 
 /** A page that carries a one-time password is never stored (app/http/no-store.ts). */
 export const headers = passCacheControl;

@@ -1,9 +1,12 @@
 /** Inviting people, the invitations not yet accepted, and handing ownership to an admin. */
 import { Form } from "@remix-run/react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
+import { useHydrated } from "remix-utils/use-hydrated";
 import type { Member, MembersPage } from "../../presenters/members-page.server.js";
-import { FieldError } from "../forms.js";
-import { Badge, EmptyState, When } from "../ui.js";
+import { ConfirmAction } from "../confirm-dialog.js";
+import { Field, FieldError } from "../forms.js";
+import { DataTable, type Column } from "../table.js";
+import { Badge, When } from "../ui.js";
 import { MEMBERS_PAGE, type MembersActionData, type MembersFieldErrors } from "./action-data.js";
 
 export function InviteForm({ errors, values }: { errors: MembersFieldErrors; values: MembersActionData["values"] | null }) {
@@ -14,21 +17,13 @@ export function InviteForm({ errors, values }: { errors: MembersFieldErrors; val
       <Form method="post" action={MEMBERS_PAGE}>
         <AuthenticityTokenInput />
         <div className="row">
-          <div className="field grow">
-            <label htmlFor="invite-email">Email address</label>
-            <input
-              id="invite-email"
-              name="email"
-              type="email"
-              required
-              maxLength={320}
-              autoComplete="off"
-              defaultValue={values?.email ?? ""}
-              aria-invalid={errors.email ? true : undefined}
-              aria-describedby={errors.email ? "invite-email-error" : undefined}
-            />
-            <FieldError id="invite-email-error" error={errors.email} />
-          </div>
+          <Field
+            id="invite-email"
+            className="grow"
+            label="Email address"
+            error={errors.email}
+            input={{ name: "email", type: "email", required: true, maxLength: 320, autoComplete: "off", defaultValue: values?.email ?? "" }}
+          />
           <div className="field">
             <label htmlFor="invite-role">Role</label>
             <select
@@ -57,91 +52,109 @@ export function InviteForm({ errors, values }: { errors: MembersFieldErrors; val
   );
 }
 
+type Invitation = MembersPage["invitations"][number];
+
+const INVITATION_COLUMNS: Column<Invitation>[] = [
+  { header: "Email", cell: (i) => i.email, className: "cell-text" },
+  { header: "Role", cell: (i) => <Badge value={i.role} /> },
+  { header: "Last sent", cell: (i) => <When at={i.sentAt} />, className: "cell-nowrap" },
+  { header: "Expires", cell: (i) => (i.expired ? <Badge value="expired" /> : <When at={i.expiresAt} />), className: "cell-nowrap" },
+  { key: "actions", header: <span className="sr-only">Actions</span>, cell: (i) => <InvitationActions invitation={i} /> },
+];
+
+function InvitationActions({ invitation: i }: { invitation: Invitation }) {
+  return (
+    <div className="row" style={{ alignItems: "center" }}>
+      <Form method="post" action={MEMBERS_PAGE} className="inline">
+        <AuthenticityTokenInput />
+        <input type="hidden" name="invitationId" value={i.id} />
+        <button type="submit" name="intent" value="resend" className="btn" aria-label={`Resend the invitation to ${i.email}`}>
+          Resend
+        </button>
+      </Form>
+      {/* Without JavaScript the confirmation opens in place (a disclosure); with it, in a dialog. */}
+      <ConfirmAction
+        label="Revoke"
+        triggerAriaLabel={`Revoke the invitation to ${i.email}`}
+        triggerClassName="btn"
+        title={`Revoke the invitation to ${i.email}?`}
+        description={<p>The link in their mail stops working at once. You can invite them again later.</p>}
+      >
+        <Form method="post" action={MEMBERS_PAGE} className="inline">
+          <AuthenticityTokenInput />
+          <input type="hidden" name="invitationId" value={i.id} />
+          <button type="submit" name="intent" value="revoke" className="btn danger">
+            Revoke invitation
+          </button>
+        </Form>
+      </ConfirmAction>
+    </div>
+  );
+}
+
 export function PendingInvitations({ invitations }: { invitations: MembersPage["invitations"] }) {
   return (
     <section className="card" aria-labelledby="pending-h">
       <h2 id="pending-h">Pending invitations</h2>
-      {invitations.length === 0 ? (
-        <EmptyState>
-          <p>No pending invitations.</p>
-        </EmptyState>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <caption className="sr-only">Invitations not yet accepted</caption>
-            <thead>
-              <tr>
-                <th scope="col">Email</th>
-                <th scope="col">Role</th>
-                <th scope="col">Last sent</th>
-                <th scope="col">Expires</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {invitations.map((i) => (
-                <tr key={i.id}>
-                  <td>{i.email}</td>
-                  <td>
-                    <Badge value={i.role} />
-                  </td>
-                  <td>
-                    <When at={i.sentAt} />
-                  </td>
-                  <td>{i.expired ? <Badge value="expired" /> : <When at={i.expiresAt} />}</td>
-                  <td>
-                    <div className="row" style={{ alignItems: "center" }}>
-                      <Form method="post" action={MEMBERS_PAGE} className="inline">
-                        <AuthenticityTokenInput />
-                        <input type="hidden" name="invitationId" value={i.id} />
-                        <button type="submit" name="intent" value="resend" className="btn" aria-label={`Resend the invitation to ${i.email}`}>
-                          Resend
-                        </button>
-                      </Form>
-                      <Form method="post" action={MEMBERS_PAGE} className="inline">
-                        <AuthenticityTokenInput />
-                        <input type="hidden" name="invitationId" value={i.id} />
-                        <button type="submit" name="intent" value="revoke" className="btn" aria-label={`Revoke the invitation to ${i.email}`}>
-                          Revoke
-                        </button>
-                      </Form>
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable
+        caption="Invitations not yet accepted"
+        columns={INVITATION_COLUMNS}
+        rows={invitations}
+        rowKey={(i) => i.id}
+        empty={<p>No pending invitations.</p>}
+      />
       {invitations.length > 0 ? <p className="muted">Resending sends a new link valid for 7 days; the previous link stops working.</p> : null}
     </section>
   );
 }
 
+function AdminSelect({ admins, name }: { admins: Member[]; name: string }) {
+  return (
+    <div className="field grow">
+      <label htmlFor={`handover-${name}`}>Hand ownership to</label>
+      <select id={`handover-${name}`} name={name}>
+        {admins.map((a) => (
+          <option key={a.id} value={a.id}>
+            {a.label}
+          </option>
+        ))}
+      </select>
+      <div className="hint">You become an admin. Ownership goes only to an admin.</div>
+    </div>
+  );
+}
+
 export function HandOver({ members }: { members: Member[] }) {
+  const hydrated = useHydrated();
   const admins = members.filter((m) => m.role === "admin" && !m.passwordLogin);
   return (
     <section className="card" aria-labelledby="handover-h">
       <h2 id="handover-h">Ownership</h2>
       {admins.length === 0 ? (
         <p className="muted">An account has exactly one owner. To hand ownership to someone, first make them an admin.</p>
+      ) : hydrated ? (
+        // With JavaScript the choice and the confirmation share one dialog, which posts the hand-over itself.
+        <ConfirmAction
+          label="Hand over ownership…"
+          tone="normal"
+          title="Hand ownership to an admin?"
+          description={<p>They become the account's owner, and you become an admin. Only the new owner can hand ownership back.</p>}
+        >
+          <Form method="post" action={MEMBERS_PAGE} className="row">
+            <AuthenticityTokenInput />
+            <AdminSelect admins={admins} name="userId" />
+            <div className="field">
+              <button type="submit" name="intent" value="handover" className="btn danger">
+                Hand over ownership
+              </button>
+            </div>
+          </Form>
+        </ConfirmAction>
       ) : (
         // A GET form: it only opens the confirmation step.
         <Form method="get" action={MEMBERS_PAGE} className="row">
           <input type="hidden" name="confirm" value="handover" />
-          <div className="field grow">
-            <label htmlFor="handover-user">Hand ownership to</label>
-            <select id="handover-user" name="user">
-              {admins.map((a) => (
-                <option key={a.id} value={a.id}>
-                  {a.label}
-                </option>
-              ))}
-            </select>
-            <div className="hint">You become an admin. Ownership goes only to an admin.</div>
-          </div>
+          <AdminSelect admins={admins} name="user" />
           <div className="field">
             <button type="submit" className="btn">
               Continue

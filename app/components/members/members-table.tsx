@@ -2,8 +2,10 @@
 import { Form, Link } from "@remix-run/react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import type { Member, MembersPage } from "../../presenters/members-page.server.js";
+import { DataTable, type Column } from "../table.js";
 import { Badge, When } from "../ui.js";
 import { MEMBERS_PAGE } from "./action-data.js";
+import { MemberConfirm } from "./confirm-step.js";
 
 export function SharedByKeys({ plans, loginPlans }: { plans: string; loginPlans: string }) {
   return (
@@ -26,48 +28,35 @@ export function SharedByKeys({ plans, loginPlans }: { plans: string; loginPlans:
 
 export function MembersTable({ page }: { page: MembersPage }) {
   const { members, canManage, me } = page;
+  const columns: Column<Member>[] = [
+    {
+      header: "Name",
+      cell: (m) => (
+        <>
+          {m.name ?? <span className="muted">—</span>}
+          {m.id === me ? <span className="muted"> (you)</span> : null}
+        </>
+      ),
+      className: "cell-text",
+    },
+    {
+      header: "Email",
+      cell: (m) => m.email ?? (m.username ? <span className="muted">{`password login ${m.username}`}</span> : <span className="muted">—</span>),
+      className: "cell-text",
+    },
+    { header: "Role", cell: (m) => <Badge value={m.role} /> },
+    { header: "Joined", cell: (m) => <When at={m.joinedAt} />, className: "cell-nowrap" },
+  ];
+  if (canManage) columns.push({ key: "actions", header: <span className="sr-only">Actions</span>, cell: (m) => <MemberActions member={m} me={me} /> });
   return (
     <>
-      <div className="table-wrap">
-        <table>
-          <caption className="sr-only">People who belong to this account</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Email</th>
-              <th scope="col">Role</th>
-              <th scope="col">Joined</th>
-              {canManage ? (
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              ) : null}
-            </tr>
-          </thead>
-          <tbody>
-            {members.map((m) => (
-              <tr key={m.id}>
-                <td>
-                  {m.name ?? <span className="muted">—</span>}
-                  {m.id === me ? <span className="muted"> (you)</span> : null}
-                </td>
-                <td>{m.email ?? (m.username ? <span className="muted">{`password login ${m.username}`}</span> : <span className="muted">—</span>)}</td>
-                <td>
-                  <Badge value={m.role} />
-                </td>
-                <td>
-                  <When at={m.joinedAt} />
-                </td>
-                {canManage ? (
-                  <td>
-                    <MemberActions member={m} me={me} />
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        caption="People who belong to this account"
+        columns={columns}
+        rows={members}
+        rowKey={(m) => m.id}
+        empty={<p>Nobody belongs to this account.</p>}
+      />
       {canManage ? null : <p className="muted">You can see who belongs to this account. Only its owner and admins invite, change or remove members.</p>}
     </>
   );
@@ -86,9 +75,12 @@ function MemberActions({ member, me }: { member: Member; me: string }) {
           {to === "admin" ? "Make admin" : "Make member"}
         </button>
       </Form>
-      <Link to={`?confirm=remove&user=${member.id}`} className="danger-link" aria-label={`Remove ${member.label}`}>
-        Remove
-      </Link>
+      <MemberConfirm
+        confirm={{ kind: "remove", target: { id: member.id, label: member.label, keys: member.keys }, lastAccount: false }}
+        label="Remove"
+        ariaLabel={`Remove ${member.label}`}
+        className="danger-link"
+      />
     </div>
   );
 }

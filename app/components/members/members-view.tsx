@@ -1,9 +1,8 @@
 /** Settings → Members as a whole: the section the plan allows, the action's answer, the confirmation step. */
-import { Link } from "@remix-run/react";
 import type { MembersPage } from "../../presenters/members-page.server.js";
 import { Alert } from "../ui.js";
 import type { MembersActionData } from "./action-data.js";
-import { ConfirmStep } from "./confirm-step.js";
+import { ConfirmStep, MemberConfirm } from "./confirm-step.js";
 import { HandOver, InviteForm, PendingInvitations } from "./invitations.js";
 import { MembersTable, SharedByKeys } from "./members-table.js";
 import { PasswordLogins } from "./password-logins.js";
@@ -43,11 +42,9 @@ export function MembersView({ page, outcome }: { page: MembersPage; outcome: Mem
         {page.confirm && !outcome ? <ConfirmStep confirm={page.confirm} /> : null}
         {page.section === "keys" ? <SharedByKeys plans={page.userManagementPlans} loginPlans={page.passwordLoginPlans} /> : null}
         {page.section === "members" ? <MembersTable page={page} /> : null}
-        {page.section !== "keys" && page.role !== "owner" ? (
+        {page.leave?.target ? (
           <p>
-            <Link to="?confirm=leave" className="danger-link">
-              Leave this account
-            </Link>
+            <MemberConfirm confirm={{ ...page.leave, target: page.leave.target }} label="Leave this account" className="danger-link" />
           </p>
         ) : null}
         {page.section === "password_logins" ? (

@@ -2,12 +2,44 @@
 import { Form, Link } from "@remix-run/react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import type { MembersPage } from "../../presenters/members-page.server.js";
-import { FieldError } from "../forms.js";
-import { Badge, EmptyState, When } from "../ui.js";
-import { MEMBERS_PAGE, type MembersActionData } from "./action-data.js";
+import { Field } from "../forms.js";
 import { RevealedSecret } from "../revealed-secret.js";
+import { DataTable, type Column } from "../table.js";
+import { Badge, When } from "../ui.js";
+import { MEMBERS_PAGE, type MembersActionData } from "./action-data.js";
+import { MemberConfirm } from "./confirm-step.js";
 
 type PasswordLoginsData = NonNullable<MembersPage["passwordLogins"]>;
+type Login = PasswordLoginsData["logins"][number];
+
+const LOGIN_COLUMNS: Column<Login>[] = [
+  { header: "Username", cell: (l) => <span className="mono">{l.username}</span> },
+  { header: "Status", cell: (l) => <Badge value={l.mustChange ? "pending" : "active"} /> },
+  { header: "Created", cell: (l) => <When at={l.createdAt} />, className: "cell-nowrap" },
+  { header: "Password changed", cell: (l) => <When at={l.passwordChangedAt} />, className: "cell-nowrap" },
+];
+
+const LOGIN_ACTIONS: Column<Login> = {
+  key: "actions",
+  header: <span className="sr-only">Actions</span>,
+  cell: (l) => (
+    <div className="row" style={{ alignItems: "center" }}>
+      <Form method="post" action={MEMBERS_PAGE} className="inline">
+        <AuthenticityTokenInput />
+        <input type="hidden" name="userId" value={l.userId} />
+        <button type="submit" name="intent" value="reset_login" className="btn" aria-label={`Reset the password of ${l.username}`}>
+          Reset password
+        </button>
+      </Form>
+      <MemberConfirm
+        confirm={{ kind: "remove_login", target: { id: l.userId, label: l.username, keys: l.keys }, lastAccount: false }}
+        label="Remove"
+        ariaLabel={`Remove the login ${l.username}`}
+        className="danger-link"
+      />
+    </div>
+  ),
+};
 
 export function PasswordLogins({
   logins,
@@ -61,60 +93,13 @@ export function PasswordLogins({
           />
         </section>
       ) : null}
-      {logins.logins.length === 0 ? (
-        <EmptyState>
-          <p>No password logins yet.</p>
-        </EmptyState>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <caption className="sr-only">Username/password logins of this account</caption>
-            <thead>
-              <tr>
-                <th scope="col">Username</th>
-                <th scope="col">Status</th>
-                <th scope="col">Created</th>
-                <th scope="col">Password changed</th>
-                {canManage ? (
-                  <th scope="col">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                ) : null}
-              </tr>
-            </thead>
-            <tbody>
-              {logins.logins.map((l) => (
-                <tr key={l.userId}>
-                  <td className="mono">{l.username}</td>
-                  <td>{l.mustChange ? <Badge value="pending" /> : <Badge value="active" />}</td>
-                  <td>
-                    <When at={l.createdAt} />
-                  </td>
-                  <td>
-                    <When at={l.passwordChangedAt} />
-                  </td>
-                  {canManage ? (
-                    <td>
-                      <div className="row" style={{ alignItems: "center" }}>
-                        <Form method="post" action={MEMBERS_PAGE} className="inline">
-                          <AuthenticityTokenInput />
-                          <input type="hidden" name="userId" value={l.userId} />
-                          <button type="submit" name="intent" value="reset_login" className="btn" aria-label={`Reset the password of ${l.username}`}>
-                            Reset password
-                          </button>
-                        </Form>
-                        <Link to={`?confirm=remove_login&user=${l.userId}`} className="danger-link" aria-label={`Remove the login ${l.username}`}>
-                          Remove
-                        </Link>
-                      </div>
-                    </td>
-                  ) : null}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable
+        caption="Username/password logins of this account"
+        columns={canManage ? [...LOGIN_COLUMNS, LOGIN_ACTIONS] : LOGIN_COLUMNS}
+        rows={logins.logins}
+        rowKey={(l) => l.userId}
+        empty={<p>No password logins yet.</p>}
+      />
       <p className="muted">“pending” means the one-time password was not yet replaced by the person's own.</p>
       {canManage ? (
         <CreateLoginForm
@@ -135,24 +120,14 @@ function CreateLoginForm({ error, username }: { error: string | null; username: 
       <h3 id="create-login-h">Create a login</h3>
       <AuthenticityTokenInput />
       <div className="row">
-        <div className="field grow">
-          <label htmlFor="login-username">Username</label>
-          <input
-            id="login-username"
-            name="username"
-            type="text"
-            required
-            maxLength={40}
-            autoComplete="off"
-            defaultValue={username}
-            aria-invalid={error ? true : undefined}
-            aria-describedby={error ? "login-username-error login-username-hint" : "login-username-hint"}
-          />
-          <div id="login-username-hint" className="hint">
-            2 to 40 characters: lower-case letters, digits, dots, dashes and underscores.
-          </div>
-          <FieldError id="login-username-error" error={error} />
-        </div>
+        <Field
+          id="login-username"
+          className="grow"
+          label="Username"
+          hint="2 to 40 characters: lower-case letters, digits, dots, dashes and underscores."
+          error={error}
+          input={{ name: "username", type: "text", required: true, maxLength: 40, autoComplete: "off", defaultValue: username }}
+        />
         <div className="field">
           <button type="submit" name="intent" value="create_login" className="btn primary">
             Create login
