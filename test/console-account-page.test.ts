@@ -147,7 +147,7 @@ describe("the account page's actions", () => {
       .select(["status", "plan", "balance_cents", "password_logins_enabled"])
       .where("id", "=", a.accountId)
       .execute();
-    for (const fields of [
+    const refused: Record<string, string>[] = [
       { intent: "block", reasonCode: "abuse", reasonText: "x" },
       { intent: "unblock", reasonText: "x" },
       { intent: "end_sessions" },
@@ -155,7 +155,8 @@ describe("the account page's actions", () => {
       { intent: "plan", plan: "scale", reason: "x" },
       { intent: "password_logins", enabled: "on" },
       { intent: "delete", reason: "asked by mail", confirm: "yes" },
-    ]) {
+    ];
+    for (const fields of refused) {
       const res = await operator.submit("/console", page, fields);
       expect(res.status, fields.intent).toBe(403);
     }
