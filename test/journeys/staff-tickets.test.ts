@@ -4,7 +4,7 @@
  * to an address whose account already exists; the new address opens the
  * confirmation link from the outbox in a fresh browser, signs in from there
  * and confirms; support finds the ticket in Console → Tickets (the queue),
- * opens it and approves; the emailTransfer workflow completes (the ticket page
+ * claims it there, opens it and approves (confirming in a dialog); the emailTransfer workflow completes (the ticket page
  * follows it). Her balance is below TRANSFER_SECOND_APPROVER_ABOVE_CENTS
  * ($1,000.00 by default), so one approval is all it needs.
  */
@@ -56,9 +56,12 @@ describe.skipIf(!chromiumPath)("staff tickets", () => {
       const ticketId = new URL(oldOwner.page.url()).pathname.split("/").pop()!;
       await oldOwner.page.getByRole("heading", { name: /Moving your account to a new address/ }).waitFor();
 
-      // The confirmation mail, read from the outbox, opened in a browser that is not signed in: sign-in comes back to the link.
+      // The confirmation mail, read from the outbox, opened in a browser that is not signed in: it explains, and sign-in comes back to the link.
       const link = await linkFromOutbox(app, newAddress, "transfer_confirmation", "/confirm-transfer/");
       await mailReader.page.goto(link);
+      // Signed out, the link first says why a sign-in is needed, then leads to it and back.
+      await mailReader.page.getByRole("heading", { name: "Sign in to confirm the transfer" }).waitFor();
+      await mailReader.page.getByRole("link", { name: /^Sign in/ }).click();
       await mailReader.page.waitForURL(/\/login\?next=/);
       await mailReader.page.getByRole("button", { name: "Sign in with GitHub" }).click();
       await mailReader.page.getByLabel("Email", { exact: true }).fill(newAddress);
@@ -75,14 +78,23 @@ describe.skipIf(!chromiumPath)("staff tickets", () => {
       const row = support.page.getByRole("row", { name: new RegExp(ticketId.slice(0, 8)) });
       await row.getByRole("link", { name: alice.accountName }).waitFor();
       await row.getByText(alice.email).waitFor();
+      // Support claims it from the queue, so no other agent works it too.
+      await row.getByRole("button", { name: `Claim ticket ${ticketId.slice(0, 8)}` }).click();
+      await support.page.getByText("Claimed: the ticket is yours. Others see that you have it.").waitFor();
+      await row.getByText("you", { exact: true }).waitFor();
       await row.getByRole("link", { name: `Ticket ${ticketId}` }).click();
       await support.page.waitForURL(`${app.url}/console/tickets/${ticketId}`);
+      await support.page.getByText("Claimed by you").waitFor();
       // The page follows the workflow: approval opens once the confirmation has reached it.
       const approve = support.page.getByRole("button", { name: "Approve transfer" });
       await approve.waitFor({ timeout: WORKFLOW_DEADLINE_MS });
       await support.page.getByText(/^Confirmed /).waitFor();
       await support.page.getByText("0 of 1 needed").waitFor();
+      // Approving asks first, in a dialog naming what moves.
       await approve.click();
+      const confirm = support.page.getByRole("dialog", { name: "Approve this transfer?" });
+      await confirm.getByText(`moves to ${newAddress}`).waitFor();
+      await confirm.getByRole("button", { name: "Yes, approve the transfer" }).click();
       await support.page.getByText("Approved. The transfer is under way: the old account is blocked and its balance moved.").waitFor();
       // The worker blocks the old account, moves the balance and tells both addresses.
       await support.page.getByRole("heading", { level: 1 }).locator(".badge.completed").waitFor({ timeout: WORKFLOW_DEADLINE_MS });
