@@ -130,10 +130,12 @@ describe("grouping", () => {
     expect(both).toContain('<h2 id="found-accounts">Accounts <span class="muted">· 1</span></h2>');
   });
 
-  it("the page carries its own search box (a GET form, labelled) and a title naming the term", async () => {
+  it("the console bar's search box (a labelled GET form) shows the term, and the title names it", async () => {
     const page = (await search("quokka")).body;
     expect(page).toMatch(/<form[^>]*method="get"[^>]*action="\/console\/search"/);
-    expect(page).toMatch(/<label for="([^"]+)" class="sr-only">Search accounts, tickets and workflows<\/label><input[^>]*id="\1"[^>]*name="q"/);
+    expect(page).toMatch(
+      /<label for="([^"]+)" class="sr-only">Search accounts, tickets and workflows<\/label><input[^>]*id="\1"[^>]*name="q"[^>]*value="quokka"/,
+    );
     expect(page).toContain("<title>Search “quokka” · Console · Switchboard</title>");
   });
 });

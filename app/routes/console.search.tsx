@@ -2,7 +2,6 @@ import { data, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/nod
 import { Link, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { requireStaff } from "../auth/session.server.js";
-import { ConsoleSearchBox } from "../components/console/search-box.js";
 import { Alert, Badge, When } from "../components/ui.js";
 import { pageTitle } from "../page-title.js";
 import { loadConsoleSearchPage, SEARCH_MIN_LENGTH, type ConsoleSearchPage } from "../presenters/console-search.server.js";
@@ -132,8 +131,6 @@ export default function ConsoleSearch() {
   return (
     <main className="page stack">
       <h1>{results ? `Search: “${term}”` : "Search"}</h1>
-      {/* The page's own box: at phone width the top bar's sits in the collapsed menu. */}
-      <ConsoleSearchBox shortcut={false} />
       {message ? <Alert kind={refused ? "error" : "info"} lines={[message]} /> : null}
       {results ? (
         results.nothing ? (

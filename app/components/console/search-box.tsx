@@ -27,7 +27,8 @@ function focusSearch(): boolean {
   return true;
 }
 
-export function ConsoleSearchBox({ shortcut = true }: { shortcut?: boolean }) {
+/** Any number may be on a page (the top bar's, the results page's): `/` focuses the first one that shows. */
+export function ConsoleSearchBox() {
   const id = useId();
   const { pathname } = useLocation();
   const [params] = useSearchParams();
@@ -38,7 +39,6 @@ export function ConsoleSearchBox({ shortcut = true }: { shortcut?: boolean }) {
   const [scripted, setScripted] = useState(false);
 
   useEffect(() => {
-    if (!shortcut) return;
     setScripted(true);
     const onKey = (e: KeyboardEvent) => {
       if (e.key !== "/" || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || isTyping(e.target)) return;
@@ -47,7 +47,7 @@ export function ConsoleSearchBox({ shortcut = true }: { shortcut?: boolean }) {
     };
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);
-  }, [shortcut]);
+  }, []);
 
   // A new search (or leaving the results) shows its own term, not the last one typed.
   useEffect(() => {
