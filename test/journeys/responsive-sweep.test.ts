@@ -147,7 +147,10 @@ describe.skipIf(!chromiumPath)("responsive sweep", () => {
       const customer = await openPage(app, { ignoreAborted: true, contextOptions: withViewport(width) });
       const staff = await openPage(app, { ignoreAborted: true, contextOptions: withViewport(width) });
       try {
-        await sweep(signedOut.page, signedOut.problems, width, [{ name: "login", path: "/login" }]);
+        await sweep(signedOut.page, signedOut.problems, width, [
+          { name: "login", path: "/login" },
+          { name: "login-password", path: "/login/password" },
+        ]);
 
         await signInAsCustomer(customer.page, app, ids.alice.email);
         await sweep(customer.page, customer.problems, width, [
@@ -167,6 +170,7 @@ describe.skipIf(!chromiumPath)("responsive sweep", () => {
         await signInAsStaff(staff.page, app, "admin");
         await sweep(staff.page, staff.problems, width, [
           { name: "console-dashboard", path: "/console" },
+          { name: "console-search", path: "/console/search?q=alice" },
           { name: "console-accounts", path: "/console/accounts" },
           { name: "console-account", path: `/console/accounts/${ids.accountId}` },
           { name: "console-tickets", path: "/console/tickets" },
