@@ -4,7 +4,8 @@
  * Plain data in, so it renders the same on server and client.
  */
 import { Link } from "@remix-run/react";
-import { Badge, EmptyState, When } from "./ui.js";
+import { DataTable, type Column } from "./table.js";
+import { Badge, When } from "./ui.js";
 
 export interface WorkflowListRow {
   workflowId: string;
@@ -35,45 +36,23 @@ export const statusClass = (status: string) => status.replace(/([a-z])([A-Z])/g,
 export const workflowHref = (row: { workflowId: string; runId?: string }) =>
   `/console/workflows/${encodeURIComponent(row.workflowId)}${row.runId ? `?run=${encodeURIComponent(row.runId)}` : ""}`;
 
-export function WorkflowList({ rows, empty, caption }: { rows: WorkflowListRow[]; empty: React.ReactNode; caption?: string }) {
-  if (rows.length === 0) return <EmptyState>{empty}</EmptyState>;
-  return (
-    <div className="table-wrap">
-      <table>
-        {caption ? <caption className="sr-only">{caption}</caption> : null}
-        <thead>
-          <tr>
-            <th scope="col">Type</th>
-            <th scope="col">Workflow id</th>
-            <th scope="col">Status</th>
-            <th scope="col">Started</th>
-            <th scope="col">Closed</th>
-            <th scope="col">Duration</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r) => (
-            <tr key={`${r.workflowId}/${r.runId}`}>
-              <td>{r.type}</td>
-              <td>
-                <Link to={workflowHref(r)} className="mono">
-                  {r.workflowId}
-                </Link>
-              </td>
-              <td>
-                <Badge value={statusClass(r.status)} />
-              </td>
-              <td>
-                <When at={r.startTime} />
-              </td>
-              <td>
-                <When at={r.closeTime} />
-              </td>
-              <td>{formatDuration(r.durationMs)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
+const COLUMNS: readonly Column<WorkflowListRow>[] = [
+  { header: "Type", cell: (r) => r.type },
+  {
+    header: "Workflow id",
+    cell: (r) => (
+      <Link to={workflowHref(r)} className="mono">
+        {r.workflowId}
+      </Link>
+    ),
+  },
+  { header: "Status", cell: (r) => <Badge value={statusClass(r.status)} /> },
+  { header: "Started", cell: (r) => <When at={r.startTime} /> },
+  { header: "Closed", cell: (r) => <When at={r.closeTime} /> },
+  { header: "Duration", cell: (r) => formatDuration(r.durationMs) },
+];
+
+/** In a DataTable: a narrow screen scrolls the table inside its own focusable region, not the page. */
+export function WorkflowList({ rows, empty, caption = "Workflows" }: { rows: WorkflowListRow[]; empty: React.ReactNode; caption?: string }) {
+  return <DataTable caption={caption} columns={COLUMNS} rows={rows} rowKey={(r) => `${r.workflowId}/${r.runId}`} empty={empty} />;
 }

@@ -5,6 +5,7 @@
 import { Form, Link } from "@remix-run/react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { ConfirmAction } from "../confirm-dialog.js";
+import { DataTable, type Column } from "../table.js";
 import { useReopen, type TicketOutcome } from "./console-ticket-forms.js";
 import type { AccountSide, ConsoleTicketPage } from "../../presenters/console-ticket.server.js";
 import { formatCents } from "../../models/money.js";
@@ -174,6 +175,11 @@ export function AccountCard({ title, side }: { title: string; side: AccountSide 
   );
 }
 
+const CHECK_COLUMNS: readonly Column<ConsoleTicketPage["ticket"]["checks"][number]>[] = [
+  { header: "Check", cell: (c) => checkLabel(c.code) },
+  { header: "Result", cell: (c) => <span className={`badge ${c.passed ? "ok" : "failed"}`}>{c.passed ? "pass" : "fail"}</span> },
+];
+
 export function VerificationCard({ ticket }: { ticket: ConsoleTicketPage["ticket"] }) {
   return (
     <section className="card" aria-labelledby="checks-h">
@@ -191,25 +197,8 @@ export function VerificationCard({ ticket }: { ticket: ConsoleTicketPage["ticket
       {ticket.checks.length === 0 ? (
         <EmptyState>Not verified yet.</EmptyState>
       ) : (
-        <div className="table-wrap" style={{ marginTop: "1rem" }}>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Check</th>
-                <th scope="col">Result</th>
-              </tr>
-            </thead>
-            <tbody>
-              {ticket.checks.map((c) => (
-                <tr key={c.code}>
-                  <td>{checkLabel(c.code)}</td>
-                  <td>
-                    <span className={`badge ${c.passed ? "ok" : "failed"}`}>{c.passed ? "pass" : "fail"}</span>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+        <div style={{ marginTop: "1rem" }}>
+          <DataTable caption="Verification checks" columns={CHECK_COLUMNS} rows={ticket.checks} rowKey={(c) => c.code} empty="Not verified yet." />
         </div>
       )}
     </section>

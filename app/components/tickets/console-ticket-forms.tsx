@@ -157,12 +157,12 @@ export function DecisionCard({ page: d, outcome: decisionOutcome }: { page: Cons
             )}
             <div className="stack">
               <h3 id="reject-h">Reject</h3>
-              <p className="muted">Nothing moves; the requester is told the request was declined.</p>
+              <p className="muted">Nothing moves; the requester is told the request was declined, and why.</p>
               <ConfirmAction label="Reject transfer" title="Reject this transfer?" open={reject.open} onOpenChange={reject.onOpenChange}>
                 <Form method="post" aria-labelledby="reject-h" className="stack">
                   <AuthenticityTokenInput />
                   <div className="field">
-                    <label htmlFor="reject-reason">Why (required)</label>
+                    <label htmlFor="reject-reason">Why (required; the requester reads it)</label>
                     <textarea
                       id="reject-reason"
                       name="reason"
@@ -174,7 +174,8 @@ export function DecisionCard({ page: d, outcome: decisionOutcome }: { page: Cons
                       aria-describedby={reasonError ? "reject-reason-error reject-reason-hint" : "reject-reason-hint"}
                     />
                     <div id="reject-reason-hint" className="hint">
-                      Up to 1000 characters. Kept in Switchboard's database for staff, never in the workflow history.
+                      Up to 1000 characters. The requester sees it on their ticket page and in the mail saying the request was declined; it is kept in
+                      Switchboard's database, never in the workflow history.
                     </div>
                     {reasonError ? (
                       <div id="reject-reason-error" className="field-error">
