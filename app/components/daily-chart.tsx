@@ -40,45 +40,46 @@ export function DailyBars({
   const bar = width / Math.max(days.length, 1);
   const summary = `${label} — max ${format(max)} a day`;
   return (
-    <figure style={{ margin: 0 }}>
-      <svg viewBox={`0 0 ${width} ${height + 18}`} width="100%" role="img" aria-labelledby={`${id}-t`} aria-describedby={`${id}-d`}>
-        <title id={`${id}-t`}>{label}</title>
-        <desc id={`${id}-d`}>{description ?? summary}</desc>
-        {days.map((day, i) => {
-          let top = height;
-          return (
-            <g key={day}>
-              {series.map((s) => {
-                const value = s.values[i] ?? 0;
-                const h = Math.round((value / max) * height);
-                top -= h;
-                return (
-                  <rect key={s.key} data-series={s.key} x={i * bar + 1} y={top} width={bar - 2} height={h} fill={s.color}>
-                    <title>{`${day}: ${format(value)} ${s.label.toLowerCase()}`}</title>
-                  </rect>
-                );
-              })}
-            </g>
-          );
-        })}
-        <line x1="0" y1={height} x2={width} y2={height} stroke="var(--border)" />
-        <text x="0" y={height + 14} fontSize="11" fill="var(--muted)">
-          {days[0]}
-        </text>
-        <text x={width} y={height + 14} fontSize="11" fill="var(--muted)" textAnchor="end">
-          {days[days.length - 1]}
-        </text>
-      </svg>
-      <figcaption className="muted">
-        <ul className="legend">
-          {series.map((s) => (
-            <li key={s.key}>
-              <span className="swatch" style={{ background: s.color }} aria-hidden="true" /> {`${s.label}: ${format(s.values.reduce((a, b) => a + b, 0))}`}
-            </li>
-          ))}
-        </ul>
-        {summary}
-      </figcaption>
+    <div className="daily-chart">
+      <figure style={{ margin: 0 }}>
+        <svg viewBox={`0 0 ${width} ${height + 1}`} width="100%" role="img" aria-labelledby={`${id}-t`} aria-describedby={`${id}-d`}>
+          <title id={`${id}-t`}>{label}</title>
+          <desc id={`${id}-d`}>{description ?? summary}</desc>
+          {days.map((day, i) => {
+            let top = height;
+            return (
+              <g key={day}>
+                {series.map((s) => {
+                  const value = s.values[i] ?? 0;
+                  const h = Math.round((value / max) * height);
+                  top -= h;
+                  return (
+                    <rect key={s.key} data-series={s.key} x={i * bar + 1} y={top} width={bar - 2} height={h} fill={s.color}>
+                      <title>{`${day}: ${format(value)} ${s.label.toLowerCase()}`}</title>
+                    </rect>
+                  );
+                })}
+              </g>
+            );
+          })}
+          <line x1="0" y1={height} x2={width} y2={height} stroke="var(--border)" />
+        </svg>
+        {/* The first and last day under the bars, in HTML: text inside the scaled SVG would be tiny on a phone and huge on a desktop. */}
+        <div className="muted" style={{ display: "flex", justifyContent: "space-between", fontSize: "0.8rem" }} aria-hidden="true">
+          <span>{days[0]}</span>
+          <span>{days[days.length - 1]}</span>
+        </div>
+        <figcaption className="muted">
+          <ul className="legend">
+            {series.map((s) => (
+              <li key={s.key}>
+                <span className="swatch" style={{ background: s.color }} aria-hidden="true" /> {`${s.label}: ${format(s.values.reduce((a, b) => a + b, 0))}`}
+              </li>
+            ))}
+          </ul>
+          {summary}
+        </figcaption>
+      </figure>
       <details className="chart-numbers">
         <summary>Show the numbers</summary>
         <DataTable
@@ -93,6 +94,6 @@ export function DailyBars({
           empty="No days to show."
         />
       </details>
-    </figure>
+    </div>
   );
 }

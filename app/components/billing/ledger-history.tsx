@@ -34,7 +34,7 @@ export function LedgerHistory({
   newer: { cursor: string | null } | null;
 }) {
   return (
-    <section className="card" aria-labelledby="ledger-h">
+    <section className="card billing-tables" aria-labelledby="ledger-h">
       <h2 id="ledger-h">History</h2>
       <p>
         <a href="/settings/billing/ledger.csv" download>

@@ -32,7 +32,7 @@ export function UsageChart({ days, series, keyTotals, totalCents }: { days: stri
   const colored = series.map((s) => ({ ...s, color: s.kind === "key" ? KEY_COLORS[next++ % KEY_COLORS.length] : GROUP_COLORS[s.kind] }));
   const range = `${days[0]} to ${days[days.length - 1]}`;
   return (
-    <section className="card" aria-labelledby="usage-h">
+    <section className="card billing-tables" aria-labelledby="usage-h">
       <h2 id="usage-h">Usage, last 30 days</h2>
       <p>
         <strong>{formatCents(totalCents)}</strong> spent from {range} (UTC days, today included).
@@ -52,7 +52,7 @@ export function UsageChart({ days, series, keyTotals, totalCents }: { days: stri
         caption="Usage by API key, last 30 days"
         columns={[
           { header: "Key", cell: (k: KeyTotal) => k.name },
-          { header: "Key id", cell: (k: KeyTotal) => (k.display ? <span className="mono">{k.display}</span> : <span className="muted">—</span>) },
+          { header: "Key id", className: "mono", cell: (k: KeyTotal) => (k.display ? k.display : <span className="muted">—</span>) },
           { header: "Total", className: "mono", cell: (k: KeyTotal) => formatCents(k.totalCents) },
         ]}
         rows={keyTotals}
