@@ -3,7 +3,8 @@ import { Link, useLoaderData, useRevalidator } from "@remix-run/react";
 import { useEffect } from "react";
 import { requireStaff } from "../auth/session.server.js";
 import { DailyBars } from "../components/daily-chart.js";
-import { Badge, EmptyState, When } from "../components/ui.js";
+import { DataTable } from "../components/table.js";
+import { Badge, When } from "../components/ui.js";
 import { loadOverviewPage } from "../presenters/console-overview.server.js";
 import { pageTitle } from "../page-title.js";
 
@@ -115,38 +116,18 @@ export default function ConsoleDashboard() {
       </section>
       <section className="card">
         <h2>Recent blocks and unblocks</h2>
-        {recentChanges.length === 0 ? (
-          <EmptyState>No account has been blocked or unblocked yet.</EmptyState>
-        ) : (
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Account</th>
-                  <th scope="col">Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {recentChanges.map((c) => (
-                  <tr key={c.id}>
-                    <td>
-                      <When at={c.created_at} />
-                    </td>
-                    <td>{c.action}</td>
-                    <td>
-                      <Link to={`/console/accounts/${c.account_id}`}>{c.account_name}</Link>
-                    </td>
-                    <td>
-                      <Badge value={c.status} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <DataTable
+          caption="The last blocks and unblocks, newest first"
+          rows={recentChanges}
+          rowKey={(c) => c.id}
+          empty="No account has been blocked or unblocked yet."
+          columns={[
+            { header: "When", cell: (c) => <When at={c.created_at} /> },
+            { header: "Action", cell: (c) => c.action },
+            { header: "Account", cell: (c) => <Link to={`/console/accounts/${c.account_id}`}>{c.account_name}</Link> },
+            { header: "Status", cell: (c) => <Badge value={c.status} /> },
+          ]}
+        />
       </section>
     </main>
   );

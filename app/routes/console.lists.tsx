@@ -95,28 +95,24 @@ export default function ListsPage() {
 
       <section aria-labelledby="lists-h" className="card">
         <h2 id="lists-h">Lists</h2>
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">List</th>
-                <th scope="col">Description</th>
-                <th scope="col">Subscribers</th>
-              </tr>
-            </thead>
-            <tbody>
-              {lists.map((l) => (
-                <tr key={l.id}>
-                  <td>
-                    {l.name} <span className="muted mono">({l.id})</span>
-                  </td>
-                  <td>{l.description}</td>
-                  <td data-list-subscribers={l.id}>{l.subscribers}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          caption="The mailing lists and how many people are subscribed"
+          rows={lists}
+          rowKey={(l) => l.id}
+          empty="There are no mailing lists."
+          columns={[
+            {
+              header: "List",
+              cell: (l) => (
+                <>
+                  {l.name} <span className="muted mono">({l.id})</span>
+                </>
+              ),
+            },
+            { header: "Description", cell: (l) => l.description },
+            { header: "Subscribers", cell: (l) => <span data-list-subscribers={l.id}>{l.subscribers}</span> },
+          ]}
+        />
       </section>
 
       <section aria-labelledby="mailings-h" className="card">

@@ -5,6 +5,8 @@ import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { z } from "zod";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { clearSessionCookie, requireUser } from "../auth/session.server.js";
+import { ConfirmAction } from "../components/confirm-dialog.js";
+import { DataTable } from "../components/table.js";
 import { When } from "../components/ui.js";
 import { loadSessionsPage } from "../presenters/sessions-page.server.js";
 import { endAllSessions, endOwnSession } from "../services/customer-sessions.server.js";
@@ -48,52 +50,53 @@ export default function SessionsPage() {
     <section className="card">
       <h1>Active sessions</h1>
       <p className="muted">Every browser signed in to your user. End any you don't recognise.</p>
-      <div className="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Signed in</th>
-              <th scope="col">Last seen</th>
-              <th scope="col">Via</th>
-              <th scope="col">From</th>
-              <th scope="col">Browser</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {sessions.map((s) => (
-              <tr key={s.id}>
-                <td>
-                  <When at={s.created_at} /> {s.id === current ? <strong>(this browser)</strong> : null}
-                </td>
-                <td>
-                  <When at={s.last_seen_at} />
-                </td>
-                <td>{s.provider}</td>
-                <td>{s.ip ?? "—"}</td>
-                <td className="muted">{(s.user_agent ?? "—").slice(0, 60)}</td>
-                <td>
-                  <Form method="post">
-                    <AuthenticityTokenInput />
-                    <input type="hidden" name="sessionId" value={s.id} />
-                    <button className="btn" name="intent" value="end" type="submit">
-                      Sign out
-                    </button>
-                  </Form>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+      <DataTable
+        caption="Browsers signed in to your user"
+        rows={sessions}
+        rowKey={(s) => s.id}
+        empty="No active sessions."
+        columns={[
+          {
+            header: "Signed in",
+            cell: (s) => (
+              <>
+                <When at={s.created_at} /> {s.id === current ? <strong>(this browser)</strong> : null}
+              </>
+            ),
+          },
+          { header: "Last seen", cell: (s) => <When at={s.last_seen_at} /> },
+          { header: "Via", cell: (s) => s.provider },
+          { header: "From", cell: (s) => s.ip ?? "—" },
+          { header: "Browser", className: "muted", cell: (s) => (s.user_agent ?? "—").slice(0, 60) },
+          {
+            header: <span className="sr-only">Actions</span>,
+            key: "actions",
+            cell: (s) => (
+              <Form method="post">
+                <AuthenticityTokenInput />
+                <input type="hidden" name="sessionId" value={s.id} />
+                <button className="btn" name="intent" value="end" type="submit">
+                  Sign out<span className="sr-only">{s.id === current ? " this browser" : ` the session from ${s.ip ?? "an unknown address"}`}</span>
+                </button>
+              </Form>
+            ),
+          },
+        ]}
+      />
+      <div className="sessions-all">
+        <ConfirmAction
+          label="Sign out everywhere"
+          title="Sign out of every browser?"
+          description={<p>Every session of your user ends at once, this one included; you sign in again here afterwards.</p>}
+        >
+          <Form method="post">
+            <AuthenticityTokenInput />
+            <button className="btn danger" name="intent" value="end_all" type="submit">
+              Sign out everywhere
+            </button>
+          </Form>
+        </ConfirmAction>
       </div>
-      <Form method="post" style={{ marginTop: "1rem" }}>
-        <AuthenticityTokenInput />
-        <button className="btn danger" name="intent" value="end_all" type="submit">
-          Sign out everywhere
-        </button>
-      </Form>
     </section>
   );
 }
