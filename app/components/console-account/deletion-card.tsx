@@ -34,13 +34,17 @@ export function DeletionAction({
   const dialog = useConfirmOpen(outcome ?? kept);
   if (!deletion.canStart) {
     return (
-      <p className="muted">
-        {status === "deleting"
-          ? "This account is being deleted; follow it under Deletions below."
-          : status === "deleted"
-            ? "This account has been deleted."
-            : `Only an active account can be deleted; this one is ${status}.`}
-      </p>
+      <>
+        {/* A request sent from a page loaded before the account changed (another agent deleted it meanwhile) says why it was refused. */}
+        {outcome?.error ? <Alert kind="error" lines={[outcome.error]} /> : null}
+        <p className="muted">
+          {status === "deleting"
+            ? "This account is being deleted; follow it under Deletions below."
+            : status === "deleted"
+              ? "This account has been deleted."
+              : `Only an active account can be deleted; this one is ${status}.`}
+        </p>
+      </>
     );
   }
   const label = deletion.restart ? "Start the deletion again" : "Delete this account";
