@@ -56,15 +56,23 @@ describe.skipIf(!chromiumPath)("customer: email transfer", () => {
       expect(link, mail.text_body).toBeDefined();
       expect(link!.startsWith(`${app.url}/confirm-transfer/`)).toBe(true);
 
-      // 4. The link, opened signed out: sign in with the new address, back to the link, confirm.
+      // 4. The link, opened signed out, first says why a sign-in is needed and as which address; then sign-in, back to the link, confirm.
       const np = newOwner.page;
       await np.goto(link!);
+      await np.getByRole("heading", { name: "Sign in to confirm the transfer" }).waitFor();
+      expect(await np.title()).toBe("Sign in to confirm the transfer · Switchboard");
+      expect(await np.locator("main").innerText()).not.toContain(oldEmail);
+      await np.getByRole("link", { name: "Sign in as a…@newmail.example" }).click();
       await expect.poll(() => new URL(np.url()).pathname).toBe("/login");
       await np.getByRole("button", { name: "Sign in with GitHub" }).click();
       await np.getByLabel("Email", { exact: true }).fill(newEmail);
       await np.getByRole("button", { name: "Continue" }).click();
       await np.getByRole("heading", { name: "Receive your previous account?" }).waitFor();
       expect(np.url()).toBe(link);
+      // Signed in as the new address, the page names what is accepted: the old address and the balance that moves.
+      const offer = await np.getByRole("definition").allInnerTexts();
+      expect(offer.join(" | ")).toContain(oldEmail);
+      expect(offer.join(" | ")).toContain("$25.00");
       await np.getByRole("button", { name: "Confirm the transfer" }).click();
       await np.getByRole("heading", { name: "Confirmed — support will review the request" }).waitFor();
       await waitFor(
@@ -81,7 +89,9 @@ describe.skipIf(!chromiumPath)("customer: email transfer", () => {
       await sp.getByRole("heading", { name: "Tickets" }).waitFor();
       await sp.getByRole("link", { name: `Ticket ${ticketId}` }).click();
       await sp.getByRole("heading", { name: "Decision" }).waitFor();
+      // Approving asks first, in a dialog (ConfirmAction).
       await sp.getByRole("button", { name: "Approve transfer" }).click();
+      await sp.getByRole("dialog", { name: "Approve this transfer?" }).getByRole("button", { name: "Yes, approve the transfer" }).click();
       await sp.getByText("Approved", { exact: true }).first().waitFor();
 
       // 6. The app's worker blocks the old account, moves everything and closes the ticket.
