@@ -8,9 +8,9 @@ import { SavedViews } from "../components/console/saved-views.js";
 import { DataTable, type Column } from "../components/table.js";
 import { Badge, When } from "../components/ui.js";
 import { useAutoRefresh } from "../hooks/use-auto-refresh.js";
-import { searchAccounts, type AccountListRow } from "../models/accounts.server.js";
-import { savedViewsOf } from "../models/saved-views.server.js";
+import type { AccountListRow } from "../models/accounts.server.js";
 import { pageTitle } from "../page-title.js";
+import { loadConsoleAccountsPage } from "../presenters/console-accounts.server.js";
 import { runSavedViewForm } from "../services/saved-views.server.js";
 
 export const meta: MetaFunction<typeof loader> = () => pageTitle("Accounts", "Console");
@@ -24,12 +24,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const p = await requireStaff(request, context);
   const parsed = Query.safeParse(Object.fromEntries(new URL(request.url).searchParams));
   if (!parsed.success) throw new Response("The search is too long (200 characters at most).", { status: 400 });
-  const { q, page } = parsed.data;
-  const [result, views] = await Promise.all([
-    searchAccounts(context.services.db, q, page),
-    savedViewsOf(context.services.db, p.staff.id, "accounts", "/console/accounts"),
-  ]);
-  return { q, page, ...result, views };
+  return loadConsoleAccountsPage(context.services, { ...parsed.data, staffId: p.staff.id });
 }
 
 /** The saved views' forms (save the search shown, delete a view). */
