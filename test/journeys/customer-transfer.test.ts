@@ -14,6 +14,7 @@
 import { describe, expect, it } from "vitest";
 import { accountOf, accountStatusWith, KEY, mailTo, signIn, waitFor } from "./helpers/customer.js";
 import { chromiumPath, journey, openPage, useNewcomerApp } from "./helpers/newcomer.js";
+import { checkPage, PHONE, withViewport } from "./helpers/page-checks.js";
 
 const app = useNewcomerApp();
 
@@ -24,7 +25,8 @@ describe.skipIf(!chromiumPath)("customer: email transfer", () => {
     // The ticket page refreshes itself and the old owner's page is signed out under it: fetches it starts may be cut off.
     const oldOwner = await openPage(app, { ignoreAborted: true });
     const newSignUp = await openPage(app);
-    const newOwner = await openPage(app);
+    // The confirmation link is opened from a mail, often on a phone.
+    const newOwner = await openPage(app, { contextOptions: withViewport(PHONE) });
     const support = await openPage(app);
     const oldAgain = await openPage(app);
     await journey("customer-transfer", [oldOwner, newSignUp, newOwner, support, oldAgain], async () => {
@@ -49,6 +51,7 @@ describe.skipIf(!chromiumPath)("customer: email transfer", () => {
       await oldOwner.page.waitForURL(/\/support\/tickets\/[0-9a-f-]{36}$/);
       const ticketId = new URL(oldOwner.page.url()).pathname.split("/").pop()!;
       await oldOwner.page.getByRole("heading", { name: /Moving your account to a new address/ }).waitFor();
+      await checkPage(oldOwner.page, "support-ticket");
 
       // 3. The worker verifies and mails the new address; the mail is in the outbox.
       const mail = await mailTo(app, newEmail, /^Confirm that this account may receive/);
@@ -62,6 +65,7 @@ describe.skipIf(!chromiumPath)("customer: email transfer", () => {
       await np.getByRole("heading", { name: "Sign in to confirm the transfer" }).waitFor();
       expect(await np.title()).toBe("Sign in to confirm the transfer · Switchboard");
       expect(await np.locator("main").innerText()).not.toContain(oldEmail);
+      await checkPage(np, "confirm-transfer-sign-in");
       await np.getByRole("link", { name: "Sign in as a…@newmail.example" }).click();
       await expect.poll(() => new URL(np.url()).pathname).toBe("/login");
       await np.getByRole("button", { name: "Sign in with GitHub" }).click();
@@ -73,6 +77,7 @@ describe.skipIf(!chromiumPath)("customer: email transfer", () => {
       const offer = await np.getByRole("definition").allInnerTexts();
       expect(offer.join(" | ")).toContain(oldEmail);
       expect(offer.join(" | ")).toContain("$25.00");
+      await checkPage(np, "confirm-transfer-offer");
       await np.getByRole("button", { name: "Confirm the transfer" }).click();
       await np.getByRole("heading", { name: "Confirmed — support will review the request" }).waitFor();
       await waitFor(
