@@ -10,7 +10,7 @@ import { writeAudit } from "../app/models/audit.server.js";
 import { postLedgerEntry } from "../app/models/ledger.server.js";
 import { accountWithKey } from "./helpers/accounts.js";
 import { truncateAll } from "./helpers/database.js";
-import { seedStaffOfEachRole, staffAgent as staffAgentFor } from "./helpers/staff.js";
+import { seedStaffOfEachRole, staffAgent as staffAgentFor, staffIdByEmail } from "./helpers/staff.js";
 import { useSuite } from "./helpers/suite.js";
 import { pageText } from "./helpers/user-agent.js";
 
@@ -82,6 +82,16 @@ describe("the account page's overview", () => {
       expect(html).not.toContain(createHash("sha256").update(a.key).digest("hex"));
       expect(html).not.toMatch(/key_hash|keyHash/);
     }
+  });
+
+  it("recent activity names people, not ids: a staff actor by address, linked to their trail", async () => {
+    const a = await seeded();
+    const supportId = await staffIdByEmail(t.db, "support@switchboard.test");
+    await writeAudit(t.db, { type: "staff", id: supportId }, { action: "account.blocked", targetType: "account", targetId: a.accountId });
+    const res = await (await staffAgent("support")).get(`/console/accounts/${a.accountId}`);
+    const activity = res.body.slice(res.body.indexOf(">Recent activity</h2>"), res.body.indexOf(">Actions</h2>"));
+    expect(activity).toContain("support@switchboard.test");
+    expect(activity).toContain(`href="/console/audit?actor_email=support%40switchboard.test"`);
   });
 
   it("shows status, plan, balance, the members with their roles and the last five audit rows with a link to the account's full trail", async () => {

@@ -309,6 +309,16 @@ export const auditRowPeople = (db: DbOrTrx, rows: readonly AuditRow[]) =>
     ]),
   );
 
+/** Audit rows with the people they name attached (actor and target), for any page that lists them. */
+export async function withAuditPeople<R extends AuditRow>(db: DbOrTrx, rows: readonly R[]) {
+  const people = await auditRowPeople(db, rows);
+  return rows.map((r) => ({
+    ...r,
+    actor: people[personKey(r.actor_type, r.actor_id)] ?? null,
+    target: people[personKey(r.target_type, r.target_id)] ?? null,
+  }));
+}
+
 // ---- the export ----
 
 /** The columns of the page, and after them the people they name (so a script reading by position still finds the first nine). */

@@ -4,7 +4,7 @@
  * The filter and the query are the model's (app/models/audit-search.server.ts).
  */
 import type { Services } from "../context.server.js";
-import { ACTOR_TYPES, auditCsvRows, auditFilterParams, auditRowPeople, parseAuditQuery, personKey, searchAudit } from "../models/audit-search.server.js";
+import { ACTOR_TYPES, auditCsvRows, auditFilterParams, parseAuditQuery, searchAudit, withAuditPeople } from "../models/audit-search.server.js";
 
 const FIELDS = ["actor_type", "actor_id", "actor_email", "action", "target_type", "target_id", "from", "to"] as const;
 /** The filter form's fields as it shows them. */
@@ -31,12 +31,7 @@ export async function loadAuditPage(services: Pick<Services, "db">, params: URLS
   const { filter, before } = parsed;
   const found = await searchAudit(services.db, filter, before);
   // The people of the whole page in one query (not one per row): the trail runs to millions of rows, pages to 50.
-  const people = await auditRowPeople(services.db, found.rows);
-  const rows = found.rows.map((r) => ({
-    ...r,
-    actor: people[personKey(r.actor_type, r.actor_id)] ?? null,
-    target: people[personKey(r.target_type, r.target_id)] ?? null,
-  }));
+  const rows = await withAuditPeople(services.db, found.rows);
   const values: AuditFormValues = {
     actor_type: filter.actorType ?? "",
     actor_id: filter.actorId ?? "",

@@ -4,6 +4,7 @@ import type { Services } from "../context.server.js";
 import { countActiveAccountSessions, getAccount, getAccountMembers, getPasswordLoginAccess, listStatusChanges } from "../models/accounts.server.js";
 import { PLAN_REASON_MAX } from "../models/account-plan.server.js";
 import { listAccountKeys } from "../models/api-keys.server.js";
+import { withAuditPeople } from "../models/audit-search.server.js";
 import { recentAuditFor } from "../models/audit.server.js";
 import { DELETION_REASON_MAX, deletionsOfAccount } from "../models/deletions.server.js";
 import { getBalance, listLedger } from "../models/ledger.server.js";
@@ -43,7 +44,7 @@ export async function loadConsoleAccountPage(
   const [members, changes, audit, activeSessions, balance, ledger, deletions, workflows, logins, passwordAccess, keys, spend] = await Promise.all([
     getAccountMembers(db, account.id),
     listStatusChanges(db, account.id),
-    recentAuditFor(db, { type: "account", id: account.id }, RECENT_ACTIVITY),
+    recentAuditFor(db, { type: "account", id: account.id }, RECENT_ACTIVITY).then((rows) => withAuditPeople(db, rows)),
     countActiveAccountSessions(db, account.id),
     getBalance(db, account.id),
     listLedger(db, account.id),

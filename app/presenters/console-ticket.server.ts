@@ -8,6 +8,7 @@ import { approvalsNeededFor, transferStatusQuery, type TransferStatus } from "..
 import type { Services } from "../context.server.js";
 import { getAccount, getAccountMembers } from "../models/accounts.server.js";
 import { listAccountKeys } from "../models/api-keys.server.js";
+import { withAuditPeople } from "../models/audit-search.server.js";
 import { recentAuditFor } from "../models/audit.server.js";
 import { getBalance } from "../models/ledger.server.js";
 import { getTicket, listTicketDecisions, listTicketNotes, OPEN_STATUSES, requesterAddressForStaff, ticketClaim } from "../models/tickets.server.js";
@@ -70,7 +71,7 @@ export async function loadConsoleTicketPage(
     requesterAddressForStaff(db, ticket.id),
     listTicketDecisions(db, ticket.id),
     listTicketNotes(db, ticket.id),
-    recentAuditFor(db, { type: "ticket", id: ticket.id }, 100),
+    recentAuditFor(db, { type: "ticket", id: ticket.id }, 100).then((rows) => withAuditPeople(db, rows)),
     // Only a running workflow answers without a replay; a closed ticket is read from the database alone.
     open && ticket.workflow_id ? transferLiveStatus(services, ticket.workflow_id) : Promise.resolve(null),
     listWorkflows(services, { ticket: ticket.id }, 1_500),
