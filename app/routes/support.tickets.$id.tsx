@@ -10,7 +10,7 @@ import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { z } from "zod";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { NOT_FOUND, requireUser } from "../auth/session.server.js";
-import { Alert, Badge, TopBar, When } from "../components/ui.js";
+import { Alert, Badge, customerLinks, TopBar, When } from "../components/ui.js";
 import { useAutoRefresh } from "../hooks/use-auto-refresh.js";
 import { pageTitle } from "../page-title.js";
 import { loadSupportTicketPage, type StageState } from "../presenters/support-ticket.server.js";
@@ -59,13 +59,7 @@ export default function TicketPage() {
           <meta httpEquiv="refresh" content={String(REFRESH_MS / 1000)} />
         </noscript>
       ) : null}
-      <TopBar
-        links={[
-          { to: "/", label: "Home" },
-          { to: "/settings/email", label: "Settings" },
-        ]}
-        who={email}
-      />
+      <TopBar links={customerLinks(false)} who={email} />
       <main className="page">
         <p>
           <Link to="/settings/email">← Settings → Email</Link>
