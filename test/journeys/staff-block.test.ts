@@ -68,4 +68,32 @@ describe.skipIf(!chromiumPath)("staff block", () => {
       await signInAsCustomer(customer.page, app, bob.email);
     });
   });
+
+  it("without JavaScript the block's confirmation is a disclosure: opening it changes nothing, its form blocks; unblocking the same way", async () => {
+    const dan = demoUser("dan@example.com");
+    const support = await openPage(app, { javaScript: false, contextOptions: { javaScriptEnabled: false } });
+    await journey("staff-block-nojs", [support], async () => {
+      const { page } = support;
+      await signInAsStaff(page, app, "support");
+      await openAccountInConsole(page, "dan@", dan.accountName);
+      const changes = () => app.db.selectFrom("account_status_changes").select("id").where("reason_text", "like", "%no script%").execute();
+      // The trigger is the disclosure's summary; opening it shows the form and asks nothing of the workflow.
+      const block = page.locator("details.confirm", { has: page.locator("summary", { hasText: "Block account" }) });
+      await block.locator("summary").click();
+      await block.getByRole("group", { name: `Block ${dan.email}?` }).waitFor();
+      expect(await changes()).toEqual([]);
+      await block.getByLabel("Reason", { exact: true }).selectOption("abuse");
+      await block.getByLabel(/^Details/).fill("Chargebacks, checked with no script running");
+      await block.getByRole("button", { name: "Block account" }).click();
+      // Without JavaScript the page refreshes itself (meta refresh) until the workflow is done.
+      await page.getByRole("heading", { level: 1, name: dan.accountName }).locator(".badge.blocked").waitFor({ timeout: WORKFLOW_DEADLINE_MS });
+      expect(await changes()).toHaveLength(1);
+
+      const unblock = page.locator("details.confirm", { has: page.locator("summary", { hasText: "Unblock account" }) });
+      await unblock.locator("summary").click();
+      await unblock.getByLabel("Why unblock").fill("Resolved with the bank");
+      await unblock.getByRole("button", { name: "Unblock account" }).click();
+      await page.getByRole("heading", { level: 1, name: dan.accountName }).locator(".badge.active").waitFor({ timeout: WORKFLOW_DEADLINE_MS });
+    });
+  });
 });
