@@ -3,11 +3,13 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import { beforeEach, describe, expect, it } from "vitest";
 import { postLedgerEntry } from "../app/models/ledger.server.js";
-import { csvCell, loadBillingPage } from "../app/presenters/billing-page.server.js";
+import { csvCell } from "../app/csv.js";
+import { loadBillingPage } from "../app/presenters/billing-page.server.js";
 import { truncateAll } from "./helpers/database.js";
 import { signUpOwner } from "./helpers/sign-up.js";
 import { useSuite } from "./helpers/suite.js";
 import { pageText, UserAgent } from "./helpers/user-agent.js";
+import { parseCsv } from "./helpers/csv.js";
 
 const t = useSuite({ app: true });
 beforeEach(async () => {
@@ -62,36 +64,6 @@ function bars(html: string, series: string): Map<string, string> {
   return out;
 }
 const nonZero = (m: Map<string, string>) => Object.fromEntries([...m].filter(([, v]) => v !== "$0.00"));
-
-/** RFC 4180: quoted fields may hold commas, CRLF and doubled quotes. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") {
-      row.push(cell);
-      cell = "";
-    } else if (c === "\r" && text[i + 1] === "\n") {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = "";
-      i++;
-    } else cell += c;
-  }
-  if (cell !== "" || row.length) throw new Error(`CSV does not end with CRLF: ${JSON.stringify(text.slice(-40))}`);
-  return rows;
-}
 
 async function download(ua: UserAgent) {
   const res = await fetch(new URL(CSV, t.app.url), { headers: { Cookie: ua.cookieHeader(t.app.url) }, redirect: "manual" });

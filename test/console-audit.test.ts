@@ -4,6 +4,7 @@ import type { ActorType } from "../db/schema.js";
 import { truncateAll } from "./helpers/database.js";
 import { useSuite } from "./helpers/suite.js";
 import { UserAgent, pageText } from "./helpers/user-agent.js";
+import { parseCsv } from "./helpers/csv.js";
 
 const t = useSuite({ app: true });
 
@@ -45,36 +46,6 @@ async function operator() {
   const ua = new UserAgent(t.app.url);
   await ua.signIn("github", { email: "operator@switchboard.test" });
   return ua;
-}
-
-/** RFC 4180, enough for the export: quoted cells, doubled quotes, CRLF rows. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") {
-      row.push(cell);
-      cell = "";
-    } else if (c === "\r" && text[i + 1] === "\n") {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = "";
-      i++;
-    } else cell += c;
-  }
-  if (cell !== "" || row.length > 0) throw new Error("CSV does not end with CRLF");
-  return rows;
 }
 
 beforeEach(async () => {

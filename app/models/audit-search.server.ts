@@ -10,6 +10,7 @@ import type { Db, DbOrTrx } from "../../db/connection.js";
 import type { ActorType, AuditRow, Database } from "../../db/schema.js";
 import { parseUtc } from "../validation/dates.js";
 import { storableText } from "../validation/text.js";
+import { csvLine } from "../csv.js";
 
 export const AUDIT_PAGE_SIZE = 50;
 export const AUDIT_EXPORT_BATCH = 1000;
@@ -336,27 +337,24 @@ export const AUDIT_CSV_HEADER = [
   "target_label",
 ] as const;
 
-/**
- * One CSV cell. A cell a spreadsheet would read as a formula (=, +, -, @, and
- * the tab/CR that OWASP lists too) gets a leading `'`: actions, ids and details
- * partly come from people and must not run in the reader's spreadsheet.
- */
-export function csvCell(value: string | null | undefined): string {
-  if (value === null || value === undefined) return "";
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
 export function auditCsvLine(r: AuditRow, people: AuditPeople = {}): string {
   const at = r.at instanceof Date ? r.at.toISOString() : String(r.at);
   const actor = people[personKey(r.actor_type, r.actor_id)];
   const target = people[personKey(r.target_type, r.target_id)];
   const targetLabel = target ? [target.label, target.detail].filter(Boolean).join(" · ") : null;
-  return (
-    [r.id, at, r.actor_type, r.actor_id, r.action, r.target_type, r.target_id, r.ip, JSON.stringify(r.details), actor?.email ?? null, targetLabel]
-      .map(csvCell)
-      .join(",") + "\r\n"
-  );
+  return csvLine([
+    r.id,
+    at,
+    r.actor_type,
+    r.actor_id,
+    r.action,
+    r.target_type,
+    r.target_id,
+    r.ip,
+    JSON.stringify(r.details),
+    actor?.email ?? null,
+    targetLabel,
+  ]);
 }
 
 /** The export as CSV text chunks (RFC 4180 line ends): the header, then one chunk per batch. */

@@ -10,6 +10,7 @@ import { centsToDollarsInput } from "../models/money.js";
 import { accountKeyNames, dailySpendByKey, ledgerExportPage, LEDGER_EXPORT_PAGE } from "../models/usage.server.js";
 import { getRechargeRule } from "../models/recharge-rules.server.js";
 import { can } from "../permissions.js";
+import { csvCell } from "../csv.js";
 
 /** The rule table refuses thresholds below −$100.00 (the default credit limit). */
 const MIN_THRESHOLD_CENTS = -10_000n;
@@ -116,18 +117,6 @@ async function loadUsage(db: Services["db"], accountId: string, now: Date) {
 }
 
 const CSV_HEADER = ["date_utc", "entry_id", "kind", "amount_usd", "balance_after_usd", "api_key_name", "api_key_id", "note"];
-
-/**
- * One CSV cell. Text a person typed (key names, notes) could start a formula
- * in a spreadsheet (=HYPERLINK(…), +cmd|…): a cell starting with = + - @, a
- * tab or a carriage return gets a leading apostrophe, so it is shown as text.
- * Amounts are written by us as plain decimals and pass as numbers.
- */
-export function csvCell(value: string | null, opts: { number?: boolean } = {}): string {
-  let v = value ?? "";
-  if (!opts.number && /^[=+\-@\t\r]/.test(v)) v = `'${v}`;
-  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-}
 
 /**
  * The account's whole ledger as CSV lines (CRLF, RFC 4180), oldest first,

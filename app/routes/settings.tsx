@@ -25,6 +25,18 @@ const TABS = [
   { to: "/settings/sessions", label: "Sessions" },
 ];
 
+function SettingsTabs() {
+  return (
+    <nav aria-label="Settings" className="tabs">
+      {TABS.map((t) => (
+        <NavLink key={t.to} to={t.to}>
+          {t.label}
+        </NavLink>
+      ))}
+    </nav>
+  );
+}
+
 export default function Settings() {
   const { email, accountName, accountId, isStaff, accounts } = useLoaderData<typeof loader>();
   const location = useLocation();
@@ -57,13 +69,7 @@ export default function Settings() {
             </Form>
           ) : null}
         </div>
-        <nav aria-label="Settings" className="tabs">
-          {TABS.map((t) => (
-            <NavLink key={t.to} to={t.to}>
-              {t.label}
-            </NavLink>
-          ))}
-        </nav>
+        <SettingsTabs />
         {/* The skip link lands here, past the account switcher and the tabs. */}
         <div id="content" tabIndex={-1} className="skip-target">
           <Outlet />
@@ -80,15 +86,7 @@ export function ErrorBoundary() {
     <>
       <TopBar links={layout ? customerLinks(layout.isStaff) : []} who={layout?.email ?? null} contentTarget={false} />
       <main className="page">
-        {layout ? (
-          <nav aria-label="Settings" className="tabs">
-            {TABS.map((t) => (
-              <NavLink key={t.to} to={t.to}>
-                {t.label}
-              </NavLink>
-            ))}
-          </nav>
-        ) : null}
+        {layout ? <SettingsTabs /> : null}
         <div id="content" tabIndex={-1} className="skip-target">
           <ErrorPage home={{ to: "/settings/profile", label: "Go to your settings" }} />
         </div>

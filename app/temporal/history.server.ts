@@ -511,21 +511,7 @@ export function buildTimeline(events: HistoryEvent[], pending: PendingActivity[]
     const a = e;
     if (a.activityTaskScheduledEventAttributes) {
       const s = a.activityTaskScheduledEventAttributes;
-      const bar: TimelineBar = {
-        key: `a${id}`,
-        kind: "activity",
-        label: s.activityType?.name ?? "activity",
-        scheduledAt: at(e),
-        startedAt: null,
-        endedAt: null,
-        outcome: "running",
-        failure: null,
-        attempts: [],
-        timerMs: null,
-        summary: null,
-        after: null,
-        child: null,
-      };
+      const bar = newBar(`a${id}`, "activity", s.activityType?.name ?? "activity", at(e));
       lastActivity = bar.label;
       bars.set(id, bar);
       out.push(bar);
