@@ -218,6 +218,21 @@ describe("erasing a person whose last membership ended", () => {
   });
 });
 
+describe("erasing a deleted account: the console's saved views", () => {
+  it("a staff member's saved filter on the person's address loses the address, encoded as it is in the query; other filters stay", async () => {
+    const g = await goodwill();
+    const staff = await t.db.insertInto("staff").values({ email: "views@switchboard.test", role: "support" }).returning("id").executeTakeFirstOrThrow();
+    const saved = (name: string, query: string) =>
+      t.db.insertInto("saved_views").values({ staff_id: staff.id, list: "accounts", name, query }).returning("id").executeTakeFirstOrThrow();
+    const theirs = await saved(`Follow ${EMAIL}`, new URLSearchParams({ q: EMAIL }).toString());
+    const other = await saved("Olga", new URLSearchParams({ q: "olga@example.com", page: "2" }).toString());
+    await t.db.transaction().execute((trx) => erasePersonalData(trx, g.accountId, TEST_TOMBSTONE_SECRET));
+    const row = (id: string) => t.db.selectFrom("saved_views").select(["name", "query"]).where("id", "=", id).executeTakeFirstOrThrow();
+    expect(await row(theirs.id)).toEqual({ name: "Follow [erased]", query: new URLSearchParams({ q: "[erased]" }).toString() });
+    expect(await row(other.id)).toEqual({ name: "Olga", query: "q=olga%40example.com&page=2" });
+  });
+});
+
 describe("the free-text columns erasure searches", () => {
   // Text columns that are not free text: codes, ids, keys and hashes; and the person's own fields, erased by structure.
   const STRUCTURED = new Set<string>([
@@ -257,7 +272,7 @@ describe("the free-text columns erasure searches", () => {
       "support_tickets.sender_verdict",
       "support_tickets.source",
     ],
-    ...["support_tickets.status", "support_tickets.step", "test_payment_charges.outcome", "ticket_decisions.decision", "users.provider"],
+    ...["saved_views.list", "support_tickets.status", "support_tickets.step", "test_payment_charges.outcome", "ticket_decisions.decision", "users.provider"],
     // step records and check lists: codes, counts and times, written by the workflows
     ...["account_deletions.steps", "account_status_changes.steps", "support_tickets.checks"],
     // ids, keys, hashes, display parts of keys

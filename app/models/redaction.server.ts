@@ -153,8 +153,11 @@ const or = (...conds: Cond[]): Cond => sql<boolean>`(${sql.join(conds, sql` OR `
 interface FreeTextColumn {
   table: keyof Database;
   column: string;
-  /** text: replace in place; json: every string inside; address: a column that *is* an address, emptied when it holds one. */
-  kind: "text" | "json" | "address";
+  /**
+   * text: replace in place; json: every string inside; address: a column that *is* an address, emptied when it holds one;
+   * query: a URL query string (a saved console view), whose values are percent-encoded, so they are decoded to be searched.
+   */
+  kind: "text" | "json" | "address" | "query";
   about: (a: About) => Cond;
   write?: "ledger" | "audit";
 }
@@ -186,6 +189,9 @@ const FREE_TEXT: FreeTextColumn[] = [
   { table: "mailing_lists", column: "name", kind: "text", about: () => sql<boolean>`false` },
   { table: "mailing_lists", column: "description", kind: "text", about: () => sql<boolean>`false` },
   { table: "audit_log", column: "details", kind: "json", write: "audit", about: (a) => auditAbout(a) },
+  // Staff name their saved views and save filters that may hold a customer's address (?q=alice%40example.com).
+  { table: "saved_views", column: "name", kind: "text", about: () => sql<boolean>`false` },
+  { table: "saved_views", column: "query", kind: "query", about: () => sql<boolean>`false` },
 ];
 
 /** `table.column` of every free-text column erasure searches. */
@@ -203,9 +209,12 @@ export async function redactFreeText(trx: Transaction<Database>, redactor: Redac
   for (const col of FREE_TEXT) {
     const text = col.kind === "json" ? sql`${sql.ref(col.column)}::text` : sql.ref(col.column);
     const aboutCond = col.about(about);
-    const found = redactor.hasIdentifiers
-      ? sql<boolean>`${text} ILIKE ANY(${sql.val(redactor.likePatterns(col.kind === "json"))}::text[])`
-      : sql<boolean>`false`;
+    // An encoded query cannot be searched with ILIKE; saved views are a handful per staff member, so each is decoded here.
+    const found = !redactor.hasIdentifiers
+      ? sql<boolean>`false`
+      : col.kind === "query"
+        ? sql<boolean>`true`
+        : sql<boolean>`${text} ILIKE ANY(${sql.val(redactor.likePatterns(col.kind === "json"))}::text[])`;
     const { rows } = await sql<{ id: string; value: string; about: boolean }>`
       SELECT id::text AS id, ${text} AS value, ${aboutCond} AS about
       FROM ${sql.table(col.table)}
@@ -216,6 +225,11 @@ export async function redactFreeText(trx: Transaction<Database>, redactor: Redac
         const before = JSON.parse(r.value) as unknown;
         const after = redactor.json(before, r.about);
         if (JSON.stringify(after) !== JSON.stringify(before)) updates.push({ id: r.id, value: JSON.stringify(after) });
+      } else if (col.kind === "query") {
+        const redacted = new URLSearchParams();
+        for (const [k, v] of new URLSearchParams(r.value)) redacted.append(k, redactor.text(v, r.about));
+        const after = redacted.toString();
+        if (after !== r.value) updates.push({ id: r.id, value: after });
       } else {
         const after = redactor.text(r.value, r.about);
         if (after !== r.value) updates.push({ id: r.id, value: col.kind === "address" ? null : after });
