@@ -258,7 +258,10 @@ class Confirm extends Step {
     const token = mail ? /confirm-transfer\/([A-Za-z0-9_-]{43})/.exec(mail.text_body)?.[1] : undefined;
     if (!token) return null; // never verified: nothing a person could click
     const who = person(w, tk.to);
-    const hop = await who.ua.submit(`/confirm-transfer/${token}`, `/confirm-transfer/${token}`, { intent: "confirm" });
+    const page = await who.ua.get(`/confirm-transfer/${token}`);
+    // Signed out (their account was deleted or blocked meanwhile), the page only explains the sign-in: there is no button to press.
+    if (!/name="csrf"/.test(page.body)) return { actorId: who.userId, refused: true };
+    const hop = await who.ua.request(`/confirm-transfer/${token}`, { form: { csrf: UserAgent.csrfFrom(page.body), intent: "confirm" } });
     return { actorId: who.userId, refused: refused(hop) };
   }
 }
