@@ -9,7 +9,8 @@
  * confirmation step is never skipped. `children` is the form that does the
  * action; its submit button is the real confirmation.
  */
-import { useEffect, useId, useRef } from "react";
+import { useFetchers, useNavigation } from "@remix-run/react";
+import { useEffect, useId, useRef, useState } from "react";
 import { useHydrated } from "remix-utils/use-hydrated";
 
 export type ConfirmActionProps = {
@@ -29,6 +30,26 @@ export type ConfirmActionProps = {
   children: React.ReactNode;
 };
 
+/**
+ * The dialog closes as its form is sent (so the answer — an alert, a revealed key — is in view when it comes); until that
+ * answer is in, the trigger says the action is under way and does not open the dialog again.
+ */
+function useSentUntilAnswered() {
+  const navigation = useNavigation();
+  const fetchers = useFetchers();
+  const busy = navigation.state !== "idle" || fetchers.some((f) => f.state !== "idle");
+  const [phase, setPhase] = useState<"idle" | "sent" | "busy">("idle");
+  useEffect(() => {
+    if (phase === "sent" && busy) setPhase("busy");
+    else if (phase === "busy" && !busy) setPhase("idle");
+    if (phase !== "sent") return;
+    // A submission that started nothing (prevented by the page) must not leave the trigger waiting.
+    const lapse = setTimeout(() => setPhase((p) => (p === "sent" ? "idle" : p)), 1000);
+    return () => clearTimeout(lapse);
+  }, [busy, phase]);
+  return [phase !== "idle", () => setPhase("sent")] as const;
+}
+
 export function ConfirmAction({
   label,
   title,
@@ -44,6 +65,7 @@ export function ConfirmAction({
   const dialogRef = useRef<HTMLDialogElement>(null);
   const triggerRef = useRef<HTMLButtonElement>(null);
   const titleId = useId();
+  const [sent, markSent] = useSentUntilAnswered();
   const triggerClass = triggerClassName ?? `btn${tone === "danger" ? " danger" : ""}`;
 
   useEffect(() => {
@@ -78,7 +100,11 @@ export function ConfirmAction({
         className={triggerClass}
         aria-label={triggerAriaLabel}
         aria-haspopup="dialog"
+        // aria-disabled, not disabled: focus comes back here when the dialog closes, and a disabled button cannot hold it.
+        aria-disabled={sent || undefined}
+        aria-busy={sent || undefined}
         onClick={() => {
+          if (sent) return;
           dialogRef.current?.showModal();
           onOpenChange?.(true);
         }}
@@ -95,7 +121,10 @@ export function ConfirmAction({
           if (document.activeElement === document.body || dialogRef.current?.contains(document.activeElement)) triggerRef.current?.focus();
         }}
         // The action's form submits from inside the dialog: close it so the answer (an alert, a revealed key) is visible.
-        onSubmit={() => queueMicrotask(close)}
+        onSubmit={() => {
+          markSent();
+          queueMicrotask(close);
+        }}
       >
         <h2 id={titleId}>{title}</h2>
         {description}

@@ -2,7 +2,8 @@
  * Journey: the shell every page shares, used the way people use it (issue 19).
  * On a 375 px phone the top bar collapses into a Menu that opens, navigates
  * and closes with Escape; the skip link jumps past the bar and the settings
- * tabs; a POST slowed to 2.5 s shows it is working and cannot be sent twice;
+ * tabs; a POST slowed to 2.5 s shows it is working and cannot be sent twice
+ * (a plain form, and a confirmation's trigger while its dialog's form is out);
  * an unknown console address renders inside the console (no hydration error).
  */
 import { describe, expect, it } from "vitest";
@@ -22,6 +23,8 @@ describe.skipIf(!chromiumPath)("the shell", () => {
       const { page } = p;
       await signIn(page, app, "Google", "phone-shell@example.com");
       await page.getByRole("heading", { name: "Welcome to Switchboard" }).waitFor();
+      // As a person would: the page has finished loading (its script hydrated) before the menu is used.
+      await page.waitForLoadState("networkidle");
       expect(await noPageScroll(page)).toBe(true);
       // Collapsed: the wide bar's links are not shown, the Menu is.
       const menu = page.locator(".topbar-menu > summary");
@@ -29,7 +32,8 @@ describe.skipIf(!chromiumPath)("the shell", () => {
       await menu.click();
       await page.getByRole("link", { name: "Settings" }).click();
       await page.waitForURL(`${app.url}/settings/profile`);
-      expect(await page.locator(".topbar-menu").getAttribute("open")).toBeNull(); // navigating closed it
+      // Navigating closed it (once the new page has rendered: the address changes a moment before).
+      await expect.poll(() => page.locator(".topbar-menu").getAttribute("open")).toBeNull();
       await expect.poll(() => page.locator('nav[aria-label="Settings"] a[aria-current="page"]').innerText()).toBe("Profile");
 
       await menu.click();
@@ -39,7 +43,7 @@ describe.skipIf(!chromiumPath)("the shell", () => {
       expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Menu");
 
       // The skip link is the first stop and lands on the tab's content, past the bar, the switcher and the tabs.
-      await page.goto(`${app.url}/settings/api-keys`);
+      await page.goto(`${app.url}/settings/api-keys`, { waitUntil: "networkidle" });
       await page.keyboard.press("Tab");
       expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
       await page.keyboard.press("Enter");
@@ -53,7 +57,7 @@ describe.skipIf(!chromiumPath)("the shell", () => {
     await journey("shell-pending", [p], async () => {
       const { page } = p;
       await signIn(page, app, "GitHub", "slow-network@example.com");
-      await page.goto(`${app.url}/settings/api-keys`);
+      await page.goto(`${app.url}/settings/api-keys`, { waitUntil: "networkidle" });
       let posts = 0;
       // The network is slow, not the app: every POST of this page is held 2.5 s before it leaves the browser.
       await page.route(
@@ -76,6 +80,21 @@ describe.skipIf(!chromiumPath)("the shell", () => {
       await expect.poll(() => create.isDisabled()).toBe(false);
       const keys = await app.db.selectFrom("api_keys").select("id").where("name", "=", "Slow one").execute();
       expect(keys).toHaveLength(1);
+
+      // A confirmation's form: the dialog closes as it is sent, and its trigger shows the action under way until the answer.
+      await page.goto(`${app.url}/settings/sessions`, { waitUntil: "networkidle" });
+      await page.route(
+        (u) => u.pathname.startsWith("/settings/sessions"),
+        async (route) => {
+          if (route.request().method() === "POST") await new Promise((r) => setTimeout(r, 2500));
+          await route.continue();
+        },
+      );
+      const everywhere = page.getByRole("button", { name: "Sign out everywhere" });
+      await everywhere.click();
+      await page.getByRole("dialog", { name: "Sign out of every browser?" }).getByRole("button", { name: "Sign out everywhere" }).click();
+      await expect.poll(() => everywhere.getAttribute("aria-busy")).toBe("true");
+      await page.waitForURL(/\/login/);
     });
   });
 
