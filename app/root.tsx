@@ -2,6 +2,7 @@ import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run
 import { data } from "@remix-run/node";
 import { Links, Meta, Outlet, Scripts, ScrollRestoration, useLoaderData } from "@remix-run/react";
 import { AuthenticityTokenProvider } from "remix-utils/csrf/react";
+import { BRAND_ICON } from "./components/brand.js";
 import { ErrorPage, errorView } from "./components/error-page.js";
 import { PendingSubmits } from "./components/pending-submits.js";
 import { TopBar } from "./components/ui.js";
@@ -11,7 +12,7 @@ import styles from "./styles/app.css";
 
 export const links: LinksFunction = () => [
   { rel: "stylesheet", href: styles },
-  { rel: "icon", href: "/favicon.svg", type: "image/svg+xml" },
+  { rel: "icon", href: BRAND_ICON, type: "image/svg+xml" },
 ];
 /** Pages name themselves (app/page-title.ts); this is the title of a page that failed above any layout. */
 export const meta: MetaFunction = ({ error }) => pageTitle(error ? errorView(error).title : null);

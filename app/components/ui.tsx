@@ -1,6 +1,7 @@
 /** The small shared pieces every page uses. */
 import { Form, Link, useLocation } from "@remix-run/react";
 import { useEffect, useRef } from "react";
+import { BRAND_ICON } from "./brand.js";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 
 export function Badge({ value }: { value: string }) {
@@ -99,7 +100,7 @@ export function TopBar({
       {/* "many": a bar with more links than fit beside a search box collapses earlier (app.css). */}
       <header className={links.length > 5 ? "topbar many" : "topbar"}>
         <Link to="/" className="brand">
-          <img src="/favicon.svg" alt="" width={20} height={20} />
+          <img src={BRAND_ICON} alt="" width={20} height={20} />
           Switchboard
         </Link>
         {items.length > 0 ? (

@@ -41,7 +41,7 @@ export function cspDirectives(config: Config) {
     "style-src": ["'self'"],
     "style-src-elem": ["'self'"],
     "style-src-attr": ["'unsafe-inline'"],
-    // data: for the empty favicon (app/root.tsx) that keeps browsers from asking for /favicon.ico.
+    // data: for the favicon and the top bar's logo (app/components/brand.ts), which make no request of their own.
     "img-src": ["'self'", "data:"],
     "font-src": ["'self'"],
     "connect-src": ["'self'"],
