@@ -114,9 +114,11 @@ describe.skipIf(!chromiumPath)("staff operator", () => {
       await page.getByText("Attempt 1: failed", { exact: true }).waitFor();
       await page.getByText(/^Attempt \d+: failed — invalid input syntax for type uuid: "spring-launch"$/).waitFor();
 
-      // Terminate, with the reason for the record.
-      await page.getByLabel("Why (required)").fill(reason);
-      await page.getByRole("button", { name: "Terminate workflow" }).click();
+      // Terminate, asked first in its dialog, with the reason for the record.
+      await page.getByRole("button", { name: "Terminate workflow…" }).click();
+      const terminate = page.getByRole("dialog", { name: "Terminate this workflow?" });
+      await terminate.getByLabel("Why (required)").fill(reason);
+      await terminate.getByRole("button", { name: "Terminate workflow", exact: true }).click();
       await page.getByText("Terminated. The workflow stopped at once; no clean-up ran.").waitFor();
       await page.getByRole("heading", { level: 1, name: stuckId }).locator(".badge.terminated").waitFor({ timeout: WORKFLOW_DEADLINE_MS });
       expect((await stuck.describe()).status.name).toBe("TERMINATED");
@@ -128,7 +130,9 @@ describe.skipIf(!chromiumPath)("staff operator", () => {
       await page.waitForURL(/action=workflow\.terminated/);
       const auditRow = page.getByRole("row", { name: new RegExp(stuckId) });
       await auditRow.waitFor();
-      await auditRow.getByText(reason, { exact: false }).waitFor();
+      // The details read in the row (and again, pretty-printed, one click away).
+      await auditRow.getByText(reason, { exact: false }).first().waitFor();
+      await auditRow.getByText(staffEmail("operator")).waitFor(); // the actor by address, not an id
       const operatorRow = await app.db.selectFrom("staff").select("id").where("email", "=", staffEmail("operator")).executeTakeFirstOrThrow();
       const audit = await app.db
         .selectFrom("audit_log")
