@@ -244,7 +244,7 @@ export interface TicketDecisionsTable {
 }
 
 /** The console lists a saved view belongs to. */
-export type SavedViewList = "tickets" | "workflows" | "accounts" | "deletions";
+export type SavedViewList = "tickets" | "workflows" | "accounts" | "deletions" | "audit";
 
 /** A staff member's named filters for one console list (the list's query string, re-validated when opened). */
 export interface SavedViewsTable {

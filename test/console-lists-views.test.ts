@@ -122,6 +122,7 @@ describe("saved views", () => {
       { path: "/console/workflows", query: "type=deleteAccount&status=Failed" },
       { path: "/console/accounts", query: "q=alice%40example.com" },
       { path: "/console/deletions", query: "status=failed" },
+      { path: "/console/audit", query: "actor_email=support%40switchboard.test&action=account.*" },
     ];
     for (const c of cases) {
       const shown = await op.get(`${c.path}?${c.query}`);
@@ -134,6 +135,7 @@ describe("saved views", () => {
     }
     expect(await views(opId)).toEqual([
       { list: "accounts", name: "Mine on /console/accounts", query: "q=alice%40example.com" },
+      { list: "audit", name: "Mine on /console/audit", query: "actor_email=support%40switchboard.test&action=account.*" },
       { list: "deletions", name: "Mine on /console/deletions", query: "status=failed" },
       { list: "workflows", name: "Mine on /console/workflows", query: "type=deleteAccount&status=Failed" },
     ]);

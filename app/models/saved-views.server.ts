@@ -12,6 +12,8 @@ export const SAVED_VIEW_PARAMS: Record<SavedViewList, readonly string[]> = {
   workflows: ["type", "status", "from", "to", "account", "ticket"],
   accounts: ["q"],
   deletions: ["status"],
+  // The audit filter's fields (AuditQuery in audit-search.server.ts); never its page cursor.
+  audit: ["actor_type", "actor_id", "actor_email", "action", "target_type", "target_id", "from", "to"],
 };
 
 const MAX_VALUE = 200;

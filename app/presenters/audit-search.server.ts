@@ -5,6 +5,7 @@
  */
 import type { Services } from "../context.server.js";
 import { ACTOR_TYPES, auditCsvRows, auditFilterParams, parseAuditQuery, searchAudit, withAuditPeople } from "../models/audit-search.server.js";
+import { savedViewsOf } from "../models/saved-views.server.js";
 
 const FIELDS = ["actor_type", "actor_id", "actor_email", "action", "target_type", "target_id", "from", "to"] as const;
 /** The filter form's fields as it shows them. */
@@ -18,14 +19,16 @@ const localValue = (d: Date | undefined) => {
 };
 
 /** `ok: false`: the filter is wrong; the page shows it as typed, with the problem, and nothing is queried. */
-export async function loadAuditPage(services: Pick<Services, "db">, params: URLSearchParams) {
+export async function loadAuditPage(services: Pick<Services, "db">, params: URLSearchParams, staffId: string) {
   const parsed = parseAuditQuery(params);
   const actorTypes = [...ACTOR_TYPES];
+  // This staff member's saved filters of the trail (shown with a broken filter too: they are the way back).
+  const views = await savedViewsOf(services.db, staffId, "audit", "/console/audit");
   if (!parsed.ok) {
     const values = Object.fromEntries(FIELDS.map((f) => [f, (params.get(f) ?? "").slice(0, 200)])) as AuditFormValues;
     return {
       ok: false as const,
-      page: { error: parsed.message, errorField: parsed.field, values, actorTypes, rows: [], nextBefore: null, paged: false, filterQuery: "" },
+      page: { error: parsed.message, errorField: parsed.field, values, actorTypes, rows: [], nextBefore: null, paged: false, filterQuery: "", views },
     };
   }
   const { filter, before } = parsed;
@@ -53,6 +56,7 @@ export async function loadAuditPage(services: Pick<Services, "db">, params: URLS
       nextBefore: found.nextBefore,
       paged: before !== undefined,
       filterQuery: auditFilterParams(filter).toString(),
+      views,
     },
   };
 }

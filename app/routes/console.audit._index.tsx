@@ -1,11 +1,14 @@
-import { data, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { Form, Link, useLoaderData } from "@remix-run/react";
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
+import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { requireStaff } from "../auth/session.server.js";
 import { AuditTable } from "../components/audit-table.js";
+import { SavedViews } from "../components/console/saved-views.js";
 import { Alert } from "../components/ui.js";
 import { useAutoRefresh } from "../hooks/use-auto-refresh.js";
 import { pageTitle } from "../page-title.js";
 import { loadAuditPage, type AuditFormValues } from "../presenters/audit-search.server.js";
+import { runSavedViewForm } from "../services/saved-views.server.js";
 
 export const meta: MetaFunction<typeof loader> = () => pageTitle("Audit", "Console");
 
@@ -14,13 +17,26 @@ const REFRESH_MS = 10_000;
 
 // Every staff role reads the trail (requireStaff's default): support looks up what happened to an account, operators and admins audit.
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  await requireStaff(request, context);
-  const found = await loadAuditPage(context.services, new URL(request.url).searchParams);
+  const p = await requireStaff(request, context);
+  const found = await loadAuditPage(context.services, new URL(request.url).searchParams, p.staff.id);
   return found.ok ? found.page : data(found.page, { status: 400 });
 }
 
+/** The saved views' forms (save the filter shown, delete a view). */
+export async function action({ request, context }: ActionFunctionArgs) {
+  const form = await readFormWithCsrf(request, context);
+  const p = await requireStaff(request, context);
+  const { outcome, status } = await runSavedViewForm(
+    context.services,
+    { staffId: p.staff.id, list: "audit", form },
+    { type: "staff", id: p.staff.id, ip: context.ip },
+  );
+  return data(outcome, { status });
+}
+
 export default function AuditPage() {
-  const { error, errorField, values, actorTypes, rows, nextBefore, paged, filterQuery } = useLoaderData<typeof loader>();
+  const { error, errorField, values, actorTypes, rows, nextBefore, paged, filterQuery, views } = useLoaderData<typeof loader>();
+  const outcome = useActionData<typeof action>() ?? null;
   useAutoRefresh(REFRESH_MS, !paged && !error);
   const field = (name: keyof AuditFormValues, label: string, props: React.InputHTMLAttributes<HTMLInputElement> = {}) => (
     <div className="field">
@@ -102,6 +118,13 @@ export default function AuditPage() {
           </nav>
         </>
       )}
+      <SavedViews
+        noun="audit filters"
+        views={views}
+        query={filterQuery}
+        currentHref={filterQuery ? `/console/audit?${filterQuery}` : "/console/audit"}
+        outcome={outcome}
+      />
     </main>
   );
 }
