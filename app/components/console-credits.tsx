@@ -4,7 +4,7 @@ import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import type { LedgerKind } from "../../db/schema.js";
 import { formatCents, formatSignedCents } from "../models/money.js";
 import { ConfirmAction } from "./confirm-dialog.js";
-import { useConfirmOpen } from "./console-account/use-confirm-open.js";
+import { useConfirmOpen } from "../hooks/use-confirm-open.js";
 import { Field, SelectField, type FieldErrors } from "./forms.js";
 import { useStepUp } from "./step-up.js";
 import { DataTable, type Column } from "./table.js";

@@ -6,7 +6,7 @@ import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { requireStaff } from "../auth/session.server.js";
 import { requireRecentStaffSignIn, type StepUpAction } from "../auth/step-up.server.js";
 import { ConfirmAction } from "../components/confirm-dialog.js";
-import { useConfirmOpen } from "../components/console-account/use-confirm-open.js";
+import { useConfirmOpen } from "../hooks/use-confirm-open.js";
 import { useStepUp } from "../components/step-up.js";
 import { DataTable, type Column } from "../components/table.js";
 import { Alert, When } from "../components/ui.js";

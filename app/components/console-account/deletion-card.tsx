@@ -7,7 +7,7 @@ import { ConfirmAction } from "../confirm-dialog.js";
 import { Field, FieldError, type FieldErrors } from "../forms.js";
 import { useStepUp } from "../step-up.js";
 import { Alert } from "../ui.js";
-import { useConfirmOpen } from "./use-confirm-open.js";
+import { useConfirmOpen } from "../../hooks/use-confirm-open.js";
 
 /** What the `delete` intent answers, for this form. */
 export interface DeletionOutcome {

@@ -5,7 +5,7 @@ import type { ConsoleAccountPage } from "../../presenters/console-account.server
 import { ConfirmAction } from "../confirm-dialog.js";
 import { Field, SelectField, type FieldErrors } from "../forms.js";
 import { useStepUp } from "../step-up.js";
-import { useConfirmOpen } from "./use-confirm-open.js";
+import { useConfirmOpen } from "../../hooks/use-confirm-open.js";
 
 /** What the `plan` intent answers, for this card's form. */
 export interface PlanOutcome {

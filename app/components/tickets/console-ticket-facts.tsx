@@ -6,7 +6,8 @@ import { Form, Link } from "@remix-run/react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { ConfirmAction } from "../confirm-dialog.js";
 import { DataTable, type Column } from "../table.js";
-import { useReopen, type TicketOutcome } from "./console-ticket-forms.js";
+import { useConfirmOpen } from "../../hooks/use-confirm-open.js";
+import type { TicketOutcome } from "./console-ticket-forms.js";
 import type { AccountSide, ConsoleTicketPage } from "../../presenters/console-ticket.server.js";
 import { formatCents } from "../../models/money.js";
 import { Alert, Badge, EmptyState, When } from "../ui.js";
@@ -30,7 +31,7 @@ export const label = (s: string) => s.replace(/_/g, " ");
 /** `closeOutcome`: the answer to closing by hand, when it was refused (it shows inside the confirmation, opened again). */
 export function ProgressCard({ page: d, closeOutcome }: { page: ConsoleTicketPage; closeOutcome: TicketOutcome | null }) {
   const { ticket, confirmation, approvals } = d;
-  const closeOpen = useReopen(closeOutcome?.error ? closeOutcome : null);
+  const closeOpen = useConfirmOpen(closeOutcome?.error ? closeOutcome : null);
   return (
     <section className="card" aria-labelledby="progress-h">
       <h2 id="progress-h">Progress</h2>

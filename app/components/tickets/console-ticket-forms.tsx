@@ -5,7 +5,7 @@
  * over go through a confirmation (ConfirmAction).
  */
 import { Form } from "@remix-run/react";
-import { useEffect, useState } from "react";
+import { useConfirmOpen } from "../../hooks/use-confirm-open.js";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { formatCents } from "../../models/money.js";
 import type { ConsoleTicketPage } from "../../presenters/console-ticket.server.js";
@@ -25,18 +25,6 @@ export interface TicketOutcome {
   values: Partial<Record<Field, string>>;
   /** Changes after every successful note: the note form starts empty again. */
   noteKey: string | null;
-}
-
-/**
- * A confirmation's open state: it closes as its form submits (so the answer
- * shows), and opens again when the answer is that form's own field errors.
- */
-export function useReopen(reopenOn: object | null) {
-  const [open, setOpen] = useState(reopenOn !== null);
-  useEffect(() => {
-    if (reopenOn !== null) setOpen(true);
-  }, [reopenOn]);
-  return { open, onOpenChange: setOpen };
 }
 
 /** Who works the ticket: claim it, release it, or take it over from someone (after a confirmation). */
@@ -101,7 +89,7 @@ export function ClaimCard({ page: d, outcome }: { page: ConsoleTicketPage; outco
 export function DecisionCard({ page: d, outcome: decisionOutcome }: { page: ConsoleTicketPage; outcome: TicketOutcome | null }) {
   const { ticket } = d;
   const reasonError = decisionOutcome?.fieldErrors.reason;
-  const reject = useReopen(reasonError ? decisionOutcome : null);
+  const reject = useConfirmOpen(reasonError ? decisionOutcome : null);
   const oldName = d.oldSide.account?.name ?? "the old account";
   const balance = d.oldSide.account ? formatCents(d.oldSide.account.balanceCents) : null;
   return (

@@ -1,5 +1,5 @@
 /**
- * The open state of one action's confirmation (the account page's and the staff page's). The dialog
+ * The open state of one action's confirmation (ConfirmAction's open/onOpenChange). The dialog
  * closes as its form submits (so the page's answer is visible); when the answer
  * is that form's own errors, or a fresh sign-in brought its values back, the
  * dialog opens again on them — and without JavaScript the disclosure renders open.
