@@ -87,7 +87,7 @@ export function TopBar({
   const items = links.map((l) => {
     const current = isCurrent(pathname, l);
     return (
-      <Link key={l.to} to={l.to} aria-current={current ? "page" : undefined} className={current ? "active" : undefined}>
+      <Link key={l.to} to={l.to} aria-current={current ? "page" : undefined}>
         {l.label}
       </Link>
     );

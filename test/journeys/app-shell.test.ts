@@ -2,10 +2,11 @@
  * Journey: the shell every page shares, used the way people use it (issue 19).
  * On a 375 px phone the top bar collapses into a Menu that opens, navigates
  * and closes with Escape; the skip link jumps past the bar and the settings
- * tabs; a POST slowed to 2.5 s shows it is working and cannot be sent twice
+ * tabs; a POST held back by a slow network shows it is working and cannot be sent twice
  * (a plain form, and a confirmation's trigger while its dialog's form is out);
  * an unknown console address renders inside the console (no hydration error).
  */
+import type { Page, Route } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { signIn } from "./helpers/customer.js";
 import { chromiumPath, journey, openPage, useNewcomerApp } from "./helpers/newcomer.js";
@@ -14,7 +15,33 @@ import { signInAsStaff } from "./helpers/staff.js";
 const app = useNewcomerApp();
 const PHONE = { viewport: { width: 375, height: 740 } };
 
-const noPageScroll = (page: import("playwright-core").Page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+/**
+ * A slow network on demand: the page's POSTs to `prefix` wait in the browser until `release()` (then, and from then
+ * on, they go). No timer: the test looks at the pending page for as long as it needs, then lets the request go.
+ */
+async function holdPosts(page: Page, prefix: string) {
+  const held: Route[] = [];
+  let count = 0;
+  let released = false;
+  await page.route(
+    (u) => u.pathname.startsWith(prefix),
+    async (route) => {
+      if (route.request().method() !== "POST") return route.continue();
+      count++;
+      if (released) return route.continue();
+      held.push(route);
+    },
+  );
+  return {
+    count: () => count,
+    release: async () => {
+      released = true;
+      for (const route of held.splice(0)) await route.continue();
+    },
+  };
+}
+
+const noPageScroll = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
 
 describe.skipIf(!chromiumPath)("the shell", () => {
   it("on a phone: the Menu opens, goes to Settings → Profile, and Escape closes it; the skip link lands past the tabs", async () => {
@@ -58,42 +85,29 @@ describe.skipIf(!chromiumPath)("the shell", () => {
       const { page } = p;
       await signIn(page, app, "GitHub", "slow-network@example.com");
       await page.goto(`${app.url}/settings/api-keys`, { waitUntil: "networkidle" });
-      let posts = 0;
-      // The network is slow, not the app: every POST of this page is held 2.5 s before it leaves the browser.
-      await page.route(
-        (u) => u.pathname.startsWith("/settings/api-keys"),
-        async (route) => {
-          if (route.request().method() !== "POST") return route.continue();
-          posts++;
-          await new Promise((r) => setTimeout(r, 2500));
-          await route.continue();
-        },
-      );
+      // The network is slow, not the app: this page's POSTs wait in the browser until the test has looked.
+      const posts = await holdPosts(page, "/settings/api-keys");
       await page.getByLabel("Key name").fill("Slow one");
       const create = page.getByRole("button", { name: "Create key" });
       await create.click();
       await expect.poll(() => create.isDisabled()).toBe(true);
       expect(await create.getAttribute("aria-busy")).toBe("true");
       await create.click({ force: true }).catch(() => {}); // a second click while pending does nothing
+      await posts.release();
       await page.getByRole("heading", { name: "New key “Slow one”" }).waitFor();
-      expect(posts).toBe(1);
+      expect(posts.count()).toBe(1);
       await expect.poll(() => create.isDisabled()).toBe(false);
       const keys = await app.db.selectFrom("api_keys").select("id").where("name", "=", "Slow one").execute();
       expect(keys).toHaveLength(1);
 
       // A confirmation's form: the dialog closes as it is sent, and its trigger shows the action under way until the answer.
       await page.goto(`${app.url}/settings/sessions`, { waitUntil: "networkidle" });
-      await page.route(
-        (u) => u.pathname.startsWith("/settings/sessions"),
-        async (route) => {
-          if (route.request().method() === "POST") await new Promise((r) => setTimeout(r, 2500));
-          await route.continue();
-        },
-      );
+      const signOuts = await holdPosts(page, "/settings/sessions");
       const everywhere = page.getByRole("button", { name: "Sign out everywhere" });
       await everywhere.click();
       await page.getByRole("dialog", { name: "Sign out of every browser?" }).getByRole("button", { name: "Sign out everywhere" }).click();
       await expect.poll(() => everywhere.getAttribute("aria-busy")).toBe("true");
+      await signOuts.release();
       await page.waitForURL(/\/login/);
     });
   });
