@@ -640,8 +640,12 @@ async function settle(w: World): Promise<void> {
         .describe()
         .catch(() => null);
       const running = d?.status.name === "RUNNING";
+      // Not at rest while Temporal still has work queued for it: a cancel request, a signal or an activity not yet handled
+      // (an operator's cancel returns before the workflow has acted on it, and this pass reads each ticket at its own moment).
+      const queued = running && (d.raw.pendingWorkflowTask != null || (d.raw.pendingActivities?.length ?? 0) > 0);
       // A closed ticket's workflow is still returning; an open one is still moving on by itself.
-      if (final === running || !["awaiting_confirmation", "awaiting_approval", ...(final ? [row.status] : [])].includes(row.status)) ticketsRest = false;
+      if (queued || final === running || !["awaiting_confirmation", "awaiting_approval", ...(final ? [row.status] : [])].includes(row.status))
+        ticketsRest = false;
       // A terminated transfer leaves its ticket open for staff: close it by hand, as support would.
       if (!final && d && !running) await new CloseOrphan(w.tickets.indexOf(tk)).act({} as Model, w);
     }
