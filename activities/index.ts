@@ -15,7 +15,7 @@ import { transferActivities } from "./transfer.js";
 export interface ActivityDeps {
   db: Db;
   payments: PaymentProvider;
-  config: Pick<Config, "publicUrl" | "smtpUrl" | "tombstoneSecret" | "unsubscribe">;
+  config: Pick<Config, "publicUrl" | "smtpUrl" | "tombstoneSecret" | "unsubscribe"> & { payments: Pick<Config["payments"], "rechargeLimits"> };
   /** Absent: the database is the list and nothing is mirrored. */
   mailingProvider?: MailingProvider;
 }

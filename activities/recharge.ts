@@ -1,57 +1,123 @@
-/** Activities of the recharge workflow: plan, charge (idempotent at the provider), credit (idempotent in the ledger). */
+/**
+ * Activities of the recharge workflow: plan (rule, caps, card), charge
+ * (idempotent at the provider and in our payments table), credit and pause
+ * (idempotent in the ledger and the payment's status; app/models/payment-settlement.server.ts).
+ */
 import type { Db } from "../db/connection.js";
+import type { Config } from "../app/config.server.js";
+import { deliveryMode } from "../app/mail/mailer.server.js";
 import { accountBalanceAndStatus } from "../app/models/accounts.server.js";
-import { writeAudit } from "../app/models/audit.server.js";
-import { postLedgerEntry } from "../app/models/ledger.server.js";
+import { creditPayment, failPayment } from "../app/models/payment-settlement.server.js";
+import { currentCard, getBillingCustomer, openPayment, rechargedTodayCents, rechargeLimits, updatePayment } from "../app/models/payments.server.js";
 import { getRechargeRule, recordRechargeOutcome } from "../app/models/recharge-rules.server.js";
-import type { ChargeResult, PaymentProvider } from "../app/payments/payment-provider.js";
+import { SAVED_CARD, type ChargeResult, type PaymentProvider } from "../app/payments/payment-provider.js";
 import { actor } from "./common.js";
 
-export function rechargeActivities({ db, payments }: { db: Db; payments: PaymentProvider }) {
+export type RechargePlan = { amountCents: string; paymentMethod: string; customerId: string | null } | null;
+
+/** What the workflow learns of a charge: no card details, only what decides its next step. */
+export type RechargeCharge = { paymentId: string } & (
+  { outcome: "approved" | "pending"; paymentIntentId: string } | { outcome: "declined" | "requires_action"; paymentIntentId: string | null; code: string }
+);
+
+export function rechargeActivities({
+  db,
+  payments,
+  config,
+}: {
+  db: Db;
+  payments: PaymentProvider;
+  config: Pick<Config, "publicUrl" | "smtpUrl"> & { payments: Pick<Config["payments"], "rechargeLimits"> };
+}) {
+  const mail = () => ({ publicUrl: config.publicUrl, mode: deliveryMode(config) });
   return {
-    /** How much to charge now (amounts are not PII), or null when the rule no longer calls for it. */
-    async planRecharge(accountId: string): Promise<{ amountCents: string; paymentMethod: string } | null> {
+    /**
+     * How much to charge now and to what (amounts are not PII), or null when
+     * the rule no longer calls for it. The top-up is cut to the account's caps
+     * per recharge and per day; a day's cap used up waits for tomorrow.
+     */
+    async planRecharge(accountId: string): Promise<RechargePlan> {
       const [rule, account] = await Promise.all([getRechargeRule(db, accountId), accountBalanceAndStatus(db, accountId)]);
       if (!rule || !rule.enabled || rule.paused_reason || !account || account.status !== "active") return null;
       const balance = BigInt(account.balance_cents);
       if (balance >= BigInt(rule.threshold_cents)) return null;
-      return { amountCents: (BigInt(rule.target_cents) - balance).toString(), paymentMethod: rule.payment_method };
+      const [limits, today, customer] = await Promise.all([
+        rechargeLimits(db, accountId, config.payments.rechargeLimits),
+        rechargedTodayCents(db, accountId),
+        getBillingCustomer(db, accountId),
+      ]);
+      let paymentMethod = rule.payment_method;
+      if (paymentMethod === SAVED_CARD) {
+        const card = await currentCard(db, accountId);
+        if (!card) {
+          await recordRechargeOutcome(db, accountId, "paused: no saved card", "no_saved_card");
+          return null;
+        }
+        paymentMethod = card.provider_payment_method_id;
+      }
+      const wanted = BigInt(rule.target_cents) - balance;
+      const leftToday = limits.perDayCents - today;
+      const amount = [wanted, limits.perRechargeCents, leftToday].reduce((a, b) => (b < a ? b : a));
+      if (amount <= 0n) {
+        await recordRechargeOutcome(db, accountId, "daily limit reached", null);
+        return null;
+      }
+      return { amountCents: amount.toString(), paymentMethod, customerId: customer?.customer_id ?? null };
     },
 
-    async chargeRecharge(input: { accountId: string; amountCents: string; paymentMethod: string; idempotencyKey: string }): Promise<ChargeResult> {
-      return payments.charge({ idempotencyKey: input.idempotencyKey, amountCents: BigInt(input.amountCents), paymentMethod: input.paymentMethod });
-    },
-
-    async applyRecharge(input: { accountId: string; amountCents: string; chargeId: string }): Promise<void> {
-      await db.transaction().execute(async (trx) => {
-        const result = await postLedgerEntry(trx, {
-          accountId: input.accountId,
-          amountCents: BigInt(input.amountCents),
-          kind: "recharge",
-          idempotencyKey: `recharge:${input.chargeId}`,
-          actor: actor(),
-        });
-        if (result.status !== "created") return; // a retry: credited already
-        await recordRechargeOutcome(trx, input.accountId, "recharged", null);
-        await writeAudit(trx, actor(), {
-          action: "billing.recharged",
-          targetType: "account",
-          targetId: input.accountId,
-          details: { amount_cents: input.amountCents, ledger_entry_id: result.entry.id, provider: payments.name },
-        });
+    /**
+     * Charges the card off-session. The payment row is made first, keyed by the
+     * charge's idempotency key, so a retry (the worker killed anywhere in here)
+     * finds it again and the provider, asked with the same key, answers with the
+     * first charge instead of making a second.
+     */
+    async chargeRecharge(input: {
+      accountId: string;
+      amountCents: string;
+      paymentMethod: string;
+      customerId: string | null;
+      idempotencyKey: string;
+    }): Promise<RechargeCharge> {
+      const payment = await openPayment(db, {
+        accountId: input.accountId,
+        provider: payments.name,
+        kind: "recharge",
+        amountCents: BigInt(input.amountCents),
+        idempotencyKey: input.idempotencyKey,
       });
+      const result: ChargeResult = await payments.chargeOffSession({
+        idempotencyKey: input.idempotencyKey,
+        amountCents: BigInt(input.amountCents),
+        customerId: input.customerId,
+        paymentMethodId: input.paymentMethod,
+        metadata: { account_id: input.accountId, payment_id: payment.id, purpose: "auto_recharge" },
+      });
+      if (result.paymentIntentId) {
+        const details = result.outcome === "approved" ? result : null;
+        await updatePayment(db, payment.id, {
+          paymentIntentId: result.paymentIntentId,
+          ...(details
+            ? { chargeId: details.chargeId, receiptUrl: details.receiptUrl, cardBrand: details.card?.brand ?? null, cardLast4: details.card?.last4 ?? null }
+            : {}),
+        });
+      }
+      if (result.outcome === "approved" || result.outcome === "pending")
+        return { paymentId: payment.id, outcome: result.outcome, paymentIntentId: result.paymentIntentId };
+      return { paymentId: payment.id, outcome: result.outcome, paymentIntentId: result.paymentIntentId, code: result.code };
     },
 
-    async pauseRecharge(input: { accountId: string; code: string }): Promise<void> {
-      await db.transaction().execute(async (trx) => {
-        await recordRechargeOutcome(trx, input.accountId, `declined: ${input.code}`, input.code);
-        await writeAudit(trx, actor(), {
-          action: "billing.recharge_declined",
-          targetType: "account",
-          targetId: input.accountId,
-          details: { code: input.code, provider: payments.name },
-        });
-      });
+    /** Credits the approved charge once (a webhook for the same payment credits nothing more). */
+    async applyRecharge(input: { paymentId: string }): Promise<void> {
+      await db.transaction().execute((trx) => creditPayment(trx, input.paymentId, actor()));
+    },
+
+    /** A declined card, or one that needs the owner: the rule pauses and the owner gets one mail. */
+    async pauseRecharge(input: { paymentId: string; outcome: "declined" | "requires_action"; code: string }): Promise<void> {
+      await db
+        .transaction()
+        .execute((trx) =>
+          failPayment(trx, input.paymentId, { status: input.outcome === "declined" ? "failed" : "requires_action", code: input.code }, actor(), mail()),
+        );
     },
   };
 }

@@ -34,6 +34,25 @@ const secretList = z
 const DEV_SESSION_SECRET = "development-only-session-secret-not-for-production";
 const DEV_TOMBSTONE_SECRET = "development-only-tombstone-secret-not-for-production";
 const DEV_UNSUBSCRIBE_SECRET = "development-only-unsubscribe-secret-not-for-production";
+// Signs the test provider's local checkout webhooks outside `npm start` (which makes a per-install one).
+const DEV_WEBHOOK_SECRET = "whsec_development_only_webhook_secret_not_for_production";
+
+/** Whole dollars in the environment (limits are set in dollars, kept in cents). */
+const dollars = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(1_000_000)
+  .transform((d) => d * 100);
+const dollarList = z
+  .string()
+  .transform((s) =>
+    s
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(dollars).max(8));
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -117,6 +136,23 @@ const EnvSchema = z.object({
   MAIL_BODY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   MAILING_PROVIDER_URL: z.string().url().optional(),
   MAILING_PROVIDER_TOKEN: z.string().min(1).optional(),
+  PAYMENT_PROVIDER: z.enum(["stripe", "test"]).optional(),
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_/, "must be a Stripe secret key (sk_live_…, sk_test_… or a restricted rk_…)")
+    .optional(),
+  STRIPE_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_/, "must be the endpoint's signing secret (whsec_…)")
+    .optional(),
+  STRIPE_API_BASE: z.string().url().optional(),
+  LOCAL_CHECKOUT_URL: z.string().url().optional(),
+  LOCAL_CHECKOUT_PORT: port.default(4030),
+  CREDIT_PURCHASE_MIN_DOLLARS: dollars.default(5),
+  CREDIT_PURCHASE_MAX_DOLLARS: dollars.default(5000),
+  CREDIT_PURCHASE_PRESETS_DOLLARS: dollarList.default("10,50,100,500"),
+  RECHARGE_MAX_DOLLARS: dollars.default(1000),
+  RECHARGE_DAILY_MAX_DOLLARS: dollars.default(5000),
   PATH: z.string().optional(),
 });
 
@@ -189,6 +225,23 @@ export interface Config {
   mailBodyRetentionDays: number;
   /** The external mailing-list provider the lists are mirrored to; without it the database is the list. */
   mailingProvider: { url: string; token: string | undefined } | undefined;
+  /**
+   * Who takes payments. "stripe": the Stripe API (STRIPE_API_BASE points the SDK at stripe-mock in tests);
+   * "test": the shipped test provider and its local checkout page, refused in production.
+   */
+  payments: {
+    provider: "stripe" | "test";
+    stripe: { secretKey: string; apiBase: string | undefined } | undefined;
+    /** Verifies /hooks/stripe (and signs the local checkout's webhooks under the test provider). */
+    webhookSecret: string;
+    webhookSecretFromEnv: boolean;
+    localCheckoutUrl: string;
+    localCheckoutPort: number;
+    /** Add credits: the amounts the form accepts and offers, in cents. */
+    purchase: { minCents: number; maxCents: number; presetsCents: number[] };
+    /** Defaults of the per-account caps on auto-recharge (support may set others per account). */
+    rechargeLimits: { perRechargeCents: number; perDayCents: number };
+  };
   /** The executable search path, for finding the Temporal CLI. */
   systemPath: string | undefined;
 }
@@ -224,6 +277,18 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
         "GOOGLE_CLIENT_ID/SECRET and GITHUB_CLIENT_ID/SECRET are required when NODE_ENV=production (the local OAuth stand-in is for development only)",
       );
     }
+  }
+  const provider = e.PAYMENT_PROVIDER ?? (e.STRIPE_SECRET_KEY ? "stripe" : "test");
+  if (provider === "test" && isProduction) {
+    throw new ConfigError(
+      "PAYMENT_PROVIDER=test is refused when NODE_ENV=production (its test cards approve anything): set PAYMENT_PROVIDER=stripe with STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET",
+    );
+  }
+  if (provider === "stripe" && (!e.STRIPE_SECRET_KEY || !e.STRIPE_WEBHOOK_SECRET)) {
+    throw new ConfigError("PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET (the webhook endpoint's signing secret)");
+  }
+  if (e.CREDIT_PURCHASE_MIN_DOLLARS > e.CREDIT_PURCHASE_MAX_DOLLARS) {
+    throw new ConfigError("CREDIT_PURCHASE_MIN_DOLLARS must not be above CREDIT_PURCHASE_MAX_DOLLARS");
   }
   const publicUrl = (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/$/, "");
   return {
@@ -278,6 +343,20 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     mailFrom: e.MAIL_FROM,
     mailBodyRetentionDays: e.MAIL_BODY_RETENTION_DAYS,
     mailingProvider: e.MAILING_PROVIDER_URL ? { url: e.MAILING_PROVIDER_URL.replace(/\/$/, ""), token: e.MAILING_PROVIDER_TOKEN } : undefined,
+    payments: {
+      provider,
+      stripe: provider === "stripe" ? { secretKey: e.STRIPE_SECRET_KEY!, apiBase: e.STRIPE_API_BASE } : undefined,
+      webhookSecret: e.STRIPE_WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET,
+      webhookSecretFromEnv: !!e.STRIPE_WEBHOOK_SECRET,
+      localCheckoutUrl: (e.LOCAL_CHECKOUT_URL ?? `http://localhost:${e.LOCAL_CHECKOUT_PORT}`).replace(/\/$/, ""),
+      localCheckoutPort: e.LOCAL_CHECKOUT_PORT,
+      purchase: {
+        minCents: e.CREDIT_PURCHASE_MIN_DOLLARS,
+        maxCents: e.CREDIT_PURCHASE_MAX_DOLLARS,
+        presetsCents: e.CREDIT_PURCHASE_PRESETS_DOLLARS.filter((c) => c >= e.CREDIT_PURCHASE_MIN_DOLLARS && c <= e.CREDIT_PURCHASE_MAX_DOLLARS),
+      },
+      rechargeLimits: { perRechargeCents: e.RECHARGE_MAX_DOLLARS, perDayCents: e.RECHARGE_DAILY_MAX_DOLLARS },
+    },
     systemPath: e.PATH,
   };
 }
@@ -303,6 +382,7 @@ export function secretsVerdict(c: Config): { ok: true; warning: string | null } 
     c.session.fromEnv ? null : "SESSION_SECRET",
     c.tombstoneSecretFromEnv ? null : "TOMBSTONE_SECRET",
     c.unsubscribe.fromEnv ? null : "LIST_UNSUBSCRIBE_SECRET",
+    c.payments.webhookSecretFromEnv ? null : "STRIPE_WEBHOOK_SECRET",
   ].filter((n): n is string => n !== null);
   if (builtIn.length === 0) return { ok: true, warning: null };
   const names = builtIn.join(", ");

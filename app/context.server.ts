@@ -11,6 +11,8 @@ import { createAuthenticator, type AppAuthenticator } from "./auth/providers.ser
 import type { Config } from "./config.server.js";
 import type { Logger } from "./logger.server.js";
 import type { ApiRuntime } from "./api/v1.server.js";
+import type { PaymentProvider } from "./payments/payment-provider.js";
+import { paymentProviderFrom } from "./payments/provider.server.js";
 
 export interface Services {
   config: Config;
@@ -24,9 +26,11 @@ export interface Services {
   stepUpCookie: ReturnType<typeof createCookie>;
   /** Key-verdict and account caches of this process, kept honest by the change feed. */
   api: ApiRuntime;
+  /** PAYMENT_PROVIDER's provider: Checkout sessions, saved cards, webhook signatures. */
+  payments: PaymentProvider;
 }
 
-export function createServices(deps: { config: Config; db: Db; temporal: Client; logger: Logger; api: ApiRuntime }): Services {
+export function createServices(deps: { config: Config; db: Db; temporal: Client; logger: Logger; api: ApiRuntime; payments?: PaymentProvider }): Services {
   const { config } = deps;
   const sessionCookie = createCookie("sb_session", {
     httpOnly: true,
@@ -55,7 +59,14 @@ export function createServices(deps: { config: Config; db: Db; temporal: Client;
     maxAge: 15 * 60,
     secrets: config.session.secrets,
   });
-  return { ...deps, authenticator: createAuthenticator(config), sessionCookie, csrf, stepUpCookie };
+  return {
+    ...deps,
+    payments: deps.payments ?? paymentProviderFrom(config, deps.db),
+    authenticator: createAuthenticator(config),
+    sessionCookie,
+    csrf,
+    stepUpCookie,
+  };
 }
 
 declare module "@remix-run/node" {

@@ -144,7 +144,7 @@ export interface ApiKeysTable {
   last_used_at: NullableTimestamp;
 }
 
-export type LedgerKind = "grant" | "usage" | "recharge" | "adjustment" | "transfer_out" | "transfer_in";
+export type LedgerKind = "grant" | "usage" | "recharge" | "adjustment" | "transfer_out" | "transfer_in" | "purchase" | "refund";
 export interface LedgerEntriesTable {
   id: Generated<string>;
   account_id: string;
@@ -155,7 +155,86 @@ export interface LedgerEntriesTable {
   actor_type: ActorType;
   actor_id: string | null;
   note: string | null;
+  payment_intent_id: ColumnType<string | null, string | null | undefined, never>;
   created_at: Timestamp;
+}
+
+export type PaymentProviderName = "stripe" | "test";
+export interface PaymentEventsTable {
+  id: string;
+  type: string;
+  received_at: Timestamp;
+}
+export interface BillingCustomersTable {
+  account_id: string;
+  provider: PaymentProviderName;
+  customer_id: string;
+  created_at: Timestamp;
+}
+export interface PaymentMethodsTable {
+  id: Generated<string>;
+  account_id: string;
+  provider: PaymentProviderName;
+  provider_payment_method_id: string;
+  brand: string;
+  last4: string;
+  exp_month: number;
+  exp_year: number;
+  created_at: Timestamp;
+  removed_at: NullableTimestamp;
+}
+export type CheckoutMode = "payment" | "setup";
+export interface CheckoutSessionsTable {
+  id: Generated<string>;
+  account_id: string;
+  provider: PaymentProviderName;
+  mode: CheckoutMode;
+  amount_cents: ColumnType<string | null, string | number | bigint | null, never>;
+  attempt_key: string;
+  provider_session_id: string | null;
+  status: ColumnType<"open" | "complete", "open" | "complete" | undefined, "open" | "complete">;
+  created_by_user_id: string | null;
+  created_at: Timestamp;
+  completed_at: NullableTimestamp;
+}
+export type PaymentKind = "purchase" | "recharge";
+export type PaymentStatus = "pending" | "succeeded" | "failed" | "requires_action";
+export interface PaymentsTable {
+  id: Generated<string>;
+  account_id: string;
+  provider: PaymentProviderName;
+  kind: PaymentKind;
+  amount_cents: ColumnType<string, string | number | bigint, never>;
+  status: PaymentStatus;
+  failure_code: string | null;
+  idempotency_key: string;
+  payment_intent_id: string | null;
+  charge_id: string | null;
+  card_brand: string | null;
+  card_last4: string | null;
+  receipt_url: string | null;
+  refunded_cents: ColumnType<string, string | number | bigint | undefined, string | number | bigint>;
+  refund_posted_cents: ColumnType<string, string | number | bigint | undefined, string | number | bigint>;
+  ledger_entry_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+export interface BillingLimitsTable {
+  account_id: string;
+  max_recharge_cents: ColumnType<string, string | number | bigint, string | number | bigint>;
+  max_daily_recharge_cents: ColumnType<string, string | number | bigint, string | number | bigint>;
+  updated_by_staff_id: string | null;
+  updated_at: Timestamp;
+}
+export interface BillingFlagsTable {
+  id: Generated<string>;
+  account_id: string;
+  reason: string;
+  payment_id: string | null;
+  amount_cents: ColumnType<string | null, string | number | bigint | null, never>;
+  created_at: Timestamp;
+  resolved_at: NullableTimestamp;
+  resolved_by_staff_id: string | null;
 }
 
 export interface RechargeRulesTable {
@@ -175,7 +254,7 @@ export interface TestPaymentChargesTable {
   charge_id: Generated<string>;
   amount_cents: ColumnType<string, string | number | bigint, never>;
   payment_method: string;
-  outcome: "approved" | "declined";
+  outcome: "approved" | "declined" | "requires_action";
   created_at: Timestamp;
 }
 
@@ -368,6 +447,13 @@ export interface Database {
   ledger_entries: LedgerEntriesTable;
   recharge_rules: RechargeRulesTable;
   test_payment_charges: TestPaymentChargesTable;
+  payment_events: PaymentEventsTable;
+  billing_customers: BillingCustomersTable;
+  payment_methods: PaymentMethodsTable;
+  checkout_sessions: CheckoutSessionsTable;
+  payments: PaymentsTable;
+  billing_limits: BillingLimitsTable;
+  billing_flags: BillingFlagsTable;
   mail_outbox: MailOutboxTable;
   support_tickets: SupportTicketsTable;
   inbound_messages: InboundMessagesTable;

@@ -4,7 +4,7 @@
  */
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from "@temporalio/worker";
 import { createActivities } from "../activities/index.js";
-import { TestPaymentProvider } from "../app/payments/test-payment-provider.server.js";
+import { paymentProviderFrom } from "../app/payments/provider.server.js";
 import { configOrExit, refuseDevelopmentSecretsOrExit } from "../app/config.server.js";
 import { createLogger } from "../app/logger.server.js";
 import { temporalConnectionOptions } from "../app/temporal/client.server.js";
@@ -45,8 +45,8 @@ const worker = await Worker.create({
   taskQueue: config.temporal.taskQueue,
   // WORKFLOW_BUNDLE: the prebuilt bundle (`npm run build`); without it, bundle the source now.
   ...(config.temporal.workflowBundle ? { workflowBundle: { codePath: config.temporal.workflowBundle } } : { workflowsPath: WORKFLOWS_SOURCE }),
-  // The test payment provider is the only one shipped; a real one plugs in behind the same interface.
-  activities: createActivities({ db, payments: new TestPaymentProvider(db), config, mailingProvider: mailingProviderFrom(config) }),
+  // PAYMENT_PROVIDER: Stripe, or the test provider (refused in production by the config).
+  activities: createActivities({ db, payments: paymentProviderFrom(config, db), config, mailingProvider: mailingProviderFrom(config) }),
   // Activities are short transactions on a pool of 10 connections: the SDK's default of 100 at once only queues
   // them for a connection while holding memory. With these limits a burst of 200 workflows peaks near 300 MB of
   // RSS instead of over 400 (BENCHMARKS.md); raise them together with the pool for slow outside calls.

@@ -9,24 +9,29 @@ const acts = proxyActivities<Activities>({
 
 /**
  * Tops an account up to its rule's target through the payment provider, once:
- * the workflow id `recharge:<accountId>` keeps two from running at once, the
- * charge's idempotency key (this run) keeps a retried charge from charging
- * twice, and the ledger's idempotency key (the charge) keeps it from crediting
- * twice. A decline pauses the rule.
+ * the workflow id `recharge:<accountId>` keeps two from running at once; the
+ * charge's idempotency key (this workflow run, shared by every retry of the
+ * charge activity) keeps a retried charge from charging twice; the ledger's
+ * idempotency key (the payment) keeps it from crediting twice. A decline, or a
+ * card that needs its owner to authenticate, pauses the rule and mails the
+ * owner. "pending": the provider decides later, and its webhook settles it.
  */
 export async function recharge({ accountId }: RechargeInput): Promise<RechargeResult> {
   const plan = await acts.planRecharge(accountId);
   if (!plan) return { outcome: "not_needed" };
+  const { workflowId, runId } = workflowInfo();
   const charge = await acts.chargeRecharge({
     accountId,
     amountCents: plan.amountCents,
     paymentMethod: plan.paymentMethod,
-    idempotencyKey: `recharge:${workflowInfo().runId}`,
+    customerId: plan.customerId,
+    idempotencyKey: `recharge:${workflowId}:${runId}`,
   });
-  if (charge.outcome === "declined") {
-    await acts.pauseRecharge({ accountId, code: charge.code });
-    return { outcome: "declined", code: charge.code };
+  if (charge.outcome === "declined" || charge.outcome === "requires_action") {
+    await acts.pauseRecharge({ paymentId: charge.paymentId, outcome: charge.outcome, code: charge.code });
+    return { outcome: charge.outcome, code: charge.code };
   }
-  await acts.applyRecharge({ accountId, amountCents: plan.amountCents, chargeId: charge.chargeId });
+  if (charge.outcome === "pending") return { outcome: "pending", amountCents: plan.amountCents };
+  await acts.applyRecharge({ paymentId: charge.paymentId });
   return { outcome: "recharged", amountCents: plan.amountCents };
 }

@@ -29,7 +29,8 @@ export interface RechargeInput {
   accountId: string;
 }
 
-export type RechargeResult = { outcome: "not_needed" } | { outcome: "recharged"; amountCents: string } | { outcome: "declined"; code: string };
+export type RechargeResult =
+  { outcome: "not_needed" } | { outcome: "recharged" | "pending"; amountCents: string } | { outcome: "declined" | "requires_action"; code: string };
 
 export const rechargeWorkflowId = (accountId: string) => `recharge:${accountId}`;
 

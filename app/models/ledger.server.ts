@@ -59,7 +59,16 @@ const toEntry = (r: {
  */
 export async function postLedgerEntry(
   db: DbOrTrx,
-  input: { accountId: string; amountCents: bigint; kind: LedgerKind; idempotencyKey: string; actor: Actor; note?: string | null },
+  input: {
+    accountId: string;
+    amountCents: bigint;
+    kind: LedgerKind;
+    idempotencyKey: string;
+    actor: Actor;
+    note?: string | null;
+    /** The provider's payment a purchase, recharge or refund belongs to (a Stripe PaymentIntent id). */
+    paymentIntentId?: string | null;
+  },
 ): Promise<PostResult> {
   const run = async (trx: DbOrTrx): Promise<PostResult> => {
     // The lock first: concurrent posts to one account queue here, so the
@@ -101,6 +110,7 @@ export async function postLedgerEntry(
             actor_type: input.actor.type,
             actor_id: input.actor.id,
             note: input.note ?? null,
+            payment_intent_id: input.paymentIntentId ?? null,
           })
           .returning(ENTRY_COLUMNS),
       )

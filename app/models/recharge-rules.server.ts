@@ -57,6 +57,19 @@ export async function recordRechargeOutcome(db: DbOrTrx, accountId: string, outc
     .execute();
 }
 
+/** Clears a pause (a new card was saved); true when the rule was paused and enabled. */
+export async function resumeRechargeRule(db: DbOrTrx, accountId: string): Promise<boolean> {
+  const row = await db
+    .updateTable("recharge_rules")
+    .set({ paused_reason: null, updated_at: sql`now()` })
+    .where("account_id", "=", accountId)
+    .where("paused_reason", "is not", null)
+    .where("enabled", "=", true)
+    .returning("account_id")
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /** An email transfer moves the rule: the new account gets the old one's (replacing its own), the old one's is turned off. */
 export async function moveRechargeRule(db: DbOrTrx, fromAccountId: string, toAccountId: string): Promise<void> {
   const rule = await db.selectFrom("recharge_rules").selectAll().where("account_id", "=", fromAccountId).executeTakeFirst();

@@ -20,6 +20,7 @@ import type { ActionFunctionArgs } from "@remix-run/node";
 import { z } from "zod";
 import { EmailSchema } from "../models/email.server.js";
 import { requestTransferByEmail } from "../services/transfer.server.js";
+import { readRawBody } from "../http/raw-body.server.js";
 import { decodeUtf8, faultPath, findTextFault, textProblemReason } from "../validation/text.js";
 
 /** Mails are text; 256 KB is generous for a request and keeps a flood of large posts cheap to refuse. */
@@ -157,28 +158,6 @@ function signatureMatches(secret: string, timestamp: string, body: Buffer, heade
   if (!m) return false;
   const expected = createHmac("sha256", secret).update(`${timestamp}.`).update(body).digest();
   return timingSafeEqual(expected, Buffer.from(m[1], "hex"));
-}
-
-/** The body as bytes (the HMAC is over bytes, not over re-encoded text), or null past `limit`. */
-async function readRawBody(request: Request, limit: number): Promise<Buffer | null> {
-  const declared = Number(request.headers.get("Content-Length") ?? 0);
-  if (declared > limit) return null;
-  if (!request.body) return Buffer.alloc(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      // A chunked body without Content-Length: stop reading, do not buffer the rest.
-      await reader.cancel().catch(() => undefined);
-      return null;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
 }
 
 /**

@@ -99,12 +99,16 @@ export async function action({ request, context }: ActionFunctionArgs) {
 
   // Saving checks the balance at once: a rule saved below its threshold tops up now, not after the next debit.
   const { thresholdCents, targetCents } = amounts.data;
-  const { resumed, recharge } = await saveRechargeRuleAndCheck(
+  const saved = await saveRechargeRuleAndCheck(
     context.services,
     p.accountId,
     { enabled: values.enabled, ...amounts.data },
     { type: "user", id: p.userId, ip: context.ip },
   );
+  if ("refused" in saved) {
+    return data({ saved: null, fieldErrors: { [saved.refused.field]: saved.refused.message } as FieldErrors<RuleField>, values }, { status: 400 });
+  }
+  const { resumed, recharge } = saved;
   return data({ saved: savedMessage(resumed, recharge, thresholdCents, targetCents), fieldErrors: {} as FieldErrors<RuleField>, values: null });
 }
 

@@ -8,7 +8,10 @@ import type { Logger } from "../logger.server.js";
 import type { Actor } from "../models/audit.server.js";
 import { getBalance } from "../models/ledger.server.js";
 import { getAccountStatus } from "../models/accounts.server.js";
+import { formatCents } from "../models/money.js";
+import { currentCard, rechargeLimits } from "../models/payments.server.js";
 import { getRechargeRule, saveRechargeRule } from "../models/recharge-rules.server.js";
+import { SAVED_CARD, TEST_PAYMENT_METHODS } from "../payments/payment-provider.js";
 import type { Services } from "../context.server.js";
 import { startWorkflow, type StartDeps } from "../temporal/start.server.js";
 import { recharge } from "../../workflows/recharge.js";
@@ -26,6 +29,11 @@ export async function startRecharge(services: StartDeps & { logger: Logger }, ac
   // Not started: the next debit below the threshold tries again; the debit itself stands.
   if (!start.started) services.logger.warn({ accountId, err: start.error }, "could not start recharge");
   return start.started;
+}
+
+/** The rule cannot be saved as it is: which field, and why (shown beside it). */
+export interface RefusedRule {
+  refused: { field: "targetDollars" | "paymentMethod"; message: string };
 }
 
 export interface SavedRule {
@@ -50,8 +58,10 @@ export async function saveRechargeRuleAndCheck(
   accountId: string,
   rule: { enabled: boolean; thresholdCents: bigint; targetCents: bigint; paymentMethod: string },
   actor: Actor,
-): Promise<SavedRule> {
+): Promise<SavedRule | RefusedRule> {
   const { db } = services;
+  const refusal = await ruleRefusal(services, accountId, rule);
+  if (refusal) return { refused: refusal };
   const before = await db.transaction().execute(async (trx) => {
     const previous = await getRechargeRule(trx, accountId);
     await saveRechargeRule(trx, accountId, rule, actor);
@@ -59,9 +69,52 @@ export async function saveRechargeRuleAndCheck(
   });
   const resumed = before?.paused_reason != null && rule.enabled;
   if (!rule.enabled) return { resumed, recharge: "not_due" };
-  const [balance, account] = await Promise.all([getBalance(db, accountId), getAccountStatus(db, accountId)]);
-  // The workflow refuses the same cases (planRecharge); checking here too keeps the page from promising a top-up.
-  if (!balance || account !== "active" || BigInt(balance.balance_cents) >= rule.thresholdCents) return { resumed, recharge: "not_due" };
-  const started = await startRecharge(services, accountId);
-  return { resumed, recharge: started ? "started" : "not_started" };
+  return { resumed, recharge: await checkRechargeDue(services, accountId) };
+}
+
+/**
+ * Starts a top-up when the saved, active rule calls for one now (a rule just
+ * saved, or resumed by a new card). The workflow refuses the same cases
+ * (planRecharge); checking here too keeps the page from promising a top-up.
+ */
+export async function checkRechargeDue(services: StartDeps & Pick<Services, "db" | "logger">, accountId: string): Promise<SavedRule["recharge"]> {
+  const { db } = services;
+  const [rule, balance, account] = await Promise.all([getRechargeRule(db, accountId), getBalance(db, accountId), getAccountStatus(db, accountId)]);
+  if (!rule?.enabled || rule.paused_reason || !balance || account !== "active" || BigInt(balance.balance_cents) >= BigInt(rule.threshold_cents)) {
+    return "not_due";
+  }
+  return (await startRecharge(services, accountId)) ? "started" : "not_started";
+}
+
+/**
+ * What stops a rule from being saved: a top-up bigger than the account's caps
+ * (per recharge, per day; issue 18), or a payment method it cannot charge.
+ * A disabled rule is only checked for its method being one this deployment knows.
+ */
+async function ruleRefusal(
+  services: Pick<Services, "db" | "config">,
+  accountId: string,
+  rule: { enabled: boolean; thresholdCents: bigint; targetCents: bigint; paymentMethod: string },
+): Promise<RefusedRule["refused"] | null> {
+  const { db, config } = services;
+  const testMethod = config.payments.provider === "test" && rule.paymentMethod in TEST_PAYMENT_METHODS;
+  if (rule.paymentMethod !== SAVED_CARD && !testMethod) return { field: "paymentMethod", message: "Choose one of the listed payment methods." };
+  if (!rule.enabled) return null;
+  if (rule.paymentMethod === SAVED_CARD && !(await currentCard(db, accountId))) {
+    return { field: "paymentMethod", message: "Save a card first: auto-recharge charges the saved card." };
+  }
+  const limits = await rechargeLimits(db, accountId, config.payments.rechargeLimits);
+  // A top-up starts just below the threshold and brings the balance to the target.
+  const topUp = rule.targetCents - rule.thresholdCents;
+  const cap =
+    limits.perRechargeCents < limits.perDayCents ? { cents: limits.perRechargeCents, per: "per recharge" } : { cents: limits.perDayCents, per: "per day" };
+  if (topUp > cap.cents) {
+    return {
+      field: "targetDollars",
+      message:
+        `Each top-up would be about ${formatCents(topUp)}, more than this account's limit of ${formatCents(cap.cents)} ${cap.per}. ` +
+        "Lower the target or raise the threshold; support can raise the limit if you need more.",
+    };
+  }
+  return null;
 }

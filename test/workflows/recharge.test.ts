@@ -74,7 +74,7 @@ describe("recharge", () => {
     const provider = await t.db
       .selectFrom("test_payment_charges")
       .select(["amount_cents", "outcome"])
-      .where("idempotency_key", "=", `recharge:${runId}`)
+      .where("idempotency_key", "=", `recharge:${rechargeWorkflowId(a.accountId)}:${runId}`)
       .execute();
     expect(provider).toEqual([{ amount_cents: "4500", outcome: "approved" }]);
     expect(await ledgerSum(t.db, a.accountId)).toBe(5_000n);

@@ -12,6 +12,8 @@ const KIND_LABELS: Record<LedgerKind, string> = {
   adjustment: "Adjustment",
   transfer_out: "Transferred out",
   transfer_in: "Transferred in",
+  purchase: "Credits purchased",
+  refund: "Refund",
 };
 
 export interface LedgerRow {
