@@ -1,7 +1,7 @@
 /**
  * The real web app for a test file: the Remix build behind Express on a free
  * port, its own database, the run's Temporal server, and the local OAuth
- * stand-in. Needs `remix build` first (npm test does it).
+ * and checkout stand-ins (the test payment provider's Checkout page). Needs `remix build` first (npm test does it).
  */
 import type { Server } from "node:http";
 import path from "node:path";
@@ -11,6 +11,7 @@ import { parseConfig, type Config } from "../../app/config.server.js";
 import { createLogger } from "../../app/logger.server.js";
 import { createServices, type Services } from "../../app/context.server.js";
 import type { Db } from "../../db/connection.js";
+import { startLocalCheckout, type LocalCheckout } from "../../dev/local-checkout-server.js";
 import { startLocalOAuthServer, type LocalIdentity, type LocalOAuthServer } from "../../dev/local-oauth-server.js";
 import { freePort } from "../../dev/temporal-dev-server.js";
 import { createServer } from "node:http";
@@ -27,10 +28,14 @@ export interface TestApp {
   services: Services;
   config: Config;
   oauth: LocalOAuthServer;
+  /** The test provider's Checkout page, sending its signed webhooks to this app. */
+  checkout: LocalCheckout;
   stop(): Promise<void>;
 }
 
 export { TEST_TOMBSTONE_SECRET };
+/** The webhook secret of a test app (the local checkout signs with it; tests that post events sign with it too). */
+export const TEST_WEBHOOK_SECRET = "whsec_test_app_webhook_secret_0123456789abcdef";
 
 export async function startTestApp(deps: {
   db: Db;
@@ -43,6 +48,8 @@ export async function startTestApp(deps: {
 }): Promise<TestApp> {
   const oauth = await startLocalOAuthServer({ port: 0, demoIdentities: deps.demoIdentities ?? [] });
   const port = await freePort();
+  const webhookSecret = deps.env?.STRIPE_WEBHOOK_SECRET ?? TEST_WEBHOOK_SECRET;
+  const checkout = await startLocalCheckout({ port: 0, webhookUrl: `http://127.0.0.1:${port}/hooks/stripe`, webhookSecret });
   const config = parseConfig({
     NODE_ENV: "test",
     LOG_LEVEL: "silent",
@@ -53,6 +60,8 @@ export async function startTestApp(deps: {
     LOCAL_OAUTH_URL: oauth.url,
     SESSION_SECRET: "test-session-secret-test-session-secret-0123",
     TOMBSTONE_SECRET: TEST_TOMBSTONE_SECRET,
+    STRIPE_WEBHOOK_SECRET: webhookSecret,
+    LOCAL_CHECKOUT_URL: checkout.url,
     ...deps.env,
   });
   const logger = createLogger("silent", "test-web");
@@ -66,11 +75,13 @@ export async function startTestApp(deps: {
     services,
     config,
     oauth,
+    checkout,
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await api.stop();
       await oauth.stop();
+      await checkout.stop();
     },
   };
 }
