@@ -3,6 +3,8 @@
  * database, and one in-memory Temporal dev server. Test files clone the
  * template (test/helpers/database.ts) and use unique task queues
  * (test/helpers/temporal.ts), so they can run in parallel against both.
+ * Also stripe-mock behind the idempotency proxy, for the Stripe provider's
+ * tests (test/helpers/stripe.ts scopes each file by its own secret key).
  */
 import { promises as fs } from "node:fs";
 import os from "node:os";
@@ -14,6 +16,8 @@ import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPostgresHandle } fr
 import { migrateToLatest } from "../../db/migrate.js";
 import { findOrBuildTemporalCli } from "../../dev/temporal-cli.js";
 import { freePort, startTemporalDevServer, type TemporalDevServer } from "../../dev/temporal-dev-server.js";
+import { findOrBuildStripeMock, startStripeMock, type StripeMock } from "../../dev/stripe-mock.js";
+import { startStripeIdempotencyProxy, type StripeIdempotencyProxy } from "../../dev/stripe-idempotency-proxy.js";
 import { keepFailingExitCode } from "./keep-exit-code.js";
 
 declare module "vitest" {
@@ -24,6 +28,10 @@ declare module "vitest" {
     pgTemplate: string;
     /** "127.0.0.1:PORT" of the Temporal dev server, namespace "default". */
     temporalAddress: string;
+    /** "http://127.0.0.1:PORT" of the idempotency proxy in front of stripe-mock: STRIPE_API_BASE for tests. */
+    stripeApiBase: string;
+    /** stripe-mock itself, without the proxy (for the proxy's own tests). */
+    stripeMockUrl: string;
   }
 }
 
@@ -64,10 +72,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   let pg: EmbeddedPostgresHandle | undefined;
   let temporal: TemporalDevServer | undefined;
+  let stripeMock: StripeMock | undefined;
+  let stripeProxy: StripeIdempotencyProxy | undefined;
   const teardown = async () => {
     // Each step runs even if an earlier one fails, so nothing is left running.
     const errors: unknown[] = [];
     await temporal?.stop().catch((e) => errors.push(e));
+    await stripeProxy?.stop().catch((e) => errors.push(e));
+    await stripeMock?.stop().catch((e) => errors.push(e));
     await pg?.stop().catch((e) => errors.push(e));
     await fs.rm(tmp, { recursive: true, force: true }).catch((e) => errors.push(e));
     if (errors.length) throw new AggregateError(errors, "Test global teardown failed");
@@ -107,7 +119,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
           ),
       });
     })();
-    const results = await Promise.allSettled([startPg, startTemporal]);
+    const startStripe = (async () => {
+      const binary = await findOrBuildStripeMock({
+        // Test harness, like test/helpers/chromium.ts: read here rather than in the app's config.
+        path: process.env.STRIPE_MOCK_PATH || undefined,
+        pathEnv: cfg.systemPath,
+        log: remember("stripe-mock"),
+      });
+      stripeMock = await startStripeMock({ binary, onLog: remember("stripe-mock") });
+      stripeProxy = await startStripeIdempotencyProxy({ target: stripeMock.url });
+    })();
+    const results = await Promise.allSettled([startPg, startTemporal, startStripe]);
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed.length) {
       throw new AggregateError(
@@ -123,5 +145,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("pgServerUrl", pg!.serverUrl);
   project.provide("pgTemplate", TEMPLATE_DATABASE);
   project.provide("temporalAddress", temporal!.address);
+  project.provide("stripeApiBase", stripeProxy!.url);
+  project.provide("stripeMockUrl", stripeMock!.url);
   return teardown;
 }
