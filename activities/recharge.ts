@@ -13,7 +13,8 @@ import { getRechargeRule, recordRechargeOutcome } from "../app/models/recharge-r
 import { SAVED_CARD, type ChargeResult, type PaymentProvider } from "../app/payments/payment-provider.js";
 import { actor } from "./common.js";
 
-export type RechargePlan = { amountCents: string; paymentMethod: string; customerId: string | null } | null;
+/** Only the amount: the card and customer stay out of the workflow's history (chargeRecharge reads them). */
+export type RechargePlan = { amountCents: string } | null;
 
 /** What the workflow learns of a charge: no card details, only what decides its next step. */
 export type RechargeCharge = { paymentId: string } & (
@@ -41,19 +42,10 @@ export function rechargeActivities({
       if (!rule || !rule.enabled || rule.paused_reason || !account || account.status !== "active") return null;
       const balance = BigInt(account.balance_cents);
       if (balance >= BigInt(rule.threshold_cents)) return null;
-      const [limits, today, customer] = await Promise.all([
-        rechargeLimits(db, accountId, config.payments.rechargeLimits),
-        rechargedTodayCents(db, accountId),
-        getBillingCustomer(db, accountId),
-      ]);
-      let paymentMethod = rule.payment_method;
-      if (paymentMethod === SAVED_CARD) {
-        const card = await currentCard(db, accountId);
-        if (!card) {
-          await recordRechargeOutcome(db, accountId, "paused: no saved card", "no_saved_card");
-          return null;
-        }
-        paymentMethod = card.provider_payment_method_id;
+      const [limits, today] = await Promise.all([rechargeLimits(db, accountId, config.payments.rechargeLimits), rechargedTodayCents(db, accountId)]);
+      if (rule.payment_method === SAVED_CARD && !(await currentCard(db, accountId))) {
+        await recordRechargeOutcome(db, accountId, "paused: no saved card", "no_saved_card");
+        return null;
       }
       const wanted = BigInt(rule.target_cents) - balance;
       const leftToday = limits.perDayCents - today;
@@ -62,34 +54,39 @@ export function rechargeActivities({
         await recordRechargeOutcome(db, accountId, "daily limit reached", null);
         return null;
       }
-      return { amountCents: amount.toString(), paymentMethod, customerId: customer?.customer_id ?? null };
+      return { amountCents: amount.toString() };
     },
 
     /**
      * Charges the card off-session. The payment row is made first, keyed by the
-     * charge's idempotency key, so a retry (the worker killed anywhere in here)
-     * finds it again and the provider, asked with the same key, answers with the
-     * first charge instead of making a second.
+     * charge's idempotency key and holding the card the first attempt chose, so
+     * a retry (the worker killed anywhere in here) finds it again and asks the
+     * provider with the same key and the same parameters: the provider answers
+     * with the first charge instead of making a second.
      */
-    async chargeRecharge(input: {
-      accountId: string;
-      amountCents: string;
-      paymentMethod: string;
-      customerId: string | null;
-      idempotencyKey: string;
-    }): Promise<RechargeCharge> {
+    async chargeRecharge(input: { accountId: string; amountCents: string; idempotencyKey: string }): Promise<RechargeCharge> {
+      const [rule, card, customer] = await Promise.all([
+        getRechargeRule(db, input.accountId),
+        currentCard(db, input.accountId),
+        getBillingCustomer(db, input.accountId),
+      ]);
+      const method = rule?.payment_method === SAVED_CARD ? (card?.provider_payment_method_id ?? null) : (rule?.payment_method ?? null);
       const payment = await openPayment(db, {
         accountId: input.accountId,
         provider: payments.name,
         kind: "recharge",
         amountCents: BigInt(input.amountCents),
         idempotencyKey: input.idempotencyKey,
+        paymentMethodId: method,
+        customerId: customer?.customer_id ?? null,
       });
+      // The card was removed between plan and charge: nothing to charge; the rule pauses as for a decline.
+      if (!payment.provider_payment_method_id) return { paymentId: payment.id, outcome: "declined", paymentIntentId: null, code: "no_saved_card" };
       const result: ChargeResult = await payments.chargeOffSession({
         idempotencyKey: input.idempotencyKey,
         amountCents: BigInt(input.amountCents),
-        customerId: input.customerId,
-        paymentMethodId: input.paymentMethod,
+        customerId: payment.provider_customer_id,
+        paymentMethodId: payment.provider_payment_method_id,
         metadata: { account_id: input.accountId, payment_id: payment.id, purpose: "auto_recharge" },
       });
       if (result.paymentIntentId) {

@@ -209,6 +209,8 @@ export interface PaymentsTable {
   failure_code: string | null;
   idempotency_key: string;
   payment_intent_id: string | null;
+  provider_payment_method_id: string | null;
+  provider_customer_id: string | null;
   charge_id: string | null;
   card_brand: string | null;
   card_last4: string | null;

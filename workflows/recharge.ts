@@ -23,8 +23,6 @@ export async function recharge({ accountId }: RechargeInput): Promise<RechargeRe
   const charge = await acts.chargeRecharge({
     accountId,
     amountCents: plan.amountCents,
-    paymentMethod: plan.paymentMethod,
-    customerId: plan.customerId,
     idempotencyKey: `recharge:${workflowId}:${runId}`,
   });
   if (charge.outcome === "declined" || charge.outcome === "requires_action") {

@@ -197,6 +197,14 @@ export async function erasePersonalData(trx: Trx, accountId: string, tombstoneSe
   const account = await trx.selectFrom("accounts").select("login_id").where("id", "=", accountId).executeTakeFirstOrThrow();
   if (account.login_id) await trx.deleteFrom("rate_limits").where("key", "like", `login:${account.login_id}:%`).execute();
   await trx.updateTable("accounts").set({ name: "Deleted account", login_id: null, password_logins_enabled: false }).where("id", "=", accountId).execute();
+  // The saved card is never charged again (the payments themselves stay: bookkeeping keeps them, and they name no one).
+  await trx
+    .updateTable("payment_methods")
+    .set({ removed_at: sql`now()` })
+    .where("account_id", "=", accountId)
+    .where("removed_at", "is", null)
+    .execute();
+  await trx.updateTable("recharge_rules").set({ enabled: false }).where("account_id", "=", accountId).execute();
 
   const changed = await redactFreeText(trx, redactor, { accountIds: [accountId], userIds, ticketIds: tickets.all });
   const auditRows = sum(changed, "audit_log.") + (await forgetAuditAddresses(trx, accountId, userIds));

@@ -112,6 +112,18 @@ export async function removeCard(db: DbOrTrx, accountId: string): Promise<string
   return row?.provider_payment_method_id ?? null;
 }
 
+/**
+ * An email transfer moves the saved card and the provider's customer with the
+ * recharge rule (moveRechargeRule): it is the same person's card. A new
+ * account with a customer of its own keeps its own (and its own card).
+ */
+export async function moveSavedCard(db: DbOrTrx, fromAccountId: string, toAccountId: string): Promise<void> {
+  // A card is attached to its customer at the provider: the two move together, or not at all.
+  if (await getBillingCustomer(db, toAccountId)) return;
+  await db.updateTable("billing_customers").set({ account_id: toAccountId }).where("account_id", "=", fromAccountId).execute();
+  await db.updateTable("payment_methods").set({ account_id: toAccountId }).where("account_id", "=", fromAccountId).where("removed_at", "is", null).execute();
+}
+
 // ---- checkout sessions ---------------------------------------------------
 
 /**
@@ -191,6 +203,8 @@ const PAYMENT_COLUMNS = [
   "failure_code",
   "idempotency_key",
   "payment_intent_id",
+  "provider_payment_method_id",
+  "provider_customer_id",
   "charge_id",
   "card_brand",
   "card_last4",
@@ -204,7 +218,16 @@ const PAYMENT_COLUMNS = [
 /** The payment made with this idempotency key: created pending the first time, the same row after. */
 export async function openPayment(
   db: DbOrTrx,
-  p: { accountId: string; provider: PaymentProviderName; kind: PaymentKind; amountCents: bigint; idempotencyKey: string; paymentIntentId?: string | null },
+  p: {
+    accountId: string;
+    provider: PaymentProviderName;
+    kind: PaymentKind;
+    amountCents: bigint;
+    idempotencyKey: string;
+    paymentIntentId?: string | null;
+    paymentMethodId?: string | null;
+    customerId?: string | null;
+  },
 ) {
   await db
     .insertInto("payments")
@@ -216,6 +239,8 @@ export async function openPayment(
       status: "pending",
       idempotency_key: p.idempotencyKey,
       payment_intent_id: p.paymentIntentId ?? null,
+      provider_payment_method_id: p.paymentMethodId ?? null,
+      provider_customer_id: p.customerId ?? null,
     })
     .onConflict((oc) => oc.column("idempotency_key").doNothing())
     .execute();

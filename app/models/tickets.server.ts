@@ -19,6 +19,7 @@ import {
 import { writeAudit, type Actor } from "./audit.server.js";
 import { normalizeEmail } from "./email.server.js";
 import { ledgerAmountByKey, postLedgerEntry } from "./ledger.server.js";
+import { moveSavedCard } from "./payments.server.js";
 import { moveRechargeRule } from "./recharge-rules.server.js";
 
 export const FINAL_STATUSES: readonly TicketStatus[] = ["completed", "rejected", "expired", "withdrawn", "cancelled", "failed"];
@@ -458,6 +459,7 @@ export async function migrateTransferTicket(
   }
   await setTransferredPlan(db, newId, old.plan);
   await moveRechargeRule(db, oldId, newId);
+  await moveSavedCard(db, oldId, newId);
   await db
     .updateTable("support_tickets")
     .set({ transferred_cents: amount.toString(), step: "migrated", updated_at: sql`now()` })

@@ -81,6 +81,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       -- Recharges: the key the charge was made with (one per workflow run); purchases: the Checkout session.
       idempotency_key text NOT NULL UNIQUE,
       payment_intent_id text UNIQUE,
+      -- Recharges: the card and customer the first attempt chose, so every retry charges the same (same key, same parameters).
+      provider_payment_method_id text,
+      provider_customer_id text,
       charge_id text,
       card_brand text,
       card_last4 text,
