@@ -13,11 +13,12 @@ import Stripe from "stripe";
 import { inject } from "vitest";
 import type {} from "../setup/global-setup.js"; // ProvidedContext typing for inject()
 import type { FailNextRule, RecordedStripeRequest } from "../../dev/stripe-idempotency-proxy.js";
+import { TEST_WEBHOOK_SECRET } from "./app.js";
 
 export type { FailNextRule, RecordedStripeRequest };
 
-/** Fixed so a failing test's output can be replayed by hand; never a real endpoint's secret. */
-export const TEST_WEBHOOK_SECRET = "whsec_test_" + "0123456789abcdefghijklmnopqrstuv";
+/** The test apps' webhook secret (test/helpers/app.ts): fixed, never a real endpoint's. */
+export { TEST_WEBHOOK_SECRET };
 
 const API_VERSION = Stripe.API_VERSION;
 
