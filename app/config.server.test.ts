@@ -40,14 +40,18 @@ describe("config", () => {
     );
     const secrets = { SESSION_SECRET: "s".repeat(40), TOMBSTONE_SECRET: "t".repeat(40), LIST_UNSUBSCRIBE_SECRET: "u".repeat(40) };
     expect(() => parseConfig({ NODE_ENV: "production", ...secrets })).toThrow(/GOOGLE_CLIENT_ID\/SECRET and GITHUB/);
+    const oauth = { GOOGLE_CLIENT_ID: "g", GOOGLE_CLIENT_SECRET: "gs", GITHUB_CLIENT_ID: "h", GITHUB_CLIENT_SECRET: "hs" };
+    // The test payment provider approves anything: never in production, whether chosen or defaulted to.
+    expect(() => parseConfig({ NODE_ENV: "production", ...secrets, ...oauth })).toThrow(/PAYMENT_PROVIDER=test is refused/);
+    expect(() => parseConfig({ NODE_ENV: "production", ...secrets, ...oauth, PAYMENT_PROVIDER: "test" })).toThrow(/PAYMENT_PROVIDER=test is refused/);
     const ok = parseConfig({
       NODE_ENV: "production",
       ...secrets,
-      GOOGLE_CLIENT_ID: "g",
-      GOOGLE_CLIENT_SECRET: "gs",
-      GITHUB_CLIENT_ID: "h",
-      GITHUB_CLIENT_SECRET: "hs",
+      ...oauth,
+      STRIPE_SECRET_KEY: "sk_live_x",
+      STRIPE_WEBHOOK_SECRET: "whsec_x",
     });
+    expect(ok.payments.provider).toBe("stripe");
     expect(ok.isProduction).toBe(true);
   });
 

@@ -14,25 +14,33 @@ import { ConfigError, parseConfig, secretsVerdict } from "../../app/config.serve
 import { freePort } from "../../dev/temporal-dev-server.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const SECRETS = { SESSION_SECRET: "s".repeat(40), TOMBSTONE_SECRET: "t".repeat(40), LIST_UNSUBSCRIBE_SECRET: "u".repeat(40) };
+const SECRETS = {
+  SESSION_SECRET: "s".repeat(40),
+  TOMBSTONE_SECRET: "t".repeat(40),
+  LIST_UNSUBSCRIBE_SECRET: "u".repeat(40),
+  STRIPE_WEBHOOK_SECRET: `whsec_${"w".repeat(40)}`,
+};
 
 describe("built-in secrets", () => {
-  it("V13.3.1 no built-in secrets: without SESSION_SECRET, TOMBSTONE_SECRET and LIST_UNSUBSCRIBE_SECRET a web or worker process is refused, naming them", () => {
+  it("V13.3.1 no built-in secrets: without SESSION_SECRET, TOMBSTONE_SECRET, LIST_UNSUBSCRIBE_SECRET and STRIPE_WEBHOOK_SECRET a web or worker process is refused, naming them", () => {
     const verdict = secretsVerdict(parseConfig({ NODE_ENV: "development" }));
     expect(verdict.ok).toBe(false);
     if (verdict.ok) return;
-    expect(verdict.message).toMatch(/^Refusing to start: SESSION_SECRET, TOMBSTONE_SECRET, LIST_UNSUBSCRIBE_SECRET are not set/);
+    expect(verdict.message).toMatch(/^Refusing to start: SESSION_SECRET, TOMBSTONE_SECRET, LIST_UNSUBSCRIBE_SECRET, STRIPE_WEBHOOK_SECRET are not set/);
     expect(verdict.message).toContain("ALLOW_DEV_SECRETS=1");
     // Any one missing is named alone.
     const one = secretsVerdict(parseConfig({ ...SECRETS, TOMBSTONE_SECRET: undefined, NODE_ENV: "test" }));
     expect(one).toMatchObject({ ok: false, message: expect.stringMatching(/^Refusing to start: TOMBSTONE_SECRET is not set/) });
+    // The webhook secret too: with the public one anyone could sign a "checkout completed" and credit themselves.
+    const webhook = secretsVerdict(parseConfig({ ...SECRETS, STRIPE_WEBHOOK_SECRET: undefined, NODE_ENV: "test" }));
+    expect(webhook).toMatchObject({ ok: false, message: expect.stringMatching(/^Refusing to start: STRIPE_WEBHOOK_SECRET is not set/) });
   });
 
   it("V13.3.1 no built-in secrets: ALLOW_DEV_SECRETS=1 starts on them with a loud warning; real secrets start quietly", () => {
     const allowed = secretsVerdict(parseConfig({ ALLOW_DEV_SECRETS: "1" }));
     expect(allowed).toMatchObject({
       ok: true,
-      warning: expect.stringContaining("PUBLIC built-in development secrets for SESSION_SECRET, TOMBSTONE_SECRET, LIST_UNSUBSCRIBE_SECRET"),
+      warning: expect.stringContaining("PUBLIC built-in development secrets for SESSION_SECRET, TOMBSTONE_SECRET, LIST_UNSUBSCRIBE_SECRET, STRIPE_WEBHOOK_SECRET"),
     });
     expect(secretsVerdict(parseConfig(SECRETS))).toEqual({ ok: true, warning: null });
     expect(() => parseConfig({ ALLOW_DEV_SECRETS: "perhaps" })).toThrow(/ALLOW_DEV_SECRETS/);
@@ -71,7 +79,7 @@ describe("built-in secrets", () => {
     const [web, worker] = await Promise.all([run("server/web.ts", env), run("server/worker.ts", env)]);
     for (const { code, output } of [web, worker]) {
       expect(code).toBe(1);
-      expect(output).toContain("Refusing to start: SESSION_SECRET, TOMBSTONE_SECRET, LIST_UNSUBSCRIBE_SECRET are not set");
+      expect(output).toContain("Refusing to start: SESSION_SECRET, TOMBSTONE_SECRET, LIST_UNSUBSCRIBE_SECRET, STRIPE_WEBHOOK_SECRET are not set");
     }
   }, 120_000);
 

@@ -176,6 +176,11 @@ describe("V15.2.3 the built web, worker and migrate need nothing but production 
         GOOGLE_CLIENT_SECRET: "google-secret",
         GITHUB_CLIENT_ID: "github-id",
         GITHUB_CLIENT_SECRET: "github-secret",
+        // Production takes payments through Stripe (the test provider is refused); the run's stripe-mock stands in.
+        PAYMENT_PROVIDER: "stripe",
+        STRIPE_SECRET_KEY: "sk_test_dependencies",
+        STRIPE_WEBHOOK_SECRET: "whsec_dependencies_test_webhook_secret_0123456789",
+        STRIPE_API_BASE: inject("stripeApiBase"),
         TEMPORAL_ADDRESS: inject("temporalAddress"),
         ...env,
       },
