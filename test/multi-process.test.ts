@@ -34,6 +34,7 @@ const processEnv = (): NodeJS.ProcessEnv => ({
   SESSION_SECRET: "multi-process-test-session-secret-0123456789",
   TOMBSTONE_SECRET: "multi-process-test-tombstone-secret-0123456789",
   LIST_UNSUBSCRIBE_SECRET: "multi-process-test-unsubscribe-secret-0123456789",
+  STRIPE_WEBHOOK_SECRET: "whsec_multi-process_test_webhook_secret_0123456789",
 });
 
 function startWorker(): (typeof workers)[number] {

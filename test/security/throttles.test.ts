@@ -314,6 +314,7 @@ async function secondWeb() {
       SESSION_SECRET,
       TOMBSTONE_SECRET: "throttles-test-tombstone-secret-0123456789",
       LIST_UNSUBSCRIBE_SECRET: "throttles-test-unsubscribe-secret-0123456789",
+      STRIPE_WEBHOOK_SECRET: "whsec_throttles_test_webhook_secret_0123456789",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
