@@ -13,6 +13,7 @@ import { PLAN_CAPABILITIES, PLAN_LABEL, PLANS, planAllows, type Capability } fro
 import { monthSpendByKey } from "../models/usage.server.js";
 import { staffCan } from "../permissions.js";
 import { listWorkflows } from "../temporal/history.server.js";
+import { loadConsoleAccountPayments } from "./console-account-payments.server.js";
 
 /** How the page names each capability of the plan table (app/models/plans.ts decides who has which). */
 const CAPABILITY_LABEL: Record<Capability, string> = {
@@ -41,7 +42,8 @@ export async function loadConsoleAccountPage(
   const account = await getAccount(db, input.accountId);
   if (!account) return null;
   const now = new Date();
-  const [members, changes, audit, activeSessions, balance, ledger, deletions, workflows, logins, passwordAccess, keys, spend] = await Promise.all([
+  const canAct = staffCan(input.role, "act_on_accounts");
+  const [members, changes, audit, activeSessions, balance, ledger, deletions, workflows, logins, passwordAccess, keys, spend, payments] = await Promise.all([
     getAccountMembers(db, account.id),
     listStatusChanges(db, account.id),
     recentAuditFor(db, { type: "account", id: account.id }, RECENT_ACTIVITY).then((rows) => withAuditPeople(db, rows)),
@@ -54,8 +56,8 @@ export async function loadConsoleAccountPage(
     getPasswordLoginAccess(db, account.id),
     listAccountKeys(db, account.id),
     monthSpendByKey(db, account.id, now),
+    loadConsoleAccountPayments(services, account.id, canAct),
   ]);
-  const canAct = staffCan(input.role, "act_on_accounts");
   // A deletion whose workflow failed leaves the account "deleting" with no live deletion: support may start it again.
   const liveDeletion = deletions.some((d) => d.status !== "failed");
   const deletable = account.status === "active" || (account.status === "deleting" && !liveDeletion);
@@ -130,6 +132,8 @@ export async function loadConsoleAccountPage(
       loginId: passwordAccess.login_id,
       count: logins.length,
     },
+    /** The provider's customer, cards, payments, auto-recharge and its caps, and the billing flags (issue 18). */
+    payments,
     canAct,
     temporalUi: config.temporal.uiUrl ?? null,
     namespace: config.temporal.namespace,

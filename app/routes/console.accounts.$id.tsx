@@ -10,6 +10,7 @@ import { AccountActions } from "../components/console-account/actions.js";
 import type { DeletionOutcome } from "../components/console-account/deletion-card.js";
 import { DeletionHistory, StatusChangeHistory } from "../components/console-account/history.js";
 import { AccountFacts, AccountKeys, AccountMembers, RecentActivity } from "../components/console-account/overview.js";
+import { AccountPayments, BillingFlags, type LimitsOutcome } from "../components/console-account/payments.js";
 import type { PlanOutcome } from "../components/console-account/plan-card.js";
 import { ConsoleCredits, type CreditsOutcome } from "../components/console-credits.js";
 import { fieldErrorsOf } from "../components/forms.js";
@@ -24,6 +25,7 @@ import { consoleAccountId, loadConsoleAccountPage } from "../presenters/console-
 import { requestStatusChangeByStaff } from "../services/account-status.server.js";
 import { postStaffCredits, StaffCreditForm } from "../services/credits.server.js";
 import { startDeletion, SupportDeletionForm } from "../services/deletion.server.js";
+import { RechargeLimitsForm, resolveAccountBillingFlag, setAccountRechargeLimits } from "../services/billing-limits.server.js";
 import { changeAccountPlan, PasswordLoginsForm, PlanChangeForm, setAccountPasswordLogins } from "../services/plan.server.js";
 import { endSessionsOfAccount } from "../services/sessions.server.js";
 import { pageTitle } from "../page-title.js";
@@ -53,6 +55,7 @@ const STEP_UP: readonly StepUpAction[] = [
   { intent: "adjust", label: "Grant or adjust credits", fields: ["amountDollars", "kind", "reason"], anchor: "adjust-h" },
   { intent: "delete", label: "Delete this account", fields: ["reason"], anchor: "delete-h" },
   { intent: "plan", label: "Change plan", fields: ["plan", "reason"], anchor: "plan-change-h" },
+  { intent: "limits", label: "Change caps", fields: ["perRechargeDollars", "perDayDollars"], anchor: "caps-h" },
 ];
 
 type StaffActor = Actor & { type: "staff"; id: string };
@@ -69,6 +72,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if (form.get("intent") === "delete") return deleteOnRequest(services, accountId, form, actor);
   if (form.get("intent") === "plan") return changePlan(services, accountId, form, actor);
   if (form.get("intent") === "password_logins") return togglePasswordLogins(services, accountId, form, actor);
+  if (form.get("intent") === "limits") return changeLimits(services, accountId, form, actor);
+  if (form.get("intent") === "resolve_flag") return resolveFlag(services, accountId, form, actor);
   const parsed = Action.safeParse(Object.fromEntries(form));
   if (!parsed.success) {
     return { error: parsed.error.issues[0]?.message ?? "The form was incomplete.", notice: null };
@@ -142,6 +147,39 @@ async function togglePasswordLogins(services: Services, accountId: string, form:
   return result.ok ? answer({ notice: result.notice }, 200) : answer({ error: result.message }, result.status);
 }
 
+/** "Change caps" (auto-recharge, per recharge and per day): what was typed comes back with its field errors. */
+async function changeLimits(services: Services, accountId: string, form: FormData, actor: StaffActor) {
+  // Echoed into the inputs: short, and without control characters (a NUL is no attribute value).
+  const typed = (name: string) =>
+    String(form.get(name) ?? "")
+      .slice(0, 40)
+      .replace(/[\u0000-\u001f\u007f]/g, "");
+  const values = { perRechargeDollars: typed("perRechargeDollars"), perDayDollars: typed("perDayDollars") };
+  const parsed = RechargeLimitsForm.safeParse({
+    perRechargeDollars: String(form.get("perRechargeDollars") ?? ""),
+    perDayDollars: String(form.get("perDayDollars") ?? ""),
+  });
+  if (!parsed.success) {
+    const { fieldErrors } = fieldErrorsOf(parsed.error, ["perRechargeDollars", "perDayDollars"]);
+    return data<{ error: string | null; notice: string | null; limitsForm: LimitsOutcome }>(
+      { error: "The caps were not changed. Fix the fields marked below.", notice: null, limitsForm: { fieldErrors, values } },
+      { status: 400 },
+    );
+  }
+  const result = await setAccountRechargeLimits(services, accountId, parsed.data, actor);
+  return data({ error: null, notice: result.notice, limitsForm: null }, { status: 200 });
+}
+
+/** "Mark resolved" on a billing flag: 409 when it is no longer open (resolved meanwhile, or not this account's). */
+async function resolveFlag(services: Services, accountId: string, form: FormData, actor: StaffActor) {
+  const flagId = z.string().uuid().safeParse(form.get("flagId"));
+  if (!flagId.success) return data({ error: "The form was incomplete.", notice: null, flag: "answered" }, { status: 400 });
+  const resolved = await resolveAccountBillingFlag(services, accountId, flagId.data, actor);
+  return resolved
+    ? data({ error: null, notice: "The billing flag is marked resolved.", flag: "answered" }, { status: 200 })
+    : data({ error: "This flag is no longer open; nothing changed.", notice: null, flag: "answered" }, { status: 409 });
+}
+
 /** "Grant or adjust credits": the form's own token makes it post once. */
 async function adjustCredits(services: Services, accountId: string, form: FormData, actor: StaffActor) {
   const raw = { amountDollars: String(form.get("amountDollars") ?? ""), kind: String(form.get("kind") ?? ""), reason: String(form.get("reason") ?? "") };
@@ -203,6 +241,7 @@ export default function AccountPage() {
       {deletion.notStarted && !result ? (
         <Alert kind="error" lines={["The deletion is recorded, but its workflow did not start; start it again below."]} />
       ) : null}
+      <BillingFlags flags={page.payments.flags} canAct={canAct} who={page.title} />
 
       <AccountFacts {...page} />
       <AccountKeys keys={page.keys} />
@@ -224,6 +263,7 @@ export default function AccountPage() {
       <StatusChangeHistory {...page} />
       <DeletionHistory deletions={deletions} />
       <ConsoleCredits ledger={page.credits.ledger} />
+      <AccountPayments payments={page.payments} who={page.title} limitsOutcome={result && "limitsForm" in result ? result.limitsForm : null} />
 
       <section className="card" aria-labelledby="workflows-h">
         <h2 id="workflows-h">Workflows</h2>
