@@ -1,6 +1,8 @@
 /** The on-call dashboard: open tickets, workflow counts from Temporal, and the 30-day chart. */
 import { beforeEach, describe, expect, it } from "vitest";
 import { getDailyCompletions, getMedianCompletionMinutes } from "../app/models/console-overview.server.js";
+import { REFUND_FLOOR_FLAG } from "../app/models/payment-settlement.server.js";
+import { raiseBillingFlag } from "../app/models/payments.server.js";
 import { accountWithKey } from "./helpers/accounts.js";
 import { truncateAll } from "./helpers/database.js";
 import { useSuite } from "./helpers/suite.js";
@@ -30,6 +32,19 @@ async function ticket(status: "completed" | "awaiting_approval" | "awaiting_conf
 }
 
 describe("console dashboard", () => {
+  it("counts accounts whose refund could not be posted and links them, until support marks the flag resolved", async () => {
+    const a = await accountWithKey(t.db);
+    const staff = new UserAgent(t.app.url);
+    await staff.signIn("github", { email: "oncall@switchboard.test" });
+    expect(pageText((await staff.get("/console")).body)).toContain("Billing flags 0");
+    await raiseBillingFlag(t.db, { accountId: a.accountId, reason: REFUND_FLOOR_FLAG, paymentId: null, amountCents: 12_000n });
+    const page = await staff.get("/console");
+    expect(pageText(page.body)).toContain("Billing flags 1");
+    expect(page.body).toContain(`href="/console/accounts/${a.accountId}"`);
+    await t.db.updateTable("billing_flags").set({ resolved_at: new Date() }).execute();
+    expect(pageText((await staff.get("/console")).body)).toContain("Billing flags 0");
+  });
+
   it("shows open tickets by status with the oldest waiting, workflow counts, and completions per day with the median time", async () => {
     await ticket("completed", 3 * 24 * 60, 30); // three days ago, took 30 min
     await ticket("completed", 60, 10); // today, took 10 min

@@ -126,3 +126,22 @@ export async function getMedianCompletionMinutes(db: DbOrTrx, days = 30): Promis
     WHERE status = 'completed' AND closed_at >= now() - make_interval(days => ${days})`.execute(db);
   return rows[0]?.minutes === null || rows[0]?.minutes === undefined ? null : Math.round(rows[0].minutes);
 }
+
+/** Accounts with open billing flags (a refund the credit limit refused), for support to settle; the oldest first. */
+export async function getFlaggedAccounts(db: DbOrTrx, limit = 5) {
+  const rows = await db
+    .selectFrom("billing_flags")
+    .innerJoin("accounts", "accounts.id", "billing_flags.account_id")
+    .select(["accounts.id", "accounts.name", (eb) => eb.fn.min("billing_flags.created_at").as("since")])
+    .where("billing_flags.resolved_at", "is", null)
+    .groupBy(["accounts.id", "accounts.name"])
+    .orderBy("since")
+    .limit(limit + 1)
+    .execute();
+  const total = await db
+    .selectFrom("billing_flags")
+    .select((eb) => eb.fn.count<string>("account_id").distinct().as("n"))
+    .where("resolved_at", "is", null)
+    .executeTakeFirstOrThrow();
+  return { count: Number(total.n), accounts: rows.slice(0, limit).map((r) => ({ id: r.id, name: r.name })) };
+}

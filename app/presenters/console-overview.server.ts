@@ -4,6 +4,7 @@ import {
   getConsoleOverview,
   getDailyCompletions,
   getDeletionOverview,
+  getFlaggedAccounts,
   getMedianCompletionMinutes,
   getTicketOverview,
 } from "../models/console-overview.server.js";
@@ -14,13 +15,14 @@ const WAITING_ON_PEOPLE = ["awaiting_confirmation", "awaiting_approval"];
 
 export async function loadOverviewPage(services: Pick<Services, "db" | "temporal">) {
   const { db } = services;
-  const [overview, tickets, daily, medianMinutes, deletions, workflows] = await Promise.all([
+  const [overview, tickets, daily, medianMinutes, deletions, workflows, flagged] = await Promise.all([
     getConsoleOverview(db),
     getTicketOverview(db),
     getDailyCompletions(db),
     getMedianCompletionMinutes(db),
     getDeletionOverview(db),
     countWorkflows(services),
+    getFlaggedAccounts(db),
   ]);
   // The link to "failed in the last 24 h" carries the same window the count used.
   const dayAgo = new Date(Date.now() - 24 * 3600_000).toISOString().slice(0, 16);
@@ -34,5 +36,6 @@ export async function loadOverviewPage(services: Pick<Services, "db" | "temporal
     deletions,
     workflows,
     dayAgo,
+    flagged,
   };
 }

@@ -16,7 +16,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 }
 
 export default function ConsoleDashboard() {
-  const { accountsByStatus, recentChanges, tickets, openTickets, waitingOnPeople, daily, medianMinutes, deletions, workflows, dayAgo } =
+  const { accountsByStatus, recentChanges, tickets, openTickets, waitingOnPeople, daily, medianMinutes, deletions, workflows, dayAgo, flagged } =
     useLoaderData<typeof loader>();
   const revalidator = useRevalidator();
   // With JavaScript the dashboard keeps itself current; without, it is a plain page.
@@ -82,7 +82,21 @@ export default function ConsoleDashboard() {
                 <dd>{accountsByStatus[s] ?? 0}</dd>
               </div>
             ))}
+            <dt>Billing flags</dt>
+            <dd>{flagged.count > 0 ? <strong style={{ color: "var(--danger)" }}>{flagged.count}</strong> : 0}</dd>
           </dl>
+          {flagged.accounts.length > 0 ? (
+            <p>
+              A refund could not be posted for:{" "}
+              {flagged.accounts.map((a, i) => (
+                <span key={a.id}>
+                  {i > 0 ? ", " : ""}
+                  <Link to={`/console/accounts/${a.id}`}>{a.name}</Link>
+                </span>
+              ))}
+              {flagged.count > flagged.accounts.length ? ` and ${flagged.count - flagged.accounts.length} more` : ""}.
+            </p>
+          ) : null}
         </section>
         <section className="card">
           <h2>Deletions</h2>
