@@ -13,7 +13,7 @@ import type { ActionFunctionArgs } from "@remix-run/node";
 import { readRawBody } from "../http/raw-body.server.js";
 import { WebhookSignatureError } from "../payments/payment-provider.js";
 import { handlePaymentEvent } from "../services/payment-webhooks.server.js";
-import { decodeUtf8 } from "../validation/text.js";
+import { decodeUtf8, faultPath, findTextFault, textProblemReason } from "../validation/text.js";
 
 /** Stripe's events are a few KB; 256 KB leaves room and keeps a flood of large posts cheap to refuse. */
 const MAX_EVENT_BYTES = 256 * 1024;
@@ -36,13 +36,19 @@ export async function action({ request, context }: ActionFunctionArgs) {
   try {
     event = context.services.payments.verifyWebhook(text, request.headers.get("Stripe-Signature"));
   } catch (err) {
-    if (!(err instanceof WebhookSignatureError) && !(err instanceof SyntaxError)) throw err;
+    // By name too: the provider is built outside this Remix bundle, with its own copy of the class (see signatureError).
+    const unverified = err instanceof WebhookSignatureError || (err instanceof Error && err.name === "WebhookSignatureError");
+    if (!unverified && !(err instanceof SyntaxError)) throw err;
     logger.warn("payment webhook refused: missing or bad signature");
     return fail(400, "invalid_signature", "The Stripe-Signature header is missing, stale or does not match the body.");
   }
   if (typeof event?.id !== "string" || typeof event.type !== "string" || typeof event.data?.object !== "object" || event.data.object === null) {
     return fail(400, "invalid_request", "The body is not a webhook event.");
   }
+  // Stripe never sends NUL or unpaired surrogates; stored or queried they would fail (NUL) or be silently
+  // changed (U+FFFD, so two event ids could become one). Signed or not, such an event is refused whole.
+  const fault = findTextFault(event);
+  if (fault) return fail(400, "invalid_request", `The event's ${faultPath(fault)} ${textProblemReason(fault.problem)}.`);
 
   const outcome = await handlePaymentEvent(context.services, event);
   logger.info({ eventId: event.id, eventType: event.type, outcome: outcome.status }, "payment webhook");
