@@ -8,7 +8,15 @@ import type { Config } from "../app/config.server.js";
 import { deliveryMode } from "../app/mail/mailer.server.js";
 import { accountBalanceAndStatus } from "../app/models/accounts.server.js";
 import { creditPayment, failPayment } from "../app/models/payment-settlement.server.js";
-import { currentCard, getBillingCustomer, openPayment, rechargedTodayCents, rechargeLimits, updatePayment } from "../app/models/payments.server.js";
+import {
+  currentCard,
+  getBillingCustomer,
+  hasPendingRecharge,
+  openPayment,
+  rechargedTodayCents,
+  rechargeLimits,
+  updatePayment,
+} from "../app/models/payments.server.js";
 import { getRechargeRule, recordRechargeOutcome } from "../app/models/recharge-rules.server.js";
 import { SAVED_CARD, type ChargeResult, type PaymentProvider } from "../app/payments/payment-provider.js";
 import { actor } from "./common.js";
@@ -35,16 +43,26 @@ export function rechargeActivities({
     /**
      * How much to charge now and to what (amounts are not PII), or null when
      * the rule no longer calls for it. The top-up is cut to the account's caps
-     * per recharge and per day; a day's cap used up waits for tomorrow.
+     * per recharge and per day; a day's cap used up waits for tomorrow; a
+     * top-up still pending at the provider is waited for (hasPendingRecharge).
      */
     async planRecharge(accountId: string): Promise<RechargePlan> {
       const [rule, account] = await Promise.all([getRechargeRule(db, accountId), accountBalanceAndStatus(db, accountId)]);
       if (!rule || !rule.enabled || rule.paused_reason || !account || account.status !== "active") return null;
       const balance = BigInt(account.balance_cents);
       if (balance >= BigInt(rule.threshold_cents)) return null;
-      const [limits, today] = await Promise.all([rechargeLimits(db, accountId, config.payments.rechargeLimits), rechargedTodayCents(db, accountId)]);
+      const [limits, today, pending] = await Promise.all([
+        rechargeLimits(db, accountId, config.payments.rechargeLimits),
+        rechargedTodayCents(db, accountId),
+        hasPendingRecharge(db, accountId),
+      ]);
       if (rule.payment_method === SAVED_CARD && !(await currentCard(db, accountId))) {
         await recordRechargeOutcome(db, accountId, "paused: no saved card", "no_saved_card");
+        return null;
+      }
+      // An earlier top-up Stripe has not settled yet (its webhook decides): charging the gap again would pay it twice.
+      if (pending) {
+        await recordRechargeOutcome(db, accountId, "waiting for a pending charge", null);
         return null;
       }
       const wanted = BigInt(rule.target_cents) - balance;

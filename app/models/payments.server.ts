@@ -332,6 +332,28 @@ export async function rechargedTodayCents(db: DbOrTrx, accountId: string, now = 
   return BigInt(row.cents);
 }
 
+/** How long a pending recharge holds back the next one: Stripe's idempotency window, and far longer than a card payment takes to settle. */
+export const PENDING_RECHARGE_HOLD_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * True while a recharge of the account is still pending (charged or being
+ * charged, Stripe's word not in yet) and younger than PENDING_RECHARGE_HOLD_MS:
+ * its money, or its webhook, is on the way, so another top-up now would charge
+ * the same gap twice.
+ */
+export async function hasPendingRecharge(db: DbOrTrx, accountId: string, now = new Date()): Promise<boolean> {
+  const row = await db
+    .selectFrom("payments")
+    .select("id")
+    .where("account_id", "=", accountId)
+    .where("kind", "=", "recharge")
+    .where("status", "=", "pending")
+    .where("created_at", ">=", new Date(now.getTime() - PENDING_RECHARGE_HOLD_MS))
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 // ---- limits --------------------------------------------------------------
 
 export interface RechargeLimits {

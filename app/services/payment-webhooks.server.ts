@@ -167,15 +167,26 @@ async function paymentIntentChanged(
   event: PaymentEvent,
   intent: Obj,
 ): Promise<WebhookOutcome> {
-  const { db, config } = services;
+  const { db, config, payments } = services;
   const paymentIntentId = str(intent, "id");
+  // A recharge Stripe settled later gets its receipt (link, card) like one approved at once; read before the transaction opens.
+  let details: PaymentDetails | null = null;
+  if (event.type === "payment_intent.succeeded" && paymentIntentId) {
+    const known = await lockPaymentForEvent(db, { paymentIntentId, paymentId: meta(intent, "payment_id") });
+    if (known?.kind === "recharge" && known.ledger_entry_id === null) {
+      details = await payments.paymentDetails(paymentIntentId).catch((err: unknown) => {
+        services.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "could not read the payment's receipt");
+        return null;
+      });
+    }
+  }
   return db.transaction().execute(async (trx) => {
     if (!(await claimPaymentEvent(trx, event))) return { status: "duplicate" } as const;
     const payment = await lockPaymentForEvent(trx, { paymentIntentId, paymentId: meta(intent, "payment_id") });
     // Purchases are credited by their Checkout session's event; intents of other integrations are not ours.
     if (!payment || payment.kind !== "recharge") return { status: "ignored", why: "not a recharge of ours" } as const;
     if (event.type === "payment_intent.succeeded") {
-      const credited = await creditPayment(trx, payment.id, PROVIDER_ACTOR, { paymentIntentId });
+      const credited = await creditPayment(trx, payment.id, PROVIDER_ACTOR, { paymentIntentId, details });
       return { status: "handled", what: credited } as const;
     }
     const lastError = intent.last_payment_error as Obj | null | undefined;
