@@ -1,10 +1,15 @@
 /**
  * Settings → Billing: the balance and credit limit, usage per day and key for
  * the last 30 days, one page of the credit history (newest first,
- * keyset-paged), the auto-recharge rule, and the whole ledger as CSV.
+ * keyset-paged), the auto-recharge rule, and the whole ledger as CSV; and the
+ * payments (issue 18): what Add credits offers, the saved card, the caps on
+ * auto-recharge and the receipts, all read from the database mirror (no call
+ * to the payment provider on a page load).
  */
+import { randomUUID } from "node:crypto";
 import type { MemberRole } from "../../db/schema.js";
 import type { Services } from "../context.server.js";
+import { currentCard, listPayments, PAYMENTS_PAGE_SIZE, rechargeLimits } from "../models/payments.server.js";
 import { getBalance, listLedger, newerLedgerCursor } from "../models/ledger.server.js";
 import { centsToDollarsInput } from "../models/money.js";
 import { accountKeyNames, dailySpendByKey, ledgerExportPage, LEDGER_EXPORT_PAGE } from "../models/usage.server.js";
@@ -54,6 +59,77 @@ export async function loadBillingPage(services: Pick<Services, "db">, accountId:
         }
       : null,
   };
+}
+
+/**
+ * The whole Settings → Billing page: loadBillingPage plus the payment parts.
+ * Each render carries fresh attempt ids for the forms that open a Checkout
+ * session (one for buying credits, one for saving a card), so a double submit
+ * of one rendered form opens one session, and a new render a new one.
+ */
+export async function loadBillingSettings(
+  services: Pick<Services, "db" | "config">,
+  accountId: string,
+  role: MemberRole,
+  before: string | undefined,
+  now = new Date(),
+) {
+  const { db, config } = services;
+  const [page, card, limits, payments] = await Promise.all([
+    loadBillingPage(services, accountId, role, before, now),
+    currentCard(db, accountId),
+    rechargeLimits(db, accountId, config.payments.rechargeLimits),
+    listPayments(db, accountId),
+  ]);
+  if (!page) return null;
+  const { purchase } = config.payments;
+  return {
+    ...page,
+    /** The shipped test provider: labelled on the page, and the only case where test cards are offered. */
+    testMode: config.payments.provider === "test",
+    purchase: {
+      minCents: String(purchase.minCents),
+      maxCents: String(purchase.maxCents),
+      presetsCents: purchase.presetsCents.map(String),
+    },
+    attempts: { credits: randomUUID(), card: randomUUID() },
+    card: card
+      ? {
+          brand: card.brand,
+          last4: card.last4,
+          expMonth: card.exp_month,
+          expYear: card.exp_year,
+          // A card is good through the last day of its expiry month.
+          expired: card.exp_year * 12 + card.exp_month < now.getUTCFullYear() * 12 + now.getUTCMonth() + 1,
+        }
+      : null,
+    limits: { perRechargeCents: limits.perRechargeCents.toString(), perDayCents: limits.perDayCents.toString() },
+    payments: payments.map((p) => ({
+      id: p.id,
+      at: p.created_at,
+      kind: p.kind,
+      amountCents: p.amount_cents,
+      status: p.status,
+      failureCode: p.failure_code,
+      cardBrand: p.card_brand,
+      cardLast4: p.card_last4,
+      // A receipt is a link to the provider's page: anything but http(s) never reaches the page.
+      receiptUrl: httpUrlOrNull(p.receipt_url),
+      refundedCents: p.refunded_cents,
+    })),
+    /** Only the newest PAYMENTS_PAGE_SIZE are listed. */
+    paymentsCapped: payments.length >= PAYMENTS_PAGE_SIZE,
+  };
+}
+
+function httpUrlOrNull(url: string | null): string | null {
+  if (!url) return null;
+  try {
+    const { protocol } = new URL(url);
+    return protocol === "https:" || protocol === "http:" ? url : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The lowest threshold a rule may have: the balance never goes below the credit limit, nor the table below −$100.00. null: the account is gone. */

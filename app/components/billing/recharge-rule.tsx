@@ -2,9 +2,10 @@
 import { Form } from "@remix-run/react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { centsToDollarsInput, formatCents } from "../../models/money.js";
-import { TEST_PAYMENT_METHODS } from "../../payments/payment-provider.js";
+import { SAVED_CARD, TEST_PAYMENT_METHODS } from "../../payments/payment-provider.js";
 import type { FieldErrors } from "../forms.js";
 import { Alert, When } from "../ui.js";
+import { cardShort, type CardView } from "./saved-card.js";
 
 export type RuleField = "thresholdDollars" | "targetDollars" | "paymentMethod";
 
@@ -25,29 +26,101 @@ export interface RuleView {
   lastOutcomeAt: string | Date | null;
 }
 
+/** What the rule form answered. */
+export interface RuleOutcome {
+  form: "rule";
+  saved: string | null;
+  fieldErrors: FieldErrors<RuleField>;
+  values: RuleValues | null;
+}
+
 export const isTestMethod = (m: string): m is keyof typeof TEST_PAYMENT_METHODS => Object.hasOwn(TEST_PAYMENT_METHODS, m);
+
+/** The payment methods the form offers: the saved card, and the test cards only under the test provider. */
+export function paymentMethodOptions(card: CardView | null, testMode: boolean, current: string | null): { value: string; label: string }[] {
+  const options: { value: string; label: string }[] = [];
+  if (card) options.push({ value: SAVED_CARD, label: `Saved card (${cardShort(card)})` });
+  else if (current === SAVED_CARD) options.push({ value: SAVED_CARD, label: "Saved card (none saved yet: save one above)" });
+  if (testMode) for (const [value, label] of Object.entries(TEST_PAYMENT_METHODS)) options.push({ value, label });
+  return options;
+}
+
+/** A rule's payment method as the facts show it. */
+export function paymentMethodLabel(method: string, card: CardView | null): string {
+  if (method === SAVED_CARD) return card ? `Saved card (${cardShort(card)})` : "Saved card (none saved)";
+  return isTestMethod(method) ? TEST_PAYMENT_METHODS[method] : method;
+}
+
+/** Why the rule paused, as a clause ("…because the card was declined"). */
+function pauseCause(reason: string): string {
+  if (reason === "authentication_required") return "the bank asked you to confirm the payment, which an automatic top-up can't do";
+  if (reason === "no_saved_card") return "there is no saved card";
+  if (reason === "card_declined") return "the card was declined";
+  return `the card was declined (${reason.replace(/_/g, " ")})`;
+}
+
+/** The paused rule: why, and what fixes it. */
+export function PausedRuleAlert({ rule, canManage }: { rule: RuleView; canManage: boolean }) {
+  if (!rule.pausedReason) return null;
+  const reason = rule.pausedReason;
+  const usesCard = rule.paymentMethod === SAVED_CARD;
+  let fix: string;
+  if (!canManage) fix = "An owner or admin of this account can resume it by saving a card or saving the rule again.";
+  else if (reason === "no_saved_card") fix = "Save a card under “Saved card”: auto-recharge resumes once it is saved.";
+  else if (reason === "authentication_required")
+    fix = usesCard
+      ? "Save the card again under “Saved card” (your bank can confirm it there) or save another card: auto-recharge resumes once it is saved."
+      : "Choose another payment method below and save the rule: saving it resumes auto-recharge.";
+  else
+    fix = usesCard
+      ? "Save another card under “Saved card” (auto-recharge resumes once it is saved), or save the rule again to try the same card: saving it resumes auto-recharge."
+      : "Check the payment method below and save the rule: saving it resumes auto-recharge.";
+  return <Alert kind="error" lines={[`Auto-recharge is paused because ${pauseCause(reason)}.`, fix]} />;
+}
 
 export function RechargeRule({
   rule,
   canManage,
   floor,
   outcome,
+  card,
+  testMode,
+  limits,
 }: {
   rule: RuleView | null;
   canManage: boolean;
   /** The lowest balance, formatted. */
   floor: string;
   /** The action's answer: a saved message, or the fields it refused with what was typed. */
-  outcome: { saved: string | null; fieldErrors: FieldErrors<RuleField>; values: RuleValues | null } | undefined;
+  outcome: RuleOutcome | undefined;
+  card: CardView | null;
+  testMode: boolean;
+  /** This account's caps on automatic top-ups. */
+  limits: { perRechargeCents: string; perDayCents: string };
 }) {
   const errors = outcome?.fieldErrors ?? {};
+  const options = paymentMethodOptions(card, testMode, rule?.paymentMethod ?? null);
+  const offered = (m: string | undefined) => (m !== undefined && options.some((o) => o.value === m) ? m : undefined);
   const v: RuleValues = outcome?.values ?? {
     enabled: rule?.enabled ?? false,
     thresholdDollars: rule ? centsToDollarsInput(rule.thresholdCents) : "10.00",
     targetDollars: rule ? centsToDollarsInput(rule.targetCents) : "50.00",
-    paymentMethod: rule?.paymentMethod ?? "test_card_approve",
+    paymentMethod: offered(rule?.paymentMethod) ?? (card || !testMode ? SAVED_CARD : "test_card_approve"),
   };
+  // With Stripe and no card there is nothing to choose: the rule charges the card once one is saved.
+  const needsCard = !card && !testMode;
   const errorCount = Object.keys(errors).length;
+  const caps = (
+    <p id="rule-limits" className="muted">
+      Each top-up is at most {formatCents(limits.perRechargeCents)} and at most {formatCents(limits.perDayCents)} a day for this account.
+    </p>
+  );
+  const methodDescribedBy = [errors.paymentMethod ? "paymentMethod-error" : null, "paymentMethod-hint"].filter(Boolean).join(" ");
+  const methodError = errors.paymentMethod ? (
+    <div id="paymentMethod-error" className="field-error">
+      {errors.paymentMethod}
+    </div>
+  ) : null;
   return (
     <section className="card" aria-labelledby="rule-h">
       <h2 id="rule-h">Auto-recharge</h2>
@@ -63,7 +136,7 @@ export function RechargeRule({
       {outcome?.saved ? <Alert kind="ok" lines={[outcome.saved]} /> : null}
       {errorCount > 0 ? <Alert kind="error" lines={["The rule was not saved. Fix the fields marked below."]} /> : null}
       {canManage ? (
-        <Form method="post" aria-labelledby="rule-h" noValidate>
+        <Form method="post" aria-labelledby="rule-h" aria-describedby="rule-limits" noValidate>
           <AuthenticityTokenInput />
           <div className="field">
             <label>
@@ -86,47 +159,63 @@ export function RechargeRule({
               error={errors.targetDollars}
             />
           </div>
-          <div className="field">
-            <label htmlFor="paymentMethod">Payment method (test payment provider)</label>
-            <select
-              id="paymentMethod"
-              name="paymentMethod"
-              defaultValue={v.paymentMethod}
-              aria-invalid={errors.paymentMethod ? true : undefined}
-              aria-describedby={errors.paymentMethod ? "paymentMethod-error paymentMethod-hint" : "paymentMethod-hint"}
-            >
-              {Object.entries(TEST_PAYMENT_METHODS).map(([value, label]) => (
-                <option key={value} value={value}>
-                  {label}
-                </option>
-              ))}
-            </select>
-            <div id="paymentMethod-hint" className="hint">
-              This installation charges through the built-in test payment provider: no real card is ever charged.
+          {needsCard ? (
+            <div className="field">
+              <input type="hidden" name="paymentMethod" value={SAVED_CARD} />
+              <p id="paymentMethod-hint">
+                <strong>Payment method:</strong> save a card first (under “Saved card” above): auto-recharge charges the saved card.
+              </p>
+              {methodError}
             </div>
-            {errors.paymentMethod ? (
-              <div id="paymentMethod-error" className="field-error">
-                {errors.paymentMethod}
+          ) : (
+            <div className="field">
+              <label htmlFor="paymentMethod">Payment method</label>
+              <select
+                id="paymentMethod"
+                name="paymentMethod"
+                defaultValue={v.paymentMethod}
+                key={v.paymentMethod}
+                aria-invalid={errors.paymentMethod ? true : undefined}
+                aria-describedby={methodDescribedBy}
+              >
+                {options.map((o) => (
+                  <option key={o.value} value={o.value}>
+                    {o.label}
+                  </option>
+                ))}
+              </select>
+              <div id="paymentMethod-hint" className="hint">
+                {testMode
+                  ? "Test cards are offered because this installation uses the test payment provider: no real card is ever charged."
+                  : "Auto-recharge charges the saved card while you are away (off-session)."}
               </div>
-            ) : null}
-          </div>
+              {methodError}
+            </div>
+          )}
           <button type="submit" name="intent" value="save_rule" className="btn primary">
             Save auto-recharge rule
           </button>
+          {caps}
         </Form>
       ) : rule ? (
-        <dl className="facts">
-          <dt>Status</dt>
-          <dd>{rule.pausedReason ? "paused" : rule.enabled ? "on" : "off"}</dd>
-          <dt>When balance goes below</dt>
-          <dd>{formatCents(rule.thresholdCents)}</dd>
-          <dt>Bring balance up to</dt>
-          <dd>{formatCents(rule.targetCents)}</dd>
-          <dt>Payment method</dt>
-          <dd>{isTestMethod(rule.paymentMethod) ? TEST_PAYMENT_METHODS[rule.paymentMethod] : rule.paymentMethod}</dd>
-        </dl>
+        <>
+          <dl className="facts">
+            <dt>Status</dt>
+            <dd>{rule.pausedReason ? "paused" : rule.enabled ? "on" : "off"}</dd>
+            <dt>When balance goes below</dt>
+            <dd>{formatCents(rule.thresholdCents)}</dd>
+            <dt>Bring balance up to</dt>
+            <dd>{formatCents(rule.targetCents)}</dd>
+            <dt>Payment method</dt>
+            <dd>{paymentMethodLabel(rule.paymentMethod, card)}</dd>
+          </dl>
+          {caps}
+        </>
       ) : (
-        <p>No auto-recharge rule is set. Owners and admins of this account can set one.</p>
+        <>
+          <p>No auto-recharge rule is set. Owners and admins of this account can set one.</p>
+          {caps}
+        </>
       )}
     </section>
   );
