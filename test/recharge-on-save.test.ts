@@ -27,6 +27,8 @@ const entries = (accountId: string) =>
 const rechargeRun = (accountId: string) => t.temporal.client.workflow.getHandle(rechargeWorkflowId(accountId)).describe();
 /** The recharge's credit lands within the deadline (the workflow runs on the worker meanwhile). */
 const deadline = { timeout: 20_000, interval: 50 };
+/** What the saved message says when a top-up starts (or should have); the page's other text mentions top-ups too (the caps). */
+const TOP_UP_STARTED = /a top-up to \$[\d,.]+ has started|the top-up could not be started/;
 
 describe("saving an auto-recharge rule below its threshold", () => {
   it("at $0, saving “below $5, bring up to $25” tops the balance up to $25 without any API call", async () => {
@@ -45,7 +47,7 @@ describe("saving an auto-recharge rule below its threshold", () => {
     expect(rule.last_outcome).toBe("recharged");
     // Saved again above the threshold now: nothing more happens.
     const again = await save(ua, { enabled: "on" });
-    expect(pageText(again.body)).not.toContain("top-up");
+    expect(pageText(again.body)).not.toMatch(TOP_UP_STARTED);
     expect(await entries(accountId)).toHaveLength(1);
   });
 
@@ -53,7 +55,7 @@ describe("saving an auto-recharge rule below its threshold", () => {
     const { ua, accountId } = await signUp("enable-later@example.com");
     const off = await save(ua, {}); // an unchecked box is not sent
     expect(off.status).toBe(200);
-    expect(pageText(off.body)).not.toContain("top-up");
+    expect(pageText(off.body)).not.toMatch(TOP_UP_STARTED);
     await expect(rechargeRun(accountId)).rejects.toThrow(/not found/i);
 
     await t.temporal.runWorker(realActivities(t.db), async () => {
@@ -69,7 +71,36 @@ describe("saving an auto-recharge rule below its threshold", () => {
     const saved = await save(ua, { enabled: "on", thresholdDollars: "-10", targetDollars: "25" }); // $0 is not below −$10
     expect(saved.status).toBe(200);
     expect(pageText(saved.body)).toContain("Saved.");
-    expect(pageText(saved.body)).not.toContain("top-up");
+    expect(pageText(saved.body)).not.toMatch(TOP_UP_STARTED);
     await expect(rechargeRun(accountId)).rejects.toThrow(/not found/i);
+  });
+
+  it("with a card saved through the setup checkout, a saved-card rule below its threshold charges that card; the receipt shows it", async () => {
+    const { ua, accountId } = await signUp("saved-card@example.com");
+    // Save the card as a person does: the form opens the local checkout, "approve" there sends the signed webhook.
+    const page = (await ua.get(BILLING)).body;
+    const cardForm = page.split("<form").find((f) => f.includes('value="save_card"'))!;
+    const attempt = /name="attempt" value="([^"]+)"/.exec(cardForm)![1];
+    const opened = await ua.request(BILLING, { form: { csrf: UserAgent.csrfFrom(cardForm), attempt, intent: "save_card" } });
+    expect(opened.status).toBe(302);
+    const approved = await fetch(opened.location!, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: "choice=approve",
+      redirect: "manual",
+    });
+    expect(approved.status).toBe(303);
+    expect(pageText((await ua.get(BILLING)).body)).toContain("Visa •••• 4242, expires");
+
+    await t.temporal.runWorker(realActivities(t.db), async () => {
+      const saved = await save(ua, { enabled: "on", paymentMethod: "saved_card" });
+      expect(saved.status).toBe(200);
+      expect(pageText(saved.body)).toContain("a top-up to $25.00 has started");
+      await expect.poll(() => balanceOf(accountId), deadline).toBe("2500");
+    });
+    expect(await entries(accountId)).toEqual([{ kind: "recharge", amount_cents: "2500" }]);
+    const payments = await t.db.selectFrom("payments").select(["kind", "status", "provider_payment_method_id"]).where("account_id", "=", accountId).execute();
+    expect(payments).toEqual([{ kind: "recharge", status: "succeeded", provider_payment_method_id: "pm_test_approve" }]);
+    expect(pageText((await ua.get(BILLING)).body)).toMatch(/Auto-recharge \$25\.00 Visa •••• 4242 Paid Receipt/);
   });
 });
