@@ -25,6 +25,11 @@ function signInOrigins(config: Config): string[] {
   return [...new Set([config.oauth.google ? "https://accounts.google.com" : local, config.oauth.github ? "https://github.com" : local])];
 }
 
+/** Where a billing form's post is redirected: the provider's hosted Checkout page (form-action covers that redirect too). */
+function checkoutOrigins(config: Config): string[] {
+  return config.payments.provider === "stripe" ? ["https://checkout.stripe.com"] : [new URL(config.payments.localCheckoutUrl).origin];
+}
+
 /**
  * Inline style *attributes* are allowed (style-src-attr 'unsafe-inline'): pages
  * use React `style={{…}}` for spacing, and an attribute cannot run script or
@@ -49,7 +54,7 @@ export function cspDirectives(config: Config) {
     "base-uri": ["'none'"],
     "frame-src": ["'none'"],
     "frame-ancestors": ["'none'"],
-    "form-action": ["'self'", ...signInOrigins(config)],
+    "form-action": ["'self'", ...new Set([...signInOrigins(config), ...checkoutOrigins(config)])],
     "worker-src": ["'self'"],
     "manifest-src": ["'self'"],
     // report-uri, not report-to: sent at once by every browser (the Reporting API batches and Firefox

@@ -156,8 +156,16 @@ export async function openCheckoutRow(
   return found;
 }
 
-export async function setProviderSession(db: DbOrTrx, id: string, providerSessionId: string): Promise<void> {
-  await db.updateTable("checkout_sessions").set({ provider_session_id: providerSessionId }).where("id", "=", id).execute();
+/** Records the provider's session id once; false when it was recorded already. */
+export async function setProviderSession(db: DbOrTrx, id: string, providerSessionId: string): Promise<boolean> {
+  const row = await db
+    .updateTable("checkout_sessions")
+    .set({ provider_session_id: providerSessionId })
+    .where("id", "=", id)
+    .where("provider_session_id", "is", null)
+    .returning("id")
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /** A session of this account (the return page); null for anyone else's. */

@@ -54,7 +54,8 @@ export async function startCheckout(
     });
     if (row.provider_session_id === null) {
       await db.transaction().execute(async (trx) => {
-        await setProviderSession(trx, row.id, session.sessionId);
+        // Two identical submits at once both get here: only the one that records the session audits it.
+        if (!(await setProviderSession(trx, row.id, session.sessionId))) return;
         await writeAudit(trx, actor, {
           action: row.mode === "payment" ? "billing.checkout_opened" : "billing.card_setup_opened",
           targetType: "account",
