@@ -233,7 +233,7 @@ export interface BillingFlagsTable {
   account_id: string;
   reason: string;
   payment_id: string | null;
-  amount_cents: ColumnType<string | null, string | number | bigint | null, never>;
+  amount_cents: ColumnType<string | null, string | number | bigint | null, string | number | bigint | null>;
   created_at: Timestamp;
   resolved_at: NullableTimestamp;
   resolved_by_staff_id: string | null;

@@ -245,6 +245,11 @@ describe("an off-session recharge of the saved card", () => {
     const mails = await mailsOf(a.accountId);
     expect(mails).toHaveLength(1);
     expect(mails[0]!.text_body).toContain("confirmed by you");
+
+    // The owner confirms it with their bank: Stripe says succeeded; the credit lands and the rule runs again.
+    expect((await settle(a, "payment_intent.succeeded")).body).toMatchObject({ status: "handled", what: "credited" });
+    expect(await rechargeEntries(a.accountId)).toHaveLength(1);
+    expect(await ruleOf(a.accountId)).toMatchObject({ paused_reason: null, last_outcome: "recharged" });
   });
 
   it("a 402 card_declined from Stripe: the workflow ends declined, the rule pauses with the decline code, one mail", async () => {

@@ -312,7 +312,7 @@ describe("refunds (charge.refunded)", () => {
     expect(await paymentsOf(p.accountId)).toEqual([expect.objectContaining({ refunded_cents: "5000", refund_posted_cents: "0" })]);
   });
 
-  it("a partial refund flagged, then the full one: still one flag (its amount stays the first one's: see the report)", async () => {
+  it("a partial refund flagged, then the full one: still one flag, now for the whole unposted amount", async () => {
     const p = await openPurchase(5_000);
     await postJson(p.completed);
     await postLedgerEntry(t.db, {
@@ -326,7 +326,7 @@ describe("refunds (charge.refunded)", () => {
     await postJson(p.refund(2_000));
     await postJson(p.refund(5_000, 2_000));
     const flags = await t.db.selectFrom("billing_flags").select(["reason", "amount_cents"]).where("account_id", "=", p.accountId).execute();
-    expect(flags).toEqual([{ reason: REFUND_FLOOR_FLAG, amount_cents: "2000" }]);
+    expect(flags).toEqual([{ reason: REFUND_FLOOR_FLAG, amount_cents: "5000" }]);
     // What is refunded but not in the ledger is on the payment: all of it.
     expect(await paymentsOf(p.accountId)).toEqual([expect.objectContaining({ refunded_cents: "5000", refund_posted_cents: "0" })]);
     expect(await audits(p.accountId, "billing.refund_flagged")).toHaveLength(1);

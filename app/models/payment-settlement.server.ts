@@ -13,7 +13,7 @@ import { rechargeFailedMail } from "../mail/templates/billing.js";
 import { writeAudit, type Actor } from "./audit.server.js";
 import { postLedgerEntry } from "./ledger.server.js";
 import { lockPayment, raiseBillingFlag, updatePayment, type PaymentRow } from "./payments.server.js";
-import { recordRechargeOutcome } from "./recharge-rules.server.js";
+import { recordRechargeOutcome, resumeRechargeRule } from "./recharge-rules.server.js";
 import type { PaymentDetails } from "../payments/payment-provider.js";
 
 export interface MailSettings {
@@ -61,7 +61,11 @@ export async function creditPayment(
         }
       : {}),
   });
-  if (payment.kind === "recharge") await recordRechargeOutcome(trx, payment.account_id, "recharged", null);
+  if (payment.kind === "recharge") {
+    await recordRechargeOutcome(trx, payment.account_id, "recharged", null);
+    // The owner confirmed the payment their bank asked about: the rule it paused runs again.
+    if (payment.status === "requires_action") await resumeRechargeRule(trx, payment.account_id);
+  }
   await writeAudit(trx, actor, {
     action: payment.kind === "recharge" ? "billing.recharged" : "billing.credits_purchased",
     targetType: "account",

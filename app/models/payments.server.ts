@@ -397,17 +397,24 @@ export async function setRechargeLimits(db: DbOrTrx, accountId: string, limits: 
 
 // ---- flags for support ---------------------------------------------------
 
-/** Raises a flag once per payment and reason (a redelivered refund does not raise a second). */
+/**
+ * Raises a flag once per payment and reason (a redelivered refund does not raise a second); a flag
+ * still open takes the new amount (a further refund of the same payment makes the unposted sum grow).
+ */
 export async function raiseBillingFlag(db: DbOrTrx, flag: { accountId: string; reason: string; paymentId: string | null; amountCents: bigint | null }) {
   const open = await db
     .selectFrom("billing_flags")
-    .select("id")
+    .select(["id", "amount_cents"])
     .where("account_id", "=", flag.accountId)
     .where("reason", "=", flag.reason)
     .where("resolved_at", "is", null)
     .$if(flag.paymentId !== null, (q) => q.where("payment_id", "=", flag.paymentId))
     .executeTakeFirst();
-  if (open) return { id: open.id, raised: false };
+  if (open) {
+    const amount = flag.amountCents === null ? null : flag.amountCents.toString();
+    if (open.amount_cents !== amount) await db.updateTable("billing_flags").set({ amount_cents: amount }).where("id", "=", open.id).execute();
+    return { id: open.id, raised: false };
+  }
   const row = await db
     .insertInto("billing_flags")
     .values({

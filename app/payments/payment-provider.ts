@@ -39,7 +39,15 @@ export interface PaymentEvent {
   data: { object: Record<string, unknown> };
 }
 
-export class WebhookSignatureError extends Error {}
+/**
+ * A webhook whose signature does not verify. Recognised by its `name` (isWebhookSignatureError): the
+ * route that catches it is in the Remix build, which bundles its own copy of this class, while the
+ * provider comes from the server's build, so `instanceof` cannot tell it there.
+ */
+export class WebhookSignatureError extends Error {
+  override name = "WebhookSignatureError";
+}
+export const isWebhookSignatureError = (err: unknown): boolean => err instanceof Error && err.name === "WebhookSignatureError";
 
 export interface PaymentProvider {
   readonly name: PaymentProviderName;

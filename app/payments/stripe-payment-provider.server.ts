@@ -141,26 +141,13 @@ function chargeDetails(charge: string | Stripe.Charge | null): PaymentDetails {
   return { chargeId: charge.id, receiptUrl: charge.receipt_url ?? null, card: card?.last4 ? { brand: card.brand ?? "card", last4: card.last4 } : null };
 }
 
-/**
- * A WebhookSignatureError that also says so by its `name`: the route that
- * catches it lives in the Remix build, which bundles its own copy of the class,
- * while the provider comes from the server's bundle (build/server), so
- * `instanceof` alone cannot tell it there (a forged webhook was a 500).
- */
-const WEBHOOK_SIGNATURE_ERROR = "WebhookSignatureError";
-function signatureError(message: string): WebhookSignatureError {
-  const err = new WebhookSignatureError(message);
-  err.name = WEBHOOK_SIGNATURE_ERROR;
-  return err;
-}
-
 /** Verifies a webhook signed with a secret, the way Stripe's SDK does (the test provider's local checkout signs the same way). */
 export function verifyStripeSignature(rawBody: string, signatureHeader: string | null, secret: string): PaymentEvent {
-  if (!signatureHeader) throw signatureError("No Stripe-Signature header.");
+  if (!signatureHeader) throw new WebhookSignatureError("No Stripe-Signature header.");
   try {
     return Stripe.webhooks.constructEvent(rawBody, signatureHeader, secret) as unknown as PaymentEvent;
   } catch (err) {
-    if (err instanceof Stripe.errors.StripeSignatureVerificationError) throw signatureError(err.message);
+    if (err instanceof Stripe.errors.StripeSignatureVerificationError) throw new WebhookSignatureError(err.message);
     throw err;
   }
 }

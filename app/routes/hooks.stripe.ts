@@ -11,7 +11,7 @@
  */
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { readRawBody } from "../http/raw-body.server.js";
-import { WebhookSignatureError } from "../payments/payment-provider.js";
+import { isWebhookSignatureError } from "../payments/payment-provider.js";
 import { handlePaymentEvent } from "../services/payment-webhooks.server.js";
 import { decodeUtf8, faultPath, findTextFault, textProblemReason } from "../validation/text.js";
 
@@ -36,9 +36,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   try {
     event = context.services.payments.verifyWebhook(text, request.headers.get("Stripe-Signature"));
   } catch (err) {
-    // By name too: the provider is built outside this Remix bundle, with its own copy of the class (see signatureError).
-    const unverified = err instanceof WebhookSignatureError || (err instanceof Error && err.name === "WebhookSignatureError");
-    if (!unverified && !(err instanceof SyntaxError)) throw err;
+    if (!isWebhookSignatureError(err) && !(err instanceof SyntaxError)) throw err;
     logger.warn("payment webhook refused: missing or bad signature");
     return fail(400, "invalid_signature", "The Stripe-Signature header is missing, stale or does not match the body.");
   }

@@ -138,6 +138,8 @@ async function saveCardFromCheckout(
   const { db } = services;
   const result = await db.transaction().execute(async (trx) => {
     if (!(await claimPaymentEvent(trx, event))) return null;
+    // Two setups of one account completing at once take turns here (one card in use per account).
+    await trx.selectFrom("accounts").select("id").where("id", "=", checkout.account_id).forUpdate().execute();
     const replaced = await replaceCard(trx, checkout.account_id, checkout.provider, card);
     await completeCheckoutRow(trx, checkout.id);
     // A rule paused because the old card failed runs again on the new one.
