@@ -8,7 +8,13 @@ import type { AddressInfo } from "node:net";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type {} from "../test/setup/global-setup.js";
-import { decodeStripeForm, startStripeIdempotencyProxy, type RecordedStripeRequest, type StripeIdempotencyProxy } from "./stripe-idempotency-proxy.js";
+import {
+  decodeStripeForm,
+  startStripeIdempotencyProxy,
+  type HeldStripeRequest,
+  type RecordedStripeRequest,
+  type StripeIdempotencyProxy,
+} from "./stripe-idempotency-proxy.js";
 
 let proxy: StripeIdempotencyProxy;
 let n = 0;
@@ -330,5 +336,93 @@ describe("injected failures", () => {
     expect((await control("POST", "/_control", null, { failNext: 1, path: "/v1/refunds", status: 503, replay: false })).status).toBe(200);
     expect((await post("/v1/refunds", { charge: "ch_1" }, { key: freshKey() })).status).toBe(503);
     expect((await post("/v1/refunds", { charge: "ch_1" }, { key: freshKey() })).status).toBe(200);
+  });
+});
+
+describe("held answers", () => {
+  /** Polls the key's /_held until `n` answers are held (stripe-mock answered, the caller waits). */
+  async function heldFor(key: string, n: number): Promise<HeldStripeRequest[]> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const { json } = await control("GET", "/_held", key);
+      const list = json as HeldStripeRequest[];
+      if (list.length >= n) return list;
+      if (Date.now() > deadline) throw new Error(`only ${list.length} of ${n} answers held after 10 s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  it("makes the charge, saves it and holds the answer until released; a retry meanwhile gets the replay at once", async () => {
+    const key = freshKey();
+    expect((await control("POST", "/_control", key, { hold: 1, path: "/v1/payment_intents", method: "POST" })).status).toBe(200);
+    const first = post("/v1/payment_intents", intent, { key, idempotencyKey: "held-1" });
+    let settled = false;
+    void first.then(() => (settled = true));
+
+    const [held] = await heldFor(key, 1);
+    expect(held).toMatchObject({ method: "POST", path: "/v1/payment_intents", idempotencyKey: "held-1", status: 200, body: { amount: "2000" } });
+    expect(held!.responseId).toMatch(/^pi_/);
+    // Logged as made at "Stripe" from the moment stripe-mock answered.
+    expect(proxy.requests({ idempotencyKey: "held-1" })).toEqual([
+      expect.objectContaining({ seq: held!.seq, held: true, replayed: false, responseId: held!.responseId }),
+    ]);
+
+    // The caller gave up and asked again with the same key: the saved charge, not a second one, and not held.
+    const retry = await post("/v1/payment_intents", intent, { key, idempotencyKey: "held-1" });
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(((await retry.json()) as { id: string }).id).toBe(held!.responseId);
+    // The hold was for one request: a new key is answered at once.
+    expect((await post("/v1/payment_intents", intent, { key, idempotencyKey: "held-2" })).status).toBe(200);
+    expect(settled).toBe(false);
+
+    expect((await control("POST", "/_release", key, { seq: held!.seq })).json).toEqual({ released: [held!.seq] });
+    const answered = await first;
+    expect(answered.status).toBe(200);
+    expect(((await answered.json()) as { id: string }).id).toBe(held!.responseId);
+    expect((await control("GET", "/_held", key)).json).toEqual([]);
+  });
+
+  it("forgets an answer whose caller hung up (a killed worker); the key still replays the charge", async () => {
+    const key = freshKey();
+    await control("POST", "/_control", key, { hold: 1, path: "/v1/payment_intents" });
+    const gone = new AbortController();
+    const first = fetch(`${proxy.url}/v1/payment_intents`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${key}`, "Idempotency-Key": "hung-up", "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(intent).toString(),
+      signal: gone.signal,
+    }).catch((e: unknown) => e);
+    const [held] = await heldFor(key, 1);
+    gone.abort();
+    expect(await first).toBeInstanceOf(Error);
+    const deadline = Date.now() + 5_000;
+    while (((await control("GET", "/_held", key)).json as unknown[]).length > 0) {
+      if (Date.now() > deadline) throw new Error("the hung-up caller's answer is still held");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const pi = await sdk(key).paymentIntents.create(
+      { amount: 2000, currency: "usd", customer: "cus_test", off_session: true, confirm: true, payment_method: "pm_card_visa" },
+      { idempotencyKey: "hung-up" },
+    );
+    expect(pi.id).toBe(held!.responseId);
+    expect(proxy.requests({ idempotencyKey: "hung-up" }).map((r) => [r.held, r.replayed, r.responseId])).toEqual([
+      [true, false, pi.id],
+      [false, true, pi.id],
+    ]);
+  });
+
+  it("holds each of the next n, releases them all at once, and refuses a malformed hold", async () => {
+    const key = freshKey();
+    expect((await control("POST", "/_control", key, { hold: 0, path: "/v1/customers" })).status).toBe(400);
+    expect((await control("POST", "/_control", key, { hold: 1, path: "v1/customers" })).status).toBe(400);
+    expect((await control("POST", "/_release", key, { seq: "one" })).status).toBe(400);
+    await control("POST", "/_control", key, { hold: 2, path: "/v1/customers" });
+    const answers = [post("/v1/customers", {}, { key }), post("/v1/customers", {}, { key })];
+    const held = await heldFor(key, 2);
+    // Another secret key neither sees them nor is held.
+    expect((await control("GET", "/_held", freshKey())).json).toEqual([]);
+    expect((await post("/v1/customers", {}, { key: freshKey() })).status).toBe(200);
+    expect(((await control("POST", "/_release", key)).json as { released: number[] }).released.sort()).toEqual(held.map((h) => h.seq).sort());
+    expect((await Promise.all(answers)).map((r) => r.status)).toEqual([200, 200]);
   });
 });

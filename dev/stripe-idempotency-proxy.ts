@@ -30,7 +30,15 @@
  *   closes the connection: the charge happened but the caller never heard (the SDK then
  *   retries with the same key and gets the replay).
  *   Optional "method" (default any) narrows the match.
- * With an Authorization header the three controls act on that secret key's requests only, so
+ * - POST /_control {"hold": n, "path": "/v1/payment_intents"}: the next n requests to that path
+ *   reach stripe-mock as usual and their answers are saved for replay as usual, but the HTTP
+ *   answer to the caller is held back: the charge is made at "Stripe" and its answer is in
+ *   flight, so a test can kill the caller right then. Retries with the same key get the replay
+ *   at once (the key is no longer in flight). Optional "method" narrows the match.
+ *   GET /_held lists the answers held now (a held request is in the log from the moment
+ *   stripe-mock answered, marked `held`); POST /_release {"seq"?: n} sends them (all, or one);
+ *   a caller that closes its connection meanwhile drops its own from the list.
+ * With an Authorization header the controls act on that secret key's requests only, so
  * test files running side by side (each with its own sk_test_ key) never see each other's.
  *
  * Everything else passes through unchanged.
@@ -61,6 +69,28 @@ export interface RecordedStripeRequest {
   replayed: boolean;
   /** Answered (or dropped) by a /_control failure. */
   injected: boolean;
+  /** Its answer was held back by a /_control hold (see /_held for the ones still held). */
+  held: boolean;
+}
+
+export interface HoldRule {
+  hold: number;
+  path: string;
+  method?: string;
+}
+
+/** A request whose answer (already made by stripe-mock and saved) is held back from its caller. */
+export interface HeldStripeRequest {
+  /** The request's `seq` in the log. */
+  seq: number;
+  /** When the answer was ready. */
+  since: string;
+  method: string;
+  path: string;
+  idempotencyKey: string | null;
+  body: Record<string, unknown>;
+  status: number;
+  responseId: string | null;
 }
 
 export interface FailNextRule {
@@ -82,6 +112,13 @@ export interface StripeIdempotencyProxy {
   /** The log, oldest first (all secret keys). */
   requests(filter?: { path?: string; method?: string; idempotencyKey?: string }): RecordedStripeRequest[];
   failNext(rule: FailNextRule, scope?: string): void;
+  /** Holds back the answers of the next `hold` requests to `path` (see /_control {"hold"}). */
+  hold(rule: HoldRule, scope?: string): void;
+  /** The answers held back now, oldest first. */
+  held(scope?: string): HeldStripeRequest[];
+  /** Sends held answers (all, or the one with this seq); returns the seqs sent. */
+  release(seq?: number, scope?: string): number[];
+  /** Forgets the log, pending failures and holds; held answers are sent. */
   reset(scope?: string): void;
   stop(): Promise<void>;
 }
@@ -106,6 +143,18 @@ interface ActiveRule extends Required<Pick<FailNextRule, "path" | "status">> {
   drop?: "request" | "response";
   /** Authorization header the rule is limited to; undefined for every key. */
   scope?: string;
+}
+
+interface ActiveHold {
+  remaining: number;
+  path: string;
+  method?: string;
+  scope?: string;
+}
+
+interface OpenHold extends HeldStripeRequest {
+  scope: string;
+  send(): void;
 }
 
 // ---------------------------------------------------------------- form decoding
@@ -283,12 +332,15 @@ export async function startStripeIdempotencyProxy(opts: {
   const target = new URL(opts.target);
   const store = new Map<string, StoreEntry>();
   const rules: ActiveRule[] = [];
+  const holds: ActiveHold[] = [];
+  const open: OpenHold[] = [];
   let log: (RecordedStripeRequest & { scope: string })[] = [];
   let seq = 0;
 
-  const record = (r: Omit<RecordedStripeRequest, "seq" | "at">, scope: string) => {
-    log.push({ seq: ++seq, at: new Date().toISOString(), ...r, scope });
+  const record = (r: Omit<RecordedStripeRequest, "seq" | "at" | "held"> & { held?: boolean }, scope: string): number => {
+    log.push({ seq: ++seq, at: new Date().toISOString(), ...r, held: !!r.held, scope });
     if (log.length > LOG_LIMIT) log.shift();
+    return seq;
   };
 
   const requests = (filter: { path?: string; method?: string; idempotencyKey?: string } = {}, scope?: string): RecordedStripeRequest[] =>
@@ -302,9 +354,38 @@ export async function startStripeIdempotencyProxy(opts: {
       )
       .map(({ scope: _scope, ...r }) => structuredClone(r));
 
+  const inScope = (ruleScope: string | undefined, scope: string | undefined) => scope === undefined || ruleScope === scope;
+
+  const held = (scope?: string): HeldStripeRequest[] =>
+    open.filter((h) => inScope(h.scope, scope)).map(({ scope: _scope, send: _send, ...h }) => structuredClone(h));
+
+  const release = (which?: number, scope?: string): number[] => {
+    const sent: number[] = [];
+    for (const h of open.filter((h) => inScope(h.scope, scope) && (which === undefined || h.seq === which))) {
+      h.send();
+      sent.push(h.seq);
+    }
+    return sent;
+  };
+
   const reset = (scope?: string) => {
     log = scope === undefined ? [] : log.filter((r) => r.scope !== scope);
-    for (let i = rules.length - 1; i >= 0; i--) if (scope === undefined || rules[i]!.scope === scope) rules.splice(i, 1);
+    for (let i = rules.length - 1; i >= 0; i--) if (inScope(rules[i]!.scope, scope)) rules.splice(i, 1);
+    for (let i = holds.length - 1; i >= 0; i--) if (inScope(holds[i]!.scope, scope)) holds.splice(i, 1);
+    release(undefined, scope);
+  };
+
+  const hold = (rule: HoldRule, scope?: string) => {
+    if (!Number.isInteger(rule.hold) || rule.hold < 1) throw new Error("hold must be a whole number ≥ 1");
+    if (typeof rule.path !== "string" || !rule.path.startsWith("/")) throw new Error("path must be a request path such as /v1/payment_intents");
+    holds.push({ remaining: rule.hold, path: rule.path, method: rule.method?.toUpperCase(), scope });
+  };
+
+  const takeHold = (method: string, path: string, scope: string): boolean => {
+    const i = holds.findIndex((r) => r.path === path && (!r.method || r.method === method) && (r.scope === undefined || r.scope === scope));
+    if (i === -1) return false;
+    if (--holds[i]!.remaining <= 0) holds.splice(i, 1);
+    return true;
   };
 
   const failNext = (rule: FailNextRule, scope?: string) => {
@@ -352,13 +433,31 @@ export async function startStripeIdempotencyProxy(opts: {
     if (url.pathname === "/_control" && req.method === "POST") {
       const raw = (await readBody(req)).toString("utf8");
       try {
-        failNext(JSON.parse(raw) as FailNextRule, scope);
+        const rule = JSON.parse(raw) as (FailNextRule | HoldRule) & Record<string, unknown>;
+        if (typeof rule !== "object" || rule === null) throw new Error("expected a JSON object");
+        if ("hold" in rule) hold(rule as HoldRule, scope);
+        else failNext(rule as FailNextRule, scope);
       } catch (err) {
         return reply(400, { error: String((err as Error).message ?? err) });
       }
       return reply(200, { ok: true });
     }
-    return reply(404, { error: `no test control ${req.method} ${url.pathname} (GET /_requests, POST /_reset, POST /_control)` });
+    if (url.pathname === "/_held" && req.method === "GET") return reply(200, held(scope));
+    if (url.pathname === "/_release" && req.method === "POST") {
+      const raw = (await readBody(req)).toString("utf8");
+      let which: number | undefined;
+      try {
+        const parsed = (raw.trim() ? JSON.parse(raw) : {}) as { seq?: unknown };
+        if (parsed.seq !== undefined && !Number.isInteger(parsed.seq)) throw new Error("seq must be a request's seq from /_held");
+        which = parsed.seq as number | undefined;
+      } catch (err) {
+        return reply(400, { error: String((err as Error).message ?? err) });
+      }
+      return reply(200, { released: release(which, scope) });
+    }
+    return reply(404, {
+      error: `no test control ${req.method} ${url.pathname} (GET /_requests, GET /_held, POST /_reset, POST /_control, POST /_release)`,
+    });
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -433,6 +532,8 @@ export async function startStripeIdempotencyProxy(opts: {
 
     const rule = takeRule(method, url.pathname, authorization);
     if (rule?.drop === "request") return dropConnection(0);
+    // Taken on arrival (before stripe-mock answers), so "the next n" means the next n to arrive.
+    const holding = !rule && takeHold(method, url.pathname, authorization);
     if (rule && !rule.drop) {
       const injected = jsonResponse(rule.status, rule.body, key ? { "idempotency-key": key } : {});
       if (storeKey && rule.replay) store.set(storeKey, { method, path: url.pathname, params, savedAt: Date.now(), state: "done", response: injected });
@@ -454,7 +555,37 @@ export async function startStripeIdempotencyProxy(opts: {
       else store.delete(storeKey);
     }
     if (rule?.drop === "response") return dropConnection(upstream.status, upstream);
+    if (holding) return holdAnswer(upstream);
     return answer(upstream);
+
+    /** Saved (above) and logged now; sent only on /_release. A caller that hangs up meanwhile never hears it. */
+    function holdAnswer(r: SavedResponse): void {
+      const s = summary(r.body);
+      const responseId = r.status < 300 ? s.id : null;
+      const n = record({ ...base, status: r.status, responseId, errorType: s.errorType, replayed: false, injected: false, held: true }, authorization);
+      const entry: OpenHold = {
+        seq: n,
+        since: new Date().toISOString(),
+        method,
+        path: url.pathname,
+        idempotencyKey: key,
+        body: structuredClone(body),
+        status: r.status,
+        responseId,
+        scope: authorization,
+        send: () => {
+          forget();
+          if (!res.destroyed && !res.writableEnded) send(res, r);
+        },
+      };
+      const forget = () => {
+        const i = open.indexOf(entry);
+        if (i !== -1) open.splice(i, 1);
+      };
+      if (res.destroyed || req.socket.destroyed) return; // hung up while stripe-mock answered
+      open.push(entry);
+      res.once("close", forget);
+    }
   };
 
   const server = http.createServer((req, res) => {
@@ -473,6 +604,9 @@ export async function startStripeIdempotencyProxy(opts: {
     url: `http://127.0.0.1:${port}`,
     requests: (filter) => requests(filter),
     failNext: (rule, scope) => failNext(rule, scope),
+    hold: (rule, scope) => hold(rule, scope),
+    held: (scope) => held(scope),
+    release: (which, scope) => release(which, scope),
     reset: (scope) => reset(scope),
     stop: () =>
       new Promise<void>((resolve) => {
