@@ -13,6 +13,7 @@ import {
   getBillingCustomer,
   hasPendingRecharge,
   openPayment,
+  receiptChange,
   rechargedTodayCents,
   rechargeLimits,
   updatePayment,
@@ -97,6 +98,8 @@ export function rechargeActivities({
         idempotencyKey: input.idempotencyKey,
         paymentMethodId: method,
         customerId: customer?.customer_id ?? null,
+        // The receipt names the card even when the charge is declined (Stripe's answer then carries none).
+        card: rule?.payment_method === SAVED_CARD && card ? { brand: card.brand, last4: card.last4 } : null,
       });
       // The card was removed between plan and charge: nothing to charge; the rule pauses as for a decline.
       if (!payment.provider_payment_method_id) return { paymentId: payment.id, outcome: "declined", paymentIntentId: null, code: "no_saved_card" };
@@ -108,13 +111,7 @@ export function rechargeActivities({
         metadata: { account_id: input.accountId, payment_id: payment.id, purpose: "auto_recharge" },
       });
       if (result.paymentIntentId) {
-        const details = result.outcome === "approved" ? result : null;
-        await updatePayment(db, payment.id, {
-          paymentIntentId: result.paymentIntentId,
-          ...(details
-            ? { chargeId: details.chargeId, receiptUrl: details.receiptUrl, cardBrand: details.card?.brand ?? null, cardLast4: details.card?.last4 ?? null }
-            : {}),
-        });
+        await updatePayment(db, payment.id, { paymentIntentId: result.paymentIntentId, ...receiptChange(result.outcome === "approved" ? result : null) });
       }
       if (result.outcome === "approved" || result.outcome === "pending")
         return { paymentId: payment.id, outcome: result.outcome, paymentIntentId: result.paymentIntentId };

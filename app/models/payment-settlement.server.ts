@@ -12,7 +12,7 @@ import { enqueueMail, type DeliveryMode } from "../mail/mailer.server.js";
 import { rechargeFailedMail } from "../mail/templates/billing.js";
 import { writeAudit, type Actor } from "./audit.server.js";
 import { postLedgerEntry } from "./ledger.server.js";
-import { lockPayment, raiseBillingFlag, updatePayment, type PaymentRow } from "./payments.server.js";
+import { lockPayment, raiseBillingFlag, receiptChange, updatePayment, type PaymentRow } from "./payments.server.js";
 import { recordRechargeOutcome, resumeRechargeRule } from "./recharge-rules.server.js";
 import type { PaymentDetails } from "../payments/payment-provider.js";
 
@@ -52,14 +52,7 @@ export async function creditPayment(
     failureCode: null,
     ledgerEntryId: result.entry.id,
     ...(paymentIntentId ? { paymentIntentId } : {}),
-    ...(found.details
-      ? {
-          chargeId: found.details.chargeId,
-          receiptUrl: found.details.receiptUrl,
-          cardBrand: found.details.card?.brand ?? null,
-          cardLast4: found.details.card?.last4 ?? null,
-        }
-      : {}),
+    ...receiptChange(found.details),
   });
   if (payment.kind === "recharge") {
     await recordRechargeOutcome(trx, payment.account_id, "recharged", null);

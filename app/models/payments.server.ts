@@ -8,7 +8,7 @@
 import { sql } from "kysely";
 import type { DbOrTrx } from "../../db/connection.js";
 import type { CheckoutMode, PaymentKind, PaymentProviderName, PaymentStatus } from "../../db/schema.js";
-import type { SavedCard } from "../payments/payment-provider.js";
+import type { PaymentDetails, SavedCard } from "../payments/payment-provider.js";
 
 // ---- webhook events -------------------------------------------------------
 
@@ -235,6 +235,7 @@ export async function openPayment(
     paymentIntentId?: string | null;
     paymentMethodId?: string | null;
     customerId?: string | null;
+    card?: { brand: string; last4: string } | null;
   },
 ) {
   await db
@@ -249,6 +250,8 @@ export async function openPayment(
       payment_intent_id: p.paymentIntentId ?? null,
       provider_payment_method_id: p.paymentMethodId ?? null,
       provider_customer_id: p.customerId ?? null,
+      card_brand: p.card?.brand ?? null,
+      card_last4: p.card?.last4 ?? null,
     })
     .onConflict((oc) => oc.column("idempotency_key").doNothing())
     .execute();
@@ -310,6 +313,16 @@ export async function updatePayment(
     .set({ ...set, updated_at: sql`now()` })
     .where("id", "=", id)
     .execute();
+}
+
+/** The receipt fields of a payment the provider described; a card it did not name keeps the one recorded at the charge. */
+export function receiptChange(details: PaymentDetails | null | undefined) {
+  if (!details) return {};
+  return {
+    chargeId: details.chargeId,
+    receiptUrl: details.receiptUrl,
+    ...(details.card ? { cardBrand: details.card.brand, cardLast4: details.card.last4 } : {}),
+  };
 }
 
 export const PAYMENTS_PAGE_SIZE = 25;
