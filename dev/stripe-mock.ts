@@ -14,51 +14,24 @@
  * the terminal's process group stops it too) and is SIGTERMed from a process
  * 'exit' hook; only a SIGKILLed parent leaves it running, holding a random port.
  */
-import { execFile, spawn } from "node:child_process";
-import { constants, promises as fs } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { findOnPath } from "./temporal-cli.js";
+import { spawn } from "node:child_process";
+import { findOrGoInstall, type GoTool } from "./go-tools.js";
 import { stopChild } from "./stop-child.js";
 
 export const STRIPE_MOCK_VERSION = "v0.203.0";
 export const STRIPE_MOCK_MODULE = "github.com/stripe/stripe-mock";
-const EXE = process.platform === "win32" ? "stripe-mock.exe" : "stripe-mock";
 /** The key stripe-mock's docs use; it accepts any `sk_test_` followed by letters and digits. */
 const PROBE_KEY = "sk_test_123";
 const READY_DEADLINE_MS = 30_000;
 
-async function isExecutableFile(file: string): Promise<boolean> {
-  try {
-    const st = await fs.stat(file);
-    if (!st.isFile()) return false;
-    await fs.access(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function run(file: string, args: string[]): Promise<{ ok: boolean; stdout: string; output: string }> {
-  return new Promise((resolve) => {
-    // cwd outside any module so a go.mod nearby cannot change what gets built.
-    execFile(file, args, { cwd: os.tmpdir(), maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      // stdout untrimmed: `go env GOBIN GOPATH` starts with an empty line when GOBIN is unset.
-      const output = (String(stderr) + String(stdout)).trim() || String(error?.message ?? "no output");
-      resolve({ ok: !error, stdout: String(stdout), output });
-    });
-  });
-}
-
-/** Where `go install` puts binaries (GOBIN, else the first GOPATH entry's bin); undefined when Go is missing. */
-async function goBinDir(go: string): Promise<string | undefined> {
-  const res = await run(go, ["env", "GOBIN", "GOPATH"]);
-  if (!res.ok) return undefined;
-  const [gobin = "", gopath = ""] = res.stdout.split(/\r?\n/);
-  if (gobin.trim()) return gobin.trim();
-  const first = gopath.split(path.delimiter)[0]?.trim();
-  return first ? path.join(first, "bin") : undefined;
-}
+const STRIPE_MOCK: GoTool = {
+  title: "stripe-mock (Stripe's API stand-in for the payment tests)",
+  exe: "stripe-mock",
+  module: STRIPE_MOCK_MODULE,
+  versions: [STRIPE_MOCK_VERSION],
+  pathVariable: "STRIPE_MOCK_PATH",
+  buildTakes: "up to a minute",
+};
 
 export async function findOrBuildStripeMock(opts: {
   /** STRIPE_MOCK_PATH; when set it must be right, nothing else is tried. */
@@ -67,38 +40,7 @@ export async function findOrBuildStripeMock(opts: {
   pathEnv?: string;
   log?: (msg: string) => void;
 }): Promise<string> {
-  const log = opts.log ?? (() => {});
-  const install = `go install ${STRIPE_MOCK_MODULE}@${STRIPE_MOCK_VERSION}`;
-
-  if (opts.path) {
-    const resolved = path.resolve(opts.path);
-    if (await isExecutableFile(resolved)) return resolved;
-    throw new Error(`STRIPE_MOCK_PATH=${opts.path} is not an executable file`);
-  }
-
-  const onPath = await findOnPath(EXE, opts.pathEnv);
-  if (onPath) return onPath;
-
-  // Without a PATH to search, plain `go` still resolves through the inherited one.
-  const go = (await findOnPath(process.platform === "win32" ? "go.exe" : "go", opts.pathEnv)) ?? "go";
-  const binDir = await goBinDir(go);
-  if (!binDir) {
-    throw new Error(
-      "stripe-mock (Stripe's API stand-in for the payment tests) is not on PATH and Go is not installed to build it. " +
-        `Install Go and run \`${install}\`, or set STRIPE_MOCK_PATH to a stripe-mock binary.`,
-    );
-  }
-  const built = path.join(binDir, EXE);
-  if (await isExecutableFile(built)) return built;
-
-  log(`Building stripe-mock ${STRIPE_MOCK_VERSION} with Go (${install}); this takes up to a minute the first time...`);
-  const res = await run(go, ["install", `${STRIPE_MOCK_MODULE}@${STRIPE_MOCK_VERSION}`]);
-  if (res.ok && (await isExecutableFile(built))) {
-    log(`Built stripe-mock ${STRIPE_MOCK_VERSION} at ${built}`);
-    return built;
-  }
-  const why = res.ok ? `it reported success but ${built} is not there` : res.output;
-  throw new Error(`Could not build stripe-mock with \`${install}\`; run it yourself or set STRIPE_MOCK_PATH.\n\n${why}`);
+  return findOrGoInstall(STRIPE_MOCK, { explicitPath: opts.path, pathEnv: opts.pathEnv, log: opts.log });
 }
 
 export interface StripeMock {
