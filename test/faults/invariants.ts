@@ -8,8 +8,10 @@ import type { Db } from "../../db/connection.js";
 import { isEmailTombstoned } from "../../app/models/email.server.js";
 import { RECORD_RETRY_MAX_MS } from "../../app/mail/dispatcher.server.js";
 import { databaseText } from "../helpers/pii-scan.js";
-import type { MailSink, ReceivedMail } from "./infra.js";
-import type { DeletionCase, TransferCase } from "./scenario.js";
+import type { Client } from "@temporalio/client";
+import type { HeldStripeRequest, RecordedStripeRequest } from "../../dev/stripe-idempotency-proxy.js";
+import { sleep, type MailSink, type ReceivedMail } from "./infra.js";
+import { StripeWebhooks, type DeletionCase, type RechargeCase, type TransferCase, type WebhookDelivery } from "./scenario.js";
 
 export class Checker {
   readonly categories = new Map<string, { checked: number; violations: number }>();
@@ -186,6 +188,268 @@ export async function checkDeletions(c: Checker, db: Db, deletions: DeletionCase
         return `deletion #${d.index}: "${needle}" found in ${dump.slice(table + 1, dump.indexOf("\n", table + 1))}: …${dump.slice(Math.max(0, at - 80), at + 80)}…`;
       });
     }
+  }
+}
+
+/** One run of an account's recharge workflow and what it returned. */
+export interface RechargeRun {
+  workflowId: string;
+  runId: string;
+  status: string;
+  result: { outcome?: string; amountCents?: string } | null;
+}
+
+/** Every run of each account's `recharge:<accountId>` workflow (visibility catches up for a few seconds if it must). */
+export async function listRechargeRuns(temporal: Client, recharges: RechargeCase[]): Promise<Map<string, RechargeRun[]>> {
+  const out = new Map<string, RechargeRun[]>();
+  for (const rc of recharges) {
+    const workflowId = `recharge:${rc.accountId}`;
+    let runs: RechargeRun[] = [];
+    for (let attempt = 0; attempt < 20; attempt++) {
+      runs = [];
+      try {
+        for await (const w of temporal.workflow.list({ query: `WorkflowId = "${workflowId}"` })) {
+          let result: RechargeRun["result"] = null;
+          if (w.status.name === "COMPLETED")
+            result = (await temporal.workflow.getHandle(workflowId, w.runId, { followRuns: false }).result()) as RechargeRun["result"];
+          runs.push({ workflowId, runId: w.runId, status: w.status.name, result });
+        }
+      } catch {
+        runs = [];
+      }
+      // A driver that saw its workflow finish has at least that run closed; visibility may lag a moment.
+      if (runs.length > 0 && runs.every((r) => r.status !== "RUNNING")) break;
+      if (rc.workflowId === undefined) break;
+      await sleep(500);
+    }
+    out.set(rc.accountId, runs);
+  }
+  return out;
+}
+
+const CHARGED = new Set(["pending", "recharged", "declined", "requires_action"]);
+
+/**
+ * Auto-recharge through the Stripe provider across the faults: per account one
+ * payments row per workflow run that charged (one run per dip below the
+ * threshold), Stripe charged once per idempotency key (a single request that
+ * stripe-mock answered, every other one a replay of it), one ledger entry per
+ * succeeded payment under `payment:<id>`, balances equal to their ledgers and
+ * to what the debits and the top-ups make, no recharge_failed mail. A charge
+ * whose answer was in flight when its worker was SIGKILLed was replayed to the
+ * retried activity: the first PaymentIntent, not a second.
+ */
+export async function checkRecharges(
+  c: Checker,
+  db: Db,
+  m: {
+    recharges: RechargeCase[];
+    runs: Map<string, RechargeRun[]>;
+    /** Every POST /v1/payment_intents the proxy saw. */
+    charges: RecordedStripeRequest[];
+    /** Charges whose worker was SIGKILLed while their answer was held in flight. */
+    held: HeldStripeRequest[];
+    deliveries: WebhookDelivery[];
+    mail: MailSink;
+  },
+) {
+  const { recharges } = m;
+  if (recharges.length === 0) return;
+  const ids = recharges.map((r) => r.accountId);
+  const payments = await db
+    .selectFrom("payments")
+    .select(["id", "account_id", "kind", "status", "amount_cents", "idempotency_key", "payment_intent_id", "ledger_entry_id", "failure_code"])
+    .where("account_id", "in", ids)
+    .execute();
+  const entries = await db
+    .selectFrom("ledger_entries")
+    .select(["id", "account_id", "kind", "amount_cents", "idempotency_key", "payment_intent_id"])
+    .where("account_id", "in", ids)
+    .execute();
+  const accounts = new Map((await db.selectFrom("accounts").select(["id", "balance_cents"]).where("id", "in", ids).execute()).map((a) => [a.id, a]));
+  const rules = new Map(
+    (await db.selectFrom("recharge_rules").select(["account_id", "paused_reason", "last_outcome"]).where("account_id", "in", ids).execute()).map((r) => [
+      r.account_id,
+      r,
+    ]),
+  );
+  const failedMail = await db
+    .selectFrom("mail_outbox")
+    .select(["related_id", "status"])
+    .where("kind", "=", "recharge_failed")
+    .where("related_type", "=", "account")
+    .where("related_id", "in", ids)
+    .execute();
+  const byKey = new Map<string, RecordedStripeRequest[]>();
+  for (const r of m.charges) if (r.idempotencyKey) byKey.set(r.idempotencyKey, [...(byKey.get(r.idempotencyKey) ?? []), r]);
+
+  for (const rc of recharges) {
+    const who = `recharge #${rc.index} (account ${rc.accountId})`;
+    const value = rc.result?.kind === "ok" ? (rc.result.value as { outcome?: string }) : null;
+    c.check(
+      "every workflow completed",
+      !!value && (value.outcome === "pending" || value.outcome === "recharged"),
+      () => `${who} (${rc.workflowId ?? "never started"}): ${JSON.stringify(rc.result)}`,
+    );
+
+    // ---- runs and payments rows
+    const runs = m.runs.get(rc.accountId) ?? [];
+    const mine = payments.filter((p) => p.account_id === rc.accountId && p.kind === "recharge");
+    const charging = runs.filter((r) => r.result?.outcome && CHARGED.has(r.result.outcome));
+    c.check(
+      "recharge: one recharge per dip below the threshold",
+      charging.length === 1,
+      () => `${who}: ${charging.length} runs charged: ${JSON.stringify(runs)}`,
+    );
+    c.check(
+      "recharge: every run finished",
+      runs.length > 0 && runs.every((r) => r.status === "COMPLETED"),
+      () => `${who}: runs ${JSON.stringify(runs.map((r) => [r.runId, r.status]))}`,
+    );
+    for (const run of runs) {
+      const key = `recharge:${run.workflowId}:${run.runId}`;
+      const rows = mine.filter((p) => p.idempotency_key === key);
+      const want = run.result?.outcome && CHARGED.has(run.result.outcome) ? 1 : 0;
+      c.check(
+        "recharge: exactly one payments row per workflow run",
+        rows.length === want,
+        () => `${who}: run ${run.runId} (${run.result?.outcome ?? run.status}) has ${rows.length} payments rows under ${key}, want ${want}`,
+      );
+      if (want && rows[0] && run.result?.amountCents !== undefined) {
+        c.check(
+          "recharge: exactly one payments row per workflow run",
+          rows[0].amount_cents === run.result.amountCents,
+          () => `${who}: payment ${rows[0].id} is ${rows[0].amount_cents} cents, its run planned ${run.result?.amountCents}`,
+        );
+      }
+    }
+    const runKeys = new Set(runs.map((r) => `recharge:${r.workflowId}:${r.runId}`));
+    for (const p of mine) {
+      c.check(
+        "recharge: exactly one payments row per workflow run",
+        runKeys.has(p.idempotency_key),
+        () => `${who}: payment ${p.id} under ${p.idempotency_key}, no such run`,
+      );
+    }
+
+    // ---- Stripe charged once per idempotency key
+    for (const p of mine) {
+      const log = byKey.get(p.idempotency_key) ?? [];
+      const made = log.filter((r) => !r.replayed);
+      const first = made[0];
+      c.check(
+        "recharge: Stripe charged once per idempotency key",
+        made.length === 1 && first.status === 200 && !!first.responseId,
+        () =>
+          `${who}: ${made.length} requests under ${p.idempotency_key} reached stripe-mock: ${JSON.stringify(made.map((r) => [r.seq, r.status, r.responseId]))}`,
+      );
+      c.check(
+        "recharge: Stripe charged once per idempotency key",
+        log.every((r) => r.responseId === first?.responseId) && p.payment_intent_id === (first?.responseId ?? null),
+        () =>
+          `${who}: payment ${p.id} holds ${p.payment_intent_id}; the answers under its key were ${JSON.stringify(log.map((r) => [r.seq, r.replayed ? "replay" : "made", r.responseId]))}`,
+      );
+    }
+    // No charge for this account outside a payment's key (the SDK's own stripe-node-retry-… keys, say).
+    const keys = new Set(mine.map((p) => p.idempotency_key));
+    for (const r of m.charges) {
+      const intent = StripeWebhooks.intentOf(r);
+      const account = (r.body as { metadata?: { account_id?: string } }).metadata?.account_id;
+      if (account !== rc.accountId) continue;
+      c.check(
+        "recharge: Stripe charged once per idempotency key",
+        r.idempotencyKey !== null && keys.has(r.idempotencyKey),
+        () => `${who}: charge #${r.seq} (${intent?.paymentIntentId ?? r.status}) under key ${r.idempotencyKey}, which is no payment's`,
+      );
+    }
+
+    // ---- ledger: one entry per succeeded payment
+    const recharged = entries.filter((e) => e.account_id === rc.accountId && e.kind === "recharge");
+    for (const p of mine) {
+      c.check("recharge: every payment succeeded", p.status === "succeeded", () => `${who}: payment ${p.id} is ${p.status} (${p.failure_code ?? "no code"})`);
+      if (p.status !== "succeeded") continue;
+      const e = recharged.filter((x) => x.idempotency_key === `payment:${p.id}`);
+      c.check(
+        "recharge: exactly one ledger entry per succeeded payment",
+        e.length === 1 && e[0].amount_cents === p.amount_cents && e[0].id === p.ledger_entry_id && e[0].payment_intent_id === p.payment_intent_id,
+        () => `${who}: payment ${p.id} (${p.amount_cents}, ${p.payment_intent_id}, entry ${p.ledger_entry_id}): entries ${JSON.stringify(e)}`,
+      );
+    }
+    const paymentKeys = new Set(mine.map((p) => `payment:${p.id}`));
+    for (const e of recharged) {
+      c.check(
+        "recharge: exactly one ledger entry per succeeded payment",
+        paymentKeys.has(e.idempotency_key),
+        () => `${who}: recharge entry ${e.id} under ${e.idempotency_key}, no payment's`,
+      );
+    }
+
+    // ---- balances
+    const balance = BigInt(accounts.get(rc.accountId)?.balance_cents ?? "0");
+    const ledger = entries.filter((e) => e.account_id === rc.accountId).reduce((s, e) => s + BigInt(e.amount_cents), 0n);
+    c.check("balances: each account equals its ledger", balance === ledger, () => `${who}: balance_cents ${balance} ≠ ledger sum ${ledger}`);
+    const debited = rc.debits.reduce((s, d) => s + d.amountCents, 0n);
+    const credited = mine.filter((p) => p.status === "succeeded").reduce((s, p) => s + BigInt(p.amount_cents), 0n);
+    c.check(
+      "recharge: balance is what the debits and the top-ups make",
+      balance === rc.balanceBefore - debited + credited,
+      () => `${who}: ${rc.balanceBefore} − debits ${debited} + recharges ${credited} = ${rc.balanceBefore - debited + credited}, balance is ${balance}`,
+    );
+    c.check("recharge: the top-up reaches the rule's target", balance === rc.targetCents, () => `${who}: balance ${balance}, target ${rc.targetCents}`);
+
+    // ---- no failure: the rule runs on, nobody was told their card failed
+    const rule = rules.get(rc.accountId);
+    c.check(
+      "recharge: no recharge_failed mail",
+      !rule?.paused_reason,
+      () => `${who}: rule paused (${rule?.paused_reason}; last outcome ${rule?.last_outcome})`,
+    );
+    c.check(
+      "recharge: no recharge_failed mail",
+      !failedMail.some((f) => f.related_id === rc.accountId),
+      () => `${who}: recharge_failed mail queued: ${JSON.stringify(failedMail.filter((f) => f.related_id === rc.accountId))}`,
+    );
+    const received: ReceivedMail[] = m.mail.to(rc.email).filter((x) => /auto-recharge/i.test(x.subject));
+    c.check("recharge: no recharge_failed mail", received.length === 0, () => `${who}: received "${received.map((x) => x.subject).join('", "')}"`);
+
+    // ---- webhooks: each PaymentIntent told of, credited at most once whatever the copies
+    for (const p of mine) {
+      const delivered = m.deliveries.filter((d) => d.paymentIntentId === p.payment_intent_id);
+      c.check("recharge: webhooks delivered and deduplicated", delivered.length >= 1, () => `${who}: no webhook delivered for ${p.payment_intent_id}`);
+      // A redelivery carries the event's id: the app says "duplicate" and does nothing (only one delivery can be
+      // the first; a first whose answer was lost after its commit leaves none but duplicates, which is fine).
+      for (const eventId of new Set(delivered.map((d) => d.eventId))) {
+        const firsts = delivered.filter((d) => d.eventId === eventId && d.outcome !== "duplicate");
+        c.check(
+          "recharge: webhooks delivered and deduplicated",
+          firsts.length <= 1,
+          () => `${who}: event ${eventId} of ${p.payment_intent_id} was handled ${firsts.length} times: ${JSON.stringify(firsts)}`,
+        );
+      }
+      const credits = delivered.filter((d) => d.outcome === "handled credited").length;
+      c.check(
+        "recharge: webhooks delivered and deduplicated",
+        credits <= 1,
+        () => `${who}: ${credits} deliveries of ${p.payment_intent_id} answered "credited": ${JSON.stringify(delivered)}`,
+      );
+    }
+  }
+
+  // ---- the charges whose answer died with their worker
+  for (const h of m.held) {
+    const log = (byKey.get(h.idempotencyKey ?? "") ?? []).sort((a, b) => a.seq - b.seq);
+    const payment = payments.find((p) => p.idempotency_key === h.idempotencyKey);
+    const replays = log.filter((r) => r.replayed);
+    c.check(
+      "recharge: a charge lost with its worker is replayed to the retry",
+      log[0]?.seq === h.seq &&
+        log[0].held &&
+        replays.length >= 1 &&
+        replays.every((r) => r.seq > h.seq && r.responseId === h.responseId) &&
+        payment?.payment_intent_id === h.responseId,
+      () =>
+        `charge #${h.seq} under ${h.idempotencyKey} (${h.responseId}): log ${JSON.stringify(log.map((r) => [r.seq, r.held ? "held" : r.replayed ? "replay" : "made", r.responseId]))}, payment ${JSON.stringify(payment)}`,
+    );
   }
 }
 

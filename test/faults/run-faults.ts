@@ -1,10 +1,23 @@
 /**
- * `npm run test:faults`: email transfers and account deletions run to the end
- * while the worker process is SIGKILLed and restarted at random moments,
- * PostgreSQL is restarted once and the Temporal dev server is restarted once
- * (same data file, same port). Then the invariants: every workflow completed,
- * balances unchanged and equal to the ledger, exactly one transfer pair per
- * ticket, every deleted account erased, no email delivered twice.
+ * `npm run test:faults`: email transfers, account deletions and auto-recharges
+ * run to the end while the worker process is SIGKILLed and restarted at random
+ * moments, PostgreSQL is restarted once and the Temporal dev server is
+ * restarted once (same data file, same port). Then the invariants: every
+ * workflow completed, balances unchanged and equal to the ledger, exactly one
+ * transfer pair per ticket, every deleted account erased, no email delivered
+ * twice, and per recharge one payment per run, one charge at Stripe per
+ * idempotency key, one ledger entry per succeeded payment.
+ *
+ * Recharges use the Stripe provider: stripe-mock (dev/stripe-mock.ts) behind
+ * the idempotency proxy (dev/stripe-idempotency-proxy.ts), both started here.
+ * The proxy holds back the answer of one charge at a time (its "hold"
+ * control): the PaymentIntent is made and saved, the worker that asked is
+ * SIGKILLed while the answer is in flight — between the charge and the
+ * ledger entry — and the activity's retry must get that PaymentIntent
+ * replayed. stripe-mock answers every confirm with requires_payment_method
+ * (pending to the app), so the run then sends Stripe's signed
+ * payment_intent.succeeded for every PaymentIntent made, some twice at once,
+ * the first held one's right after the kill (before the retry recorded it).
  *
  * A script, not a vitest suite: real PostgreSQL (embedded, throwaway folder),
  * the real Temporal dev server (SQLite file, so it keeps state across its
@@ -12,8 +25,11 @@
  * server/web.ts`, `server/worker.ts`), and an in-process SMTP server that the
  * worker's mail dispatcher delivers to.
  *
- * Environment: FAULTS_TRANSFERS (50), FAULTS_DELETIONS (50), FAULTS_MIN_KILLS
- * (20), FAULTS_SEED (random; printed, so a run can be repeated),
+ * Environment: FAULTS_TRANSFERS (50), FAULTS_DELETIONS (50), FAULTS_RECHARGES (6;
+ * 0 runs without stripe-mock, on the test provider), FAULTS_HELD_KILLS (how many
+ * kills with a charge's answer in flight to aim for, 2; at least one is required
+ * when there are recharges), FAULTS_MIN_KILLS (20), FAULTS_SEED (random; printed,
+ * so a run can be repeated),
  * FAULTS_RAMP_SECONDS (over how long the workflows are started, 20),
  * FAULTS_DRAIN_SECONDS (how long after the last fault the workflows and mail
  * have to finish, 200), FAULTS_PG_DOWN_SECONDS / FAULTS_TEMPORAL_DOWN_SECONDS
@@ -25,13 +41,26 @@
  *
  * Exit code: 0 when every invariant held, 1 on any violation, 2 on bad settings.
  */
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { parseConfig } from "../../app/config.server.js";
 import { createLogger } from "../../app/logger.server.js";
 import type { Db } from "../../db/connection.js";
 import { intFromEnv } from "../../dev/int-from-env.js";
+import { startStripeIdempotencyProxy, type HeldStripeRequest, type StripeIdempotencyProxy } from "../../dev/stripe-idempotency-proxy.js";
+import { findOrBuildStripeMock, startStripeMock } from "../../dev/stripe-mock.js";
 import { writeWorkflowBundle } from "../../server/workflow-bundle.js";
-import { Checker, checkDeletions, checkMail, checkTransfers, checkWorkflows, type DuplicateReport, type FaultEvent } from "./invariants.js";
+import {
+  Checker,
+  checkDeletions,
+  checkMail,
+  checkRecharges,
+  checkTransfers,
+  checkWorkflows,
+  listRechargeRuns,
+  type DuplicateReport,
+  type FaultEvent,
+} from "./invariants.js";
 import {
   cleanup,
   elapsed,
@@ -40,6 +69,7 @@ import {
   log,
   MailSink,
   makeTempDir,
+  onCleanup,
   Postgres,
   safePort,
   seededRandom,
@@ -51,20 +81,26 @@ import {
   type Child,
 } from "./infra.js";
 import {
+  StripeWebhooks,
   TicketBoard,
   createDeletionCase,
+  createRechargeCase,
   createStaff,
   createTransferCase,
   driveDeletion,
+  driveRecharge,
   driveTransfer,
   type DeletionCase,
   type Deps,
+  type RechargeCase,
   type TransferCase,
 } from "./scenario.js";
 import type { Client } from "@temporalio/client";
 
 const TRANSFERS = intFromEnv("FAULTS_TRANSFERS", 50, 0);
 const DELETIONS = intFromEnv("FAULTS_DELETIONS", 50, 0);
+const RECHARGES = intFromEnv("FAULTS_RECHARGES", 6, 0);
+const HELD_KILLS = intFromEnv("FAULTS_HELD_KILLS", 2, 0);
 const MIN_KILLS = intFromEnv("FAULTS_MIN_KILLS", 20, 0);
 const SEED = intFromEnv("FAULTS_SEED", Math.floor(Math.random() * 2 ** 31), 0);
 const RAMP_SECONDS = intFromEnv("FAULTS_RAMP_SECONDS", 20, 0);
@@ -144,18 +180,68 @@ class WorkerSupervisor {
     return false;
   }
 
-  async kill(): Promise<void> {
+  async kill(why?: string): Promise<void> {
     const child = this.current;
     if (!child || !child.isAlive()) return;
     this.killing.add(child.pid);
     child.process.kill("SIGKILL");
-    event("kill", `worker ${child.pid}`);
+    event("kill", `worker ${child.pid}${why ? ` ${why}` : ""}`);
     await child.exited;
     this.spawn(); // at once, as a process manager would
   }
 
   stop() {
     this.stopped = true;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Kills between a charge and its ledger entry.
+
+const PAYMENT_INTENTS = "/v1/payment_intents";
+
+/**
+ * The proxy holds back the answer of one charge at a time (made at stripe-mock and saved for
+ * replay, so "Stripe" has charged); the fault loop SIGKILLs the worker waiting for it. Armed
+ * again after each, until FAULTS_HELD_KILLS or until no recharge is left that has yet to charge.
+ */
+class HeldCharges {
+  /** Charges whose worker was SIGKILLed while their answer was held. */
+  readonly killed: HeldStripeRequest[] = [];
+  private heldInLogAtArm = -1;
+  constructor(
+    private readonly proxy: StripeIdempotencyProxy | null,
+    private readonly recharges: RechargeCase[],
+  ) {}
+
+  private charges() {
+    return this.proxy?.requests({ path: PAYMENT_INTENTS, method: "POST" }) ?? [];
+  }
+
+  /** Answers held now (a held answer whose caller died drops out of the list by itself). */
+  now(): HeldStripeRequest[] {
+    return this.proxy?.held() ?? [];
+  }
+
+  /** Another kill is asked for and can still happen: a recharge has yet to charge. */
+  wanted(): boolean {
+    if (!this.proxy || this.killed.length >= HELD_KILLS) return false;
+    const charged = new Set(this.charges().map((r) => (r.body as { metadata?: { account_id?: string } }).metadata?.account_id));
+    return this.recharges.some((rc) => rc.finishedAt === undefined && !charged.has(rc.accountId));
+  }
+
+  /** Holds the next charge's answer, unless a hold is still waiting for its charge or an answer is held now. */
+  arm(): void {
+    if (!this.wanted()) return;
+    const inLog = this.charges().filter((r) => r.held).length;
+    if (inLog === this.heldInLogAtArm || this.now().length > 0) return;
+    this.proxy!.hold({ hold: 1, path: PAYMENT_INTENTS, method: "POST" });
+    this.heldInLogAtArm = inLog;
+  }
+
+  /** Held answers that ended some other way (the caller's SDK timed out first, or a random kill got there). */
+  slipped(): number {
+    return this.charges().filter((r) => r.held && !this.killed.some((k) => k.seq === r.seq)).length - this.now().length;
   }
 }
 
@@ -182,9 +268,29 @@ async function outboxBusy(db: Db): Promise<number> {
   return Number(r.n);
 }
 
+/** stripe-mock behind the idempotency proxy, both in this run's hands; the app's Stripe settings point at the proxy. */
+async function startStripe(): Promise<{ proxy: StripeIdempotencyProxy; env: Record<string, string> }> {
+  const binary = await findOrBuildStripeMock({ path: process.env.STRIPE_MOCK_PATH, pathEnv: process.env.PATH, log: (m) => log(m) });
+  const mock = await startStripeMock({ binary });
+  onCleanup(() => mock.stop());
+  const proxy = await startStripeIdempotencyProxy({ target: mock.url });
+  onCleanup(() => proxy.stop());
+  const env = {
+    PAYMENT_PROVIDER: "stripe",
+    // stripe-mock takes any sk_test_ followed by letters and digits; the webhook secret is this run's own.
+    STRIPE_SECRET_KEY: `sk_test_faults${randomBytes(12).toString("hex")}`,
+    STRIPE_WEBHOOK_SECRET: `whsec_faults${randomBytes(16).toString("hex")}`,
+    STRIPE_API_BASE: proxy.url,
+  };
+  log(`stripe-mock on ${mock.url}, the idempotency proxy on ${proxy.url}`);
+  return { proxy, env };
+}
+
 async function main(): Promise<number> {
   const started = Date.now();
-  log(`seed ${SEED}: ${TRANSFERS} transfers, ${DELETIONS} deletions, at least ${MIN_KILLS} worker kills, one PostgreSQL restart, one Temporal restart`);
+  log(
+    `seed ${SEED}: ${TRANSFERS} transfers, ${DELETIONS} deletions, ${RECHARGES} recharges (Stripe), at least ${MIN_KILLS} worker kills, one PostgreSQL restart, one Temporal restart`,
+  );
   const tmp = await makeTempDir();
   const mail = new MailSink();
   const smtpUrl = await mail.start();
@@ -192,7 +298,12 @@ async function main(): Promise<number> {
   const temporal = new Temporal(path.join(tmp, "temporal.sqlite"), await safePort());
   // Workers start from a prebuilt bundle, as in production: 20+ restarts then cost no webpack run each.
   const workflowBundle = path.join(tmp, "workflow-bundle.js");
-  const [db] = await Promise.all([pg.create(), temporal.start(), writeWorkflowBundle(workflowBundle)]);
+  const [db, , , stripe] = await Promise.all([
+    pg.create(),
+    temporal.start(),
+    writeWorkflowBundle(workflowBundle),
+    RECHARGES > 0 ? startStripe() : Promise.resolve(null),
+  ]);
   const { client } = await temporalClient(temporal.address);
   log(`PostgreSQL on ${pg.port}, Temporal on ${temporal.address}, SMTP on ${mail.port}`);
 
@@ -206,6 +317,8 @@ async function main(): Promise<number> {
     LOG_LEVEL: "warn",
     // Throwaway processes on throwaway data: the built-in secrets are fine, and must be asked for.
     ALLOW_DEV_SECRETS: "1",
+    // Recharges charge through the Stripe provider (stripe-mock); without them, the test provider.
+    ...(stripe?.env ?? {}),
   };
   const webPort = await safePort();
   const health = `http://127.0.0.1:${webPort}/healthz`;
@@ -220,8 +333,10 @@ async function main(): Promise<number> {
   for (let i = 0; i < TRANSFERS; i++) transfers.push(await createTransferCase(db, i, rnd, config.transfer.secondApproverAboveCents));
   const deletions: DeletionCase[] = [];
   for (let i = 0; i < DELETIONS; i++) deletions.push(await createDeletionCase(db, i));
+  const recharges: RechargeCase[] = [];
+  for (let i = 0; i < RECHARGES; i++) recharges.push(await createRechargeCase(db, i, rnd));
   log(
-    `fixtures: ${transfers.length * 2} transfer accounts (${transfers.filter((t) => t.approvalsNeeded === 2).length} need two approvers), ${deletions.length} people to delete`,
+    `fixtures: ${transfers.length * 2} transfer accounts (${transfers.filter((t) => t.approvalsNeeded === 2).length} need two approvers), ${deletions.length} people to delete, ${recharges.length} accounts with a saved card and a recharge rule`,
   );
 
   const webUp = await waitHealth(health, 200, HEALTH_TIMEOUT_MS);
@@ -233,6 +348,8 @@ async function main(): Promise<number> {
   let deadlineAt = Infinity;
   const board = new TicketBoard(db);
   board.start();
+  const webUrl = `http://127.0.0.1:${webPort}`;
+  const webhooks = new StripeWebhooks({ webUrl, secret: config.payments.webhookSecret, requests: (f) => stripe?.proxy.requests(f) ?? [] });
   const deps: Deps = {
     board,
     db,
@@ -242,16 +359,24 @@ async function main(): Promise<number> {
     mail,
     deadline: () => deadlineAt,
     verbose: VERBOSE,
+    webUrl,
+    stripe: webhooks,
   };
-  const order = [...transfers.map((t) => ({ kind: "transfer" as const, t })), ...deletions.map((d) => ({ kind: "deletion" as const, d }))].sort(
-    () => rnd() - 0.5,
-  );
+  // The first charge to reach "Stripe" has its answer held, before any driver starts.
+  const held = new HeldCharges(stripe?.proxy ?? null, recharges);
+  held.arm();
+  const order = [
+    ...transfers.map((t) => ({ kind: "transfer" as const, t })),
+    ...deletions.map((d) => ({ kind: "deletion" as const, d })),
+    ...recharges.map((r) => ({ kind: "recharge" as const, r })),
+  ].sort(() => rnd() - 0.5);
   let finished = 0;
   const total = order.length;
   const runs = order.map(async (job, i) => {
     await sleep(total > 1 ? Math.floor((RAMP_SECONDS * 1000 * i) / (total - 1)) : 0);
     if (job.kind === "transfer") await driveTransfer(deps, job.t, staffIds);
-    else await driveDeletion(deps, job.d);
+    else if (job.kind === "deletion") await driveDeletion(deps, job.d);
+    else await driveRecharge(deps, job.r);
     finished++;
   });
   const inFlight = () => total - finished;
@@ -308,11 +433,69 @@ async function main(): Promise<number> {
     faults.temporalRestarts++;
   };
 
+  // ---- a kill between a charge and its ledger entry: "Stripe" made the PaymentIntent and saved it
+  // for replay, its answer is in flight to the worker, and the worker dies. The retried activity
+  // must get the same PaymentIntent (same idempotency key), not make a second.
+  const earlyWebhooks: Promise<unknown>[] = [];
+  /**
+   * SIGKILLs the worker. Only one is alive at a time, and a killed one's held answers leave the
+   * list once the proxy sees its connection close (waited for after each kill), so every answer
+   * held at this moment is this worker's own: a kill between its charge and the ledger entry.
+   */
+  const killWorker = async (): Promise<boolean> => {
+    const worker = supervisor.current;
+    if (!worker || !worker.isAlive()) return false;
+    const answers = held.now();
+    const busy = inFlight();
+    await supervisor.kill(answers.length ? `between charge and ledger (${answers.map((h) => h.responseId).join(", ")} made, answer in flight)` : undefined);
+    kills++;
+    if (busy > 0) killsInFlight++;
+    const uptime = `after ${((Date.now() - worker.startedAt) / 1000).toFixed(1)} s (${busy} workflows in flight)`;
+    // Its connections died with it: what it was still waiting for is dropped, never answered late.
+    const mine = new Set([...answers, ...held.now()].map((h) => h.seq));
+    const left = () => held.now().filter((h) => mine.has(h.seq));
+    const deadline = Date.now() + 5_000;
+    while (left().length > 0 && Date.now() < deadline) await sleep(20);
+    const lost = left().length === 0;
+    if (answers.length > 0 || !lost) {
+      checker.check(
+        "a killed worker's charge answer is lost with it",
+        lost,
+        () => `answers ${left().map((h) => h.seq)} still held 5 s after worker ${worker.pid} was SIGKILLed`,
+      );
+    }
+    if (!lost) stripe?.proxy.release();
+    if (answers.length === 0) {
+      log(`kill ${kills}: worker ${worker.pid} ${uptime}`);
+      held.arm();
+      return true;
+    }
+    held.killed.push(...answers);
+    log(
+      `kill ${kills}: worker ${worker.pid} between the charge and the ledger entry: ${answers.map((h) => `${h.responseId} (${h.idempotencyKey})`).join(", ")} made at Stripe, the answer in flight; ${uptime}`,
+    );
+    // Stripe's event may come before the retried activity has even recorded the PaymentIntent: the first kill's, at once.
+    if (held.killed.length === answers.length) {
+      for (const h of answers) {
+        const intent = StripeWebhooks.intentOf(h);
+        const rc = recharges.find((r) => r.accountId === intent?.accountId);
+        if (intent && rc) earlyWebhooks.push(webhooks.deliver(deps, rc, intent, "right after the kill, before the retry"));
+      }
+    }
+    held.arm();
+    return true;
+  };
+  /** Sleeps `ms`, or less when a charge's answer is held meanwhile. */
+  const watchHeld = async (ms: number) => {
+    const until = Date.now() + ms;
+    while (Date.now() < until && held.now().length === 0) await sleep(Math.min(25, until - Date.now()));
+  };
+
   // ---- fault loop. Each fault meets a worker that is up and polling: the restarts test whether a
   // running worker rides them out by itself, the kills hit it at a random moment of its work.
   let kills = 0;
   const faultsUntil = Date.now() + MAX_FAULT_PHASE_MS;
-  while (kills < MIN_KILLS || faults.pgRestarts < 1 || faults.temporalRestarts < 1) {
+  while (kills < MIN_KILLS || faults.pgRestarts < 1 || faults.temporalRestarts < 1 || held.wanted() || held.now().length > 0) {
     if (Date.now() > faultsUntil) {
       log(`the fault phase ran over ${MAX_FAULT_PHASE_MS / 60_000} minutes (a worker that never polls?); stopping it`);
       break;
@@ -321,6 +504,12 @@ async function main(): Promise<number> {
       log(`every workflow finished after ${kills} kills: too early for the faults asked for (raise FAULTS_TRANSFERS/FAULTS_DELETIONS)`);
       break;
     }
+    if (held.now().length > 0) {
+      // A charge's answer is in flight to the worker. (None alive: it crashed, and its connection closes in a moment.)
+      if (!(await killWorker())) await sleep(20);
+      continue;
+    }
+    held.arm();
     const worker = supervisor.current;
     if (!worker || !(await supervisor.waitPolling(worker))) {
       await sleep(250); // died by itself (the supervisor restarts it) or slow to start
@@ -334,14 +523,14 @@ async function main(): Promise<number> {
       await restartTemporal();
       continue;
     }
-    if (kills >= MIN_KILLS) continue;
-    await sleep(between(...UPTIME_MS));
+    if (kills >= MIN_KILLS) {
+      await watchHeld(500); // only the kills between a charge and its ledger entry are still to come
+      continue;
+    }
+    // At a random moment of its work, or at once when a charge's answer is held meanwhile.
+    await watchHeld(between(...UPTIME_MS));
     if (supervisor.current !== worker || !worker.isAlive()) continue;
-    const busy = inFlight();
-    await supervisor.kill();
-    kills++;
-    if (busy > 0) killsInFlight++;
-    log(`kill ${kills}: worker ${worker.pid} after ${((Date.now() - worker.startedAt) / 1000).toFixed(1)} s (${busy} workflows in flight)`);
+    await killWorker();
   }
   checker.check(
     "at least FAULTS_MIN_KILLS kills while workflows were in flight",
@@ -349,13 +538,24 @@ async function main(): Promise<number> {
     () => `only ${killsInFlight} of ${MIN_KILLS} kills hit in-flight workflows`,
   );
   checker.check("PostgreSQL restarted once mid-run", faults.pgRestarts === 1, () => `${faults.pgRestarts} PostgreSQL restarts`);
+  if (RECHARGES > 0 && HELD_KILLS > 0) {
+    checker.check(
+      "at least one kill between a charge and its ledger entry",
+      held.killed.length >= 1,
+      () => `no charge's answer was held when its worker was killed (${held.slipped()} held answers ended otherwise)`,
+    );
+  }
   checker.check("Temporal restarted once mid-run", faults.temporalRestarts === 1, () => `${faults.temporalRestarts} Temporal restarts`);
 
   // ---- drain: no more faults; everything has DRAIN_SECONDS to finish
   deadlineAt = Date.now() + DRAIN_SECONDS * 1000;
   log(`faults done (${kills} kills, ${inFlight()} workflows in flight); waiting up to ${DRAIN_SECONDS} s for the rest`);
   const progress = setInterval(() => log(`${inFlight()} workflows in flight`), 15_000);
+  // No more faults: a hold still armed (its charge never came) must not keep an answer back.
+  const releaser = stripe ? setInterval(() => stripe.proxy.release(), 100) : undefined;
   await Promise.all(runs);
+  await Promise.all(earlyWebhooks);
+  clearInterval(releaser);
   // Mail caused by the last steps, and any a killed dispatcher left under its lease.
   while (Date.now() < deadlineAt) {
     const busy = await outboxBusy(db).catch(() => -1);
@@ -380,6 +580,15 @@ async function main(): Promise<number> {
   checkWorkflows(checker, transfers, deletions);
   await checkTransfers(checker, db, transfers);
   await checkDeletions(checker, db, deletions, config.tombstoneSecret);
+  const rechargeRuns = await listRechargeRuns(client, recharges);
+  await checkRecharges(checker, db, {
+    recharges,
+    runs: rechargeRuns,
+    charges: webhooks.charges(),
+    held: held.killed,
+    deliveries: webhooks.deliveries,
+    mail,
+  });
   const expectedMail = [
     ...transfers.flatMap((t) => [
       { to: t.newEmail, subjectStartsWith: "Confirm that this account", what: `transfer #${t.index} confirmation` },
@@ -394,12 +603,29 @@ async function main(): Promise<number> {
   // ---- summary
   const done = (xs: Array<{ result?: { kind: string; value?: unknown } }>, outcome: string) =>
     xs.filter((x) => x.result?.kind === "ok" && (x.result.value as { outcome?: string })?.outcome === outcome).length;
-  const durations = [...transfers, ...deletions].filter((x) => x.startedAt && x.finishedAt).map((x) => x.finishedAt! - x.startedAt!);
-  const retries = [...transfers, ...deletions].reduce((n, x) => n + x.retries, 0);
+  const durations = [...transfers, ...deletions, ...recharges].filter((x) => x.startedAt && x.finishedAt).map((x) => x.finishedAt! - x.startedAt!);
+  const retries = [...transfers, ...deletions, ...recharges].reduce((n, x) => n + x.retries, 0);
+  const charges = webhooks.charges();
+  const outcomes = new Map<string, number>();
+  for (const d of webhooks.deliveries) outcomes.set(d.outcome, (outcomes.get(d.outcome) ?? 0) + 1);
+  const rechargeTimes = recharges.filter((x) => x.startedAt && x.finishedAt).map((x) => x.finishedAt! - x.startedAt!);
   const rows: Array<[string, string]> = [
     ["seed", String(SEED)],
     ["transfers completed / run", `${done(transfers, "completed")} / ${transfers.length}`],
     ["deletions deleted / run", `${done(deletions, "deleted")} / ${deletions.length}`],
+    [
+      "recharges settled / run",
+      `${done(recharges, "pending") + done(recharges, "recharged")} / ${recharges.length} (${recharges.reduce((n, r) => n + r.nudges, 0)} extra debits because a start was refused; driver p50 / max ${rechargeTimes.length ? `${pct(rechargeTimes, 0.5)} s / ${pct(rechargeTimes, 1)} s` : "-"})`,
+    ],
+    ["Stripe charges (POST /v1/payment_intents)", `${webhooks.made().length} made, ${charges.filter((r) => r.replayed).length} replayed to retries`],
+    [
+      "kills between charge and ledger",
+      `${held.killed.length} (${held.killed.map((h) => h.responseId).join(", ") || "none"}; ${Math.max(0, held.slipped())} held answers ended otherwise)`,
+    ],
+    [
+      "webhooks delivered",
+      `${webhooks.deliveries.length}: ${[...outcomes].map(([k, n]) => `${n}× ${k}`).join(", ") || "-"}; HTTP attempts ${webhooks.deliveries.reduce((n, d) => n + d.attempts, 0)}`,
+    ],
     ["worker kills (SIGKILL)", `${kills} (${killsInFlight} with workflows in flight; ${supervisor.spawned} worker processes in all)`],
     ["worker exits not caused by us", String(supervisor.unexpectedExits.length)],
     ["PostgreSQL restarts", String(faults.pgRestarts)],

@@ -1,7 +1,10 @@
 /**
  * What a fault run does to the app, the way people and staff do it: email
  * transfers (ticket → workflow → the new address confirms from its mail →
- * staff approve through the workflow update) and self-service deletions. Each
+ * staff approve through the workflow update), self-service deletions, and
+ * auto-recharges (a debit through POST /v1/usage takes a saved card's account
+ * below its rule's threshold → the recharge workflow charges the card at
+ * "Stripe" → Stripe's signed payment_intent.succeeded webhook credits it). Each
  * driver keeps trying through crashes and restarts until its workflow
  * finishes or the run's deadline passes, and never does a non-idempotent step
  * twice (an ambiguous commit is looked up before it is retried).
@@ -15,10 +18,15 @@ import { postLedgerEntry } from "../../app/models/ledger.server.js";
 import { setUserSubscriptions } from "../../app/models/mailing.server.js";
 import { createSession } from "../../app/models/sessions.server.js";
 import { createWebTransferTicket, markConfirmed } from "../../app/models/tickets.server.js";
+import { replaceCard, saveBillingCustomer } from "../../app/models/payments.server.js";
+import { saveRechargeRule } from "../../app/models/recharge-rules.server.js";
+import { SAVED_CARD } from "../../app/payments/payment-provider.js";
+import type { HeldStripeRequest, RecordedStripeRequest } from "../../dev/stripe-idempotency-proxy.js";
 import { decideTransfer, signalTransferConfirmed, startTransferWorkflow } from "../../app/services/transfer.server.js";
 import type { Db } from "../../db/connection.js";
-import { deleteWorkflowId } from "../../workflows/shared.js";
+import { deleteWorkflowId, rechargeWorkflowId } from "../../workflows/shared.js";
 import { accountWithKey } from "../helpers/accounts.js";
+import { paymentIntentEvent, randomId, signedWebhook } from "../helpers/stripe-events.js";
 import { log, sleep, type MailSink } from "./infra.js";
 
 /**
@@ -72,6 +80,10 @@ export interface Deps {
   /** Past this, drivers give up (Infinity while faults are still being injected). */
   deadline: () => number;
   verbose: boolean;
+  /** The web process ("http://127.0.0.1:PORT"): the API and Stripe's webhook endpoint. */
+  webUrl: string;
+  /** "Stripe": what the app asked of it (the proxy's log) and its webhooks. */
+  stripe: StripeWebhooks;
 }
 
 export interface TransferCase {
@@ -392,5 +404,227 @@ export async function driveDeletion(deps: Deps, del: DeletionCase): Promise<void
     del.result = outcome(err);
   } finally {
     del.finishedAt = Date.now();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Auto-recharges with the Stripe provider (stripe-mock behind the idempotency proxy)
+
+export interface RechargeCase {
+  index: number;
+  accountId: string;
+  userId: string;
+  email: string;
+  apiKey: string;
+  customerId: string;
+  paymentMethodId: string;
+  balanceBefore: bigint;
+  thresholdCents: bigint;
+  targetCents: bigint;
+  /** Every debit the driver made, each once (a retry of a debit reuses its idempotency key). */
+  debits: Array<{ key: string; amountCents: bigint }>;
+  /** Extra debits sent because no recharge had started (Temporal refused the start while it was down). */
+  nudges: number;
+  /** Stripe delivers this case's webhooks twice, both at once (the same event, the same id). */
+  webhookTwice: boolean;
+  workflowId?: string;
+  result?: WorkflowOutcome;
+  startedAt?: number;
+  finishedAt?: number;
+  retries: number;
+}
+
+/** A debit that takes the balance below the threshold, and small ones when a recharge must be asked for again. */
+const NUDGE_CENTS = 100n;
+
+/** An account with a saved card at "Stripe" (customer and card as a setup Checkout leaves them) and a saved_card rule. */
+export async function createRechargeCase(db: Db, index: number, rnd: () => number): Promise<RechargeCase> {
+  const tag = `${index}-${hex(4)}`;
+  const email = `faults-recharge-${tag}@example.com`;
+  const threshold = 2_000n;
+  const balance = BigInt(3_000 + Math.floor(rnd() * 5_000));
+  const target = threshold + BigInt(3_000 + Math.floor(rnd() * 7_000));
+  // Lands 1–15 dollars below the threshold (never near the credit limit, even after a few nudges).
+  const debit = balance - threshold + BigInt(100 + Math.floor(rnd() * 1_400));
+  const a = await accountWithKey(db, { balanceCents: balance, email });
+  const customerId = randomId("cus_", 14);
+  const paymentMethodId = randomId("pm_", 24);
+  await db.transaction().execute(async (trx) => {
+    await saveBillingCustomer(trx, a.accountId, "stripe", customerId);
+    await replaceCard(trx, a.accountId, "stripe", { paymentMethodId, brand: "visa", last4: "4242", expMonth: 12, expYear: new Date().getUTCFullYear() + 3 });
+    await saveRechargeRule(
+      trx,
+      a.accountId,
+      { enabled: true, thresholdCents: threshold, targetCents: target, paymentMethod: SAVED_CARD },
+      { type: "user", id: a.userId },
+    );
+  });
+  return {
+    index,
+    accountId: a.accountId,
+    userId: a.userId,
+    email,
+    apiKey: a.key,
+    customerId,
+    paymentMethodId,
+    balanceBefore: balance,
+    thresholdCents: threshold,
+    targetCents: target,
+    debits: [{ key: `faults-recharge-${index}-debit`, amountCents: debit }],
+    nudges: 0,
+    webhookTwice: index % 2 === 0,
+    retries: 0,
+  };
+}
+
+/** A PaymentIntent Stripe made: the first answer to a charge's idempotency key, never a replay. */
+export interface MadeIntent {
+  paymentIntentId: string;
+  idempotencyKey: string | null;
+  accountId: string;
+  paymentId: string;
+  amountCents: number;
+  customerId: string;
+  paymentMethodId: string;
+}
+
+export interface WebhookDelivery {
+  eventId: string;
+  paymentIntentId: string;
+  accountId: string;
+  /** Which delivery this was (the driver's, its second copy, or right after a kill). */
+  why: string;
+  /** HTTP attempts until the app answered 200. */
+  attempts: number;
+  /** What the app said it did: "handled credited", "handled already", "duplicate", … */
+  outcome: string;
+  at: number;
+}
+
+const PAYMENT_INTENTS = "/v1/payment_intents";
+
+/**
+ * Stripe's side of the webhooks: one `payment_intent.succeeded` per PaymentIntent it made
+ * (stripe-mock answers every off-session confirm with `requires_payment_method`, which the app
+ * treats as pending: the event settles it), signed with the endpoint's secret, delivered until
+ * the app answers 200 — and a redelivery is the same event with the same id, as at Stripe.
+ */
+export class StripeWebhooks {
+  private readonly events = new Map<string, ReturnType<typeof paymentIntentEvent<"payment_intent.succeeded">>>();
+  readonly deliveries: WebhookDelivery[] = [];
+  constructor(private readonly opts: { webUrl: string; secret: string; requests: (filter: { path: string; method: string }) => RecordedStripeRequest[] }) {}
+
+  /** Every POST /v1/payment_intents the proxy saw (replays and held ones included), oldest first. */
+  charges(): RecordedStripeRequest[] {
+    return this.opts.requests({ path: PAYMENT_INTENTS, method: "POST" });
+  }
+
+  /** The PaymentIntents Stripe made (of one account, or all). */
+  made(accountId?: string): MadeIntent[] {
+    return this.charges()
+      .filter((r) => !r.replayed && !r.injected && r.status >= 200 && r.status < 300)
+      .map(StripeWebhooks.intentOf)
+      .filter((i): i is MadeIntent => i !== null && (accountId === undefined || i.accountId === accountId));
+  }
+
+  static intentOf(r: RecordedStripeRequest | HeldStripeRequest): MadeIntent | null {
+    const b = r.body as { amount?: string; customer?: string; payment_method?: string; metadata?: Record<string, string> };
+    if (!r.responseId || !b.metadata?.account_id || !b.metadata.payment_id) return null;
+    return {
+      paymentIntentId: r.responseId,
+      idempotencyKey: r.idempotencyKey,
+      accountId: b.metadata.account_id,
+      paymentId: b.metadata.payment_id,
+      amountCents: Number(b.amount),
+      customerId: b.customer ?? "",
+      paymentMethodId: b.payment_method ?? "",
+    };
+  }
+
+  private eventFor(intent: MadeIntent) {
+    let event = this.events.get(intent.paymentIntentId);
+    if (!event) {
+      event = paymentIntentEvent("payment_intent.succeeded", {
+        paymentIntentId: intent.paymentIntentId,
+        amountCents: intent.amountCents,
+        customerId: intent.customerId,
+        paymentMethodId: intent.paymentMethodId,
+        metadata: { account_id: intent.accountId, payment_id: intent.paymentId, purpose: "auto_recharge" },
+      });
+      this.events.set(intent.paymentIntentId, event);
+    }
+    return event;
+  }
+
+  /** Delivers the intent's event until the app answers 200, as Stripe retries 5xx and lost connections (re-signed each time). */
+  async deliver(deps: Deps, c: { retries: number }, intent: MadeIntent, why: string): Promise<WebhookDelivery> {
+    const event = this.eventFor(intent);
+    let attempts = 0;
+    const outcome = await retrying(deps, c, `webhook ${event.id} (${why})`, async () => {
+      attempts++;
+      const res = await signedWebhook(this.opts.webUrl, event, { secret: this.opts.secret });
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(`POST /hooks/stripe: ${res.status} ${text.slice(0, 200)}`);
+      const body = JSON.parse(text) as { status?: string; what?: string; why?: string };
+      return [body.status, body.what ?? body.why].filter(Boolean).join(" ");
+    });
+    const d = { eventId: event.id, paymentIntentId: intent.paymentIntentId, accountId: intent.accountId, why, attempts, outcome, at: Date.now() };
+    this.deliveries.push(d);
+    return d;
+  }
+}
+
+async function postDebit(deps: Deps, rc: RechargeCase, debit: { key: string; amountCents: bigint }): Promise<void> {
+  await retrying(deps, rc, `recharge ${rc.index}: debit ${debit.key}`, async () => {
+    // The same idempotency key on every attempt: a debit whose answer was lost is replayed, not made twice.
+    const res = await fetch(`${deps.webUrl}/v1/usage`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${rc.apiKey}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ amount_cents: Number(debit.amountCents), idempotency_key: debit.key }),
+      signal: AbortSignal.timeout(20_000),
+    });
+    const text = await res.text();
+    if (res.status !== 201 && res.status !== 200) throw new Error(`POST /v1/usage: ${res.status} ${text.slice(0, 200)}`);
+  });
+}
+
+async function workflowExists(deps: Deps, workflowId: string): Promise<boolean> {
+  try {
+    await deps.temporal.withDeadline(Date.now() + 5_000, () => deps.temporal.workflow.getHandle(workflowId).describe());
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+export async function driveRecharge(deps: Deps, rc: RechargeCase): Promise<void> {
+  rc.startedAt = Date.now();
+  try {
+    await postDebit(deps, rc, rc.debits[0]);
+    rc.workflowId = rechargeWorkflowId(rc.accountId);
+    // The web starts the recharge before it answers the debit. When Temporal refused that start
+    // (down, restarting) the debit stands and the next debit below the threshold asks again: so
+    // does this driver, with a small debit of its own.
+    while (!(await retrying(deps, rc, `recharge ${rc.index}: describe`, () => workflowExists(deps, rc.workflowId!)))) {
+      rc.nudges++;
+      const nudge = { key: `faults-recharge-${rc.index}-nudge-${rc.nudges}`, amountCents: NUDGE_CENTS };
+      await postDebit(deps, rc, nudge);
+      rc.debits.push(nudge);
+    }
+    rc.result = await awaitResult(deps, rc, rc.workflowId);
+    // Stripe tells of each charge it made; some events arrive twice at the same moment.
+    const made = deps.stripe.made(rc.accountId);
+    await Promise.all(
+      made.flatMap((intent) => [
+        deps.stripe.deliver(deps, rc, intent, "after the workflow"),
+        ...(rc.webhookTwice ? [deps.stripe.deliver(deps, rc, intent, "after the workflow, again")] : []),
+      ]),
+    );
+  } catch (err) {
+    const why = outcome(err);
+    rc.result = rc.result?.kind === "ok" && why.kind !== "ok" ? { kind: why.kind, message: `webhooks: ${why.message}` } : why;
+  } finally {
+    rc.finishedAt = Date.now();
   }
 }
