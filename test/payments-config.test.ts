@@ -5,14 +5,10 @@
  * naming the variable — also when it is not set at all (it is the default
  * without Stripe keys) — and the web and worker entry points exit on it.
  */
-import { spawn } from "node:child_process";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { runEntryPoint } from "./helpers/entry-point.js";
 import { ConfigError, parseConfig } from "../app/config.server.js";
 import { freePort } from "../dev/temporal-dev-server.js";
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Everything else production requires, so the payment check is what decides. */
 const PRODUCTION = {
@@ -121,30 +117,6 @@ describe("amounts and caps", () => {
 });
 
 describe("start-up", () => {
-  /** Runs an entry point until it exits (or 30 s pass); its exit code, output and how long it took. */
-  async function run(script: string, env: Record<string, string>): Promise<{ code: number | null; output: string; ms: number }> {
-    const started = Date.now();
-    const child = spawn(process.execPath, ["--import", "tsx", script], {
-      cwd: root,
-      env: { PATH: process.env.PATH, ...env } as unknown as NodeJS.ProcessEnv,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill("SIGKILL");
-        reject(new Error(`${script} did not exit within 30 s:\n${output}`));
-      }, 30_000);
-      const take = (chunk: Buffer) => void (output += chunk.toString("utf8"));
-      child.stdout.on("data", take);
-      child.stderr.on("data", take);
-      child.once("exit", (code) => {
-        clearTimeout(timer);
-        resolve({ code, output, ms: Date.now() - started });
-      });
-    });
-  }
-
   it("`node --import tsx server/web.ts` and server/worker.ts with NODE_ENV=production PAYMENT_PROVIDER=test exit non-zero naming PAYMENT_PROVIDER", async () => {
     const env = {
       ...PRODUCTION,
@@ -154,7 +126,10 @@ describe("start-up", () => {
       PORT: String(await freePort()),
       HOST: "127.0.0.1",
     };
-    const results = await Promise.all([run("server/web.ts", env), run("server/worker.ts", env)]);
+    const results = await Promise.all([
+      runEntryPoint("server/web.ts", env, { timeoutMs: 30_000 }),
+      runEntryPoint("server/worker.ts", env, { timeoutMs: 30_000 }),
+    ]);
     for (const { code, output, ms } of results) {
       expect(code).toBe(1);
       expect(output).toContain("PAYMENT_PROVIDER=test is refused when NODE_ENV=production");
@@ -163,7 +138,7 @@ describe("start-up", () => {
     }
     // Without any payment variable, the same.
     const { PAYMENT_PROVIDER: _omit, ...unset } = env;
-    const web = await run("server/web.ts", unset);
+    const web = await runEntryPoint("server/web.ts", unset, { timeoutMs: 30_000 });
     expect(web.code).toBe(1);
     expect(web.output).toContain("PAYMENT_PROVIDER");
   }, 90_000);

@@ -6,6 +6,7 @@
  * auto-recharge and the receipts, all read from the database mirror (no call
  * to the payment provider on a page load).
  */
+import { linkableUrl } from "../payments/payment-words.js";
 import { randomUUID } from "node:crypto";
 import type { MemberRole } from "../../db/schema.js";
 import type { Services } from "../context.server.js";
@@ -114,22 +115,12 @@ export async function loadBillingSettings(
       cardBrand: p.card_brand,
       cardLast4: p.card_last4,
       // A receipt is a link to the provider's page: anything but http(s) never reaches the page.
-      receiptUrl: httpUrlOrNull(p.receipt_url),
+      receiptUrl: linkableUrl(p.receipt_url),
       refundedCents: p.refunded_cents,
     })),
     /** Only the newest PAYMENTS_PAGE_SIZE are listed. */
     paymentsCapped: payments.length >= PAYMENTS_PAGE_SIZE,
   };
-}
-
-function httpUrlOrNull(url: string | null): string | null {
-  if (!url) return null;
-  try {
-    const { protocol } = new URL(url);
-    return protocol === "https:" || protocol === "http:" ? url : null;
-  } catch {
-    return null;
-  }
 }
 
 /** The lowest threshold a rule may have: the balance never goes below the credit limit, nor the table below −$100.00. null: the account is gone. */

@@ -7,6 +7,7 @@
  * untrusted: it is shown as text, and a receipt is a link only when it is an
  * http(s) address.
  */
+import { cardShort, linkableUrl } from "../payments/payment-words.js";
 import type { Services } from "../context.server.js";
 import { getBalance } from "../models/ledger.server.js";
 import { formatCents } from "../models/money.js";
@@ -21,17 +22,6 @@ export const CAP_MAX_CENTS = 10_000_000n;
 
 /** How many payments the page lists (newest first). */
 const PAYMENTS_SHOWN = 20;
-
-/** An http(s) address as the provider gave it, or null (a `javascript:` or malformed "receipt" is never a link). */
-export function safeHttpUrl(value: string | null): string | null {
-  if (!value) return null;
-  try {
-    const url = new URL(value);
-    return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
-  } catch {
-    return null;
-  }
-}
 
 /** A Stripe customer id as Stripe makes them; anything else is shown as text, not linked. */
 const STRIPE_CUSTOMER_ID = /^cus_[A-Za-z0-9]{1,250}$/;
@@ -52,10 +42,6 @@ export function pauseReasonWords(reason: string): string {
     default:
       return `the card was declined (${reason})`;
   }
-}
-
-function cardBrand(brand: string): string {
-  return brand ? brand.charAt(0).toUpperCase() + brand.slice(1) : "Card";
 }
 
 export type ConsoleAccountPayments = Awaited<ReturnType<typeof loadConsoleAccountPayments>>;
@@ -89,7 +75,7 @@ export async function loadConsoleAccountPayments(services: Pick<Services, "db" |
       : null,
     cards: cards.map((c) => ({
       id: c.id,
-      label: `${cardBrand(c.brand)} •••• ${c.last4}`,
+      label: cardShort(c),
       expires: `${String(c.exp_month).padStart(2, "0")}/${c.exp_year}`,
       savedAt: c.created_at,
       removedAt: c.removed_at,
@@ -102,10 +88,10 @@ export async function loadConsoleAccountPayments(services: Pick<Services, "db" |
       status: p.status,
       failureCode: p.failure_code,
       paymentIntentId: p.payment_intent_id,
-      card: p.card_brand || p.card_last4 ? `${cardBrand(p.card_brand ?? "")} •••• ${p.card_last4 ?? "????"}` : null,
+      card: p.card_brand && p.card_last4 ? cardShort({ brand: p.card_brand, last4: p.card_last4 }) : null,
       refundedCents: p.refunded_cents,
       refundPending: BigInt(p.refunded_cents) > BigInt(p.refund_posted_cents),
-      receiptUrl: safeHttpUrl(p.receipt_url),
+      receiptUrl: linkableUrl(p.receipt_url),
     })),
     rule: rule
       ? {

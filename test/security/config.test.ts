@@ -6,14 +6,11 @@
  * per-install secrets; production requires real ones. Plus the session limits
  * of finding 7, validated like every variable.
  */
-import { spawn } from "node:child_process";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { runEntryPoint } from "../helpers/entry-point.js";
 import { ConfigError, parseConfig, secretsVerdict } from "../../app/config.server.js";
 import { freePort } from "../../dev/temporal-dev-server.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const SECRETS = {
   SESSION_SECRET: "s".repeat(40),
   TOMBSTONE_SECRET: "t".repeat(40),
@@ -40,7 +37,9 @@ describe("built-in secrets", () => {
     const allowed = secretsVerdict(parseConfig({ ALLOW_DEV_SECRETS: "1" }));
     expect(allowed).toMatchObject({
       ok: true,
-      warning: expect.stringContaining("PUBLIC built-in development secrets for SESSION_SECRET, TOMBSTONE_SECRET, LIST_UNSUBSCRIBE_SECRET, STRIPE_WEBHOOK_SECRET"),
+      warning: expect.stringContaining(
+        "PUBLIC built-in development secrets for SESSION_SECRET, TOMBSTONE_SECRET, LIST_UNSUBSCRIBE_SECRET, STRIPE_WEBHOOK_SECRET",
+      ),
     });
     expect(secretsVerdict(parseConfig(SECRETS))).toEqual({ ok: true, warning: null });
     expect(() => parseConfig({ ALLOW_DEV_SECRETS: "perhaps" })).toThrow(/ALLOW_DEV_SECRETS/);
@@ -48,35 +47,9 @@ describe("built-in secrets", () => {
     expect(() => parseConfig({ NODE_ENV: "production", ALLOW_DEV_SECRETS: "1" })).toThrow(/SESSION_SECRET is required/);
   });
 
-  /** Runs an entry point with `env` until it exits or its output matches `until`; its output and exit code. */
-  async function run(script: string, env: Record<string, string>, until?: RegExp): Promise<{ code: number | null; output: string }> {
-    const child = spawn(process.execPath, ["--import", "tsx", script], {
-      cwd: root,
-      env: { PATH: process.env.PATH, ...env } as unknown as NodeJS.ProcessEnv,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill("SIGKILL");
-        reject(new Error(`${script} neither exited nor printed the expected line in 60 s:\n${output}`));
-      }, 60_000);
-      const take = (chunk: Buffer) => {
-        output += chunk.toString("utf8");
-        if (until?.test(output)) child.kill("SIGKILL");
-      };
-      child.stdout.on("data", take);
-      child.stderr.on("data", take);
-      child.once("exit", (code) => {
-        clearTimeout(timer);
-        resolve({ code, output });
-      });
-    });
-  }
-
   it("V13.3.1 no built-in secrets: `node --import tsx server/web.ts` (and the worker) without secrets exits non-zero naming the variables", async () => {
     const env = { NODE_ENV: "development", DATABASE_URL: "postgres://nobody@127.0.0.1:1/none", PORT: String(await freePort()), HOST: "127.0.0.1" };
-    const [web, worker] = await Promise.all([run("server/web.ts", env), run("server/worker.ts", env)]);
+    const [web, worker] = await Promise.all([runEntryPoint("server/web.ts", env), runEntryPoint("server/worker.ts", env)]);
     for (const { code, output } of [web, worker]) {
       expect(code).toBe(1);
       expect(output).toContain("Refusing to start: SESSION_SECRET, TOMBSTONE_SECRET, LIST_UNSUBSCRIBE_SECRET, STRIPE_WEBHOOK_SECRET are not set");
@@ -92,7 +65,7 @@ describe("built-in secrets", () => {
       PORT: String(await freePort()),
       HOST: "127.0.0.1",
     };
-    const { output } = await run("server/web.ts", env, /PUBLIC built-in development secrets/);
+    const { output } = await runEntryPoint("server/web.ts", env, { until: /PUBLIC built-in development secrets/ });
     const line = output.split("\n").find((l) => l.includes("PUBLIC built-in development secrets"));
     expect(line).toBeDefined();
     expect(JSON.parse(line!)).toMatchObject({ level: 40, allowDevSecrets: true });

@@ -3,7 +3,7 @@ import type { PaymentKind, PaymentStatus } from "../../../db/schema.js";
 import { formatCents } from "../../models/money.js";
 import { DataTable } from "../table.js";
 import { When } from "../ui.js";
-import { cardShort } from "./saved-card.js";
+import { cardShort, linkableUrl } from "../../payments/payment-words.js";
 
 export interface PaymentView {
   id: string;
@@ -19,17 +19,6 @@ export interface PaymentView {
 }
 
 const KIND_LABELS: Record<PaymentKind, string> = { purchase: "Credits purchase", recharge: "Auto-recharge" };
-
-/** The receipt's address when it is an http(s) URL; anything else (javascript:, data:, garbage) is not linked. */
-export function safeHttpUrl(url: string | null): string | null {
-  if (!url) return null;
-  try {
-    const u = new URL(url);
-    return u.protocol === "https:" || u.protocol === "http:" ? u.toString() : null;
-  } catch {
-    return null;
-  }
-}
 
 /** What the status column says, and the badge colour it takes. */
 export function paymentStatus(p: Pick<PaymentView, "status" | "failureCode" | "amountCents" | "refundedCents">): { text: string; tone: string } {
@@ -79,7 +68,7 @@ export function Receipts({ payments, capped }: { payments: readonly PaymentView[
           {
             header: "Receipt",
             cell: (p: PaymentView) => {
-              const url = safeHttpUrl(p.receiptUrl);
+              const url = linkableUrl(p.receiptUrl);
               return url ? (
                 <a href={url} target="_blank" rel="noopener noreferrer">
                   Receipt<span className="sr-only"> for {formatCents(p.amountCents)} (opens in a new tab)</span>

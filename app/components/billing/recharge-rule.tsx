@@ -5,7 +5,8 @@ import { centsToDollarsInput, formatCents } from "../../models/money.js";
 import { SAVED_CARD, TEST_PAYMENT_METHODS } from "../../payments/payment-provider.js";
 import type { FieldErrors } from "../forms.js";
 import { Alert, When } from "../ui.js";
-import { cardShort, type CardView } from "./saved-card.js";
+import { cardShort } from "../../payments/payment-words.js";
+import type { CardView } from "./saved-card.js";
 
 export type RuleField = "thresholdDollars" | "targetDollars" | "paymentMethod";
 

@@ -6,6 +6,7 @@
 import { Form } from "@remix-run/react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { ConfirmAction } from "../confirm-dialog.js";
+import { cardShort } from "../../payments/payment-words.js";
 import { Alert } from "../ui.js";
 
 export interface CardView {
@@ -14,30 +15,6 @@ export interface CardView {
   expMonth: number;
   expYear: number;
 }
-
-const BRANDS: Record<string, string> = {
-  visa: "Visa",
-  mastercard: "Mastercard",
-  amex: "American Express",
-  discover: "Discover",
-  diners: "Diners Club",
-  jcb: "JCB",
-  unionpay: "UnionPay",
-  cartes_bancaires: "Cartes Bancaires",
-  eftpos_au: "eftpos",
-  interac: "Interac",
-};
-
-/** "visa" → "Visa"; a brand this list does not know is shown as the provider names it. */
-export function brandName(brand: string): string {
-  const known = BRANDS[brand.toLowerCase()];
-  if (known) return known;
-  const words = brand.replace(/_/g, " ").trim();
-  return words ? words[0].toUpperCase() + words.slice(1) : "Card";
-}
-
-/** "Visa •••• 4242" */
-export const cardShort = (c: { brand: string; last4: string }) => `${brandName(c.brand)} •••• ${c.last4}`;
 
 /** "12/2029" */
 export const cardExpiry = (c: { expMonth: number; expYear: number }) => `${String(c.expMonth).padStart(2, "0")}/${c.expYear}`;
