@@ -4,7 +4,9 @@
  * a key, usage on it, a transfer ticket) and as an admin (who sees every
  * console page), each page checked with checkPage (axe WCAG 2.1 AA, no
  * horizontal page scroll, a screenshot in docs/screenshots/). Also the
- * signed-out sign-in page and a 404 inside each shell.
+ * signed-out sign-in page, a 404 inside each shell, and buying credits under
+ * the test payment provider: the local checkout page itself and the Checkout
+ * return page, pending (a session not paid yet) and complete.
  *
  * Every finding of a width is listed at once (not only the first), and the
  * findings of the run so far are written to SWEEP_REPORT, grouped by page and
@@ -32,15 +34,22 @@ afterAll(() => writeReport());
 interface Visit {
   name: string;
   path: string;
+  /** An absolute address instead of the app's `path` (the local checkout page is on its own origin). */
+  url?: string;
   /** The answer's status the page is meant to have (404 for the not-found pages). */
   status?: number;
 }
 
-/** What a sweep needs to exist: alice's key with usage and her transfer ticket, and the ids of what the console shows of them. */
+/**
+ * What a sweep needs to exist: alice's key with usage, her transfer ticket, and
+ * two Add credits checkouts (one left open on the local checkout page, one paid
+ * and credited); the ids of what the pages show of them.
+ */
 async function arrange(app: Newcomer) {
   const alice = demoUser("alice@example.com");
   const newAddress = "alice.sweep@example.net";
   const setup = await openPage(app, { ignoreAborted: true, contextOptions: withViewport(1440) });
+  let checkout: { localCheckoutUrl: string; pendingPath: string; completePath: string } | undefined;
   try {
     const { page } = setup;
     // The transfer's new address has an account first (the Email page's own instructions).
@@ -59,18 +68,40 @@ async function arrange(app: Newcomer) {
       expect(r.status).toBe(201);
     }
 
+    // Add credits ($10, the first preset), left unpaid on the local checkout page: its return page stays pending.
+    const addCredits = async () => {
+      await page.goto(`${app.url}/settings/billing`);
+      await page.getByRole("region", { name: "Add credits", exact: true }).getByRole("button", { name: "Continue to payment" }).click();
+      await page.waitForURL((u) => u.origin !== new URL(app.url).origin && u.pathname.startsWith("/pay/"));
+    };
+    await addCredits();
+    const localCheckoutUrl = page.url();
+    // And once more, paid: its return page shows the credits once the signed webhook has landed.
+    await addCredits();
+    await page.getByRole("button", { name: "Pay with test card (approves)" }).click();
+    await page.getByText("$10.00 added. Your balance is now", { exact: false }).waitFor({ timeout: 60_000 });
+    const completeCheckoutPath = new URL(page.url()).pathname;
+
     await page.goto(`${app.url}/settings/email`);
     await page.getByLabel("New email address").fill(newAddress);
     await page.getByLabel(/I understand this account will be blocked/).check();
     await page.getByRole("button", { name: "Request the transfer" }).click();
     await page.waitForURL(/\/support\/tickets\/[0-9a-f-]{36}$/);
+
+    const open = await app.db
+      .selectFrom("checkout_sessions")
+      .select("id")
+      .where("account_id", "=", (await accountOf(app, alice.email)).accountId)
+      .where("status", "=", "open")
+      .executeTakeFirstOrThrow();
+    checkout = { localCheckoutUrl, pendingPath: `/settings/billing/checkout/${open.id}`, completePath: completeCheckoutPath };
   } finally {
     await setup.context.close();
   }
   const { accountId } = await accountOf(app, alice.email);
   const ticket = await app.db.selectFrom("support_tickets").select(["id", "workflow_id"]).where("old_account_id", "=", accountId).executeTakeFirstOrThrow();
   const mail = await app.db.selectFrom("mail_outbox").select("id").orderBy("created_at", "desc").executeTakeFirstOrThrow();
-  return { alice, accountId, ticketId: ticket.id, workflowId: ticket.workflow_id, mailId: mail.id };
+  return { alice, accountId, ticketId: ticket.id, workflowId: ticket.workflow_id, mailId: mail.id, checkout: checkout! };
 }
 
 /** Visits each page in turn, recording every finding (and the page problems it caused) under its name and this width. */
@@ -83,7 +114,7 @@ async function sweep(page: Page, problems: string[], width: number, visits: Visi
     failedAnswers.length = 0;
     const findings: string[] = [];
     try {
-      const res = await page.goto(`${app.url}${v.path}`);
+      const res = await page.goto(v.url ?? `${app.url}${v.path}`);
       const status = res?.status();
       if (status !== (v.status ?? 200)) findings.push(`answered ${status}, expected ${v.status ?? 200}`);
       // Let the client take over (hydration errors show up as page problems) before checking.
@@ -159,6 +190,9 @@ describe.skipIf(!chromiumPath)("responsive sweep", () => {
           { name: "settings-api-keys", path: "/settings/api-keys" },
           { name: "settings-members", path: "/settings/members" },
           { name: "settings-billing", path: "/settings/billing" },
+          { name: "local-checkout", path: "/pay", url: ids.checkout.localCheckoutUrl },
+          { name: "settings-billing-checkout-pending", path: ids.checkout.pendingPath },
+          { name: "settings-billing-checkout-complete", path: ids.checkout.completePath },
           { name: "settings-email", path: "/settings/email" },
           { name: "settings-notifications", path: "/settings/notifications" },
           { name: "settings-sessions", path: "/settings/sessions" },
