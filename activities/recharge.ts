@@ -8,16 +8,9 @@ import type { Config } from "../app/config.server.js";
 import { deliveryMode } from "../app/mail/mailer.server.js";
 import { accountBalanceAndStatus } from "../app/models/accounts.server.js";
 import { creditPayment, failPayment } from "../app/models/payment-settlement.server.js";
-import {
-  currentCard,
-  getBillingCustomer,
-  hasPendingRecharge,
-  openPayment,
-  receiptChange,
-  rechargedTodayCents,
-  rechargeLimits,
-  updatePayment,
-} from "../app/models/payments.server.js";
+import { currentCard, getBillingCustomer } from "../app/models/billing-customers.server.js";
+import { hasPendingRecharge, openPayment, receiptChange, rechargedTodayCents, updatePayment } from "../app/models/payments.server.js";
+import { rechargeLimits } from "../app/models/recharge-limits.server.js";
 import { getRechargeRule, recordRechargeOutcome } from "../app/models/recharge-rules.server.js";
 import { SAVED_CARD, type ChargeResult, type PaymentProvider } from "../app/payments/payment-provider.js";
 import { actor } from "./common.js";

@@ -8,7 +8,9 @@
 import { sql } from "kysely";
 import { beforeEach, describe, expect, it } from "vitest";
 import { REFUND_FLOOR_FLAG } from "../app/models/payment-settlement.server.js";
-import { openPayment, raiseBillingFlag, replaceCard, saveBillingCustomer, updatePayment } from "../app/models/payments.server.js";
+import { replaceCard, saveBillingCustomer } from "../app/models/billing-customers.server.js";
+import { raiseBillingFlag } from "../app/models/billing-flags.server.js";
+import { openPayment, updatePayment } from "../app/models/payments.server.js";
 import { recordRechargeOutcome, saveRechargeRule } from "../app/models/recharge-rules.server.js";
 import { accountWithKey } from "./helpers/accounts.js";
 import { truncateAll } from "./helpers/database.js";

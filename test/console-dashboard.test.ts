@@ -2,7 +2,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { getDailyCompletions, getMedianCompletionMinutes } from "../app/models/console-overview.server.js";
 import { REFUND_FLOOR_FLAG } from "../app/models/payment-settlement.server.js";
-import { raiseBillingFlag } from "../app/models/payments.server.js";
+import { raiseBillingFlag } from "../app/models/billing-flags.server.js";
 import { accountWithKey } from "./helpers/accounts.js";
 import { truncateAll } from "./helpers/database.js";
 import { useSuite } from "./helpers/suite.js";

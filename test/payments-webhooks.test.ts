@@ -12,7 +12,7 @@ import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
 import { REFUND_FLOOR_FLAG } from "../app/models/payment-settlement.server.js";
 import { postLedgerEntry, ledgerSum } from "../app/models/ledger.server.js";
-import { replaceCard } from "../app/models/payments.server.js";
+import { replaceCard } from "../app/models/billing-customers.server.js";
 import { recordRechargeOutcome, saveRechargeRule } from "../app/models/recharge-rules.server.js";
 import { startCheckout } from "../app/services/billing.server.js";
 import { accountWithKey } from "./helpers/accounts.js";

@@ -12,7 +12,8 @@ import { enqueueMail, type DeliveryMode } from "../mail/mailer.server.js";
 import { rechargeFailedMail } from "../mail/templates/billing.js";
 import { writeAudit, type Actor } from "./audit.server.js";
 import { postLedgerEntry } from "./ledger.server.js";
-import { lockPayment, raiseBillingFlag, receiptChange, updatePayment, type PaymentRow } from "./payments.server.js";
+import { raiseBillingFlag } from "./billing-flags.server.js";
+import { lockPayment, receiptChange, updatePayment, type PaymentRow } from "./payments.server.js";
 import { recordRechargeOutcome, resumeRechargeRule } from "./recharge-rules.server.js";
 import type { PaymentDetails } from "../payments/payment-provider.js";
 

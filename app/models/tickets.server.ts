@@ -19,7 +19,7 @@ import {
 import { writeAudit, type Actor } from "./audit.server.js";
 import { normalizeEmail } from "./email.server.js";
 import { ledgerAmountByKey, postLedgerEntry } from "./ledger.server.js";
-import { moveSavedCard } from "./payments.server.js";
+import { moveSavedCard } from "./billing-customers.server.js";
 import { moveRechargeRule } from "./recharge-rules.server.js";
 
 export const FINAL_STATUSES: readonly TicketStatus[] = ["completed", "rejected", "expired", "withdrawn", "cancelled", "failed"];

@@ -8,7 +8,7 @@
 import type { Services } from "../context.server.js";
 import { cardSavedBy, purchaseOfCheckout } from "../models/billing-page-queries.server.js";
 import { getBalance } from "../models/ledger.server.js";
-import { getCheckoutOfAccount } from "../models/payments.server.js";
+import { getCheckoutOfAccount } from "../models/checkout-sessions.server.js";
 
 export type CheckoutReturn =
   | { mode: "payment"; status: "open"; amountCents: string }

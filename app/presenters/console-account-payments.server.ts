@@ -12,7 +12,10 @@ import type { Services } from "../context.server.js";
 import { getBalance } from "../models/ledger.server.js";
 import { formatCents } from "../models/money.js";
 import { REFUND_FLOOR_FLAG } from "../models/payment-settlement.server.js";
-import { getBillingCustomer, listCards, listPayments, openBillingFlags, rechargeLimits } from "../models/payments.server.js";
+import { getBillingCustomer, listCards } from "../models/billing-customers.server.js";
+import { openBillingFlags } from "../models/billing-flags.server.js";
+import { listPayments } from "../models/payments.server.js";
+import { rechargeLimits } from "../models/recharge-limits.server.js";
 import { getRechargeRule } from "../models/recharge-rules.server.js";
 import { SAVED_CARD } from "../payments/payment-provider.js";
 

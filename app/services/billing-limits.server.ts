@@ -9,7 +9,8 @@ import type { Services } from "../context.server.js";
 import { lockAccountsInIdOrder } from "../models/accounts.server.js";
 import { writeAudit, type Actor } from "../models/audit.server.js";
 import { formatCents, parseDollarsToCents } from "../models/money.js";
-import { rechargeLimits, resolveBillingFlag, setRechargeLimits } from "../models/payments.server.js";
+import { resolveBillingFlag } from "../models/billing-flags.server.js";
+import { rechargeLimits, setRechargeLimits } from "../models/recharge-limits.server.js";
 import { CAP_MAX_CENTS, CAP_MIN_CENTS } from "../presenters/console-account-payments.server.js";
 
 const dollars = z.string().transform((s, ctx) => {

@@ -6,7 +6,8 @@
  */
 import type { Services } from "../context.server.js";
 import { writeAudit, type Actor } from "../models/audit.server.js";
-import { getBillingCustomer, openCheckoutRow, removeCard, saveBillingCustomer, setProviderSession } from "../models/payments.server.js";
+import { getBillingCustomer, removeCard, saveBillingCustomer } from "../models/billing-customers.server.js";
+import { openCheckoutRow, setProviderSession } from "../models/checkout-sessions.server.js";
 import { getRechargeRule, recordRechargeOutcome } from "../models/recharge-rules.server.js";
 import { SAVED_CARD } from "../payments/payment-provider.js";
 

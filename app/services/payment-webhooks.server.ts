@@ -16,15 +16,9 @@ import { deliveryMode } from "../mail/mailer.server.js";
 import type { Actor } from "../models/audit.server.js";
 import { writeAudit } from "../models/audit.server.js";
 import { creditPayment, failPayment, recordRefund } from "../models/payment-settlement.server.js";
-import {
-  accountOfCustomer,
-  claimPaymentEvent,
-  completeCheckoutRow,
-  lockCheckoutForEvent,
-  lockPaymentForEvent,
-  openPayment,
-  replaceCard,
-} from "../models/payments.server.js";
+import { accountOfCustomer, replaceCard } from "../models/billing-customers.server.js";
+import { completeCheckoutRow, lockCheckoutForEvent } from "../models/checkout-sessions.server.js";
+import { claimPaymentEvent, lockPaymentForEvent, openPayment } from "../models/payments.server.js";
 import { getRechargeRule, resumeRechargeRule } from "../models/recharge-rules.server.js";
 import type { PaymentDetails, PaymentEvent, SavedCard } from "../payments/payment-provider.js";
 import { SAVED_CARD } from "../payments/payment-provider.js";

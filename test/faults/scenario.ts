@@ -18,7 +18,7 @@ import { postLedgerEntry } from "../../app/models/ledger.server.js";
 import { setUserSubscriptions } from "../../app/models/mailing.server.js";
 import { createSession } from "../../app/models/sessions.server.js";
 import { createWebTransferTicket, markConfirmed } from "../../app/models/tickets.server.js";
-import { replaceCard, saveBillingCustomer } from "../../app/models/payments.server.js";
+import { replaceCard, saveBillingCustomer } from "../../app/models/billing-customers.server.js";
 import { saveRechargeRule } from "../../app/models/recharge-rules.server.js";
 import { SAVED_CARD } from "../../app/payments/payment-provider.js";
 import type { HeldStripeRequest, RecordedStripeRequest } from "../../dev/stripe-idempotency-proxy.js";
