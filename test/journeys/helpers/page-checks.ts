@@ -88,7 +88,7 @@ async function axeFindings(page: Page, opts: CheckOptions): Promise<string[]> {
   const loaded = await page.evaluate(() => typeof (window as unknown as { axe?: unknown }).axe === "object");
   // As an expression through the protocol, which the page's CSP does not govern (see the header).
   if (!loaded) await page.evaluate(`${axe()}\n;void 0`);
-  const violations = await page.evaluate(async (disable: string[]) => {
+  const run = page.evaluate(async (disable: string[]) => {
     const a = (window as unknown as { axe: { run: (ctx: unknown, o: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe;
     const result = await a.run(document, {
       runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
@@ -97,6 +97,12 @@ async function axeFindings(page: Page, opts: CheckOptions): Promise<string[]> {
     });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl, nodes: v.nodes.map((n) => ({ target: n.target })) }));
   }, opts.disableRules ?? []);
+  // axe schedules its work with timers, which a context without JavaScript never runs: fail saying so, not by the test's timeout.
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("axe did not finish in 60 s: is JavaScript off in this context? axe needs it")), 60_000);
+  });
+  const violations = await Promise.race([run, stuck]).finally(() => clearTimeout(timer));
   return violations.map((v) => {
     const targets = v.nodes.map((n) => n.target.map(String).join(" ")).slice(0, 6);
     const more = v.nodes.length > targets.length ? ` (+${v.nodes.length - targets.length} more)` : "";

@@ -44,10 +44,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "switchboard-e2e-"));
   // As root, embedded PostgreSQL runs as the `postgres` user, which must reach the data dir (mkdtemp makes it 0700).
   await fs.chmod(dataDir, 0o755);
-  const [port, pgPort, temporalPort, uiPort, oauthPort] = await ports(5);
+  const [port, pgPort, temporalPort, uiPort, oauthPort, checkoutPort] = await ports(6);
   // Only what a newcomer's shell would have: no DATABASE_URL, TEMPORAL_ADDRESS, SMTP_URL or OAuth ids.
   const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(DATABASE_URL|TEMPORAL_ADDRESS|SMTP_URL|GOOGLE_|GITHUB_|MAILING_PROVIDER_|NODE_ENV|VITEST|TEST)/.test(k)),
+    Object.entries(process.env).filter(
+      ([k]) =>
+        !/^(DATABASE_URL|TEMPORAL_ADDRESS|SMTP_URL|GOOGLE_|GITHUB_|MAILING_PROVIDER_|STRIPE_|PAYMENT_PROVIDER|LOCAL_CHECKOUT_|NODE_ENV|VITEST|TEST)/.test(k),
+    ),
   );
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", path.join(root, "server", "start.ts")], {
     cwd: root,
@@ -60,6 +63,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       TEMPORAL_DEV_PORT: String(temporalPort),
       TEMPORAL_UI_PORT: String(uiPort),
       LOCAL_OAUTH_PORT: String(oauthPort),
+      LOCAL_CHECKOUT_PORT: String(checkoutPort),
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
