@@ -127,7 +127,7 @@ describe("the auto-recharge rule", () => {
     const paused = pageText((await ua.get(BILLING)).body);
     expect(paused).toContain("Auto-recharge is paused because the card was declined.");
     expect(paused).toContain("saving it resumes auto-recharge");
-    expect(paused).toContain("Last outcome: declined: card declined");
+    expect(paused).toContain("Last outcome: declined ·");
 
     const resumed = await save(ua, { enabled: "on", thresholdDollars: "10", targetDollars: "50.50" });
     expect(pageText(resumed.body)).toContain("Auto-recharge is active again");

@@ -44,7 +44,7 @@ export default function CheckoutReturnPage() {
   const pendingLines =
     c.mode === "payment"
       ? [
-          "Payment received by the payment page — waiting for confirmation…",
+          "Payment started — waiting for confirmation from the payment page…",
           `${formatCents(c.amountCents)} is added to the balance as soon as the payment provider confirms the payment. This page updates by itself.`,
         ]
       : [

@@ -26,7 +26,8 @@ export function paymentStatus(p: Pick<PaymentView, "status" | "failureCode" | "a
     case "pending":
       return { text: "Pending", tone: "pending" };
     case "failed":
-      return { text: `Declined: ${(p.failureCode ?? "card_declined").replace(/_/g, " ")}`, tone: "failed" };
+      // The generic decline says "Declined" once; a specific one (insufficient_funds) names itself.
+      return { text: !p.failureCode || p.failureCode === "card_declined" ? "Declined" : `Declined: ${p.failureCode.replace(/_/g, " ")}`, tone: "failed" };
     case "requires_action":
       return { text: "Needs authentication", tone: "failed" };
     case "succeeded": {
@@ -46,7 +47,6 @@ export function Receipts({ payments, capped }: { payments: readonly PaymentView[
       <DataTable
         caption="Payments, newest first"
         columns={[
-          { header: "Date", cell: (p: PaymentView) => <When at={p.at} /> },
           { header: "What", cell: (p: PaymentView) => KIND_LABELS[p.kind] },
           { header: "Amount", className: "mono", cell: (p: PaymentView) => formatCents(p.amountCents) },
           {
@@ -78,6 +78,8 @@ export function Receipts({ payments, capped }: { payments: readonly PaymentView[
               );
             },
           },
+          // Last: on a phone, what, how much and whether it went through are read first (the rest scrolls in the table).
+          { header: "Date", cell: (p: PaymentView) => <When at={p.at} /> },
         ]}
         rows={payments}
         rowKey={(p) => p.id}

@@ -41,7 +41,8 @@ export const isTestMethod = (m: string): m is keyof typeof TEST_PAYMENT_METHODS 
 export function paymentMethodOptions(card: CardView | null, testMode: boolean, current: string | null): { value: string; label: string }[] {
   const options: { value: string; label: string }[] = [];
   if (card) options.push({ value: SAVED_CARD, label: `Saved card (${cardShort(card)})` });
-  else if (current === SAVED_CARD) options.push({ value: SAVED_CARD, label: "Saved card (none saved yet: save one above)" });
+  // Offered (and chosen by default) even before a card is saved: a newcomer is led to save one, not to a made-up test card.
+  else options.push({ value: SAVED_CARD, label: "Saved card (none saved yet: save one above)" });
   if (testMode) for (const [value, label] of Object.entries(TEST_PAYMENT_METHODS)) options.push({ value, label });
   return options;
 }
@@ -106,7 +107,7 @@ export function RechargeRule({
     enabled: rule?.enabled ?? false,
     thresholdDollars: rule ? centsToDollarsInput(rule.thresholdCents) : "10.00",
     targetDollars: rule ? centsToDollarsInput(rule.targetCents) : "50.00",
-    paymentMethod: offered(rule?.paymentMethod) ?? (card || !testMode ? SAVED_CARD : "test_card_approve"),
+    paymentMethod: offered(rule?.paymentMethod) ?? SAVED_CARD,
   };
   // With Stripe and no card there is nothing to choose: the rule charges the card once one is saved.
   const needsCard = !card && !testMode;
@@ -128,7 +129,7 @@ export function RechargeRule({
       <p className="muted">
         {rule?.lastOutcome ? (
           <>
-            Last outcome: {rule.lastOutcome.replace(/_/g, " ")} · <When at={rule.lastOutcomeAt} />
+            Last outcome: {outcomeWords(rule.lastOutcome)} · <When at={rule.lastOutcomeAt} />
           </>
         ) : (
           "No automatic recharge has run yet."
@@ -248,4 +249,9 @@ function AmountField(props: { name: string; label: string; hint: string; value: 
       ) : null}
     </div>
   );
+}
+
+/** A recorded outcome in words: "declined: card_declined" says "declined" once. */
+function outcomeWords(outcome: string): string {
+  return outcome.replace(/^declined: card_declined$/, "declined").replace(/_/g, " ");
 }

@@ -6,7 +6,7 @@ export function rechargeFailedMail(input: { amountCents: bigint; reason: "declin
   const why =
     input.reason === "requires_action"
       ? "your bank asked for the payment to be confirmed by you, which an automatic top-up cannot do"
-      : `the card was declined (${input.code.replace(/_/g, " ")})`;
+      : `the card was declined${input.code === "card_declined" ? "" : ` (${input.code.replace(/_/g, " ")})`}`;
   return {
     subject: "Auto-recharge is paused: your card could not be charged",
     text:
