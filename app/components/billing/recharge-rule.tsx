@@ -38,7 +38,7 @@ export interface RuleOutcome {
 export const isTestMethod = (m: string): m is keyof typeof TEST_PAYMENT_METHODS => Object.hasOwn(TEST_PAYMENT_METHODS, m);
 
 /** The payment methods the form offers: the saved card, and the test cards only under the test provider. */
-export function paymentMethodOptions(card: CardView | null, testMode: boolean, current: string | null): { value: string; label: string }[] {
+function paymentMethodOptions(card: CardView | null, testMode: boolean): { value: string; label: string }[] {
   const options: { value: string; label: string }[] = [];
   if (card) options.push({ value: SAVED_CARD, label: `Saved card (${cardShort(card)})` });
   // Offered (and chosen by default) even before a card is saved: a newcomer is led to save one, not to a made-up test card.
@@ -101,7 +101,7 @@ export function RechargeRule({
   limits: { perRechargeCents: string; perDayCents: string };
 }) {
   const errors = outcome?.fieldErrors ?? {};
-  const options = paymentMethodOptions(card, testMode, rule?.paymentMethod ?? null);
+  const options = paymentMethodOptions(card, testMode);
   const offered = (m: string | undefined) => (m !== undefined && options.some((o) => o.value === m) ? m : undefined);
   const v: RuleValues = outcome?.values ?? {
     enabled: rule?.enabled ?? false,
