@@ -301,6 +301,19 @@ describe("the free-text columns erasure searches", () => {
       "recharge_rules.payment_method",
     ],
     ...["accounts.login_id", "rate_limits.key"],
+    // payments (issue 18): the provider's ids, codes and states, card brand and last 4, a receipt address; nothing a person typed
+    ...["ledger_entries.payment_intent_id", "payment_events.id", "payment_events.type", "billing_customers.provider", "billing_customers.customer_id"],
+    ...["payment_methods.provider", "payment_methods.provider_payment_method_id", "payment_methods.brand", "payment_methods.last4"],
+    ...[
+      "checkout_sessions.provider",
+      "checkout_sessions.mode",
+      "checkout_sessions.attempt_key",
+      "checkout_sessions.provider_session_id",
+      "checkout_sessions.status",
+    ],
+    ...["payments.provider", "payments.kind", "payments.status", "payments.failure_code", "payments.idempotency_key", "payments.payment_intent_id"],
+    ...["payments.provider_payment_method_id", "payments.provider_customer_id", "payments.charge_id", "payments.card_brand", "payments.card_last4"],
+    ...["payments.receipt_url", "billing_flags.reason"],
     // the person's own fields: emptied, deleted or nulled by erasure itself
     ...["users.email", "users.name", "users.avatar_url", "identities.email", "identities.subject", "invitations.email", "mail_outbox.to_address"],
     ...["password_logins.username", "sessions.ip", "sessions.user_agent", "audit_log.ip"],
