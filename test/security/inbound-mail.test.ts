@@ -67,7 +67,8 @@ const created = async () =>
 
 describe("the signed timestamp", () => {
   it("V4.1.5 per-message signature: a request signed more than 5 minutes ago, or ahead, is refused (401) and opens no ticket", async () => {
-    for (const skew of [-301, -3600, 301, 86_400]) {
+    // 310, not 301: the server reads its clock a moment after the test signs, and on a busy machine that moment can pass a second.
+    for (const skew of [-310, -3600, 310, 86_400]) {
       const body = mail();
       const res = await post(body, signedInboundHeaders(SECRET, body, nowSeconds() + skew));
       expect(res.status, String(skew)).toBe(401);
