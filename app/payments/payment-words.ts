@@ -28,6 +28,9 @@ export function brandName(brand: string): string {
 /** "Visa •••• 4242" */
 export const cardShort = (c: { brand: string; last4: string }) => `${brandName(c.brand)} •••• ${c.last4}`;
 
+/** "12/2029" */
+export const cardExpiry = (c: { expMonth: number; expYear: number }) => `${String(c.expMonth).padStart(2, "0")}/${c.expYear}`;
+
 /** An http(s) address as the provider gave it, or null. */
 export function linkableUrl(value: string | null): string | null {
   if (!value) return null;

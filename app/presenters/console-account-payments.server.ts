@@ -7,7 +7,7 @@
  * untrusted: it is shown as text, and a receipt is a link only when it is an
  * http(s) address.
  */
-import { cardShort, linkableUrl } from "../payments/payment-words.js";
+import { cardExpiry, cardShort, linkableUrl } from "../payments/payment-words.js";
 import type { Services } from "../context.server.js";
 import { getBalance } from "../models/ledger.server.js";
 import { formatCents } from "../models/money.js";
@@ -79,7 +79,7 @@ export async function loadConsoleAccountPayments(services: Pick<Services, "db" |
     cards: cards.map((c) => ({
       id: c.id,
       label: cardShort(c),
-      expires: `${String(c.exp_month).padStart(2, "0")}/${c.exp_year}`,
+      expires: cardExpiry({ expMonth: c.exp_month, expYear: c.exp_year }),
       savedAt: c.created_at,
       removedAt: c.removed_at,
     })),

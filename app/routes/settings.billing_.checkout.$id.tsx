@@ -11,8 +11,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData, useLocation } from "@remix-run/react";
 import { requireUser } from "../auth/session.server.js";
-import { cardExpiry } from "../components/billing/saved-card.js";
-import { cardShort } from "../payments/payment-words.js";
+import { cardExpiry, cardShort } from "../payments/payment-words.js";
 import { useAutoRefresh } from "../hooks/use-auto-refresh.js";
 import { getMembershipRole } from "../models/memberships.server.js";
 import { formatCents } from "../models/money.js";

@@ -6,7 +6,7 @@
 import { Form } from "@remix-run/react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 import { ConfirmAction } from "../confirm-dialog.js";
-import { cardShort } from "../../payments/payment-words.js";
+import { cardExpiry, cardShort } from "../../payments/payment-words.js";
 import { Alert } from "../ui.js";
 
 export interface CardView {
@@ -15,9 +15,6 @@ export interface CardView {
   expMonth: number;
   expYear: number;
 }
-
-/** "12/2029" */
-export const cardExpiry = (c: { expMonth: number; expYear: number }) => `${String(c.expMonth).padStart(2, "0")}/${c.expYear}`;
 
 /** "Visa •••• 4242, expires 12/2029" */
 export const cardLabel = (c: CardView & { expired?: boolean }) => `${cardShort(c)}, ${c.expired ? "expired" : "expires"} ${cardExpiry(c)}`;
