@@ -142,6 +142,26 @@ export interface ApiKeysTable {
   revoked_at: NullableTimestamp;
   revoked_reason: string | null;
   last_used_at: NullableTimestamp;
+  checksummed: ColumnType<boolean, boolean | undefined, boolean>;
+  expires_at: NullableTimestamp;
+  spend_limit_cents: ColumnType<string | null, string | number | bigint | null | undefined, string | number | bigint | null>;
+  superseded_at: NullableTimestamp;
+  leaked_url: string | null;
+  leaked_source: string | null;
+}
+
+/** Usage per key per calendar month (UTC): what a spend limit is checked against. */
+export interface ApiKeyMonthSpendTable {
+  key_id: string;
+  /** The month's first day, as PostgreSQL's date ("2026-12-01"). */
+  month: ColumnType<string, string, never>;
+  spent_cents: ColumnType<string, string | number | bigint, string | number | bigint>;
+}
+
+export interface NotificationOptOutsTable {
+  user_id: string;
+  kind: string;
+  created_at: Timestamp;
 }
 
 export type LedgerKind = "grant" | "usage" | "recharge" | "adjustment" | "transfer_out" | "transfer_in" | "purchase" | "refund";
@@ -446,6 +466,8 @@ export interface Database {
   email_tombstones: EmailTombstonesTable;
   account_status_changes: AccountStatusChangesTable;
   api_keys: ApiKeysTable;
+  api_key_month_spend: ApiKeyMonthSpendTable;
+  notification_opt_outs: NotificationOptOutsTable;
   ledger_entries: LedgerEntriesTable;
   recharge_rules: RechargeRulesTable;
   test_payment_charges: TestPaymentChargesTable;

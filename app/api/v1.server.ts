@@ -47,6 +47,8 @@ export async function startApiRuntime(deps: { db: Db; databaseUrl: string; logge
     accounts.cache.reset();
   });
   await feed.start();
+  // Known before the first request: whether a key with a wrong checksum may still be a live legacy key.
+  await verifier.legacy.refresh();
   const lastUsed = new LastUsedRecorder(deps.db, deps.logger);
   return {
     feed,
@@ -71,12 +73,16 @@ export interface V1Deps {
   logger: Logger;
   runtime: ApiRuntime;
   trustProxy: number | string | undefined;
+  /** A debit was refused by its key's monthly spend limit (the owners are told once a month; see security mail). */
+  onKeySpendLimitReached?: (accountId: string, keyId: string) => Promise<void>;
 }
 
 type ErrorType =
   | "missing_api_key"
   | "invalid_api_key"
   | "revoked_api_key"
+  | "expired_api_key"
+  | "key_spend_limit_reached"
   | "account_blocked"
   | "rate_limited"
   | "invalid_request"
@@ -163,6 +169,7 @@ export function createV1Handler(deps: V1Deps): (req: IncomingMessage, res: Serve
       kind: "usage",
       idempotencyKey: `usage:${idempotency_key}`,
       actor: { type: "api_key", id: keyId },
+      spendingKeyId: keyId,
     }).catch((err: unknown) => {
       write.unknown();
       throw err;
@@ -177,6 +184,19 @@ export function createV1Handler(deps: V1Deps): (req: IncomingMessage, res: Serve
           balance_cents: Number(result.balanceCents),
           credit_limit_cents: Number(result.creditLimitCents),
         });
+      case "key_limit": {
+        // Told once per key and month; a failure to tell must not turn the refusal into a 503.
+        await deps.onKeySpendLimitReached?.(accountId, keyId).catch((err: unknown) => {
+          deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "spend-limit mail could not be enqueued");
+        });
+        return fail(
+          res,
+          402,
+          "key_spend_limit_reached",
+          "This charge would pass this API key's monthly spend limit. An owner or admin can raise it in Settings → API keys; it resets at the start of the month (UTC).",
+          { spend_limit_cents: Number(result.limitCents), spent_this_month_cents: Number(result.spentCents) },
+        );
+      }
       case "conflict":
         return fail(res, 409, "idempotency_conflict", "This idempotency_key was already used with a different amount_cents.", {
           param: "idempotency_key",
@@ -209,7 +229,7 @@ export function createV1Handler(deps: V1Deps): (req: IncomingMessage, res: Serve
       return fail(res, 405, "method_not_allowed", `${path} accepts ${route.method} only.`, {}, { Allow: route.method });
     }
     // Only failed keys are limited (after they failed): a valid key from a limited address gets through.
-    const refuseKey = async (type: "invalid_api_key" | "revoked_api_key", message: string) => {
+    const refuseKey = async (type: "invalid_api_key" | "revoked_api_key" | "expired_api_key", message: string) => {
       const wait = await runtime.failedAttempts.fail(proxyaddr(req, trust));
       if (wait > 0) {
         return fail(
@@ -232,9 +252,19 @@ export function createV1Handler(deps: V1Deps): (req: IncomingMessage, res: Serve
     }
     const verdict = await runtime.verifier.verify(bearer.key);
     if (!verdict.ok) {
-      return verdict.reason === "revoked"
-        ? refuseKey("revoked_api_key", "This API key was revoked. Use a current key from Settings → API Keys.")
-        : refuseKey("invalid_api_key", "The API key is not valid.");
+      switch (verdict.reason) {
+        case "revoked":
+          return refuseKey("revoked_api_key", "This API key was revoked. Use a current key from Settings → API Keys.");
+        case "leaked":
+          return refuseKey(
+            "revoked_api_key",
+            "This API key was revoked because it was found in public (a secret scanner reported it). Use a new key from Settings → API Keys.",
+          );
+        case "expired":
+          return refuseKey("expired_api_key", `This API key expired at ${verdict.expiredAt}. Use a current key from Settings → API Keys.`);
+        case "invalid":
+          return refuseKey("invalid_api_key", "The API key is not valid.");
+      }
     }
     const account = await runtime.accounts.get(verdict.accountId);
     if (!account || account.status === "deleting" || account.status === "deleted") {

@@ -1,8 +1,11 @@
 /**
- * API keys: one main key per account (regenerated, never deleted) and any number
- * of named additional keys, up to a limit. Plaintext leaves this module once,
- * as the return value of a create; the table keeps the hash and display parts.
- * Revocation notifies every web process through a trigger (see migrations).
+ * API keys: one primary main key per account (regenerated or rolled, never
+ * deleted) and any number of named additional keys, up to a limit. A rolled
+ * main key keeps working, no longer primary, until its grace window ends.
+ * Plaintext leaves this module once, as the return value of a create; the
+ * table keeps the hash and display parts. Every change to a key row notifies
+ * every web process through a trigger (see migrations); an expiry is data the
+ * verifier checks against the clock, so it needs no notification.
  */
 import { sql } from "kysely";
 import { inTransaction, type DbOrTrx } from "../../db/connection.js";
@@ -22,7 +25,17 @@ export interface CreatedKey {
   last4: string;
 }
 
-async function insertKey(trx: DbOrTrx, input: { accountId: string; kind: ApiKeyKind; name: string; createdBy: string | null }): Promise<CreatedKey> {
+export interface KeyOptions {
+  /** When the key stops working; null or absent: never. */
+  expiresAt?: Date | null;
+  /** Usage the key may debit per calendar month (UTC), in cents; null or absent: no limit. */
+  spendLimitCents?: bigint | null;
+}
+
+async function insertKey(
+  trx: DbOrTrx,
+  input: { accountId: string; kind: ApiKeyKind; name: string; createdBy: string | null } & KeyOptions,
+): Promise<CreatedKey> {
   const plaintext = generateApiKey();
   const { prefix, last4 } = apiKeyDisplayParts(plaintext);
   const { id } = await trx
@@ -35,6 +48,9 @@ async function insertKey(trx: DbOrTrx, input: { accountId: string; kind: ApiKeyK
       prefix,
       last4,
       created_by_user_id: input.createdBy,
+      checksummed: true,
+      expires_at: input.expiresAt ?? null,
+      spend_limit_cents: input.spendLimitCents?.toString() ?? null,
     })
     .returning("id")
     .executeTakeFirstOrThrow();
@@ -64,7 +80,11 @@ async function stillMember(trx: DbOrTrx, accountId: string, userId: string | nul
 
 export const NOT_A_MEMBER = "You are no longer a member of this account, so you cannot change its keys.";
 
-/** The old main key is dead when this returns; the new one is returned once. */
+/**
+ * The old main key is dead when this returns — and so is a rolled one still in
+ * its grace window: regenerating is what a person does who suspects a leak.
+ * The new one is returned once.
+ */
 export async function regenerateMainKey(db: DbOrTrx, accountId: string, userId: string | null, actor: Actor): Promise<CreatedKey> {
   return inTransaction(db, async (trx) => {
     await lockAccount(trx, accountId);
@@ -75,22 +95,118 @@ export async function regenerateMainKey(db: DbOrTrx, accountId: string, userId: 
       .where("account_id", "=", accountId)
       .where("kind", "=", "main")
       .where("status", "=", "active")
-      .returning("id")
-      .executeTakeFirst();
+      .returning(["id", "superseded_at"])
+      .execute();
     const created = await insertKey(trx, { accountId, kind: "main", name: "Main key", createdBy: userId });
     await writeAudit(trx, actor, {
       action: "api_key.main_regenerated",
       targetType: "account",
       targetId: accountId,
-      details: { old_key_id: old?.id ?? null, new_key_id: created.id, last4: created.last4 },
+      details: {
+        old_key_id: old.find((k) => k.superseded_at === null)?.id ?? null,
+        rolled_key_ids: old.filter((k) => k.superseded_at !== null).map((k) => k.id),
+        new_key_id: created.id,
+        last4: created.last4,
+      },
     });
     return created;
   });
 }
 
+/** How long a rolled main key keeps working, as the keys page offers it. */
+export const ROLL_WINDOWS = { "1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000 } as const;
+export type RollWindow = keyof typeof ROLL_WINDOWS;
+
+export type RolledKey = { key: CreatedKey; old: { id: string; prefix: string; last4: string; expiresAt: Date } | null };
+
+/**
+ * A roll: a new primary main key, and the old one keeps working (no longer
+ * primary) until now + the window, then stops (the verifier checks expires_at
+ * on every request). Without a primary main key (revoked as leaked) a roll is
+ * just a new key.
+ */
+export async function rollMainKey(db: DbOrTrx, accountId: string, userId: string | null, window: RollWindow, actor: Actor): Promise<RolledKey> {
+  return inTransaction(db, async (trx) => {
+    await lockAccount(trx, accountId);
+    if (!(await stillMember(trx, accountId, userId))) throw new Error(NOT_A_MEMBER);
+    const old = await trx
+      .updateTable("api_keys")
+      .set({ superseded_at: sql`now()`, expires_at: sql`now() + ${`${ROLL_WINDOWS[window]} milliseconds`}::interval` })
+      .where("account_id", "=", accountId)
+      .where("kind", "=", "main")
+      .where("status", "=", "active")
+      .where("superseded_at", "is", null)
+      .returning(["id", "prefix", "last4", "expires_at"])
+      .executeTakeFirst();
+    const key = await insertKey(trx, { accountId, kind: "main", name: "Main key", createdBy: userId });
+    await writeAudit(trx, actor, {
+      action: "api_key.main_rolled",
+      targetType: "account",
+      targetId: accountId,
+      details: { old_key_id: old?.id ?? null, new_key_id: key.id, last4: key.last4, window, old_key_expires_at: old?.expires_at?.toISOString() ?? null },
+    });
+    return { key, old: old ? { id: old.id, prefix: old.prefix, last4: old.last4, expiresAt: old.expires_at! } : null };
+  });
+}
+
+/** "Stop the old key now": a rolled main key's window ends early. False when it had already ended or is no rolled key of this account. */
+export async function stopRolledKey(db: DbOrTrx, accountId: string, keyId: string, actor: Actor): Promise<{ prefix: string; last4: string } | null> {
+  return inTransaction(db, async (trx) => {
+    const row = await trx
+      .updateTable("api_keys")
+      .set({ status: "revoked", revoked_at: sql`now()`, revoked_reason: "roll_ended" })
+      .where("id", "=", keyId)
+      .where("account_id", "=", accountId)
+      .where("kind", "=", "main")
+      .where("status", "=", "active")
+      .where("superseded_at", "is not", null)
+      .where("expires_at", ">", sql<Date>`now()`)
+      .returning(["id", "prefix", "last4"])
+      .executeTakeFirst();
+    if (!row) return null;
+    await writeAudit(trx, actor, { action: "api_key.roll_ended_early", targetType: "account", targetId: accountId, details: { key_id: row.id, last4: row.last4 } });
+    return { prefix: row.prefix, last4: row.last4 };
+  });
+}
+
+export type SpendLimitChange = { ok: true; before: string | null; after: string | null; key: { name: string; prefix: string; last4: string } } | { ok: false };
+
+/** Sets (or clears, with null) a key's monthly spend limit; audited with before and after. Takes effect on the next debit. */
+export async function setKeySpendLimit(db: DbOrTrx, accountId: string, keyId: string, limitCents: bigint | null, actor: Actor): Promise<SpendLimitChange> {
+  return inTransaction(db, async (trx) => {
+    const current = await trx
+      .selectFrom("api_keys")
+      .select(["spend_limit_cents", "name", "prefix", "last4"])
+      .where("id", "=", keyId)
+      .where("account_id", "=", accountId)
+      .where("status", "=", "active")
+      .forUpdate()
+      .executeTakeFirst();
+    if (!current) return { ok: false as const };
+    const after = limitCents?.toString() ?? null;
+    const key = { name: current.name, prefix: current.prefix, last4: current.last4 };
+    if (current.spend_limit_cents === after) return { ok: true as const, before: after, after, key };
+    await trx.updateTable("api_keys").set({ spend_limit_cents: after }).where("id", "=", keyId).execute();
+    await writeAudit(trx, actor, {
+      action: "api_key.spend_limit_changed",
+      targetType: "account",
+      targetId: accountId,
+      details: { key_id: keyId, last4: current.last4, before_cents: current.spend_limit_cents, after_cents: after },
+    });
+    return { ok: true as const, before: current.spend_limit_cents, after, key };
+  });
+}
+
 export type CreateAdditionalResult = { ok: true; key: CreatedKey } | { ok: false; message: string };
 
-export async function createAdditionalKey(db: DbOrTrx, accountId: string, name: string, userId: string | null, actor: Actor): Promise<CreateAdditionalResult> {
+export async function createAdditionalKey(
+  db: DbOrTrx,
+  accountId: string,
+  name: string,
+  userId: string | null,
+  actor: Actor,
+  options: KeyOptions = {},
+): Promise<CreateAdditionalResult> {
   return inTransaction(db, async (trx) => {
     const account = await lockAccount(trx, accountId);
     if (!(await stillMember(trx, accountId, userId))) return { ok: false as const, message: NOT_A_MEMBER };
@@ -107,12 +223,17 @@ export async function createAdditionalKey(db: DbOrTrx, accountId: string, name: 
     if (Number(n) >= MAX_ADDITIONAL_KEYS) {
       return { ok: false as const, message: `An account can have ${MAX_ADDITIONAL_KEYS} additional keys. Delete one you no longer use first.` };
     }
-    const key = await insertKey(trx, { accountId, kind: "additional", name, createdBy: userId });
+    const key = await insertKey(trx, { accountId, kind: "additional", name, createdBy: userId, ...options });
     await writeAudit(trx, actor, {
       action: "api_key.created",
       targetType: "account",
       targetId: accountId,
-      details: { key_id: key.id, last4: key.last4 },
+      details: {
+        key_id: key.id,
+        last4: key.last4,
+        expires_at: options.expiresAt?.toISOString() ?? null,
+        spend_limit_cents: options.spendLimitCents?.toString() ?? null,
+      },
     });
     return { ok: true as const, key };
   });
@@ -186,11 +307,28 @@ export async function revokeKeysCreatedBy(trx: DbOrTrx, accountId: string, userI
     .where("status", "=", "active")
     .returning(["id", "kind", "name", "prefix", "last4"])
     .execute();
-  const newMainKey = revoked.some((k) => k.kind === "main") ? await insertKey(trx, { accountId, kind: "main", name: "Main key", createdBy: replacedBy }) : null;
+  // Only the primary main key needs a successor; a rolled one in its grace window simply ends.
+  const primaryLeft = await trx
+    .selectFrom("api_keys")
+    .select("id")
+    .where("account_id", "=", accountId)
+    .where("kind", "=", "main")
+    .where("status", "=", "active")
+    .where("superseded_at", "is", null)
+    .executeTakeFirst();
+  const newMainKey =
+    revoked.some((k) => k.kind === "main") && !primaryLeft ? await insertKey(trx, { accountId, kind: "main", name: "Main key", createdBy: replacedBy }) : null;
   return { revoked, newMainKey };
 }
 
-/** The keys page: explicit columns, never the hash. Deleted keys are gone from the list. */
+/** How long a key revoked as leaked stays on the keys page, so its owner sees what happened and where. */
+export const LEAKED_SHOWN_DAYS = 30;
+
+/**
+ * The keys page: explicit columns, never the hash. Live keys (an expired one
+ * stays until deleted, marked), and keys revoked as leaked in the last 30
+ * days; deleted and regenerated keys are gone from the list.
+ */
 export async function listAccountKeys(db: DbOrTrx, accountId: string) {
   return db
     .selectFrom("api_keys")
@@ -204,11 +342,26 @@ export async function listAccountKeys(db: DbOrTrx, accountId: string) {
       "api_keys.status",
       "api_keys.created_at",
       "api_keys.last_used_at",
+      "api_keys.checksummed",
+      "api_keys.expires_at",
+      "api_keys.spend_limit_cents",
+      "api_keys.superseded_at",
+      "api_keys.revoked_at",
+      "api_keys.revoked_reason",
+      "api_keys.leaked_url",
       "users.email as created_by_email",
     ])
     .where("api_keys.account_id", "=", accountId)
-    .where("api_keys.status", "=", "active")
+    .where((eb) =>
+      eb.or([
+        eb("api_keys.status", "=", "active"),
+        eb.and([eb("api_keys.revoked_reason", "=", "leaked"), eb("api_keys.revoked_at", ">", sql<Date>`now() - ${`${LEAKED_SHOWN_DAYS} days`}::interval`)]),
+      ]),
+    )
+    // A rolled main key whose window is over is simply gone.
+    .where((eb) => eb.or([eb("api_keys.superseded_at", "is", null), eb("api_keys.expires_at", ">", sql<Date>`now()`), eb("api_keys.status", "=", "revoked")]))
     .orderBy(sql`CASE api_keys.kind WHEN 'main' THEN 0 ELSE 1 END`)
+    .orderBy(sql`api_keys.superseded_at IS NOT NULL`)
     .orderBy("api_keys.created_at")
     .execute();
 }
@@ -217,12 +370,108 @@ export interface KeyRecord {
   keyId: string;
   accountId: string;
   active: boolean;
+  /** When it stops (an additional key's expiry, a rolled main key's end of grace); null: never. */
+  expiresAt: Date | null;
+  revokedReason: string | null;
 }
 
 /** Verification's database step: one indexed lookup by hash. */
 export async function findKeyByHash(db: DbOrTrx, hash: Buffer): Promise<KeyRecord | null> {
-  const row = await db.selectFrom("api_keys").select(["id", "account_id", "status"]).where("key_hash", "=", hash).executeTakeFirst();
-  return row ? { keyId: row.id, accountId: row.account_id, active: row.status === "active" } : null;
+  const row = await db
+    .selectFrom("api_keys")
+    .select(["id", "account_id", "status", "expires_at", "revoked_reason"])
+    .where("key_hash", "=", hash)
+    .executeTakeFirst();
+  return row
+    ? { keyId: row.id, accountId: row.account_id, active: row.status === "active", expiresAt: row.expires_at, revokedReason: row.revoked_reason }
+    : null;
+}
+
+/** Live keys issued before checksums, all accounts: while there is one, /v1 must look up keys whose checksum is wrong. */
+export async function anyActiveLegacyKey(db: DbOrTrx): Promise<boolean> {
+  const row = await db
+    .selectFrom("api_keys")
+    .select("id")
+    .where("status", "=", "active")
+    .where("checksummed", "=", false)
+    .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", sql<Date>`now()`)]))
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** The console's count of live pre-checksum keys, and how many accounts hold them. */
+export async function countActiveLegacyKeys(db: DbOrTrx): Promise<{ keys: number; accounts: number }> {
+  const row = await db
+    .selectFrom("api_keys")
+    .select([sql<string>`count(*)`.as("keys"), sql<string>`count(DISTINCT account_id)`.as("accounts")])
+    .where("status", "=", "active")
+    .where("checksummed", "=", false)
+    .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", sql<Date>`now()`)]))
+    .executeTakeFirstOrThrow();
+  return { keys: Number(row.keys), accounts: Number(row.accounts) };
+}
+
+export type LeakedKeyRevocation =
+  | { found: false }
+  | { found: true; keyId: string; accountId: string; kind: ApiKeyKind; newlyRevoked: boolean; revokedReason: string | null };
+
+/**
+ * A key a secret scanner found public dies at once (the trigger tells every
+ * web process), with where it was found, audited in the same transaction: a
+ * report delivered twice revokes and audits once. A key already dead for
+ * another reason stays as it was (it is still a true positive).
+ */
+export async function revokeLeakedKey(db: DbOrTrx, hash: Buffer, found: { url: string; source: string }): Promise<LeakedKeyRevocation> {
+  return inTransaction(db, async (trx) => {
+    const revoked = await trx
+      .updateTable("api_keys")
+      .set({ status: "revoked", revoked_at: sql`now()`, revoked_reason: "leaked", leaked_url: found.url, leaked_source: found.source })
+      .where("key_hash", "=", hash)
+      .where("status", "=", "active")
+      .returning(["id", "account_id", "kind", "last4"])
+      .executeTakeFirst();
+    if (revoked) {
+      await writeAudit(trx, { type: "system", id: "secret-scanning" }, {
+        action: "api_key.revoked_leaked",
+        targetType: "account",
+        targetId: revoked.account_id,
+        details: { key_id: revoked.id, kind: revoked.kind, last4: revoked.last4, found_url: found.url, source: found.source },
+      });
+      return { found: true as const, keyId: revoked.id, accountId: revoked.account_id, kind: revoked.kind, newlyRevoked: true, revokedReason: "leaked" };
+    }
+    const row = await trx.selectFrom("api_keys").select(["id", "account_id", "kind", "revoked_reason"]).where("key_hash", "=", hash).executeTakeFirst();
+    return row
+      ? { found: true as const, keyId: row.id, accountId: row.account_id, kind: row.kind, newlyRevoked: false, revokedReason: row.revoked_reason }
+      : { found: false as const };
+  });
+}
+
+/** What the leaked-key mail says about a key (read by the workflow's activity; never the secret). */
+export async function leakedKeyFacts(db: DbOrTrx, keyId: string) {
+  return db
+    .selectFrom("api_keys")
+    .select(["id", "account_id", "kind", "name", "prefix", "last4", "revoked_at", "revoked_reason", "leaked_url", "leaked_source"])
+    .where("id", "=", keyId)
+    .executeTakeFirst();
+}
+
+/**
+ * Additional keys that expire within `days` and were made long enough before
+ * that (a key made to last three days needs no reminder that it ends): what
+ * the worker's daily sweep mails about, once per key.
+ */
+export async function keysExpiringWithin(db: DbOrTrx, days: number) {
+  const window = sql`${`${days} days`}::interval`;
+  return db
+    .selectFrom("api_keys")
+    .select(["id", "account_id", "name", "prefix", "last4", "expires_at"])
+    .where("kind", "=", "additional")
+    .where("status", "=", "active")
+    .where("expires_at", ">", sql<Date>`now()`)
+    .where("expires_at", "<=", sql<Date>`now() + ${window}`)
+    .where(sql<boolean>`created_at < expires_at - ${window}`)
+    .execute();
 }
 
 /** Coalesced last-used stamps: one statement for a batch of keys. */
@@ -250,6 +499,7 @@ export async function isActiveMainKeyOf(db: DbOrTrx, accountId: string, plaintex
     .where("account_id", "=", accountId)
     .where("kind", "=", "main")
     .where("status", "=", "active")
+    .where("superseded_at", "is", null)
     .executeTakeFirst();
   return row !== undefined;
 }

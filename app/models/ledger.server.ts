@@ -33,6 +33,8 @@ export type PostResult =
   | { status: "replayed"; entry: LedgerEntry }
   | { status: "conflict"; entry: LedgerEntry }
   | { status: "insufficient"; balanceCents: string; creditLimitCents: string }
+  /** The spending key's monthly limit would be passed: nothing posted. */
+  | { status: "key_limit"; limitCents: string; spentCents: string }
   | { status: "no_account" };
 
 const ENTRY_COLUMNS = ["id", "amount_cents", "kind", "idempotency_key", "balance_after_cents", "created_at"] as const;
@@ -68,8 +70,16 @@ export async function postLedgerEntry(
     note?: string | null;
     /** The provider's payment a purchase, recharge or refund belongs to (a Stripe PaymentIntent id). */
     paymentIntentId?: string | null;
+    /**
+     * The API key a usage debit is made with: its month's spend is kept with
+     * the entry, and its spend limit (if any) is enforced under the same lock.
+     */
+    spendingKeyId?: string;
   },
 ): Promise<PostResult> {
+  const keyId = input.amountCents < 0n ? input.spendingKeyId : undefined;
+  // The calendar month (UTC) of the transaction's now(), which is also the entry's created_at.
+  const month = sql<string>`date_trunc('month', now() AT TIME ZONE 'UTC')::date`;
   const run = async (trx: DbOrTrx): Promise<PostResult> => {
     // The lock first: concurrent posts to one account queue here, so the
     // idempotency check below (a new statement, hence a fresh snapshot) sees
@@ -77,7 +87,11 @@ export async function postLedgerEntry(
     const account = await trx
       .selectFrom("accounts")
       .leftJoin("recharge_rules as r", (j) => j.onRef("r.account_id", "=", "accounts.id").on("r.enabled", "=", true).on("r.paused_reason", "is", null))
-      .select(["accounts.balance_cents", "accounts.credit_limit_cents", "r.threshold_cents"])
+      // The key's limit and this month's spend ride along on the same round trip; the account lock covers them
+      // (every debit with a key is a debit of that key's account).
+      .leftJoin("api_keys as k", (j) => j.onRef("k.account_id", "=", "accounts.id").on("k.id", "=", keyId ?? null))
+      .leftJoin("api_key_month_spend as s", (j) => j.onRef("s.key_id", "=", "k.id").on("s.month", "=", month))
+      .select(["accounts.balance_cents", "accounts.credit_limit_cents", "r.threshold_cents", "k.spend_limit_cents", "s.spent_cents"])
       .where("accounts.id", "=", input.accountId)
       .forUpdate("accounts")
       .executeTakeFirst();
@@ -91,6 +105,10 @@ export async function postLedgerEntry(
     if (existing) {
       const same = BigInt(existing.amount_cents) === input.amountCents && existing.kind === input.kind;
       return { status: same ? "replayed" : "conflict", entry: toEntry(existing) };
+    }
+    const spent = BigInt(account.spent_cents ?? 0);
+    if (account.spend_limit_cents !== null && spent - input.amountCents > BigInt(account.spend_limit_cents)) {
+      return { status: "key_limit", limitCents: account.spend_limit_cents, spentCents: spent.toString() };
     }
     const balance = BigInt(account.balance_cents) + input.amountCents;
     if (input.amountCents < 0n && balance < -BigInt(account.credit_limit_cents)) {
@@ -120,6 +138,12 @@ export async function postLedgerEntry(
           .set({ balance_cents: balance.toString() })
           .where("id", "=", input.accountId)
           .returning(["plan", "status", "balance_cents as account_balance_cents", "credit_limit_cents"]),
+      )
+      // Always run, whether or not the select reads it (a data-modifying WITH runs once); a debit without a key inserts nothing.
+      .with("key_spend", () =>
+        sql`(INSERT INTO api_key_month_spend (key_id, month, spent_cents)
+            SELECT ${keyId ?? null}::uuid, ${month}, ${(-input.amountCents).toString()}::bigint WHERE ${keyId ?? null}::uuid IS NOT NULL
+            ON CONFLICT (key_id, month) DO UPDATE SET spent_cents = api_key_month_spend.spent_cents + excluded.spent_cents)`,
       )
       .selectFrom(["entry", "balance"])
       .select([...ENTRY_COLUMNS, "plan", "status", "account_balance_cents", "credit_limit_cents"])
@@ -202,6 +226,8 @@ export async function postStaffCreditChange(
     });
     if (result.status === "conflict") return { status: "conflict" as const };
     if (result.status === "insufficient" || result.status === "no_account") return { status: result.status };
+    // Only a debit made with an API key has a key limit.
+    if (result.status === "key_limit") throw new Error("a staff credit change has no spending key");
     if (result.status === "created") {
       await writeAudit(trx, input.actor, {
         action: "billing.credits_adjusted",
