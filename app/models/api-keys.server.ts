@@ -164,7 +164,12 @@ export async function stopRolledKey(db: DbOrTrx, accountId: string, keyId: strin
       .returning(["id", "prefix", "last4"])
       .executeTakeFirst();
     if (!row) return null;
-    await writeAudit(trx, actor, { action: "api_key.roll_ended_early", targetType: "account", targetId: accountId, details: { key_id: row.id, last4: row.last4 } });
+    await writeAudit(trx, actor, {
+      action: "api_key.roll_ended_early",
+      targetType: "account",
+      targetId: accountId,
+      details: { key_id: row.id, last4: row.last4 },
+    });
     return { prefix: row.prefix, last4: row.last4 };
   });
 }
@@ -330,40 +335,42 @@ export const LEAKED_SHOWN_DAYS = 30;
  * days; deleted and regenerated keys are gone from the list.
  */
 export async function listAccountKeys(db: DbOrTrx, accountId: string) {
-  return db
-    .selectFrom("api_keys")
-    .leftJoin("users", "users.id", "api_keys.created_by_user_id")
-    .select([
-      "api_keys.id",
-      "api_keys.kind",
-      "api_keys.name",
-      "api_keys.prefix",
-      "api_keys.last4",
-      "api_keys.status",
-      "api_keys.created_at",
-      "api_keys.last_used_at",
-      "api_keys.checksummed",
-      "api_keys.expires_at",
-      "api_keys.spend_limit_cents",
-      "api_keys.superseded_at",
-      "api_keys.revoked_at",
-      "api_keys.revoked_reason",
-      "api_keys.leaked_url",
-      "users.email as created_by_email",
-    ])
-    .where("api_keys.account_id", "=", accountId)
-    .where((eb) =>
-      eb.or([
-        eb("api_keys.status", "=", "active"),
-        eb.and([eb("api_keys.revoked_reason", "=", "leaked"), eb("api_keys.revoked_at", ">", sql<Date>`now() - ${`${LEAKED_SHOWN_DAYS} days`}::interval`)]),
-      ]),
-    )
-    // A rolled main key whose window is over is simply gone.
-    .where((eb) => eb.or([eb("api_keys.superseded_at", "is", null), eb("api_keys.expires_at", ">", sql<Date>`now()`), eb("api_keys.status", "=", "revoked")]))
-    .orderBy(sql`CASE api_keys.kind WHEN 'main' THEN 0 ELSE 1 END`)
-    .orderBy(sql`api_keys.superseded_at IS NOT NULL`)
-    .orderBy("api_keys.created_at")
-    .execute();
+  return (
+    db
+      .selectFrom("api_keys")
+      .leftJoin("users", "users.id", "api_keys.created_by_user_id")
+      .select([
+        "api_keys.id",
+        "api_keys.kind",
+        "api_keys.name",
+        "api_keys.prefix",
+        "api_keys.last4",
+        "api_keys.status",
+        "api_keys.created_at",
+        "api_keys.last_used_at",
+        "api_keys.checksummed",
+        "api_keys.expires_at",
+        "api_keys.spend_limit_cents",
+        "api_keys.superseded_at",
+        "api_keys.revoked_at",
+        "api_keys.revoked_reason",
+        "api_keys.leaked_url",
+        "users.email as created_by_email",
+      ])
+      .where("api_keys.account_id", "=", accountId)
+      .where((eb) =>
+        eb.or([
+          eb("api_keys.status", "=", "active"),
+          eb.and([eb("api_keys.revoked_reason", "=", "leaked"), eb("api_keys.revoked_at", ">", sql<Date>`now() - ${`${LEAKED_SHOWN_DAYS} days`}::interval`)]),
+        ]),
+      )
+      // A rolled main key whose window is over is simply gone.
+      .where((eb) => eb.or([eb("api_keys.superseded_at", "is", null), eb("api_keys.expires_at", ">", sql<Date>`now()`), eb("api_keys.status", "=", "revoked")]))
+      .orderBy(sql`CASE api_keys.kind WHEN 'main' THEN 0 ELSE 1 END`)
+      .orderBy(sql`api_keys.superseded_at IS NOT NULL`)
+      .orderBy("api_keys.created_at")
+      .execute()
+  );
 }
 
 export interface KeyRecord {
@@ -413,8 +420,7 @@ export async function countActiveLegacyKeys(db: DbOrTrx): Promise<{ keys: number
 }
 
 export type LeakedKeyRevocation =
-  | { found: false }
-  | { found: true; keyId: string; accountId: string; kind: ApiKeyKind; newlyRevoked: boolean; revokedReason: string | null };
+  { found: false } | { found: true; keyId: string; accountId: string; kind: ApiKeyKind; newlyRevoked: boolean; revokedReason: string | null };
 
 /**
  * A key a secret scanner found public dies at once (the trigger tells every
@@ -432,12 +438,16 @@ export async function revokeLeakedKey(db: DbOrTrx, hash: Buffer, found: { url: s
       .returning(["id", "account_id", "kind", "last4"])
       .executeTakeFirst();
     if (revoked) {
-      await writeAudit(trx, { type: "system", id: "secret-scanning" }, {
-        action: "api_key.revoked_leaked",
-        targetType: "account",
-        targetId: revoked.account_id,
-        details: { key_id: revoked.id, kind: revoked.kind, last4: revoked.last4, found_url: found.url, source: found.source },
-      });
+      await writeAudit(
+        trx,
+        { type: "system", id: "secret-scanning" },
+        {
+          action: "api_key.revoked_leaked",
+          targetType: "account",
+          targetId: revoked.account_id,
+          details: { key_id: revoked.id, kind: revoked.kind, last4: revoked.last4, found_url: found.url, source: found.source },
+        },
+      );
       return { found: true as const, keyId: revoked.id, accountId: revoked.account_id, kind: revoked.kind, newlyRevoked: true, revokedReason: "leaked" };
     }
     const row = await trx.selectFrom("api_keys").select(["id", "account_id", "kind", "revoked_reason"]).where("key_hash", "=", hash).executeTakeFirst();

@@ -140,8 +140,10 @@ export async function postLedgerEntry(
           .returning(["plan", "status", "balance_cents as account_balance_cents", "credit_limit_cents"]),
       )
       // Always run, whether or not the select reads it (a data-modifying WITH runs once); a debit without a key inserts nothing.
-      .with("key_spend", () =>
-        sql`(INSERT INTO api_key_month_spend (key_id, month, spent_cents)
+      .with(
+        "key_spend",
+        () =>
+          sql`(INSERT INTO api_key_month_spend (key_id, month, spent_cents)
             SELECT ${keyId ?? null}::uuid, ${month}, ${(-input.amountCents).toString()}::bigint WHERE ${keyId ?? null}::uuid IS NOT NULL
             ON CONFLICT (key_id, month) DO UPDATE SET spent_cents = api_key_month_spend.spent_cents + excluded.spent_cents)`,
       )
