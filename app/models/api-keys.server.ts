@@ -278,7 +278,7 @@ export async function revokeAccountKeys(db: DbOrTrx, accountId: string, reason: 
 export async function keysCreatedBy(db: DbOrTrx, accountId: string, userId: string) {
   return db
     .selectFrom("api_keys")
-    .select(["id", "kind", "name", "prefix", "last4"])
+    .select(["id", "kind", "name", "prefix", "last4", "superseded_at"])
     .where("account_id", "=", accountId)
     .where("created_by_user_id", "=", userId)
     .where("status", "=", "active")

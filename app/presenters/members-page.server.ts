@@ -16,7 +16,8 @@ import { can } from "../permissions.js";
 
 export type MembersSection = "members" | "password_logins" | "keys";
 export type ConfirmKind = "remove" | "handover" | "remove_login" | "leave";
-export type ConfirmKey = { id: string; kind: string; name: string; display: string };
+/** `rolled`: a main key in its roll's grace window, which simply stops (the primary one is replaced). */
+export type ConfirmKey = { id: string; kind: string; name: string; display: string; rolled: boolean };
 export type ConfirmData = {
   kind: ConfirmKind;
   target: { id: string; label: string; keys: ConfirmKey[] } | null;
@@ -26,7 +27,13 @@ export type ConfirmData = {
 
 /** What removal revokes, as the keys page shows them. */
 async function keyList(db: Services["db"], accountId: string, userId: string): Promise<ConfirmKey[]> {
-  return (await keysCreatedBy(db, accountId, userId)).map((k) => ({ id: k.id, kind: k.kind, name: k.name, display: `${k.prefix}…${k.last4}` }));
+  return (await keysCreatedBy(db, accountId, userId)).map((k) => ({
+    id: k.id,
+    kind: k.kind,
+    name: k.name,
+    display: `${k.prefix}…${k.last4}`,
+    rolled: k.superseded_at !== null,
+  }));
 }
 
 /** null: the person is not a member of the account. */

@@ -29,8 +29,8 @@ function KeysThatStop({ keys, whose }: { keys: ConfirmKey[]; whose: "their" | "i
       <ul className="stack" aria-label="Keys that stop working">
         {keys.map((k) => (
           <li key={k.id}>
-            {k.kind === "main" ? "Main key" : `“${k.name}”`} <code className="mono">{k.display}</code>
-            {k.kind === "main" ? " (the account gets a new main key, shown once" + (whose === "your" ? "" : " to you") + ")" : null}
+            {k.kind === "main" ? (k.rolled ? "Previous main key (rolled)" : "Main key") : `“${k.name}”`} <code className="mono">{k.display}</code>
+            {k.kind === "main" && !k.rolled ? " (the account gets a new main key, shown once" + (whose === "your" ? "" : " to you") + ")" : null}
           </li>
         ))}
       </ul>
