@@ -13,6 +13,7 @@ import { MailDispatcher } from "../app/mail/dispatcher.server.js";
 import { MailBodyRetention } from "../app/mail/retention.server.js";
 import { createSmtpTransport } from "../app/mail/mailer.server.js";
 import { mailingProviderFrom } from "../app/mailing-lists/provider.server.js";
+import { KeyExpiryReminders } from "../app/services/key-expiry-reminders.server.js";
 import { WORKFLOWS_SOURCE } from "./workflow-bundle.js";
 
 const config = configOrExit();
@@ -61,6 +62,9 @@ await mail?.start();
 // Sent mail keeps its body for MAIL_BODY_RETENTION_DAYS, in either delivery mode (hourly; safe in every worker at once).
 const retention = new MailBodyRetention({ db, retentionDays: config.mailBodyRetentionDays, logger });
 retention.start();
+// "Your key expires in 7 days": hourly, first round shortly after start; once per key and person (the outbox's dedupe key), so every worker may run it.
+const expiryReminders = new KeyExpiryReminders({ db, config, logger });
+expiryReminders.start();
 logger.info({ taskQueue: config.temporal.taskQueue, mail: mail ? "smtp" : "outbox only" }, "worker polling");
 // Under `npm start` the supervisor holds an IPC channel: if it dies, the worker stops too.
 // Unref'd, so the channel alone never keeps a stopped worker alive.
@@ -70,6 +74,7 @@ process.channel?.unref();
 await worker.run();
 await mail?.stop();
 await retention.stop();
+await expiryReminders.stop();
 await Promise.allSettled([db.destroy(), connection.close()]);
 logger.info("worker stopped");
 
