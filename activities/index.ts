@@ -8,6 +8,7 @@ import type { PaymentProvider } from "../app/payments/payment-provider.js";
 import type { Db } from "../db/connection.js";
 import { accountStatusActivities } from "./account-status.js";
 import { deletionActivities } from "./deletion.js";
+import { leakedKeyActivities } from "./leaked-key.js";
 import { mailingActivities } from "./mailing.js";
 import { rechargeActivities } from "./recharge.js";
 import { transferActivities } from "./transfer.js";
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...transferActivities(deps),
     ...mailingActivities(deps),
     ...deletionActivities(deps),
+    ...leakedKeyActivities(deps),
   };
 }
 

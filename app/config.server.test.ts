@@ -24,6 +24,8 @@ describe("config", () => {
     [{ SESSION_SECRET: "short" }, "SESSION_SECRET"],
     [{ NODE_ENV: "staging" }, "NODE_ENV"],
     [{ TEMPORAL_TLS: "maybe" }, "TEMPORAL_TLS"],
+    [{ SECRET_SCANNING_KEYS_URL: "not a url" }, "SECRET_SCANNING_KEYS_URL"],
+    [{ SECRET_SCANNING_KEYS_URL: "file:///etc/keys.json" }, "SECRET_SCANNING_KEYS_URL"],
   ])("a bad value stops start-up naming the variable (%o)", (env, name) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     expect(() => parseConfig(env)).toThrow(new RegExp(`\\b${name}\\b`));
@@ -59,5 +61,20 @@ describe("config", () => {
     const c = parseConfig({ SESSION_SECRET: `${"a".repeat(32)}, ${"b".repeat(32)}`, STAFF_ADMINS: " Ops@Example.com ,boss@example.com" });
     expect(c.session.secrets).toEqual(["a".repeat(32), "b".repeat(32)]);
     expect(c.staffAdmins).toEqual(["ops@example.com", "boss@example.com"]);
+  });
+
+  it("secret scanning verifies against GitHub's published keys unless pointed elsewhere; production only over https", () => {
+    expect(parseConfig({}).secretScanning).toEqual({ keysUrl: "https://api.github.com/meta/public_keys/secret_scanning" });
+    expect(parseConfig({ SECRET_SCANNING_KEYS_URL: "http://127.0.0.1:4040/keys" }).secretScanning.keysUrl).toBe("http://127.0.0.1:4040/keys");
+    const production = {
+      NODE_ENV: "production",
+      SESSION_SECRET: "s".repeat(40),
+      TOMBSTONE_SECRET: "t".repeat(40),
+      LIST_UNSUBSCRIBE_SECRET: "u".repeat(40),
+      ...{ GOOGLE_CLIENT_ID: "g", GOOGLE_CLIENT_SECRET: "gs", GITHUB_CLIENT_ID: "h", GITHUB_CLIENT_SECRET: "hs" },
+      ...{ STRIPE_SECRET_KEY: "sk_live_x", STRIPE_WEBHOOK_SECRET: "whsec_x" },
+    };
+    expect(parseConfig(production).secretScanning.keysUrl).toBe("https://api.github.com/meta/public_keys/secret_scanning");
+    expect(() => parseConfig({ ...production, SECRET_SCANNING_KEYS_URL: "http://keys.example.com/" })).toThrow(/SECRET_SCANNING_KEYS_URL must be an https/);
   });
 });

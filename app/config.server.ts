@@ -37,6 +37,9 @@ const DEV_UNSUBSCRIBE_SECRET = "development-only-unsubscribe-secret-not-for-prod
 // Signs the test provider's local checkout webhooks outside `npm start` (which makes a per-install one).
 const DEV_WEBHOOK_SECRET = "whsec_development_only_webhook_secret_not_for_production";
 
+/** Where GitHub publishes the keys that sign its secret scanning reports. */
+export const GITHUB_SECRET_SCANNING_KEYS_URL = "https://api.github.com/meta/public_keys/secret_scanning";
+
 /** Whole dollars in the environment (limits are set in dollars, kept in cents). */
 const dollars = z.coerce
   .number()
@@ -153,6 +156,11 @@ const EnvSchema = z.object({
   CREDIT_PURCHASE_PRESETS_DOLLARS: dollarList.default("10,50,100,500"),
   RECHARGE_MAX_DOLLARS: dollars.default(1000),
   RECHARGE_DAILY_MAX_DOLLARS: dollars.default(5000),
+  SECRET_SCANNING_KEYS_URL: z
+    .string()
+    .url()
+    .refine((u) => /^https?:\/\//.test(u), "must be an http:// or https:// URL")
+    .default(GITHUB_SECRET_SCANNING_KEYS_URL),
   PATH: z.string().optional(),
 });
 
@@ -242,6 +250,11 @@ export interface Config {
     /** Defaults of the per-account caps on auto-recharge (support may set others per account). */
     rechargeLimits: { perRechargeCents: number; perDayCents: number };
   };
+  /**
+   * POST /hooks/secret-scanning (GitHub's secret scanning partner protocol): the public keys that sign
+   * reports are fetched from keysUrl (GitHub's, or the local stand-in's, in the same shape).
+   */
+  secretScanning: { keysUrl: string };
   /** The executable search path, for finding the Temporal CLI. */
   systemPath: string | undefined;
 }
@@ -289,6 +302,10 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
   }
   if (e.CREDIT_PURCHASE_MIN_DOLLARS > e.CREDIT_PURCHASE_MAX_DOLLARS) {
     throw new ConfigError("CREDIT_PURCHASE_MIN_DOLLARS must not be above CREDIT_PURCHASE_MAX_DOLLARS");
+  }
+  // Whoever can answer for the keys URL can sign reports that revoke any key: never over plain http in production.
+  if (isProduction && !e.SECRET_SCANNING_KEYS_URL.startsWith("https://")) {
+    throw new ConfigError("SECRET_SCANNING_KEYS_URL must be an https:// URL when NODE_ENV=production (the keys it serves decide which reports revoke keys)");
   }
   const publicUrl = (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/$/, "");
   return {
@@ -357,6 +374,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       },
       rechargeLimits: { perRechargeCents: e.RECHARGE_MAX_DOLLARS, perDayCents: e.RECHARGE_DAILY_MAX_DOLLARS },
     },
+    secretScanning: { keysUrl: e.SECRET_SCANNING_KEYS_URL },
     systemPath: e.PATH,
   };
 }
