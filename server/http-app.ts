@@ -10,6 +10,7 @@ import { createV1Handler } from "../app/api/v1.server.js";
 import { BodyTooLargeError, bodyLimitFor, countedBody, describeBytes } from "../app/http/body-limit.js";
 import { HSTS, PERMISSIONS_POLICY, isPrivatePath, newCspNonce, securityHeaders } from "../app/http/security-headers.js";
 import type { Services } from "../app/context.server.js";
+import { spendLimitNotifier } from "../app/services/security-notices.server.js";
 
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 const parsesAsHost = (host: string) => {
@@ -198,6 +199,7 @@ export function createRequestListener(build: ServerBuild, services: Services, pu
     logger: services.logger,
     runtime: services.api,
     trustProxy: services.config.trustProxy,
+    onKeySpendLimitReached: spendLimitNotifier(services),
   });
   const https = services.config.publicUrl.startsWith("https://");
   return (req: IncomingMessage, res: ServerResponse) => {

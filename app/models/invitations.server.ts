@@ -13,8 +13,10 @@ import { enqueueMail, type DeliveryMode } from "../mail/mailer.server.js";
 import { invitationMail } from "../mail/templates/invitations.js";
 import { writeAudit, type Actor } from "./audit.server.js";
 import { normalizeEmail } from "./email.server.js";
+import { getMembershipRole } from "./memberships.server.js";
 import { planAllows, plansWith } from "./plans.js";
 import { giveBack, take, type LimitRule } from "./rate-limits.server.js";
+import { enqueueSecurityMail } from "./security-mail.server.js";
 
 export const INVITATION_TTL_MS = 7 * 24 * 3600_000;
 export const INVITATION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
@@ -321,6 +323,8 @@ export async function acceptInvitation(
   token: string,
   user: { id: string; email: string | null },
   actor: Actor,
+  /** Where the owners' and admins' "someone joined" mail goes out; without it none is written. */
+  mail?: { mode: DeliveryMode; publicUrl: string },
 ): Promise<{ ok: true; accountId: string } | { ok: false; refusal: AcceptRefusal; invitedEmail?: string }> {
   if (!INVITATION_TOKEN.test(token)) return { ok: false, refusal: "not_found" };
   const inv = await trx
@@ -347,6 +351,17 @@ export async function acceptInvitation(
   if (!user.email || normalizeEmail(user.email) !== inv.email) return { ok: false, refusal: "wrong_email", invitedEmail: inv.email };
   if (inv.status !== "active") return { ok: false, refusal: "inactive" };
   if (!planAllows(inv.plan as Plan, "user_management")) return { ok: false, refusal: "plan" };
+  // Written before the membership exists, so that a new admin is not told of their own arrival; someone who is a member already did not join.
+  if (mail && !(await getMembershipRole(trx, inv.account_id, user.id))) {
+    await enqueueSecurityMail(trx, mail.mode, {
+      accountId: inv.account_id,
+      event: { kind: "member_added", memberEmail: inv.email, role: inv.role },
+      eventId: inv.id,
+      actor,
+      at: new Date(),
+      publicUrl: mail.publicUrl,
+    });
+  }
   await trx
     .insertInto("memberships")
     .values({ account_id: inv.account_id, user_id: user.id, role: inv.role })

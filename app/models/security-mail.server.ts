@@ -88,6 +88,24 @@ export async function actorInWords(db: DbOrTrx, actor: Actor): Promise<string> {
   }
 }
 
+/**
+ * A member as the "left or removed" mail names them (a password login by its username), and since when
+ * they belong: with their id, that names this one membership (someone re-invited and removed again is another event).
+ * Read before the removal, which may erase them.
+ */
+export async function memberInWords(db: DbOrTrx, accountId: string, userId: string): Promise<{ words: string; since: Date } | null> {
+  const m = await db
+    .selectFrom("memberships")
+    .innerJoin("users", "users.id", "memberships.user_id")
+    .leftJoin("password_logins", "password_logins.user_id", "users.id")
+    .select(["users.name", "users.email", "password_logins.username", "memberships.created_at"])
+    .where("memberships.account_id", "=", accountId)
+    .where("memberships.user_id", "=", userId)
+    .executeTakeFirst();
+  if (!m) return null;
+  return { words: m.username ? `The password login "${m.username}"` : memberLabel(m), since: m.created_at };
+}
+
 /** The owners and admins of the account who still have an address, minus those who turned this kind off (unless it is critical). */
 export async function securityMailRecipients(db: DbOrTrx, accountId: string, kind: SecurityMailKind): Promise<{ userId: string; email: string }[]> {
   const rows = await db
@@ -199,4 +217,10 @@ export async function setSecurityMailOptOuts(
       .execute();
   }
   return { before, after };
+}
+
+/** Whether security mail reaches this person at all: they are an owner or admin of some account (anyone may still set the choices). */
+export async function receivesSecurityMail(db: DbOrTrx, userId: string): Promise<boolean> {
+  const row = await db.selectFrom("memberships").select("account_id").where("user_id", "=", userId).where("role", "in", ["owner", "admin"]).executeTakeFirst();
+  return row !== undefined;
 }

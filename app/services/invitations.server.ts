@@ -5,13 +5,14 @@
  */
 import type { Principal } from "../auth/session.server.js";
 import type { Services } from "../context.server.js";
+import { deliveryMode } from "../mail/mailer.server.js";
 import type { Actor } from "../models/audit.server.js";
 import { acceptInvitation, findInvitee, type AcceptRefusal } from "../models/invitations.server.js";
 import { switchSessionAccount } from "../models/memberships.server.js";
 import { signOut } from "./customer-sessions.server.js";
 
 export async function joinInvitedAccount(
-  services: Pick<Services, "db">,
+  services: Pick<Services, "db" | "config">,
   input: { token: string; userId: string; sessionId: string },
   actor: Actor,
 ): Promise<{ ok: true } | { ok: false; refusal: AcceptRefusal }> {
@@ -20,7 +21,7 @@ export async function joinInvitedAccount(
   if (!user) throw new Error("the signed-in user is gone");
   // Either both happen or neither: a membership this session does not act on, or a session on an account it may not use, would mislead.
   return db.transaction().execute(async (trx) => {
-    const result = await acceptInvitation(trx, input.token, user, actor);
+    const result = await acceptInvitation(trx, input.token, user, actor, { mode: deliveryMode(services.config), publicUrl: services.config.publicUrl });
     if (!result.ok) return { ok: false, refusal: result.refusal };
     await switchSessionAccount(trx, input.sessionId, input.userId, result.accountId, actor);
     return { ok: true };

@@ -29,6 +29,7 @@ import {
   type MemberRemoved,
 } from "../models/memberships.server.js";
 import { createPasswordLogin, listPasswordLogins, passwordLoginSettings, resetPasswordLogin } from "../models/password-logins.server.js";
+import { actorInWords, enqueueSecurityMail, memberInWords } from "../models/security-mail.server.js";
 import { planAllows, plansWith } from "../models/plans.js";
 import { can } from "../permissions.js";
 import type { Services } from "../context.server.js";
@@ -50,8 +51,24 @@ export async function endMembership(
   try {
     const result = await commitThenStart(services, {
       commit: async (trx): Promise<MemberRemoved | MemberChangeRefusal> => {
+        // Named before the removal, which may erase the person (and a leaver is the actor too).
+        const member = await memberInWords(trx, input.accountId, input.userId);
+        const actorWords = await actorInWords(trx, actor);
         const removed = await removeMember(trx, input.accountId, input.userId, actor, { how: input.how, keepSessionId: input.keepSessionId });
-        if (removed.ok && also) await also(trx, removed);
+        if (!removed.ok) return removed;
+        if (member) {
+          // After the removal: the person who left is no longer among the owners and admins told.
+          await enqueueSecurityMail(trx, deliveryMode(config), {
+            accountId: input.accountId,
+            event: { kind: "member_removed", memberEmail: member.words },
+            eventId: `${input.userId}:${member.since.toISOString()}`,
+            actor,
+            actorWords,
+            at: new Date(),
+            publicUrl: config.publicUrl,
+          });
+        }
+        if (also) await also(trx, removed);
         return removed;
       },
       workflow: (removed) =>
@@ -207,11 +224,25 @@ export async function leaveAccount(
 }
 
 export async function createLogin(
-  services: Pick<Services, "db">,
+  services: Pick<Services, "db" | "config">,
   input: { accountId: string; username: string; createdBy: string },
   actor: Actor,
 ): Promise<MembersOutcome> {
-  const created = await services.db.transaction().execute((trx) => createPasswordLogin(trx, input, actor));
+  const { config } = services;
+  const created = await services.db.transaction().execute(async (trx) => {
+    const login = await createPasswordLogin(trx, input, actor);
+    if (login.ok) {
+      await enqueueSecurityMail(trx, deliveryMode(config), {
+        accountId: input.accountId,
+        event: { kind: "password_login_created", username: login.username },
+        eventId: login.userId,
+        actor,
+        at: new Date(),
+        publicUrl: config.publicUrl,
+      });
+    }
+    return login;
+  });
   // A username the model refuses is the field's error; anything else is the page's.
   if (!created.ok) return created.status === 400 ? { ...created, field: "username" } : created;
   return { ok: true, revealed: { username: created.username, password: created.initialPassword, reset: false } };

@@ -124,7 +124,7 @@ export function securityMail(input: SecurityMailInput): MailWords {
       todo = `${notYou}, then remove them in Settings → Members: ${membersUrl}`;
       break;
     case "member_removed":
-      subject = "Someone left your Switchboard account";
+      subject = "A member is no longer on your Switchboard account";
       what = `${event.memberEmail} is no longer a member of the account. Their sessions on it ended, and the API keys they created stopped working.`;
       todo = `${notYou}, and check Settings → Members and Settings → API keys: ${membersUrl}`;
       break;
