@@ -1,7 +1,8 @@
 /**
  * Once per `npm run test:e2e`: Switchboard started exactly as a newcomer
  * starts it (`server/start.ts` on the embedded defaults: embedded PostgreSQL,
- * the Temporal dev server, the local OAuth stand-in, web and worker as
+ * the Temporal dev server, the local OAuth, checkout and secret-scanning
+ * stand-ins, web and worker as
  * supervised child processes), in a throwaway DATA_DIR on free ports.
  * Journeys reach it through a real browser; they read and reset its database
  * directly (test/journeys/helpers/newcomer.ts).
@@ -24,6 +25,8 @@ declare module "vitest" {
     appTemporalAddress: string;
     /** Its DATA_DIR (secrets.json, logs). */
     appDataDir: string;
+    /** The local secret-scanning stand-in `npm start` runs, e.g. http://127.0.0.1:PORT */
+    appSecretScannerUrl: string;
   }
 }
 
@@ -44,12 +47,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "switchboard-e2e-"));
   // As root, embedded PostgreSQL runs as the `postgres` user, which must reach the data dir (mkdtemp makes it 0700).
   await fs.chmod(dataDir, 0o755);
-  const [port, pgPort, temporalPort, uiPort, oauthPort, checkoutPort] = await ports(6);
+  const [port, pgPort, temporalPort, uiPort, oauthPort, checkoutPort, scannerPort] = await ports(7);
   // Only what a newcomer's shell would have: no DATABASE_URL, TEMPORAL_ADDRESS, SMTP_URL or OAuth ids.
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(
       ([k]) =>
-        !/^(DATABASE_URL|TEMPORAL_ADDRESS|SMTP_URL|GOOGLE_|GITHUB_|MAILING_PROVIDER_|STRIPE_|PAYMENT_PROVIDER|LOCAL_CHECKOUT_|NODE_ENV|VITEST|TEST)/.test(k),
+        !/^(DATABASE_URL|TEMPORAL_ADDRESS|SMTP_URL|GOOGLE_|GITHUB_|MAILING_PROVIDER_|STRIPE_|PAYMENT_PROVIDER|LOCAL_CHECKOUT_|SECRET_SCANNING_|LOCAL_SECRET_SCANNER_|NODE_ENV|VITEST|TEST)/.test(
+          k,
+        ),
     ),
   );
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", path.join(root, "server", "start.ts")], {
@@ -64,6 +69,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       TEMPORAL_UI_PORT: String(uiPort),
       LOCAL_OAUTH_PORT: String(oauthPort),
       LOCAL_CHECKOUT_PORT: String(checkoutPort),
+      LOCAL_SECRET_SCANNER_PORT: String(scannerPort),
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -90,6 +96,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("appDatabaseUrl", `postgres://switchboard:switchboard@127.0.0.1:${pgPort}/switchboard`);
   project.provide("appTemporalAddress", `127.0.0.1:${temporalPort}`);
   project.provide("appDataDir", dataDir);
+  project.provide("appSecretScannerUrl", `http://127.0.0.1:${scannerPort}`);
 
   return async () => {
     if (child.exitCode === null && child.signalCode === null) {
