@@ -6,6 +6,8 @@
  */
 import { createHash } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
+import { hashApiKey } from "../app/models/api-key-format.server.js";
+import { createAdditionalKey, revokeLeakedKey, rollMainKey } from "../app/models/api-keys.server.js";
 import { writeAudit } from "../app/models/audit.server.js";
 import { postLedgerEntry } from "../app/models/ledger.server.js";
 import { accountWithKey } from "./helpers/accounts.js";
@@ -82,6 +84,74 @@ describe("the account page's overview", () => {
       expect(html).not.toContain(createHash("sha256").update(a.key).digest("hex"));
       expect(html).not.toMatch(/key_hash|keyHash/);
     }
+  });
+
+  it("each key says what it is: primary or rolled main (with its end), additional with its expiry, spend of its limit, old format, idle, and leaked with where and when", async () => {
+    const a = await seeded();
+    const system = { type: "system" as const, id: null };
+    const rolled = await rollMainKey(t.db, a.accountId, a.userId, "24h", system);
+    const limited = await createAdditionalKey(t.db, a.accountId, "billing-job", a.userId, system, {
+      expiresAt: new Date(Date.now() + 3 * 86_400_000),
+      spendLimitCents: 5_000n,
+    });
+    const expired = await createAdditionalKey(t.db, a.accountId, "old-demo", a.userId, system, { expiresAt: new Date(Date.now() - 3_600_000) });
+    const leaked = await createAdditionalKey(t.db, a.accountId, "pasted", a.userId, system);
+    const hostile = await createAdditionalKey(t.db, a.accountId, "pasted-too", a.userId, system);
+    const longAgo = await createAdditionalKey(t.db, a.accountId, "leaked-long-ago", a.userId, system);
+    if (!limited.ok || !expired.ok || !leaked.ok || !hostile.ok || !longAgo.ok) throw new Error("keys not made");
+    await postLedgerEntry(t.db, {
+      accountId: a.accountId,
+      amountCents: -125n,
+      kind: "usage",
+      idempotencyKey: "test:limited",
+      actor: { type: "api_key", id: limited.key.id },
+    });
+    await revokeLeakedKey(t.db, hashApiKey(leaked.key.plaintext), { url: "https://github.com/acme/app/blob/main/.env", source: "commit" });
+    await revokeLeakedKey(t.db, hashApiKey(hostile.key.plaintext), { url: "javascript:alert(1)", source: "commit" });
+    await revokeLeakedKey(t.db, hashApiKey(longAgo.key.plaintext), { url: "https://gist.github.com/old", source: "gist" });
+    await t.db
+      .updateTable("api_keys")
+      .set({ revoked_at: new Date(Date.now() - 40 * 86_400_000) })
+      .where("id", "=", longAgo.key.id)
+      .execute();
+    // The seeded "ci-runner" predates checksums (the column's default) and was made 100 days ago, never used: idle.
+    await t.db
+      .updateTable("api_keys")
+      .set({ created_at: new Date(Date.now() - 100 * 86_400_000) })
+      .where("id", "=", a.extraId)
+      .execute();
+
+    const html = (await (await staffAgent("support")).get(`/console/accounts/${a.accountId}`)).body;
+    const keys = html.slice(html.indexOf(">API keys</h2>"), html.indexOf(">Members</h2>"));
+    const row = (display: string) => pageText(keys.slice(keys.lastIndexOf("<tr", keys.indexOf(display)), keys.indexOf("</tr>", keys.indexOf(display))));
+    const at = (d: Date) => `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+
+    expect(row(`${rolled.key.prefix}…${rolled.key.last4}`)).toMatch(/Main key main, primary .* never \$0\.00 no limit active/);
+    expect(row(`${a.main.prefix}…${a.main.last4}`)).toMatch(
+      new RegExp(`Main key main, rolled .* old key ends ${at(rolled.old!.expiresAt)} \\$1\\.25 no limit active`),
+    );
+    expect(row(`${limited.key.prefix}…${limited.key.last4}`)).toMatch(
+      /billing-job additional .* expires \d{4}-\d\d-\d\d \d\d:\d\d UTC \$1\.25 of \$50\.00 limit active/,
+    );
+    expect(row(`${expired.key.prefix}…${expired.key.last4}`)).toMatch(/old-demo additional .* expired \d{4}-.* UTC \$0\.00 no limit expired/);
+    expect(row("sb_live_zz…9f3c")).toMatch(/ci-runner additional sb_live_zz…9f3c old format .* never idle never \$0\.00 no limit active/);
+    // New keys carry a checksum: no old-format badge; a key made days ago is not idle.
+    expect(row(`${limited.key.prefix}…${limited.key.last4}`)).not.toMatch(/old format|idle/);
+
+    // Found public: revoked, where (a link opening a new tab, no referrer, no endorsement) and when.
+    expect(row(`${leaked.key.prefix}…${leaked.key.last4}`)).toMatch(
+      /pasted additional .* revoked found public at https:\/\/github\.com\/acme\/app\/blob\/main\/\.env \d{4}-/,
+    );
+    expect(keys).toContain('<a href="https://github.com/acme/app/blob/main/.env" target="_blank" rel="noopener noreferrer nofollow">');
+    // An address that is no http(s) is shown as text, never a link.
+    expect(row(`${hostile.key.prefix}…${hostile.key.last4}`)).toContain("found public at javascript:alert(1)");
+    expect(keys).not.toMatch(/href="javascript:/);
+    // Past 30 days a leaked key leaves the list.
+    expect(keys).not.toContain(`${longAgo.key.prefix}…${longAgo.key.last4}`);
+
+    // Read-only: the console offers no change to a key (they are changed in Settings → API keys).
+    expect(keys).not.toMatch(/<form|name="intent"|name="keyId"/);
+    for (const k of [rolled.key, limited.key, leaked.key]) expect(html).not.toContain(k.plaintext);
   });
 
   it("recent activity names people, not ids: a staff actor by address, linked to their trail", async () => {

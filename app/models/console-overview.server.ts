@@ -145,3 +145,61 @@ export async function getFlaggedAccounts(db: DbOrTrx, limit = 5) {
     .executeTakeFirstOrThrow();
   return { count: Number(total.n), accounts: rows.slice(0, limit).map((r) => ({ id: r.id, name: r.name })) };
 }
+
+/** Keys revoked because a secret scanner found them public, in the last `days` days (the dashboard's count; the trail names each). */
+export async function countLeakedKeysRevoked(db: DbOrTrx, days = 30): Promise<number> {
+  const row = await db
+    .selectFrom("api_keys")
+    .select((eb) => eb.fn.countAll<string>().as("n"))
+    .where("revoked_reason", "=", "leaked")
+    .where("revoked_at", ">=", sql<Date>`now() - make_interval(days => ${days})`)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export const LEGACY_KEY_ACCOUNTS_PAGE_SIZE = 25;
+
+/**
+ * The accounts that still hold a live key from before checksums (the same
+ * keys countActiveLegacyKeys counts), so support can nudge their owners to
+ * roll them: the most recently used first (those keys are in use, and /v1
+ * keeps looking up mistyped keys until the last one goes), then the oldest.
+ */
+export async function listAccountsWithLegacyKeys(db: DbOrTrx, page: number) {
+  const rows = await db
+    .selectFrom("api_keys")
+    .innerJoin("accounts", "accounts.id", "api_keys.account_id")
+    .leftJoin("memberships as owner_m", (j) => j.onRef("owner_m.account_id", "=", "accounts.id").on("owner_m.role", "=", "owner"))
+    .leftJoin("users as owner", "owner.id", "owner_m.user_id")
+    .select([
+      "accounts.id",
+      "accounts.name",
+      "accounts.plan",
+      "owner.email as owner_email",
+      (eb) => eb.fn.countAll<string>().as("keys"),
+      (eb) => eb.fn.max("api_keys.last_used_at").as("last_used_at"),
+      (eb) => eb.fn.min("api_keys.created_at").as("oldest_created_at"),
+    ])
+    .where("api_keys.status", "=", "active")
+    .where("api_keys.checksummed", "=", false)
+    .where((eb) => eb.or([eb("api_keys.expires_at", "is", null), eb("api_keys.expires_at", ">", sql<Date>`now()`)]))
+    .groupBy(["accounts.id", "accounts.name", "accounts.plan", "owner.email"])
+    .orderBy(sql`max(api_keys.last_used_at) DESC NULLS LAST`)
+    .orderBy(sql`min(api_keys.created_at)`)
+    .orderBy("accounts.id")
+    .limit(LEGACY_KEY_ACCOUNTS_PAGE_SIZE + 1)
+    .offset((page - 1) * LEGACY_KEY_ACCOUNTS_PAGE_SIZE)
+    .execute();
+  return {
+    rows: rows.slice(0, LEGACY_KEY_ACCOUNTS_PAGE_SIZE).map((r) => ({
+      id: r.id,
+      name: r.name,
+      plan: r.plan,
+      ownerEmail: r.owner_email,
+      keys: Number(r.keys),
+      lastUsedAt: r.last_used_at,
+      oldestCreatedAt: r.oldest_created_at,
+    })),
+    hasMore: rows.length > LEGACY_KEY_ACCOUNTS_PAGE_SIZE,
+  };
+}

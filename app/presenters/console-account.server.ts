@@ -3,7 +3,8 @@ import type { Plan, StaffRole } from "../../db/schema.js";
 import type { Services } from "../context.server.js";
 import { countActiveAccountSessions, getAccount, getAccountMembers, getPasswordLoginAccess, listStatusChanges } from "../models/accounts.server.js";
 import { PLAN_REASON_MAX } from "../models/account-plan.server.js";
-import { listAccountKeys } from "../models/api-keys.server.js";
+import { LEAKED_SHOWN_DAYS, listAccountKeys } from "../models/api-keys.server.js";
+import { isIdleKey } from "../models/key-idle.js";
 import { withAuditPeople } from "../models/audit-search.server.js";
 import { recentAuditFor } from "../models/audit.server.js";
 import { DELETION_REASON_MAX, deletionsOfAccount } from "../models/deletions.server.js";
@@ -11,6 +12,7 @@ import { getBalance, listLedger } from "../models/ledger.server.js";
 import { listPasswordLogins } from "../models/password-logins.server.js";
 import { PLAN_CAPABILITIES, PLAN_LABEL, PLANS, planAllows, type Capability } from "../models/plans.js";
 import { monthSpendByKey } from "../models/usage.server.js";
+import { linkableUrl } from "../payments/payment-words.js";
 import { staffCan } from "../permissions.js";
 import { listWorkflows } from "../temporal/history.server.js";
 import { loadConsoleAccountPayments } from "./console-account-payments.server.js";
@@ -25,6 +27,36 @@ const capabilities = (plan: Plan) => PLAN_CAPABILITIES[plan].map((c) => CAPABILI
 
 /** The overview's "recent activity": the last few audit rows; the full trail is one link away. */
 const RECENT_ACTIVITY = 5;
+
+type ListedKeyRow = Awaited<ReturnType<typeof listAccountKeys>>[number];
+
+/**
+ * One key as support reads it (issue 16): which kind (the primary main key, a
+ * rolled one and when its window ends, an additional one), whether it expires
+ * or has, its spend against its limit, the old format (no checksum), idle, and
+ * for a key found public where and when. Read-only: keys change in Settings.
+ */
+function consoleKey(k: ListedKeyRow, monthSpendCents: string, now: Date) {
+  const live = k.status === "active" && (k.expires_at === null || k.expires_at > now);
+  const leaked = k.status === "revoked" && k.revoked_reason === "leaked";
+  return {
+    id: k.id,
+    kind: k.kind,
+    role: k.kind === "additional" ? ("additional" as const) : k.superseded_at ? ("rolled_main" as const) : ("primary_main" as const),
+    name: k.name,
+    display: `${k.prefix}…${k.last4}`,
+    createdAt: k.created_at,
+    lastUsedAt: k.last_used_at,
+    expiresAt: k.expires_at,
+    state: live ? ("active" as const) : leaked ? ("leaked" as const) : k.status === "active" ? ("expired" as const) : ("revoked" as const),
+    monthSpendCents,
+    spendLimitCents: k.spend_limit_cents,
+    oldFormat: !k.checksummed,
+    idle: live && isIdleKey({ lastUsedAt: k.last_used_at, createdAt: k.created_at }, now),
+    // Where a scanner found it: the address as reported (text), a link only when it is http(s).
+    leaked: leaked ? { url: k.leaked_url ?? "", href: linkableUrl(k.leaked_url), at: k.revoked_at } : null,
+  };
+}
 
 /** The account's id as stored, or null when there is no such account (a malformed id is none): what an action checks first. */
 export async function consoleAccountId(services: Pick<Services, "db">, accountId: string): Promise<string | null> {
@@ -68,15 +100,8 @@ export async function loadConsoleAccountPage(
     title: owner?.email ?? account.name,
     members,
     // Support answers "which key is this?" from the display form alone: never the secret, never its hash (listAccountKeys selects neither).
-    keys: keys.map((k) => ({
-      id: k.id,
-      kind: k.kind,
-      name: k.name,
-      display: `${k.prefix}…${k.last4}`,
-      createdAt: k.created_at,
-      lastUsedAt: k.last_used_at,
-      monthSpendCents: spend.get(k.id) ?? "0",
-    })),
+    keys: keys.map((k) => consoleKey(k, spend.get(k.id) ?? "0", now)),
+    leakedShownDays: LEAKED_SHOWN_DAYS,
     changes,
     deletions: deletions.map((d) => ({
       id: d.id,

@@ -44,7 +44,8 @@ async function accountSide(db: Services["db"], accountId: string | null, address
       status: account.status,
       ownerProvider: members.find((m) => m.role === "owner")?.provider ?? null,
       balanceCents: balance?.balance_cents ?? "0",
-      activeKeys: keys.length,
+      // The keys that work now: listAccountKeys also lists expired keys and keys revoked as leaked (the keys page shows them).
+      activeKeys: keys.filter((k) => k.status === "active" && (k.expires_at === null || k.expires_at > new Date())).length,
     },
   };
 }

@@ -16,7 +16,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 }
 
 export default function ConsoleDashboard() {
-  const { accountsByStatus, recentChanges, tickets, openTickets, waitingOnPeople, daily, medianMinutes, deletions, workflows, dayAgo, flagged } =
+  const { accountsByStatus, recentChanges, tickets, openTickets, waitingOnPeople, daily, medianMinutes, deletions, workflows, dayAgo, flagged, keySafety } =
     useLoaderData<typeof loader>();
   const revalidator = useRevalidator();
   // With JavaScript the dashboard keeps itself current; without, it is a plain page.
@@ -115,6 +115,7 @@ export default function ConsoleDashboard() {
             </dd>
           </dl>
         </section>
+        <KeySafetyCard {...keySafety} />
       </div>
       <section className="card">
         <h2>Transfers and deletions completed, last 30 days</h2>
@@ -144,5 +145,34 @@ export default function ConsoleDashboard() {
         />
       </section>
     </main>
+  );
+}
+
+type KeySafety = Awaited<ReturnType<typeof loadOverviewPage>>["keySafety"];
+
+/** Issue 16: how many keys still predate checksums (support nudges their owners to roll them), and the keys found public. */
+function KeySafetyCard({ legacy, leaked }: KeySafety) {
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  return (
+    <section className="card" aria-labelledby="key-safety-h">
+      <h2 id="key-safety-h">API keys</h2>
+      <dl className="facts">
+        <dt>Keys from before checksums</dt>
+        <dd>
+          {legacy.keys === 0 ? (
+            "none left"
+          ) : (
+            <Link to="/console/accounts/legacy-keys">
+              {plural(legacy.keys, "live key", "live keys")} on {plural(legacy.accounts, "account", "accounts")}
+            </Link>
+          )}
+        </dd>
+        <dt>Revoked as leaked, last {leaked.days} days</dt>
+        <dd>
+          <Link to={leaked.href}>{leaked.count > 0 ? <strong style={{ color: "var(--danger)" }}>{leaked.count}</strong> : 0}</Link>
+        </dd>
+      </dl>
+      {legacy.keys > 0 ? <p className="muted">While any of them is live, /v1 looks up keys whose checksum is wrong instead of refusing them at once.</p> : null}
+    </section>
   );
 }

@@ -244,7 +244,7 @@ export default function AccountPage() {
       <BillingFlags flags={page.payments.flags} canAct={canAct} who={page.title} />
 
       <AccountFacts {...page} />
-      <AccountKeys keys={page.keys} />
+      <AccountKeys keys={page.keys} leakedShownDays={page.leakedShownDays} />
       <AccountMembers members={page.members} />
       <RecentActivity audit={page.audit} auditHref={page.auditHref} />
 

@@ -68,30 +68,108 @@ export function AccountFacts({
   );
 }
 
-const KEY_COLUMNS: readonly Column<Page["keys"][number]>[] = [
+type ConsoleKey = Page["keys"][number];
+
+const KIND_WORDS: Record<ConsoleKey["role"], string> = { primary_main: "main, primary", rolled_main: "main, rolled", additional: "additional" };
+
+/** When the key stops: a rolled main key's window, an additional key's chosen date, or never. */
+function KeyExpiry({ k }: { k: ConsoleKey }) {
+  if (k.state === "leaked" || k.state === "revoked") return <span className="muted">—</span>;
+  if (!k.expiresAt) return <span className="muted">never</span>;
+  const words = k.state === "expired" ? "expired" : k.role === "rolled_main" ? "old key ends" : "expires";
+  return (
+    <>
+      {words} <When at={k.expiresAt} />
+    </>
+  );
+}
+
+function KeyState({ k }: { k: ConsoleKey }) {
+  if (!k.leaked) return <Badge value={k.state} />;
+  const where = k.leaked.href ? (
+    // Reported by a scanner, so never trusted: a new tab, no referrer, no opener, no endorsement.
+    <a href={k.leaked.href} target="_blank" rel="noopener noreferrer nofollow">
+      {k.leaked.url}
+    </a>
+  ) : (
+    <code>{k.leaked.url || "(no address given)"}</code>
+  );
+  return (
+    <>
+      <Badge value="revoked" /> <span className="key-leaked">found public at {where}</span>
+      <span className="cell-detail muted">
+        <When at={k.leaked.at} />
+      </span>
+    </>
+  );
+}
+
+const KEY_COLUMNS: readonly Column<ConsoleKey>[] = [
   {
     header: "Name",
-    cell: (k) =>
-      k.kind === "main" ? (
-        <>
-          {k.name} <span className="muted">(main)</span>
-        </>
-      ) : (
-        k.name
-      ),
+    cell: (k) => (
+      <>
+        {k.name}
+        <span className="cell-detail muted">{KIND_WORDS[k.role]}</span>
+      </>
+    ),
   },
-  { header: "Key", cell: (k) => <code>{k.display}</code> },
+  {
+    header: "Key",
+    cell: (k) => (
+      <>
+        <code>{k.display}</code>
+        {k.oldFormat ? (
+          <span className="cell-detail">
+            <Badge value="old_format" />
+          </span>
+        ) : null}
+      </>
+    ),
+  },
   { header: "Created", cell: (k) => <When at={k.createdAt} /> },
-  { header: "Last used", cell: (k) => (k.lastUsedAt ? <When at={k.lastUsedAt} /> : <span className="muted">never</span>) },
-  { header: "Spent this month", cell: (k) => formatCents(k.monthSpendCents), className: "mono" },
+  {
+    header: "Last used",
+    cell: (k) => (
+      <>
+        {k.lastUsedAt ? <When at={k.lastUsedAt} /> : <span className="muted">never</span>}
+        {k.idle ? (
+          <span className="cell-detail">
+            <Badge value="idle" />
+          </span>
+        ) : null}
+      </>
+    ),
+  },
+  { header: "Expires", cell: (k) => <KeyExpiry k={k} /> },
+  {
+    header: "Spent this month",
+    cell: (k) => (
+      <>
+        {formatCents(k.monthSpendCents)}
+        <span className="cell-detail muted">{k.spendLimitCents ? `of ${formatCents(k.spendLimitCents)} limit` : "no limit"}</span>
+      </>
+    ),
+    className: "mono",
+  },
+  { header: "Status", cell: (k) => <KeyState k={k} /> },
 ];
 
-export function AccountKeys({ keys }: Pick<Page, "keys">) {
+export function AccountKeys({ keys, leakedShownDays }: Pick<Page, "keys" | "leakedShownDays">) {
   return (
-    <section className="card" aria-labelledby="keys-h">
+    <section className="card console-keys" aria-labelledby="keys-h">
       <h2 id="keys-h">API keys</h2>
-      <p className="muted">Keys show their first characters and last four only; a caller quoting a key can be matched by either.</p>
-      <DataTable caption="Active API keys of this account" columns={KEY_COLUMNS} rows={keys} rowKey={(k) => k.id} empty="This account has no active key." />
+      <p className="muted">
+        Keys show their first characters and last four only; a caller quoting a key can be matched by either. Keys revoked as leaked stay listed for{" "}
+        {leakedShownDays} days. Keys are changed by the account&apos;s owner and admins in Settings → API keys, not here.
+      </p>
+      <DataTable
+        caption={`API keys of this account: live ones, and those revoked as leaked in the last ${leakedShownDays} days`}
+        columns={KEY_COLUMNS}
+        rows={keys}
+        rowKey={(k) => k.id}
+        empty="This account has no active key."
+      />
     </section>
   );
 }
