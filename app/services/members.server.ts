@@ -29,7 +29,7 @@ import {
   type MemberRemoved,
 } from "../models/memberships.server.js";
 import { createPasswordLogin, listPasswordLogins, passwordLoginSettings, resetPasswordLogin } from "../models/password-logins.server.js";
-import { actorInWords, enqueueSecurityMail, memberInWords } from "../models/security-mail.server.js";
+import { enqueueSecurityMail, memberInWords } from "../models/security-mail.server.js";
 import { planAllows, plansWith } from "../models/plans.js";
 import { can } from "../permissions.js";
 import type { Services } from "../context.server.js";
@@ -51,19 +51,24 @@ export async function endMembership(
   try {
     const result = await commitThenStart(services, {
       commit: async (trx): Promise<MemberRemoved | MemberChangeRefusal> => {
-        // Named before the removal, which may erase the person (and a leaver is the actor too).
         const member = await memberInWords(trx, input.accountId, input.userId);
-        const actorWords = await actorInWords(trx, actor);
         const removed = await removeMember(trx, input.accountId, input.userId, actor, { how: input.how, keepSessionId: input.keepSessionId });
         if (!removed.ok) return removed;
         if (member) {
+          // A person erased by this removal is not named in mail written after the erasure (docs/decisions/005):
+          // the mail says what became of them instead.
+          const erased = removed.personErased;
+          const themselves = actor.type === "user" && actor.id === input.userId;
           // After the removal: the person who left is no longer among the owners and admins told.
           await enqueueSecurityMail(trx, deliveryMode(config), {
             accountId: input.accountId,
-            event: { kind: "member_removed", memberEmail: member.words },
+            event: {
+              kind: "member_removed",
+              memberEmail: erased ? "Someone who belonged to no other Switchboard account (so their personal data is erased with this)" : member.words,
+            },
             eventId: `${input.userId}:${member.since.toISOString()}`,
             actor,
-            actorWords,
+            actorWords: themselves ? (erased ? "the member themselves" : `${member.words}, themselves`) : undefined,
             at: new Date(),
             publicUrl: config.publicUrl,
           });
