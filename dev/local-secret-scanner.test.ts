@@ -203,6 +203,8 @@ describe("the page", () => {
     const res = await fetch(`${scanner.url}/`);
     expect(res.status).toBe(200);
     expect(res.headers.get("cache-control")).toBe("no-store");
+    // Under no-referrer Chromium posts the form with `Origin: null`, which the origin check refuses.
+    expect(res.headers.get("referrer-policy")).toBe("same-origin");
     const html = await res.text();
     expect(html).toContain('<label for="token">');
     expect(html).toContain(`value="${DEFAULT_FOUND_URL}"`);
@@ -211,7 +213,8 @@ describe("the page", () => {
   });
 
   it("reports the pasted key and shows the app's answer (the hash, never the key)", async () => {
-    const res = await post({ form_token: formToken, token: ` ${TOKEN} `, url: "https://github.com/acme/app/blob/main/config.js" });
+    // As a browser posts it: from the page's own origin (the page's Referrer-Policy keeps that from being "null").
+    const res = await post({ form_token: formToken, token: ` ${TOKEN} `, url: "https://github.com/acme/app/blob/main/config.js" }, { Origin: scanner.url });
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html).toContain("Reported to Switchboard");
@@ -239,6 +242,7 @@ describe("the page", () => {
     expect((await post({ token: TOKEN, url: DEFAULT_FOUND_URL })).status).toBe(403);
     expect((await post({ form_token: "x".repeat(formToken.length), token: TOKEN, url: DEFAULT_FOUND_URL })).status).toBe(403);
     expect((await post({ form_token: formToken, token: TOKEN, url: DEFAULT_FOUND_URL }, { Origin: "https://evil.example" })).status).toBe(403);
+    expect((await post({ form_token: formToken, token: TOKEN, url: DEFAULT_FOUND_URL }, { Origin: "null" })).status).toBe(403);
     // DNS rebinding: a page at evil.example resolved to 127.0.0.1 sends its own Host.
     // (fetch will not set Host, so this one goes through node:http.)
     const rebound = await new Promise<number>((resolve, reject) => {

@@ -192,7 +192,8 @@ const SECURITY_HEADERS = {
   "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   "X-Frame-Options": "DENY",
   "X-Content-Type-Options": "nosniff",
-  "Referrer-Policy": "no-referrer",
+  // Not no-referrer: under it Chromium sends `Origin: null` even on this page's own form post, which the origin check refuses.
+  "Referrer-Policy": "same-origin",
 };
 
 export async function startLocalSecretScanner(options: LocalSecretScannerOptions): Promise<LocalSecretScanner> {
@@ -340,9 +341,10 @@ ${links}`,
   app.use((req, res, next) => {
     const hostHeader = (req.get("host") ?? "").toLowerCase();
     const origin = req.get("origin");
-    if (!allowedHosts.has(hostHeader)) return void res.status(421).set(SECURITY_HEADERS).type("text/plain").send("Open this page at its own address.");
+    if (!allowedHosts.has(hostHeader)) return void res.status(421).set(SECURITY_HEADERS).type("text/plain").send(`Open this page at ${baseUrl}/.`);
+    // A browser names the page a post comes from; "null" (a sandboxed or opaque page) is not this one either.
     if (req.method !== "GET" && req.method !== "HEAD" && origin !== undefined && origin !== `http://${hostHeader}`) {
-      return void res.status(403).set(SECURITY_HEADERS).type("text/plain").send("Cross-origin requests are refused.");
+      return void res.status(403).set(SECURITY_HEADERS).type("text/plain").send(`Posts from other pages are refused: open ${baseUrl}/ and report from there.`);
     }
     next();
   });
