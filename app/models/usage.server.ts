@@ -33,6 +33,24 @@ export async function monthSpendByKey(db: DbOrTrx, accountId: string, now: Date)
   return new Map(rows.map((r) => [r.actor_id!, r.spent]));
 }
 
+/**
+ * Key id → cents spent in `now`'s calendar month (UTC), from the per-key month
+ * counters each debit keeps under the account lock (ledger.server.ts): exactly
+ * what a key's spend limit is checked against. Keys that spent nothing are absent.
+ */
+export async function keyMonthSpend(db: DbOrTrx, accountId: string, now: Date): Promise<Map<string, string>> {
+  const month = monthBounds(now).from.toISOString().slice(0, 10);
+  const rows = await db
+    .selectFrom("api_key_month_spend as s")
+    .innerJoin("api_keys as k", "k.id", "s.key_id")
+    .select(["s.key_id", "s.spent_cents"])
+    .where("k.account_id", "=", accountId)
+    .where("s.month", "=", month)
+    .where("s.spent_cents", ">", "0")
+    .execute();
+  return new Map(rows.map((r) => [r.key_id, String(r.spent_cents)]));
+}
+
 /** One UTC day's spend by one key (keyId null: usage not posted with a key, such as a seeded or imported charge). */
 export interface DaySpend {
   day: string;

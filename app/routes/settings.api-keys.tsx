@@ -1,41 +1,33 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data } from "@remix-run/node";
 import { useActionData, useLoaderData } from "@remix-run/react";
-import { useEffect, useRef } from "react";
 import { z } from "zod";
 import { readFormWithCsrf } from "../auth/csrf.server.js";
 import { clearRevealCookie, readRevealCookie } from "../auth/reveal-once.server.js";
 import { requireUser } from "../auth/session.server.js";
-import { fieldErrorsOf } from "../components/forms.js";
-import { ConfirmStep, CreateKeyForm } from "../components/api-keys/key-forms.js";
-import { KeysTable } from "../components/api-keys/keys-table.js";
-import { Quickstart } from "../components/api-keys/quickstart.js";
-import { RevealedSecret } from "../components/revealed-secret.js";
-import { Alert } from "../components/ui.js";
+import { EMPTY_ANSWER, type CreateField, type KeysActionData } from "../components/api-keys/action-data.js";
+import { KeysView } from "../components/api-keys/keys-view.js";
+import { fieldErrorsOf, type FieldErrors } from "../components/forms.js";
+import { NO_STORE, fetchedByScript, passCacheControl } from "../http/no-store.js";
 import { KEY_NAME_MAX } from "../models/api-keys.server.js";
 import { getMembershipRole } from "../models/memberships.server.js";
+import { formatCents } from "../models/money.js";
+import { coarseFromNow, utcMinute } from "../models/relative-time-ahead.js";
 import { pageTitle } from "../page-title.js";
 import { can } from "../permissions.js";
-import { loadApiKeysPage } from "../presenters/api-keys-page.server.js";
-import { createNamedKey, deleteNamedKey, regenerateAccountMainKey } from "../services/keys.server.js";
-import { NO_STORE, fetchedByScript, passCacheControl } from "../http/no-store.js";
-
-const KEY_NOTE = (
-  <>
-    <strong>Copy this key now: it will not be shown again.</strong> Keep it in a password manager or your deployment's secret store. Switchboard keeps only a
-    fingerprint of it.
-  </>
-);
+import { checkPastedKey, loadApiKeysPage } from "../presenters/api-keys-page.server.js";
+import { changeKeySpendLimit, createNamedKey, deleteNamedKey, regenerateAccountMainKey, rollAccountMainKey, stopOldMainKey } from "../services/keys.server.js";
+import { EXPIRY_CHOICES, isRollWindow, parseExpiry, parseSpendLimit } from "../validation/key-options.js";
 
 export const meta: MetaFunction = () => pageTitle("API keys", "Settings");
 
 /** A page that carries a key is never stored: the loader (welcome reveal) and the action (new key) say so (app/http/no-store.ts). */
 export const headers = passCacheControl;
 
-const FORBIDDEN = () => new Response("Only the account's owners and admins can create, delete or regenerate API keys. Ask one of them.", { status: 403 });
+const FORBIDDEN = () => new Response("Only the account's owners and admins can create, delete or change API keys. Ask one of them.", { status: 403 });
 
 const Query = z.object({
-  confirm: z.enum(["regenerate", "delete"]).optional(),
+  confirm: z.enum(["regenerate", "roll", "stop", "limit", "delete"]).optional(),
   key: z.string().uuid().optional(),
 });
 
@@ -59,10 +51,23 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   );
 }
 
+const text = (max: number) => z.string().max(max);
 const Intent = z.discriminatedUnion("intent", [
   z.object({ intent: z.literal("regenerate") }),
-  z.object({ intent: z.literal("create"), name: z.string().max(10_000) }),
+  z.object({ intent: z.literal("roll"), window: text(20) }),
+  z.object({ intent: z.literal("stop"), keyId: z.string().uuid() }),
+  z.object({
+    intent: z.literal("create"),
+    name: text(10_000),
+    // Absent from an older page's form: no expiry, no limit.
+    expires: text(20).default("never"),
+    expiresOn: text(100).default(""),
+    spendLimit: text(100).default(""),
+  }),
+  z.object({ intent: z.literal("limit"), keyId: z.string().uuid(), spendLimit: text(100) }),
   z.object({ intent: z.literal("delete"), keyId: z.string().uuid() }),
+  // Anyone who may see the keys may check one: it changes nothing.
+  z.object({ intent: z.literal("check"), key: text(10_000) }),
 ]);
 
 // Built on use: the limit comes from a .server module, which is empty in the browser bundle.
@@ -76,149 +81,97 @@ const KeyName = () =>
       .refine((s) => !/\p{Cc}/u.test(s), "A key name cannot contain control characters."),
   });
 
-interface Revealed {
-  kind: "main" | "additional";
-  name: string;
-  plaintext: string;
-  display: string;
-}
-type ActionResult = {
-  revealed: Revealed | null;
-  notice: string | null;
-  error: string | null;
-  nameError: string | null;
-  name: string;
-};
-const result = (request: Request, r: Partial<ActionResult>, status = 200) =>
-  data<ActionResult>(
-    { revealed: null, notice: null, error: null, nameError: null, name: "", ...r },
-    { status, headers: r.revealed && !fetchedByScript(request) ? NO_STORE : undefined },
-  );
+const answer = (request: Request, r: Partial<KeysActionData>, status = 200) =>
+  data<KeysActionData>({ ...EMPTY_ANSWER, ...r }, { status, headers: r.revealed && !fetchedByScript(request) ? NO_STORE : undefined });
+
+const shown = (k: { prefix: string; last4: string }) => `${k.prefix}…${k.last4}`;
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const form = await readFormWithCsrf(request, context);
   const p = await requireUser(request, context);
   const role = await getMembershipRole(context.services.db, p.accountId, p.userId);
-  if (!role || !can(role, "manage_keys")) throw FORBIDDEN();
   const parsed = Intent.safeParse(Object.fromEntries(form));
+  // Members may only check a key; any other post of theirs is refused before it is read further.
+  if (!role || (!(parsed.success && parsed.data.intent === "check") && !can(role, "manage_keys"))) throw FORBIDDEN();
   if (!parsed.success) throw new Response("Unknown request: reload the page and try again.", { status: 400 });
   const actor = { type: "user" as const, id: p.userId, ip: context.ip };
+  const { services } = context;
   const input = parsed.data;
 
-  if (input.intent === "regenerate") {
-    const key = await regenerateAccountMainKey(context.services, p.accountId, p.userId, actor);
-    return result(request, {
-      revealed: { kind: "main", name: "Main key", plaintext: key.plaintext, display: `${key.prefix}…${key.last4}` },
-    });
-  }
-
-  if (input.intent === "create") {
-    const named = KeyName().safeParse({ name: input.name });
-    if (!named.success) {
-      const { fieldErrors } = fieldErrorsOf(named.error, ["name"]);
-      return result(request, { nameError: fieldErrors.name ?? null, name: input.name.slice(0, KEY_NAME_MAX * 2) }, 400);
+  switch (input.intent) {
+    case "regenerate": {
+      // Also where the main key was found public and revoked: then there is none to stop, and this makes one.
+      const key = await regenerateAccountMainKey(services, p.accountId, p.userId, actor);
+      return answer(request, {
+        revealed: { kind: "main", name: "Main key", plaintext: key.plaintext, display: shown(key), how: "regenerated", previous: null },
+      });
     }
-    const { name } = named.data;
-    const created = await createNamedKey(context.services, p.accountId, name, p.userId, actor);
-    if (!created.ok) return result(request, { error: created.message, name }, 409);
-    const { key } = created;
-    return result(request, {
-      revealed: { kind: "additional", name, plaintext: key.plaintext, display: `${key.prefix}…${key.last4}` },
-    });
+    case "roll": {
+      if (!isRollWindow(input.window)) return answer(request, { error: "Choose how long the old key keeps working: 1 hour, 24 hours or 7 days." }, 400);
+      const { key, old } = await rollAccountMainKey(services, p.accountId, p.userId, input.window, actor);
+      const previous = old ? { display: shown(old), until: utcMinute(old.expiresAt), inWords: coarseFromNow(old.expiresAt, new Date()) } : null;
+      return answer(request, {
+        revealed: { kind: "main", name: "Main key", plaintext: key.plaintext, display: shown(key), how: old ? "rolled" : "created", previous },
+      });
+    }
+    case "stop": {
+      const stopped = await stopOldMainKey(services, p.accountId, input.keyId, actor);
+      if (!stopped) return answer(request, { error: "That key had already stopped working; nothing changed." }, 404);
+      return answer(request, { notice: `The previous main key (${shown(stopped)}) stopped working. Only the current main key works now.` });
+    }
+    case "create": {
+      const now = new Date();
+      const named = KeyName().safeParse({ name: input.name });
+      const expiry = parseExpiry(input.expires, input.expiresOn, now);
+      const limit = parseSpendLimit(input.spendLimit);
+      const errors: FieldErrors<CreateField> = named.success ? {} : fieldErrorsOf(named.error, ["name"] as const).fieldErrors;
+      if (!expiry.ok) errors[expiry.field] = expiry.message;
+      if (!limit.ok) errors.spendLimit = limit.message;
+      if (!named.success || !expiry.ok || !limit.ok) {
+        const values = {
+          name: input.name.slice(0, KEY_NAME_MAX * 2),
+          expires: EXPIRY_CHOICES.some((c) => c.value === input.expires) ? input.expires : "never",
+          expiresOn: input.expiresOn,
+          spendLimit: input.spendLimit,
+        };
+        return answer(request, { create: { errors, values } }, 400);
+      }
+      const { name } = named.data;
+      const created = await createNamedKey(services, p.accountId, name, p.userId, actor, { expiresAt: expiry.value, spendLimitCents: limit.value });
+      if (!created.ok) return answer(request, { error: created.message, create: { errors: {}, values: { ...input, name } } }, 409);
+      const { key } = created;
+      return answer(request, { revealed: { kind: "additional", name, plaintext: key.plaintext, display: shown(key), how: null, previous: null } });
+    }
+    case "limit": {
+      const limit = parseSpendLimit(input.spendLimit);
+      if (!limit.ok) return answer(request, { limit: { keyId: input.keyId, error: limit.message, value: input.spendLimit } }, 400);
+      const changed = await changeKeySpendLimit(services, p.accountId, input.keyId, limit.value, actor);
+      if (!changed.ok) return answer(request, { error: "That key does not exist or was already deleted." }, 404);
+      const what = `“${changed.key.name}” (${shown(changed.key)})`;
+      return answer(request, {
+        notice:
+          changed.after === null
+            ? `The key ${what} has no spend limit now.`
+            : `The key ${what} may now spend up to ${formatCents(changed.after)} a calendar month (UTC).`,
+      });
+    }
+    case "delete": {
+      const deleted = await deleteNamedKey(services, p.accountId, input.keyId, actor);
+      if (!deleted.ok) return answer(request, { error: "That key does not exist or was already deleted." }, 404);
+      const { key } = deleted;
+      return answer(request, { notice: `The key “${key.name}” (${shown(key)}) was deleted. It no longer works.` });
+    }
+    case "check": {
+      if (input.key.trim() === "") return answer(request, { check: { answer: null, error: "Paste a key to check." } }, 400);
+      const verdict = await checkPastedKey(services, p, input.key);
+      if (!verdict) throw FORBIDDEN();
+      return answer(request, { check: { answer: verdict, error: null } });
+    }
   }
-
-  const deleted = await deleteNamedKey(context.services, p.accountId, input.keyId, actor);
-  if (!deleted.ok) return result(request, { error: "That key does not exist or was already deleted." }, 404);
-  const { key } = deleted;
-  return result(request, { notice: `The key “${key.name}” (${key.prefix}…${key.last4}) was deleted. It no longer works.` });
 }
 
 export default function ApiKeysPage() {
-  const { canManage, keys, additionalCount, maxAdditional, keyNameMax, welcome, welcomeKey, confirm, apiBase } = useLoaderData<typeof loader>();
-  const outcome = useActionData<typeof action>();
-  const revealed = outcome?.revealed ?? null;
-  const mainKey = keys.find((k) => k.kind === "main");
-  const outcomeRef = useRef<HTMLDivElement>(null);
-
-  // Focus follows the answer: to a revealed key (ready to copy), else to what the action said (the row it acted on may be gone).
-  useEffect(() => {
-    if (!outcome) return;
-    if (outcome.revealed) document.getElementById("revealed-key")?.focus();
-    else if (outcome.notice || outcome.error) outcomeRef.current?.focus();
-  }, [outcome]);
-
-  return (
-    <section className="card" aria-labelledby="keys-h">
-      <h1 id="keys-h">API keys</h1>
-      <p className="muted">
-        Every API request sends one of these keys as <code>Authorization: Bearer &lt;key&gt;</code>. Any key gives full access to this account's resources and
-        credits.
-      </p>
-      <div ref={outcomeRef} tabIndex={-1}>
-        {outcome?.error ? <Alert kind="error" lines={[outcome.error]} /> : null}
-        {outcome?.notice ? <Alert kind="ok" lines={[outcome.notice]} /> : null}
-      </div>
-
-      {/* A key just revealed by the action takes the stage (while the list reloads, both would otherwise show). */}
-      {revealed ? null : welcome ? (
-        <section aria-labelledby="welcome-h" className="stack reveal">
-          <h2 id="welcome-h">Welcome to Switchboard</h2>
-          {welcomeKey ? (
-            <>
-              <p>Your account is ready. This is its main API key:</p>
-              <RevealedSecret id="welcome-key" what="key" note={KEY_NOTE} label="Your main API key" value={welcomeKey} minWidth="12rem" />
-              <Quickstart apiBase={apiBase} apiKey={welcomeKey} />
-            </>
-          ) : (
-            <p>Your main API key was shown once, when your account was created. If you did not copy it, regenerate it from the ⋯ menu next to it below.</p>
-          )}
-        </section>
-      ) : welcomeKey ? (
-        <section aria-label="Your main API key" className="stack reveal">
-          <RevealedSecret id="welcome-key" what="key" note={KEY_NOTE} label="Your main API key" value={welcomeKey} minWidth="12rem" />
-          <Quickstart apiBase={apiBase} apiKey={welcomeKey} />
-        </section>
-      ) : null}
-
-      {revealed ? (
-        <section aria-labelledby="revealed-h" className="stack reveal">
-          <h2 id="revealed-h">{revealed.kind === "main" ? "Your new main key" : `New key “${revealed.name}”`}</h2>
-          {revealed.kind === "main" ? <p>The previous main key has stopped working.</p> : null}
-          <RevealedSecret
-            id="revealed-key"
-            what="key"
-            note={KEY_NOTE}
-            label={revealed.kind === "main" ? "New main API key" : `API key “${revealed.name}”`}
-            value={revealed.plaintext}
-            minWidth="12rem"
-          />
-          <Quickstart apiBase={apiBase} apiKey={revealed.plaintext} />
-        </section>
-      ) : null}
-
-      {/* Once the step was answered, its question is gone (even while the list reloads). */}
-      {confirm && !outcome ? <ConfirmStep confirm={confirm} /> : null}
-
-      {canManage ? (
-        // A new form per created key: it starts empty again after a success, with or without JavaScript.
-        <CreateKeyForm key={outcome?.revealed?.display ?? "create"} maxLength={keyNameMax} nameError={outcome?.nameError ?? null} name={outcome?.name ?? ""} />
-      ) : null}
-      {additionalCount === 0 ? (
-        <p className="muted">
-          No additional keys yet. On the Build plan, additional keys are how you share access: give each person or service its own named key, and delete it when
-          they no longer need it. Your main key stays untouched.
-        </p>
-      ) : (
-        <p className="muted">
-          {additionalCount} of {maxAdditional} additional keys in use. Deleting one stops it at once.
-        </p>
-      )}
-
-      <h2 id="list-h">Your keys</h2>
-      <KeysTable keys={keys} canManage={canManage} />
-      {!mainKey ? <p className="muted">This account has no active main key.</p> : null}
-      <p className="muted">Spend is this calendar month's usage (UTC) made with each key; Billing has the history.</p>
-      {!canManage ? <p className="muted">You can see this account's keys. Only its owners and admins can create, delete or regenerate them.</p> : null}
-    </section>
-  );
+  const page = useLoaderData<typeof loader>();
+  const outcome = useActionData<typeof action>() ?? null;
+  return <KeysView page={page} outcome={outcome} />;
 }
