@@ -53,7 +53,12 @@ export interface SecurityMailInput {
 }
 
 const keyWords = (k: { name: string; display: string }) => `“${k.name}” (${k.display})`;
-const source = (s: string) => s.replace(/_/g, " ");
+/** GitHub's `source` of a report ("content", "commit", "pull_request_description", …) as a reader says it. */
+function sourceWords(source: string): string {
+  if (source === "content") return "in a file";
+  if (source === "commit") return "in a commit";
+  return /^[a-z_]{1,60}$/.test(source) ? `in a ${source.replace(/_/g, " ")}` : "there";
+}
 
 export function securityMail(input: SecurityMailInput): MailWords {
   const { event, publicUrl } = input;
@@ -92,7 +97,7 @@ export function securityMail(input: SecurityMailInput): MailWords {
     case "key_leaked":
       subject = "One of your Switchboard API keys was found public and revoked";
       what =
-        `The API key ${keyWords(event.key)} was found in public at:\n${event.foundUrl}\n(${source(event.source)}).\n\n` +
+        `The API key ${keyWords(event.key)} was found in public, ${sourceWords(event.source)}, at:\n${event.foundUrl}\n\n` +
         "Anyone could have copied it from there, so we revoked it at once: it no longer works.";
       todo =
         `1. Remove the key from ${event.foundUrl} (and its history), even though it is dead.\n` +
