@@ -87,26 +87,28 @@ export async function postLedgerEntry(
     const account = await trx
       .selectFrom("accounts")
       .leftJoin("recharge_rules as r", (j) => j.onRef("r.account_id", "=", "accounts.id").on("r.enabled", "=", true).on("r.paused_reason", "is", null))
-      // The key's limit and this month's spend ride along on the same round trip; the account lock covers them
-      // (every debit with a key is a debit of that key's account).
+      // The key's limit rides along (a limit changed a moment ago may be read from before the wait; the spend may not).
       .leftJoin("api_keys as k", (j) => j.onRef("k.account_id", "=", "accounts.id").on("k.id", "=", keyId ?? null))
-      .leftJoin("api_key_month_spend as s", (j) => j.onRef("s.key_id", "=", "k.id").on("s.month", "=", month))
-      .select(["accounts.balance_cents", "accounts.credit_limit_cents", "r.threshold_cents", "k.spend_limit_cents", "s.spent_cents"])
+      .select(["accounts.balance_cents", "accounts.credit_limit_cents", "r.threshold_cents", "k.spend_limit_cents"])
       .where("accounts.id", "=", input.accountId)
       .forUpdate("accounts")
       .executeTakeFirst();
     if (!account) return { status: "no_account" };
-    const existing = await trx
-      .selectFrom("ledger_entries")
-      .select(ENTRY_COLUMNS)
-      .where("account_id", "=", input.accountId)
-      .where("idempotency_key", "=", input.idempotencyKey)
-      .executeTakeFirst();
-    if (existing) {
+    // After the lock, in a new statement: a row joined to the locked one would come from the snapshot taken
+    // before the wait, so the key's month spend is read here, with the idempotency lookup (one round trip).
+    const probe = await sql<{ [K in keyof Parameters<typeof toEntry>[0]]: Parameters<typeof toEntry>[0][K] | null } & { spent_cents: string | null }>`
+      SELECT e.id, e.amount_cents, e.kind, e.idempotency_key, e.balance_after_cents, e.created_at,
+             (SELECT spent_cents FROM api_key_month_spend WHERE key_id = ${keyId ?? null}::uuid AND month = ${month}) AS spent_cents
+        FROM (SELECT 1) AS one
+        LEFT JOIN ledger_entries e ON e.account_id = ${input.accountId} AND e.idempotency_key = ${input.idempotencyKey}`.execute(trx);
+    const found = probe.rows[0];
+    if (found.id !== null) {
+      // A matched entry has every column (the LEFT JOIN's NULLs mean no match).
+      const existing = found as Parameters<typeof toEntry>[0];
       const same = BigInt(existing.amount_cents) === input.amountCents && existing.kind === input.kind;
       return { status: same ? "replayed" : "conflict", entry: toEntry(existing) };
     }
-    const spent = BigInt(account.spent_cents ?? 0);
+    const spent = BigInt(found.spent_cents ?? 0);
     if (account.spend_limit_cents !== null && spent - input.amountCents > BigInt(account.spend_limit_cents)) {
       return { status: "key_limit", limitCents: account.spend_limit_cents, spentCents: spent.toString() };
     }
