@@ -24,7 +24,7 @@ const COLUMNS: readonly Column<Row>[] = [
   { header: "Account", cell: (r) => <Link to={`/console/accounts/${r.id}`}>{r.name}</Link> },
   { header: "Owner", cell: (r) => r.ownerEmail ?? <span className="muted">(erased)</span> },
   { header: "Plan", cell: (r) => r.plan.replace("_", " ") },
-  { header: "Old keys", cell: (r) => r.keys, className: "mono" },
+  { header: "Old keys", cell: (r) => r.keys },
   { header: "Last used", cell: (r) => (r.lastUsedAt ? <When at={r.lastUsedAt} /> : <span className="muted">never</span>) },
   { header: "Oldest made", cell: (r) => <When at={r.oldestCreatedAt} /> },
 ];
@@ -41,17 +41,19 @@ export default function LegacyKeys() {
       <p>
         {totals.keys === 0
           ? "No live key predates checksums: /v1 refuses a key with a wrong checksum before any lookup."
-          : `${totals.keys} live key${totals.keys === 1 ? "" : "s"} on ${totals.accounts} account${totals.accounts === 1 ? "" : "s"} were issued before keys carried a checksum. ` +
+          : `${totals.keys === 1 ? "1 live key" : `${totals.keys} live keys`} on ${totals.accounts} account${totals.accounts === 1 ? "" : "s"} ${totals.keys === 1 ? "was" : "were"} issued before keys carried a checksum. ` +
             "While any of them is live, /v1 looks up keys whose checksum is wrong instead of refusing them at once. " +
             "Ask each owner to roll the main key or replace the additional key (Settings → API keys); the keys in use most recently come first."}
       </p>
-      <DataTable
-        caption="Accounts with a live key from before checksums, most recently used first"
-        columns={COLUMNS}
-        rows={rows}
-        rowKey={(r) => r.id}
-        empty={page > 1 ? "No more accounts." : "No account holds a key from before checksums."}
-      />
+      <div className="console-keys">
+        <DataTable
+          caption="Accounts with a live key from before checksums, most recently used first"
+          columns={COLUMNS}
+          rows={rows}
+          rowKey={(r) => r.id}
+          empty={page > 1 ? "No more accounts." : "No account holds a key from before checksums."}
+        />
+      </div>
       <nav className="pager" aria-label="Pages">
         {page > 1 ? <Link to={pageLink(page - 1)}>← Previous</Link> : <span />}
         <span className="muted">Page {page}</span>
