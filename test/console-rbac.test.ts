@@ -66,6 +66,7 @@ async function checksum(): Promise<string> {
 const pages = () => [
   "/console",
   "/console/accounts",
+  "/console/accounts/legacy-keys",
   `/console/accounts/${ids.account}`,
   "/console/tickets",
   `/console/tickets/${ids.ticket}`,
