@@ -107,6 +107,34 @@ export async function checkAlways(db: Db, accounts: string[]): Promise<Violation
     ),
     rows(
       db,
+      "each key's monthly spend is its usage debits in the ledger that month",
+      sql`WITH spend AS (
+            SELECT s.key_id, s.month, s.spent_cents FROM api_key_month_spend s JOIN api_keys k ON k.id = s.key_id WHERE ${mine("k.account_id")}),
+          debits AS (
+            SELECT k.id AS key_id, date_trunc('month', l.created_at AT TIME ZONE 'UTC')::date AS month, -sum(l.amount_cents) AS spent
+            FROM ledger_entries l JOIN api_keys k ON k.id::text = l.actor_id AND k.account_id = l.account_id
+            WHERE ${mine("l.account_id")} AND l.kind = 'usage' AND l.actor_type = 'api_key' GROUP BY 1, 2)
+          SELECT coalesce(spend.key_id, debits.key_id) AS key_id, coalesce(spend.month, debits.month) AS month, spend.spent_cents, debits.spent
+          FROM spend FULL JOIN debits ON debits.key_id = spend.key_id AND debits.month = spend.month
+          WHERE spend.spent_cents IS DISTINCT FROM debits.spent`,
+    ),
+    rows(
+      db,
+      "no debit takes a key's monthly spend past its limit",
+      // Over the limit is allowed only as it was when the limit was set (lowered below what was spent):
+      // then nothing may have been debited with the key since.
+      sql`SELECT k.id, k.spend_limit_cents, s.spent_cents FROM api_keys k
+          JOIN api_key_month_spend s ON s.key_id = k.id AND s.month = date_trunc('month', now() AT TIME ZONE 'UTC')::date
+          WHERE ${mine("k.account_id")} AND k.spend_limit_cents IS NOT NULL AND s.spent_cents > k.spend_limit_cents
+            AND EXISTS (
+              SELECT 1 FROM ledger_entries l
+              WHERE l.account_id = k.account_id AND l.kind = 'usage' AND l.actor_type = 'api_key' AND l.actor_id = k.id::text
+                AND l.created_at >= coalesce((
+                  SELECT max(a.at) FROM audit_log a
+                  WHERE a.target_id = k.account_id::text AND a.action = 'api_key.spend_limit_changed' AND a.details->>'key_id' = k.id::text), k.created_at))`,
+    ),
+    rows(
+      db,
       "no invitation stays usable for an account that is not active",
       sql`SELECT i.id, a.status FROM invitations i JOIN accounts a ON a.id = i.account_id
           WHERE ${mine("a.id")} AND a.status IN ('deleting', 'deleted') AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now()`,

@@ -7,7 +7,9 @@
  * requested, confirmed, withdrawn, approved (also twice at once), rejected,
  * cancelled and terminated while either account is deleted, blocked,
  * unblocked, re-planned or spends; members are invited and removed; keys are
- * regenerated; recharge rules saved.
+ * regenerated and get monthly spend limits (set through the keys service, as
+ * the keys page does), which concurrent debits must meet exactly; recharge
+ * rules saved.
  *
  * After every step the invariants that must hold at every instant are checked
  * against the database (invariants.ts); when a run's workflows have settled,
@@ -23,8 +25,11 @@ import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
+import { sql } from "kysely";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
+import { hashApiKey } from "../../app/models/api-key-format.server.js";
 import { postLedgerEntry } from "../../app/models/ledger.server.js";
+import { changeKeySpendLimit } from "../../app/services/keys.server.js";
 import { transferWorkflowId } from "../../workflows/shared.js";
 import { seedStaffOfEachRole } from "../helpers/staff.js";
 import { useSuite } from "../helpers/suite.js";
@@ -106,6 +111,8 @@ const log: string[] = [];
 /** Per command: taken, refused, or with nothing to act on; printed at the end, so a run that only ever refuses shows. */
 const stats: Record<string, { done: number; refused: number; skipped: number; ms: number }> = {};
 let settleMs = 0;
+/** Debits refused for their key's monthly limit: the limit must actually be met now and then. */
+let limitRefusals = 0;
 
 const KEY = /tgp_v1_[A-Za-z0-9_-]{43}/;
 const uid = () => crypto.randomUUID().slice(0, 8);
@@ -501,6 +508,57 @@ class RegenerateKey extends Step {
   }
 }
 
+/** A key's id and its limit and spend this month (UTC), or null when the key is not live. */
+async function keyMeter(key: string) {
+  const row = await t.db
+    .selectFrom("api_keys as k")
+    .leftJoin("api_key_month_spend as s", (j) =>
+      j.onRef("s.key_id", "=", "k.id").on("s.month", "=", sql<string>`date_trunc('month', now() AT TIME ZONE 'UTC')::date`),
+    )
+    .select(["k.id", "k.status", "k.spend_limit_cents", "s.spent_cents"])
+    .where("k.key_hash", "=", hashApiKey(key))
+    .executeTakeFirst();
+  return row
+    ? {
+        id: row.id,
+        active: row.status === "active",
+        limit: row.spend_limit_cents === null ? null : BigInt(row.spend_limit_cents),
+        spent: BigInt(row.spent_cents ?? 0),
+      }
+    : null;
+}
+
+class SetSpendLimit extends Step {
+  constructor(
+    readonly i: number,
+    readonly byMember: boolean,
+    /** The limit, relative to what the key spent this month (below it too); null clears it. */
+    readonly overSpent: number | null,
+  ) {
+    super();
+  }
+  get label() {
+    const what =
+      this.overSpent === null
+        ? "clears its spend limit"
+        : `sets its spend limit to this month's spend ${this.overSpent < 0 ? "−" : "+"} ${Math.abs(this.overSpent)}¢`;
+    return this.byMember ? `the owner of member ${this.i}'s key ${what}` : `${this.i} ${what}`;
+  }
+  check(m: Readonly<Model>) {
+    return !this.byMember || m.members > 0;
+  }
+  async act(_m: Model, w: World) {
+    const holder = this.byMember ? w.members[this.i % w.members.length] : person(w, this.i);
+    // An owner or admin sets it: the account's owner for a member's key, the person for their own main key.
+    const by = this.byMember ? w.people[0] : (holder as Person);
+    const meter = holder.key ? await keyMeter(holder.key) : null;
+    if (!meter) return null;
+    const limit = this.overSpent === null ? null : BigInt(Math.max(1, Number(meter.spent) + this.overSpent));
+    const changed = await changeKeySpendLimit(t.app.services, by.accountId, meter.id, limit, { type: "user", id: by.userId });
+    return { actorId: by.userId, refused: !changed.ok };
+  }
+}
+
 class Spend extends Step {
   constructor(
     readonly i: number,
@@ -520,15 +578,24 @@ class Spend extends Step {
     const holder = this.byMember ? w.members[this.i % w.members.length] : person(w, this.i);
     if (!holder.key) return null;
     const keys = Array.from({ length: this.parallel }, () => `model-${uid()}-${uid()}`);
-    const answers = await Promise.all(
+    const replies = await Promise.all(
       keys.map((k) =>
         fetch(`${t.app.url}/v1/usage`, {
           method: "POST",
           headers: { Authorization: `Bearer ${holder.key}`, "Content-Type": "application/json" },
           body: JSON.stringify({ amount_cents: this.cents, idempotency_key: k }),
-        }).then((r) => r.status),
+        }).then(async (r) => ({ status: r.status, type: ((await r.json().catch(() => null)) as { error?: { type?: string } } | null)?.error?.type })),
       ),
     );
+    const answers = replies.map((r) => r.status);
+    // Refused for the key's limit only when this debit would really pass it: the spend only grew during
+    // the step, so a refusal that was right when made is still right now (the invariants check no debit passed it).
+    limitRefusals += replies.filter((r) => r.type === "key_spend_limit_reached").length;
+    if (replies.some((r) => r.type === "key_spend_limit_reached")) {
+      const meter = await keyMeter(holder.key);
+      if (!meter || meter.limit === null || meter.spent + BigInt(this.cents) <= meter.limit)
+        throw new Error(`a debit of ${this.cents}¢ was refused for the key's limit, but the key has spent ${meter?.spent}¢ of ${meter?.limit ?? "no limit"}`);
+    }
     // A debit answered 2xx is in the ledger exactly once; one refused is not there at all.
     const posted = await t.db
       .selectFrom("ledger_entries")
@@ -618,6 +685,12 @@ const commands = [
       arbitrary: fc
         .tuple(i3, fc.integer({ min: 1, max: 3_000 }), fc.integer({ min: 1, max: 6 }), fc.boolean())
         .map(([i, c, n, byMember]) => new Spend(i, c, n, byMember)),
+    },
+    {
+      weight: 2,
+      arbitrary: fc
+        .tuple(i3, fc.boolean(), fc.option(fc.integer({ min: -1_500, max: 6_000 }), { freq: 5 }))
+        .map(([i, byMember, over]) => new SetSpendLimit(i, byMember, over)),
     },
     { weight: 1, arbitrary: i3.map((i) => new SaveRecharge(i)) },
     { weight: 1, arbitrary: fc.constant(new KillWorker()) },
@@ -711,11 +784,15 @@ it(
     );
     // The test must actually have exercised the system: a few thousand steps, kills among them.
     console.info(
-      `model: ${steps} steps in ${runNo} runs, ${kills} worker kills, ${settleMs} ms settling\n${Object.entries(stats)
+      `model: ${steps} steps in ${runNo} runs, ${kills} worker kills, ${limitRefusals} debits refused for a key's limit, ${settleMs} ms settling\n${Object.entries(
+        stats,
+      )
         .map(([k, v]) => `  ${k}: ${v.done} done, ${v.refused} refused, ${v.skipped} nothing to act on, ${v.ms} ms`)
         .join("\n")}`,
     );
     expect(steps).toBeGreaterThan(RUNS * 5);
+    // And met key limits: the default run refuses dozens of debits for them.
+    if (RUNS >= 40) expect(limitRefusals).toBeGreaterThan(0);
   },
   15 * 60_000,
 );
