@@ -151,7 +151,7 @@ describe("keys from before checksums", () => {
 describe("expiry", () => {
   it("a key works until its expiry and is refused from then on every process, naming the expiry, though its verdict is cached", async () => {
     const a = await accountWithKey(t.db, { balanceCents: 10_000n });
-    const created = await createNamedKey(A.services, a.accountId, "ci", a.userId, actorOf(a.userId), { expiresAt: new Date(Date.now() + 1_500) });
+    const created = await createNamedKey(A.services, a.accountId, "ci", a.userId, actorOf(a.userId), { expiresAt: new Date(Date.now() + 2_500) });
     if (!created.ok) throw new Error(created.message);
     const key = created.key.plaintext;
     const end = (await t.db.selectFrom("api_keys").select("expires_at").where("id", "=", created.key.id).executeTakeFirstOrThrow()).expires_at!;
@@ -320,12 +320,13 @@ describe("rolling the main key", () => {
       expect((await account(app, rolled.key.plaintext)).status).toBe(200);
     }
 
-    // The window's end, brought to a second from now. At a real end (an hour or more after the roll) no
-    // process holds a verdict from before it (they are kept KEY_TTL_MS at most); here they are dropped
-    // to stand for that hour. What is tested is what follows: verdicts cached with the end refuse after it.
+    // The window's end, brought to two seconds from now (time to see the old key work on both first). At a
+    // real end, an hour or more after the roll, no process holds a verdict from before it (none is kept longer
+    // than KEY_TTL_MS); here they are dropped to stand for that hour. What is tested is what follows:
+    // verdicts cached with the end refuse from the end on.
     const { expires_at: end } = await t.db
       .updateTable("api_keys")
-      .set({ expires_at: sql`now() + interval '1 second'` })
+      .set({ expires_at: sql`now() + interval '2 seconds'` })
       .where("id", "=", a.keyId)
       .returning("expires_at")
       .executeTakeFirstOrThrow();
