@@ -20,6 +20,9 @@ import { createLogger } from "../../app/logger.server.js";
 import { setUserSubscriptions } from "../../app/models/mailing.server.js";
 import { parseConfig } from "../../app/config.server.js";
 import { postLedgerEntry } from "../../app/models/ledger.server.js";
+import { hashApiKey } from "../../app/models/api-key-format.server.js";
+import { revokeLeakedKey } from "../../app/models/api-keys.server.js";
+import { leakedKeyWorkflowId } from "../../workflows/leaked-key.js";
 import { httpMailingProvider } from "../../app/mailing-lists/provider.server.js";
 import { endMembership } from "../../app/services/members.server.js";
 import { sendListMailing } from "../../app/services/list-mailing.server.js";
@@ -174,6 +177,22 @@ describe.runIf(record)("record workflow histories", () => {
       });
       await handle.result();
       await save("recharge-completed.history.bin", handle, ["record-recharge@example.com"]);
+    });
+  });
+
+  it("a key found public", async () => {
+    const a = await accountWithKey(t.db, { email: "record-leaked@example.com" });
+    const url = "https://github.com/record-someone/dotfiles/blob/0123456/.env";
+    const revoked = await revokeLeakedKey(t.db, hashApiKey(a.key), { url, source: "content" });
+    expect(revoked).toMatchObject({ found: true, newlyRevoked: true });
+    await t.temporal.runWorker(realActivities(t.db), async () => {
+      const handle = await t.temporal.client.workflow.start("leakedKey", {
+        taskQueue: t.temporal.taskQueue,
+        workflowId: leakedKeyWorkflowId(a.keyId),
+        args: [{ keyId: a.keyId }],
+      });
+      expect(await handle.result()).toEqual({ mailed: 1 });
+      await save("leaked-key-completed.history.bin", handle, ["record-leaked@example.com", a.key, url, "record-someone"]);
     });
   });
 
