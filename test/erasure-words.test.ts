@@ -314,9 +314,14 @@ describe("the free-text columns erasure searches", () => {
     ...["payments.provider", "payments.kind", "payments.status", "payments.failure_code", "payments.idempotency_key", "payments.payment_intent_id"],
     ...["payments.provider_payment_method_id", "payments.provider_customer_id", "payments.charge_id", "payments.card_brand", "payments.card_last4"],
     ...["payments.receipt_url", "billing_flags.reason"],
+    // key safety (issue 16): where a secret scanner found a key is one of GitHub's source codes (content, commit, …);
+    // which security mail a person turned off is a mail kind
+    ...["api_keys.leaked_source", "notification_opt_outs.kind"],
     // the person's own fields: emptied, deleted or nulled by erasure itself
     ...["users.email", "users.name", "users.avatar_url", "identities.email", "identities.subject", "invitations.email", "mail_outbox.to_address"],
     ...["password_logins.username", "sessions.ip", "sessions.user_agent", "audit_log.ip"],
+    // the URL a scanner found a key at names a repository, often its owner (github.com/<person>/…): nulled on the account's keys
+    "api_keys.leaked_url",
     // staff are not customers: their own address is their staff record
     "staff.email",
   ]);
