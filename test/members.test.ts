@@ -573,7 +573,7 @@ describe("confirmations on the members page", () => {
     const display = `${key.key.prefix}…${key.key.last4}`;
 
     const byOwner = (await loadMembersPage({ db: t.db }, { userId: o.userId, accountId: o.accountId }, { joined: false, left: false }))!;
-    expect(byOwner.members.find((x) => x.id === m.userId)!.keys).toEqual([{ id: key.key.id, kind: "additional", name: "Mo's laptop", display }]);
+    expect(byOwner.members.find((x) => x.id === m.userId)!.keys).toEqual([{ id: key.key.id, kind: "additional", name: "Mo's laptop", display, rolled: false }]);
     expect(byOwner.members.find((x) => x.id === o.userId)!.keys).toEqual([]); // the owner is never removable
     expect(byOwner.leave).toBeNull(); // the owner cannot leave
 

@@ -17,6 +17,7 @@ import { providerName } from "./sign-in-method.js";
 import { isEmailTombstoned, normalizeEmail } from "./email.server.js";
 import { erasePerson } from "./erasure.server.js";
 import { acceptInvitation, findInvitation } from "./invitations.server.js";
+import type { DeliveryMode } from "../mail/mailer.server.js";
 import { planAllows } from "./plans.js";
 
 /** What a provider told us about the person, after the strategy ran. */
@@ -91,6 +92,8 @@ interface Ctx {
   ip: string | null;
   /** Set when the sign-in started from an invitation link: a new person then joins that account instead of getting their own. */
   invitationToken?: string | null;
+  /** How the "member joined" security mail of a sign-in that accepts an invitation is sent. */
+  mail?: { mode: DeliveryMode; publicUrl: string };
 }
 
 /** Applies the rules and, when they allow it, records the sign-in. Returns no PII. */
@@ -184,7 +187,7 @@ async function decide(trx: Transaction<Database>, identity: ProviderIdentity, ct
     }
   } else if (!staffRow) {
     if (await isEmailTombstoned(trx, ctx.tombstoneSecret, email)) return { ok: false, reason: "tombstoned" };
-    const invited = ctx.invitationToken ? await joinByInvitation(trx, { ...identity, email }, ctx.invitationToken, ctx.ip) : null;
+    const invited = ctx.invitationToken ? await joinByInvitation(trx, { ...identity, email }, ctx.invitationToken, ctx) : null;
     // Someone new who came for an invitation wants that account, not one of their own: say why it failed instead.
     if (ctx.invitationToken && !invited) return { ok: false, reason: "invitation_unusable" };
     if (invited) {
@@ -233,7 +236,8 @@ async function decide(trx: Transaction<Database>, identity: ProviderIdentity, ct
  * invitation does not fit (then the usual sign-up applies and the invitation
  * page explains why it could not be accepted).
  */
-async function joinByInvitation(trx: DbOrTrx, identity: ProviderIdentity & { email: string }, token: string, ip: string | null) {
+async function joinByInvitation(trx: DbOrTrx, identity: ProviderIdentity & { email: string }, token: string, ctx: Ctx) {
+  const { ip } = ctx;
   const invitation = await findInvitation(trx, token);
   if (invitation.state !== "valid" || invitation.email !== identity.email) return null;
   // The rest of acceptInvitation's checks, made before a user row exists, so its refusal cannot strand one.
@@ -244,7 +248,7 @@ async function joinByInvitation(trx: DbOrTrx, identity: ProviderIdentity & { ema
     .values({ email: identity.email, name: identity.name, avatar_url: identity.avatarUrl, provider: identity.provider })
     .returning("id")
     .executeTakeFirstOrThrow();
-  const accepted = await acceptInvitation(trx, token, { id: userId, email: identity.email }, { type: "user", id: userId, ip });
+  const accepted = await acceptInvitation(trx, token, { id: userId, email: identity.email }, { type: "user", id: userId, ip }, ctx.mail);
   if (!accepted.ok) throw new Error(`invitation accept failed after its check: ${accepted.refusal}`);
   return { userId, accountId: accepted.accountId };
 }

@@ -3,6 +3,7 @@
  * (app/models/sign-in.server.ts, which audits the answer), or a failed answer
  * from the provider is put on record.
  */
+import { deliveryMode } from "../mail/mailer.server.js";
 import type { Services } from "../context.server.js";
 import { writeAudit } from "../models/audit.server.js";
 import { resolveSignIn, type ProviderIdentity } from "../models/sign-in.server.js";
@@ -12,7 +13,12 @@ export function signInWithProvider(
   identity: ProviderIdentity,
   input: { ip: string | null; invitationToken: string | null },
 ) {
-  return resolveSignIn(services.db, identity, { tombstoneSecret: services.config.tombstoneSecret, ip: input.ip, invitationToken: input.invitationToken });
+  return resolveSignIn(services.db, identity, {
+    tombstoneSecret: services.config.tombstoneSecret,
+    ip: input.ip,
+    invitationToken: input.invitationToken,
+    mail: { mode: deliveryMode(services.config), publicUrl: services.config.publicUrl },
+  });
 }
 
 /** Forged or missing state, a bad code, the provider refusing: audited by kind, never with the raw values. */

@@ -43,6 +43,15 @@ export async function up(db: Kysely<any>): Promise<void> {
        GROUP BY 1, 2
       HAVING sum(l.amount_cents) < 0;
 
+    -- Every process caches key verdicts with their expiry: a roll (which gives the old key one) must reach them too.
+    CREATE OR REPLACE FUNCTION notify_api_key_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.status IS DISTINCT FROM OLD.status OR NEW.expires_at IS DISTINCT FROM OLD.expires_at THEN
+        PERFORM pg_notify('api_key_changed', encode(NEW.key_hash, 'hex'));
+      END IF;
+      RETURN NEW;
+    END $$;
+
     -- Security mail a person turned off (kinds in app/mail/templates/security.ts; the critical ones cannot be).
     CREATE TABLE notification_opt_outs (
       user_id uuid NOT NULL REFERENCES users(id) ON DELETE CASCADE,
@@ -56,6 +65,13 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`
     DROP TABLE notification_opt_outs, api_key_month_spend;
+    CREATE OR REPLACE FUNCTION notify_api_key_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.status IS DISTINCT FROM OLD.status THEN
+        PERFORM pg_notify('api_key_changed', encode(NEW.key_hash, 'hex'));
+      END IF;
+      RETURN NEW;
+    END $$;
     DROP INDEX api_keys_active_legacy;
     DROP INDEX api_keys_one_primary_main;
     CREATE UNIQUE INDEX api_keys_one_main ON api_keys (account_id) WHERE kind = 'main' AND status = 'active';
