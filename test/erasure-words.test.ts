@@ -11,7 +11,8 @@
 import { sql } from "kysely";
 import { beforeEach, describe, expect, it } from "vitest";
 import { changePlan } from "../app/models/account-plan.server.js";
-import { createAdditionalKey } from "../app/models/api-keys.server.js";
+import { hashApiKey } from "../app/models/api-key-format.server.js";
+import { createAdditionalKey, revokeLeakedKey } from "../app/models/api-keys.server.js";
 import { writeAudit } from "../app/models/audit.server.js";
 import { erasePerson, erasePersonalData } from "../app/models/erasure.server.js";
 import { postLedgerEntry } from "../app/models/ledger.server.js";
@@ -184,6 +185,29 @@ describe("erasing a deleted account", () => {
     const aboutThem = dump.split("\n").filter((line) => line.includes(g.accountId) || line.includes(g.userId));
     expect(aboutThem.length).toBeGreaterThan(5);
     for (const line of aboutThem) expect(line, line).not.toMatch(/(?<![\p{L}\p{N}_])(Goodwill|GOODWILL)(?![\p{L}\p{N}_])/u);
+  });
+});
+
+describe("erasing a deleted account: keys found public", () => {
+  it("the URL a scanner found a key at goes from the key and from the audit row of its revocation; the key stays revoked", async () => {
+    const g = await goodwill();
+    const other = await accountWithKey(t.db, { email: "olga@example.com" });
+    const url = "https://github.com/gw-dev/dotfiles/blob/0123456/.env";
+    await revokeLeakedKey(t.db, hashApiKey(g.key), { url, source: "content" });
+    await revokeLeakedKey(t.db, hashApiKey(other.key), { url: "https://github.com/olga/x/blob/1/a", source: "commit" });
+    await t.db.transaction().execute((trx) => erasePersonalData(trx, g.accountId, TEST_TOMBSTONE_SECRET));
+    const key = (id: string) =>
+      t.db.selectFrom("api_keys").select(["status", "revoked_reason", "leaked_url", "leaked_source"]).where("id", "=", id).executeTakeFirstOrThrow();
+    expect(await key(g.keyId)).toEqual({ status: "revoked", revoked_reason: "leaked", leaked_url: null, leaked_source: "content" });
+    expect((await key(other.keyId)).leaked_url).toBe("https://github.com/olga/x/blob/1/a");
+    const audit = await t.db
+      .selectFrom("audit_log")
+      .select("details")
+      .where("action", "=", "api_key.revoked_leaked")
+      .where("target_id", "=", g.accountId)
+      .executeTakeFirstOrThrow();
+    expect(audit.details).toMatchObject({ key_id: g.keyId, found_url: "[erased]", source: "content" });
+    expect(await databaseText(t.db)).not.toContain("gw-dev");
   });
 });
 

@@ -205,6 +205,25 @@ export async function erasePersonalData(trx: Trx, accountId: string, tombstoneSe
     .where("removed_at", "is", null)
     .execute();
   await trx.updateTable("recharge_rules").set({ enabled: false }).where("account_id", "=", accountId).execute();
+  // Where a secret scanner found a key public names a repository, and so often a person (github.com/<them>/…):
+  // the keys stay (revoked), the place goes, from the key and from the audit row of its revocation.
+  const leaked = await trx
+    .updateTable("api_keys")
+    .set({ leaked_url: null })
+    .where("account_id", "=", accountId)
+    .where("leaked_url", "is not", null)
+    .returning("id")
+    .execute();
+  const leakAudits = leaked.length
+    ? await trx
+        .selectFrom("audit_log")
+        .select(["id", "details"])
+        .where("action", "=", "api_key.revoked_leaked")
+        .where("target_type", "=", "account")
+        .where("target_id", "=", accountId)
+        .execute()
+    : [];
+  for (const a of leakAudits) await redactAuditDetails(trx, [a.id], { ...(a.details as Record<string, unknown>), found_url: ERASED });
 
   const changed = await redactFreeText(trx, redactor, { accountIds: [accountId], userIds, ticketIds: tickets.all });
   const auditRows = sum(changed, "audit_log.") + (await forgetAuditAddresses(trx, accountId, userIds));
