@@ -64,8 +64,16 @@ describe("config", () => {
   });
 
   it("secret scanning verifies against GitHub's published keys unless pointed elsewhere; production only over https", () => {
-    expect(parseConfig({}).secretScanning).toEqual({ keysUrl: "https://api.github.com/meta/public_keys/secret_scanning" });
-    expect(parseConfig({ SECRET_SCANNING_KEYS_URL: "http://127.0.0.1:4040/keys" }).secretScanning.keysUrl).toBe("http://127.0.0.1:4040/keys");
+    expect(parseConfig({}).secretScanning).toEqual({
+      keysUrl: "https://api.github.com/meta/public_keys/secret_scanning",
+      keysUrlFromEnv: false,
+      localScannerPort: 4040,
+    });
+    expect(parseConfig({ SECRET_SCANNING_KEYS_URL: "http://127.0.0.1:4040/keys", LOCAL_SECRET_SCANNER_PORT: "4141" }).secretScanning).toEqual({
+      keysUrl: "http://127.0.0.1:4040/keys",
+      keysUrlFromEnv: true,
+      localScannerPort: 4141,
+    });
     const production = {
       NODE_ENV: "production",
       SESSION_SECRET: "s".repeat(40),

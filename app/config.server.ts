@@ -161,6 +161,7 @@ const EnvSchema = z.object({
     .url()
     .refine((u) => /^https?:\/\//.test(u), "must be an http:// or https:// URL")
     .default(GITHUB_SECRET_SCANNING_KEYS_URL),
+  LOCAL_SECRET_SCANNER_PORT: port.default(4040),
   PATH: z.string().optional(),
 });
 
@@ -254,7 +255,13 @@ export interface Config {
    * POST /hooks/secret-scanning (GitHub's secret scanning partner protocol): the public keys that sign
    * reports are fetched from keysUrl (GitHub's, or the local stand-in's, in the same shape).
    */
-  secretScanning: { keysUrl: string };
+  secretScanning: {
+    keysUrl: string;
+    /** Set in the environment (not GitHub's default): then `npm start` runs no local stand-in. */
+    keysUrlFromEnv: boolean;
+    /** The local stand-in's port (`npm start` only). */
+    localScannerPort: number;
+  };
   /** The executable search path, for finding the Temporal CLI. */
   systemPath: string | undefined;
 }
@@ -374,7 +381,11 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       },
       rechargeLimits: { perRechargeCents: e.RECHARGE_MAX_DOLLARS, perDayCents: e.RECHARGE_DAILY_MAX_DOLLARS },
     },
-    secretScanning: { keysUrl: e.SECRET_SCANNING_KEYS_URL },
+    secretScanning: {
+      keysUrl: e.SECRET_SCANNING_KEYS_URL,
+      keysUrlFromEnv: cleaned.SECRET_SCANNING_KEYS_URL !== undefined,
+      localScannerPort: e.LOCAL_SECRET_SCANNER_PORT,
+    },
     systemPath: e.PATH,
   };
 }

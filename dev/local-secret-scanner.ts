@@ -449,11 +449,7 @@ const Settings = z.object({
     .default(DEFAULT_PORT),
 });
 
-/**
- * What `npm start` needs to decide on the stand-in: whether real keys are
- * configured (then no stand-in), and its port. Read here, beside the stand-in,
- * rather than in the app's config: the web and worker processes never use them.
- */
+/** The stand-in run alone (`npm run dev:secret-scanner`); `npm start` reads the same variables through app config. */
 export function localSecretScannerSettings(env: Record<string, string | undefined>): { keysUrlFromEnv: string | undefined; port: number } {
   const parsed = Settings.safeParse({
     ...env,

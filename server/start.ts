@@ -17,7 +17,7 @@ import { DEMO_IDENTITIES, DEMO_STAFF, DEMO_USERS, seedDemoData } from "../db/dem
 import { migrateToLatest } from "../db/migrate.js";
 import { startLocalCheckout, type LocalCheckout } from "../dev/local-checkout-server.js";
 import { startLocalOAuthServer, type LocalOAuthServer } from "../dev/local-oauth-server.js";
-import { localSecretScannerSettings, startLocalSecretScanner, type LocalSecretScanner } from "../dev/local-secret-scanner.js";
+import { startLocalSecretScanner, type LocalSecretScanner } from "../dev/local-secret-scanner.js";
 import { findOrBuildTemporalCli } from "../dev/temporal-cli.js";
 import { startTemporalDevServer, type TemporalDevServer } from "../dev/temporal-dev-server.js";
 import { openDatabase } from "./database-bootstrap.js";
@@ -29,7 +29,6 @@ import { buildServer, SERVER_BUILD_DIR } from "../scripts/build-server.js";
 
 const root = PROJECT_ROOT;
 const config = configOrExit();
-const secretScanner = secretScannerSettingsOrExit();
 const say = (msg: string) => process.stdout.write(`[switchboard] ${msg}\n`);
 const logDir = path.join(config.dataDir, "logs");
 const temporalPidFile = path.join(config.dataDir, "temporal.pid");
@@ -131,9 +130,9 @@ async function main() {
   // GitHub's secret scanning, played locally: its reports are signed with a key pair kept in DATA_DIR, whose public
   // half the web processes fetch as they would GitHub's. Never in production: there the keys must be GitHub's.
   let localScanner: LocalSecretScanner | undefined;
-  if (!config.isProduction && !secretScanner.keysUrlFromEnv) {
+  if (!config.isProduction && !config.secretScanning.keysUrlFromEnv) {
     localScanner = await startLocalSecretScanner({
-      port: secretScanner.port,
+      port: config.secretScanning.localScannerPort,
       hookUrl: `http://127.0.0.1:${config.port}/hooks/secret-scanning`,
       appUrl: config.publicUrl,
       keyFile: path.join(config.dataDir, "secret-scanner-key.pem"),
@@ -162,16 +161,6 @@ async function main() {
 
   await waitForHealthy(`http://127.0.0.1:${config.port}/healthz`);
   banner(temporalUi, Boolean(localOAuth), localCheckout?.url, localScanner?.url);
-}
-
-/** The stand-in's settings (LOCAL_SECRET_SCANNER_PORT, whether SECRET_SCANNING_KEYS_URL is set), or exit naming the bad one. */
-function secretScannerSettingsOrExit() {
-  try {
-    return localSecretScannerSettings(process.env);
-  } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  }
 }
 
 /** One `npm start` per DATA_DIR: a second would fight the first over ports and files. */
