@@ -97,7 +97,7 @@ export function keyConfirmation(kind: KeyAction, key: KeyTarget | null, ctx: Con
     case "regenerate":
       return ctx.hasPrimary && key
         ? {
-            trigger: "Regenerate API key (old key stops now)",
+            trigger: "Regenerate API key",
             title: "Regenerate the main API key?",
             body: `The current main key (${key.display}) stops working immediately: every request that still uses it is refused until you switch to the new key.${rolledToo} The new key is shown once.`,
             button: "Regenerate API key",
@@ -112,7 +112,7 @@ export function keyConfirmation(kind: KeyAction, key: KeyTarget | null, ctx: Con
           };
     case "roll":
       return {
-        trigger: "Roll API key (old key stops later)",
+        trigger: "Roll API key",
         title: "Roll the main API key?",
         body: `A new main key is made and shown once. The current one (${key?.display ?? "—"}) keeps working for the time you choose, so you can switch everything over without downtime; then it stops. You can stop it earlier from its ⋯ menu. If you think the key leaked, regenerate instead: that stops it at once.`,
         button: "Roll API key",
@@ -130,7 +130,7 @@ export function keyConfirmation(kind: KeyAction, key: KeyTarget | null, ctx: Con
       return {
         trigger: key?.spendLimit ? "Change spend limit" : "Set spend limit",
         title: `Monthly spend limit of “${key?.name ?? "the key"}”`,
-        body: `A request that would take this key's usage in a calendar month (UTC) past the limit is refused (402, key_spend_limit_reached); the account's balance rules still apply. Spent this month: ${key?.spentThisMonth ?? "$0.00"}${key?.spendLimit ? ` of ${key.spendLimit}` : ""}. Leave the field empty to remove the limit.`,
+        body: `A request that would take this key's usage in a calendar month (UTC) past the limit is refused (402, key_spend_limit_reached); the account's balance rules still apply. Leave the field empty to remove the limit.`,
         button: "Save spend limit",
         tone: "normal" as const,
       };
@@ -232,6 +232,10 @@ export function ConfirmStep({
         {text.title}
       </h2>
       <p>{text.body}</p>
+      {/* Only here: in a row's dialog the row itself shows it (and a page should not say it twice). */}
+      {confirm.kind === "limit" && confirm.key ? (
+        <p>{`Spent this month: ${confirm.key.spentThisMonth ?? "$0.00"}${confirm.key.spendLimit ? ` of ${confirm.key.spendLimit}` : ""}.`}</p>
+      ) : null}
       <KeyActionForm
         kind={confirm.kind}
         keyTarget={confirm.key}

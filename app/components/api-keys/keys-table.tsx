@@ -18,12 +18,33 @@ const KIND: Record<KeyRow["role"], string> = { primary: "main (primary)", rolled
 
 // Ids, dates and amounts stay on one line (cell-nowrap); names, addresses and states wrap inside a bounded width (cell-text).
 const columns = (ctx: ConfirmContext, canManage: boolean): Column<KeyRow>[] => [
-  { header: "Name", cell: (k) => k.name, className: "cell-text" },
-  // A revoked main key is no longer the primary one (the account may have a new one since).
-  { header: "Kind", cell: (k) => (k.state === "leaked" ? k.kind : KIND[k.role]), className: "cell-nowrap" },
+  // The kind under the name, not in a column of its own: the table keeps its ⋯ menus in view on a desktop.
+  {
+    header: "Name",
+    cell: (k) => (
+      <>
+        {k.name}
+        {/* A revoked main key is no longer the primary one (the account may have a new one since). */}
+        <span className="key-sub">{k.state === "leaked" ? k.kind : KIND[k.role]}</span>
+      </>
+    ),
+    className: "cell-text",
+  },
   { header: "Key", cell: (k) => <span className="mono">{k.display}</span>, className: "cell-nowrap" },
-  { header: "Created", cell: (k) => <When at={k.createdAt} />, className: "cell-nowrap" },
-  { header: "Created by", cell: (k) => k.createdBy ?? <span className="muted">—</span>, className: "cell-text" },
+  // When and by whom in one column, for the same reason.
+  {
+    header: "Created",
+    cell: (k) => (
+      <>
+        {/* The day is enough in a list (the minute is in the element, for those who need it). */}
+        <time dateTime={k.createdAt} className="cell-nowrap">
+          {k.createdAt.slice(0, 10)}
+        </time>
+        {k.createdBy ? <span className="key-sub">by {k.createdBy}</span> : null}
+      </>
+    ),
+    className: "cell-text",
+  },
   { header: "Last used", cell: (k) => k.lastUsed, className: "cell-nowrap" },
   {
     header: "Spend this month",
@@ -65,7 +86,7 @@ function KeyStatus({ keyRow: k, ctx, canManage }: { keyRow: KeyRow; ctx: Confirm
     return (
       <div className="key-state">
         <p className="key-leaked">
-          {"revoked: found public at "}
+          <strong>revoked: found public at</strong>{" "}
           {k.leakedLink ? (
             <a href={k.leakedLink} target="_blank" rel="noopener noreferrer nofollow">
               {k.leakedUrl}
@@ -92,7 +113,7 @@ function KeyStatus({ keyRow: k, ctx, canManage }: { keyRow: KeyRow; ctx: Confirm
         {k.idle ? <Badge value="idle" /> : null}
         {k.legacy ? <Badge value="old_format" /> : null}
       </p>
-      {k.expiry ? <p>{k.expiry}</p> : null}
+      {k.expiry ? <p className="key-expiry">{k.expiry}</p> : null}
       {k.idle ? <p className="muted">Not used for over 90 days.</p> : null}
       {quickDelete ? <QuickDelete keyRow={k} ctx={ctx} /> : null}
     </div>

@@ -115,6 +115,14 @@ export function KeysView({ page, outcome }: { page: ApiKeysPage & { welcome: boo
         Spend is this calendar month's usage (UTC) made with each key, the amount its limit is checked against; Billing has the history. Keys unused for{" "}
         {page.idleDays} days are marked idle.
       </p>
+      {canManage && page.hasPrimary ? (
+        <p className="muted">
+          {`The main key's ⋯ menu: Regenerate stops the old key at once (do that if it leaked); Roll makes a new one while the old one keeps working for ${page.rollWindows
+            .map((w) => w.label)
+            .join(", ")
+            .replace(/, ([^,]*)$/, " or $1")}, so you can switch over without downtime.`}
+        </p>
+      ) : null}
       {!canManage ? <p className="muted">You can see this account's keys. Only its owners and admins can create, delete or regenerate them.</p> : null}
 
       <CheckKeyForm
