@@ -6,6 +6,9 @@
  * dialog (focus is inside it), Escape closes it and focus is back on its
  * trigger, Escape again closes the menu and focus is back on ⋯; then confirm
  * (the new main key is revealed and focused) and delete the created key.
+ * A second journey rolls the main key with a window picked by arrow key,
+ * stops the old key early, and sets a spend limit (a refused amount comes
+ * back focused with its error, then a good one is saved).
  */
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
@@ -119,6 +122,63 @@ describe.skipIf(!chromiumPath)("keyboard only: API keys", () => {
       await expect.poll(async () => (await focused(page)).text, SLOW).toContain("was deleted. It no longer works.");
       expect(await accountStatusWith(app, deployKey)).toBe(401);
       expect(await accountStatusWith(app, newMain)).toBe(200);
+    });
+  });
+  it("roll the main key with a chosen window, then stop the old key now; set a spend limit, refused then saved", async () => {
+    const p = await openPage(app, { expectStatuses: [400] });
+    await journey("keyboard-keys-roll", [p], async () => {
+      const { page } = p;
+      await signIn(page, app, "GitHub", "keyboard-roll@example.com");
+      await page.getByRole("heading", { name: "Welcome to Switchboard" }).waitFor();
+      const firstMain = await page.getByLabel("Your main API key").inputValue();
+      await page.getByRole("button", { name: "Copy key" }).waitFor();
+
+      // Roll: the menu's second item; the dialog's window is a select, changed with the arrow keys.
+      await tabTo(page, (f) => f.label === "Key actions");
+      await page.keyboard.press("Enter");
+      await tabTo(page, (f) => f.text === "Roll API key", 3);
+      await page.keyboard.press("Enter");
+      await expect.poll(async () => (await focused(page)).dialogTitle, SLOW).toBe("Roll the main API key?");
+      await tabTo(page, (f) => f.inDialog && f.tag === "select", 4);
+      await page.keyboard.press("ArrowDown"); // 24 hours → 7 days
+      expect(await page.getByRole("dialog").getByLabel("The old key keeps working for").inputValue()).toBe("7d");
+      await tabTo(page, (f) => f.inDialog && f.text === "Roll API key", 3);
+      await page.keyboard.press("Enter");
+      await page.getByRole("heading", { name: "Your new main key" }).waitFor();
+      await expect.poll(async () => (await focused(page)).id, SLOW).toBe("revealed-key");
+      await page.getByText("(in 7 days), then stops.").waitFor();
+      const newMain = await page.getByLabel("New main API key").inputValue();
+      expect(await accountStatusWith(app, firstMain)).toBe(200); // inside its window
+      expect(await accountStatusWith(app, newMain)).toBe(200);
+
+      // Stop the old key now, from the rolled row's menu.
+      await tabTo(page, (f) => f.label === "Key actions for the rolled main key");
+      await page.keyboard.press("Enter");
+      await tabTo(page, (f) => f.text === "Stop the old key now", 2);
+      await page.keyboard.press("Enter");
+      await expect.poll(async () => (await focused(page)).dialogTitle, SLOW).toBe("Stop the old main key now?");
+      if ((await focused(page)).text !== "Stop the old key now") await tabTo(page, (f) => f.inDialog && f.text === "Stop the old key now", 4);
+      await page.keyboard.press("Enter");
+      await expect.poll(async () => (await focused(page)).text, SLOW).toContain("stopped working. Only the current main key works now.");
+      expect(await accountStatusWith(app, firstMain)).toBe(401);
+      expect(await accountStatusWith(app, newMain)).toBe(200);
+
+      // A spend limit on the main key: a refused amount comes back focused with its error; then a good one is saved.
+      await tabTo(page, (f) => f.label === "Key actions");
+      await page.keyboard.press("Enter");
+      await tabTo(page, (f) => f.text === "Set spend limit", 4);
+      await page.keyboard.press("Enter");
+      await expect.poll(async () => (await focused(page)).inDialog, SLOW).toBe(true);
+      if ((await focused(page)).tag !== "input") await tabTo(page, (f) => f.inDialog && f.tag === "input", 4);
+      await page.keyboard.type("lots");
+      await page.keyboard.press("Enter");
+      await expect.poll(async () => (await focused(page)).id, SLOW).toBe("spend-limit-step");
+      await page.getByText("Enter the limit in dollars").first().waitFor();
+      await page.keyboard.press("ControlOrMeta+A");
+      await page.keyboard.type("25");
+      await page.keyboard.press("Enter");
+      await page.getByText("may now spend up to $25.00 a calendar month (UTC).").waitFor();
+      await page.getByRole("row").filter({ hasText: "main (primary)" }).getByText("$0.00 of $25.00").waitFor();
     });
   });
 });
