@@ -248,6 +248,21 @@ describe("a key's spend limit, set from the page", () => {
     ]);
   });
 
+  it("the spend shown is the key's month counter, the one its limit is checked against (this month's row only)", async () => {
+    const { ua, accountId } = await signUp();
+    const key = await createKey(ua, { name: "Metered", spendLimit: "50" });
+    const metered = (await keyRows(accountId)).find((k) => k.name === "Metered")!;
+    const thisMonth = `${new Date().toISOString().slice(0, 7)}-01`;
+    await t.db
+      .insertInto("api_key_month_spend")
+      .values([
+        { key_id: metered.id, month: thisMonth, spent_cents: "1234" },
+        { key_id: metered.id, month: "2020-01-01", spent_cents: "999999" },
+      ])
+      .execute();
+    expect(rowWith((await ua.get(KEYS)).body, shown(key)).text).toContain("$12.34 of $50.00");
+  });
+
   it("a refused amount comes back as the form for that key with the error inline; nothing changes", async () => {
     const { ua, accountId } = await signUp();
     await createKey(ua, { name: "CI", spendLimit: "5" });
