@@ -1,7 +1,6 @@
-/** monthSpendByKey: each key's usage this calendar month (UTC), as the API keys table shows it. */
+/** keyMonthSpend: each key's usage this calendar month (UTC), as the API keys pages show it and its spend limit counts it. */
 import { beforeEach, describe, expect, it } from "vitest";
-import { randomUUID } from "node:crypto";
-import { monthSpendByKey } from "../app/models/usage.server.js";
+import { keyMonthSpend } from "../app/models/usage.server.js";
 import { accountWithKey } from "./helpers/accounts.js";
 import { truncateAll } from "./helpers/database.js";
 import { useSuite } from "./helpers/suite.js";
@@ -11,45 +10,33 @@ beforeEach(async () => {
   await truncateAll(t.db);
 });
 
-let seq = 0;
-/** A ledger row at a chosen time (the ledger's created_at defaults to now(); history needs the past). */
-const entry = (accountId: string, at: string, cents: number, actor: { type: "api_key" | "system" | "user"; id: string | null }, kind = "usage") =>
-  t.db
-    .insertInto("ledger_entries")
-    .values({
-      account_id: accountId,
-      amount_cents: cents,
-      kind: kind as "usage",
-      idempotency_key: `t:${++seq}`,
-      balance_after_cents: 0,
-      actor_type: actor.type,
-      actor_id: actor.id,
-      created_at: new Date(at),
-    })
-    .execute();
+/** A key's month counter as debits leave it (ledger.server.ts keeps them; history needs chosen months). */
+const spent = (keyId: string, month: string, cents: number) =>
+  t.db.insertInto("api_key_month_spend").values({ key_id: keyId, month, spent_cents: cents }).execute();
 
-describe("monthSpendByKey", () => {
-  it("sums each key's usage debits in the current UTC month only", async () => {
-    const { accountId, keyId, userId } = await accountWithKey(t.db);
-    // The ledger keeps the key's id as text and has no foreign key to api_keys: any id will do.
-    const otherKey = randomUUID();
-    const a = { type: "api_key" as const, id: keyId };
-    const b = { type: "api_key" as const, id: otherKey };
-    await entry(accountId, "2027-02-28T23:59:59.999Z", -1000, a); // last month
-    await entry(accountId, "2027-03-01T00:00:00.000Z", -150, a);
-    await entry(accountId, "2027-03-15T12:00:00.000Z", -25, a);
-    await entry(accountId, "2027-03-31T23:59:59.999Z", -7, b);
-    await entry(accountId, "2027-04-01T00:00:00.000Z", -500, b); // next month
-    await entry(accountId, "2027-03-10T00:00:00.000Z", 5000, { type: "system", id: null }, "grant");
-    await entry(accountId, "2027-03-10T00:00:00.000Z", -300, { type: "user", id: userId }, "adjustment");
-    const spend = await monthSpendByKey(t.db, accountId, new Date("2027-03-20T08:00:00Z"));
-    expect(Object.fromEntries(spend)).toEqual({ [keyId]: "175", [otherKey]: "7" });
+describe("keyMonthSpend", () => {
+  it("reads each key's counter for the current UTC month only", async () => {
+    const a = await accountWithKey(t.db);
+    const other = await t.db
+      .insertInto("api_keys")
+      .values({ account_id: a.accountId, kind: "additional", name: "ci", key_hash: Buffer.alloc(32, 7), prefix: "tgp_v1_xxxx", last4: "xxxx" })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    await spent(a.keyId, "2027-02-01", 1000); // last month
+    await spent(a.keyId, "2027-03-01", 175);
+    await spent(other.id, "2027-03-01", 7);
+    await spent(other.id, "2027-04-01", 500); // next month
+    // 08:00 UTC on the 20th; also the last instant of the month, which is still March in UTC.
+    for (const now of ["2027-03-20T08:00:00Z", "2027-03-31T23:59:59.999Z"]) {
+      expect(Object.fromEntries(await keyMonthSpend(t.db, a.accountId, new Date(now)))).toEqual({ [a.keyId]: "175", [other.id]: "7" });
+    }
+    expect(Object.fromEntries(await keyMonthSpend(t.db, a.accountId, new Date("2027-04-01T00:00:00Z")))).toEqual({ [other.id]: "500" });
   });
 
   it("is empty for an account with no usage, and ignores other accounts", async () => {
     const mine = await accountWithKey(t.db);
     const theirs = await accountWithKey(t.db);
-    await entry(theirs.accountId, "2027-03-02T00:00:00Z", -40, { type: "api_key", id: theirs.keyId });
-    expect((await monthSpendByKey(t.db, mine.accountId, new Date("2027-03-20T00:00:00Z"))).size).toBe(0);
+    await spent(theirs.keyId, "2027-03-01", 40);
+    expect((await keyMonthSpend(t.db, mine.accountId, new Date("2027-03-20T00:00:00Z"))).size).toBe(0);
   });
 });

@@ -41,6 +41,7 @@ async function seeded() {
     kind: "usage",
     idempotencyKey: "test:usage",
     actor: { type: "api_key", id: a.keyId },
+    spendingKeyId: a.keyId,
   });
   const admin = await t.db
     .insertInto("users")
@@ -105,6 +106,7 @@ describe("the account page's overview", () => {
       kind: "usage",
       idempotencyKey: "test:limited",
       actor: { type: "api_key", id: limited.key.id },
+      spendingKeyId: limited.key.id,
     });
     await revokeLeakedKey(t.db, hashApiKey(leaked.key.plaintext), { url: "https://github.com/acme/app/blob/main/.env", source: "commit" });
     await revokeLeakedKey(t.db, hashApiKey(hostile.key.plaintext), { url: "javascript:alert(1)", source: "commit" });

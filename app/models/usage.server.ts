@@ -15,24 +15,6 @@ function monthBounds(now: Date): { from: Date; to: Date } {
   };
 }
 
-/** Key id → cents spent (a positive decimal string) in `now`'s calendar month, UTC. Keys that spent nothing are absent. */
-export async function monthSpendByKey(db: DbOrTrx, accountId: string, now: Date): Promise<Map<string, string>> {
-  const { from, to } = monthBounds(now);
-  const rows = await db
-    .selectFrom("ledger_entries")
-    .select(["actor_id", sql<string>`(-sum(amount_cents))::text`.as("spent")])
-    .where("account_id", "=", accountId)
-    .where("created_at", ">=", from)
-    .where("created_at", "<", to)
-    .where("kind", "=", "usage")
-    .where("actor_type", "=", "api_key")
-    .where("actor_id", "is not", null)
-    .groupBy("actor_id")
-    .having(sql<boolean>`sum(amount_cents) < 0`)
-    .execute();
-  return new Map(rows.map((r) => [r.actor_id!, r.spent]));
-}
-
 /**
  * Key id → cents spent in `now`'s calendar month (UTC), from the per-key month
  * counters each debit keeps under the account lock (ledger.server.ts): exactly

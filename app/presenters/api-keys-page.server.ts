@@ -8,20 +8,15 @@
  */
 import type { Services } from "../context.server.js";
 import { hasValidChecksum, isWellFormedApiKey, KEY_LENGTH, KEY_PREFIX } from "../models/api-key-format.server.js";
-import { accountKeyByPlaintext } from "../models/api-key-lookup.server.js";
-import { isActiveMainKeyOf, KEY_NAME_MAX, listAccountKeys, MAX_ADDITIONAL_KEYS } from "../models/api-keys.server.js";
+import { accountKeyByPlaintext, isActiveMainKeyOf, KEY_NAME_MAX, listAccountKeys, MAX_ADDITIONAL_KEYS } from "../models/api-keys.server.js";
 import { getMembershipRole } from "../models/memberships.server.js";
 import { centsToDollarsInput, formatCents } from "../models/money.js";
-import { coarseFromNow, utcMinute } from "../models/relative-time-ahead.js";
-import { coarseLastUsed } from "../models/relative-time.js";
+import { isIdleKey, KEY_IDLE_DAYS } from "../models/key-idle.js";
+import { coarseFromNow, coarseLastUsed, utcMinute } from "../models/relative-time.js";
 import { keyMonthSpend } from "../models/usage.server.js";
 import { linkableUrl } from "../payments/payment-words.js";
 import { can } from "../permissions.js";
 import { DEFAULT_ROLL_WINDOW, expiryDateBounds, ROLL_WINDOW_LABELS } from "../validation/key-options.js";
-
-/** A key unused this long (or never used since it was made) is marked idle, with a one-click delete. */
-export const IDLE_DAYS = 90;
-const DAY_MS = 86_400_000;
 
 /** What a row offers those who may manage keys; each is a confirmed form (a dialog with JavaScript, a `?confirm=` step without). */
 export type KeyAction = "regenerate" | "roll" | "limit" | "delete" | "stop";
@@ -86,7 +81,6 @@ export async function loadApiKeysPage(
     const expired = !leaked && k.expires_at !== null && k.expires_at.getTime() <= now.getTime();
     const state = leaked ? "leaked" : expired ? "expired" : "active";
     const rowRole = k.kind === "additional" ? "additional" : k.superseded_at ? "rolled" : "primary";
-    const lastSeen = k.last_used_at ?? k.created_at;
     const actions: KeyAction[] = !canManage
       ? []
       : state === "leaked"
@@ -124,7 +118,7 @@ export async function loadApiKeysPage(
       leakedUrl: leaked ? k.leaked_url : null,
       leakedLink: leaked ? linkableUrl(k.leaked_url) : null,
       revokedAt: iso(k.revoked_at),
-      idle: state === "active" && now.getTime() - lastSeen.getTime() > IDLE_DAYS * DAY_MS,
+      idle: state === "active" && isIdleKey({ lastUsedAt: k.last_used_at, createdAt: k.created_at }, now),
       legacy: !k.checksummed,
       actions,
     };
@@ -160,7 +154,7 @@ export async function loadApiKeysPage(
     expiryBounds: expiryDateBounds(now),
     rollWindows: Object.entries(ROLL_WINDOW_LABELS).map(([value, label]) => ({ value, label })),
     defaultRollWindow: DEFAULT_ROLL_WINDOW,
-    idleDays: IDLE_DAYS,
+    idleDays: KEY_IDLE_DAYS,
     welcomeKey,
     confirm,
     /** Where /v1 answers, for the quickstart's curl line (the API is served on the app's own origin). */

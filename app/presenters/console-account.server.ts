@@ -11,7 +11,7 @@ import { DELETION_REASON_MAX, deletionsOfAccount } from "../models/deletions.ser
 import { getBalance, listLedger } from "../models/ledger.server.js";
 import { listPasswordLogins } from "../models/password-logins.server.js";
 import { PLAN_CAPABILITIES, PLAN_LABEL, PLANS, planAllows, type Capability } from "../models/plans.js";
-import { monthSpendByKey } from "../models/usage.server.js";
+import { keyMonthSpend } from "../models/usage.server.js";
 import { linkableUrl } from "../payments/payment-words.js";
 import { staffCan } from "../permissions.js";
 import { listWorkflows } from "../temporal/history.server.js";
@@ -87,7 +87,7 @@ export async function loadConsoleAccountPage(
     listPasswordLogins(db, account.id),
     getPasswordLoginAccess(db, account.id),
     listAccountKeys(db, account.id),
-    monthSpendByKey(db, account.id, now),
+    keyMonthSpend(db, account.id, now),
     loadConsoleAccountPayments(services, account.id, canAct),
   ]);
   // A deletion whose workflow failed leaves the account "deleting" with no live deletion: support may start it again.

@@ -12,7 +12,7 @@ import { NO_STORE, fetchedByScript, passCacheControl } from "../http/no-store.js
 import { KEY_NAME_MAX } from "../models/api-keys.server.js";
 import { getMembershipRole } from "../models/memberships.server.js";
 import { formatCents } from "../models/money.js";
-import { coarseFromNow, utcMinute } from "../models/relative-time-ahead.js";
+import { coarseFromNow, utcMinute } from "../models/relative-time.js";
 import { pageTitle } from "../page-title.js";
 import { can } from "../permissions.js";
 import { checkPastedKey, loadApiKeysPage } from "../presenters/api-keys-page.server.js";

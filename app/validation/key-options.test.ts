@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { coarseFromNow } from "../models/relative-time-ahead.js";
+import { coarseFromNow } from "../models/relative-time.js";
 import { expiryDateBounds, parseExpiry, parseSpendLimit } from "./key-options.js";
 
 const now = new Date("2026-12-08T15:30:00Z");
