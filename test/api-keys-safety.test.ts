@@ -14,7 +14,7 @@ import { generateApiKey, hashApiKey } from "../app/models/api-key-format.server.
 import { ledgerSum, postLedgerEntry } from "../app/models/ledger.server.js";
 import { changeKeySpendLimit, createNamedKey, regenerateAccountMainKey, rollAccountMainKey, stopOldMainKey } from "../app/services/keys.server.js";
 import { removeFromAccount } from "../app/services/members.server.js";
-import { accountWithKey } from "./helpers/accounts.js";
+import { accountWithKey, makeMainKeyLegacy } from "./helpers/accounts.js";
 import { startTestApp, type TestApp } from "./helpers/app.js";
 import { useSuite } from "./helpers/suite.js";
 
@@ -53,19 +53,6 @@ const usage = (app: TestApp, key: string, amount_cents: number, idempotency_key:
   call(app, "/v1/usage", key, { amount_cents, idempotency_key });
 const actorOf = (userId: string) => ({ type: "user" as const, id: userId });
 
-/** Turns an account's main key into one issued before checksums: 43 random characters whose last 6 are no checksum. */
-async function makeLegacy(accountId: string): Promise<string> {
-  const valid = generateApiKey();
-  const legacy = valid.slice(0, -1) + (valid.endsWith("A") ? "B" : "A");
-  await t.db
-    .updateTable("api_keys")
-    .set({ key_hash: hashApiKey(legacy), checksummed: false, last4: legacy.slice(-4) })
-    .where("account_id", "=", accountId)
-    .where("kind", "=", "main")
-    .execute();
-  return legacy;
-}
-
 const THIS_MONTH = sql<string>`date_trunc('month', now() AT TIME ZONE 'UTC')::date`;
 const spentThisMonth = async (keyId: string) =>
   BigInt(
@@ -103,9 +90,9 @@ let legacy: { accountId: string; userId: string; key: string };
 let rolledLegacy: { accountId: string; userId: string; key: string };
 beforeAll(async () => {
   const a = await accountWithKey(t.db);
-  legacy = { ...a, key: await makeLegacy(a.accountId) };
+  legacy = { ...a, key: await makeMainKeyLegacy(t.db, a.accountId) };
   const b = await accountWithKey(t.db);
-  rolledLegacy = { ...b, key: await makeLegacy(b.accountId) };
+  rolledLegacy = { ...b, key: await makeMainKeyLegacy(t.db, b.accountId) };
   [A, B] = await Promise.all([startApp(), startApp()]);
 });
 afterAll(async () => {

@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { sql, type KyselyPlugin } from "kysely";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { freshDatabase, truncateAll, type FreshDatabase } from "../../test/helpers/database.js";
-import { accountWithKey } from "../../test/helpers/accounts.js";
+import { accountWithKey, makeMainKeyLegacy } from "../../test/helpers/accounts.js";
 import { generateApiKey, hashApiKey, isWellFormedApiKey, KEY_PREFIX } from "../models/api-key-format.server.js";
 import { createAdditionalKey } from "../models/api-keys.server.js";
 import { KeyVerifier, LEGACY_RECHECK_MS, LegacyKeys } from "./key-verifier.server.js";
@@ -48,24 +48,11 @@ function oneCharChanged(key: string, pos: number, alphabetIndex: number): string
 }
 const bodyPosition = fc.integer({ min: KEY_PREFIX.length, max: KEY_PREFIX.length + 42 });
 
-/** Turns an account's main key into one issued before checksums: 43 random characters whose last 6 are no checksum. */
-async function makeLegacy(accountId: string): Promise<string> {
-  const valid = generateApiKey();
-  const legacy = valid.slice(0, -1) + (valid.endsWith("A") ? "B" : "A");
-  await fresh.db
-    .updateTable("api_keys")
-    .set({ key_hash: hashApiKey(legacy), checksummed: false, last4: legacy.slice(-4) })
-    .where("account_id", "=", accountId)
-    .where("kind", "=", "main")
-    .execute();
-  return legacy;
-}
-
 describe("the legacy-key gate", () => {
   it("while a legacy key is live, a key with a wrong checksum is looked up (and the legacy key works); once none is, it is refused with no query", async () => {
     const a = await accountWithKey(fresh.db);
     const legacyOwner = await accountWithKey(fresh.db);
-    const legacy = await makeLegacy(legacyOwner.accountId);
+    const legacy = await makeMainKeyLegacy(fresh.db, legacyOwner.accountId);
     const verifier = new KeyVerifier(countedDb(), () => true);
     await verifier.legacy.refresh();
     expect(verifier.legacy.remain()).toBe(true);
@@ -104,7 +91,7 @@ describe("the legacy-key gate", () => {
 
   it("a legacy key past its expiry counts as gone; the gate asks again every 30 s while keys remain, and never once none do", async () => {
     const owner = await accountWithKey(fresh.db);
-    const legacy = await makeLegacy(owner.accountId);
+    const legacy = await makeMainKeyLegacy(fresh.db, owner.accountId);
     const time = clock();
     const gate = new LegacyKeys(countedDb(), time.now);
     // Before its first answer the gate assumes legacy keys exist (the safe answer), and asks.

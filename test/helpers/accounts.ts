@@ -1,5 +1,6 @@
 /** Accounts for tests, made through the same models the app uses. */
 import { randomUUID } from "node:crypto";
+import { generateApiKey, hashApiKey } from "../../app/models/api-key-format.server.js";
 import { createMainKey } from "../../app/models/api-keys.server.js";
 import { postLedgerEntry } from "../../app/models/ledger.server.js";
 import type { Db } from "../../db/connection.js";
@@ -30,4 +31,17 @@ export async function accountWithKey(db: Db, options: { balanceCents?: bigint; p
     }
     return { accountId: account.id, userId: user.id, key: key.plaintext, keyId: key.id };
   });
+}
+
+/** Turns an account's main key into one issued before checksums (43 characters whose last 6 are no checksum); returns it. */
+export async function makeMainKeyLegacy(db: Db, accountId: string): Promise<string> {
+  const valid = generateApiKey();
+  const legacy = valid.slice(0, -1) + (valid.endsWith("A") ? "B" : "A");
+  await db
+    .updateTable("api_keys")
+    .set({ key_hash: hashApiKey(legacy), checksummed: false, last4: legacy.slice(-4) })
+    .where("account_id", "=", accountId)
+    .where("kind", "=", "main")
+    .execute();
+  return legacy;
 }
