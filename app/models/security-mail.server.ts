@@ -9,7 +9,13 @@ import type { DbOrTrx } from "../../db/connection.js";
 import { securityMail } from "../mail/templates/security.js";
 import { enqueueMail, type DeliveryMode } from "../mail/mailer.server.js";
 import type { Actor } from "./audit.server.js";
-import { memberLabel } from "./memberships.server.js";
+
+/**
+ * A person as security mail names them: by address, never by display name. The mail stays in the
+ * outbox, and erasing the person later removes their address from every mail, but their name only
+ * from rows about them (app/models/redaction.server.ts); an owner's copy is not about them.
+ */
+const personInMail = (m: { name: string | null; email: string | null }) => m.email ?? m.name ?? "this person";
 
 /** How a key is named in mail: its name and display form (`tgp_v1_AbCd…WXyz`), never the secret. */
 export interface KeyWords {
@@ -72,7 +78,7 @@ export async function actorInWords(db: DbOrTrx, actor: Actor): Promise<string> {
         .where("users.id", "=", actor.id)
         .executeTakeFirst();
       if (!user || (!user.email && !user.name && !user.username)) return "a person who is no longer on Switchboard";
-      return user.username ? `${user.username} (a password login of this account)` : memberLabel(user);
+      return user.username ? `${user.username} (a password login of this account)` : personInMail(user);
     }
     case "staff":
       return "Switchboard support";
@@ -103,7 +109,7 @@ export async function memberInWords(db: DbOrTrx, accountId: string, userId: stri
     .where("memberships.user_id", "=", userId)
     .executeTakeFirst();
   if (!m) return null;
-  return { words: m.username ? `The password login "${m.username}"` : memberLabel(m), since: m.created_at };
+  return { words: m.username ? `The password login "${m.username}"` : personInMail(m), since: m.created_at };
 }
 
 /** The owners and admins of the account who still have an address, minus those who turned this kind off (unless it is critical). */
