@@ -26,6 +26,8 @@ const columns = (ctx: ConfirmContext, canManage: boolean): Column<KeyRow>[] => [
         {k.name}
         {/* A revoked main key is no longer the primary one (the account may have a new one since). */}
         <span className="key-sub">{k.state === "leaked" ? k.kind : KIND[k.role]}</span>
+        {/* On a phone the Status column is scrolled out of view: what matters most is said where the row starts. */}
+        {k.state === "leaked" ? <strong className="key-sub key-sub-alarm">revoked: found public</strong> : null}
       </>
     ),
     className: "cell-text",

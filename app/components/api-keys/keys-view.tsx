@@ -97,7 +97,9 @@ export function KeysView({ page, outcome }: { page: ApiKeysPage & { welcome: boo
           values={outcome?.create?.values ?? null}
         />
       ) : null}
-      {additionalCount === 0 ? (
+      {additionalCount === 0 && keys.some((k) => k.kind === "additional") ? (
+        <p className="muted">No additional keys in use.</p>
+      ) : additionalCount === 0 ? (
         <p className="muted">
           No additional keys yet. On the Build plan, additional keys are how you share access: give each person or service its own named key, and delete it when
           they no longer need it. Your main key stays untouched.
