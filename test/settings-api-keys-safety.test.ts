@@ -291,7 +291,8 @@ describe("what state each key is in", () => {
     expect(row.html).toContain(`<a href="${url}" target="_blank" rel="noopener noreferrer nofollow">`);
     expect(row.text).toContain("Create a new key for whatever used it.");
     expect(row.html).not.toContain("Key actions"); // nothing left to do to it
-    expect(pageText(list)).toContain("No additional keys yet."); // a revoked key is no longer one of them
+    expect(pageText(list)).toContain("No additional keys in use."); // a revoked key is no longer one of them
+    expect(pageText(list)).not.toContain("No additional keys yet."); // … but there was one
   });
 
   it("a reported address that is not http(s) is shown as text, never a link", async () => {
