@@ -25,7 +25,11 @@ describe.skipIf(!chromiumPath)("staff block", () => {
       await openAccountInConsole(support.page, "bob@", bob.accountName);
       // The account's overview comes first; the block waits behind Actions and asks before it does anything.
       await support.page.getByRole("heading", { level: 2, name: "Overview" }).waitFor();
-      await support.page.getByRole("region", { name: "Active API keys of this account" }).getByText(/…/).first().waitFor();
+      await support.page
+        .getByRole("region", { name: /^API keys of this account/ })
+        .getByText(/…/)
+        .first()
+        .waitFor();
       const changes = () => app.db.selectFrom("account_status_changes").select("id").execute();
       const before = await changes();
       await support.page.getByRole("button", { name: "Block account" }).click();
