@@ -49,8 +49,9 @@ describe("console dashboard", () => {
 
   it("shows open tickets by status with the oldest waiting, workflow counts, and completions per day with the median time", async () => {
     await ticket("completed", 3 * 24 * 60, 30); // three days ago, took 30 min
-    await ticket("completed", 60, 10); // today, took 10 min
-    await ticket("completed", 120, 50); // today, took 50 min
+    // Closed a second or two ago, so "today" in UTC also just after midnight (created may be yesterday).
+    await ticket("completed", 10 + 1 / 60, 10); // today, took 10 min
+    await ticket("completed", 50 + 2 / 60, 50); // today, took 50 min
     await ticket("awaiting_approval", 500);
     await ticket("awaiting_confirmation", 90);
 
