@@ -394,16 +394,15 @@ export async function findKeyByHash(db: DbOrTrx, hash: Buffer): Promise<KeyRecor
     : null;
 }
 
+/**
+ * A key row that is live and was issued before checksums: one rule for /v1's gate and the console's
+ * counts and list (an expired or revoked old key no longer holds the gate open).
+ */
+export const LIVE_LEGACY_KEY = sql<boolean>`api_keys.status = 'active' AND NOT api_keys.checksummed AND (api_keys.expires_at IS NULL OR api_keys.expires_at > now())`;
+
 /** Live keys issued before checksums, all accounts: while there is one, /v1 must look up keys whose checksum is wrong. */
 export async function anyActiveLegacyKey(db: DbOrTrx): Promise<boolean> {
-  const row = await db
-    .selectFrom("api_keys")
-    .select("id")
-    .where("status", "=", "active")
-    .where("checksummed", "=", false)
-    .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", sql<Date>`now()`)]))
-    .limit(1)
-    .executeTakeFirst();
+  const row = await db.selectFrom("api_keys").select("id").where(LIVE_LEGACY_KEY).limit(1).executeTakeFirst();
   return row !== undefined;
 }
 
@@ -412,9 +411,7 @@ export async function countActiveLegacyKeys(db: DbOrTrx): Promise<{ keys: number
   const row = await db
     .selectFrom("api_keys")
     .select([sql<string>`count(*)`.as("keys"), sql<string>`count(DISTINCT account_id)`.as("accounts")])
-    .where("status", "=", "active")
-    .where("checksummed", "=", false)
-    .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", sql<Date>`now()`)]))
+    .where(LIVE_LEGACY_KEY)
     .executeTakeFirstOrThrow();
   return { keys: Number(row.keys), accounts: Number(row.accounts) };
 }

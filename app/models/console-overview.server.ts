@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import type { DbOrTrx } from "../../db/connection.js";
 import type { AccountStatus } from "../../db/schema.js";
+import { LIVE_LEGACY_KEY } from "./api-keys.server.js";
 
 /** The dashboard's numbers: what an on-call person looks at first. */
 export async function getConsoleOverview(db: DbOrTrx) {
@@ -180,9 +181,7 @@ export async function listAccountsWithLegacyKeys(db: DbOrTrx, page: number) {
       (eb) => eb.fn.max("api_keys.last_used_at").as("last_used_at"),
       (eb) => eb.fn.min("api_keys.created_at").as("oldest_created_at"),
     ])
-    .where("api_keys.status", "=", "active")
-    .where("api_keys.checksummed", "=", false)
-    .where((eb) => eb.or([eb("api_keys.expires_at", "is", null), eb("api_keys.expires_at", ">", sql<Date>`now()`)]))
+    .where(LIVE_LEGACY_KEY)
     .groupBy(["accounts.id", "accounts.name", "accounts.plan", "owner.email"])
     .orderBy(sql`max(api_keys.last_used_at) DESC NULLS LAST`)
     .orderBy(sql`min(api_keys.created_at)`)
