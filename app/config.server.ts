@@ -162,6 +162,16 @@ const EnvSchema = z.object({
     .refine((u) => /^https?:\/\//.test(u), "must be an http:// or https:// URL")
     .default(GITHUB_SECRET_SCANNING_KEYS_URL),
   LOCAL_SECRET_SCANNER_PORT: port.default(4040),
+  // Group commit of /v1 usage debits (app/api/usage-batcher.server.ts); defaults from BENCHMARKS.md.
+  USAGE_BATCH_MAX_DEBITS: z.coerce.number().int().min(1).max(10_000).default(256),
+  USAGE_BATCH_MAX_WAIT_MS: z.coerce.number().min(0).max(1000).default(2),
+  USAGE_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  // Prometheus scrape endpoints: off unless set, and never on the public port.
+  METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  METRICS_PORT: port.optional(),
+  WORKER_METRICS_PORT: port.optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
   PATH: z.string().optional(),
 });
 
@@ -263,6 +273,12 @@ export interface Config {
     localScannerPort: number;
   };
   /** The executable search path, for finding the Temporal CLI. */
+  /** Group commit of /v1 usage debits: a batch closes after maxDebits, or maxWaitMs after its first debit (at once when nothing is in flight); at most `concurrency` batch transactions at once per process. */
+  usageBatch: { maxDebits: number; maxWaitMs: number; concurrency: number };
+  /** Prometheus endpoints (`GET /metrics`), each off unless its port is set. */
+  metrics: { host: string; webPort: number | undefined; workerPort: number | undefined };
+  /** OpenTelemetry traces, off unless the OTLP endpoint is set. */
+  otel: { endpoint: string | undefined; serviceName: string | undefined };
   systemPath: string | undefined;
 }
 
@@ -386,6 +402,9 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       keysUrlFromEnv: cleaned.SECRET_SCANNING_KEYS_URL !== undefined,
       localScannerPort: e.LOCAL_SECRET_SCANNER_PORT,
     },
+    usageBatch: { maxDebits: e.USAGE_BATCH_MAX_DEBITS, maxWaitMs: e.USAGE_BATCH_MAX_WAIT_MS, concurrency: e.USAGE_BATCH_CONCURRENCY },
+    metrics: { host: e.METRICS_HOST, webPort: e.METRICS_PORT, workerPort: e.WORKER_METRICS_PORT },
+    otel: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
     systemPath: e.PATH,
   };
 }

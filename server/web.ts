@@ -32,7 +32,7 @@ const db = createDb(config.database.url);
 // Lazy: the web starts (and /healthz says "temporal: down") even while Temporal is unreachable.
 const connection = Connection.lazy(temporalConnectionOptions(config));
 const temporal = new Client({ connection, namespace: config.temporal.namespace });
-const api = await startApiRuntime({ db, databaseUrl: config.database.url, logger });
+const api = await startApiRuntime({ db, databaseUrl: config.database.url, logger, usageBatch: config.usageBatch });
 const services = createServices({ config, db, temporal, logger, api });
 const server = createServer(createRequestListener(build, services, path.join(root, "public")));
 server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout

@@ -15,14 +15,15 @@ import { z } from "zod";
 import type { Db } from "../../db/connection.js";
 import type { Logger } from "../logger.server.js";
 import { parseBearer } from "../models/api-key-format.server.js";
-import { postLedgerEntry } from "../models/ledger.server.js";
 import { startRecharge } from "../services/recharge.server.js";
 import { decodeUtf8, faultPath, findTextFault, storableText, textProblemMessage } from "../validation/text.js";
 import { AccountSnapshots, type AccountSnapshot } from "./account-snapshots.server.js";
+import { NO_API_METRICS, type ApiMetrics } from "./api-metrics.js";
 import { ChangeFeed } from "./change-feed.server.js";
 import { countInDatabase, FailedAttempts } from "./failed-attempts.js";
 import { KeyVerifier } from "./key-verifier.server.js";
 import { LastUsedRecorder } from "./last-used.server.js";
+import { UsageBatcher, type UsageBatchSettings } from "./usage-batcher.server.js";
 
 const MAX_BODY = 16 * 1024;
 
@@ -32,11 +33,20 @@ export interface ApiRuntime {
   accounts: AccountSnapshots;
   failedAttempts: FailedAttempts;
   lastUsed: LastUsedRecorder;
+  /** Group commit of usage debits (one per process). */
+  usage: UsageBatcher;
   stop(): Promise<void>;
 }
 
 /** One per web process: the caches, and the feed that keeps them honest. */
-export async function startApiRuntime(deps: { db: Db; databaseUrl: string; logger: Logger }): Promise<ApiRuntime> {
+export async function startApiRuntime(deps: {
+  db: Db;
+  databaseUrl: string;
+  logger: Logger;
+  usageBatch: UsageBatchSettings;
+  metrics?: ApiMetrics;
+}): Promise<ApiRuntime> {
+  const metrics = deps.metrics ?? NO_API_METRICS;
   const feed = new ChangeFeed(deps.databaseUrl, deps.logger);
   const verifier = new KeyVerifier(deps.db, feed.isHealthy);
   const accounts = new AccountSnapshots(deps.db, feed.isHealthy);
@@ -50,6 +60,7 @@ export async function startApiRuntime(deps: { db: Db; databaseUrl: string; logge
   // Known before the first request: whether a key with a wrong checksum may still be a live legacy key.
   await verifier.legacy.refresh();
   const lastUsed = new LastUsedRecorder(deps.db, deps.logger);
+  const usage = new UsageBatcher(deps.db, deps.usageBatch, metrics);
   return {
     feed,
     verifier,
@@ -59,7 +70,10 @@ export async function startApiRuntime(deps: { db: Db; databaseUrl: string; logge
       onError: (err) => deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "a failed key attempt could not be counted"),
     }),
     lastUsed,
+    usage,
     async stop() {
+      // Debits already received are posted and answered before the feed goes.
+      await usage.stop();
       await lastUsed.stop();
       await feed.stop();
     },
@@ -163,17 +177,13 @@ export function createV1Handler(deps: V1Deps): (req: IncomingMessage, res: Serve
     // commits, so this client's next call here shows the new balance even before
     // the NOTIFY arrives (which can lag on a busy process).
     const write = runtime.accounts.beginWrite(accountId);
-    const result = await postLedgerEntry(deps.db, {
-      accountId,
-      amountCents: -BigInt(amount_cents),
-      kind: "usage",
-      idempotencyKey: `usage:${idempotency_key}`,
-      actor: { type: "api_key", id: keyId },
-      spendingKeyId: keyId,
-    }).catch((err: unknown) => {
-      write.unknown();
-      throw err;
-    });
+    // Group commit: answered once the batch holding this debit has committed.
+    const result = await runtime.usage
+      .post({ accountId, costCents: BigInt(amount_cents), idempotencyKey: `usage:${idempotency_key}`, keyId })
+      .catch((err: unknown) => {
+        write.unknown();
+        throw err;
+      });
     if (result.status === "created") write.committed({ id: accountId, ...result.account }, result.entry.id);
     else write.unchanged();
     switch (result.status) {

@@ -65,7 +65,7 @@ export async function startTestApp(deps: {
     ...deps.env,
   });
   const logger = createLogger("silent", "test-web");
-  const api = await startApiRuntime({ db: deps.db, databaseUrl: deps.databaseUrl, logger });
+  const api = await startApiRuntime({ db: deps.db, databaseUrl: deps.databaseUrl, logger, usageBatch: config.usageBatch });
   const services = createServices({ config, db: deps.db, temporal: deps.temporal, logger, api });
   const build = (await import(pathToFileURL(path.join(root, "build", "index.js")).href)) as ServerBuild;
   const server: Server = createServer(createRequestListener(build, services, path.join(root, "public")));
