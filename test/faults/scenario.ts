@@ -80,8 +80,8 @@ export interface Deps {
   /** Past this, drivers give up (Infinity while faults are still being injected). */
   deadline: () => number;
   verbose: boolean;
-  /** The web process ("http://127.0.0.1:PORT"): the API and Stripe's webhook endpoint. */
-  webUrl: string;
+  /** A web process for the next request ("http://127.0.0.1:PORT"; round robin when there are several): the API and Stripe's webhook endpoint. */
+  webUrl: () => string;
   /** "Stripe": what the app asked of it (the proxy's log) and its webhooks. */
   stripe: StripeWebhooks;
 }
@@ -512,7 +512,9 @@ const PAYMENT_INTENTS = "/v1/payment_intents";
 export class StripeWebhooks {
   private readonly events = new Map<string, ReturnType<typeof paymentIntentEvent<"payment_intent.succeeded">>>();
   readonly deliveries: WebhookDelivery[] = [];
-  constructor(private readonly opts: { webUrl: string; secret: string; requests: (filter: { path: string; method: string }) => RecordedStripeRequest[] }) {}
+  constructor(
+    private readonly opts: { webUrl: () => string; secret: string; requests: (filter: { path: string; method: string }) => RecordedStripeRequest[] },
+  ) {}
 
   /** Every POST /v1/payment_intents the proxy saw (replays and held ones included), oldest first. */
   charges(): RecordedStripeRequest[] {
@@ -562,7 +564,7 @@ export class StripeWebhooks {
     let attempts = 0;
     const outcome = await retrying(deps, c, `webhook ${event.id} (${why})`, async () => {
       attempts++;
-      const res = await signedWebhook(this.opts.webUrl, event, { secret: this.opts.secret });
+      const res = await signedWebhook(this.opts.webUrl(), event, { secret: this.opts.secret });
       const text = await res.text();
       if (res.status !== 200) throw new Error(`POST /hooks/stripe: ${res.status} ${text.slice(0, 200)}`);
       const body = JSON.parse(text) as { status?: string; what?: string; why?: string };
@@ -577,7 +579,7 @@ export class StripeWebhooks {
 async function postDebit(deps: Deps, rc: RechargeCase, debit: { key: string; amountCents: bigint }): Promise<void> {
   await retrying(deps, rc, `recharge ${rc.index}: debit ${debit.key}`, async () => {
     // The same idempotency key on every attempt: a debit whose answer was lost is replayed, not made twice.
-    const res = await fetch(`${deps.webUrl}/v1/usage`, {
+    const res = await fetch(`${deps.webUrl()}/v1/usage`, {
       method: "POST",
       headers: { Authorization: `Bearer ${rc.apiKey}`, "Content-Type": "application/json" },
       body: JSON.stringify({ amount_cents: Number(debit.amountCents), idempotency_key: debit.key }),
