@@ -10,6 +10,7 @@ import { createV1Handler } from "../app/api/v1.server.js";
 import { BodyTooLargeError, bodyLimitFor, countedBody, describeBytes } from "../app/http/body-limit.js";
 import { HSTS, PERMISSIONS_POLICY, isPrivatePath, newCspNonce, securityHeaders } from "../app/http/security-headers.js";
 import type { Services } from "../app/context.server.js";
+import type { HttpMetrics } from "../app/metrics/web-metrics.server.js";
 import { spendLimitNotifier } from "../app/services/security-notices.server.js";
 
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
@@ -188,9 +189,10 @@ export function createHttpApp(build: ServerBuild, services: Services, publicDir:
 /**
  * Everything the web process answers: /v1/* goes straight to the lean API
  * handler (see app/api/v1.server.ts for why it bypasses Express), the rest to
- * Express and Remix.
+ * Express and Remix. With `metrics`, every request of either is counted and
+ * timed by route group (app/metrics/route-groups.ts).
  */
-export function createRequestListener(build: ServerBuild, services: Services, publicDir: string) {
+export function createRequestListener(build: ServerBuild, services: Services, publicDir: string, metrics?: HttpMetrics) {
   const app = createHttpApp(build, services, publicDir);
   const v1 = createV1Handler({
     db: services.db,
@@ -203,6 +205,7 @@ export function createRequestListener(build: ServerBuild, services: Services, pu
   });
   const https = services.config.publicUrl.startsWith("https://");
   return (req: IncomingMessage, res: ServerResponse) => {
+    metrics?.observe(req, res);
     if (req.url?.startsWith("/v1/") || req.url === "/v1") {
       // JSON for programs: never sniffed as something else, never stored (v1 repeats no-store on each answer).
       res.setHeader("X-Content-Type-Options", "nosniff");

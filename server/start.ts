@@ -8,6 +8,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import exitHook from "async-exit-hook";
 import { childProcessEnv, configOrExit, parseConfig } from "../app/config.server.js";
@@ -19,7 +20,7 @@ import { startLocalCheckout, type LocalCheckout } from "../dev/local-checkout-se
 import { startLocalOAuthServer, type LocalOAuthServer } from "../dev/local-oauth-server.js";
 import { startLocalSecretScanner, type LocalSecretScanner } from "../dev/local-secret-scanner.js";
 import { findOrBuildTemporalCli } from "../dev/temporal-cli.js";
-import { startTemporalDevServer, type TemporalDevServer } from "../dev/temporal-dev-server.js";
+import { freePort, startTemporalDevServer, type TemporalDevServer } from "../dev/temporal-dev-server.js";
 import { openDatabase } from "./database-bootstrap.js";
 import { developmentSecrets } from "./development-secrets.js";
 import { inBackground } from "./background-priority.js";
@@ -140,6 +141,7 @@ async function main() {
     stops.push(localScanner.stop);
   }
 
+  const metricsPorts = { web: await metricsPort(config.metrics.webPort, 9464), worker: await metricsPort(config.metrics.workerPort, 9465) };
   const env = childProcessEnv({
     DATABASE_URL: database.url,
     TEMPORAL_ADDRESS: temporalAddress,
@@ -148,6 +150,9 @@ async function main() {
     LOCAL_CHECKOUT_URL: localCheckout?.url,
     // Only when the stand-in runs: a SECRET_SCANNING_KEYS_URL from the environment passes through unchanged.
     ...(localScanner ? { SECRET_SCANNING_KEYS_URL: localScanner.keysUrl } : {}),
+    // Prometheus endpoints, on by default here (each off in production unless set): web and worker, a port each.
+    METRICS_PORT: String(metricsPorts.web),
+    WORKER_METRICS_PORT: String(metricsPorts.worker),
     // `npm start` builds the bundle first; a worker started without it bundles the source itself.
     WORKFLOW_BUNDLE: config.temporal.workflowBundle ?? (existsSync(BUILT_WORKFLOW_BUNDLE) ? BUILT_WORKFLOW_BUNDLE : undefined),
     ...secrets,
@@ -160,7 +165,21 @@ async function main() {
   stops.push(worker.stop, web.stop);
 
   await waitForHealthy(`http://127.0.0.1:${config.port}/healthz`);
-  banner(temporalUi, Boolean(localOAuth), localCheckout?.url, localScanner?.url);
+  banner(temporalUi, Boolean(localOAuth), localCheckout?.url, localScanner?.url, metricsPorts);
+}
+
+/**
+ * A metrics port: the one set in the environment, else the usual one (9464 web, 9465 worker) unless another
+ * `npm start` (other DATA_DIR and ports) holds it, then any free one: the banner says which.
+ */
+async function metricsPort(fromEnv: number | undefined, usual: number): Promise<number> {
+  if (fromEnv !== undefined) return fromEnv;
+  const free = await new Promise<boolean>((resolve) => {
+    const probe = net.createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen(usual, config.metrics.host, () => probe.close(() => resolve(true)));
+  });
+  return free ? usual : freePort(config.metrics.host);
 }
 
 /** One `npm start` per DATA_DIR: a second would fight the first over ports and files. */
@@ -270,7 +289,14 @@ async function waitForHealthy(url: string) {
   }
 }
 
-function banner(temporalUi: string | undefined, localOAuth: boolean, localCheckoutUrl: string | undefined, localScannerUrl: string | undefined) {
+function banner(
+  temporalUi: string | undefined,
+  localOAuth: boolean,
+  localCheckoutUrl: string | undefined,
+  localScannerUrl: string | undefined,
+  metricsPorts: { web: number; worker: number },
+) {
+  const metricsHost = config.metrics.host.includes(":") ? `[${config.metrics.host}]` : config.metrics.host;
   const lines = [
     "",
     `  Switchboard is running:  ${config.publicUrl}`,
@@ -278,6 +304,7 @@ function banner(temporalUi: string | undefined, localOAuth: boolean, localChecko
     temporalUi ? `  Temporal Web UI:         ${temporalUi}` : `  Temporal:                ${config.temporal.address}`,
     ...(localCheckoutUrl ? [`  Payments:                test provider — checkout at ${localCheckoutUrl} (no real money)`] : []),
     ...(localScannerUrl ? [`  Secret scanning:         local stand-in at ${localScannerUrl} (paste a key to watch it die)`] : []),
+    `  Metrics (Prometheus):    web http://${metricsHost}:${metricsPorts.web}/metrics, worker http://${metricsHost}:${metricsPorts.worker}/metrics`,
     "",
     localOAuth
       ? "  Demo sign-ins (click “Sign in with Google/GitHub”, then pick one in the local stand-in):"

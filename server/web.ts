@@ -10,7 +10,10 @@ import { configOrExit, refuseDevelopmentSecretsOrExit } from "../app/config.serv
 import { createLogger } from "../app/logger.server.js";
 import { createServices } from "../app/context.server.js";
 import { temporalConnectionOptions } from "../app/temporal/client.server.js";
-import { createDb } from "../db/connection.js";
+import { createDb, poolOf } from "../db/connection.js";
+import { startMetricsServer } from "../app/metrics/metrics-server.server.js";
+import { createWebMetrics } from "../app/metrics/web-metrics.server.js";
+import { startTracing } from "../app/tracing/tracing.server.js";
 import { createServer } from "node:http";
 import { startApiRuntime } from "../app/api/v1.server.js";
 import { createRequestListener } from "./http-app.js";
@@ -29,12 +32,16 @@ if (!config.database.url) {
 
 const build = (await import(pathToFileURL(path.join(root, "build", "index.js")).href)) as ServerBuild;
 const db = createDb(config.database.url);
+// OTEL_EXPORTER_OTLP_ENDPOINT: the workflows this process starts and signals are traced (off by default).
+const tracing = await startTracing(config, "web");
 // Lazy: the web starts (and /healthz says "temporal: down") even while Temporal is unreachable.
 const connection = Connection.lazy(temporalConnectionOptions(config));
-const temporal = new Client({ connection, namespace: config.temporal.namespace });
-const api = await startApiRuntime({ db, databaseUrl: config.database.url, logger, usageBatch: config.usageBatch });
+const temporal = new Client({ connection, namespace: config.temporal.namespace, interceptors: tracing?.clientInterceptors });
+// METRICS_PORT: Prometheus series on a listener of their own (never the public port); without it nothing is counted.
+const metrics = config.metrics.webPort === undefined ? undefined : createWebMetrics({ pool: poolOf(db), feedHealthy: () => api.feed.isHealthy() });
+const api = await startApiRuntime({ db, databaseUrl: config.database.url, logger, usageBatch: config.usageBatch, metrics: metrics?.api });
 const services = createServices({ config, db, temporal, logger, api });
-const server = createServer(createRequestListener(build, services, path.join(root, "public")));
+const server = createServer(createRequestListener(build, services, path.join(root, "public"), metrics?.http));
 server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
 server.listen(config.port, config.host, () => {
   logger.info({ url: config.publicUrl, port: config.port }, "web listening");
@@ -43,6 +50,12 @@ server.on("error", (err) => {
   logger.fatal({ err: err.message }, "web could not listen");
   process.exit(1);
 });
+const metricsServer = metrics
+  ? await startMetricsServer({ host: config.metrics.host, port: config.metrics.webPort, registry: metrics.registry, logger }).catch((err: Error) => {
+      logger.fatal({ err: err.message }, "metrics could not listen");
+      process.exit(1);
+    })
+  : null;
 
 let stopping = false;
 async function shutdown() {
@@ -51,7 +64,10 @@ async function shutdown() {
   logger.info("web stopping");
   server.close();
   server.closeIdleConnections();
-  await Promise.allSettled([api.stop(), db.destroy(), connection.close()]);
+  // The API first: it still posts the debits it holds and the keys' last-used stamps through the pool
+  // (with the pool ending beside it, that flush never settled and the process never exited).
+  await api.stop().catch(() => {});
+  await Promise.allSettled([db.destroy(), connection.close(), metricsServer?.stop(), tracing?.shutdown()]);
   process.exit(0);
 }
 process.on("SIGTERM", shutdown);

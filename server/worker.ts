@@ -14,6 +14,8 @@ import { MailBodyRetention } from "../app/mail/retention.server.js";
 import { createSmtpTransport } from "../app/mail/mailer.server.js";
 import { mailingProviderFrom } from "../app/mailing-lists/provider.server.js";
 import { KeyExpiryReminders } from "../app/services/key-expiry-reminders.server.js";
+import { OutboxGauges } from "../app/metrics/worker-metrics.server.js";
+import { startTracing } from "../app/tracing/tracing.server.js";
 import { WORKFLOWS_SOURCE } from "./workflow-bundle.js";
 
 const config = configOrExit();
@@ -26,7 +28,10 @@ if (!config.database.url) {
   process.exit(1);
 }
 
-Runtime.install({
+// WORKER_METRICS_PORT: the SDK's Prometheus exporter (Core's own listener) serves GET /metrics there: the SDK's
+// temporal_* series and ours, recorded through the Runtime's metric meter (app/metrics/worker-metrics.server.ts).
+const metricsAddress = config.metrics.workerPort === undefined ? undefined : `${config.metrics.host}:${config.metrics.workerPort}`;
+const runtime = Runtime.install({
   logger: {
     log: (level, message, meta) => logger[level === "TRACE" ? "trace" : (level.toLowerCase() as "info")]({ ...meta }, message),
     trace: (m, meta) => logger.trace({ ...meta }, m),
@@ -35,8 +40,17 @@ Runtime.install({
     warn: (m, meta) => logger.warn({ ...meta }, m),
     error: (m, meta) => logger.error({ ...meta }, m),
   },
-  telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: "WARN" }) } },
+  telemetryOptions: {
+    logging: { filter: makeTelemetryFilterString({ core: "WARN" }) },
+    // Prometheus's conventions: counters end in _total, durations are in seconds and say so (…_seconds).
+    ...(metricsAddress
+      ? { metrics: { prometheus: { bindAddress: metricsAddress, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true } } }
+      : {}),
+  },
 });
+if (metricsAddress) logger.info({ url: `http://${metricsAddress}/metrics` }, "metrics listening");
+// OTEL_EXPORTER_OTLP_ENDPOINT: traces through workflows and activities (off by default).
+const tracing = await startTracing(config, "worker");
 
 const db = createDb(config.database.url);
 const connection = await connectWithRetry();
@@ -44,8 +58,10 @@ const worker = await Worker.create({
   connection,
   namespace: config.temporal.namespace,
   taskQueue: config.temporal.taskQueue,
-  // WORKFLOW_BUNDLE: the prebuilt bundle (`npm run build`); without it, bundle the source now.
-  ...(config.temporal.workflowBundle ? { workflowBundle: { codePath: config.temporal.workflowBundle } } : { workflowsPath: WORKFLOWS_SOURCE }),
+  // WORKFLOW_BUNDLE: the prebuilt bundle (`npm run build`); without it, bundle the source now. Tracing bundles the
+  // source too: its workflow interceptor module must be inside the bundle, and the prebuilt one is built without it.
+  ...(config.temporal.workflowBundle && !tracing ? { workflowBundle: { codePath: config.temporal.workflowBundle } } : { workflowsPath: WORKFLOWS_SOURCE }),
+  ...tracing?.workerOptions,
   // PAYMENT_PROVIDER: Stripe, or the test provider (refused in production by the config).
   activities: createActivities({ db, payments: paymentProviderFrom(config, db), config, mailingProvider: mailingProviderFrom(config) }),
   // Activities are short transactions on a pool of 10 connections: the SDK's default of 100 at once only queues
@@ -65,7 +81,10 @@ retention.start();
 // "Your key expires in 7 days": hourly, first round shortly after start; once per key and person (the outbox's dedupe key), so every worker may run it.
 const expiryReminders = new KeyExpiryReminders({ db, config, logger });
 expiryReminders.start();
-logger.info({ taskQueue: config.temporal.taskQueue, mail: mail ? "smtp" : "outbox only" }, "worker polling");
+// The outbox's backlog, on the metrics port beside the SDK's series.
+const outboxGauges = metricsAddress ? new OutboxGauges({ db, meter: runtime.metricMeter, logger }) : null;
+outboxGauges?.start();
+logger.info({ taskQueue: config.temporal.taskQueue, mail: mail ? "smtp" : "outbox only", tracing: Boolean(tracing) }, "worker polling");
 // Under `npm start` the supervisor holds an IPC channel: if it dies, the worker stops too.
 // Unref'd, so the channel alone never keeps a stopped worker alive.
 if (process.send) process.on("disconnect", () => worker.shutdown());
@@ -75,6 +94,8 @@ await worker.run();
 await mail?.stop();
 await retention.stop();
 await expiryReminders.stop();
+await outboxGauges?.stop();
+await tracing?.shutdown().catch(() => {});
 await Promise.allSettled([db.destroy(), connection.close()]);
 logger.info("worker stopped");
 

@@ -14,6 +14,7 @@
 import type { DbOrTrx } from "../../db/connection.js";
 import { hasValidChecksum, hashApiKey } from "../models/api-key-format.server.js";
 import { anyActiveLegacyKey, findKeyByHash } from "../models/api-keys.server.js";
+import { NO_API_METRICS, type ApiMetrics } from "./api-metrics.js";
 import { NotifiedCache } from "./notified-cache.js";
 
 export type KeyVerdict =
@@ -70,6 +71,8 @@ export class KeyVerifier {
     private readonly db: DbOrTrx,
     isFeedHealthy: () => boolean,
     private readonly now: () => number = Date.now,
+    /** Told of each verdict: from the cache (hit) or looked up. */
+    private readonly metrics: ApiMetrics = NO_API_METRICS,
   ) {
     this.cache = new NotifiedCache<KeyVerdict>({ maxEntries: 100_000, isFeedHealthy, now });
     this.legacy = new LegacyKeys(db, now);
@@ -80,8 +83,10 @@ export class KeyVerifier {
     if (!hasValidChecksum(key) && !this.legacy.remain()) return { ok: false, reason: "invalid" };
     const hash = hashApiKey(key);
     const id = hash.toString("hex");
+    const cached = this.cache.get(id);
+    this.metrics.verdictLookup(cached !== undefined);
     const verdict =
-      this.cache.get(id) ??
+      cached ??
       (await this.cache.load(
         id,
         // Unknown keys are re-checked soon: a key created a moment ago must start working.

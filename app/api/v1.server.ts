@@ -47,8 +47,8 @@ export async function startApiRuntime(deps: {
   metrics?: ApiMetrics;
 }): Promise<ApiRuntime> {
   const metrics = deps.metrics ?? NO_API_METRICS;
-  const feed = new ChangeFeed(deps.databaseUrl, deps.logger);
-  const verifier = new KeyVerifier(deps.db, feed.isHealthy);
+  const feed = new ChangeFeed(deps.databaseUrl, deps.logger, { db: deps.db, metrics });
+  const verifier = new KeyVerifier(deps.db, feed.isHealthy, Date.now, metrics);
   const accounts = new AccountSnapshots(deps.db, feed.isHealthy);
   feed.on("api_key_changed", (hashHex) => verifier.invalidate(hashHex));
   feed.on("account_changed", (accountId) => accounts.invalidate(accountId));
