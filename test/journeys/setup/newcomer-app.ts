@@ -47,12 +47,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "switchboard-e2e-"));
   // As root, embedded PostgreSQL runs as the `postgres` user, which must reach the data dir (mkdtemp makes it 0700).
   await fs.chmod(dataDir, 0o755);
-  const [port, pgPort, temporalPort, uiPort, oauthPort, checkoutPort, scannerPort] = await ports(7);
+  const [port, pgPort, temporalPort, uiPort, oauthPort, checkoutPort, scannerPort, metricsPort, workerMetricsPort] = await ports(9);
   // Only what a newcomer's shell would have: no DATABASE_URL, TEMPORAL_ADDRESS, SMTP_URL or OAuth ids.
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(
       ([k]) =>
-        !/^(DATABASE_URL|TEMPORAL_ADDRESS|SMTP_URL|GOOGLE_|GITHUB_|MAILING_PROVIDER_|STRIPE_|PAYMENT_PROVIDER|LOCAL_CHECKOUT_|SECRET_SCANNING_|LOCAL_SECRET_SCANNER_|NODE_ENV|VITEST|TEST)/.test(
+        !/^(DATABASE_URL|TEMPORAL_ADDRESS|SMTP_URL|GOOGLE_|GITHUB_|MAILING_PROVIDER_|STRIPE_|PAYMENT_PROVIDER|LOCAL_CHECKOUT_|SECRET_SCANNING_|LOCAL_SECRET_SCANNER_|METRICS_PORT|WORKER_METRICS_PORT|NODE_ENV|VITEST|TEST)/.test(
           k,
         ),
     ),
@@ -70,6 +70,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       LOCAL_OAUTH_PORT: String(oauthPort),
       LOCAL_CHECKOUT_PORT: String(checkoutPort),
       LOCAL_SECRET_SCANNER_PORT: String(scannerPort),
+      METRICS_PORT: String(metricsPort),
+      WORKER_METRICS_PORT: String(workerMetricsPort),
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
