@@ -36,7 +36,9 @@ import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createAdditionalKey } from "../app/models/api-keys.server.js";
+import { UsageBatcher } from "../app/api/usage-batcher.server.js";
 import { saveRechargeRule } from "../app/models/recharge-rules.server.js";
+import { postUsageDebits } from "../app/models/usage-debits.server.js";
 import { rechargeWorkflowId } from "../workflows/shared.js";
 import { accountWithKey } from "./helpers/accounts.js";
 import { useSuite } from "./helpers/suite.js";
@@ -462,5 +464,34 @@ describe("two web processes, each batching its own", () => {
       transactionsOf(await usageRows(a.accountId)).some((g) => g.length > 1),
       "batched",
     ).toBe(true);
+  });
+});
+
+// ---------------------------------------------------------------- what /v1 never sends
+
+describe("debits the batch function does not take", () => {
+  const NO_METRICS = { usageBatch() {}, verdictLookup() {}, changeFeedLag() {} };
+
+  it("a debit made with another account's key fails the batch, and the batcher then answers each debit as postLedgerEntry does", async () => {
+    const a = await accountWithKey(t.db, { balanceCents: 1000n });
+    const b = await accountWithKey(t.db, { balanceCents: 1000n });
+    const foreign = { accountId: a.accountId, costCents: 60n, idempotencyKey: `usage:${randomUUID()}`, keyId: b.keyId };
+    const own = { accountId: b.accountId, costCents: 60n, idempotencyKey: `usage:${randomUUID()}`, keyId: b.keyId };
+    await expect(postUsageDebits(t.db, [foreign, own])).rejects.toThrow(/own key/);
+    expect(await usageRows(a.accountId)).toHaveLength(0);
+    const batcher = new UsageBatcher(t.db, { maxDebits: 10, maxWaitMs: 0, concurrency: 1 }, NO_METRICS);
+    const [first, second] = await Promise.all([batcher.post(foreign), batcher.post(own)]);
+    expect([first.status, second.status]).toEqual(["created", "created"]);
+    // postLedgerEntry counts the spend on the key used, whichever account it charged.
+    expect(await spentThisMonth(b.keyId)).toBe(120n);
+    expect([...(await booksProblems(t.db, a.accountId)), ...(await booksProblems(t.db, b.accountId))]).toEqual([]);
+  });
+
+  it("a cost of zero fails the batch rather than post or refuse on a guess", async () => {
+    const a = await accountWithKey(t.db, { balanceCents: 1000n });
+    await expect(postUsageDebits(t.db, [{ accountId: a.accountId, costCents: 0n, idempotencyKey: `usage:${randomUUID()}`, keyId: a.keyId }])).rejects.toThrow(
+      /positive costs/,
+    );
+    expect(await usageRows(a.accountId)).toHaveLength(0);
   });
 });

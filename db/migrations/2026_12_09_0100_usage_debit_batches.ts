@@ -78,8 +78,7 @@ export async function up(db: Kysely<any>): Promise<void> {
         SELECT d.ord::int AS ord, d.account_id, d.cost, d.ikey, d.key_id,
                a.id IS NOT NULL AS account_exists, a.balance_cents, a.credit_limit_cents, a.plan, a.status, rr.threshold_cents,
                e.id AS e_id, e.amount_cents AS e_amount, e.kind AS e_kind, e.balance_after_cents AS e_balance, e.created_at AS e_at,
-               -- A key of another account has no say (postLedgerEntry joins the key on the account too).
-               CASE WHEN k.account_id = d.account_id THEN k.spend_limit_cents END AS k_limit,
+               k.account_id AS k_account, k.spend_limit_cents AS k_limit,
                coalesce(s.spent_cents, 0) AS k_spent,
                count(*) OVER (PARTITION BY d.account_id, d.ikey) > 1 AS repeated
           FROM unnest(p_account, p_cost, p_ikey, p_key) WITH ORDINALITY AS d(account_id, cost, ikey, key_id, ord)
@@ -110,6 +109,11 @@ export async function up(db: Kysely<any>): Promise<void> {
           out_status := 'no_account';
           RETURN NEXT;
           CONTINUE;
+        END IF;
+        -- Cases /v1 never sends (its key is the account's, its cost positive) fail the batch, so the batcher
+        -- posts each debit through postLedgerEntry instead: the answer stays that function's, never a guess.
+        IF r.cost <= 0 OR r.k_account <> r.account_id THEN
+          RAISE EXCEPTION 'post_usage_debits takes positive costs made with the account''s own key (debit %)', r.ord;
         END IF;
         v_amount := -r.cost;
         -- Posted before this batch: its first answer.
