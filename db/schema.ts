@@ -48,6 +48,8 @@ export interface AccountsTable {
   /** Integer cents, as a string (int8): never a float. */
   balance_cents: ColumnType<string, string | number | bigint | undefined, string | number | bigint>;
   credit_limit_cents: ColumnType<string, string | number | bigint | undefined, string | number | bigint>;
+  /** Bumped by a trigger on every UPDATE; the account_changed NOTIFY carries it (int8, as a string). */
+  row_version: ColumnType<string, never, never>;
   password_logins_enabled: Generated<boolean>;
   /** The account identifier typed at /login/password; set when password logins are first enabled. */
   login_id: string | null;

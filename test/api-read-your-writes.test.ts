@@ -26,17 +26,17 @@ const debit = (key: string, cents: number) => call(key, "/v1/usage", { amount_ce
 let restoreFeed: (() => void) | null = null;
 function slowFeed(ms: number) {
   const accounts = t.app.services.api.accounts;
-  const invalidate = accounts.invalidate;
+  const notified = accounts.notified;
   const timers = new Set<NodeJS.Timeout>();
-  accounts.invalidate = (id: string) => {
+  accounts.notified = (payload: string) => {
     const timer = setTimeout(() => {
       timers.delete(timer);
-      invalidate.call(accounts, id);
+      notified.call(accounts, payload);
     }, ms);
     timers.add(timer);
   };
   restoreFeed = () => {
-    accounts.invalidate = invalidate;
+    accounts.notified = notified;
     for (const timer of timers) clearTimeout(timer);
     accounts.cache.reset(); // what the held-back notifications would have dropped
   };

@@ -1,7 +1,8 @@
 /**
  * What the API needs of an account (status, plan, balance), cached per account
  * and dropped by the `account_changed` notification that every UPDATE of the
- * account row sends (balance, status, plan). TTL 10 s as the safety net.
+ * account row sends (balance, status, plan), unless the snapshot already holds
+ * the row version it announces. TTL 10 s as the safety net.
  * A debit made by this process puts the committed row in at once (beginWrite),
  * so the client that debited reads its new balance on its next call here.
  */
@@ -15,14 +16,16 @@ export interface AccountSnapshot {
   status: AccountStatus;
   balanceCents: string;
   creditLimitCents: string;
+  /** The row's row_version (int8 as a string): orders this account's snapshots. */
+  version: string;
 }
 
 const TTL_MS = 10_000;
 
 /** A write of this process to one account row; settle it once the write is over. */
 export interface AccountWrite {
-  /** Committed: the row as the UPDATE … RETURNING gave it; `version` orders this account's commits (its ledger entry id). */
-  committed(snapshot: AccountSnapshot, version: string | bigint): void;
+  /** Committed: the row as the UPDATE … RETURNING gave it (its version orders this account's commits). */
+  committed(snapshot: AccountSnapshot): void;
   unchanged(): void;
   unknown(): void;
 }
@@ -46,11 +49,21 @@ export class AccountSnapshots {
       async () => {
         const row = await this.db
           .selectFrom("accounts")
-          .select(["id", "plan", "status", "balance_cents", "credit_limit_cents"])
+          .select(["id", "plan", "status", "balance_cents", "credit_limit_cents", "row_version"])
           .where("id", "=", accountId)
           .executeTakeFirst();
-        return row ? { id: row.id, plan: row.plan, status: row.status, balanceCents: row.balance_cents, creditLimitCents: row.credit_limit_cents } : null;
+        return row
+          ? {
+              id: row.id,
+              plan: row.plan,
+              status: row.status,
+              balanceCents: row.balance_cents,
+              creditLimitCents: row.credit_limit_cents,
+              version: row.row_version,
+            }
+          : null;
       },
+      (snapshot) => (snapshot ? BigInt(snapshot.version) : null),
     );
   }
 
@@ -58,13 +71,15 @@ export class AccountSnapshots {
   beginWrite(accountId: string): AccountWrite {
     const ticket: WriteTicket<AccountSnapshot | null> = this.cache.beginWrite(accountId);
     return {
-      committed: (snapshot, version) => ticket.committed(snapshot, BigInt(version), TTL_MS),
+      committed: (snapshot) => ticket.committed(snapshot, BigInt(snapshot.version), TTL_MS),
       unchanged: () => ticket.unchanged(),
       unknown: () => ticket.unknown(),
     };
   }
 
-  invalidate(accountId: string): void {
-    this.cache.invalidate(accountId);
+  /** An `account_changed` notification: "<id> <row_version>" (a bare id, from before versions, drops the snapshot). */
+  notified(payload: string): void {
+    const [accountId, version] = payload.split(" ");
+    this.cache.invalidate(accountId, version !== undefined && /^\d+$/.test(version) ? BigInt(version) : undefined);
   }
 }

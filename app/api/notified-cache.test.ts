@@ -182,4 +182,74 @@ describe("NotifiedCache", () => {
       expect(c.get("d")).toBeUndefined();
     });
   });
+
+  describe("versioned keys: a notification of a version the cache holds keeps it", () => {
+    const version = (v: string) => BigInt(v.split("@")[1]);
+
+    it("the notification of this process's own commit keeps what the commit put in; a newer one drops it", () => {
+      const c = make();
+      c.beginWrite("a").committed("balance 90@7", 7n, 10_000);
+      c.invalidate("a", 7n);
+      expect(c.get("a")).toBe("balance 90@7");
+      c.invalidate("a", 6n);
+      expect(c.get("a")).toBe("balance 90@7");
+      c.invalidate("a", 8n);
+      expect(c.get("a")).toBeUndefined();
+    });
+
+    it("a load keeps what it read unless a newer version was announced while it was in flight", async () => {
+      const c = make();
+      const slow = deferred<string>();
+      const loading = c.load(
+        "a",
+        () => 10_000,
+        () => slow.promise,
+        version,
+      );
+      c.invalidate("a", 5n);
+      slow.resolve("balance 50@5");
+      await loading;
+      expect(c.get("a")).toBe("balance 50@5");
+
+      const stale = deferred<string>();
+      const loadingStale = c.load(
+        "b",
+        () => 10_000,
+        () => stale.promise,
+        version,
+      );
+      c.invalidate("b", 6n);
+      stale.resolve("balance 50@5");
+      await loadingStale;
+      expect(c.get("b")).toBeUndefined();
+    });
+
+    it("a commit is not stored over a newer version, nor when a newer one was announced while it was open", async () => {
+      const c = make();
+      await c.load(
+        "a",
+        () => 10_000,
+        async () => "balance 40@9",
+        version,
+      );
+      c.beginWrite("a").committed("balance 50@8", 8n, 10_000);
+      expect(c.get("a")).toBe("balance 40@9");
+
+      const w = c.beginWrite("b");
+      c.invalidate("b", 4n);
+      w.committed("balance 30@3", 3n, 10_000);
+      expect(c.get("b")).toBeUndefined();
+    });
+
+    it("a notification without a version still drops the entry, loads and writes in flight", async () => {
+      const c = make();
+      c.beginWrite("a").committed("balance 90@7", 7n, 10_000);
+      c.invalidate("a");
+      expect(c.get("a")).toBeUndefined();
+      const w = c.beginWrite("a");
+      c.invalidate("a");
+      w.committed("balance 80@8", 8n, 10_000);
+      expect(c.get("a")).toBeUndefined();
+    });
+  });
 });

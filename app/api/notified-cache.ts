@@ -8,6 +8,15 @@
  * A write this process makes itself (beginWrite → committed) goes into the
  * cache at once, so the process reads its own writes without waiting for the
  * notification: see beginWrite for why that never goes back in time.
+ *
+ * Versioned keys (account rows carry a row_version that every UPDATE bumps,
+ * and their notification says which version it announces): a notification
+ * of a version the entry already holds, or an older one, keeps the entry —
+ * else the notification of this process's own write would drop what the
+ * write just put in, and under a steady stream of writes every read would go
+ * to the database. A load or write stores its value only if it is at least
+ * as new as every version announced while it was in flight. A notification
+ * without a version drops the entry, as before.
  */
 export interface WriteTicket<V> {
   /** The write committed: `value` is the row as committed, `version` orders this key's commits (higher = later). */
@@ -19,10 +28,11 @@ export interface WriteTicket<V> {
 }
 
 export class NotifiedCache<V> {
-  private entries = new Map<string, { value: V; expires: number }>();
-  private inflight = new Map<string, { loads: number; version: number }>();
-  /** Per key with a write of this process open: notifications seen, and the newest commit applied. */
-  private writes = new Map<string, { notified: number; applied: bigint | null; open: number }>();
+  private entries = new Map<string, { value: V; expires: number; version: bigint | null }>();
+  /** Per key with loads in flight: `version` counts unversioned notifications (each voids them), `announced` the newest versioned one. */
+  private inflight = new Map<string, { loads: number; version: number; announced: bigint | null }>();
+  /** Per key with a write of this process open: unversioned notifications seen, the newest version announced, the newest commit applied. */
+  private writes = new Map<string, { notified: number; announced: bigint | null; applied: bigint | null; open: number }>();
   private epoch = 0;
 
   constructor(private readonly options: { maxEntries: number; isFeedHealthy: () => boolean; now?: () => number }) {}
@@ -41,23 +51,28 @@ export class NotifiedCache<V> {
     return hit.value;
   }
 
-  /** Loads through `loader` and caches the value for `ttlMs(value)` unless it was invalidated meanwhile. */
-  async load(key: string, ttlMs: (value: V) => number, loader: () => Promise<V>): Promise<V> {
-    const track = this.inflight.get(key) ?? { loads: 0, version: 0 };
+  /**
+   * Loads through `loader` and caches the value for `ttlMs(value)` unless it was invalidated meanwhile
+   * (for a versioned key: unless a newer version than the one loaded, `versionOf(value)`, was announced meanwhile).
+   */
+  async load(key: string, ttlMs: (value: V) => number, loader: () => Promise<V>, versionOf?: (value: V) => bigint | null): Promise<V> {
+    const track = this.inflight.get(key) ?? { loads: 0, version: 0, announced: null };
     track.loads++;
     this.inflight.set(key, track);
     const version = track.version;
     const epoch = this.epoch;
     try {
       const value = await loader();
-      if (track.version === version && this.epoch === epoch && this.options.isFeedHealthy()) this.set(key, value, ttlMs(value));
+      const loaded = versionOf?.(value) ?? null;
+      const current = track.announced === null || (loaded !== null && loaded >= track.announced);
+      if (track.version === version && current && this.epoch === epoch && this.options.isFeedHealthy()) this.set(key, value, ttlMs(value), loaded);
       return value;
     } finally {
       if (--track.loads === 0) this.inflight.delete(key);
     }
   }
 
-  private set(key: string, value: V, ttlMs: number) {
+  private set(key: string, value: V, ttlMs: number, version: bigint | null) {
     if (this.entries.size >= this.options.maxEntries) {
       // Map keeps insertion order: drop the oldest tenth.
       let drop = Math.ceil(this.options.maxEntries / 10);
@@ -66,15 +81,23 @@ export class NotifiedCache<V> {
         if (--drop === 0) break;
       }
     }
-    this.entries.set(key, { value, expires: this.now() + ttlMs });
+    this.entries.set(key, { value, expires: this.now() + ttlMs, version });
   }
 
-  invalidate(key: string): void {
-    this.entries.delete(key);
+  /** A notification for `key`; `version` (when the key is versioned) is the version it announces. */
+  invalidate(key: string, version?: bigint): void {
     const track = this.inflight.get(key);
-    if (track) track.version++;
     const write = this.writes.get(key);
-    if (write) write.notified++;
+    if (version === undefined) {
+      this.entries.delete(key);
+      if (track) track.version++;
+      if (write) write.notified++;
+      return;
+    }
+    const held = this.entries.get(key)?.version ?? null;
+    if (held === null || held < version) this.entries.delete(key);
+    if (track && (track.announced === null || track.announced < version)) track.announced = version;
+    if (write && (write.announced === null || write.announced < version)) write.announced = version;
   }
 
   /** Drops every entry whose value matches, and voids every load and write in flight (they might match too). */
@@ -98,7 +121,7 @@ export class NotifiedCache<V> {
    * until then, reads here see the write.
    */
   beginWrite(key: string): WriteTicket<V> {
-    const write = this.writes.get(key) ?? { notified: 0, applied: null, open: 0 };
+    const write = this.writes.get(key) ?? { notified: 0, announced: null, applied: null, open: 0 };
     write.open++;
     this.writes.set(key, write);
     const notified = write.notified;
@@ -117,7 +140,10 @@ export class NotifiedCache<V> {
         write.applied = version;
         const track = this.inflight.get(key);
         if (track) track.version++;
-        if (write.notified === notified && this.epoch === epoch && this.options.isFeedHealthy()) this.set(key, value, ttlMs);
+        const held = this.entries.get(key)?.version ?? null;
+        if (held !== null && held >= version) return; // a load since read this commit, or a later one
+        const newest = write.announced === null || version >= write.announced;
+        if (write.notified === notified && newest && this.epoch === epoch && this.options.isFeedHealthy()) this.set(key, value, ttlMs, version);
         else this.entries.delete(key);
       },
       unchanged: () => {

@@ -51,7 +51,7 @@ export async function startApiRuntime(deps: {
   const verifier = new KeyVerifier(deps.db, feed.isHealthy, Date.now, metrics);
   const accounts = new AccountSnapshots(deps.db, feed.isHealthy);
   feed.on("api_key_changed", (hashHex) => verifier.invalidate(hashHex));
-  feed.on("account_changed", (accountId) => accounts.invalidate(accountId));
+  feed.on("account_changed", (payload) => accounts.notified(payload));
   feed.onReset(() => {
     verifier.cache.reset();
     accounts.cache.reset();
@@ -184,8 +184,10 @@ export function createV1Handler(deps: V1Deps): (req: IncomingMessage, res: Serve
         write.unknown();
         throw err;
       });
-    if (result.status === "created") write.committed({ id: accountId, ...result.account }, result.entry.id);
-    else write.unchanged();
+    if (result.status === "created") {
+      const { rowVersion, ...row } = result.account;
+      write.committed({ id: accountId, ...row, version: rowVersion });
+    } else write.unchanged();
     switch (result.status) {
       case "no_account":
         return fail(res, 401, "revoked_api_key", "This API key's account no longer exists.");

@@ -25,8 +25,8 @@ export type PostResult =
   | {
       status: "created";
       entry: LedgerEntry;
-      /** The account row as this post left it (from the UPDATE … RETURNING), for callers that cache it. */
-      account: { plan: Plan; status: AccountStatus; balanceCents: string; creditLimitCents: string };
+      /** The account row as this post left it (from the UPDATE … RETURNING), for callers that cache it; rowVersion orders its versions. */
+      account: { plan: Plan; status: AccountStatus; balanceCents: string; creditLimitCents: string; rowVersion: string };
       /** The account's recharge rule calls for a top-up now. */
       rechargeDue: boolean;
     }
@@ -139,7 +139,7 @@ export async function postLedgerEntry(
           .updateTable("accounts")
           .set({ balance_cents: balance.toString() })
           .where("id", "=", input.accountId)
-          .returning(["plan", "status", "balance_cents as account_balance_cents", "credit_limit_cents"]),
+          .returning(["plan", "status", "balance_cents as account_balance_cents", "credit_limit_cents", "row_version"]),
       )
       // Always run, whether or not the select reads it (a data-modifying WITH runs once); a debit without a key inserts nothing.
       .with(
@@ -150,13 +150,19 @@ export async function postLedgerEntry(
             ON CONFLICT (key_id, month) DO UPDATE SET spent_cents = api_key_month_spend.spent_cents + excluded.spent_cents)`,
       )
       .selectFrom(["entry", "balance"])
-      .select([...ENTRY_COLUMNS, "plan", "status", "account_balance_cents", "credit_limit_cents"])
+      .select([...ENTRY_COLUMNS, "plan", "status", "account_balance_cents", "credit_limit_cents", "row_version"])
       .executeTakeFirstOrThrow();
     const rechargeDue = account.threshold_cents !== null && balance < BigInt(account.threshold_cents);
     return {
       status: "created",
       entry: toEntry(entry),
-      account: { plan: entry.plan, status: entry.status, balanceCents: entry.account_balance_cents, creditLimitCents: entry.credit_limit_cents },
+      account: {
+        plan: entry.plan,
+        status: entry.status,
+        balanceCents: entry.account_balance_cents,
+        creditLimitCents: entry.credit_limit_cents,
+        rowVersion: entry.row_version,
+      },
       rechargeDue,
     };
   };

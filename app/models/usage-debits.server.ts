@@ -48,6 +48,7 @@ interface Row {
   out_recharge_due: boolean;
   out_plan: Plan | null;
   out_account_status: AccountStatus | null;
+  out_row_version: string | null;
 }
 
 function entryOf(r: Row): LedgerEntry {
@@ -76,8 +77,14 @@ function resultOf(r: Row): PostResult {
       return {
         status: "created",
         entry: entryOf(r),
-        // As this entry left the row: the cache keeps the highest entry id's, so the batch's last balance wins.
-        account: { plan: r.out_plan!, status: r.out_account_status!, balanceCents: r.out_balance_cents!, creditLimitCents: r.out_credit_limit_cents! },
+        // The balance this entry left; postUsageDebits replaces it with the batch's last (the row as committed).
+        account: {
+          plan: r.out_plan!,
+          status: r.out_account_status!,
+          balanceCents: r.out_balance_cents!,
+          creditLimitCents: r.out_credit_limit_cents!,
+          rowVersion: r.out_row_version!,
+        },
         rechargeDue: r.out_recharge_due,
       };
   }
@@ -94,6 +101,18 @@ export async function postUsageDebits(db: Db, debits: readonly UsageDebit[]): Pr
       ${debits.map((d) => d.accountId)}::uuid[], ${debits.map((d) => d.costCents.toString())}::bigint[],
       ${debits.map((d) => d.idempotencyKey)}::text[], ${debits.map((d) => d.keyId)}::uuid[])`.execute(db);
   const results: PostResult[] = new Array(debits.length);
-  for (const row of rows) results[row.out_ord - 1] = resultOf(row);
+  // One UPDATE per account and batch: every debit it posted answers with the row as that UPDATE left it.
+  const committed = new Map<string, { entryId: bigint; balanceCents: string }>();
+  for (const row of rows) {
+    const result = (results[row.out_ord - 1] = resultOf(row));
+    if (result.status !== "created") continue;
+    const accountId = debits[row.out_ord - 1].accountId;
+    const last = committed.get(accountId);
+    if (!last || BigInt(result.entry.id) > last.entryId)
+      committed.set(accountId, { entryId: BigInt(result.entry.id), balanceCents: result.account.balanceCents });
+  }
+  results.forEach((result, i) => {
+    if (result.status === "created") result.account.balanceCents = committed.get(debits[i].accountId)!.balanceCents;
+  });
   return results;
 }

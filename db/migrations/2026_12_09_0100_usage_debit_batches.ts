@@ -39,7 +39,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       out_spent_cents bigint,
       out_recharge_due boolean,
       out_plan text,
-      out_account_status text
+      out_account_status text,
+      -- created: the account's row_version once this batch's one UPDATE of it has run (migration 2026_12_09_0200)
+      out_row_version bigint
     )
     LANGUAGE plpgsql VOLATILE AS $fn$
     DECLARE
@@ -76,7 +78,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       -- A new statement, so a new snapshot: everything committed before the locks were granted.
       FOR r IN
         SELECT d.ord::int AS ord, d.account_id, d.cost, d.ikey, d.key_id,
-               a.id IS NOT NULL AS account_exists, a.balance_cents, a.credit_limit_cents, a.plan, a.status, rr.threshold_cents,
+               a.id IS NOT NULL AS account_exists, a.balance_cents, a.credit_limit_cents, a.plan, a.status, a.row_version, rr.threshold_cents,
                e.id AS e_id, e.amount_cents AS e_amount, e.kind AS e_kind, e.balance_after_cents AS e_balance, e.created_at AS e_at,
                k.account_id AS k_account, k.spend_limit_cents AS k_limit,
                coalesce(s.spent_cents, 0) AS k_spent,
@@ -105,6 +107,7 @@ export async function up(db: Kysely<any>): Promise<void> {
         out_entry_id := NULL; out_entry_amount_cents := NULL; out_entry_kind := NULL; out_entry_idempotency_key := NULL;
         out_entry_balance_after_cents := NULL; out_entry_created_at := NULL; out_balance_cents := NULL; out_credit_limit_cents := NULL;
         out_spend_limit_cents := NULL; out_spent_cents := NULL; out_recharge_due := false; out_plan := r.plan; out_account_status := r.status;
+        out_row_version := NULL;
         IF NOT r.account_exists THEN
           out_status := 'no_account';
           RETURN NEXT;
@@ -178,6 +181,7 @@ export async function up(db: Kysely<any>): Promise<void> {
         out_entry_id := v_id; out_entry_amount_cents := v_amount; out_entry_kind := 'usage'; out_entry_idempotency_key := r.ikey;
         out_entry_balance_after_cents := cur_balance; out_entry_created_at := now();
         out_balance_cents := cur_balance; out_credit_limit_cents := r.credit_limit_cents;
+        out_row_version := r.row_version + 1;
         RETURN NEXT;
       END LOOP;
       IF cur_changed THEN
