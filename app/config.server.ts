@@ -165,7 +165,9 @@ const EnvSchema = z.object({
   // Group commit of /v1 usage debits (app/api/usage-batcher.server.ts); defaults from BENCHMARKS.md.
   USAGE_BATCH_MAX_DEBITS: z.coerce.number().int().min(1).max(10_000).default(256),
   USAGE_BATCH_MAX_WAIT_MS: z.coerce.number().min(0).max(1000).default(2),
-  USAGE_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  // One batch at a time per process measured best (BENCHMARKS.md, settings sweep): batches wait on each other's row
+  // locks and on PostgreSQL's commit-time NOTIFY lock anyway, so a second one in flight mostly splits what would be one.
+  USAGE_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   // Prometheus scrape endpoints: off unless set, and never on the public port.
   METRICS_HOST: z.string().min(1).default("127.0.0.1"),
   METRICS_PORT: port.optional(),
@@ -273,7 +275,11 @@ export interface Config {
     localScannerPort: number;
   };
   /** The executable search path, for finding the Temporal CLI. */
-  /** Group commit of /v1 usage debits: a batch closes after maxDebits, or maxWaitMs after its first debit (at once when nothing is in flight); at most `concurrency` batch transactions at once per process. */
+  /**
+   * Group commit of /v1 usage debits: a batch closes after maxDebits, or at once when nothing is in flight; with a
+   * transaction slot free while others run (concurrency > 1), maxWaitMs after its first debit. At most `concurrency`
+   * batch transactions at once per process.
+   */
   usageBatch: { maxDebits: number; maxWaitMs: number; concurrency: number };
   /** Prometheus endpoints (`GET /metrics`), each off unless its port is set. */
   metrics: { host: string; webPort: number | undefined; workerPort: number | undefined };

@@ -6,11 +6,13 @@
  * for one busy account, by its row lock held across that flush; a batch pays
  * both once for many debits (BENCHMARKS.md, "Usage debits").
  *
- * A batch closes when it holds `maxDebits`, or `maxWaitMs` after its first
- * debit arrived, or at once when nothing is in flight (an idle process adds
- * no wait). At most `concurrency` batch transactions run at once per process;
- * a debit for an account that a running batch holds waits on the row lock,
- * as do other processes' batches, so the account's order stays one.
+ * A batch closes when it holds `maxDebits`, or at once when nothing is in
+ * flight (an idle process adds no wait; under load, what queued during the
+ * last commit goes together). At most `concurrency` batch transactions run at
+ * once per process (1 by default); with more, a batch that could take a free
+ * slot while others run waits up to `maxWaitMs` after its first debit to
+ * gather more. A debit for an account that a running batch holds waits on the
+ * row lock, as do other processes' batches, so the account's order stays one.
  *
  * A batch whose transaction fails (a deadlock with a transfer, a lost
  * connection) is not the debits' fault: each is then posted alone through
