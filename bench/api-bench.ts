@@ -423,15 +423,18 @@ lookup by path and method → per-address failed-attempt rate-limit check →
 the database) → key verdict from an in-process cache keyed by the key's SHA-256
 (10 s TTL, dropped at once by the \`api_key_changed\` LISTEN/NOTIFY feed) →
 account snapshot from a second cache (status, plan, balance; dropped by
-\`account_changed\`, which every UPDATE of the account row sends) → a coalesced
+\`account_changed\`, which every UPDATE of the account row sends with the row's
+version, unless the snapshot already holds that version) → a coalesced
 last-used stamp (at most one write per key per minute, batched every second) →
 the operation. \`GET /v1/account\` then answers from the snapshot: no database
 round trip once warm. \`POST /v1/usage\` reads and validates the JSON body (zod),
-then \`postLedgerEntry\` in one transaction: \`SELECT … FOR UPDATE\` on the account
-row (so concurrent charges to one account queue there), idempotency lookup,
-credit-limit check, ledger INSERT, balance UPDATE; after answering it checks
-whether an auto-recharge is due (one query; none of the bench accounts has a
-rule).`;
+then hands the debit to the process's usage batcher (group commit, decision 010):
+debits that arrive while a batch is in flight go together into the next one, a
+single statement (\`post_usage_debits\`) that locks the accounts, applies the
+floor, idempotency and key limits per debit in arrival order, and writes the
+entries, one balance UPDATE per account and the key spend; each debit is answered
+after that commit. The usage-debit figures with PostgreSQL's default durability,
+against pgbench, are in "Usage debits" below.`;
 
 async function writeBenchmarksMd(body: string): Promise<void> {
   let notes = `${NOTES_MARKER}\n\n## Notes\n\n(Hand-written notes go here.)\n`;
@@ -675,7 +678,7 @@ each with its own warm-up:
   (\`node --import tsx server/web.ts\`, \`NODE_ENV=development\`, \`LOG_LEVEL=warn\`,
   Temporal unreachable, which /v1 does not need).
 - **(c)** \`POST /v1/usage\` (\`amount_cents: 1\`, a new \`idempotency_key\` on every
-  request) against one account: every request queues on that account's row lock.
+  request) against one account: every batch queues on that account's row lock.
 - **(d)** the same spread over ${SPREAD_ACCOUNTS} accounts, the key rotating per request.
 
 The database is a throwaway embedded PostgreSQL with the real migrations.
