@@ -504,6 +504,8 @@ async function main(): Promise<number> {
     SESSION_SECRET: "bench-session-secret-0123456789abcdefghijklmnop",
     TOMBSTONE_SECRET: "bench-tombstone-secret-0123456789abcdefghijklmn",
     LIST_UNSUBSCRIBE_SECRET: "bench-unsubscribe-secret-0123456789abcdefghijk",
+    // The throwaway bench web runs on the public development webhook secret (no Stripe here).
+    ALLOW_DEV_SECRETS: "1",
   });
   const webUrl = `http://127.0.0.1:${webPort}`;
   const auth = { authorization: `Bearer ${seeded.main.key}` };
