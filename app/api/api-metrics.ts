@@ -7,7 +7,7 @@ export interface UsageBatchObservation {
   /** Debits in the batch, and the distinct accounts they charge. */
   debits: number;
   accounts: number;
-  /** From BEGIN to the end of COMMIT (or of the failed attempt). */
+  /** The batch statement, from sending it to its answer after the commit (or the failure). */
   seconds: number;
   /** "failed": the batch's transaction failed and its debits were retried one by one. */
   outcome: "committed" | "failed";
