@@ -195,7 +195,6 @@ export function createHttpApp(build: ServerBuild, services: Services, publicDir:
 export function createRequestListener(build: ServerBuild, services: Services, publicDir: string, metrics?: HttpMetrics) {
   const app = createHttpApp(build, services, publicDir);
   const v1 = createV1Handler({
-    db: services.db,
     temporal: services.temporal,
     taskQueue: services.config.temporal.taskQueue,
     logger: services.logger,

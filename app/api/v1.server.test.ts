@@ -29,7 +29,6 @@ beforeAll(async () => {
     lastUsed: explode("lastUsed"),
   } as unknown as ApiRuntime;
   const handler = createV1Handler({
-    db: explode("db") as never,
     temporal: explode("temporal") as never,
     taskQueue: "none",
     logger: createLogger("silent", "test"),

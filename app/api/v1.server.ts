@@ -81,7 +81,6 @@ export async function startApiRuntime(deps: {
 }
 
 export interface V1Deps {
-  db: Db;
   temporal: Client;
   taskQueue: string;
   logger: Logger;

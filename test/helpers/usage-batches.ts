@@ -65,7 +65,7 @@ export async function startV1Listener(deps: {
     }
     return post(debit);
   };
-  const handler = createV1Handler({ db, temporal: deps.temporal, taskQueue: deps.taskQueue, logger, runtime, trustProxy: undefined });
+  const handler = createV1Handler({ temporal: deps.temporal, taskQueue: deps.taskQueue, logger, runtime, trustProxy: undefined });
   const server = createServer(handler);
   const port = await freePort();
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
