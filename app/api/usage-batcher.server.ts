@@ -23,6 +23,7 @@
 import type { Db } from "../../db/connection.js";
 import { postLedgerEntry, type PostResult } from "../models/ledger.server.js";
 import { postUsageDebits, type UsageDebit } from "../models/usage-debits.server.js";
+import type { Logger } from "../logger.server.js";
 import type { ApiMetrics } from "./api-metrics.js";
 
 export interface UsageBatchSettings {
@@ -48,6 +49,7 @@ export class UsageBatcher {
     private readonly db: Db,
     private readonly settings: UsageBatchSettings,
     private readonly metrics: ApiMetrics,
+    private readonly logger?: Logger,
   ) {}
 
   /** Resolves after the debit's batch committed, with the answer postLedgerEntry would give it. */
@@ -97,8 +99,11 @@ export class UsageBatcher {
       );
       this.metrics.usageBatch({ debits: batch.length, accounts, seconds: (performance.now() - started) / 1000, outcome: "committed" });
       batch.forEach((w, i) => w.resolve(results[i]));
-    } catch {
+    } catch (err) {
       this.metrics.usageBatch({ debits: batch.length, accounts, seconds: (performance.now() - started) / 1000, outcome: "failed" });
+      // The SQLSTATE only: a message may quote a row's values (an idempotency key is the client's text).
+      const code = typeof err === "object" && err !== null && "code" in err ? String(err.code) : "none";
+      this.logger?.warn({ sqlstate: code, debits: batch.length }, "a usage batch failed; posting its debits one by one");
       // One by one, in arrival order per account (each waits for the one before it on the same account).
       await Promise.all(
         groupByAccount(batch).map(async (waiting) => {

@@ -60,7 +60,7 @@ export async function startApiRuntime(deps: {
   // Known before the first request: whether a key with a wrong checksum may still be a live legacy key.
   await verifier.legacy.refresh();
   const lastUsed = new LastUsedRecorder(deps.db, deps.logger);
-  const usage = new UsageBatcher(deps.db, deps.usageBatch, metrics);
+  const usage = new UsageBatcher(deps.db, deps.usageBatch, metrics, deps.logger);
   return {
     feed,
     verifier,
