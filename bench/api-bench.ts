@@ -20,11 +20,9 @@
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, promises as fs, readFileSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import exitHook from "async-exit-hook";
 import autocannon from "autocannon";
 import { sql } from "kysely";
 import { createMainKey } from "../app/models/api-keys.server.js";
@@ -33,7 +31,7 @@ import { createDb, type Db } from "../db/connection.js";
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPostgresHandle } from "../db/embedded-postgres.js";
 import { migrateToLatest } from "../db/migrate.js";
 import { intFromEnv } from "../dev/int-from-env.js";
-import { stopChild } from "../dev/stop-child.js";
+import { benchLifecycle, machineInfo, safePort, tailOutput } from "./harness.js";
 import { machineBusyMs, postgresCpuMs, procStat, readPostmasterPid } from "./proc-cpu.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -70,57 +68,13 @@ const log = (line: string) => console.log(line);
 // ---------------------------------------------------------------------------
 // Cleanup: children, PostgreSQL, the temp folder — on success, failure and Ctrl-C.
 
-const children = new Set<ChildProcess>();
 let pg: EmbeddedPostgresHandle | undefined;
 let db: Db | undefined;
 let tmp: string | undefined;
-
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    const errors: unknown[] = [];
-    await Promise.all([...children].map((c) => stopChild(c).catch((e) => errors.push(e))));
-    await db?.destroy().catch((e) => errors.push(e));
-    await pg?.stop().catch((e) => errors.push(e));
-    if (tmp) await fs.rm(tmp, { recursive: true, force: true }).catch((e) => errors.push(e));
-    for (const e of errors) console.error(`cleanup: ${e instanceof Error ? e.message : String(e)}`);
-  })();
-  return cleaning;
-}
-
-// async-exit-hook (which embedded-postgres already uses) runs async hooks on
-// SIGINT/SIGTERM/SIGHUP and exits only when they are done; on the synchronous
-// 'exit' event there is no callback, so only what can be done at once.
-exitHook((done?: () => void) => {
-  if (!done) {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-    return;
-  }
-  void cleanup().finally(done);
-});
+const { children, cleanup, isCleaning } = benchLifecycle(() => ({ db, pg, tmp }));
 
 // ---------------------------------------------------------------------------
 // Helpers
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** A free port that is never 5432 (the machine's own PostgreSQL). */
-async function safePort(): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    if (port !== 5432) return port;
-  }
-}
 
 interface Child {
   process: ChildProcess;
@@ -131,21 +85,11 @@ interface Child {
 function spawnChild(name: string, args: string[], env: NodeJS.ProcessEnv): Child {
   const child = spawn(process.execPath, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe", "ipc"] });
   children.add(child);
-  const lines: string[] = [];
-  const take = (chunk: Buffer) => {
-    for (const line of chunk.toString("utf8").split("\n")) {
-      if (!line.trim()) continue;
-      lines.push(line);
-      if (lines.length > 50) lines.shift();
-      process.stderr.write(`[${name}] ${line}\n`);
-    }
-  };
-  child.stdout!.on("data", take);
-  child.stderr!.on("data", take);
+  const tail = tailOutput(name, child);
   child.on("exit", (code, signal) => {
-    if (!cleaning) process.stderr.write(`[${name}] exited (code ${code}, signal ${signal})\n`);
+    if (!isCleaning()) process.stderr.write(`[${name}] exited (code ${code}, signal ${signal})\n`);
   });
-  return { process: child, tail: () => lines.join("\n") || "(no output)" };
+  return { process: child, tail };
 }
 
 async function waitFor200(name: string, child: Child, url: string, headers: Record<string, string>): Promise<string> {
@@ -167,24 +111,6 @@ async function waitFor200(name: string, child: Child, url: string, headers: Reco
     await sleep(250);
   }
   throw new Error(`${name} did not answer 200 at ${url} within ${READY_SECONDS} s. Last answer: ${last}\nIts last output:\n${child.tail()}`);
-}
-
-function machine(): { nproc: string; cpu: string; memory: string; node: string } {
-  let nproc: string;
-  try {
-    nproc = execFileSync("nproc", { encoding: "utf8" }).trim();
-  } catch {
-    nproc = String(os.availableParallelism());
-  }
-  let cpu = os.cpus()[0]?.model ?? "unknown";
-  try {
-    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"));
-    if (m) cpu = m[1].trim();
-  } catch {
-    // not Linux: os.cpus() it is
-  }
-  const memory = `${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`;
-  return { nproc, cpu, memory, node: process.version };
 }
 
 // ---------------------------------------------------------------------------
@@ -450,7 +376,7 @@ async function writeBenchmarksMd(body: string): Promise<void> {
 
 async function main(): Promise<number> {
   const started = new Date();
-  const host = machine();
+  const host = machineInfo();
   log(`Switchboard API benchmark: ${CONNECTIONS} connections, no pipelining, warm-up ${WARMUP_SECONDS} s, measured ${SECONDS} s per scenario`);
   log(`Machine: ${host.nproc} CPUs (${host.cpu}), ${host.memory}, Node ${host.node}`);
 
