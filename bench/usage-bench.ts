@@ -48,11 +48,10 @@
  * table, with the best throughput whose p99 ≤ 25 ms marked.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, promises as fs, readdirSync, readFileSync } from "node:fs";
+import { existsSync, promises as fs, readdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import exitHook from "async-exit-hook";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { parseConfig } from "../app/config.server.js";
@@ -64,7 +63,7 @@ import { migrateToLatest } from "../db/migrate.js";
 import type { Database } from "../db/schema.js";
 import { intFromEnv } from "../dev/int-from-env.js";
 import { stopChild } from "../dev/stop-child.js";
-import { freePort } from "../dev/temporal-dev-server.js";
+import { benchLifecycle, machineLine, safePort, tailOutput } from "./harness.js";
 import { machineBusyMs, postgresCpuMs, procStat, readPostmasterPid } from "./proc-cpu.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -188,51 +187,10 @@ const toolVersion = (bin: string, args: string[]) => {
 // ---------------------------------------------------------------------------
 // Cleanup: children, PostgreSQL, the temp folder — on success, failure and Ctrl-C.
 
-const children = new Set<ChildProcess>();
 let pgServer: EmbeddedPostgresHandle | undefined;
 let db: Db | undefined;
 let tmp: string | undefined;
-let cleaning: Promise<void> | undefined;
-
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    const errors: unknown[] = [];
-    await Promise.all([...children].map((c) => stopChild(c).catch((e) => errors.push(e))));
-    await db?.destroy().catch((e) => errors.push(e));
-    await pgServer?.stop().catch((e) => errors.push(e));
-    if (tmp) await fs.rm(tmp, { recursive: true, force: true }).catch((e) => errors.push(e));
-    for (const e of errors) console.error(`cleanup: ${e instanceof Error ? e.message : String(e)}`);
-  })();
-  return cleaning;
-}
-
-exitHook((done?: () => void) => {
-  if (!done) {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-    return;
-  }
-  void cleanup().finally(done);
-});
-
-/** A free port that is never 5432 (the machine's own PostgreSQL). */
-async function safePort(): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    if (port !== 5432) return port;
-  }
-}
-
-function machine(): string {
-  let nproc = String(os.availableParallelism());
-  try {
-    nproc = execFileSync("nproc", { encoding: "utf8" }).trim();
-  } catch {
-    // os.availableParallelism() it is
-  }
-  const cpu =
-    /^model name\s*:\s*(.+)$/m.exec(existsSync("/proc/cpuinfo") ? readFileSync("/proc/cpuinfo", "utf8") : "")?.[1] ?? os.cpus()[0]?.model ?? "unknown";
-  return `${nproc} CPUs (\`nproc\`), ${cpu.trim()}, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, Node ${process.version}`;
-}
+const { children, cleanup, isCleaning } = benchLifecycle(() => ({ db, pg: pgServer, tmp }));
 
 function fileSystemOf(dir: string): string {
   try {
@@ -264,22 +222,12 @@ interface Child {
 function spawnNode(name: string, args: string[], env: NodeJS.ProcessEnv): Child {
   const child = spawn(process.execPath, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
   children.add(child);
-  const lines: string[] = [];
-  const take = (chunk: Buffer) => {
-    for (const line of chunk.toString("utf8").split("\n")) {
-      if (!line.trim()) continue;
-      lines.push(line);
-      if (lines.length > 50) lines.shift();
-      process.stderr.write(`[${name}] ${line}\n`);
-    }
-  };
-  child.stdout!.on("data", take);
-  child.stderr!.on("data", take);
+  const tail = tailOutput(name, child);
   child.on("exit", (code, signal) => {
     children.delete(child);
-    if (!cleaning && code !== 0) process.stderr.write(`[${name}] exited (code ${code}, signal ${signal})\n`);
+    if (!isCleaning() && code !== 0) process.stderr.write(`[${name}] exited (code ${code}, signal ${signal})\n`);
   });
-  return { process: child, tail: () => lines.join("\n") || "(no output)" };
+  return { process: child, tail };
 }
 
 /** Runs a tool to its end; stdout and stderr, and its exit code. */
@@ -906,7 +854,7 @@ async function writeSection(section: string): Promise<void> {
 
 async function main(): Promise<number> {
   const started = new Date();
-  const host = machine();
+  const host = machineLine();
   const pgbenchVersion = toolVersion(PGBENCH!, ["--version"]);
   const wrkVersion = toolVersion(WRK!, ["-v"]).replace(/ Copyright.*/, "");
   log(
