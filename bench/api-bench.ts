@@ -31,7 +31,7 @@ import { createDb, type Db } from "../db/connection.js";
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPostgresHandle } from "../db/embedded-postgres.js";
 import { migrateToLatest } from "../db/migrate.js";
 import { intFromEnv } from "../dev/int-from-env.js";
-import { benchLifecycle, machineInfo, safePort, tailOutput } from "./harness.js";
+import { benchLifecycle, machineInfo, safePort, tailOutput, waitForIdleMachine } from "./harness.js";
 import { machineBusyMs, postgresCpuMs, procStat, readPostmasterPid } from "./proc-cpu.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -258,16 +258,11 @@ async function cannon(options: autocannon.Options, seconds: number): Promise<aut
  * each scenario, wait (up to BENCH_QUIET_WAIT_SECONDS) for 2 s in which the
  * machine is busy less than a fifth of one CPU. Our own processes idle meanwhile.
  */
-async function waitForQuiet(): Promise<string | null> {
-  if (QUIET_WAIT_SECONDS === 0 || machineBusyMs() === null) return null;
-  const deadline = Date.now() + QUIET_WAIT_SECONDS * 1000;
-  for (;;) {
-    const a = machineBusyMs()!;
-    await sleep(2000);
-    const busy = ((machineBusyMs()! - a) / 2000) * 100;
-    if (busy < 20) return null;
-    if (Date.now() > deadline) return `the machine was still busy (${Math.round(busy)} % of a CPU) after ${QUIET_WAIT_SECONDS} s of waiting for quiet`;
-  }
+function waitForQuiet(): Promise<string | null> {
+  return waitForIdleMachine(
+    QUIET_WAIT_SECONDS,
+    (busy) => `the machine was still busy (${Math.round(busy)} % of a CPU) after ${QUIET_WAIT_SECONDS} s of waiting for quiet`,
+  );
 }
 
 async function runScenario(s: Scenario, postmasterPid: number | null): Promise<Outcome> {

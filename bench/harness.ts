@@ -1,14 +1,16 @@
 /**
  * What the benches share: their children and their cleanup (on success,
  * failure and Ctrl-C), a free port that is never 5432, a child's last output
- * lines, and a description of the machine.
+ * lines, a description of the machine, waiting for an idle machine, and
+ * writing one bench's section of BENCHMARKS.md.
  */
 import { execFileSync, type ChildProcess } from "node:child_process";
-import { promises as fs, readFileSync } from "node:fs";
+import { existsSync, promises as fs, readFileSync } from "node:fs";
 import os from "node:os";
 import exitHook from "async-exit-hook";
 import { freePort } from "../dev/temporal-dev-server.js";
 import { stopChild } from "../dev/stop-child.js";
+import { machineBusyMs } from "./proc-cpu.js";
 
 /** What a bench's cleanup stops and removes besides its children; read when cleanup runs. */
 export interface BenchResources {
@@ -102,4 +104,42 @@ export function machineInfo(): { nproc: string; cpu: string; memory: string; nod
 export function machineLine(): string {
   const m = machineInfo();
   return `${m.nproc} CPUs (\`nproc\`), ${m.cpu}, ${m.memory} RAM, Node ${m.node}`;
+}
+
+/**
+ * On a shared machine figures swing widely: waits (up to `seconds`, 0 = not at
+ * all) until the machine is busy less than a fifth of one CPU over 2 s. Null
+ * once quiet (or off Linux); otherwise `stillBusy(busy % of a CPU)`.
+ */
+export async function waitForIdleMachine(seconds: number, stillBusy: (busyPct: number) => string): Promise<string | null> {
+  if (seconds === 0 || machineBusyMs() === null) return null;
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const a = machineBusyMs()!;
+    await new Promise((r) => setTimeout(r, 2000));
+    const busy = ((machineBusyMs()! - a) / 2000) * 100;
+    if (busy < 20) return null;
+    if (Date.now() > deadline) return stillBusy(busy);
+  }
+}
+
+/**
+ * Replaces the text between `start` and `end` in `file` with `section`; without
+ * them, appends the block after the notes marker's part (api-bench.ts rewrites
+ * everything above the notes marker and keeps the rest: such a section lives
+ * below it). A file without the notes marker is left alone (an error).
+ */
+export async function writeMarkedSection(file: string, markers: { notes: string; start: string; end: string }, section: string): Promise<void> {
+  const current = existsSync(file) ? await fs.readFile(file, "utf8") : `# Benchmarks\n\n${markers.notes}\n`;
+  const block = `${markers.start}\n\n${section.trim()}\n\n${markers.end}`;
+  const a = current.indexOf(markers.start);
+  const b = current.indexOf(markers.end);
+  let next: string;
+  if (a >= 0 && b > a) {
+    next = current.slice(0, a) + block + current.slice(b + markers.end.length);
+  } else {
+    if (!current.includes(markers.notes)) throw new Error(`BENCHMARKS.md has no notes marker (${markers.notes}); not touching it`);
+    next = `${current.trimEnd()}\n\n${block}\n`;
+  }
+  await fs.writeFile(file, next);
 }

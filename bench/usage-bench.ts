@@ -63,7 +63,7 @@ import { migrateToLatest } from "../db/migrate.js";
 import type { Database } from "../db/schema.js";
 import { intFromEnv } from "../dev/int-from-env.js";
 import { stopChild } from "../dev/stop-child.js";
-import { benchLifecycle, machineLine, safePort, tailOutput } from "./harness.js";
+import { benchLifecycle, machineLine, safePort, tailOutput, waitForIdleMachine, writeMarkedSection } from "./harness.js";
 import { machineBusyMs, postgresCpuMs, procStat, readPostmasterPid } from "./proc-cpu.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -491,16 +491,11 @@ function topWaits(counts: Map<string, number>, n = 4, which: "states" | "locks" 
 }
 
 /** Before a measured run: up to QUIET_WAIT_SECONDS for 2 s in which the machine is busy less than a fifth of one CPU. */
-async function waitForQuiet(): Promise<string | null> {
-  if (QUIET_WAIT_SECONDS === 0 || machineBusyMs() === null) return null;
-  const deadline = Date.now() + QUIET_WAIT_SECONDS * 1000;
-  for (;;) {
-    const a = machineBusyMs()!;
-    await sleep(2000);
-    const busy = ((machineBusyMs()! - a) / 2000) * 100;
-    if (busy < 20) return null;
-    if (Date.now() > deadline) return `machine still ${Math.round(busy)} % of a CPU busy after ${QUIET_WAIT_SECONDS} s of waiting for quiet`;
-  }
+function waitForQuiet(): Promise<string | null> {
+  return waitForIdleMachine(
+    QUIET_WAIT_SECONDS,
+    (busy) => `machine still ${Math.round(busy)} % of a CPU busy after ${QUIET_WAIT_SECONDS} s of waiting for quiet`,
+  );
 }
 
 // ---------------------------------------------------------------------------
@@ -836,18 +831,8 @@ function runsTable(p: Phase): string {
   return rows.join("\n");
 }
 
-async function writeSection(section: string): Promise<void> {
-  const current = existsSync(BENCHMARKS_MD) ? await fs.readFile(BENCHMARKS_MD, "utf8") : `# Benchmarks\n\n${NOTES_MARKER}\n`;
-  const block = `${START_MARKER}\n\n${section.trim()}\n\n${END_MARKER}`;
-  const a = current.indexOf(START_MARKER);
-  const b = current.indexOf(END_MARKER);
-  let next: string;
-  if (a >= 0 && b > a) next = current.slice(0, a) + block + current.slice(b + END_MARKER.length);
-  else {
-    if (!current.includes(NOTES_MARKER)) throw new Error(`BENCHMARKS.md has no notes marker (${NOTES_MARKER}); not touching it`);
-    next = `${current.trimEnd()}\n\n${block}\n`;
-  }
-  await fs.writeFile(BENCHMARKS_MD, next);
+function writeSection(section: string): Promise<void> {
+  return writeMarkedSection(BENCHMARKS_MD, { notes: NOTES_MARKER, start: START_MARKER, end: END_MARKER }, section);
 }
 
 // ---------------------------------------------------------------------------
