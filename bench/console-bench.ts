@@ -25,9 +25,8 @@
  * BENCHMARKS.md alone), BENCH_EXPLAIN=all (print every scenario's plans, not
  * only those that miss the goal).
  */
-import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, promises as fs, readFileSync } from "node:fs";
+import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,6 +46,7 @@ import { migrateToLatest } from "../db/migrate.js";
 import type { Database } from "../db/schema.js";
 import { DEFAULT_SEED, freePortNot5432, seedId, seedLarge, seedOptionsFromEnv } from "../scripts/seed-large.js";
 import { intFromEnv } from "../dev/int-from-env.js";
+import { machineLine, writeMarkedSection } from "./harness.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BENCHMARKS_MD = path.join(root, "BENCHMARKS.md");
@@ -262,46 +262,17 @@ function inline(q: CompiledQuery): string {
   });
 }
 
-function machine(): string {
-  let nproc = String(os.availableParallelism());
-  try {
-    nproc = execFileSync("nproc", { encoding: "utf8" }).trim();
-  } catch {
-    // os.availableParallelism() it is
-  }
-  let cpu = os.cpus()[0]?.model ?? "unknown";
-  try {
-    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"));
-    if (m) cpu = m[1].trim();
-  } catch {
-    // not Linux
-  }
-  return `${nproc} CPUs (\`nproc\`), ${cpu}, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, Node ${process.version}`;
-}
-
 const ms = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
 
-async function writeSection(section: string): Promise<void> {
-  const current = existsSync(BENCHMARKS_MD) ? await fs.readFile(BENCHMARKS_MD, "utf8") : `# Benchmarks\n\n${NOTES_MARKER}\n`;
-  const block = `${START_MARKER}\n\n${section.trim()}\n\n${END_MARKER}`;
-  const a = current.indexOf(START_MARKER);
-  const b = current.indexOf(END_MARKER);
-  let next: string;
-  if (a >= 0 && b > a) {
-    next = current.slice(0, a) + block + current.slice(b + END_MARKER.length);
-  } else {
-    // api-bench.ts rewrites everything above the notes marker and keeps the rest: this section lives below it.
-    if (!current.includes(NOTES_MARKER)) throw new Error(`BENCHMARKS.md has no notes marker (${NOTES_MARKER}); not touching it`);
-    next = `${current.trimEnd()}\n\n${block}\n`;
-  }
-  await fs.writeFile(BENCHMARKS_MD, next);
+function writeSection(section: string): Promise<void> {
+  return writeMarkedSection(BENCHMARKS_MD, { notes: NOTES_MARKER, start: START_MARKER, end: END_MARKER }, section);
 }
 
 async function main(): Promise<number> {
   const started = new Date();
   const options = seedOptionsFromEnv();
   const full = options.accounts === DEFAULT_SEED.accounts && options.auditRows === DEFAULT_SEED.auditRows && options.tickets === DEFAULT_SEED.tickets;
-  const host = machine();
+  const host = machineLine();
   log(`Switchboard console benchmark: ${SAMPLES} samples per scenario after ${WARMUP} warm-up calls`);
   log(`Machine: ${host}`);
 
