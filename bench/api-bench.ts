@@ -25,12 +25,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { sql } from "kysely";
-import { createMainKey } from "../app/models/api-keys.server.js";
-import { postLedgerEntry } from "../app/models/ledger.server.js";
 import { createDb, type Db } from "../db/connection.js";
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPostgresHandle } from "../db/embedded-postgres.js";
 import { migrateToLatest } from "../db/migrate.js";
 import { intFromEnv } from "../dev/int-from-env.js";
+import { seedBenchAccounts } from "./bench-accounts.js";
 import { benchLifecycle, machineInfo, safePort, tailOutput, waitForIdleMachine } from "./harness.js";
 import { machineBusyMs, postgresCpuMs, procStat, readPostmasterPid } from "./proc-cpu.js";
 
@@ -173,36 +172,13 @@ interface BenchAccount {
 }
 
 async function seed(database: Db): Promise<{ main: BenchAccount; spread: BenchAccount[] }> {
-  return database.transaction().execute(async (trx) => {
-    const make = async (i: number, grant: bigint): Promise<BenchAccount> => {
-      const user = await trx
-        .insertInto("users")
-        .values({ email: `bench-${i}@bench.test`, name: `Bench ${i}`, provider: "google" })
-        .returning("id")
-        .executeTakeFirstOrThrow();
-      const account = await trx
-        .insertInto("accounts")
-        .values({ name: `Bench account ${i}`, plan: "build" })
-        .returning("id")
-        .executeTakeFirstOrThrow();
-      await trx.insertInto("memberships").values({ account_id: account.id, user_id: user.id, role: "owner" }).execute();
-      const key = await createMainKey(trx, account.id, user.id);
-      const granted = await postLedgerEntry(trx, {
-        accountId: account.id,
-        amountCents: grant,
-        kind: "grant",
-        idempotencyKey: "bench:grant",
-        actor: { type: "system", id: null },
-        note: "Benchmark credit",
-      });
-      if (granted.status !== "created") throw new Error(`Seeding account ${i}: grant ${granted.status}`);
-      return { accountId: account.id, key: key.plaintext };
-    };
-    const main = await make(0, MAIN_GRANT_CENTS);
-    const spread: BenchAccount[] = [];
-    for (let i = 1; i <= SPREAD_ACCOUNTS; i++) spread.push(await make(i, SPREAD_GRANT_CENTS));
-    return { main, spread };
-  });
+  const { first, spread } = await seedBenchAccounts(
+    database,
+    { email: "bench", name: "Bench" },
+    { first: MAIN_GRANT_CENTS, spread: SPREAD_GRANT_CENTS },
+    SPREAD_ACCOUNTS,
+  );
+  return { main: first, spread };
 }
 
 // ---------------------------------------------------------------------------

@@ -55,7 +55,6 @@ import { fileURLToPath } from "node:url";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { parseConfig } from "../app/config.server.js";
-import { createMainKey } from "../app/models/api-keys.server.js";
 import { postLedgerEntry } from "../app/models/ledger.server.js";
 import { createDb, type Db } from "../db/connection.js";
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPostgresHandle } from "../db/embedded-postgres.js";
@@ -63,6 +62,7 @@ import { migrateToLatest } from "../db/migrate.js";
 import type { Database } from "../db/schema.js";
 import { intFromEnv } from "../dev/int-from-env.js";
 import { stopChild } from "../dev/stop-child.js";
+import { seedBenchAccounts, type BenchAccount } from "./bench-accounts.js";
 import { benchLifecycle, machineLine, safePort, tailOutput, waitForIdleMachine, writeMarkedSection } from "./harness.js";
 import { machineBusyMs, postgresCpuMs, procStat, readPostmasterPid } from "./proc-cpu.js";
 
@@ -250,44 +250,15 @@ function runTool(bin: string, args: string[], env: Record<string, string | undef
 // ---------------------------------------------------------------------------
 // Database
 
-interface BenchAccount {
-  accountId: string;
-  keyId: string;
-  key: string;
-}
-
 /** As api-bench seeds: a user, an account on the build plan, its main key, a grant that never runs out. */
 async function seed(database: Db): Promise<{ hot: BenchAccount; spread: BenchAccount[] }> {
-  return database.transaction().execute(async (trx) => {
-    const make = async (i: number, grant: bigint): Promise<BenchAccount> => {
-      const user = await trx
-        .insertInto("users")
-        .values({ email: `usage-bench-${i}@bench.test`, name: `Usage bench ${i}`, provider: "google" })
-        .returning("id")
-        .executeTakeFirstOrThrow();
-      const account = await trx
-        .insertInto("accounts")
-        .values({ name: `Usage bench account ${i}`, plan: "build" })
-        .returning("id")
-        .executeTakeFirstOrThrow();
-      await trx.insertInto("memberships").values({ account_id: account.id, user_id: user.id, role: "owner" }).execute();
-      const key = await createMainKey(trx, account.id, user.id);
-      const granted = await postLedgerEntry(trx, {
-        accountId: account.id,
-        amountCents: grant,
-        kind: "grant",
-        idempotencyKey: "bench:grant",
-        actor: { type: "system", id: null },
-        note: "Benchmark credit",
-      });
-      if (granted.status !== "created") throw new Error(`Seeding account ${i}: grant ${granted.status}`);
-      return { accountId: account.id, keyId: key.id, key: key.plaintext };
-    };
-    const hot = await make(0, HOT_GRANT_CENTS);
-    const spread: BenchAccount[] = [];
-    for (let i = 1; i <= SPREAD_ACCOUNTS; i++) spread.push(await make(i, SPREAD_GRANT_CENTS));
-    return { hot, spread };
-  });
+  const { first, spread } = await seedBenchAccounts(
+    database,
+    { email: "usage-bench", name: "Usage bench" },
+    { first: HOT_GRANT_CENTS, spread: SPREAD_GRANT_CENTS },
+    SPREAD_ACCOUNTS,
+  );
+  return { hot: first, spread };
 }
 
 interface CapturedQuery {
